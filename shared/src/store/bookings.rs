@@ -1,0 +1,340 @@
+//! Creating, reading and listing bookings, and their audit trail.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::jobs::{AssignmentState, enqueue_assignment};
+use super::rows::{AttemptRow, BookingRow, HistoryRow, booking_columns, convert, history_columns};
+use super::{Store, ms};
+use crate::booking::permission::{Relation, can_see};
+use crate::booking::validation::NewBooking;
+use crate::booking::{Attempt, Booking, HistoryEntry};
+use crate::error::{DomainError, StoreError};
+use crate::{Actor, Role, Status};
+
+/// An `Idempotency-Key` as received, with the request it came with.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    /// The request body in a canonical form; only its SHA-256 is stored.
+    pub canonical_request: String,
+}
+
+/// What `GET /bookings` may filter on. Visibility is applied on top, always.
+#[derive(Debug, Clone, Default)]
+pub struct BookingFilter {
+    pub status: Option<Status>,
+    pub provider_id: Option<i64>,
+    /// Case-insensitive text search over name, e-mail, phone, address, service and notes.
+    pub q: Option<String>,
+    /// Only bookings with an id below this one (the cursor of the previous page).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+/// One page of bookings, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookingPage {
+    pub items: Vec<Booking>,
+    /// Pass back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A booking with everything its page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookingDetail {
+    #[serde(flatten)]
+    pub booking: Booking,
+    pub history: Vec<HistoryEntry>,
+    pub attempts: Vec<Attempt>,
+    pub assignment: Option<AssignmentState>,
+}
+
+/// How `actor` stands to `booking`.
+pub(crate) fn relation(actor: &Actor, booking: &Booking) -> Relation {
+    match actor.role {
+        Role::Customer if actor.user_id == Some(booking.customer_id) => Relation::Owner,
+        Role::Provider
+            if actor.provider_id.is_some() && actor.provider_id == booking.provider_id =>
+        {
+            Relation::AssignedProvider
+        }
+        _ => Relation::Stranger,
+    }
+}
+
+impl Store {
+    /// Writes a booking, its first history row and its first assignment job in one
+    /// transaction. With an idempotency key already used for the same request, returns
+    /// the booking it created and `false`; used for another request, a conflict.
+    pub async fn create_booking(
+        &self,
+        actor: &Actor,
+        new: NewBooking,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<(Booking, bool), StoreError> {
+        let user_id = match (actor.role, actor.user_id) {
+            (Role::Customer | Role::Admin, Some(id)) => id,
+            (role, _) => return Err(DomainError::not_permitted(role, "book a service").into()),
+        };
+        let now = self.now();
+        let mut tx = self.write().await?;
+        let hash = idempotency
+            .as_ref()
+            .map(|k| hex::encode(Sha256::digest(k.canonical_request.as_bytes())));
+        if let (Some(key), Some(hash)) = (&idempotency, &hash) {
+            let seen: Option<(String, i64)> = sqlx::query_as(
+                "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            )
+            .bind(user_id)
+            .bind(&key.key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((seen_hash, booking_id)) = seen {
+                if &seen_hash != hash {
+                    return Err(DomainError::Conflict {
+                        code: "idempotency_key_reused",
+                        message:
+                            "this Idempotency-Key was already used for a different booking request"
+                                .into(),
+                    }
+                    .into());
+                }
+                let booking = fetch_booking(&mut tx, booking_id).await?;
+                return Ok((booking, false));
+            }
+        }
+        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM service_types WHERE name = $1")
+            .bind(&new.service_type)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(DomainError::field(
+                "service_type",
+                format!("`{}` is not a service type we offer", new.service_type),
+            )
+            .into());
+        }
+        let row: BookingRow = sqlx::query_as(concat!(
+            "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
+            "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9) RETURNING ",
+            booking_columns!()
+        ))
+        .bind(user_id)
+        .bind(&new.customer_name)
+        .bind(&new.customer_phone)
+        .bind(&new.customer_email)
+        .bind(&new.service_type)
+        .bind(&new.address)
+        .bind(ms(new.scheduled_date))
+        .bind(&new.notes)
+        .bind(ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let booking = Booking::try_from(row)?;
+        insert_history(
+            &mut tx,
+            &booking,
+            None,
+            actor,
+            Some("booked"),
+            false,
+            None,
+            now,
+        )
+        .await?;
+        enqueue_assignment(
+            &mut tx,
+            booking.id,
+            booking.assignment_cycle,
+            now,
+            self.policy.max_attempts,
+        )
+        .await?;
+        if let (Some(key), Some(hash)) = (idempotency, hash) {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(user_id)
+            .bind(key.key)
+            .bind(hash)
+            .bind(booking.id)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((booking, true))
+    }
+
+    /// The booking if `actor` may see it; otherwise `NotFound`, so that nobody learns
+    /// which ids exist.
+    pub async fn booking_for(&self, actor: &Actor, id: i64) -> Result<Booking, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let booking = fetch_booking(&mut conn, id).await?;
+        if !can_see(actor.role, relation(actor, &booking)) {
+            return Err(DomainError::NotFound {
+                entity: "booking",
+                id,
+            }
+            .into());
+        }
+        Ok(booking)
+    }
+
+    /// The booking with its history, attempts and assignment state.
+    pub async fn booking_detail(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<BookingDetail, StoreError> {
+        let booking = self.booking_for(actor, id).await?;
+        let history = self.history_of(id).await?;
+        let attempts: Vec<AttemptRow> = sqlx::query_as(
+            "SELECT id, booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at \
+             FROM assignment_attempts WHERE booking_id = $1 ORDER BY cycle, attempt",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let assignment = self.assignment_state(&booking).await?;
+        Ok(BookingDetail {
+            booking,
+            history,
+            attempts: convert(attempts)?,
+            assignment,
+        })
+    }
+
+    /// The audit trail of a booking `actor` may see, oldest first.
+    pub async fn history_for(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.booking_for(actor, id).await?;
+        self.history_of(id).await
+    }
+
+    async fn history_of(&self, id: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows: Vec<HistoryRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            history_columns!(),
+            " FROM booking_history WHERE booking_id = $1 ORDER BY id"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(convert(rows)?)
+    }
+
+    /// A page of the bookings `actor` may see, matching `filter`, newest first.
+    pub async fn list_bookings(
+        &self,
+        actor: &Actor,
+        filter: &BookingFilter,
+    ) -> Result<BookingPage, StoreError> {
+        let (customer, provider) = match actor.role {
+            Role::Admin | Role::System => (None, None),
+            Role::Customer => (Some(actor.user_id.unwrap_or(-1)), None),
+            Role::Provider => (None, Some(actor.provider_id.unwrap_or(-1))),
+        };
+        let limit = filter.limit.clamp(1, 100);
+        let pattern = filter
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| {
+                let escaped = q
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                format!("%{escaped}%")
+            });
+        let rows: Vec<BookingRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            booking_columns!(),
+            " FROM bookings WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR provider_id = $2) ",
+            "AND ($3 IS NULL OR provider_id = $3) AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR id < $5) ",
+            "AND ($6 IS NULL OR customer_name LIKE $6 ESCAPE '\\' OR customer_email LIKE $6 ESCAPE '\\' ",
+            "OR customer_phone LIKE $6 ESCAPE '\\' OR address LIKE $6 ESCAPE '\\' ",
+            "OR service_type LIKE $6 ESCAPE '\\' OR notes LIKE $6 ESCAPE '\\') ",
+            "ORDER BY id DESC LIMIT $7"
+        ))
+        .bind(customer)
+        .bind(provider)
+        .bind(filter.provider_id)
+        .bind(filter.status.map(Status::as_str))
+        .bind(filter.before_id)
+        .bind(pattern)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items: Vec<Booking> = convert(rows)?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|b| b.id.to_string())
+        } else {
+            None
+        };
+        Ok(BookingPage { items, next_cursor })
+    }
+}
+
+/// The booking with this id, or `NotFound`.
+pub(crate) async fn fetch_booking(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+) -> Result<Booking, StoreError> {
+    let row: Option<BookingRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Booking::try_from(row)?),
+        None => Err(DomainError::NotFound {
+            entity: "booking",
+            id,
+        }
+        .into()),
+    }
+}
+
+/// Appends a row to the audit trail. `booking` is the booking after the change.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_history(
+    conn: &mut sqlx::SqliteConnection,
+    booking: &Booking,
+    old_status: Option<Status>,
+    actor: &Actor,
+    reason: Option<&str>,
+    is_override: bool,
+    provider_id: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, \
+         changed_by_role, reason, is_override, provider_id, customer_id, timestamp) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(booking.id)
+    .bind(old_status.map(Status::as_str))
+    .bind(booking.status.as_str())
+    .bind(actor.user_id)
+    .bind(&actor.name)
+    .bind(actor.role.as_str())
+    .bind(reason)
+    .bind(is_override)
+    .bind(provider_id.or(booking.provider_id))
+    .bind(booking.customer_id)
+    .bind(ms(now))
+    .fetch_one(conn)
+    .await?)
+}

@@ -1,0 +1,321 @@
+//! Providers: who can be assigned, what they offer, whether they are available.
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::users::{NewUser, insert_user};
+use super::{Store, from_ms, ms};
+use crate::booking::validation::{is_email, required};
+use crate::error::{DomainError, FieldErrors, StoreError};
+
+/// A provider with what matching and the admin pages need to know.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provider {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub available: bool,
+    pub rating: f64,
+    pub service_types: Vec<String>,
+    /// Bookings assigned, accepted or in progress: the provider's current load.
+    pub active_bookings: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A provider to create; with `login`, a provider login is created with it.
+#[derive(Debug, Clone, Default)]
+pub struct NewProvider {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub service_types: Vec<String>,
+    pub available: bool,
+    pub rating: f64,
+    /// The password hash of the provider's login, when it gets one.
+    pub login_password_hash: Option<String>,
+}
+
+/// A partial update; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderUpdate {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub available: Option<bool>,
+    pub rating: Option<f64>,
+    pub service_types: Option<Vec<String>>,
+}
+
+impl ProviderUpdate {
+    /// Only availability: what a provider may change about themselves.
+    pub fn is_availability_only(&self) -> bool {
+        self.name.is_none()
+            && self.phone.is_none()
+            && self.rating.is_none()
+            && self.service_types.is_none()
+    }
+}
+
+#[derive(FromRow)]
+struct ProviderRow {
+    id: i64,
+    user_id: Option<i64>,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    available: bool,
+    rating: f64,
+    services: Option<String>,
+    active_bookings: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<ProviderRow> for Provider {
+    fn from(r: ProviderRow) -> Self {
+        let mut service_types: Vec<String> = r
+            .services
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        service_types.sort();
+        Provider {
+            id: r.id,
+            user_id: r.user_id,
+            name: r.name,
+            email: r.email,
+            phone: r.phone,
+            available: r.available,
+            rating: r.rating,
+            service_types,
+            active_bookings: r.active_bookings,
+            created_at: from_ms(r.created_at),
+            updated_at: from_ms(r.updated_at),
+        }
+    }
+}
+
+macro_rules! select_provider {
+    ($where:literal) => {
+        concat!(
+            "SELECT p.id, p.user_id, p.name, p.email, p.phone, p.available, p.rating, ",
+            "(SELECT group_concat(service_type) FROM provider_services s WHERE s.provider_id = p.id) AS services, ",
+            "(SELECT COUNT(*) FROM bookings b WHERE b.provider_id = p.id ",
+            "AND b.status IN ('assigned', 'accepted', 'in_progress')) AS active_bookings, ",
+            "p.created_at, p.updated_at FROM providers p ",
+            $where
+        )
+    };
+}
+
+/// A service type customers can book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct ServiceType {
+    pub name: String,
+    pub label: String,
+}
+
+impl Store {
+    pub async fn service_types(&self) -> Result<Vec<ServiceType>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT name, label FROM service_types ORDER BY label")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Every provider, or those offering `service_type`, by id.
+    pub async fn providers(&self, service_type: Option<&str>) -> Result<Vec<Provider>, StoreError> {
+        let rows: Vec<ProviderRow> = sqlx::query_as(select_provider!(
+            "WHERE $1 IS NULL OR EXISTS (SELECT 1 FROM provider_services s \
+             WHERE s.provider_id = p.id AND s.service_type = $1) ORDER BY p.id"
+        ))
+        .bind(service_type)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Provider::from).collect())
+    }
+
+    pub async fn provider(&self, id: i64) -> Result<Option<Provider>, StoreError> {
+        let row: Option<ProviderRow> = sqlx::query_as(select_provider!("WHERE p.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Provider::from))
+    }
+
+    /// Creates a provider (and its login when a password hash is given) in one transaction.
+    pub async fn create_provider(&self, new: NewProvider) -> Result<Provider, StoreError> {
+        let mut errors = FieldErrors::new();
+        let name = required(&mut errors, "name", &new.name, 200);
+        let email = required(&mut errors, "email", &new.email, 254).to_lowercase();
+        if !email.is_empty() && !is_email(&email) {
+            errors.insert(
+                "email".into(),
+                "must be an e-mail address like name@example.com".into(),
+            );
+        }
+        check_rating(&mut errors, new.rating);
+        let phone = new
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors).into());
+        }
+        let now = self.now();
+        let mut tx = self.write().await?;
+        let user_id = match &new.login_password_hash {
+            Some(hash) => Some(
+                insert_user(
+                    &mut tx,
+                    &NewUser {
+                        email: email.clone(),
+                        name: name.clone(),
+                        password_hash: hash.clone(),
+                        role: crate::Role::Provider,
+                    },
+                    now,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let inserted = sqlx::query_scalar(
+            "INSERT INTO providers (user_id, name, email, phone, available, rating, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(&name)
+        .bind(&email)
+        .bind(phone)
+        .bind(new.available)
+        .bind(new.rating)
+        .bind(ms(now))
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(id) => id,
+            // `email` is the only unique column this statement can violate (user_id is new).
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(DomainError::Conflict {
+                    code: "duplicate_email",
+                    message: "a provider with this e-mail already exists".into(),
+                }
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        set_services(&mut tx, id, &new.service_types).await?;
+        tx.commit().await?;
+        self.provider(id).await?.ok_or_else(|| {
+            DomainError::NotFound {
+                entity: "provider",
+                id,
+            }
+            .into()
+        })
+    }
+
+    /// Applies a partial update; an unknown provider is `NotFound`.
+    pub async fn update_provider(
+        &self,
+        id: i64,
+        update: ProviderUpdate,
+    ) -> Result<Provider, StoreError> {
+        let mut errors = FieldErrors::new();
+        let name = update
+            .name
+            .as_deref()
+            .map(|n| required(&mut errors, "name", n, 200));
+        if let Some(r) = update.rating {
+            check_rating(&mut errors, r);
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors).into());
+        }
+        let mut tx = self.write().await?;
+        let changed = sqlx::query(
+            "UPDATE providers SET name = COALESCE($2, name), phone = COALESCE($3, phone), \
+             available = COALESCE($4, available), rating = COALESCE($5, rating), updated_at = $6 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(update.phone.as_deref().map(str::trim))
+        .bind(update.available)
+        .bind(update.rating)
+        .bind(ms(self.now()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(DomainError::NotFound {
+                entity: "provider",
+                id,
+            }
+            .into());
+        }
+        if let Some(types) = &update.service_types {
+            sqlx::query("DELETE FROM provider_services WHERE provider_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            set_services(&mut tx, id, types).await?;
+        }
+        tx.commit().await?;
+        self.provider(id).await?.ok_or_else(|| {
+            DomainError::NotFound {
+                entity: "provider",
+                id,
+            }
+            .into()
+        })
+    }
+}
+
+fn check_rating(errors: &mut FieldErrors, rating: f64) {
+    if !(0.0..=5.0).contains(&rating) {
+        errors.insert("rating".into(), "must be between 0 and 5".into());
+    }
+}
+
+/// Records the services a provider offers; every one must be a known service type.
+async fn set_services(
+    tx: &mut sqlx::SqliteConnection,
+    provider_id: i64,
+    types: &[String],
+) -> Result<(), StoreError> {
+    if types.is_empty() {
+        return Err(
+            DomainError::field("service_types", "must name at least one service type").into(),
+        );
+    }
+    for t in types {
+        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM service_types WHERE name = $1")
+            .bind(t)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(DomainError::field(
+                "service_types",
+                format!("`{t}` is not a service type"),
+            )
+            .into());
+        }
+        sqlx::query(
+            "INSERT INTO provider_services (provider_id, service_type) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(provider_id)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
