@@ -1,1 +1,219 @@
-pub fn _x() {}
+//! The HTTP API of the booking service: routes, sign-in, live events and (once built)
+//! the frontend, on one port.
+//!
+//! [`app`] builds the router from an [`AppState`]; [`serve`] runs it on a listener until
+//! a shutdown future resolves. Tests call both directly; `main.rs` only reads the
+//! configuration and calls [`run`].
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod routes;
+pub mod seed;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::cors::CorsLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use shared::Store;
+
+pub use config::Config;
+
+use auth::TokenKeys;
+use auth::limiter::LoginLimiter;
+use events::{EventHub, EventShutdown};
+use seed::DemoLogin;
+
+/// Settings the handlers read, fixed at start.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Mark the session cookie `Secure` (serve over HTTPS).
+    pub cookie_secure: bool,
+    /// The demo logins the sign-in page may show; empty when no demo was seeded.
+    pub demo_logins: Vec<DemoLogin>,
+    /// The one origin allowed to call the API from a browser on another origin.
+    pub cors_origin: Option<HeaderValue>,
+    /// How long a request (other than the event stream) may take.
+    pub request_timeout: Duration,
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Debug, Clone, FromRef)]
+pub struct AppState {
+    pub store: Store,
+    pub tokens: TokenKeys,
+    pub events: EventHub,
+    pub limiter: LoginLimiter,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// Builds the state and starts the event poller, which runs until the returned
+    /// handle is closed (or dropped).
+    pub fn new(store: Store, tokens: TokenKeys, settings: Settings) -> (AppState, EventShutdown) {
+        let (events, shutdown) = EventHub::start(store.clone());
+        let state = AppState {
+            store,
+            tokens,
+            events,
+            limiter: LoginLimiter::default(),
+            settings: Arc::new(settings),
+        };
+        (state, shutdown)
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole HTTP surface: `/api/v1/...`, `/healthz`, `/readyz`.
+pub fn app(state: AppState) -> Router {
+    let timeout = state.settings.request_timeout;
+    let api = Router::new()
+        .nest("/auth", auth::routes::router())
+        .nest("/bookings", routes::bookings::router())
+        .nest("/providers", routes::providers::router())
+        .route("/service-types", get(routes::providers::service_types))
+        .nest("/admin", routes::admin::router())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        // The event stream is long-lived: it is outside the timeout.
+        .route("/events", get(events::events));
+
+    let mut router = Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .layer(axum::middleware::map_response(error::ensure_envelope))
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));
+    if let Some(origin) = state.settings.cors_origin.clone() {
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(origin)
+                .allow_credentials(true)
+                .allow_methods([Method::GET, Method::POST, Method::PATCH])
+                .allow_headers([
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::header::AUTHORIZATION,
+                    HeaderName::from_static("idempotency-key"),
+                    HeaderName::from_static("last-event-id"),
+                ]),
+        );
+    }
+    router
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let path = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+            let request_id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path, request_id)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` resolves, then closes the event
+/// streams and waits for in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    events: EventShutdown,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            events.close();
+        })
+        .await
+}
+
+/// Starts the API as configured: connects, migrates, bootstraps accounts, and serves
+/// until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = Store::connect(&config.db.database_url, config.retry.policy()).await?;
+    store.migrate().await?;
+    let secret = match &config.auth_secret {
+        Some(s) => s.clone(),
+        None => {
+            store
+                .setting_or_insert("auth_secret", random_secret)
+                .await?
+        }
+    };
+    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password)
+        && seed::ensure_admin(&store, email, password).await?
+    {
+        tracing::info!("created the admin account named by ADMIN_EMAIL");
+    }
+    let seed_demo = config.seed_demo.unwrap_or_else(|| config.db.is_embedded());
+    let demo_logins = if seed_demo {
+        if seed::seed_demo(&store).await? > 0 {
+            print_demo_logins();
+        }
+        seed::demo_logins()
+    } else {
+        Vec::new()
+    };
+    let settings = Settings {
+        cookie_secure: config.cookie_secure,
+        demo_logins,
+        cors_origin: config
+            .cors_origin
+            .as_deref()
+            .map(HeaderValue::from_str)
+            .transpose()?,
+        request_timeout: Duration::from_millis(config.request_timeout_ms),
+    };
+    let tokens = TokenKeys::new(
+        secret.as_bytes(),
+        chrono::Duration::minutes(config.token_ttl_minutes),
+    );
+    let (state, events) = AppState::new(store.clone(), tokens, settings);
+    let listener = TcpListener::bind(&config.bind_addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "api listening");
+    serve(listener, state, events, shared::signal::shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("api stopped");
+    Ok(())
+}
+
+fn random_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Prints the demo logins once, when they are created (stdout, not the log).
+fn print_demo_logins() {
+    println!(
+        "\nDemo accounts created (password for all: {}):",
+        seed::DEMO_PASSWORD
+    );
+    for login in seed::demo_logins() {
+        println!(
+            "  {:<9} {:<22} {}",
+            login.role.as_str(),
+            login.email,
+            login.name
+        );
+    }
+    println!();
+}

@@ -10,7 +10,9 @@ pub mod actor;
 pub mod assignment;
 pub mod booking;
 pub mod clock;
+pub mod config;
 pub mod error;
+pub mod signal;
 pub mod store;
 
 pub use actor::{Actor, Role};

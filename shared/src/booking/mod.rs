@@ -7,7 +7,8 @@ pub mod validation;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{Role, Status};
+use crate::booking::permission::Relation;
+use crate::{Actor, Role, Status};
 
 /// A booking as stored. Field names follow the table and the API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,6 +31,21 @@ pub struct Booking {
     pub assignment_exhausted: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Booking {
+    /// How `actor` stands to this booking.
+    pub fn relation_to(&self, actor: &Actor) -> Relation {
+        match actor.role {
+            Role::Customer if actor.user_id == Some(self.customer_id) => Relation::Owner,
+            Role::Provider
+                if actor.provider_id.is_some() && actor.provider_id == self.provider_id =>
+            {
+                Relation::AssignedProvider
+            }
+            _ => Relation::Stranger,
+        }
+    }
 }
 
 /// One row of a booking's append-only audit trail.

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use super::jobs::{AssignmentState, enqueue_assignment};
 use super::rows::{AttemptRow, BookingRow, HistoryRow, booking_columns, convert, history_columns};
 use super::{Store, ms};
-use crate::booking::permission::{Relation, can_see};
+use crate::booking::permission::can_see;
 use crate::booking::validation::NewBooking;
 use crate::booking::{Attempt, Booking, HistoryEntry};
 use crate::error::{DomainError, StoreError};
@@ -48,19 +48,6 @@ pub struct BookingDetail {
     pub history: Vec<HistoryEntry>,
     pub attempts: Vec<Attempt>,
     pub assignment: Option<AssignmentState>,
-}
-
-/// How `actor` stands to `booking`.
-pub(crate) fn relation(actor: &Actor, booking: &Booking) -> Relation {
-    match actor.role {
-        Role::Customer if actor.user_id == Some(booking.customer_id) => Relation::Owner,
-        Role::Provider
-            if actor.provider_id.is_some() && actor.provider_id == booking.provider_id =>
-        {
-            Relation::AssignedProvider
-        }
-        _ => Relation::Stranger,
-    }
 }
 
 impl Store {
@@ -174,7 +161,7 @@ impl Store {
     pub async fn booking_for(&self, actor: &Actor, id: i64) -> Result<Booking, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let booking = fetch_booking(&mut conn, id).await?;
-        if !can_see(actor.role, relation(actor, &booking)) {
+        if !can_see(actor.role, booking.relation_to(actor)) {
             return Err(DomainError::NotFound {
                 entity: "booking",
                 id,

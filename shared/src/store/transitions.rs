@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::bookings::{fetch_booking, insert_history, relation};
+use super::bookings::{fetch_booking, insert_history};
 use super::jobs::cancel_pending_jobs;
 use super::{Store, ms};
 use crate::booking::permission::{authorize, can_see, check_override};
@@ -47,7 +47,7 @@ impl Store {
         let now = self.now();
         let mut tx = self.write().await?;
         let booking = fetch_booking(&mut tx, id).await?;
-        let rel = relation(actor, &booking);
+        let rel = booking.relation_to(actor);
         if !can_see(actor.role, rel) {
             return Err(DomainError::NotFound {
                 entity: "booking",

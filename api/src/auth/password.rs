@@ -1,0 +1,67 @@
+//! Password hashing with argon2 (its default parameters), off the async threads.
+
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+
+use crate::error::ApiError;
+
+/// The shortest and longest passwords accepted.
+pub const MIN_LEN: usize = 8;
+pub const MAX_LEN: usize = 128;
+
+/// Checks a new password's length; the message is for the `password` field.
+pub fn check_new(password: &str) -> Result<(), ApiError> {
+    let n = password.chars().count();
+    if n < MIN_LEN {
+        return Err(ApiError::field(
+            "password",
+            format!("must be at least {MIN_LEN} characters"),
+        ));
+    }
+    if n > MAX_LEN {
+        return Err(ApiError::field(
+            "password",
+            format!("must be at most {MAX_LEN} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Hashes a password (argon2id, random salt) on the blocking pool.
+pub async fn hash(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))?
+}
+
+/// Whether `password` matches `stored`. A malformed stored hash never matches.
+pub async fn verify(password: String, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of nothing anyone knows, made once, for checking unknown e-mails in constant time.
+pub async fn dummy_hash() -> Result<String, ApiError> {
+    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DUMMY
+        .get_or_try_init(|| hash(format!("{:x}", rand::random::<u128>())))
+        .await
+        .cloned()
+}

@@ -1,0 +1,47 @@
+//! The API's configuration: flags that mirror environment variables, loaded once.
+
+use clap::Parser;
+
+use shared::config::{DatabaseArgs, LogArgs, RetryArgs};
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "api", about = "The booking service's HTTP API and frontend")]
+pub struct Config {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub retry: RetryArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Address to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:5000")]
+    pub bind_addr: String,
+    /// Create this admin at start if no account has this e-mail (with ADMIN_PASSWORD).
+    #[arg(long, env = "ADMIN_EMAIL", requires = "admin_password")]
+    pub admin_email: Option<String>,
+    #[arg(
+        long,
+        env = "ADMIN_PASSWORD",
+        hide_env_values = true,
+        requires = "admin_email"
+    )]
+    pub admin_password: Option<String>,
+    /// Seed demo accounts and providers (default: on for SQLite, off for PostgreSQL).
+    #[arg(long, env = "SEED_DEMO")]
+    pub seed_demo: Option<bool>,
+    /// Token signing key; generated and kept in the database when unset.
+    #[arg(long, env = "AUTH_SECRET", hide_env_values = true)]
+    pub auth_secret: Option<String>,
+    /// How long a sign-in lasts.
+    #[arg(long, env = "AUTH_TOKEN_TTL_MINUTES", default_value_t = 720, value_parser = clap::value_parser!(i64).range(1..=525_600))]
+    pub token_ttl_minutes: i64,
+    /// Mark the session cookie Secure (when served over HTTPS).
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
+    /// The one browser origin allowed to call the API cross-origin (none by default).
+    #[arg(long, env = "CORS_ORIGIN")]
+    pub cors_origin: Option<String>,
+    /// How long a request may take before it gets 408.
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+}

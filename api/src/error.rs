@@ -1,0 +1,226 @@
+//! The one place errors become HTTP responses, all in one envelope:
+//! `{"error": {"code": "snake_case", "message": "A sentence.", "details": {...}}}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use shared::error::{DomainError, FieldErrors, StoreError};
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("the e-mail or password is wrong")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("some fields are invalid")]
+    Validation(FieldErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::Store(StoreError::Domain(e))
+    }
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            details: json!({}),
+        }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(FieldErrors::from([(field.to_owned(), message.into())]))
+    }
+}
+
+/// Builds an envelope response.
+pub fn envelope(status: StatusCode, code: &str, message: &str, details: Value) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message, "details": details}})),
+    )
+        .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        let (status, code, details) = match self {
+            ApiError::BadRequest { code, details, .. } => (StatusCode::BAD_REQUEST, code, details),
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", json!({})),
+            ApiError::InvalidCredentials => {
+                (StatusCode::UNAUTHORIZED, "invalid_credentials", json!({}))
+            }
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", json!({})),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", json!({})),
+            ApiError::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                json!({"limit_bytes": limit}),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                json!({}),
+            ),
+            ApiError::RateLimited { retry_after_secs } => {
+                let mut response = envelope(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    &message,
+                    json!({"retry_after_secs": retry_after_secs}),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                return response;
+            }
+            ApiError::Validation(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                json!({"fields": fields}),
+            ),
+            ApiError::Store(StoreError::Domain(e)) => return domain_response(e),
+            ApiError::Store(e) if e.is_transient() => {
+                tracing::warn!(error = %e, "database busy");
+                let mut response = envelope(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the service is busy; try again in a moment",
+                    json!({}),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
+                return response;
+            }
+            ApiError::Store(e) => return internal(&e.to_string()),
+            ApiError::Internal(cause) => return internal(&cause),
+        };
+        envelope(status, code, &message, details)
+    }
+}
+
+/// A 500 whose body says nothing of the cause; the cause is logged once, in the request span.
+fn internal(cause: &str) -> Response {
+    tracing::error!(error = %cause, "internal error");
+    envelope(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "something went wrong on our side; it has been logged",
+        json!({}),
+    )
+}
+
+fn domain_response(e: DomainError) -> Response {
+    let message = e.to_string();
+    match e {
+        DomainError::InvalidTransition { from, to } => envelope(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            &message,
+            json!({"from": from, "to": to, "allowed": from.successors()}),
+        ),
+        DomainError::NotPermitted { role, .. } => envelope(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            &message,
+            json!({"role": role}),
+        ),
+        DomainError::NotFound { entity, id } => envelope(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &message,
+            json!({"entity": entity, "id": id}),
+        ),
+        DomainError::VersionConflict { expected, actual } => envelope(
+            StatusCode::CONFLICT,
+            "version_conflict",
+            &message,
+            json!({"expected_version": expected, "current_version": actual}),
+        ),
+        DomainError::Conflict {
+            code: "idempotency_key_reused",
+            ..
+        } => envelope(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            &message,
+            json!({}),
+        ),
+        DomainError::Conflict { code, .. } => {
+            envelope(StatusCode::CONFLICT, code, &message, json!({}))
+        }
+        DomainError::Validation(fields) => envelope(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "some fields are invalid",
+            json!({"fields": fields}),
+        ),
+    }
+}
+
+/// Middleware: any error response not already in the envelope (an unknown route, a
+/// wrong method, a timeout, a limit hit in a layer) is rewritten into it.
+pub async fn ensure_envelope(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "there is nothing at this address"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "this content type is not supported",
+        ),
+        s if s.is_server_error() => (
+            "internal",
+            "something went wrong on our side; it has been logged",
+        ),
+        _ => ("bad_request", "the request could not be understood"),
+    };
+    let mut out = envelope(status, code, message, json!({}));
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(v) = response.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}

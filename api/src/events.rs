@@ -1,0 +1,160 @@
+//! `GET /events`: Server-Sent Events of the status changes a caller may see.
+//!
+//! The feed is the history table, so a change made by any process (a worker, another
+//! API) is delivered. One poller per process watches the newest history id (and is
+//! nudged by this process's own writes); each stream, when it moves, reads the rows after
+//! its cursor that its caller may see. Every event carries `id:` = the history row id,
+//! so a reconnecting EventSource resumes after `Last-Event-ID` without loss.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::{Notify, watch};
+
+use shared::{Actor, Store};
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::extract::Query;
+
+/// How often the poller looks for rows written by other processes.
+const POLL: Duration = Duration::from_millis(200);
+/// Rows per read while catching up.
+const BATCH: u32 = 200;
+
+/// The process's view of the newest history row, shared by every stream.
+#[derive(Debug, Clone)]
+pub struct EventHub {
+    latest: watch::Receiver<i64>,
+    nudge: std::sync::Arc<Notify>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Ends every open stream (so that graceful shutdown is not held up by listeners).
+#[derive(Debug)]
+pub struct EventShutdown(watch::Sender<bool>);
+
+impl EventShutdown {
+    pub fn close(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl EventHub {
+    /// Starts the poller; it stops when the returned handle is closed or dropped.
+    pub fn start(store: Store) -> (EventHub, EventShutdown) {
+        let (latest_tx, latest) = watch::channel(0);
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let nudge = std::sync::Arc::new(Notify::new());
+        let hub = EventHub {
+            latest,
+            nudge: nudge.clone(),
+            shutdown: shutdown.clone(),
+        };
+        let mut stop = shutdown;
+        tokio::spawn(async move {
+            loop {
+                match store.latest_event_id().await {
+                    Ok(id) => {
+                        latest_tx.send_if_modified(|v| std::mem::replace(v, id) != id);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "event poller could not read the history"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(POLL) => {}
+                    _ = nudge.notified() => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        });
+        (hub, EventShutdown(shutdown_tx))
+    }
+
+    /// Tells the poller that this process just wrote history, so it looks at once.
+    pub fn nudge(&self) {
+        self.nudge.notify_one();
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    /// For clients that cannot set the `Last-Event-ID` header on their first connect.
+    last_event_id: Option<i64>,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let from_header = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let cursor = match from_header.or(query.last_event_id) {
+        Some(id) => id.max(0),
+        None => state.store.latest_event_id().await?,
+    };
+    let stream = event_stream(
+        state.store.clone(),
+        state.events.clone(),
+        user.actor(),
+        cursor,
+    );
+    Ok(Sse::new(stream).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("keep-alive"),
+    ))
+}
+
+fn event_stream(
+    store: Store,
+    hub: EventHub,
+    actor: Actor,
+    mut cursor: i64,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let mut latest = hub.latest.clone();
+    let mut shutdown = hub.shutdown.clone();
+    async_stream::stream! {
+        // Tell the client the stream is open and where it starts.
+        yield Ok(Event::default().event("ready").data(cursor.to_string()));
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match store.events_after(&actor, cursor, BATCH).await {
+                Ok(rows) => {
+                    let full = rows.len() as u32 == BATCH;
+                    for row in rows {
+                        cursor = row.id;
+                        match Event::default().id(row.id.to_string()).event("booking").json_data(&row) {
+                            Ok(event) => yield Ok(event),
+                            Err(e) => tracing::error!(error = %e, "serialising an event"),
+                        }
+                    }
+                    if full {
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading events");
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            }
+            // Caught up: wait until the newest history id moves.
+            tokio::select! {
+                changed = latest.changed() => if changed.is_err() { break },
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+}

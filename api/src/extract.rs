@@ -1,0 +1,138 @@
+//! Extractors whose rejections are [`ApiError`]s, so malformed input gets the envelope
+//! and a field name, never axum's plain-text rejection.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// The request body limit (64 KiB).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON body. Syntax errors are 400; a missing, unknown or wrongly typed field is 422
+/// naming the field; a body over the limit is 413; another content type is 415.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase())
+            .is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+            } else {
+                ApiError::bad_request("unreadable_body", "the request body could not be read")
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Parses `bytes` as a `T`, mapping serde's errors to the envelope's.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.classify() != serde_json::error::Category::Data {
+            return malformed(&inner);
+        }
+        let message = inner.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        ApiError::Validation([(field_name(&path, &message), message)].into())
+    })?;
+    // Trailing characters after the value are malformed JSON too.
+    de.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+fn malformed(e: &serde_json::Error) -> ApiError {
+    ApiError::BadRequest {
+        code: "malformed_json",
+        message: "the request body is not valid JSON".into(),
+        details: json!({"line": e.line(), "column": e.column()}),
+    }
+}
+
+/// The field a data error is about: its path, or for a missing or unknown field at the
+/// top level, the name serde puts in backticks.
+fn field_name(path: &str, message: &str) -> String {
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| message.split_once(p))
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned());
+    match (path, named) {
+        (".", Some(name)) => name,
+        (".", None) => "body".into(),
+        (p, Some(name)) => format!("{p}.{name}"),
+        (p, None) => p.to_owned(),
+    }
+}
+
+/// A positive numeric id from the path: anything else is a 400 naming the id.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| {
+                    ApiError::bad_request("invalid_id", "the id in the path is missing")
+                })?;
+        match raw.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(Id(id)),
+            _ => Err(ApiError::BadRequest {
+                code: "invalid_id",
+                message: "the id in the path must be a positive whole number".into(),
+                details: json!({"id": raw}),
+            }),
+        }
+    }
+}
+
+/// Query parameters; a malformed query string is a 400 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let message = err.into_inner().to_string();
+                ApiError::BadRequest {
+                    code: "invalid_query",
+                    details: json!({"parameter": field_name(&path, &message)}),
+                    message: format!("the query string is invalid: {message}"),
+                }
+            })
+    }
+}

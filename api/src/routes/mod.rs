@@ -1,0 +1,6 @@
+//! The route groups, one module per resource.
+
+pub mod admin;
+pub mod bookings;
+pub mod health;
+pub mod providers;
