@@ -46,6 +46,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 
 /// Parses `bytes` as a `T`, mapping serde's errors to the envelope's.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body of this API is an object; serde would read an array as a struct's
+    // fields in order, and report "[0]" as the field.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -85,6 +90,8 @@ fn field_name(path: &str, message: &str) -> String {
     match (path, named) {
         (".", Some(name)) => name,
         (".", None) => "body".into(),
+        // serde_path_to_error already ends the path with an unknown field's name.
+        (p, Some(name)) if p == name || p.ends_with(&format!(".{name}")) => p.to_owned(),
         (p, Some(name)) => format!("{p}.{name}"),
         (p, None) => p.to_owned(),
     }

@@ -1,0 +1,131 @@
+//! A test app: the real router over a fresh SQLite file, driven with `oneshot`.
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use api::auth::TokenKeys;
+use api::events::EventShutdown;
+use api::{AppState, Settings};
+use shared::assignment::RetryPolicy;
+use shared::Store;
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Store,
+    _events: EventShutdown,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Response {
+    /// The envelope's error code.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error envelope in {}", self.body))
+    }
+}
+
+pub fn booking_body() -> Value {
+    json!({
+        "customer_name": "Casey Customer",
+        "customer_phone": "+1 555 010 0199",
+        "customer_email": "casey@example.com",
+        "service_type": "plumbing",
+        "address": "1 Main Street",
+        "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(),
+    })
+}
+
+impl TestApp {
+    /// A fresh database with the demo accounts seeded.
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/api.db", dir.path().display());
+        let store = Store::connect(&url, RetryPolicy::default()).await.unwrap();
+        store.migrate().await.unwrap();
+        api::seed::seed_demo(&store).await.unwrap();
+        let settings = Settings {
+            demo_logins: api::seed::demo_logins(),
+            request_timeout: std::time::Duration::from_secs(10),
+            ..Settings::default()
+        };
+        let tokens = TokenKeys::new(b"test-secret-test-secret-test-secret", chrono::Duration::hours(1));
+        let (state, events) = AppState::new(store.clone(), tokens, settings);
+        TestApp { router: api::app(state), store, _events: events, _dir: dir }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Response {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Response { status, headers, body }
+    }
+
+    /// A JSON request with an optional bearer token.
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.send(req.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let res = self.call("POST", "/api/v1/auth/login", None, Some(json!({"email": email, "password": password}))).await;
+        assert_eq!(res.status, StatusCode::OK, "login {email}: {}", res.body);
+        res.body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn demo(&self, who: &str) -> String {
+        self.login(&format!("{who}@example.com"), "demo1234").await
+    }
+
+    /// Registers a new customer and returns their token.
+    pub async fn customer(&self, name: &str) -> String {
+        let body = json!({"name": name, "email": format!("{name}@example.com"), "password": "secret-password"});
+        let res = self.call("POST", "/api/v1/auth/register", None, Some(body)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn book(&self, token: &str) -> Value {
+        let res = self.call("POST", "/api/v1/bookings", Some(token), Some(booking_body())).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.body
+    }
+
+    /// How many bookings exist, whoever owns them.
+    pub async fn booking_count(&self) -> usize {
+        let admin = self.demo("admin").await;
+        self.get("/api/v1/bookings?limit=100", &admin).await.body["items"].as_array().unwrap().len()
+    }
+
+    /// The demo provider's id for a demo provider login.
+    pub async fn provider_id(&self, token: &str) -> i64 {
+        self.get("/api/v1/auth/me", token).await.body["provider_id"].as_i64().unwrap()
+    }
+}
