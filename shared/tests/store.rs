@@ -9,7 +9,9 @@ use shared::assignment::RetryPolicy;
 use shared::booking::validation::BookingRequest;
 use shared::clock::ManualClock;
 use shared::error::{DomainError, StoreError};
-use shared::store::{BookingFilter, IdempotencyKey, JobSelection, JobState, NewProvider, NewUser, StatusChange};
+use shared::store::{
+    BookingFilter, IdempotencyKey, JobSelection, JobState, NewProvider, NewUser, StatusChange,
+};
 use shared::{Actor, Role, Status, Store};
 
 struct Fixture {
@@ -32,9 +34,15 @@ fn start() -> DateTime<Utc> {
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/test.db", dir.path().display());
-    let policy = RetryPolicy { base: Duration::from_millis(2000), max_attempts: 4 };
+    let policy = RetryPolicy {
+        base: Duration::from_millis(2000),
+        max_attempts: 4,
+    };
     let clock = ManualClock::new(start());
-    let store = Store::connect(&url, policy).await.unwrap().with_clock(Arc::new(clock.clone()));
+    let store = Store::connect(&url, policy)
+        .await
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
     store.migrate().await.unwrap();
     let user = |email: &str, role| NewUser {
         email: email.into(),
@@ -42,9 +50,21 @@ async fn fixture() -> Fixture {
         password_hash: "not-a-real-hash".into(),
         role,
     };
-    let admin = store.create_user(user("admin@example.com", Role::Admin)).await.unwrap().actor();
-    let alice = store.create_user(user("alice@example.com", Role::Customer)).await.unwrap().actor();
-    let bob = store.create_user(user("bob@example.com", Role::Customer)).await.unwrap().actor();
+    let admin = store
+        .create_user(user("admin@example.com", Role::Admin))
+        .await
+        .unwrap()
+        .actor();
+    let alice = store
+        .create_user(user("alice@example.com", Role::Customer))
+        .await
+        .unwrap()
+        .actor();
+    let bob = store
+        .create_user(user("bob@example.com", Role::Customer))
+        .await
+        .unwrap()
+        .actor();
     let mut providers = Vec::new();
     for email in ["p1@example.com", "p2@example.com"] {
         let p = store
@@ -59,11 +79,28 @@ async fn fixture() -> Fixture {
             })
             .await
             .unwrap();
-        providers.push(store.user(p.user_id.unwrap()).await.unwrap().unwrap().actor());
+        providers.push(
+            store
+                .user(p.user_id.unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+                .actor(),
+        );
     }
     let p2 = providers.pop().unwrap();
     let p1 = providers.pop().unwrap();
-    Fixture { store, clock, admin, alice, bob, p1, p2, _dir: dir, url }
+    Fixture {
+        store,
+        clock,
+        admin,
+        alice,
+        bob,
+        p1,
+        p2,
+        _dir: dir,
+        url,
+    }
 }
 
 fn request() -> BookingRequest {
@@ -85,7 +122,12 @@ impl Fixture {
     }
 
     fn change(status: Status) -> StatusChange {
-        StatusChange { status, reason: None, is_override: false, expected_version: None }
+        StatusChange {
+            status,
+            reason: None,
+            is_override: false,
+            expected_version: None,
+        }
     }
 
     async fn raw(&self) -> sqlx::SqlitePool {
@@ -114,46 +156,119 @@ async fn creating_a_booking_writes_its_history_row_and_first_job_together() {
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].state, JobState::Scheduled);
     assert_eq!(jobs[0].run_at, start());
-    assert_eq!(jobs[0].payload, serde_json::json!({"booking_id": b.id, "cycle": 1}));
+    assert_eq!(
+        jobs[0].payload,
+        serde_json::json!({"booking_id": b.id, "cycle": 1})
+    );
 }
 
 #[tokio::test]
 async fn a_booking_for_an_unknown_service_is_refused_and_nothing_is_written() {
     let f = fixture().await;
-    let new = BookingRequest { service_type: "astrology".into(), ..request() }.validate(f.store.now()).unwrap();
-    let err = domain(f.store.create_booking(&f.alice, new, None).await.unwrap_err());
-    assert!(matches!(err, DomainError::Validation(ref e) if e.contains_key("service_type")), "{err:?}");
-    let page = f.store.list_bookings(&f.admin, &BookingFilter { limit: 10, ..Default::default() }).await.unwrap();
+    let new = BookingRequest {
+        service_type: "astrology".into(),
+        ..request()
+    }
+    .validate(f.store.now())
+    .unwrap();
+    let err = domain(
+        f.store
+            .create_booking(&f.alice, new, None)
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(err, DomainError::Validation(ref e) if e.contains_key("service_type")),
+        "{err:?}"
+    );
+    let page = f
+        .store
+        .list_bookings(
+            &f.admin,
+            &BookingFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert!(page.items.is_empty());
-    assert!(f.store.list_jobs(None, None, None, 10).await.unwrap().is_empty());
+    assert!(
+        f.store
+            .list_jobs(None, None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn the_same_idempotency_key_returns_the_same_booking_and_refuses_another_body() {
     let f = fixture().await;
-    let key = |body: &str| Some(IdempotencyKey { key: "k-1".into(), canonical_request: body.into() });
+    let key = |body: &str| {
+        Some(IdempotencyKey {
+            key: "k-1".into(),
+            canonical_request: body.into(),
+        })
+    };
     let new = request().validate(f.store.now()).unwrap();
-    let (first, created) = f.store.create_booking(&f.alice, new.clone(), key("a")).await.unwrap();
+    let (first, created) = f
+        .store
+        .create_booking(&f.alice, new.clone(), key("a"))
+        .await
+        .unwrap();
     assert!(created);
-    let (again, created) = f.store.create_booking(&f.alice, new.clone(), key("a")).await.unwrap();
+    let (again, created) = f
+        .store
+        .create_booking(&f.alice, new.clone(), key("a"))
+        .await
+        .unwrap();
     assert!(!created);
     assert_eq!(again.id, first.id);
-    let err = domain(f.store.create_booking(&f.alice, new.clone(), key("b")).await.unwrap_err());
-    assert!(matches!(err, DomainError::Conflict { code: "idempotency_key_reused", .. }));
+    let err = domain(
+        f.store
+            .create_booking(&f.alice, new.clone(), key("b"))
+            .await
+            .unwrap_err(),
+    );
+    assert!(matches!(
+        err,
+        DomainError::Conflict {
+            code: "idempotency_key_reused",
+            ..
+        }
+    ));
     // Keys are per user: Bob's "k-1" is his own.
     let (bobs, created) = f.store.create_booking(&f.bob, new, key("a")).await.unwrap();
     assert!(created);
     assert_ne!(bobs.id, first.id);
-    assert_eq!(f.store.list_jobs(None, None, None, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        f.store.list_jobs(None, None, None, 10).await.unwrap().len(),
+        2
+    );
 }
 
 #[tokio::test]
 async fn a_stale_expected_version_is_a_conflict_and_changes_nothing() {
     let f = fixture().await;
     let b = f.book(&f.alice).await;
-    let stale = StatusChange { expected_version: Some(b.version + 1), ..Fixture::change(Status::Cancelled) };
-    let err = domain(f.store.change_status(&f.alice, b.id, stale).await.unwrap_err());
-    assert_eq!(err, DomainError::VersionConflict { expected: 2, actual: 1 });
+    let stale = StatusChange {
+        expected_version: Some(b.version + 1),
+        ..Fixture::change(Status::Cancelled)
+    };
+    let err = domain(
+        f.store
+            .change_status(&f.alice, b.id, stale)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        err,
+        DomainError::VersionConflict {
+            expected: 2,
+            actual: 1
+        }
+    );
     let now = f.store.booking_for(&f.alice, b.id).await.unwrap();
     assert_eq!((now.status, now.version), (Status::Pending, 1));
 }
@@ -165,16 +280,22 @@ async fn of_two_racing_writers_at_the_same_version_exactly_one_wins() {
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let (store, alice) = (f.store.clone(), f.alice.clone());
-        let change = StatusChange { expected_version: Some(1), ..Fixture::change(Status::Cancelled) };
-        tasks.push(tokio::spawn(async move { store.change_status(&alice, b.id, change).await }));
+        let change = StatusChange {
+            expected_version: Some(1),
+            ..Fixture::change(Status::Cancelled)
+        };
+        tasks.push(tokio::spawn(async move {
+            store.change_status(&alice, b.id, change).await
+        }));
     }
     let mut wins = 0;
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => wins += 1,
-            Err(e) => assert!(
-                matches!(domain(e), DomainError::VersionConflict { .. } | DomainError::InvalidTransition { .. })
-            ),
+            Err(e) => assert!(matches!(
+                domain(e),
+                DomainError::VersionConflict { .. } | DomainError::InvalidTransition { .. }
+            )),
         }
     }
     assert_eq!(wins, 1);
@@ -186,21 +307,48 @@ async fn customers_see_only_their_bookings_and_providers_only_those_assigned_to_
     let f = fixture().await;
     let a = f.book(&f.alice).await;
     let b = f.book(&f.bob).await;
-    let all = BookingFilter { limit: 50, ..Default::default() };
-    let ids = |page: shared::store::BookingPage| page.items.iter().map(|b| b.id).collect::<Vec<_>>();
-    assert_eq!(ids(f.store.list_bookings(&f.alice, &all).await.unwrap()), vec![a.id]);
-    assert_eq!(ids(f.store.list_bookings(&f.admin, &all).await.unwrap()), vec![b.id, a.id]);
+    let all = BookingFilter {
+        limit: 50,
+        ..Default::default()
+    };
+    let ids =
+        |page: shared::store::BookingPage| page.items.iter().map(|b| b.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(f.store.list_bookings(&f.alice, &all).await.unwrap()),
+        vec![a.id]
+    );
+    assert_eq!(
+        ids(f.store.list_bookings(&f.admin, &all).await.unwrap()),
+        vec![b.id, a.id]
+    );
     assert!(ids(f.store.list_bookings(&f.p1, &all).await.unwrap()).is_empty());
-    assert!(matches!(domain(f.store.booking_for(&f.alice, b.id).await.unwrap_err()), DomainError::NotFound { .. }));
+    assert!(matches!(
+        domain(f.store.booking_for(&f.alice, b.id).await.unwrap_err()),
+        DomainError::NotFound { .. }
+    ));
 
-    f.store.assign_by_hand(&f.admin, a.id, f.p1.provider_id.unwrap(), None).await.unwrap();
-    assert_eq!(ids(f.store.list_bookings(&f.p1, &all).await.unwrap()), vec![a.id]);
+    f.store
+        .assign_by_hand(&f.admin, a.id, f.p1.provider_id.unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(f.store.list_bookings(&f.p1, &all).await.unwrap()),
+        vec![a.id]
+    );
     assert!(ids(f.store.list_bookings(&f.p2, &all).await.unwrap()).is_empty());
     // The other provider can neither see nor act on it.
-    let err = domain(f.store.change_status(&f.p2, a.id, Fixture::change(Status::Accepted)).await.unwrap_err());
+    let err = domain(
+        f.store
+            .change_status(&f.p2, a.id, Fixture::change(Status::Accepted))
+            .await
+            .unwrap_err(),
+    );
     assert!(matches!(err, DomainError::NotFound { .. }));
     // A provider filtering on someone else's id gets nothing, not their bookings.
-    let other = BookingFilter { provider_id: f.p1.provider_id, ..all.clone() };
+    let other = BookingFilter {
+        provider_id: f.p1.provider_id,
+        ..all.clone()
+    };
     assert!(ids(f.store.list_bookings(&f.p2, &other).await.unwrap()).is_empty());
 }
 
@@ -211,22 +359,88 @@ async fn lists_filter_by_status_and_text_and_page_by_cursor() {
     for _ in 0..5 {
         made.push(f.book(&f.alice).await.id);
     }
-    f.store.change_status(&f.alice, made[0], Fixture::change(Status::Cancelled)).await.unwrap();
-    let page1 = f.store.list_bookings(&f.alice, &BookingFilter { limit: 2, ..Default::default() }).await.unwrap();
-    assert_eq!(page1.items.iter().map(|b| b.id).collect::<Vec<_>>(), vec![made[4], made[3]]);
+    f.store
+        .change_status(&f.alice, made[0], Fixture::change(Status::Cancelled))
+        .await
+        .unwrap();
+    let page1 = f
+        .store
+        .list_bookings(
+            &f.alice,
+            &BookingFilter {
+                limit: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page1.items.iter().map(|b| b.id).collect::<Vec<_>>(),
+        vec![made[4], made[3]]
+    );
     let cursor = page1.next_cursor.unwrap().parse().unwrap();
     let page2 = f
         .store
-        .list_bookings(&f.alice, &BookingFilter { limit: 2, before_id: Some(cursor), ..Default::default() })
+        .list_bookings(
+            &f.alice,
+            &BookingFilter {
+                limit: 2,
+                before_id: Some(cursor),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    assert_eq!(page2.items.iter().map(|b| b.id).collect::<Vec<_>>(), vec![made[2], made[1]]);
-    let cancelled = BookingFilter { status: Some(Status::Cancelled), limit: 10, ..Default::default() };
-    assert_eq!(f.store.list_bookings(&f.admin, &cancelled).await.unwrap().items.len(), 1);
-    let text = |q: &str| BookingFilter { q: Some(q.into()), limit: 10, ..Default::default() };
-    assert_eq!(f.store.list_bookings(&f.admin, &text("pipe lane")).await.unwrap().items.len(), 5);
-    assert_eq!(f.store.list_bookings(&f.admin, &text("100%")).await.unwrap().items.len(), 0);
-    assert_eq!(f.store.list_bookings(&f.admin, &text("_")).await.unwrap().items.len(), 0);
+    assert_eq!(
+        page2.items.iter().map(|b| b.id).collect::<Vec<_>>(),
+        vec![made[2], made[1]]
+    );
+    let cancelled = BookingFilter {
+        status: Some(Status::Cancelled),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        f.store
+            .list_bookings(&f.admin, &cancelled)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let text = |q: &str| BookingFilter {
+        q: Some(q.into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        f.store
+            .list_bookings(&f.admin, &text("pipe lane"))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        5
+    );
+    assert_eq!(
+        f.store
+            .list_bookings(&f.admin, &text("100%"))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        0
+    );
+    assert_eq!(
+        f.store
+            .list_bookings(&f.admin, &text("_"))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -234,10 +448,16 @@ async fn a_rejection_schedules_the_next_attempt_after_the_base_delay_excluding_n
     let f = fixture().await;
     let b = f.book(&f.alice).await;
     let p1 = f.p1.provider_id.unwrap();
-    f.store.assign_by_hand(&f.admin, b.id, p1, None).await.unwrap();
+    f.store
+        .assign_by_hand(&f.admin, b.id, p1, None)
+        .await
+        .unwrap();
     f.clock.advance(chrono::Duration::seconds(30));
     let rejected_at = f.store.now();
-    let change = StatusChange { reason: Some("too far".into()), ..Fixture::change(Status::Rejected) };
+    let change = StatusChange {
+        reason: Some("too far".into()),
+        ..Fixture::change(Status::Rejected)
+    };
     let after = f.store.change_status(&f.p1, b.id, change).await.unwrap();
     assert_eq!(after.status, Status::Rejected);
     assert_eq!(after.provider_id, None);
@@ -245,14 +465,30 @@ async fn a_rejection_schedules_the_next_attempt_after_the_base_delay_excluding_n
     assert_eq!(job.state, JobState::Retrying);
     assert_eq!(job.attempt, 2);
     assert_eq!(job.run_at, rejected_at + chrono::Duration::seconds(2));
-    assert!(job.errors[0].error.contains("rejected the booking: too far"), "{:?}", job.errors);
+    assert!(
+        job.errors[0]
+            .error
+            .contains("rejected the booking: too far"),
+        "{:?}",
+        job.errors
+    );
     let detail = f.store.booking_detail(&f.admin, b.id).await.unwrap();
     assert_eq!(detail.attempts.len(), 1);
-    assert_eq!(detail.attempts[0].outcome, shared::booking::AttemptOutcome::Rejected);
+    assert_eq!(
+        detail.attempts[0].outcome,
+        shared::booking::AttemptOutcome::Rejected
+    );
     assert_eq!(detail.attempts[0].provider_id, Some(p1));
     let last = detail.history.last().unwrap();
-    assert_eq!((last.old_status, last.new_status), (Some(Status::Assigned), Status::Rejected));
-    assert_eq!(last.provider_id, Some(p1), "the rejecting provider is on the history row");
+    assert_eq!(
+        (last.old_status, last.new_status),
+        (Some(Status::Assigned), Status::Rejected)
+    );
+    assert_eq!(
+        last.provider_id,
+        Some(p1),
+        "the rejecting provider is on the history row"
+    );
     // The provider who rejected no longer holds or sees it.
     assert!(f.store.booking_for(&f.p1, b.id).await.is_err());
 }
@@ -264,13 +500,27 @@ async fn each_manual_assignment_starts_a_fresh_cycle_so_its_rejection_waits_the_
     let p1 = f.p1.provider_id.unwrap();
     let mut waits = Vec::new();
     for _ in 0..4 {
-        f.store.assign_by_hand(&f.admin, b.id, p1, None).await.unwrap();
+        f.store
+            .assign_by_hand(&f.admin, b.id, p1, None)
+            .await
+            .unwrap();
         let now = f.store.now();
-        f.store.change_status(&f.p1, b.id, Fixture::change(Status::Rejected)).await.unwrap();
-        let job = f.store.list_jobs(None, Some(b.id), None, 1).await.unwrap().remove(0);
+        f.store
+            .change_status(&f.p1, b.id, Fixture::change(Status::Rejected))
+            .await
+            .unwrap();
+        let job = f
+            .store
+            .list_jobs(None, Some(b.id), None, 1)
+            .await
+            .unwrap()
+            .remove(0);
         waits.push((job.state, (job.run_at - now).num_milliseconds()));
     }
-    assert!(waits.iter().all(|w| *w == (JobState::Retrying, 2000)), "{waits:?}");
+    assert!(
+        waits.iter().all(|w| *w == (JobState::Retrying, 2000)),
+        "{waits:?}"
+    );
 }
 
 #[tokio::test]
@@ -300,9 +550,21 @@ async fn failures_within_one_cycle_wait_two_four_eight_seconds_then_the_job_is_d
         .unwrap();
         f.clock.advance(chrono::Duration::seconds(100));
         let now = f.store.now();
-        f.store.change_status(&f.p1, b.id, Fixture::change(Status::Rejected)).await.unwrap();
-        let job = f.store.list_jobs(None, Some(b.id), None, 1).await.unwrap().remove(0);
-        waits.push((job.state, job.attempt, (job.run_at - now).num_milliseconds()));
+        f.store
+            .change_status(&f.p1, b.id, Fixture::change(Status::Rejected))
+            .await
+            .unwrap();
+        let job = f
+            .store
+            .list_jobs(None, Some(b.id), None, 1)
+            .await
+            .unwrap()
+            .remove(0);
+        waits.push((
+            job.state,
+            job.attempt,
+            (job.run_at - now).num_milliseconds(),
+        ));
     }
     assert_eq!(
         waits,
@@ -313,27 +575,64 @@ async fn failures_within_one_cycle_wait_two_four_eight_seconds_then_the_job_is_d
             (JobState::Dead, 4, 0),
         ]
     );
-    let dead = f.store.list_jobs(Some(JobState::Dead), None, None, 10).await.unwrap();
+    let dead = f
+        .store
+        .list_jobs(Some(JobState::Dead), None, None, 10)
+        .await
+        .unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].errors.len(), 4, "every attempt's error is kept");
     let booking = f.store.booking_for(&f.admin, b.id).await.unwrap();
     assert!(booking.assignment_exhausted);
-    assert_eq!(booking.status, Status::Rejected, "the booking keeps its status");
+    assert_eq!(
+        booking.status,
+        Status::Rejected,
+        "the booking keeps its status"
+    );
     let history = f.store.history_for(&f.admin, b.id).await.unwrap();
-    assert!(history.last().unwrap().reason.as_deref().unwrap().starts_with("assignment exhausted after 4 attempts"));
+    assert!(
+        history
+            .last()
+            .unwrap()
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("assignment exhausted after 4 attempts")
+    );
 
     // Only admins retry; a retry starts cycle 2 at attempt 1, due now.
-    assert!(f.store.retry_jobs(&f.alice, JobSelection::AllDead).await.is_err());
-    let report = f.store.retry_jobs(&f.admin, JobSelection::AllDead).await.unwrap();
+    assert!(
+        f.store
+            .retry_jobs(&f.alice, JobSelection::AllDead)
+            .await
+            .is_err()
+    );
+    let report = f
+        .store
+        .retry_jobs(&f.admin, JobSelection::AllDead)
+        .await
+        .unwrap();
     assert_eq!(report.retried, vec![dead[0].id]);
-    let job = f.store.list_jobs(None, Some(b.id), None, 1).await.unwrap().remove(0);
-    assert_eq!((job.state, job.attempt, job.run_at), (JobState::Scheduled, 1, f.store.now()));
+    let job = f
+        .store
+        .list_jobs(None, Some(b.id), None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (job.state, job.attempt, job.run_at),
+        (JobState::Scheduled, 1, f.store.now())
+    );
     assert_eq!(job.payload["cycle"], 2);
     let booking = f.store.booking_for(&f.admin, b.id).await.unwrap();
     assert!(!booking.assignment_exhausted);
     assert_eq!(booking.assignment_cycle, 2);
     // Retrying again skips it: it is no longer dead.
-    let again = f.store.retry_jobs(&f.admin, JobSelection::Ids(vec![job.id, 999])).await.unwrap();
+    let again = f
+        .store
+        .retry_jobs(&f.admin, JobSelection::Ids(vec![job.id, 999]))
+        .await
+        .unwrap();
     assert!(again.retried.is_empty());
     assert_eq!(again.skipped.len(), 2);
     assert!(again.skipped[0].reason.contains("only dead jobs"));
@@ -344,36 +643,83 @@ async fn failures_within_one_cycle_wait_two_four_eight_seconds_then_the_job_is_d
 async fn cancelling_cancels_the_pending_job_and_a_cancelled_booking_cannot_be_cancelled_again() {
     let f = fixture().await;
     let b = f.book(&f.alice).await;
-    f.store.change_status(&f.alice, b.id, Fixture::change(Status::Cancelled)).await.unwrap();
-    let job = f.store.list_jobs(None, Some(b.id), None, 1).await.unwrap().remove(0);
+    f.store
+        .change_status(&f.alice, b.id, Fixture::change(Status::Cancelled))
+        .await
+        .unwrap();
+    let job = f
+        .store
+        .list_jobs(None, Some(b.id), None, 1)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(job.state, JobState::Cancelled);
-    let err = domain(f.store.change_status(&f.alice, b.id, Fixture::change(Status::Cancelled)).await.unwrap_err());
-    assert_eq!(err, DomainError::InvalidTransition { from: Status::Cancelled, to: Status::Cancelled });
+    let err = domain(
+        f.store
+            .change_status(&f.alice, b.id, Fixture::change(Status::Cancelled))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        err,
+        DomainError::InvalidTransition {
+            from: Status::Cancelled,
+            to: Status::Cancelled
+        }
+    );
 }
 
 #[tokio::test]
 async fn an_override_needs_an_admin_and_a_reason_and_is_recorded_as_one() {
     let f = fixture().await;
     let b = f.book(&f.alice).await;
-    f.store.change_status(&f.alice, b.id, Fixture::change(Status::Cancelled)).await.unwrap();
+    f.store
+        .change_status(&f.alice, b.id, Fixture::change(Status::Cancelled))
+        .await
+        .unwrap();
     let forced = |reason: Option<&str>| StatusChange {
         status: Status::Pending,
         reason: reason.map(Into::into),
         is_override: true,
         expected_version: None,
     };
-    let err = domain(f.store.change_status(&f.admin, b.id, forced(None)).await.unwrap_err());
+    let err = domain(
+        f.store
+            .change_status(&f.admin, b.id, forced(None))
+            .await
+            .unwrap_err(),
+    );
     assert!(matches!(err, DomainError::Validation(ref e) if e.contains_key("reason")));
-    let err = domain(f.store.change_status(&f.alice, b.id, forced(Some("please"))).await.unwrap_err());
+    let err = domain(
+        f.store
+            .change_status(&f.alice, b.id, forced(Some("please")))
+            .await
+            .unwrap_err(),
+    );
     assert!(matches!(err, DomainError::NotPermitted { .. }));
-    let after = f.store.change_status(&f.admin, b.id, forced(Some("cancelled by mistake"))).await.unwrap();
+    let after = f
+        .store
+        .change_status(&f.admin, b.id, forced(Some("cancelled by mistake")))
+        .await
+        .unwrap();
     assert_eq!(after.status, Status::Pending);
-    let last = f.store.history_for(&f.admin, b.id).await.unwrap().pop().unwrap();
+    let last = f
+        .store
+        .history_for(&f.admin, b.id)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
     assert!(last.is_override);
     assert_eq!(last.changed_by_role, Role::Admin);
     assert_eq!(last.reason.as_deref(), Some("cancelled by mistake"));
     // Back to pending means assignment starts again, in a new cycle, now.
-    let job = f.store.list_jobs(None, Some(b.id), None, 1).await.unwrap().remove(0);
+    let job = f
+        .store
+        .list_jobs(None, Some(b.id), None, 1)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!((job.state, job.attempt), (JobState::Scheduled, 1));
     assert_eq!(job.payload["cycle"], 2);
 }
@@ -383,11 +729,18 @@ async fn the_history_table_refuses_updates_and_deletes_and_bad_statuses() {
     let f = fixture().await;
     let b = f.book(&f.alice).await;
     let pool = f.raw().await;
-    let update = sqlx::query("UPDATE booking_history SET reason = 'x'").execute(&pool).await;
+    let update = sqlx::query("UPDATE booking_history SET reason = 'x'")
+        .execute(&pool)
+        .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = sqlx::query("DELETE FROM booking_history").execute(&pool).await;
+    let delete = sqlx::query("DELETE FROM booking_history")
+        .execute(&pool)
+        .await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
-    let bad = sqlx::query("UPDATE bookings SET status = 'teleported' WHERE id = $1").bind(b.id).execute(&pool).await;
+    let bad = sqlx::query("UPDATE bookings SET status = 'teleported' WHERE id = $1")
+        .bind(b.id)
+        .execute(&pool)
+        .await;
     assert!(bad.unwrap_err().to_string().contains("CHECK"));
 }
 
@@ -397,14 +750,38 @@ async fn events_after_an_id_are_only_those_the_caller_may_see() {
     let start_id = f.store.latest_event_id().await.unwrap();
     let a = f.book(&f.alice).await;
     let b = f.book(&f.bob).await;
-    let seen = |rows: Vec<shared::booking::HistoryEntry>| rows.iter().map(|r| r.booking_id).collect::<Vec<_>>();
-    assert_eq!(seen(f.store.events_after(&f.alice, start_id, 100).await.unwrap()), vec![a.id]);
-    assert_eq!(seen(f.store.events_after(&f.admin, start_id, 100).await.unwrap()), vec![a.id, b.id]);
-    assert!(f.store.events_after(&f.p1, start_id, 100).await.unwrap().is_empty());
-    f.store.assign_by_hand(&f.admin, b.id, f.p1.provider_id.unwrap(), None).await.unwrap();
-    assert_eq!(seen(f.store.events_after(&f.p1, start_id, 100).await.unwrap()), vec![b.id]);
+    let seen = |rows: Vec<shared::booking::HistoryEntry>| {
+        rows.iter().map(|r| r.booking_id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        seen(f.store.events_after(&f.alice, start_id, 100).await.unwrap()),
+        vec![a.id]
+    );
+    assert_eq!(
+        seen(f.store.events_after(&f.admin, start_id, 100).await.unwrap()),
+        vec![a.id, b.id]
+    );
+    assert!(
+        f.store
+            .events_after(&f.p1, start_id, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    f.store
+        .assign_by_hand(&f.admin, b.id, f.p1.provider_id.unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen(f.store.events_after(&f.p1, start_id, 100).await.unwrap()),
+        vec![b.id]
+    );
     let all = f.store.events_after(&f.admin, start_id, 100).await.unwrap();
-    let resumed = f.store.events_after(&f.admin, all[0].id, 100).await.unwrap();
+    let resumed = f
+        .store
+        .events_after(&f.admin, all[0].id, 100)
+        .await
+        .unwrap();
     assert_eq!(resumed.len(), all.len() - 1);
 }
 
@@ -423,24 +800,62 @@ async fn manual_assignment_cancels_pending_jobs_and_needs_a_provider_offering_th
         })
         .await
         .unwrap();
-    let err = domain(f.store.assign_by_hand(&f.admin, b.id, cleaner.id, None).await.unwrap_err());
+    let err = domain(
+        f.store
+            .assign_by_hand(&f.admin, b.id, cleaner.id, None)
+            .await
+            .unwrap_err(),
+    );
     assert!(matches!(err, DomainError::Validation(ref e) if e.contains_key("provider_id")));
-    let err = domain(f.store.assign_by_hand(&f.alice, b.id, f.p1.provider_id.unwrap(), None).await.unwrap_err());
+    let err = domain(
+        f.store
+            .assign_by_hand(&f.alice, b.id, f.p1.provider_id.unwrap(), None)
+            .await
+            .unwrap_err(),
+    );
     assert!(matches!(err, DomainError::NotPermitted { .. }));
-    let assigned = f.store.assign_by_hand(&f.admin, b.id, f.p1.provider_id.unwrap(), Some("VIP")).await.unwrap();
-    assert_eq!((assigned.status, assigned.provider_id), (Status::Assigned, f.p1.provider_id));
-    let job = f.store.list_jobs(None, Some(b.id), None, 1).await.unwrap().remove(0);
+    let assigned = f
+        .store
+        .assign_by_hand(&f.admin, b.id, f.p1.provider_id.unwrap(), Some("VIP"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (assigned.status, assigned.provider_id),
+        (Status::Assigned, f.p1.provider_id)
+    );
+    let job = f
+        .store
+        .list_jobs(None, Some(b.id), None, 1)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(job.state, JobState::Cancelled);
-    let p = f.store.provider(f.p1.provider_id.unwrap()).await.unwrap().unwrap();
+    let p = f
+        .store
+        .provider(f.p1.provider_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(p.active_bookings, 1);
 }
 
 #[tokio::test]
 async fn a_duplicate_email_is_a_conflict_for_users_and_providers() {
     let f = fixture().await;
-    let again = NewUser { email: "ALICE@example.com".into(), name: "A".into(), password_hash: "x".into(), role: Role::Customer };
+    let again = NewUser {
+        email: "ALICE@example.com".into(),
+        name: "A".into(),
+        password_hash: "x".into(),
+        role: Role::Customer,
+    };
     let err = domain(f.store.create_user(again).await.unwrap_err());
-    assert!(matches!(err, DomainError::Conflict { code: "duplicate_email", .. }));
+    assert!(matches!(
+        err,
+        DomainError::Conflict {
+            code: "duplicate_email",
+            ..
+        }
+    ));
     let dup = NewProvider {
         name: "P".into(),
         email: "p1@example.com".into(),
@@ -448,5 +863,11 @@ async fn a_duplicate_email_is_a_conflict_for_users_and_providers() {
         ..Default::default()
     };
     let err = domain(f.store.create_provider(dup).await.unwrap_err());
-    assert!(matches!(err, DomainError::Conflict { code: "duplicate_email", .. }));
+    assert!(matches!(
+        err,
+        DomainError::Conflict {
+            code: "duplicate_email",
+            ..
+        }
+    ));
 }

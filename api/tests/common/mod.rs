@@ -2,9 +2,9 @@
 
 #![allow(dead_code)]
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -12,8 +12,8 @@ use tower::ServiceExt;
 use api::auth::TokenKeys;
 use api::events::EventShutdown;
 use api::{AppState, Settings};
-use shared::assignment::RetryPolicy;
 use shared::Store;
+use shared::assignment::RetryPolicy;
 
 pub struct TestApp {
     pub router: Router,
@@ -31,7 +31,9 @@ pub struct Response {
 impl Response {
     /// The envelope's error code.
     pub fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error envelope in {}", self.body))
+        self.body["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error envelope in {}", self.body))
     }
 }
 
@@ -59,9 +61,17 @@ impl TestApp {
             request_timeout: std::time::Duration::from_secs(10),
             ..Settings::default()
         };
-        let tokens = TokenKeys::new(b"test-secret-test-secret-test-secret", chrono::Duration::hours(1));
+        let tokens = TokenKeys::new(
+            b"test-secret-test-secret-test-secret",
+            chrono::Duration::hours(1),
+        );
         let (state, events) = AppState::new(store.clone(), tokens, settings);
-        TestApp { router: api::app(state), store, _events: events, _dir: dir }
+        TestApp {
+            router: api::app(state),
+            store,
+            _events: events,
+            _dir: dir,
+        }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response {
@@ -72,19 +82,32 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Response { status, headers, body }
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// A JSON request with an optional bearer token.
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         let req = match body {
-            Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())),
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
             None => req.body(Body::empty()),
         };
         self.send(req.unwrap()).await
@@ -95,7 +118,14 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let res = self.call("POST", "/api/v1/auth/login", None, Some(json!({"email": email, "password": password}))).await;
+        let res = self
+            .call(
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
+            .await;
         assert_eq!(res.status, StatusCode::OK, "login {email}: {}", res.body);
         res.body["token"].as_str().unwrap().to_owned()
     }
@@ -107,13 +137,22 @@ impl TestApp {
     /// Registers a new customer and returns their token.
     pub async fn customer(&self, name: &str) -> String {
         let body = json!({"name": name, "email": format!("{name}@example.com"), "password": "secret-password"});
-        let res = self.call("POST", "/api/v1/auth/register", None, Some(body)).await;
+        let res = self
+            .call("POST", "/api/v1/auth/register", None, Some(body))
+            .await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         res.body["token"].as_str().unwrap().to_owned()
     }
 
     pub async fn book(&self, token: &str) -> Value {
-        let res = self.call("POST", "/api/v1/bookings", Some(token), Some(booking_body())).await;
+        let res = self
+            .call(
+                "POST",
+                "/api/v1/bookings",
+                Some(token),
+                Some(booking_body()),
+            )
+            .await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         res.body
     }
@@ -121,11 +160,16 @@ impl TestApp {
     /// How many bookings exist, whoever owns them.
     pub async fn booking_count(&self) -> usize {
         let admin = self.demo("admin").await;
-        self.get("/api/v1/bookings?limit=100", &admin).await.body["items"].as_array().unwrap().len()
+        self.get("/api/v1/bookings?limit=100", &admin).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len()
     }
 
     /// The demo provider's id for a demo provider login.
     pub async fn provider_id(&self, token: &str) -> i64 {
-        self.get("/api/v1/auth/me", token).await.body["provider_id"].as_i64().unwrap()
+        self.get("/api/v1/auth/me", token).await.body["provider_id"]
+            .as_i64()
+            .unwrap()
     }
 }

@@ -1,0 +1,213 @@
+//! The real `api` binary on a temporary database, spoken to over HTTP: it starts,
+//! seeds, serves, streams live events that resume after `Last-Event-ID`, and stops
+//! cleanly on SIGTERM.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Api {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Api {
+    async fn start() -> Api {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_api"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/bin.db", dir.path().display()),
+            )
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .env_remove("AUTH_SECRET")
+            .env_remove("SEED_DEMO")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the api did not become ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Api {
+            child,
+            base,
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the api did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+async fn login(client: &reqwest::Client, api: &Api, email: &str) -> String {
+    let res = client
+        .post(api.url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": "demo1234"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Reads SSE frames from `res` until one of event type `booking` arrives, or `within` passes.
+async fn next_booking_event(
+    res: &mut reqwest::Response,
+    buf: &mut String,
+    within: Duration,
+) -> Option<(i64, Value)> {
+    let deadline = Instant::now() + within;
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let field = |name: &str| {
+                frame
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+            };
+            if field("event:").as_deref() == Some("booking") {
+                let id = field("id:")?.parse().ok()?;
+                let data = serde_json::from_str(&field("data:")?).ok()?;
+                return Some((id, data));
+            }
+        }
+        let left = deadline.checked_duration_since(Instant::now())?;
+        match tokio::time::timeout(left, res.chunk()).await {
+            Ok(Ok(Some(bytes))) => buf.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigterm() {
+    let mut api = Api::start().await;
+    let client = reqwest::Client::new();
+    let customer = login(&client, &api, "customer@example.com").await;
+    let admin = login(&client, &api, "admin@example.com").await;
+
+    let mut stream = client
+        .get(api.url("/api/v1/events"))
+        .bearer_auth(&customer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut buf = String::new();
+
+    let booking: Value = client
+        .post(api.url("/api/v1/bookings"))
+        .bearer_auth(&customer)
+        .json(&json!({
+            "customer_name": "Casey", "customer_phone": "555 010 0199", "customer_email": "casey@example.com",
+            "service_type": "cleaning", "address": "9 Elm Street",
+            "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339(),
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = booking["id"].as_i64().unwrap();
+    let (first_event, data) = next_booking_event(&mut stream, &mut buf, Duration::from_secs(1))
+        .await
+        .expect("the creation reached the listener within a second");
+    assert_eq!(data["booking_id"], id);
+    assert_eq!(data["new_status"], "pending");
+
+    // An admin's change (made through another connection) reaches the customer too.
+    let res = client
+        .patch(api.url(&format!("/api/v1/bookings/{id}/status")))
+        .bearer_auth(&admin)
+        .json(&json!({"status": "cancelled", "reason": "duplicate booking"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (second_event, data) = next_booking_event(&mut stream, &mut buf, Duration::from_secs(1))
+        .await
+        .expect("the cancellation reached the listener within a second");
+    assert_eq!(data["new_status"], "cancelled");
+    assert_eq!(data["changed_by_role"], "admin");
+    drop(stream);
+
+    // Reconnecting with Last-Event-ID replays what came after it, without loss.
+    let mut resumed = client
+        .get(api.url("/api/v1/events"))
+        .bearer_auth(&customer)
+        .header("Last-Event-ID", first_event.to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut buf = String::new();
+    let (replayed, _) = next_booking_event(&mut resumed, &mut buf, Duration::from_secs(2))
+        .await
+        .expect("a replayed event");
+    assert_eq!(replayed, second_event);
+    drop(resumed);
+
+    // The cookie carries the session for browsers' EventSource.
+    let cookie_stream = client
+        .get(api.url("/api/v1/events"))
+        .header("cookie", format!("session={customer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cookie_stream.status(), 200);
+    drop(cookie_stream);
+
+    let status = api.terminate();
+    assert!(status.success(), "exit status {status:?}");
+}
