@@ -12,6 +12,7 @@ mod bookings;
 mod events;
 mod jobs;
 mod providers;
+mod queue;
 mod rows;
 mod transitions;
 mod users;
@@ -21,6 +22,8 @@ pub use jobs::{
     AssignmentState, Job, JobPayload, JobSelection, JobState, RetryReport, SkippedJob, Stats,
     WorkerInfo,
 };
+pub use queue::{AssignmentOutcome, ClaimedJob};
+pub use jobs::{ASSIGNMENT_JOB, ASSIGNMENT_QUEUE};
 pub use providers::{NewProvider, Provider, ProviderUpdate, ServiceType};
 pub use transitions::StatusChange;
 pub use users::{NewUser, User};

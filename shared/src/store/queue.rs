@@ -1,0 +1,311 @@
+//! The queue's side of the job table: claiming due jobs under a lease, renewing and
+//! releasing leases, completing or failing with fencing, running the assignment job,
+//! and purging old done rows.
+//!
+//! A claim is one `BEGIN IMMEDIATE` transaction: it first makes jobs whose lease expired
+//! claimable again (their worker died: the transaction that would have finished them
+//! never committed), then moves the next due jobs, in `run_at` order through the partial
+//! index `jobs_claimable`, to `running` with a fresh lease token. Every later write for
+//! a claimed job is fenced on `(id, lease_token, state = 'running')`: a worker that lost
+//! its lease changes nothing.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::bookings::{fetch_booking, insert_history};
+use super::jobs::JobPayload;
+use super::rows::decode_error;
+use super::{Store, ms};
+use crate::Actor;
+use crate::booking::AttemptOutcome;
+use crate::error::StoreError;
+
+/// A job claimed by a worker, with the lease token that fences its writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub payload: JobPayload,
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub run_at: DateTime<Utc>,
+    pub lease_token: String,
+}
+
+/// What running an assignment job did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum AssignmentOutcome {
+    /// The booking was assigned to this provider; the job is done.
+    Assigned { provider_id: i64 },
+    /// Nobody eligible: the attempt failed; the job is retrying or dead.
+    NoProvider { dead: bool },
+    /// The booking no longer awaits assignment or the cycle was superseded; done.
+    NoOp,
+    /// The lease was lost (expired and reclaimed): nothing was changed.
+    LeaseLost,
+}
+
+/// Statements fenced on the lease return this many rows when the lease still holds.
+fn held(rows: u64) -> bool {
+    rows == 1
+}
+
+impl Store {
+    /// Claims up to `limit` due jobs of `queue` for `owner`, each leased for `lease`.
+    pub async fn claim_jobs(
+        &self,
+        queue: &str,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
+        let now = self.now();
+        let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(10));
+        let token = format!("{owner}:{:016x}", rand::random::<u64>());
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE jobs SET state = CASE WHEN attempt > 1 THEN 'retrying' ELSE 'scheduled' END, \
+             run_at = $2, last_error = 'lease of ' || lease_owner || ' expired; run again', \
+             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $2 \
+             WHERE state = 'running' AND lease_expires_at <= $2 AND queue = $1",
+        )
+        .bind(queue)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+            "UPDATE jobs SET state = 'running', lease_owner = $2, lease_token = $3, lease_expires_at = $4, \
+             updated_at = $5 WHERE id IN (SELECT id FROM jobs WHERE queue = $1 \
+             AND state IN ('scheduled', 'retrying') AND run_at <= $5 ORDER BY run_at, id LIMIT $6) \
+             RETURNING id, payload, attempt, max_attempts, run_at",
+        )
+        .bind(queue)
+        .bind(owner)
+        .bind(&token)
+        .bind(ms(expires))
+        .bind(ms(now))
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut jobs = rows
+            .into_iter()
+            .map(|(id, payload, attempt, max_attempts, run_at)| {
+                let payload = serde_json::from_str(&payload).map_err(|_| decode_error("job payload", &payload))?;
+                Ok(ClaimedJob {
+                    id,
+                    payload,
+                    attempt,
+                    max_attempts,
+                    run_at: super::from_ms(run_at),
+                    lease_token: token.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        // RETURNING gives no order guarantee; run them in the order they fell due.
+        jobs.sort_by_key(|j| (j.run_at, j.id));
+        Ok(jobs)
+    }
+
+    /// Extends a running job's lease; `false` when the lease was lost.
+    pub async fn renew_lease(&self, job: &ClaimedJob, lease: Duration) -> Result<bool, StoreError> {
+        let now = self.now();
+        let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(10));
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $3, updated_at = $4 \
+             WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+        )
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(ms(expires))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(held(rows))
+    }
+
+    /// Gives back a claimed job that was never started (a worker shutting down).
+    pub async fn release_job(&self, job: &ClaimedJob) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(
+            "UPDATE jobs SET state = CASE WHEN attempt > 1 THEN 'retrying' ELSE 'scheduled' END, \
+             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $3 \
+             WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+        )
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(ms(self.now()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(held(rows))
+    }
+
+    /// Marks a claimed job done (jobs whose handler did its own writes elsewhere).
+    pub async fn complete_job(&self, job: &ClaimedJob) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let done = finish(&mut tx, job, self.now()).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Records that running a job failed with `error` (a handler error, a timeout, a
+    /// panic): for an assignment job still in force, a failed attempt, retried with
+    /// backoff or dead after the last; otherwise the job is simply done. Fenced.
+    pub async fn fail_job(&self, job: &ClaimedJob, error: &str, worker: &str) -> Result<bool, StoreError> {
+        let now = self.now();
+        let mut tx = self.write().await?;
+        if !fence(&mut tx, job, now).await? {
+            return Ok(false);
+        }
+        let booking = fetch_booking(&mut tx, job.payload.booking_id).await?;
+        if !booking.status.awaits_assignment() || booking.assignment_cycle != job.payload.cycle {
+            finish(&mut tx, job, now).await?;
+        } else {
+            let error = format!("error while assigning ({worker}): {error}");
+            record_attempt(&mut tx, &booking, job.attempt, None, AttemptOutcome::Error, Some(&error), now).await?;
+            self.after_failed_attempt(&mut tx, &booking, job.attempt, &error, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Runs attempt `job.attempt` of an assignment cycle, all in one transaction: picks
+    /// the eligible provider and assigns the booking (compare-and-set, history row in the
+    /// system role, attempt record, job done), or records that nobody was eligible and
+    /// schedules the next attempt (or kills the job after the last).
+    pub async fn run_assignment(&self, job: &ClaimedJob, worker: &str) -> Result<AssignmentOutcome, StoreError> {
+        let now = self.now();
+        let mut tx = self.write().await?;
+        if !fence(&mut tx, job, now).await? {
+            return Ok(AssignmentOutcome::LeaseLost);
+        }
+        let booking = fetch_booking(&mut tx, job.payload.booking_id).await?;
+        if !booking.status.awaits_assignment() || booking.assignment_cycle != job.payload.cycle {
+            finish(&mut tx, job, now).await?;
+            tx.commit().await?;
+            return Ok(AssignmentOutcome::NoOp);
+        }
+        // Eligible: available, offers the service, never rejected or no-showed this
+        // booking. Fewest active bookings first, then highest rating, then lowest id.
+        let chosen: Option<i64> = sqlx::query_scalar(
+            "SELECT p.id FROM providers p JOIN provider_services s ON s.provider_id = p.id \
+             WHERE s.service_type = $1 AND p.available = 1 AND p.id NOT IN ( \
+                 SELECT a.provider_id FROM assignment_attempts a WHERE a.booking_id = $2 \
+                 AND a.outcome IN ('rejected', 'no_show') AND a.provider_id IS NOT NULL) \
+             ORDER BY (SELECT COUNT(*) FROM bookings b WHERE b.provider_id = p.id \
+                 AND b.status IN ('assigned', 'accepted', 'in_progress')), p.rating DESC, p.id \
+             LIMIT 1",
+        )
+        .bind(&booking.service_type)
+        .bind(booking.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let actor = Actor::system(worker);
+        let outcome = match chosen {
+            Some(provider_id) => {
+                let changed = sqlx::query(
+                    "UPDATE bookings SET status = 'assigned', provider_id = $3, version = version + 1, \
+                     assignment_exhausted = 0, updated_at = $4 WHERE id = $1 AND version = $2",
+                )
+                .bind(booking.id)
+                .bind(booking.version)
+                .bind(provider_id)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed != 1 {
+                    // Impossible under the write lock; refuse rather than assign twice.
+                    return Err(crate::DomainError::VersionConflict { expected: booking.version, actual: -1 }.into());
+                }
+                let assigned = fetch_booking(&mut tx, booking.id).await?;
+                let reason = format!("assigned automatically (attempt {} of {})", job.attempt, job.max_attempts);
+                insert_history(&mut tx, &assigned, Some(booking.status), &actor, Some(&reason), false, None, now).await?;
+                record_attempt(&mut tx, &booking, job.attempt, Some(provider_id), AttemptOutcome::Assigned, None, now).await?;
+                finish(&mut tx, job, now).await?;
+                AssignmentOutcome::Assigned { provider_id }
+            }
+            None => {
+                let error = format!("no eligible provider offers {} right now", booking.service_type);
+                record_attempt(&mut tx, &booking, job.attempt, None, AttemptOutcome::NoProvider, Some(&error), now).await?;
+                self.after_failed_attempt(&mut tx, &booking, job.attempt, &error, now).await?;
+                let dead = !self.policy.has_attempt_after(u32::try_from(job.attempt).unwrap_or(u32::MAX));
+                AssignmentOutcome::NoProvider { dead }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Deletes done jobs finished before `before`; dead and cancelled rows are kept.
+    pub async fn purge_done_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let rows = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND finished_at < $1")
+            .bind(ms(before))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(rows)
+    }
+}
+
+/// True when the job is still leased by this claim (and touches it).
+async fn fence(conn: &mut sqlx::SqliteConnection, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let rows = sqlx::query("UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'")
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(ms(now))
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(held(rows))
+}
+
+/// Marks the job done, fenced on its lease.
+async fn finish(conn: &mut sqlx::SqliteConnection, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let rows = sqlx::query(
+        "UPDATE jobs SET state = 'done', finished_at = $3, updated_at = $3, lease_owner = NULL, \
+         lease_token = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+    )
+    .bind(job.id)
+    .bind(&job.lease_token)
+    .bind(ms(now))
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(held(rows))
+}
+
+async fn record_attempt(
+    conn: &mut sqlx::SqliteConnection,
+    booking: &crate::booking::Booking,
+    attempt: i64,
+    provider_id: Option<i64>,
+    outcome: AttemptOutcome,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (booking_id, cycle, attempt) DO UPDATE SET \
+         provider_id = $4, outcome = $5, reason = $6, updated_at = $7",
+    )
+    .bind(booking.id)
+    .bind(booking.assignment_cycle)
+    .bind(attempt)
+    .bind(provider_id)
+    .bind(outcome.as_str())
+    .bind(reason)
+    .bind(ms(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
