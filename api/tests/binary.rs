@@ -2,98 +2,13 @@
 //! seeds, serves, streams live events that resume after `Last-Event-ID`, and stops
 //! cleanly on SIGTERM.
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-struct Api {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Api {
-    async fn start() -> Api {
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_api"))
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/bin.db", dir.path().display()),
-            )
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .env_remove("AUTH_SECRET")
-            .env_remove("SEED_DEMO")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the api did not become ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Api {
-            child,
-            base,
-            _dir: dir,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the api did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-async fn login(client: &reqwest::Client, api: &Api, email: &str) -> String {
-    let res = client
-        .post(api.url("/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": "demo1234"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
+use common::process::{System, signal};
 
 /// Reads SSE frames from `res` until one of event type `booking` arrives, or `within` passes.
 async fn next_booking_event(
@@ -126,13 +41,13 @@ async fn next_booking_event(
 
 #[tokio::test]
 async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigterm() {
-    let mut api = Api::start().await;
-    let client = reqwest::Client::new();
-    let customer = login(&client, &api, "customer@example.com").await;
-    let admin = login(&client, &api, "admin@example.com").await;
+    let mut api = System::start(&[]).await;
+    let client = api.client.clone();
+    let customer = api.login("customer@example.com", "demo1234").await;
+    let admin = api.login("admin@example.com", "demo1234").await;
 
     let mut stream = client
-        .get(api.url("/api/v1/events"))
+        .get(api.at("/api/v1/events"))
         .bearer_auth(&customer)
         .send()
         .await
@@ -147,7 +62,7 @@ async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigter
     let mut buf = String::new();
 
     let booking: Value = client
-        .post(api.url("/api/v1/bookings"))
+        .post(api.at("/api/v1/bookings"))
         .bearer_auth(&customer)
         .json(&json!({
             "customer_name": "Casey", "customer_phone": "555 010 0199", "customer_email": "casey@example.com",
@@ -169,7 +84,7 @@ async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigter
 
     // An admin's change (made through another connection) reaches the customer too.
     let res = client
-        .patch(api.url(&format!("/api/v1/bookings/{id}/status")))
+        .patch(api.at(&format!("/api/v1/bookings/{id}/status")))
         .bearer_auth(&admin)
         .json(&json!({"status": "cancelled", "reason": "duplicate booking"}))
         .send()
@@ -185,7 +100,7 @@ async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigter
 
     // Reconnecting with Last-Event-ID replays what came after it, without loss.
     let mut resumed = client
-        .get(api.url("/api/v1/events"))
+        .get(api.at("/api/v1/events"))
         .bearer_auth(&customer)
         .header("Last-Event-ID", first_event.to_string())
         .send()
@@ -200,7 +115,7 @@ async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigter
 
     // The cookie carries the session for browsers' EventSource.
     let cookie_stream = client
-        .get(api.url("/api/v1/events"))
+        .get(api.at("/api/v1/events"))
         .header("cookie", format!("session={customer}"))
         .send()
         .await
@@ -208,6 +123,14 @@ async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigter
     assert_eq!(cookie_stream.status(), 200);
     drop(cookie_stream);
 
-    let status = api.terminate();
+    signal(api.api.id(), "-TERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = api.api.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the api did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert!(status.success(), "exit status {status:?}");
 }

@@ -11,8 +11,8 @@ use shared::assignment::RetryPolicy;
 use shared::booking::validation::BookingRequest;
 use shared::clock::ManualClock;
 use shared::store::{
-    ASSIGNMENT_QUEUE, AssignmentOutcome, ClaimedJob, JobSelection, JobState, NewProvider, NewUser, ProviderUpdate,
-    StatusChange,
+    ASSIGNMENT_QUEUE, AssignmentOutcome, ClaimedJob, JobSelection, JobState, NewProvider, NewUser,
+    ProviderUpdate, StatusChange,
 };
 use shared::{Actor, Role, Status, Store};
 
@@ -35,13 +35,38 @@ async fn queue(base_ms: u64) -> Q {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/queue.db", dir.path().display());
     let clock = ManualClock::new(t0());
-    let policy = RetryPolicy { base: Duration::from_millis(base_ms), max_attempts: 4 };
-    let store = Store::connect(&url, policy).await.unwrap().with_clock(Arc::new(clock.clone()));
+    let policy = RetryPolicy {
+        base: Duration::from_millis(base_ms),
+        max_attempts: 4,
+    };
+    let store = Store::connect(&url, policy)
+        .await
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
     store.migrate().await.unwrap();
-    let user = |email: &str, role| NewUser { email: email.into(), name: email.into(), password_hash: "-".into(), role };
-    let customer = store.create_user(user("c@example.com", Role::Customer)).await.unwrap().actor();
-    let admin = store.create_user(user("a@example.com", Role::Admin)).await.unwrap().actor();
-    Q { store, clock, customer, admin, _dir: dir }
+    let user = |email: &str, role| NewUser {
+        email: email.into(),
+        name: email.into(),
+        password_hash: "-".into(),
+        role,
+    };
+    let customer = store
+        .create_user(user("c@example.com", Role::Customer))
+        .await
+        .unwrap()
+        .actor();
+    let admin = store
+        .create_user(user("a@example.com", Role::Admin))
+        .await
+        .unwrap()
+        .actor();
+    Q {
+        store,
+        clock,
+        customer,
+        admin,
+        _dir: dir,
+    }
 }
 
 impl Q {
@@ -56,7 +81,12 @@ impl Q {
             notes: None,
         };
         let new = req.validate(self.store.now()).unwrap();
-        self.store.create_booking(&self.customer, new, None).await.unwrap().0.id
+        self.store
+            .create_booking(&self.customer, new, None)
+            .await
+            .unwrap()
+            .0
+            .id
     }
 
     async fn provider(&self, name: &str, services: &[&str], rating: f64) -> i64 {
@@ -73,7 +103,10 @@ impl Q {
     }
 
     async fn claim(&self, owner: &str, n: u32) -> Vec<ClaimedJob> {
-        self.store.claim_jobs(ASSIGNMENT_QUEUE, owner, n, LEASE).await.unwrap()
+        self.store
+            .claim_jobs(ASSIGNMENT_QUEUE, owner, n, LEASE)
+            .await
+            .unwrap()
     }
 
     async fn claim_one(&self, owner: &str) -> Option<ClaimedJob> {
@@ -85,12 +118,21 @@ impl Q {
     }
 
     async fn job_of(&self, booking: i64) -> shared::store::Job {
-        self.store.list_jobs(None, Some(booking), None, 1).await.unwrap().remove(0)
+        self.store
+            .list_jobs(None, Some(booking), None, 1)
+            .await
+            .unwrap()
+            .remove(0)
     }
 
     async fn provider_actor(&self, provider_id: i64) -> Actor {
         let p = self.store.provider(provider_id).await.unwrap().unwrap();
-        self.store.user(p.user_id.unwrap()).await.unwrap().unwrap().actor()
+        self.store
+            .user(p.user_id.unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .actor()
     }
 }
 
@@ -101,8 +143,16 @@ async fn claims_take_due_jobs_in_run_at_order_and_never_early() {
     q.advance_ms(5);
     let b = q.book("plumbing").await;
     let jobs = q.claim("w1", 10).await;
-    assert_eq!(jobs.iter().map(|j| j.payload.booking_id).collect::<Vec<_>>(), vec![a, b]);
-    assert!(q.claim("w2", 10).await.is_empty(), "claimed jobs are not claimed twice");
+    assert_eq!(
+        jobs.iter()
+            .map(|j| j.payload.booking_id)
+            .collect::<Vec<_>>(),
+        vec![a, b]
+    );
+    assert!(
+        q.claim("w2", 10).await.is_empty(),
+        "claimed jobs are not claimed twice"
+    );
 
     // A job due in the future is not claimed one millisecond early.
     let c = q.book("plumbing").await;
@@ -110,7 +160,10 @@ async fn claims_take_due_jobs_in_run_at_order_and_never_early() {
     assert_eq!(job.payload.booking_id, c);
     q.store.run_assignment(&job, "w1").await.unwrap(); // no provider: retry in 2 s
     q.advance_ms(1999);
-    assert!(q.claim_one("w1").await.is_none(), "a retry must not start before its run_at");
+    assert!(
+        q.claim_one("w1").await.is_none(),
+        "a retry must not start before its run_at"
+    );
     q.advance_ms(1);
     let retry = q.claim_one("w1").await.unwrap();
     assert_eq!((retry.payload.booking_id, retry.attempt), (c, 2));
@@ -125,25 +178,43 @@ async fn an_expired_lease_makes_the_job_claimable_again_and_fences_out_the_old_h
     q.advance_ms(9_999);
     assert!(q.claim_one("w2").await.is_none(), "the lease still holds");
     q.advance_ms(1);
-    let rescuer = q.claim_one("w2").await.expect("claimable once the lease expired");
+    let rescuer = q
+        .claim_one("w2")
+        .await
+        .expect("claimable once the lease expired");
     assert_eq!(rescuer.id, dead_worker.id);
     assert_ne!(rescuer.lease_token, dead_worker.lease_token);
-    assert_eq!(rescuer.attempt, 1, "a worker's death is not a failed attempt");
+    assert_eq!(
+        rescuer.attempt, 1,
+        "a worker's death is not a failed attempt"
+    );
 
     // The old holder can neither finish, fail, renew nor release the job.
-    assert_eq!(q.store.run_assignment(&dead_worker, "w1").await.unwrap(), AssignmentOutcome::LeaseLost);
+    assert_eq!(
+        q.store.run_assignment(&dead_worker, "w1").await.unwrap(),
+        AssignmentOutcome::LeaseLost
+    );
     assert!(!q.store.fail_job(&dead_worker, "boom", "w1").await.unwrap());
     assert!(!q.store.renew_lease(&dead_worker, LEASE).await.unwrap());
     assert!(!q.store.release_job(&dead_worker).await.unwrap());
     assert!(!q.store.complete_job(&dead_worker).await.unwrap());
-    assert_eq!(q.store.booking_for(&q.admin, b).await.unwrap().status, Status::Pending);
+    assert_eq!(
+        q.store.booking_for(&q.admin, b).await.unwrap().status,
+        Status::Pending
+    );
 
     assert_eq!(
         q.store.run_assignment(&rescuer, "w2").await.unwrap(),
         AssignmentOutcome::Assigned { provider_id: p }
     );
     let history = q.store.history_for(&q.admin, b).await.unwrap();
-    assert_eq!(history.iter().filter(|h| h.new_status == Status::Assigned).count(), 1);
+    assert_eq!(
+        history
+            .iter()
+            .filter(|h| h.new_status == Status::Assigned)
+            .count(),
+        1
+    );
     assert_eq!(history.last().unwrap().changed_by_name, "w2");
     assert_eq!(history.last().unwrap().changed_by_role, Role::System);
 }
@@ -156,7 +227,10 @@ async fn renewing_a_lease_keeps_the_job_from_other_workers() {
     q.advance_ms(8_000);
     assert!(q.store.renew_lease(&job, LEASE).await.unwrap());
     q.advance_ms(8_000);
-    assert!(q.claim_one("w2").await.is_none(), "renewed at +8 s, the lease runs to +18 s");
+    assert!(
+        q.claim_one("w2").await.is_none(),
+        "renewed at +8 s, the lease runs to +18 s"
+    );
     q.advance_ms(2_000);
     assert!(q.claim_one("w2").await.is_some());
 }
@@ -192,25 +266,47 @@ async fn with_nobody_eligible_attempts_run_at_base_then_double_then_the_job_is_d
         starts.push((q.store.now() - t0()).num_milliseconds());
         outcomes.push(q.store.run_assignment(&job, "w1").await.unwrap());
     }
-    assert_eq!(starts, vec![0, 500, 1500, 3500], "attempts at +0, then +0.5 s, +1 s, +2 s after each failure");
-    assert_eq!(outcomes.last(), Some(&AssignmentOutcome::NoProvider { dead: true }));
+    assert_eq!(
+        starts,
+        vec![0, 500, 1500, 3500],
+        "attempts at +0, then +0.5 s, +1 s, +2 s after each failure"
+    );
+    assert_eq!(
+        outcomes.last(),
+        Some(&AssignmentOutcome::NoProvider { dead: true })
+    );
     let job = q.job_of(b).await;
     assert_eq!((job.state, job.attempt), (JobState::Dead, 4));
     assert_eq!(job.errors.len(), 4);
-    assert!(job.errors.iter().all(|e| e.error.contains("no eligible provider")));
+    assert!(
+        job.errors
+            .iter()
+            .all(|e| e.error.contains("no eligible provider"))
+    );
     let booking = q.store.booking_for(&q.admin, b).await.unwrap();
     assert!(booking.assignment_exhausted);
     assert_eq!(booking.status, Status::Pending);
 
     // An admin adds a provider and retries: a new cycle assigns it.
     let p = q.provider("eve", &["electrical"], 3.0).await;
-    let report = q.store.retry_jobs(&q.admin, JobSelection::Ids(vec![job.id])).await.unwrap();
+    let report = q
+        .store
+        .retry_jobs(&q.admin, JobSelection::Ids(vec![job.id]))
+        .await
+        .unwrap();
     assert_eq!(report.retried, vec![job.id]);
     let job = q.claim_one("w1").await.unwrap();
     assert_eq!((job.attempt, job.payload.cycle), (1, 2));
-    assert_eq!(q.store.run_assignment(&job, "w1").await.unwrap(), AssignmentOutcome::Assigned { provider_id: p });
+    assert_eq!(
+        q.store.run_assignment(&job, "w1").await.unwrap(),
+        AssignmentOutcome::Assigned { provider_id: p }
+    );
     let detail = q.store.booking_detail(&q.admin, b).await.unwrap();
-    assert_eq!(detail.attempts.len(), 5, "earlier attempts stay in the record");
+    assert_eq!(
+        detail.attempts.len(),
+        5,
+        "earlier attempts stay in the record"
+    );
     assert!(!detail.booking.assignment_exhausted);
 }
 
@@ -227,14 +323,24 @@ async fn a_job_error_is_a_failed_attempt_with_backoff() {
 }
 
 #[tokio::test]
-async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_and_never_one_who_rejected() {
+async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_and_never_one_who_rejected()
+ {
     let q = queue(1000).await;
     let low = q.provider("low", &["plumbing"], 3.0).await;
     let high = q.provider("high", &["plumbing"], 4.9).await;
     let twin = q.provider("twin", &["plumbing"], 4.9).await;
     let away = q.provider("away", &["plumbing"], 5.0).await;
     q.provider("cleaner", &["cleaning"], 5.0).await;
-    q.store.update_provider(away, ProviderUpdate { available: Some(false), ..Default::default() }).await.unwrap();
+    q.store
+        .update_provider(
+            away,
+            ProviderUpdate {
+                available: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
 
     let mut chosen = Vec::new();
     for _ in 0..4 {
@@ -251,18 +357,33 @@ async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_
     // `high` rejects: the next attempt (after the base delay) never offers it to `high` again.
     let booking = q.book("plumbing").await;
     let job = q.claim_one("w").await.unwrap();
-    let AssignmentOutcome::Assigned { provider_id } = q.store.run_assignment(&job, "w").await.unwrap() else {
+    let AssignmentOutcome::Assigned { provider_id } =
+        q.store.run_assignment(&job, "w").await.unwrap()
+    else {
         panic!()
     };
     assert_eq!(provider_id, twin);
     let twin_actor = q.provider_actor(twin).await;
-    let reject = StatusChange { status: Status::Rejected, reason: None, is_override: false, expected_version: None };
-    q.store.change_status(&twin_actor, booking, reject).await.unwrap();
-    assert!(q.claim_one("w").await.is_none(), "not before the base delay");
+    let reject = StatusChange {
+        status: Status::Rejected,
+        reason: None,
+        is_override: false,
+        expected_version: None,
+    };
+    q.store
+        .change_status(&twin_actor, booking, reject)
+        .await
+        .unwrap();
+    assert!(
+        q.claim_one("w").await.is_none(),
+        "not before the base delay"
+    );
     q.advance_ms(1000);
     let job = q.claim_one("w").await.unwrap();
     assert_eq!(job.attempt, 2);
-    let AssignmentOutcome::Assigned { provider_id } = q.store.run_assignment(&job, "w").await.unwrap() else {
+    let AssignmentOutcome::Assigned { provider_id } =
+        q.store.run_assignment(&job, "w").await.unwrap()
+    else {
         panic!()
     };
     assert_ne!(provider_id, twin);
@@ -277,9 +398,18 @@ async fn a_job_for_a_booking_no_longer_awaiting_assignment_or_a_superseded_cycle
     let job = q.claim_one("w").await.unwrap();
     // Meanwhile an admin assigns by hand: the claimed job must not assign again.
     q.store.assign_by_hand(&q.admin, b, p, None).await.unwrap();
-    assert_eq!(q.store.run_assignment(&job, "w").await.unwrap(), AssignmentOutcome::NoOp);
+    assert_eq!(
+        q.store.run_assignment(&job, "w").await.unwrap(),
+        AssignmentOutcome::NoOp
+    );
     let history = q.store.history_for(&q.admin, b).await.unwrap();
-    assert_eq!(history.iter().filter(|h| h.new_status == Status::Assigned).count(), 1);
+    assert_eq!(
+        history
+            .iter()
+            .filter(|h| h.new_status == Status::Assigned)
+            .count(),
+        1
+    );
     assert_eq!(q.job_of(b).await.state, JobState::Done);
 }
 
@@ -298,9 +428,19 @@ async fn done_jobs_are_purged_after_retention_and_dead_ones_are_kept() {
     }
     assert_eq!(q.job_of(dead).await.state, JobState::Dead);
     q.advance_ms(60_000);
-    let purged = q.store.purge_done_jobs(q.store.now() - chrono::Duration::seconds(30)).await.unwrap();
+    let purged = q
+        .store
+        .purge_done_jobs(q.store.now() - chrono::Duration::seconds(30))
+        .await
+        .unwrap();
     assert_eq!(purged, 1);
-    assert!(q.store.list_jobs(None, Some(done), None, 1).await.unwrap().is_empty());
+    assert!(
+        q.store
+            .list_jobs(None, Some(done), None, 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(q.job_of(dead).await.state, JobState::Dead);
 }
 
@@ -316,7 +456,10 @@ async fn many_concurrent_claimers_never_take_the_same_job() {
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let jobs = store.claim_jobs(ASSIGNMENT_QUEUE, &format!("w{w}"), 3, LEASE).await.unwrap();
+                let jobs = store
+                    .claim_jobs(ASSIGNMENT_QUEUE, &format!("w{w}"), 3, LEASE)
+                    .await
+                    .unwrap();
                 if jobs.is_empty() {
                     return mine;
                 }

@@ -8,13 +8,13 @@
 use std::time::Duration;
 
 use apalis::prelude::{Acknowledge, BoxDynError, Data, ExecutionContext};
-use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use tracing::Instrument;
 
+use shared::Store;
 use shared::error::StoreError;
 use shared::store::{AssignmentOutcome, ClaimedJob, JobPayload};
-use shared::Store;
 
 /// What every assignment handler shares.
 #[derive(Debug, Clone)]
@@ -74,11 +74,16 @@ async fn run(job: &ClaimedJob, runner: &Runner) -> Result<AssignmentOutcome, Box
             }
         })
     };
-    let result = retry_transient("assignment", || runner.store.run_assignment(job, &runner.worker)).await;
+    let result = retry_transient("assignment", || {
+        runner.store.run_assignment(job, &runner.worker)
+    })
+    .await;
     renew.abort();
     let outcome = result?;
     match &outcome {
-        AssignmentOutcome::Assigned { provider_id } => tracing::info!(provider_id, "booking assigned"),
+        AssignmentOutcome::Assigned { provider_id } => {
+            tracing::info!(provider_id, "booking assigned")
+        }
         AssignmentOutcome::NoProvider { dead } => tracing::info!(dead, "no eligible provider"),
         AssignmentOutcome::NoOp => tracing::debug!("nothing to do"),
         AssignmentOutcome::LeaseLost => tracing::warn!("lease lost; another worker runs this job"),
@@ -96,7 +101,11 @@ impl Acknowledge<AssignmentOutcome> for RecordFailure {
     type Error = std::io::Error;
     type Future = BoxFuture<'static, Result<(), std::io::Error>>;
 
-    fn ack(&mut self, res: &Result<AssignmentOutcome, BoxDynError>, ctx: &ExecutionContext) -> Self::Future {
+    fn ack(
+        &mut self,
+        res: &Result<AssignmentOutcome, BoxDynError>,
+        ctx: &ExecutionContext,
+    ) -> Self::Future {
         let error = res.as_ref().err().map(|e| e.to_string());
         let job = ctx.data().get::<ClaimedJob>().cloned();
         let runner = self.runner.clone();
@@ -105,10 +114,12 @@ impl Acknowledge<AssignmentOutcome> for RecordFailure {
                 return Ok(());
             };
             tracing::warn!(job_id = job.id, %error, "assignment failed");
-            retry_transient("recording a failure", || runner.store.fail_job(&job, &error, &runner.worker))
-                .await
-                .map(|_| ())
-                .map_err(|e| std::io::Error::other(e.to_string()))
+            retry_transient("recording a failure", || {
+                runner.store.fail_job(&job, &error, &runner.worker)
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| std::io::Error::other(e.to_string()))
         }
         .boxed()
     }

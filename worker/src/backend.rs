@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apalis::prelude::{BackendBuilder, BoxDynError, CustomBackend, Task, TaskBuilder, TaskId, WorkerContext};
+use apalis::prelude::{
+    BackendBuilder, BoxDynError, CustomBackend, Task, TaskBuilder, TaskId, WorkerContext,
+};
 use futures_util::sink::{self, Drain, SinkExt, SinkMapErr};
 use futures_util::stream::{self, BoxStream, StreamExt};
 
@@ -45,12 +47,19 @@ impl Claimed {
     }
 
     fn extend(&self, jobs: Vec<ClaimedJob>) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend(jobs);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(jobs);
     }
 
     /// Takes every job still waiting.
     pub fn drain(&self) -> Vec<ClaimedJob> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).drain(..).collect()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect()
     }
 }
 
@@ -78,30 +87,33 @@ fn to_task(job: ClaimedJob) -> Task<JobPayload> {
 }
 
 fn claim_stream(store: Store, config: QueueConfig, claimed: Claimed) -> Fetch {
-    stream::unfold((store, config, claimed), |(store, config, claimed)| async move {
-        let mut backoff = Duration::from_millis(10);
-        loop {
-            if let Some(job) = claimed.pop() {
-                return Some((Ok(Some(to_task(job))), (store, config, claimed)));
-            }
-            match store
-                .claim_jobs(ASSIGNMENT_QUEUE, &config.owner, config.batch, config.lease)
-                .await
-            {
-                Ok(jobs) if jobs.is_empty() => tokio::time::sleep(config.poll).await,
-                Ok(jobs) => {
-                    backoff = Duration::from_millis(10);
-                    claimed.extend(jobs);
+    stream::unfold(
+        (store, config, claimed),
+        |(store, config, claimed)| async move {
+            let mut backoff = Duration::from_millis(10);
+            loop {
+                if let Some(job) = claimed.pop() {
+                    return Some((Ok(Some(to_task(job))), (store, config, claimed)));
                 }
-                Err(e) => {
-                    let n = CLAIM_ERRORS.fetch_add(1, Ordering::Relaxed) + 1;
-                    tracing::warn!(error = %e, errors_so_far = n, "claiming failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                match store
+                    .claim_jobs(ASSIGNMENT_QUEUE, &config.owner, config.batch, config.lease)
+                    .await
+                {
+                    Ok(jobs) if jobs.is_empty() => tokio::time::sleep(config.poll).await,
+                    Ok(jobs) => {
+                        backoff = Duration::from_millis(10);
+                        claimed.extend(jobs);
+                    }
+                    Err(e) => {
+                        let n = CLAIM_ERRORS.fetch_add(1, Ordering::Relaxed) + 1;
+                        tracing::warn!(error = %e, errors_so_far = n, "claiming failed; retrying");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .boxed()
 }
 
@@ -109,9 +121,11 @@ fn claim_stream(store: Store, config: QueueConfig, claimed: Claimed) -> Fetch {
 pub fn backend(store: Store, config: QueueConfig, claimed: Claimed) -> JobBackend {
     BackendBuilder::new_with_cfg(config)
         .database(store)
-        .fetcher(move |store: &mut Store, config: &QueueConfig, _worker: &WorkerContext| {
-            claim_stream(store.clone(), config.clone(), claimed.clone())
-        })
+        .fetcher(
+            move |store: &mut Store, config: &QueueConfig, _worker: &WorkerContext| {
+                claim_stream(store.clone(), config.clone(), claimed.clone())
+            },
+        )
         .sink(|_store: &mut Store, _config: &QueueConfig| {
             sink::drain().sink_map_err(never as fn(Infallible) -> BoxDynError)
         })

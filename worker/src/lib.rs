@@ -12,8 +12,8 @@ use std::time::Duration;
 use apalis::prelude::{AcknowledgementExt, Monitor, WorkerBuilder, WorkerBuilderExt};
 use clap::Parser;
 
-use shared::config::{DatabaseArgs, LogArgs, RetryArgs};
 use shared::Store;
+use shared::config::{DatabaseArgs, LogArgs, RetryArgs};
 
 use assign::{RecordFailure, Runner};
 use backend::{Claimed, QueueConfig};
@@ -49,7 +49,12 @@ pub struct Config {
 
 /// A name unique to this process start: host, pid and a random suffix.
 pub fn worker_name() -> String {
-    format!("{}-{}-{:04x}", hostname(), std::process::id(), rand_suffix())
+    format!(
+        "{}-{}-{:04x}",
+        hostname(),
+        std::process::id(),
+        rand_suffix()
+    )
 }
 
 fn hostname() -> String {
@@ -70,7 +75,10 @@ fn rand_suffix() -> u16 {
 
 /// Connects, registers and runs jobs until `shutdown` resolves, then stops claiming,
 /// lets in-flight jobs finish, gives back unstarted claims and records a clean stop.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store = Store::connect(&config.db.database_url, config.retry.policy()).await?;
     store.migrate().await?;
     let name = worker_name();
@@ -81,7 +89,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
 
     let housekeeping = tokio::spawn(housekeeping(store.clone(), name.clone(), config.clone()));
     let lease = Duration::from_millis(config.lease_ms);
-    let runner = Runner { store: store.clone(), worker: name.clone(), lease };
+    let runner = Runner {
+        store: store.clone(),
+        worker: name.clone(),
+        lease,
+    };
     let claimed = Claimed::default();
     let queue = QueueConfig {
         owner: name.clone(),
@@ -89,14 +101,21 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         poll: Duration::from_millis(config.poll_ms),
         lease,
     };
-    let (monitor_store, monitor_claimed, worker_name) = (store.clone(), claimed.clone(), name.clone());
+    let (monitor_store, monitor_claimed, worker_name) =
+        (store.clone(), claimed.clone(), name.clone());
     let concurrency = config.concurrency as usize;
     let timeout = Duration::from_millis(config.job_timeout_ms);
     let monitor = Monitor::new().register(move |_restarts| {
         WorkerBuilder::new(worker_name.clone())
-            .backend(backend::backend(monitor_store.clone(), queue.clone(), monitor_claimed.clone()))
+            .backend(backend::backend(
+                monitor_store.clone(),
+                queue.clone(),
+                monitor_claimed.clone(),
+            ))
             .concurrency(concurrency)
-            .ack_with(RecordFailure { runner: runner.clone() })
+            .ack_with(RecordFailure {
+                runner: runner.clone(),
+            })
             .timeout(timeout)
             .catch_panic()
             .data(runner.clone())
@@ -113,7 +132,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         match store.release_job(&job).await {
             Ok(true) => tracing::info!(job_id = job.id, "gave back an unstarted job"),
             Ok(false) => {}
-            Err(e) => tracing::warn!(job_id = job.id, error = %e, "could not give back a job; its lease will expire"),
+            Err(e) => {
+                tracing::warn!(job_id = job.id, error = %e, "could not give back a job; its lease will expire")
+            }
         }
     }
     store.worker_stopped(&name).await?;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

@@ -18,13 +18,13 @@ mod transitions;
 mod users;
 
 pub use bookings::{BookingDetail, BookingFilter, BookingPage, IdempotencyKey};
+pub use jobs::{ASSIGNMENT_JOB, ASSIGNMENT_QUEUE};
 pub use jobs::{
     AssignmentState, Job, JobPayload, JobSelection, JobState, RetryReport, SkippedJob, Stats,
     WorkerInfo,
 };
-pub use queue::{AssignmentOutcome, ClaimedJob};
-pub use jobs::{ASSIGNMENT_JOB, ASSIGNMENT_QUEUE};
 pub use providers::{NewProvider, Provider, ProviderUpdate, ServiceType};
+pub use queue::{AssignmentOutcome, ClaimedJob};
 pub use transitions::StatusChange;
 pub use users::{NewUser, User};
 

@@ -62,7 +62,8 @@ impl Store {
         lease: Duration,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let now = self.now();
-        let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(10));
+        let expires =
+            now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(10));
         let token = format!("{owner}:{:016x}", rand::random::<u64>());
         let mut tx = self.write().await?;
         sqlx::query(
@@ -93,7 +94,8 @@ impl Store {
         let mut jobs = rows
             .into_iter()
             .map(|(id, payload, attempt, max_attempts, run_at)| {
-                let payload = serde_json::from_str(&payload).map_err(|_| decode_error("job payload", &payload))?;
+                let payload = serde_json::from_str(&payload)
+                    .map_err(|_| decode_error("job payload", &payload))?;
                 Ok(ClaimedJob {
                     id,
                     payload,
@@ -112,7 +114,8 @@ impl Store {
     /// Extends a running job's lease; `false` when the lease was lost.
     pub async fn renew_lease(&self, job: &ClaimedJob, lease: Duration) -> Result<bool, StoreError> {
         let now = self.now();
-        let expires = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(10));
+        let expires =
+            now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(10));
         let mut tx = self.write().await?;
         let rows = sqlx::query(
             "UPDATE jobs SET lease_expires_at = $3, updated_at = $4 \
@@ -158,7 +161,12 @@ impl Store {
     /// Records that running a job failed with `error` (a handler error, a timeout, a
     /// panic): for an assignment job still in force, a failed attempt, retried with
     /// backoff or dead after the last; otherwise the job is simply done. Fenced.
-    pub async fn fail_job(&self, job: &ClaimedJob, error: &str, worker: &str) -> Result<bool, StoreError> {
+    pub async fn fail_job(
+        &self,
+        job: &ClaimedJob,
+        error: &str,
+        worker: &str,
+    ) -> Result<bool, StoreError> {
         let now = self.now();
         let mut tx = self.write().await?;
         if !fence(&mut tx, job, now).await? {
@@ -169,8 +177,18 @@ impl Store {
             finish(&mut tx, job, now).await?;
         } else {
             let error = format!("error while assigning ({worker}): {error}");
-            record_attempt(&mut tx, &booking, job.attempt, None, AttemptOutcome::Error, Some(&error), now).await?;
-            self.after_failed_attempt(&mut tx, &booking, job.attempt, &error, now).await?;
+            record_attempt(
+                &mut tx,
+                &booking,
+                job.attempt,
+                None,
+                AttemptOutcome::Error,
+                Some(&error),
+                now,
+            )
+            .await?;
+            self.after_failed_attempt(&mut tx, &booking, job.attempt, &error, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -180,7 +198,11 @@ impl Store {
     /// the eligible provider and assigns the booking (compare-and-set, history row in the
     /// system role, attempt record, job done), or records that nobody was eligible and
     /// schedules the next attempt (or kills the job after the last).
-    pub async fn run_assignment(&self, job: &ClaimedJob, worker: &str) -> Result<AssignmentOutcome, StoreError> {
+    pub async fn run_assignment(
+        &self,
+        job: &ClaimedJob,
+        worker: &str,
+    ) -> Result<AssignmentOutcome, StoreError> {
         let now = self.now();
         let mut tx = self.write().await?;
         if !fence(&mut tx, job, now).await? {
@@ -223,20 +245,61 @@ impl Store {
                 .rows_affected();
                 if changed != 1 {
                     // Impossible under the write lock; refuse rather than assign twice.
-                    return Err(crate::DomainError::VersionConflict { expected: booking.version, actual: -1 }.into());
+                    return Err(crate::DomainError::VersionConflict {
+                        expected: booking.version,
+                        actual: -1,
+                    }
+                    .into());
                 }
                 let assigned = fetch_booking(&mut tx, booking.id).await?;
-                let reason = format!("assigned automatically (attempt {} of {})", job.attempt, job.max_attempts);
-                insert_history(&mut tx, &assigned, Some(booking.status), &actor, Some(&reason), false, None, now).await?;
-                record_attempt(&mut tx, &booking, job.attempt, Some(provider_id), AttemptOutcome::Assigned, None, now).await?;
+                let reason = format!(
+                    "assigned automatically (attempt {} of {})",
+                    job.attempt, job.max_attempts
+                );
+                insert_history(
+                    &mut tx,
+                    &assigned,
+                    Some(booking.status),
+                    &actor,
+                    Some(&reason),
+                    false,
+                    None,
+                    now,
+                )
+                .await?;
+                record_attempt(
+                    &mut tx,
+                    &booking,
+                    job.attempt,
+                    Some(provider_id),
+                    AttemptOutcome::Assigned,
+                    None,
+                    now,
+                )
+                .await?;
                 finish(&mut tx, job, now).await?;
                 AssignmentOutcome::Assigned { provider_id }
             }
             None => {
-                let error = format!("no eligible provider offers {} right now", booking.service_type);
-                record_attempt(&mut tx, &booking, job.attempt, None, AttemptOutcome::NoProvider, Some(&error), now).await?;
-                self.after_failed_attempt(&mut tx, &booking, job.attempt, &error, now).await?;
-                let dead = !self.policy.has_attempt_after(u32::try_from(job.attempt).unwrap_or(u32::MAX));
+                let error = format!(
+                    "no eligible provider offers {} right now",
+                    booking.service_type
+                );
+                record_attempt(
+                    &mut tx,
+                    &booking,
+                    job.attempt,
+                    None,
+                    AttemptOutcome::NoProvider,
+                    Some(&error),
+                    now,
+                )
+                .await?;
+                self.after_failed_attempt(&mut tx, &booking, job.attempt, &error, now)
+                    .await?;
+                let dead = !self
+                    .policy
+                    .has_attempt_after(u32::try_from(job.attempt).unwrap_or(u32::MAX));
                 AssignmentOutcome::NoProvider { dead }
             }
         };
@@ -258,19 +321,29 @@ impl Store {
 }
 
 /// True when the job is still leased by this claim (and touches it).
-async fn fence(conn: &mut sqlx::SqliteConnection, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let rows = sqlx::query("UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'")
-        .bind(job.id)
-        .bind(&job.lease_token)
-        .bind(ms(now))
-        .execute(conn)
-        .await?
-        .rows_affected();
+async fn fence(
+    conn: &mut sqlx::SqliteConnection,
+    job: &ClaimedJob,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let rows = sqlx::query(
+        "UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+    )
+    .bind(job.id)
+    .bind(&job.lease_token)
+    .bind(ms(now))
+    .execute(conn)
+    .await?
+    .rows_affected();
     Ok(held(rows))
 }
 
 /// Marks the job done, fenced on its lease.
-async fn finish(conn: &mut sqlx::SqliteConnection, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
+async fn finish(
+    conn: &mut sqlx::SqliteConnection,
+    job: &ClaimedJob,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let rows = sqlx::query(
         "UPDATE jobs SET state = 'done', finished_at = $3, updated_at = $3, lease_owner = NULL, \
          lease_token = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_token = $2 AND state = 'running'",

@@ -1,0 +1,199 @@
+//! Real processes: the `api` binary and `worker` binaries on one temporary SQLite file.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The `worker` binary, built beside the `api` binary by `cargo nextest run --workspace`.
+pub fn worker_exe() -> PathBuf {
+    let api = PathBuf::from(env!("CARGO_BIN_EXE_api"));
+    let worker = api.with_file_name("worker");
+    assert!(
+        worker.exists(),
+        "{} is missing: run the tests for the whole workspace",
+        worker.display()
+    );
+    worker
+}
+
+/// A running system: the API, its workers, and the database they share.
+pub struct System {
+    pub api: Child,
+    pub workers: Vec<Child>,
+    pub base: String,
+    pub url: String,
+    pub env: Vec<(String, String)>,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl System {
+    /// Starts the API with `env` (plus a fresh database and port) and waits until ready.
+    pub async fn start(env: &[(&str, &str)]) -> System {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/system.db", dir.path().display());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut all: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), url.clone()),
+            ("RUST_LOG".into(), "warn".into()),
+        ];
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let api = Command::new(env!("CARGO_BIN_EXE_api"))
+            .envs(all.iter().cloned())
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let system = System {
+            api,
+            workers: Vec::new(),
+            base: format!("http://127.0.0.1:{port}"),
+            url,
+            env: all,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !matches!(system.client.get(system.at("/readyz")).send().await, Ok(r) if r.status().is_success())
+        {
+            assert!(Instant::now() < deadline, "the api did not become ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        system
+    }
+
+    /// Starts one more worker process with the system's environment plus `extra`.
+    pub fn add_worker(&mut self, extra: &[(&str, &str)]) -> u32 {
+        let child = Command::new(worker_exe())
+            .envs(self.env.iter().cloned())
+            .envs(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        self.workers.push(child);
+        pid
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let res = self
+            .client
+            .post(self.at("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, self.at(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Value {
+        let (status, body) = self.call(reqwest::Method::GET, path, token, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    pub async fn book(&self, token: &str, service: &str) -> i64 {
+        let body = json!({
+            "customer_name": "Casey", "customer_phone": "555 010 0199", "customer_email": "casey@example.com",
+            "service_type": service, "address": "9 Elm Street",
+            "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339(),
+        });
+        let (status, res) = self
+            .call(reqwest::Method::POST, "/api/v1/bookings", token, Some(body))
+            .await;
+        assert_eq!(status, 201, "{res}");
+        res["id"].as_i64().unwrap()
+    }
+
+    /// Polls a booking until `done` holds for it, or panics after `within`.
+    pub async fn wait_for(
+        &self,
+        token: &str,
+        id: i64,
+        within: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let b = self.get(&format!("/api/v1/bookings/{id}"), token).await;
+            if done(&b) {
+                return b;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "booking {id} did not get there in {within:?}: {b}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Workers that have exited (none should, but for a signal sent on purpose).
+    pub fn exited_workers(&mut self) -> Vec<std::process::ExitStatus> {
+        self.workers
+            .iter_mut()
+            .filter_map(|w| w.try_wait().unwrap())
+            .collect()
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        for w in &mut self.workers {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+        let _ = self.api.kill();
+        let _ = self.api.wait();
+    }
+}
+
+/// Sends a signal to a process.
+pub fn signal(pid: u32, sig: &str) {
+    assert!(
+        Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+/// Milliseconds between two RFC 3339 timestamps in JSON.
+pub fn ms_between(from: &Value, to: &Value) -> i64 {
+    let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    (parse(to) - parse(from)).num_milliseconds()
+}

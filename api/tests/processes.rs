@@ -1,0 +1,351 @@
+//! The acceptance checks of the queue, with real processes: the `api` binary and
+//! `worker` binaries on one SQLite file, talked to over HTTP.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use common::process::{System, ms_between, signal};
+
+fn assigned(b: &Value) -> bool {
+    b["status"] == "assigned"
+}
+
+/// Every history row of every booking the admin can list.
+async fn assignments_per_booking(sys: &System, admin: &str, ids: &[i64]) -> HashMap<i64, usize> {
+    let mut out = HashMap::new();
+    for id in ids {
+        let history = sys
+            .get(&format!("/api/v1/bookings/{id}/history"), admin)
+            .await;
+        let n = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["new_status"] == "assigned")
+            .count();
+        out.insert(*id, n);
+    }
+    out
+}
+
+#[tokio::test]
+async fn two_workers_assign_a_new_booking_within_a_second_and_sixty_at_once_each_exactly_once() {
+    let mut sys = System::start(&[]).await;
+    sys.add_worker(&[]);
+    sys.add_worker(&[]);
+    let customer = sys.login("customer@example.com", "demo1234").await;
+    let admin = sys.login("admin@example.com", "demo1234").await;
+    // Both workers are up once they show in the stats.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sys.get("/api/v1/admin/stats", &admin).await["workers"]
+        .as_array()
+        .unwrap()
+        .len()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "workers did not register");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let first = sys.book(&customer, "plumbing").await;
+    let b = sys
+        .wait_for(&customer, first, Duration::from_secs(1), assigned)
+        .await;
+    assert_eq!(b["history"][1]["changed_by_role"], "system");
+
+    let mut tasks = Vec::new();
+    for _ in 0..60 {
+        let (client, url, token) = (
+            sys.client.clone(),
+            sys.at("/api/v1/bookings"),
+            customer.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let body = json!({
+                "customer_name": "Casey", "customer_phone": "555 010 0199", "customer_email": "casey@example.com",
+                "service_type": "cleaning", "address": "9 Elm Street",
+                "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339(),
+            });
+            let res = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            assert_eq!(res.status(), 201);
+            res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    for id in &ids {
+        sys.wait_for(&customer, *id, Duration::from_secs(20), assigned)
+            .await;
+    }
+    let counts = assignments_per_booking(&sys, &admin, &ids).await;
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "each booking assigned exactly once: {counts:?}"
+    );
+    assert!(sys.exited_workers().is_empty(), "no worker exited");
+}
+
+#[tokio::test]
+async fn a_rejected_booking_goes_to_another_provider_no_sooner_than_the_base_delay() {
+    let mut sys = System::start(&[("ASSIGN_BACKOFF_BASE_MS", "500")]).await;
+    sys.add_worker(&[]);
+    sys.add_worker(&[]);
+    let customer = sys.login("customer@example.com", "demo1234").await;
+    let id = sys.book(&customer, "plumbing").await;
+    let b = sys
+        .wait_for(&customer, id, Duration::from_secs(5), assigned)
+        .await;
+    let first = b["provider_id"].as_i64().unwrap();
+    let emails = HashMap::from([(1, "priya@example.com"), (2, "marco@example.com")]);
+    let holder = sys.login(emails[&first], "demo1234").await;
+    let other = sys.login(emails[&(3 - first)], "demo1234").await;
+    let path = format!("/api/v1/bookings/{id}/status");
+    // The provider who does not hold it can do nothing with it.
+    let (status, _) = sys
+        .call(
+            Method::PATCH,
+            &path,
+            &other,
+            Some(json!({"status": "rejected"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = sys
+        .call(
+            Method::PATCH,
+            &path,
+            &holder,
+            Some(json!({"status": "rejected", "reason": "ill"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let b = sys
+        .wait_for(&customer, id, Duration::from_secs(5), |b| {
+            assigned(b) && b["provider_id"].as_i64() != Some(first)
+        })
+        .await;
+    assert_eq!(b["provider_id"].as_i64(), Some(3 - first));
+    let history = b["history"].as_array().unwrap();
+    let rejected = history
+        .iter()
+        .find(|h| h["new_status"] == "rejected")
+        .unwrap();
+    let reassigned = history.last().unwrap();
+    let waited = ms_between(&rejected["timestamp"], &reassigned["timestamp"]);
+    assert!(
+        waited >= 500,
+        "offered again after {waited} ms, before the 500 ms base delay"
+    );
+    assert_eq!(b["attempts"][1]["attempt"], 2);
+    // The first provider no longer sees it; the second may accept it.
+    assert_eq!(
+        sys.call(
+            Method::GET,
+            &format!("/api/v1/bookings/{id}"),
+            &holder,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    let (status, _) = sys
+        .call(
+            Method::PATCH,
+            &path,
+            &other,
+            Some(json!({"status": "accepted"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn with_nobody_eligible_the_job_dies_after_attempts_at_half_one_and_two_seconds_and_a_retry_assigns_a_new_provider()
+ {
+    let mut sys = System::start(&[("ASSIGN_BACKOFF_BASE_MS", "500")]).await;
+    sys.add_worker(&[]);
+    sys.add_worker(&[]);
+    let customer = sys.login("customer@example.com", "demo1234").await;
+    let admin = sys.login("admin@example.com", "demo1234").await;
+    let id = sys.book(&customer, "gardening").await; // no demo provider gardens
+    let b = sys
+        .wait_for(&customer, id, Duration::from_secs(10), |b| {
+            b["assignment"]["state"] == "dead"
+        })
+        .await;
+    let attempts = b["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 4);
+    for (k, min_gap) in [(1, 500), (2, 1000), (3, 2000)] {
+        let gap = ms_between(&attempts[k - 1]["created_at"], &attempts[k]["created_at"]);
+        assert!(
+            gap >= min_gap,
+            "attempt {} ran {gap} ms after attempt {k}, before {min_gap} ms",
+            k + 1
+        );
+        assert!(
+            gap < min_gap + 1000,
+            "attempt {} ran {gap} ms after attempt {k}",
+            k + 1
+        );
+    }
+    assert!(b["assignment_exhausted"].as_bool().unwrap());
+    let dead = sys.get("/api/v1/admin/jobs?state=dead", &admin).await;
+    let job = &dead["items"][0];
+    assert_eq!(job["booking_id"], id);
+    assert_eq!(job["errors"].as_array().unwrap().len(), 4);
+    assert!(
+        job["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no eligible provider")
+    );
+
+    let (status, gardener) = sys
+        .call(
+            Method::POST,
+            "/api/v1/providers",
+            &admin,
+            Some(
+                json!({"name": "Gus", "email": "gus@example.com", "service_types": ["gardening"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, report) = sys
+        .call(
+            Method::POST,
+            "/api/v1/admin/jobs/retry",
+            &admin,
+            Some(json!({"ids": [job["id"]]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(report["retried"], json!([job["id"]]));
+    let b = sys
+        .wait_for(&customer, id, Duration::from_secs(2), assigned)
+        .await;
+    assert_eq!(b["provider_id"], gardener["id"]);
+    assert_eq!(b["assignment_exhausted"], false);
+}
+
+#[tokio::test]
+async fn a_sigkilled_worker_s_jobs_are_run_by_another_after_its_lease_expires_and_none_twice() {
+    let mut sys = System::start(&[("JOB_LEASE_MS", "1500")]).await;
+    let customer = sys.login("customer@example.com", "demo1234").await;
+    let admin = sys.login("admin@example.com", "demo1234").await;
+    let mut ids = Vec::new();
+    for _ in 0..120 {
+        ids.push(sys.book(&customer, "cleaning").await);
+    }
+    let victim = sys.add_worker(&[("WORKER_CONCURRENCY", "4"), ("WORKER_POLL_MS", "10")]);
+    // Freeze the worker at a moment it holds leases, then kill it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let held = loop {
+        signal(victim, "-STOP");
+        let running = sys.get("/api/v1/admin/jobs?state=running", &admin).await;
+        let held = running["items"].as_array().unwrap().len();
+        if held > 0 {
+            break held;
+        }
+        signal(victim, "-CONT");
+        assert!(Instant::now() < deadline, "the worker never held a job");
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    };
+    signal(victim, "-KILL");
+    let killed_at = Instant::now();
+    sys.add_worker(&[("WORKER_POLL_MS", "10")]);
+    for id in &ids {
+        sys.wait_for(&customer, *id, Duration::from_secs(20), assigned)
+            .await;
+    }
+    assert!(
+        killed_at.elapsed() >= Duration::from_millis(1500),
+        "the held jobs waited for the lease"
+    );
+    let counts = assignments_per_booking(&sys, &admin, &ids).await;
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "held {held}; assignments per booking: {counts:?}"
+    );
+    let done = sys
+        .get("/api/v1/admin/jobs?state=done&limit=200", &admin)
+        .await;
+    let rescued = done["items"].as_array().unwrap().iter().filter(|j| {
+        j["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("expired"))
+    });
+    assert_eq!(
+        rescued.count(),
+        held,
+        "every job the dead worker held was run again after its lease expired"
+    );
+}
+
+async fn no_stall_with_poll(poll_ms: &str) {
+    let mut sys = System::start(&[]).await;
+    sys.add_worker(&[("WORKER_POLL_MS", poll_ms)]);
+    let customer = sys.login("customer@example.com", "demo1234").await;
+    for i in 0..15 {
+        // Arrivals at uneven intervals, so that some land while the worker sleeps.
+        tokio::time::sleep(Duration::from_millis(37 * (i % 4))).await;
+        let id = sys.book(&customer, "electrical").await;
+        sys.wait_for(&customer, id, Duration::from_secs(1), assigned)
+            .await;
+        let (_, b) = sys
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/bookings/{id}/status"),
+                &customer,
+                Some(json!({"status": "cancelled"})),
+            )
+            .await;
+        assert_eq!(b["status"], "cancelled");
+    }
+}
+
+#[tokio::test]
+async fn a_worker_polling_every_10_ms_never_stalls() {
+    no_stall_with_poll("10").await;
+}
+
+#[tokio::test]
+async fn a_worker_polling_every_50_ms_never_stalls() {
+    no_stall_with_poll("50").await;
+}
+
+#[tokio::test]
+async fn a_worker_stops_on_sigterm_with_exit_zero_leaving_no_job_running() {
+    let mut sys = System::start(&[]).await;
+    let pid = sys.add_worker(&[]);
+    let customer = sys.login("customer@example.com", "demo1234").await;
+    let admin = sys.login("admin@example.com", "demo1234").await;
+    let id = sys.book(&customer, "plumbing").await;
+    sys.wait_for(&customer, id, Duration::from_secs(5), assigned)
+        .await;
+    signal(pid, "-TERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = sys.workers[0].try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let stats = sys.get("/api/v1/admin/stats", &admin).await;
+    assert!(stats["workers"][0]["stopped_at"].is_string());
+    assert_eq!(stats["jobs_by_state"]["running"], 0);
+}
