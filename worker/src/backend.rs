@@ -21,11 +21,13 @@ use futures_util::sink::{self, Drain, SinkExt, SinkMapErr};
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use shared::Store;
-use shared::store::{ASSIGNMENT_QUEUE, ClaimedJob, JobPayload};
+use shared::store::{ClaimedJob, JobPayload};
 
 /// How the backend claims.
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
+    /// The queue to claim from.
+    pub queue: String,
     /// This process's name: the lease owner of what it claims.
     pub owner: String,
     /// Jobs claimed per round trip (the worker's concurrency).
@@ -96,7 +98,7 @@ fn claim_stream(store: Store, config: QueueConfig, claimed: Claimed) -> Fetch {
                     return Some((Ok(Some(to_task(job))), (store, config, claimed)));
                 }
                 match store
-                    .claim_jobs(ASSIGNMENT_QUEUE, &config.owner, config.batch, config.lease)
+                    .claim_jobs(&config.queue, &config.owner, config.batch, config.lease)
                     .await
                 {
                     Ok(jobs) if jobs.is_empty() => tokio::time::sleep(config.poll).await,

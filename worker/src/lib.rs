@@ -96,6 +96,7 @@ pub async fn run(
     };
     let claimed = Claimed::default();
     let queue = QueueConfig {
+        queue: shared::store::ASSIGNMENT_QUEUE.into(),
         owner: name.clone(),
         batch: config.concurrency,
         poll: Duration::from_millis(config.poll_ms),
