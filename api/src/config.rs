@@ -41,6 +41,9 @@ pub struct Config {
     /// The one browser origin allowed to call the API cross-origin (none by default).
     #[arg(long, env = "CORS_ORIGIN")]
     pub cors_origin: Option<String>,
+    /// The built frontend (`npm run build` in frontend/), served at `/`.
+    #[arg(long, env = "FRONTEND_DIR", default_value = "frontend/dist")]
+    pub frontend_dir: std::path::PathBuf,
     /// How long a request may take before it gets 408.
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
     pub request_timeout_ms: u64,

@@ -23,6 +23,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -46,6 +47,8 @@ pub struct Settings {
     pub cors_origin: Option<HeaderValue>,
     /// How long a request (other than the event stream) may take.
     pub request_timeout: Duration,
+    /// The built frontend, served at `/` with `index.html` for client-side routes.
+    pub frontend_dir: Option<std::path::PathBuf>,
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -85,6 +88,8 @@ pub fn app(state: AppState) -> Router {
         .nest("/providers", routes::providers::router())
         .route("/service-types", get(routes::providers::service_types))
         .nest("/admin", routes::admin::router())
+        // Unknown API paths are JSON 404s, not the frontend's index page.
+        .fallback(|| async { error::ApiError::NotFound("there is nothing at this address".into()) })
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -95,7 +100,12 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(routes::health::healthz))
-        .route("/readyz", get(routes::health::readyz))
+        .route("/readyz", get(routes::health::readyz));
+    if let Some(dir) = &state.settings.frontend_dir {
+        let index = ServeFile::new(dir.join("index.html"));
+        router = router.fallback_service(ServeDir::new(dir).fallback(index));
+    }
+    let mut router = router
         .layer(axum::middleware::map_response(error::ensure_envelope))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));
     if let Some(origin) = state.settings.cors_origin.clone() {
@@ -182,6 +192,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .map(HeaderValue::from_str)
             .transpose()?,
         request_timeout: Duration::from_millis(config.request_timeout_ms),
+        frontend_dir: frontend_dir(&config.frontend_dir),
     };
     let tokens = TokenKeys::new(
         secret.as_bytes(),
@@ -194,6 +205,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("api stopped");
     Ok(())
+}
+
+/// The frontend folder if it holds a build; otherwise says how to make one.
+fn frontend_dir(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    if dir.join("index.html").is_file() {
+        Some(dir.to_path_buf())
+    } else {
+        tracing::warn!(dir = %dir.display(), "no frontend build here (run `npm run build` in frontend/); serving the API only");
+        None
+    }
 }
 
 fn random_secret() -> String {

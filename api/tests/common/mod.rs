@@ -53,16 +53,22 @@ pub fn booking_body() -> Value {
 impl TestApp {
     /// A fresh database with the demo accounts seeded.
     pub async fn new() -> TestApp {
+        Self::with_settings(|_| {}).await
+    }
+
+    /// Like [`TestApp::new`], with settings changed by `change`.
+    pub async fn with_settings(change: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/api.db", dir.path().display());
         let store = Store::connect(&url, RetryPolicy::default()).await.unwrap();
         store.migrate().await.unwrap();
         api::seed::seed_demo(&store).await.unwrap();
-        let settings = Settings {
+        let mut settings = Settings {
             demo_logins: api::seed::demo_logins(),
             request_timeout: std::time::Duration::from_secs(10),
             ..Settings::default()
         };
+        change(&mut settings);
         let tokens = TokenKeys::new(
             b"test-secret-test-secret-test-secret",
             chrono::Duration::hours(1),
