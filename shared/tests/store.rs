@@ -871,3 +871,52 @@ async fn a_duplicate_email_is_a_conflict_for_users_and_providers() {
         }
     ));
 }
+
+#[tokio::test]
+async fn a_provider_s_load_follows_its_bookings_through_every_kind_of_change() {
+    let f = fixture().await;
+    let p1 = f.p1.provider_id.unwrap();
+    let load = || async { f.store.provider(p1).await.unwrap().unwrap().active_bookings };
+    let a = f.book(&f.alice).await;
+    let b = f.book(&f.alice).await;
+    f.store
+        .assign_by_hand(&f.admin, a.id, p1, None)
+        .await
+        .unwrap();
+    f.store
+        .assign_by_hand(&f.admin, b.id, p1, None)
+        .await
+        .unwrap();
+    assert_eq!(load().await, 2);
+    f.store
+        .change_status(&f.p1, a.id, Fixture::change(Status::Accepted))
+        .await
+        .unwrap();
+    f.store
+        .change_status(&f.p1, a.id, Fixture::change(Status::InProgress))
+        .await
+        .unwrap();
+    assert_eq!(
+        load().await,
+        2,
+        "moving between active statuses keeps the load"
+    );
+    f.store
+        .change_status(&f.p1, a.id, Fixture::change(Status::Completed))
+        .await
+        .unwrap();
+    assert_eq!(load().await, 1);
+    f.store
+        .change_status(&f.p1, b.id, Fixture::change(Status::Rejected))
+        .await
+        .unwrap();
+    assert_eq!(load().await, 0);
+    let forced = StatusChange {
+        status: Status::InProgress,
+        reason: Some("fix".into()),
+        is_override: true,
+        expected_version: None,
+    };
+    f.store.change_status(&f.admin, a.id, forced).await.unwrap();
+    assert_eq!(load().await, 1, "an override back to work counts again");
+}

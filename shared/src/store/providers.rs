@@ -104,8 +104,7 @@ macro_rules! select_provider {
         concat!(
             "SELECT p.id, p.user_id, p.name, p.email, p.phone, p.available, p.rating, ",
             "(SELECT group_concat(service_type) FROM provider_services s WHERE s.provider_id = p.id) AS services, ",
-            "(SELECT COUNT(*) FROM bookings b WHERE b.provider_id = p.id ",
-            "AND b.status IN ('assigned', 'accepted', 'in_progress')) AS active_bookings, ",
+            "p.active_bookings, ",
             "p.created_at, p.updated_at FROM providers p ",
             $where
         )

@@ -221,9 +221,7 @@ impl Store {
              WHERE s.service_type = $1 AND p.available = 1 AND p.id NOT IN ( \
                  SELECT a.provider_id FROM assignment_attempts a WHERE a.booking_id = $2 \
                  AND a.outcome IN ('rejected', 'no_show') AND a.provider_id IS NOT NULL) \
-             ORDER BY (SELECT COUNT(*) FROM bookings b WHERE b.provider_id = p.id \
-                 AND b.status IN ('assigned', 'accepted', 'in_progress')), p.rating DESC, p.id \
-             LIMIT 1",
+             ORDER BY p.active_bookings, p.rating DESC, p.id LIMIT 1",
         )
         .bind(&booking.service_type)
         .bind(booking.id)
