@@ -455,35 +455,6 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// The latest job of a booking, as its page shows it.
-    pub(crate) async fn assignment_state(
-        &self,
-        booking: &Booking,
-    ) -> Result<Option<AssignmentState>, StoreError> {
-        let row: Option<JobRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            job_columns!(),
-            " FROM jobs WHERE booking_id = $1 ORDER BY id DESC LIMIT 1"
-        ))
-        .bind(booking.id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(job) = row.map(Job::try_from).transpose()? else {
-            return Ok(None);
-        };
-        let pending = matches!(job.state, JobState::Scheduled | JobState::Retrying);
-        Ok(Some(AssignmentState {
-            job_id: job.id,
-            cycle: booking.assignment_cycle,
-            attempt: job.attempt,
-            max_attempts: job.max_attempts,
-            state: job.state,
-            next_attempt_at: pending.then_some(job.run_at),
-            last_error: job.last_error,
-            exhausted: booking.assignment_exhausted,
-        }))
-    }
-
     /// Retries dead jobs: each starts a new cycle at attempt 1, due now, all in one
     /// transaction. Jobs that are not dead, or whose booking no longer awaits
     /// assignment, are skipped with the reason.
@@ -647,4 +618,33 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The latest job of a booking, as its page shows it.
+pub(crate) async fn assignment_state(
+    conn: &mut sqlx::SqliteConnection,
+    booking: &Booking,
+) -> Result<Option<AssignmentState>, StoreError> {
+    let row: Option<JobRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE booking_id = $1 ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(booking.id)
+    .fetch_optional(conn)
+    .await?;
+    let Some(job) = row.map(Job::try_from).transpose()? else {
+        return Ok(None);
+    };
+    let pending = matches!(job.state, JobState::Scheduled | JobState::Retrying);
+    Ok(Some(AssignmentState {
+        job_id: job.id,
+        cycle: booking.assignment_cycle,
+        attempt: job.attempt,
+        max_attempts: job.max_attempts,
+        state: job.state,
+        next_attempt_at: pending.then_some(job.run_at),
+        last_error: job.last_error,
+        exhausted: booking.assignment_exhausted,
+    }))
 }

@@ -1,0 +1,144 @@
+//! Direct reads of the system's database (correctness counts, latencies from the
+//! history), and the raw baselines: plain sqlx on the same disk with the same settings.
+
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
+
+/// The same connection settings the store uses.
+pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
+    let options = url
+        .parse::<SqliteConnectOptions>()?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5));
+    Ok(SqlitePool::connect_with(options).await?)
+}
+
+/// After a scenario: bookings assigned more than once, and bookings neither assigned
+/// (or further) nor dead. Both must be 0.
+pub async fn correctness(pool: &SqlitePool) -> anyhow::Result<(i64, i64)> {
+    let twice: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT booking_id FROM booking_history WHERE new_status = 'assigned' \
+         GROUP BY booking_id HAVING COUNT(*) > 1)",
+    )
+    .fetch_one(pool)
+    .await?;
+    let stuck: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM bookings WHERE status NOT IN ('assigned', 'accepted', 'in_progress', 'completed') \
+         AND assignment_exhausted = 0",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((twice, stuck))
+}
+
+pub async fn assigned(pool: &SqlitePool) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM bookings WHERE status = 'assigned'")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+pub async fn exhausted(pool: &SqlitePool) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM bookings WHERE assignment_exhausted = 1")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Milliseconds from each booking's creation to its assignment.
+pub async fn create_to_assigned_ms(pool: &SqlitePool) -> anyhow::Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT h.timestamp - b.created_at FROM bookings b \
+         JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned'",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// For every retry (attempt k >= 2): actual start minus scheduled start, in ms. The
+/// schedule is the previous attempt's failure time plus `base * 2^(k-2)`.
+pub async fn retry_lateness_ms(pool: &SqlitePool, base_ms: i64) -> anyhow::Result<Vec<i64>> {
+    let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT booking_id, cycle, attempt, created_at FROM assignment_attempts ORDER BY booking_id, cycle, attempt",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1 && w[1].2 == w[0].2 + 1)
+        .map(|w| w[1].3 - (w[0].3 + base_ms * (1 << (w[1].2 - 2))))
+        .collect())
+}
+
+/// Raw baseline: single-row durable inserts per second, one transaction each.
+pub async fn raw_inserts(dir: &std::path::Path, n: usize) -> anyhow::Result<f64> {
+    let pool = open(&format!("sqlite://{}/raw-insert.db", dir.display())).await?;
+    sqlx::query(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, customer_id INTEGER, customer_name TEXT, customer_phone TEXT, \
+         customer_email TEXT, service_type TEXT, address TEXT, scheduled_date INTEGER, status TEXT, \
+         created_at INTEGER, updated_at INTEGER)",
+    )
+    .execute(&pool)
+    .await?;
+    let started = Instant::now();
+    for i in 0..n as i64 {
+        let mut conn = pool.acquire().await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "INSERT INTO t (customer_id, customer_name, customer_phone, customer_email, service_type, address, \
+             scheduled_date, status, created_at, updated_at) VALUES ($1, 'Bench Customer', '+1 555 010 0199', \
+             'bench@example.com', 'plumbing', '1 Load Street', $1, 'pending', $1, $1)",
+        )
+        .bind(i)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Raw baseline: claim (`UPDATE ... RETURNING`) + complete cycles per second on a job
+/// table with the project's schema and indexes, one job each.
+pub async fn raw_cycles(dir: &std::path::Path, n: usize) -> anyhow::Result<f64> {
+    let pool = open(&format!("sqlite://{}/raw-cycles.db", dir.display())).await?;
+    sqlx::query(
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, state TEXT NOT NULL, run_at INTEGER NOT NULL, \
+         lease_token TEXT, finished_at INTEGER)",
+    )
+    .execute(&pool)
+    .await?;
+    sqlx::query("CREATE INDEX jobs_claimable ON jobs (queue, run_at, id) WHERE state IN ('scheduled', 'retrying')")
+        .execute(&pool)
+        .await?;
+    let mut tx = pool.begin().await?;
+    for _ in 0..n {
+        sqlx::query("INSERT INTO jobs (queue, state, run_at) VALUES ('q', 'scheduled', 0)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    let started = Instant::now();
+    for _ in 0..n {
+        let mut conn = pool.acquire().await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        let id: i64 = sqlx::query_scalar(
+            "UPDATE jobs SET state = 'running', lease_token = 't' WHERE id = (SELECT id FROM jobs WHERE queue = 'q' \
+             AND state IN ('scheduled', 'retrying') AND run_at <= 1 ORDER BY run_at, id LIMIT 1) RETURNING id",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        sqlx::query("UPDATE jobs SET state = 'done', finished_at = 1, lease_token = NULL WHERE id = $1 AND lease_token = 't'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}

@@ -1,0 +1,140 @@
+//! The load generator: bookings created over HTTP by a signed-in customer, either as
+//! fast as a fixed number of clients can (closed loop) or at a fixed arrival rate
+//! (open loop), with a progress line on stderr.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use crate::system::System;
+
+fn body(service: &str) -> Value {
+    json!({
+        "customer_name": "Bench Customer",
+        "customer_phone": "+1 555 010 0199",
+        "customer_email": "bench@example.com",
+        "service_type": service,
+        "address": "1 Load Street",
+        "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339(),
+    })
+}
+
+async fn create(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> anyhow::Result<i64> {
+    let res = client
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await?;
+    let status = res.status();
+    let v: Value = res.json().await?;
+    anyhow::ensure!(status.as_u16() == 201, "create answered {status}: {v}");
+    v["id"].as_i64().context("a booking id")
+}
+
+/// Prints `label: done/total (rate/s)` over itself until `done` reaches `total`.
+pub fn progress(
+    label: &'static str,
+    done: Arc<AtomicUsize>,
+    total: usize,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        loop {
+            let n = done.load(Ordering::Relaxed);
+            let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            eprint!("\r  {label}: {n}/{total} ({rate:.0}/s)        ");
+            let _ = std::io::stderr().flush();
+            if n >= total {
+                eprintln!();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    })
+}
+
+/// Creates `n` bookings with `clients` concurrent clients; returns their ids and the rate.
+pub async fn closed_loop(
+    sys: &System,
+    token: &str,
+    n: usize,
+    clients: usize,
+    service: &str,
+) -> anyhow::Result<(Vec<i64>, f64)> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let bar = progress("creating", done.clone(), n);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, url, token, body) = (
+            sys.client.clone(),
+            sys.url("/api/v1/bookings"),
+            token.to_owned(),
+            body(service),
+        );
+        let (next, done) = (next.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < n {
+                ids.push(create(&client, &url, &token, &body).await?);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            anyhow::Ok(ids)
+        }));
+    }
+    let mut ids = Vec::with_capacity(n);
+    for t in tasks {
+        ids.extend(t.await??);
+    }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    bar.await?;
+    Ok((ids, rate))
+}
+
+/// Creates bookings at `rate` per second for `seconds`, each request on its own task.
+pub async fn open_loop(
+    sys: &System,
+    token: &str,
+    rate: u32,
+    seconds: u32,
+    service: &str,
+) -> anyhow::Result<Vec<i64>> {
+    let total = (rate * seconds) as usize;
+    let done = Arc::new(AtomicUsize::new(0));
+    let bar = progress("arriving", done.clone(), total);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::with_capacity(total);
+    for _ in 0..total {
+        tick.tick().await;
+        let (client, url, token, body, done) = (
+            sys.client.clone(),
+            sys.url("/api/v1/bookings"),
+            token.to_owned(),
+            body(service),
+            done.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let id = create(&client, &url, &token, &body).await;
+            done.fetch_add(1, Ordering::Relaxed);
+            id
+        }));
+    }
+    let mut ids = Vec::with_capacity(total);
+    for t in tasks {
+        ids.push(t.await??);
+    }
+    bar.await?;
+    Ok(ids)
+}

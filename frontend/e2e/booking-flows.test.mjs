@@ -1,0 +1,259 @@
+// End-to-end: the real API (serving dist/) and two real workers on a fresh SQLite file,
+// driven through real Chromium by a customer, providers and an admin at once.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, openPerson, signIn, signOut, waitInPage } from './support/browser.mjs';
+import { apiClient, startSystem } from './support/system.mjs';
+
+let system;
+let browser;
+let api;
+const people = [];
+
+before(async () => {
+  system = await startSystem();
+  api = apiClient(system.baseUrl);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await Promise.allSettled(people.map((p) => p.close()));
+  await browser?.close().catch(() => {});
+  await system?.stop();
+});
+
+async function person(name, viewport) {
+  const p = await openPerson(browser, system.baseUrl, name, viewport);
+  people.push(p);
+  return p;
+}
+
+function localInputValue(d) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** Books through the customer form; returns the new booking's id (from the page it lands on). */
+async function bookThroughForm(customer, { service, address, shot }) {
+  const { page } = customer;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Book a service' }).click();
+  await page.getByLabel('Service', { exact: true }).selectOption(service);
+  const when = new Date(Date.now() + 2 * 86_400_000);
+  when.setHours(10, 0, 0, 0);
+  await page.getByLabel('Date and time', { exact: true }).fill(localInputValue(when));
+  await page.getByLabel('Phone', { exact: true }).fill('+1 555 010 0199');
+  await page.getByLabel('Address', { exact: true }).fill(address);
+  await page.getByLabel('Notes (optional)').fill('Ring twice, please.');
+  if (shot) await customer.shot(shot);
+  await page.getByRole('button', { name: 'Book service' }).click();
+  await page.waitForURL(/\/bookings\/\d+$/);
+  return Number(/\/bookings\/(\d+)$/.exec(page.url())[1]);
+}
+
+/** Records, in the page, each moment the booking's status or provider or progress text changes. */
+async function recordChanges(page) {
+  await page.evaluate(() => {
+    window.__seen = [];
+    window.__notReloaded = true;
+    const rec = () => {
+      const d = document.querySelector('[data-testid=booking-detail]');
+      const entry = {
+        t: Date.now(),
+        status: d?.getAttribute('data-status') ?? null,
+        provider: document.querySelector('[data-testid=booking-provider]')?.textContent ?? null,
+        progress: document.querySelector('[data-testid=assignment-progress]')?.textContent ?? null,
+      };
+      const last = window.__seen[window.__seen.length - 1];
+      if (!last || last.status !== entry.status || last.provider !== entry.provider || last.progress !== entry.progress) window.__seen.push(entry);
+    };
+    rec();
+    new MutationObserver(rec).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+}
+
+const detail = (status) => `[data-testid=booking-detail][data-status=${status}]`;
+
+describe('booking and dispatch through the browser', () => {
+  test('a booking is assigned, rejected, reassigned and completed, and everyone sees it live', { timeout: 180_000 }, async () => {
+    const providers = await api.get('/providers', await api.login('admin@example.com'));
+    const priyaId = providers.find((p) => p.email === 'priya@example.com').id;
+    const marcoId = providers.find((p) => p.email === 'marco@example.com').id;
+
+    // The customer signs in with the demo table's button and books through the form.
+    const customer = await person('customer');
+    customer.expectHttpError(401, '/api/v1/auth/me');
+    await customer.page.goto('/');
+    await customer.page.waitForURL('**/signin');
+    await customer.page.getByRole('heading', { name: 'Demo accounts' }).waitFor();
+    await customer.shot('01-sign-in');
+    await customer.page.getByRole('button', { name: 'Use customer@example.com' }).click();
+    assert.equal(await customer.page.getByLabel('E-mail').inputValue(), 'customer@example.com');
+    await customer.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await customer.page.waitForURL('**/bookings');
+    const id = await bookThroughForm(customer, { service: 'plumbing', address: '12 Leaky Lane', shot: '02-customer-booking-form' });
+    await recordChanges(customer.page);
+
+    // The worker assigns it (the least loaded, best rated plumber: Priya); the page shows it without a reload.
+    await customer.page.locator(detail('assigned')).waitFor();
+    assert.equal(await customer.page.getByTestId('booking-provider').textContent(), `Provider #${priyaId}`);
+    await customer.page.locator('[data-testid=live-indicator][data-state=live]').waitFor();
+
+    // Priya rejects it, with a reason, from her page.
+    const provider = await person('provider');
+    await signIn(provider, 'priya@example.com');
+    assert.match(provider.page.url(), /\/provider$/);
+    const priyaCard = provider.page.locator(`[data-testid=provider-booking][data-booking-id="${id}"]`);
+    await priyaCard.getByRole('button', { name: 'Reject' }).waitFor();
+    await provider.shot('04-provider');
+    // Only the moves the API allows her now are offered.
+    assert.deepEqual(await priyaCard.locator('[data-transition]').evaluateAll((els) => els.map((e) => e.dataset.transition)), ['accepted', 'rejected']);
+    await priyaCard.getByRole('button', { name: 'Reject' }).click();
+    await priyaCard.getByLabel('Why are you rejecting this booking?').fill('No parts for this model today');
+    await priyaCard.getByRole('button', { name: 'Reject booking' }).click();
+    await priyaCard.waitFor({ state: 'detached' });
+
+    // The customer's page shows the failed attempt, the next one, and Marco, live.
+    await customer.page.locator('[data-testid=attempt-row][data-outcome=rejected]').waitFor();
+    await waitInPage(customer.page, (want) => {
+      const d = document.querySelector('[data-testid=booking-detail]');
+      return d?.getAttribute('data-status') === 'assigned' && document.querySelector('[data-testid=booking-provider]')?.textContent === want;
+    }, `Provider #${marcoId}`);
+    const attempts = await customer.page.locator('[data-testid=attempt-row]').evaluateAll((rows) => rows.map((r) => [...r.cells].slice(0, 3).map((c) => c.textContent)));
+    assert.deepEqual(attempts, [
+      ['1', '1', 'Rejected by provider'],
+      ['1', '2', 'Assigned'],
+    ]);
+    await customer.page.getByTestId('timeline-row').filter({ hasText: 'No parts for this model today' }).waitFor();
+
+    // Priya signs out; Marco signs in on the same browser and accepts, starts, completes.
+    await signOut(provider);
+    await signIn(provider, 'marco@example.com');
+    const marcoCard = provider.page.locator(`[data-testid=provider-booking][data-booking-id="${id}"]`);
+    for (const [button, status] of [['Accept', 'accepted'], ['Start', 'in_progress'], ['Complete', 'completed']]) {
+      await marcoCard.getByRole('button', { name: button, exact: true }).click();
+      await provider.page.locator(`[data-testid=provider-booking][data-booking-id="${id}"][data-status=${status}]`).waitFor();
+      // ...and the customer sees each step on the page they have open.
+      await customer.page.locator(detail(status)).waitFor();
+    }
+    await customer.shot('03-customer-booking-page');
+    assert.equal(await customer.page.evaluate(() => window.__notReloaded), true, 'the customer page was reloaded');
+
+    // Changes reached the open page within a second of being committed (timestamps from the same clock).
+    const seen = await customer.page.evaluate(() => window.__seen);
+    const history = (await api.get(`/bookings/${id}`, await api.login('admin@example.com'))).history;
+    const lag = (pred, status) => {
+      const row = history.find(pred);
+      const shown = seen.find((s) => s.t >= Date.parse(row.timestamp) - 50 && s.status === status && (status !== 'assigned' || s.provider === `Provider #${marcoId}`));
+      assert.ok(shown, `the page never showed ${status}`);
+      return shown.t - Date.parse(row.timestamp);
+    };
+    const lags = {
+      reassigned_by_worker: lag((h) => h.old_status === 'rejected' && h.new_status === 'assigned', 'assigned'),
+      accepted: lag((h) => h.new_status === 'accepted', 'accepted'),
+      in_progress: lag((h) => h.new_status === 'in_progress', 'in_progress'),
+      completed: lag((h) => h.new_status === 'completed', 'completed'),
+    };
+    console.log(`live update delays (ms): ${JSON.stringify(lags)}; countdown seen: ${seen.some((s) => /Attempt 2 of 4/.test(s.progress ?? ''))}`);
+    for (const [what, ms] of Object.entries(lags)) assert.ok(ms < 1000, `${what} took ${ms} ms to show on the customer's page`);
+
+    // The admin opens the booking from the bookings table and sees the whole trail.
+    const admin = await person('admin');
+    await signIn(admin, 'admin@example.com');
+    assert.match(admin.page.url(), /\/admin$/);
+    await admin.page.locator(`[data-testid=admin-booking-row][data-booking-id="${id}"]`).waitFor();
+    await admin.shot('05-admin-bookings');
+    await admin.page.getByRole('link', { name: `Open booking ${id}`, exact: true }).click();
+    await admin.page.locator(detail('completed')).waitFor();
+    const trail = await admin.page.getByTestId('timeline-row').evaluateAll((rows) => rows.map((r) => r.dataset.status));
+    assert.deepEqual(trail, ['pending', 'assigned', 'rejected', 'assigned', 'accepted', 'in_progress', 'completed']);
+    await admin.page.getByTestId('timeline-row').filter({ hasText: 'Priya Patel' }).first().waitFor();
+    await admin.page.getByTestId('timeline-row').filter({ hasText: 'Marco Rossi' }).first().waitFor();
+    await admin.shot('06-admin-booking-detail');
+
+    for (const p of [customer, provider, admin]) p.assertClean();
+  });
+
+  test('a booking no provider can take dies, the admin adds a provider and retries it', { timeout: 180_000 }, async () => {
+    const customer = await person('customer-b');
+    await signIn(customer, 'customer@example.com');
+    const id = await bookThroughForm(customer, { service: 'gardening', address: '7 Overgrown Road' });
+
+    // The admin watches the dead-jobs page; the job appears there once its four attempts failed.
+    const admin = await person('admin-b');
+    await signIn(admin, 'admin@example.com');
+    await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dead jobs' }).click();
+    const row = admin.page.locator(`[data-testid=job-row][data-booking-id="${id}"]`);
+    await row.waitFor({ timeout: 20_000 });
+    await row.getByText('Why it died:').waitFor();
+    assert.equal(await row.locator('.attempt-errors li').count(), 4);
+    assert.match(await row.locator('.attempt-errors').textContent(), /no eligible provider offers gardening/);
+    await admin.shot('07-dead-jobs');
+    // The customer's open page says so too.
+    await customer.page.getByTestId('assignment-exhausted').waitFor();
+    const jobId = Number(await row.getAttribute('data-job-id'));
+
+    // The admin adds a gardener.
+    await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Providers' }).click();
+    await admin.page.getByLabel('Name', { exact: true }).fill('Gina Green');
+    await admin.page.getByLabel('E-mail', { exact: true }).fill('gina@example.com');
+    await admin.page.getByLabel('Phone (optional)').fill('+1 555 010 0142');
+    await admin.page.getByLabel('Rating (optional, 0–5)').fill('4.9');
+    await admin.page.getByLabel('Password (optional)').fill('garden1234');
+    await admin.page.getByRole('group', { name: 'Services offered' }).getByLabel('Gardening').check();
+    await admin.page.getByRole('button', { name: 'Add provider' }).click();
+    await admin.page.getByTestId('provider-created').getByText('Added Gina Green').waitFor();
+    await admin.page.getByTestId('provider-row').filter({ hasText: 'Gina Green' }).waitFor();
+    await admin.shot('08-providers');
+
+    // ...and retries the dead job from its row.
+    await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dead jobs' }).click();
+    await admin.page.getByRole('button', { name: `Retry job #${jobId}` }).click();
+    await admin.page.getByTestId('retry-report').getByText(`Retried job #${jobId}`).waitFor();
+    await row.waitFor({ state: 'detached' });
+
+    // The booking is assigned to Gina: on the admin's booking page and live on the customer's.
+    await customer.page.locator(detail('assigned')).waitFor();
+    await admin.page.goto(`/admin/bookings/${id}`);
+    await admin.page.locator(detail('assigned')).waitFor();
+    assert.equal(await admin.page.getByTestId('booking-provider').textContent(), 'Gina Green');
+
+    // The queue overview shows both workers alive.
+    await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Queue' }).click();
+    await admin.page.getByRole('table', { name: 'Workers' }).waitFor();
+    await waitInPage(admin.page, () => document.querySelectorAll('[data-testid=worker-row]').length >= 2);
+    await admin.page.getByTestId('worker-row').filter({ hasText: 'running' }).nth(1).waitFor();
+    await admin.shot('09-queue');
+
+    for (const p of [customer, admin]) p.assertClean();
+  });
+
+  test("a customer cannot open another customer's booking", { timeout: 60_000 }, async () => {
+    const token = await api.login('customer@example.com');
+    const theirs = await api.post('/bookings', token, {
+      customer_name: 'Casey Customer',
+      customer_phone: '+1 555 010 0100',
+      customer_email: 'customer@example.com',
+      service_type: 'cleaning',
+      address: '3 Private Street',
+      scheduled_date: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+    }, { 'Idempotency-Key': `e2e-${Date.now()}` });
+
+    const other = await person('other-customer', { width: 390, height: 844 });
+    other.expectHttpError(401, '/api/v1/auth/me');
+    await other.page.goto('/signup');
+    await other.page.getByLabel('Your name').fill('Olive Other');
+    await other.page.getByLabel('E-mail').fill('olive@example.com');
+    await other.page.getByLabel('Password').fill('olive-pass-1');
+    await other.page.getByRole('button', { name: 'Create account' }).click();
+    await other.page.waitForURL('**/bookings');
+    await other.page.getByText('You have no bookings yet').waitFor();
+
+    other.expectHttpError(404, `/api/v1/bookings/${theirs.id}`);
+    await other.page.goto(`/bookings/${theirs.id}`);
+    await other.page.getByRole('alert').getByText(`Booking #${theirs.id} was not found`).waitFor();
+    assert.equal(await other.page.getByText('3 Private Street').count(), 0);
+    await other.shot('10-not-found-phone');
+
+    other.assertClean();
+  });
+});

@@ -1,0 +1,135 @@
+// Starts the real system for the end-to-end tests: the API (serving the built frontend)
+// and two workers on a fresh SQLite file in a temp dir; stops them all afterwards.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const FRONTEND_DIR = path.resolve(here, '..', '..');
+const REPO_DIR = path.resolve(FRONTEND_DIR, '..');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function tail(file, lines = 40) {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function startSystem() {
+  const apiBin = path.resolve(FRONTEND_DIR, process.env.API_BIN ?? '../target/debug/api');
+  const workerBin = path.resolve(FRONTEND_DIR, process.env.WORKER_BIN ?? '../target/debug/worker');
+  const distDir = path.join(FRONTEND_DIR, 'dist');
+  for (const [what, p] of [['API binary (API_BIN)', apiBin], ['worker binary (WORKER_BIN)', workerBin], ['frontend build (npm run build)', path.join(distDir, 'index.html')]]) {
+    if (!existsSync(p)) throw new Error(`${what} not found at ${p}`);
+  }
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'frontend-e2e-'));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    DATABASE_URL: `sqlite://${path.join(dir, 'e2e.db')}`,
+    BIND_ADDR: `127.0.0.1:${port}`,
+    FRONTEND_DIR: distDir,
+    ASSIGN_BACKOFF_BASE_MS: '300',
+    WORKER_POLL_MS: '20',
+    SEED_DEMO: 'true',
+    RUST_LOG: process.env.RUST_LOG ?? 'info',
+  };
+
+  const children = [];
+  const start = (name, bin) => {
+    const log = path.join(dir, `${name}.log`);
+    const out = createWriteStream(log);
+    const child = spawn(bin, [], { env, cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
+    child.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    children.push({ name, child, log });
+    return child;
+  };
+
+  const stop = async () => {
+    await Promise.all(
+      children.map(async ({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const done = await Promise.race([child.exited, sleep(5000).then(() => null)]);
+        if (!done) {
+          child.kill('SIGKILL');
+          await child.exited;
+        }
+      }),
+    );
+  };
+  // Last resort if the runner dies between start and stop.
+  process.once('exit', () => children.forEach(({ child }) => child.exitCode === null && child.kill('SIGKILL')));
+
+  try {
+    start('api', apiBin);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (children[0].child.exitCode !== null) throw new Error(`the API exited early:\n${tail(children[0].log)}`);
+      try {
+        const res = await fetch(`${baseUrl}/readyz`);
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`the API was not ready within 60 s:\n${tail(children[0].log)}`);
+      await sleep(100);
+    }
+    const index = await (await fetch(`${baseUrl}/`)).text();
+    if (!index.includes('<div id="root">')) throw new Error(`the API does not serve the frontend at / (FRONTEND_DIR=${distDir})`);
+    start('worker-1', workerBin);
+    start('worker-2', workerBin);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  return {
+    baseUrl,
+    dir,
+    stop,
+    logs: () => children.map(({ name, log }) => `--- ${name} ---\n${tail(log, 20)}`).join('\n'),
+  };
+}
+
+/** A tiny API client for test setup (bearer token), separate from the browser's session. */
+export function apiClient(baseUrl) {
+  const call = async (method, p, { token, body, headers } = {}) => {
+    const res = await fetch(`${baseUrl}/api/v1${p}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : undefined;
+    if (!res.ok) throw new Error(`${method} ${p} -> ${res.status} ${text}`);
+    return json;
+  };
+  return {
+    login: async (email, password = 'demo1234') => (await call('POST', '/auth/login', { body: { email, password } })).token,
+    get: (p, token) => call('GET', p, { token }),
+    post: (p, token, body, headers) => call('POST', p, { token, body, headers }),
+  };
+}

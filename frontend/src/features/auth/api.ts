@@ -1,0 +1,75 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError } from '../../api/client';
+import { keys } from '../../api/queryKeys';
+import type { AuthResponse, DemoInfo, Role, User } from '../../api/types';
+
+/** Who is signed in: the user, or null when the session cookie is missing or expired. */
+export async function fetchMe(): Promise<User | null> {
+  try {
+    return await api<User>('/auth/me');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export function useMe() {
+  return useQuery({ queryKey: keys.me, queryFn: fetchMe, staleTime: 5 * 60_000 });
+}
+
+export function useDemoLogins() {
+  return useQuery({ queryKey: keys.demo, queryFn: () => api<DemoInfo>('/auth/demo'), staleTime: Infinity });
+}
+
+export function roleHome(role: Role): string {
+  switch (role) {
+    case 'customer':
+      return '/bookings';
+    case 'provider':
+      return '/provider';
+    case 'admin':
+      return '/admin';
+  }
+}
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export function useSignIn() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (c: Credentials) => api<AuthResponse>('/auth/login', { method: 'POST', body: c }),
+    onSuccess: (res) => {
+      // Whatever a previous user left in the cache is not this user's to see.
+      qc.clear();
+      qc.setQueryData(keys.me, res.user);
+    },
+  });
+}
+
+export function useSignUp() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (b: { name: string; email: string; password: string }) =>
+      api<AuthResponse>('/auth/register', { method: 'POST', body: b }),
+    onSuccess: (res) => {
+      qc.clear();
+      qc.setQueryData(keys.me, res.user);
+    },
+  });
+}
+
+export function useSignOut() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<void>('/auth/logout', { method: 'POST' }),
+    onSettled: () => {
+      // Signed out (or the session was already gone): drop every cached answer. Setting
+      // `me` to null unmounts the signed-in layout, which closes the event stream.
+      qc.clear();
+      qc.setQueryData(keys.me, null);
+    },
+  });
+}

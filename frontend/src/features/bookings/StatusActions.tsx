@@ -1,0 +1,135 @@
+import { useState, type FormEvent } from 'react';
+import { ApiError, errorMessage } from '../../api/client';
+import type { BookingDetail, BookingStatus } from '../../api/types';
+import { ErrorAlert } from '../../ui/Feedback';
+import { TextAreaField } from '../../ui/Field';
+import { useChangeStatus } from './api';
+
+interface ActionSpec {
+  label: string;
+  tone: 'primary' | 'danger' | 'plain';
+  /** Whether the move asks for a reason, and the question it asks. */
+  reason?: { required: boolean; prompt: string; confirm: string };
+}
+
+const ACTIONS: Partial<Record<BookingStatus, ActionSpec>> = {
+  accepted: { label: 'Accept', tone: 'primary' },
+  in_progress: { label: 'Start', tone: 'primary' },
+  completed: { label: 'Complete', tone: 'primary' },
+  rejected: { label: 'Reject', tone: 'danger', reason: { required: true, prompt: 'Why are you rejecting this booking?', confirm: 'Reject booking' } },
+  no_show: { label: 'No-show', tone: 'danger', reason: { required: false, prompt: 'What happened? (optional)', confirm: 'Mark as no-show' } },
+  cancelled: { label: 'Cancel booking', tone: 'danger', reason: { required: true, prompt: 'Why are you cancelling?', confirm: 'Cancel booking' } },
+  pending: { label: 'Back to pending', tone: 'plain' },
+};
+
+const ORDER: BookingStatus[] = ['accepted', 'in_progress', 'completed', 'no_show', 'rejected', 'pending', 'cancelled'];
+
+function describe(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'version_conflict') {
+    return 'This booking changed while you were looking at it. The page now shows the latest; check it and try again.';
+  }
+  if (err instanceof ApiError && err.code === 'invalid_transition') {
+    return `${errorMessage(err)} The page now shows the booking as it is.`;
+  }
+  return errorMessage(err);
+}
+
+/**
+ * One button per move the API says this caller may make now (`allowed_transitions`);
+ * nothing else is offered. Moves that need a reason ask for it inline.
+ */
+export function StatusActions({ booking, only }: { booking: BookingDetail; only?: BookingStatus[] }) {
+  const change = useChangeStatus(booking.id);
+  const [asking, setAsking] = useState<BookingStatus | null>(null);
+  const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState<string | undefined>();
+
+  const moves = ORDER.filter((s) => booking.allowed_transitions.includes(s) && ACTIONS[s] && (!only || only.includes(s)));
+  if (!moves.length) return null;
+
+  const run = (status: BookingStatus, why?: string) =>
+    change.mutate(
+      { status, reason: why || undefined, expected_version: booking.version },
+      {
+        onSuccess: () => {
+          setAsking(null);
+          setReason('');
+        },
+      },
+    );
+
+  const click = (s: BookingStatus) => {
+    change.reset();
+    if (ACTIONS[s]?.reason) {
+      setAsking(s);
+      setReason('');
+      setReasonError(undefined);
+    } else {
+      run(s);
+    }
+  };
+
+  const submitReason = (e: FormEvent) => {
+    e.preventDefault();
+    if (!asking) return;
+    const spec = ACTIONS[asking]!.reason!;
+    if (spec.required && !reason.trim()) {
+      setReasonError('Give a reason: it is recorded in the booking history.');
+      return;
+    }
+    run(asking, reason.trim());
+  };
+
+  const apiFields = change.error instanceof ApiError ? change.error.fields : {};
+  const asked = asking ? ACTIONS[asking]! : null;
+
+  return (
+    <div className="status-actions">
+      {!asking && (
+        <div className="actions" role="group" aria-label="Booking actions">
+          {moves.map((s) => {
+            const a = ACTIONS[s]!;
+            return (
+              <button
+                key={s}
+                type="button"
+                className={`btn ${a.tone === 'primary' ? 'btn--primary' : a.tone === 'danger' ? 'btn--danger' : ''}`}
+                disabled={change.isPending}
+                onClick={() => click(s)}
+                data-transition={s}
+              >
+                {change.isPending && change.variables?.status === s ? 'Saving…' : a.label}
+              </button>
+            );
+          })}
+        </div>
+      )}
+      {asking && asked?.reason && (
+        <form onSubmit={submitReason} className="reason-form" noValidate>
+          <TextAreaField
+            id={`reason-${booking.id}-${asking}`}
+            label={asked.reason.prompt}
+            rows={2}
+            autoFocus
+            required={asked.reason.required}
+            value={reason}
+            error={reasonError ?? apiFields.reason}
+            onChange={(e) => {
+              setReason(e.target.value);
+              setReasonError(undefined);
+            }}
+          />
+          <div className="actions">
+            <button type="submit" className="btn btn--danger" disabled={change.isPending}>
+              {change.isPending ? 'Saving…' : asked.reason.confirm}
+            </button>
+            <button type="button" className="btn" onClick={() => setAsking(null)} disabled={change.isPending}>
+              Back
+            </button>
+          </div>
+        </form>
+      )}
+      {change.error && !apiFields.reason && <ErrorAlert>{describe(change.error)}</ErrorAlert>}
+    </div>
+  );
+}

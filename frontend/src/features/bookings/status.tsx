@@ -1,0 +1,43 @@
+import type { ActorRole, AttemptOutcome, BookingStatus } from '../../api/types';
+
+export const STATUS_LABEL: Record<BookingStatus, string> = {
+  pending: 'Pending',
+  assigned: 'Assigned',
+  accepted: 'Accepted',
+  in_progress: 'In progress',
+  completed: 'Completed',
+  cancelled: 'Cancelled',
+  rejected: 'Rejected',
+  no_show: 'No-show',
+};
+
+export function statusLabel(s: string): string {
+  return STATUS_LABEL[s as BookingStatus] ?? s;
+}
+
+export function StatusBadge({ status }: { status: BookingStatus }) {
+  return (
+    <span className={`badge badge--${status}`} data-status={status}>
+      {statusLabel(status)}
+    </span>
+  );
+}
+
+export const ROLE_LABEL: Record<ActorRole, string> = {
+  customer: 'customer',
+  provider: 'provider',
+  admin: 'admin',
+  system: 'system',
+};
+
+export const OUTCOME_LABEL: Record<AttemptOutcome, string> = {
+  assigned: 'Assigned',
+  no_provider: 'No provider available',
+  rejected: 'Rejected by provider',
+  no_show: 'Provider did not show',
+  error: 'Error',
+  manual: 'Assigned by hand',
+};
+
+/** Statuses in which the booking is still waiting for, or being served by, a provider. */
+export const ACTIVE_STATUSES: BookingStatus[] = ['pending', 'assigned', 'accepted', 'in_progress', 'rejected', 'no_show'];

@@ -1,0 +1,33 @@
+import type { ReactNode } from 'react';
+import { errorMessage } from '../api/client';
+
+/** An error as a sentence, announced to screen readers. */
+export function ErrorAlert({ error, children }: { error?: unknown; children?: ReactNode }) {
+  if (!error && !children) return null;
+  return (
+    <div className="alert alert--error" role="alert">
+      {children ?? errorMessage(error)}
+    </div>
+  );
+}
+
+export function Notice({ tone = 'info', children, testId }: { tone?: 'info' | 'success' | 'warning'; children: ReactNode; testId?: string }) {
+  return (
+    <div className={`alert alert--${tone}`} role="status" data-testid={testId}>
+      {children}
+    </div>
+  );
+}
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <p className="loading" role="status">
+      <span className="spinner" aria-hidden="true" />
+      {label}
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="empty">{children}</p>;
+}
