@@ -87,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/bookings", routes::bookings::router())
         .nest("/providers", routes::providers::router())
         .route("/service-types", get(routes::providers::service_types))
+        .route("/openapi.json", get(routes::docs::openapi))
         .nest("/admin", routes::admin::router())
         // Unknown API paths are JSON 404s, not the frontend's index page.
         .fallback(|| async { error::ApiError::NotFound("there is nothing at this address".into()) })
@@ -100,7 +101,8 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(routes::health::healthz))
-        .route("/readyz", get(routes::health::readyz));
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::docs::metrics));
     if let Some(dir) = &state.settings.frontend_dir {
         let index = ServeFile::new(dir.join("index.html"));
         router = router.fallback_service(ServeDir::new(dir).fallback(index));

@@ -874,3 +874,48 @@ async fn the_frontend_is_served_at_the_root_with_client_routes_falling_back_to_i
         (StatusCode::NOT_FOUND, "not_found")
     );
 }
+
+#[tokio::test]
+async fn every_operation_in_the_openapi_document_is_served() {
+    let app = TestApp::new().await;
+    let doc: serde_json::Value = serde_json::from_str(api::routes::docs::OPENAPI).unwrap();
+    let served = app.call("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(served.body, doc);
+    let mut operations = 0;
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        let path = format!("/api/v1{}", path.replace("{id}", "1"));
+        for method in methods.as_object().unwrap().keys() {
+            let res = app
+                .call(&method.to_uppercase(), &path, None, Some(json!({})))
+                .await;
+            assert!(
+                res.status != StatusCode::NOT_FOUND && res.status != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is documented but not served: {}",
+                res.status
+            );
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 19);
+}
+
+#[tokio::test]
+async fn metrics_are_for_admins_and_count_bookings_and_jobs() {
+    let app = TestApp::new().await;
+    let customer = app.demo("customer").await;
+    app.book(&customer).await;
+    assert_eq!(
+        app.call("GET", "/metrics", None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/metrics", &customer).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = app.demo("admin").await;
+    let text = app.get("/metrics", &admin).await.body;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("bookings{status=\"pending\"} 1"), "{text}");
+    assert!(text.contains("jobs{state=\"scheduled\"} 1"), "{text}");
+    assert!(text.contains("workers_live 0"), "{text}");
+}

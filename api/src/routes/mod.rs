@@ -2,5 +2,6 @@
 
 pub mod admin;
 pub mod bookings;
+pub mod docs;
 pub mod health;
 pub mod providers;

@@ -18,6 +18,8 @@ export const keys = {
   bookingLists: ['bookings', 'list'] as const,
   bookingList: (f: BookingFilters) => ['bookings', 'list', f] as const,
   booking: (id: number) => ['bookings', 'detail', id] as const,
+  /** Bookings that left a provider's view (they rejected it, or no-showed): never refetched. */
+  goneBookings: ['gone-bookings'] as const,
   providers: ['providers'] as const,
   providerList: (serviceType?: string) => ['providers', serviceType ?? ''] as const,
   admin: ['admin'] as const,

@@ -1,8 +1,9 @@
 import { QueryClient } from '@tanstack/react-query';
 import { ApiError } from '../api/client';
+import { keys } from '../api/queryKeys';
 
 export function createQueryClient(): QueryClient {
-  return new QueryClient({
+  const qc = new QueryClient({
     defaultOptions: {
       queries: {
         // The event stream keeps data fresh; refetching on every focus would only add load.
@@ -17,4 +18,7 @@ export function createQueryClient(): QueryClient {
       mutations: { retry: false },
     },
   });
+  // A client-side record, not server state: keep it for the whole session.
+  qc.setQueryDefaults(keys.goneBookings, { gcTime: Infinity, staleTime: Infinity });
+  return qc;
 }

@@ -2,7 +2,8 @@ import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { API_PREFIX } from '../api/client';
 import { keys } from '../api/queryKeys';
-import type { HistoryRow } from '../api/types';
+import type { HistoryRow, User } from '../api/types';
+import { leftProvider, markGone } from '../features/bookings/api';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
@@ -65,6 +66,8 @@ export function useLiveEvents(enabled: boolean): LiveState {
         } catch {
           return;
         }
+        const left = leftProvider(qc.getQueryData<User | null>(keys.me), row);
+        if (left !== null) markGone(qc, row.booking_id, left);
         pending.add(row.booking_id);
         if (!batchTimer) batchTimer = setTimeout(flush, BATCH_MS);
       });

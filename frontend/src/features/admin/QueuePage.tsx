@@ -49,7 +49,7 @@ export function QueuePage() {
           {stats.isError && <ErrorAlert>Could not refresh ({errorMessage(stats.error)}) Showing the last figures.</ErrorAlert>}
           <div className="two-col">
             <Counts title="Bookings by status" keys={STATUSES} counts={stats.data.bookings_by_status} label={statusLabel} />
-            <Counts title="Jobs by state" keys={JOB_STATES} counts={stats.data.jobs_by_state} label={(k) => k} />
+            <Counts title="Jobs by state" keys={JOB_STATES} counts={stats.data.jobs_by_state} label={(k) => k.charAt(0).toUpperCase() + k.slice(1)} />
           </div>
           <div className="card">
             <h2>Workers</h2>

@@ -79,7 +79,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       address: values.address.trim(),
     };
     if (values.notes.trim()) body.notes = values.notes.trim();
-    create.mutate(body, { onSuccess: onCreated });
+    create.mutate(body, { onSuccess: (b) => onCreated(b) });
   };
 
   const apiErr = create.error instanceof ApiError ? create.error : null;

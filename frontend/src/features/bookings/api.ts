@@ -1,7 +1,7 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { api, newIdempotencyKey } from '../../api/client';
 import { keys, type BookingFilters } from '../../api/queryKeys';
-import type { Booking, BookingDetail, BookingStatus, NewBooking, Page, ServiceType } from '../../api/types';
+import type { Booking, BookingDetail, BookingStatus, HistoryRow, NewBooking, Page, ServiceType, User } from '../../api/types';
 
 export function useServiceTypes() {
   return useQuery({
@@ -41,11 +41,42 @@ export function assignmentInFlight(b: BookingDetail | undefined): boolean {
   return !!a && !a.exhausted && WAITING_JOB_STATES.has(a.state);
 }
 
+function goneSet(qc: QueryClient): ReadonlySet<number> {
+  return qc.getQueryData<ReadonlySet<number>>(keys.goneBookings) ?? new Set();
+}
+
+/**
+ * Whether a booking has just left the signed-in provider's view: once a provider rejects a
+ * booking or it is marked a no-show, the API no longer shows it to them (404), so the
+ * detail must not be refetched. Decided from the change itself, before any refetch runs.
+ */
+export function leftProvider(me: User | null | undefined, change: Pick<HistoryRow, 'new_status' | 'provider_id'>): boolean | null {
+  if (me?.role !== 'provider' || me.provider_id === null) return null;
+  if (change.provider_id !== me.provider_id) return null;
+  if (change.new_status === 'rejected' || change.new_status === 'no_show') return true;
+  if (change.new_status === 'assigned') return false;
+  return null;
+}
+
+export function markGone(qc: QueryClient, id: number, gone: boolean) {
+  const set = new Set(goneSet(qc));
+  if (gone) set.add(id);
+  else set.delete(id);
+  qc.setQueryData(keys.goneBookings, set);
+}
+
+export function isGone(qc: QueryClient, id: number): boolean {
+  return goneSet(qc).has(id);
+}
+
 export function useBooking(id: number, opts: { enabled?: boolean } = {}) {
+  const qc = useQueryClient();
+  const base = Number.isInteger(id) && id > 0 && opts.enabled !== false;
   return useQuery({
     queryKey: keys.booking(id),
     queryFn: ({ signal }) => api<BookingDetail>(`/bookings/${id}`, { signal }),
-    enabled: Number.isInteger(id) && id > 0 && opts.enabled !== false,
+    // A function, so it is asked at invalidation time, after markGone() ran.
+    enabled: () => base && !isGone(qc, id),
     // Status changes arrive on the event stream. A failed attempt that leaves the status as
     // it was (no provider yet) does not, so poll while the assignment job is still at work.
     refetchInterval: (q) => (assignmentInFlight(q.state.data) ? 1000 : false),
@@ -73,11 +104,20 @@ export function useChangeStatus(id: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (c: StatusChange) => api<Booking>(`/bookings/${id}/status`, { method: 'PATCH', body: c }),
+    onSuccess: (b) => {
+      const me = qc.getQueryData<User | null>(keys.me);
+      const gone = me?.role === 'provider' && b.provider_id !== me.provider_id;
+      if (gone) markGone(qc, id, true);
+      // Show the new status at once; the refetch below brings history and allowed moves.
+      qc.setQueryData<BookingDetail>(keys.booking(id), (old) =>
+        old ? { ...old, ...b, allowed_transitions: gone ? [] : old.allowed_transitions } : old,
+      );
+    },
     onSettled: () => invalidateBooking(qc, id),
   });
 }
 
-export function invalidateBooking(qc: ReturnType<typeof useQueryClient>, id: number) {
+export function invalidateBooking(qc: QueryClient, id: number) {
   return Promise.all([
     qc.invalidateQueries({ queryKey: keys.booking(id) }),
     qc.invalidateQueries({ queryKey: keys.bookingLists }),

@@ -1,0 +1,57 @@
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import type { BookingStatus } from '../../api/types';
+import { bookingDetail } from '../../test/fixtures';
+import { json, mockApi, renderWithProviders } from '../../test/render';
+import { StatusActions } from './StatusActions';
+
+const buttons = () => screen.queryAllByRole('button').map((b) => b.textContent);
+
+describe('status buttons', () => {
+  it.each<[BookingStatus[], string[]]>([
+    [['accepted', 'rejected'], ['Accept', 'Reject']],
+    [['in_progress', 'cancelled'], ['Start', 'Cancel booking']],
+    [['completed', 'no_show', 'cancelled'], ['Complete', 'No-show', 'Cancel booking']],
+    [['cancelled'], ['Cancel booking']],
+  ])('offer exactly the allowed moves %j', (allowed, expected) => {
+    renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: allowed })} />);
+    expect(buttons()).toEqual(expected);
+  });
+
+  it('offer nothing when no move is allowed', () => {
+    const { container } = renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: [] })} />);
+    expect(container).toBeEmptyDOMElement();
+  });
+
+  it('can be limited to some moves (a customer sees only cancel)', () => {
+    renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: ['accepted', 'cancelled'] })} only={['cancelled']} />);
+    expect(buttons()).toEqual(['Cancel booking']);
+  });
+
+  it('ask for a reason before rejecting, and send it with the version seen', async () => {
+    const { calls } = mockApi({ 'PATCH /api/v1/bookings/7/status': () => json(200, { id: 7, status: 'rejected', provider_id: null }) });
+    const user = userEvent.setup();
+    renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: ['accepted', 'rejected'] })} />);
+    await user.click(screen.getByRole('button', { name: 'Reject' }));
+    await user.click(screen.getByRole('button', { name: 'Reject booking' }));
+    expect(screen.getByLabelText('Why are you rejecting this booking?')).toHaveAccessibleDescription(/Give a reason/);
+    expect(calls).toHaveLength(0);
+
+    await user.type(screen.getByLabelText('Why are you rejecting this booking?'), 'Fully booked');
+    await user.click(screen.getByRole('button', { name: 'Reject booking' }));
+    await waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0].body).toEqual({ status: 'rejected', reason: 'Fully booked', expected_version: 3 });
+  });
+
+  it('explain a version conflict in words', async () => {
+    mockApi({
+      'PATCH /api/v1/bookings/7/status': () =>
+        json(409, { error: { code: 'version_conflict', message: 'the booking changed since version 3', details: {} } }),
+    });
+    const user = userEvent.setup();
+    renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: ['accepted', 'rejected'] })} />);
+    await user.click(screen.getByRole('button', { name: 'Accept' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('This booking changed while you were looking at it');
+  });
+});

@@ -1,0 +1,85 @@
+import { act, render, screen } from '@testing-library/react';
+import { QueryClientProvider } from '@tanstack/react-query';
+import { describe, expect, it, vi } from 'vitest';
+import { keys } from '../api/queryKeys';
+import { testQueryClient } from '../test/render';
+import { LiveIndicator } from './LiveIndicator';
+import { useLiveEvents } from './useLiveEvents';
+
+class FakeEventSource {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSED = 2;
+  static instances: FakeEventSource[] = [];
+  readyState = FakeEventSource.CONNECTING;
+  onerror: (() => void) | null = null;
+  closed = false;
+  private listeners = new Map<string, ((e: MessageEvent) => void)[]>();
+  constructor(public url: string) {
+    FakeEventSource.instances.push(this);
+  }
+  addEventListener(type: string, fn: (e: MessageEvent) => void) {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
+  }
+  emit(type: string, data: string) {
+    this.readyState = FakeEventSource.OPEN;
+    for (const fn of this.listeners.get(type) ?? []) fn(new MessageEvent(type, { data }));
+  }
+  fail(closed: boolean) {
+    this.readyState = closed ? FakeEventSource.CLOSED : FakeEventSource.CONNECTING;
+    this.onerror?.();
+  }
+  close() {
+    this.closed = true;
+    this.readyState = FakeEventSource.CLOSED;
+  }
+}
+
+function Live({ on }: { on: boolean }) {
+  return <LiveIndicator state={useLiveEvents(on)} />;
+}
+
+describe('the live event stream', () => {
+  it('opens one stream, invalidates the lists and the booking an event is about, and shows reconnecting', async () => {
+    vi.useFakeTimers();
+    FakeEventSource.instances = [];
+    vi.stubGlobal('EventSource', FakeEventSource);
+    const client = testQueryClient();
+    const invalidate = vi.spyOn(client, 'invalidateQueries');
+    const ui = (on: boolean) => (
+      <QueryClientProvider client={client}>
+        <Live on={on} />
+      </QueryClientProvider>
+    );
+    const { rerender } = render(ui(true));
+    expect(FakeEventSource.instances).toHaveLength(1);
+    const es = FakeEventSource.instances[0];
+    expect(es.url).toBe('/api/v1/events');
+
+    act(() => es.emit('ready', '0'));
+    expect(screen.getByTestId('live-indicator')).toHaveTextContent('Live');
+
+    act(() => es.emit('booking', JSON.stringify({ id: 5, booking_id: 12, old_status: 'pending', new_status: 'assigned', provider_id: 1 })));
+    await act(async () => vi.advanceTimersByTime(100));
+    const invalidated = invalidate.mock.calls.map((c) => JSON.stringify(c[0]?.queryKey));
+    expect(invalidated).toContain(JSON.stringify(keys.bookingLists));
+    expect(invalidated).toContain(JSON.stringify(keys.booking(12)));
+    expect(invalidated).toContain(JSON.stringify(keys.admin));
+
+    // A dropped connection: the browser reconnects by itself; we only say so.
+    act(() => es.fail(false));
+    expect(screen.getByTestId('live-indicator')).toHaveTextContent('Reconnecting…');
+    expect(FakeEventSource.instances).toHaveLength(1);
+    act(() => es.emit('ready', '5'));
+    expect(screen.getByTestId('live-indicator')).toHaveTextContent('Live');
+
+    // The browser gave up: we open a new stream later.
+    act(() => es.fail(true));
+    await act(async () => vi.advanceTimersByTime(3500));
+    expect(FakeEventSource.instances).toHaveLength(2);
+
+    // Signing out closes it.
+    rerender(ui(false));
+    expect(FakeEventSource.instances[1].closed).toBe(true);
+  });
+});

@@ -1,0 +1,27 @@
+import type { BookingDetail } from '../api/types';
+
+export function bookingDetail(over: Partial<BookingDetail> = {}): BookingDetail {
+  return {
+    id: 7,
+    customer_id: 2,
+    customer_name: 'Casey Customer',
+    customer_phone: '+1 555 010 0199',
+    customer_email: 'customer@example.com',
+    service_type: 'plumbing',
+    address: '12 Leaky Lane',
+    scheduled_date: '2030-01-05T10:00:00Z',
+    status: 'assigned',
+    provider_id: 1,
+    notes: null,
+    version: 3,
+    assignment_cycle: 1,
+    assignment_exhausted: false,
+    created_at: '2030-01-01T09:00:00Z',
+    updated_at: '2030-01-01T09:00:00Z',
+    history: [],
+    attempts: [],
+    assignment: null,
+    allowed_transitions: [],
+    ...over,
+  };
+}
