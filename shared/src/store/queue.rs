@@ -14,12 +14,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::bookings::{fetch_booking, insert_history};
+use super::bookings::fetch_booking;
 use super::jobs::JobPayload;
 use super::rows::decode_error;
+use super::rows::{BookingRow, booking_columns};
 use super::{Store, ms};
-use crate::Actor;
 use crate::booking::AttemptOutcome;
+use crate::booking::Booking;
 use crate::error::StoreError;
 
 /// A job claimed by a worker, with the lease token that fences its writes.
@@ -205,10 +206,24 @@ impl Store {
     ) -> Result<AssignmentOutcome, StoreError> {
         let now = self.now();
         let mut tx = self.write().await?;
-        if !fence(&mut tx, job, now).await? {
+        // The fence and the read in one round trip: the booking comes back only if this
+        // claim still holds the job. (Round trips to SQLite's connection thread are what
+        // an assignment costs; see BENCHMARKS.md.)
+        let fenced: Option<BookingRow> = sqlx::query_as(concat!(
+            "UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'; ",
+            "SELECT ",
+            booking_columns!(),
+            " FROM bookings WHERE id = $4 AND changes() = 1"
+        ))
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(ms(now))
+        .bind(job.payload.booking_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(booking) = fenced.map(Booking::try_from).transpose()? else {
             return Ok(AssignmentOutcome::LeaseLost);
-        }
-        let booking = fetch_booking(&mut tx, job.payload.booking_id).await?;
+        };
         if !booking.status.awaits_assignment() || booking.assignment_cycle != job.payload.cycle {
             finish(&mut tx, job, now).await?;
             tx.commit().await?;
@@ -227,21 +242,45 @@ impl Store {
         .bind(booking.id)
         .fetch_optional(&mut *tx)
         .await?;
-        let actor = Actor::system(worker);
         let outcome = match chosen {
             Some(provider_id) => {
-                let changed = sqlx::query(
+                let reason = format!(
+                    "assigned automatically (attempt {} of {})",
+                    job.attempt, job.max_attempts
+                );
+                // Compare-and-set, history row, attempt record and job done in one round
+                // trip; each statement runs only if the one before changed its row, and
+                // the last reports whether the whole chain did.
+                let chained: i64 = sqlx::query_scalar(
                     "UPDATE bookings SET status = 'assigned', provider_id = $3, version = version + 1, \
-                     assignment_exhausted = 0, updated_at = $4 WHERE id = $1 AND version = $2",
+                     assignment_exhausted = 0, updated_at = $4 WHERE id = $1 AND version = $2; \
+                     INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, \
+                     changed_by_role, reason, is_override, provider_id, customer_id, timestamp) \
+                     SELECT id, $5, 'assigned', NULL, $6, 'system', $7, 0, $3, customer_id, $4 FROM bookings \
+                     WHERE id = $1 AND changes() = 1; \
+                     INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, \
+                     created_at, updated_at) SELECT $1, $8, $9, $3, 'assigned', NULL, $4, $4 WHERE changes() = 1 \
+                     ON CONFLICT (booking_id, cycle, attempt) DO UPDATE SET provider_id = $3, outcome = 'assigned', \
+                     reason = NULL, updated_at = $4; \
+                     UPDATE jobs SET state = 'done', finished_at = $4, updated_at = $4, lease_owner = NULL, \
+                     lease_token = NULL, lease_expires_at = NULL \
+                     WHERE id = $10 AND lease_token = $11 AND state = 'running' AND changes() = 1; \
+                     SELECT changes()",
                 )
                 .bind(booking.id)
                 .bind(booking.version)
                 .bind(provider_id)
                 .bind(ms(now))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if changed != 1 {
+                .bind(booking.status.as_str())
+                .bind(worker)
+                .bind(&reason)
+                .bind(booking.assignment_cycle)
+                .bind(job.attempt)
+                .bind(job.id)
+                .bind(&job.lease_token)
+                .fetch_one(&mut *tx)
+                .await?;
+                if chained != 1 {
                     // Impossible under the write lock; refuse rather than assign twice.
                     return Err(crate::DomainError::VersionConflict {
                         expected: booking.version,
@@ -249,33 +288,6 @@ impl Store {
                     }
                     .into());
                 }
-                let assigned = fetch_booking(&mut tx, booking.id).await?;
-                let reason = format!(
-                    "assigned automatically (attempt {} of {})",
-                    job.attempt, job.max_attempts
-                );
-                insert_history(
-                    &mut tx,
-                    &assigned,
-                    Some(booking.status),
-                    &actor,
-                    Some(&reason),
-                    false,
-                    None,
-                    now,
-                )
-                .await?;
-                record_attempt(
-                    &mut tx,
-                    &booking,
-                    job.attempt,
-                    Some(provider_id),
-                    AttemptOutcome::Assigned,
-                    None,
-                    now,
-                )
-                .await?;
-                finish(&mut tx, job, now).await?;
                 AssignmentOutcome::Assigned { provider_id }
             }
             None => {
