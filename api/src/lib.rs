@@ -104,8 +104,11 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::docs::metrics));
     if let Some(dir) = &state.settings.frontend_dir {
+        // Built assets are files or 404s; any other path is a client route of the app.
         let index = ServeFile::new(dir.join("index.html"));
-        router = router.fallback_service(ServeDir::new(dir).fallback(index));
+        router = router
+            .nest_service("/assets", ServeDir::new(dir.join("assets")))
+            .fallback_service(ServeDir::new(dir).fallback(index));
     }
     let mut router = router
         .layer(axum::middleware::map_response(error::ensure_envelope))

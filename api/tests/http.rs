@@ -687,6 +687,11 @@ async fn the_assigned_provider_works_the_booking_and_a_rejection_schedules_the_n
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let detail = app.get(&path, &customer).await.body;
     assert_eq!(detail["status"], "rejected");
+    assert_eq!(
+        detail["provider_names"][priya_id.to_string()],
+        "Priya Patel",
+        "the customer can name who rejected"
+    );
     assert_eq!(detail["assignment"]["state"], "retrying");
     assert_eq!(detail["assignment"]["attempt"], 2);
     assert_eq!(detail["attempts"][0]["outcome"], "rejected");
@@ -868,6 +873,11 @@ async fn the_frontend_is_served_at_the_root_with_client_routes_falling_back_to_i
     }
     let js = app.call("GET", "/assets/app.js", None, None).await;
     assert_eq!(js.body, json!("console.log(1)"));
+    let missing = app.call("GET", "/assets/missing.js", None, None).await;
+    assert_eq!(
+        (missing.status, missing.code()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
     let res = app.call("GET", "/api/v1/no-such-route", None, None).await;
     assert_eq!(
         (res.status, res.code()),

@@ -114,6 +114,8 @@ export interface BookingDetail extends Booking {
   attempts: AssignmentAttempt[];
   assignment: Assignment | null;
   allowed_transitions: BookingStatus[];
+  /** Names of the providers this booking mentions, by id. */
+  provider_names: Record<string, string>;
 }
 
 export interface Page<T> {

@@ -22,6 +22,7 @@ export function bookingDetail(over: Partial<BookingDetail> = {}): BookingDetail 
     attempts: [],
     assignment: null,
     allowed_transitions: [],
+    provider_names: {},
     ...over,
   };
 }

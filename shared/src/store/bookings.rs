@@ -48,6 +48,9 @@ pub struct BookingDetail {
     pub history: Vec<HistoryEntry>,
     pub attempts: Vec<Attempt>,
     pub assignment: Option<AssignmentState>,
+    /// The names of the providers this booking mentions (its own, and those in its
+    /// history and attempts), so that every reader of the page can name them.
+    pub provider_names: std::collections::BTreeMap<i64, String>,
 }
 
 impl Store {
@@ -172,12 +175,22 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let assignment = assignment_state(&mut tx, &booking).await?;
+        let provider_names: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, name FROM providers WHERE id IN ( \
+                 SELECT provider_id FROM bookings WHERE id = $1 \
+                 UNION SELECT provider_id FROM booking_history WHERE booking_id = $1 \
+                 UNION SELECT provider_id FROM assignment_attempts WHERE booking_id = $1)",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(BookingDetail {
             booking,
             history,
             attempts: convert(attempts)?,
             assignment,
+            provider_names: provider_names.into_iter().collect(),
         })
     }
 

@@ -12,7 +12,8 @@ function ReportNotice({ report }: { report: RetryReport }) {
     <Notice tone={report.skipped.length ? 'warning' : 'success'} testId="retry-report">
       {report.retried.length ? (
         <span className="block">
-          Retried {report.retried.length === 1 ? 'job' : 'jobs'} {report.retried.map((id) => `#${id}`).join(', ')}: each starts a new assignment cycle now.
+          Retried {report.retried.length === 1 ? 'job' : 'jobs'} {report.retried.map((id) => `#${id}`).join(', ')}:{' '}
+          {report.retried.length === 1 ? 'it starts' : 'each starts'} a new assignment cycle now.
         </span>
       ) : (
         <span className="block">No job was retried.</span>

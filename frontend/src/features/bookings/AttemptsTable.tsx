@@ -6,7 +6,7 @@ export function AttemptsTable({ attempts, providerName }: { attempts: Assignment
   if (!attempts.length) return <p className="empty">No assignment attempts yet.</p>;
   return (
     <div className="table-wrap">
-      <table className="table table--compact" aria-label="Assignment attempts">
+      <table className="table table--compact table--attempts" aria-label="Assignment attempts">
         <thead>
           <tr>
             <th scope="col">Cycle</th>

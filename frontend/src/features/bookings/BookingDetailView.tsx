@@ -22,8 +22,9 @@ interface Props {
 }
 
 /** A booking as any role sees it: summary, assignment progress, audit trail and attempts. */
-export function BookingDetailView({ id, back, providerName = providerById, actions, exhaustedHint }: Props) {
+export function BookingDetailView({ id, back, providerName: fallbackName = providerById, actions, exhaustedHint }: Props) {
   const q = useBooking(id);
+  const providerName = (pid: number) => q.data?.provider_names?.[String(pid)] ?? fallbackName(pid);
   const serviceLabel = useServiceLabel();
 
   const backLink = (

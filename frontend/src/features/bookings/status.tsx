@@ -39,5 +39,3 @@ export const OUTCOME_LABEL: Record<AttemptOutcome, string> = {
   manual: 'Assigned by hand',
 };
 
-/** Statuses in which the booking is still waiting for, or being served by, a provider. */
-export const ACTIVE_STATUSES: BookingStatus[] = ['pending', 'assigned', 'accepted', 'in_progress', 'rejected', 'no_show'];
