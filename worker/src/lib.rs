@@ -15,7 +15,7 @@ use clap::Parser;
 use shared::Store;
 use shared::config::{DatabaseArgs, LogArgs, RetryArgs};
 
-use assign::{RecordFailure, Runner};
+use assign::{RecordFailure, Runner, retry_transient};
 use backend::{Claimed, QueueConfig};
 
 #[derive(Debug, Clone, Parser)]
@@ -82,9 +82,11 @@ pub async fn run(
     let store = Store::connect(&config.db.database_url, config.retry.policy()).await?;
     store.migrate().await?;
     let name = worker_name();
-    store
-        .register_worker(&name, &hostname(), std::process::id(), config.concurrency)
-        .await?;
+    let host = hostname();
+    retry_transient("registering", || {
+        store.register_worker(&name, &host, std::process::id(), config.concurrency)
+    })
+    .await?;
     tracing::info!(worker = %name, concurrency = config.concurrency, "worker started");
 
     let housekeeping = tokio::spawn(housekeeping(store.clone(), name.clone(), config.clone()));
@@ -138,7 +140,7 @@ pub async fn run(
             }
         }
     }
-    store.worker_stopped(&name).await?;
+    retry_transient("recording the stop", || store.worker_stopped(&name)).await?;
     store.close().await;
     if let Err(e) = result {
         tracing::error!(worker = %name, error = %e, "worker failed");
