@@ -2,17 +2,13 @@
 
 use clap::Parser;
 
-use shared::config::{DatabaseArgs, LogArgs, RetryArgs};
+use shared::config::CommonArgs;
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "api", about = "The booking service's HTTP API and frontend")]
 pub struct Config {
     #[command(flatten)]
-    pub db: DatabaseArgs,
-    #[command(flatten)]
-    pub retry: RetryArgs,
-    #[command(flatten)]
-    pub log: LogArgs,
+    pub common: CommonArgs,
     /// Address to listen on.
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:5000")]
     pub bind_addr: String,

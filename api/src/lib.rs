@@ -164,8 +164,7 @@ pub async fn serve(
 /// Starts the API as configured: connects, migrates, bootstraps accounts, and serves
 /// until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let store = Store::connect(&config.db.database_url, config.retry.policy()).await?;
-    store.migrate().await?;
+    let store = config.common.open_store().await?;
     let secret = match &config.auth_secret {
         Some(s) => s.clone(),
         None => {
@@ -179,7 +178,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     {
         tracing::info!("created the admin account named by ADMIN_EMAIL");
     }
-    let seed_demo = config.seed_demo.unwrap_or_else(|| config.db.is_embedded());
+    let seed_demo = config
+        .seed_demo
+        .unwrap_or_else(|| config.common.db.is_embedded());
     let demo_logins = if seed_demo {
         if seed::seed_demo(&store).await? > 0 {
             print_demo_logins();

@@ -5,6 +5,6 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = api::Config::parse();
-    config.log.init();
+    config.common.log.init();
     api::run(config).await
 }

@@ -8,6 +8,26 @@ use clap::{Args, ValueEnum};
 use crate::assignment::RetryPolicy;
 use crate::store::DEFAULT_DATABASE_URL;
 
+/// What both binaries are configured with.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub retry: RetryArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+impl CommonArgs {
+    /// Connects to the configured database and applies pending migrations.
+    pub async fn open_store(&self) -> Result<crate::Store, crate::StoreError> {
+        let store = crate::Store::connect(&self.db.database_url, self.retry.policy()).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+}
+
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {

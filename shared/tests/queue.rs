@@ -3,15 +3,15 @@
 //! provider. Time is a manual clock, never a sleep. Everything goes through the `Store`
 //! interface, so the same suite can run against every backend the store supports.
 
-use std::sync::Arc;
+mod common;
+
+use common::t0;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use shared::assignment::RetryPolicy;
 use shared::booking::validation::BookingRequest;
 use shared::clock::ManualClock;
 use shared::store::{
-    ASSIGNMENT_QUEUE, AssignmentOutcome, ClaimedJob, JobSelection, JobState, NewProvider, NewUser,
+    ASSIGNMENT_QUEUE, AssignmentOutcome, ClaimedJob, JobSelection, JobState, NewProvider,
     ProviderUpdate, StatusChange,
 };
 use shared::{Actor, Role, Status, Store};
@@ -23,49 +23,20 @@ struct Q {
     clock: ManualClock,
     customer: Actor,
     admin: Actor,
-    _dir: tempfile::TempDir,
-}
-
-fn t0() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
+    _db: common::TestDb,
 }
 
 /// A fresh store on its own database, with a customer and an admin and no providers.
 async fn queue(base_ms: u64) -> Q {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/queue.db", dir.path().display());
-    let clock = ManualClock::new(t0());
-    let policy = RetryPolicy {
-        base: Duration::from_millis(base_ms),
-        max_attempts: 4,
-    };
-    let store = Store::connect(&url, policy)
-        .await
-        .unwrap()
-        .with_clock(Arc::new(clock.clone()));
-    store.migrate().await.unwrap();
-    let user = |email: &str, role| NewUser {
-        email: email.into(),
-        name: email.into(),
-        password_hash: "-".into(),
-        role,
-    };
-    let customer = store
-        .create_user(user("c@example.com", Role::Customer))
-        .await
-        .unwrap()
-        .actor();
-    let admin = store
-        .create_user(user("a@example.com", Role::Admin))
-        .await
-        .unwrap()
-        .actor();
+    let db = common::test_db(base_ms).await;
+    let customer = common::user(&db.store, "c@example.com", Role::Customer).await;
+    let admin = common::user(&db.store, "a@example.com", Role::Admin).await;
     Q {
-        store,
-        clock,
+        store: db.store.clone(),
+        clock: db.clock.clone(),
         customer,
         admin,
-        _dir: dir,
+        _db: db,
     }
 }
 

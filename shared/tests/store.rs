@@ -1,13 +1,9 @@
 //! Store tests on a real SQLite file: transactions, compare-and-set, visibility, the
 //! retry schedule (with a manual clock), dead jobs and admin retry, the audit trail.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use chrono::{DateTime, Utc};
-use shared::assignment::RetryPolicy;
 use shared::booking::validation::BookingRequest;
-use shared::clock::ManualClock;
 use shared::error::{DomainError, StoreError};
 use shared::store::{
     BookingFilter, IdempotencyKey, JobSelection, JobState, NewProvider, NewUser, StatusChange,
@@ -16,55 +12,21 @@ use shared::{Actor, Role, Status, Store};
 
 struct Fixture {
     store: Store,
-    clock: ManualClock,
+    db: common::TestDb,
     admin: Actor,
     alice: Actor,
     bob: Actor,
     /// Providers offering plumbing, with logins.
     p1: Actor,
     p2: Actor,
-    _dir: tempfile::TempDir,
-    url: String,
-}
-
-fn start() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/test.db", dir.path().display());
-    let policy = RetryPolicy {
-        base: Duration::from_millis(2000),
-        max_attempts: 4,
-    };
-    let clock = ManualClock::new(start());
-    let store = Store::connect(&url, policy)
-        .await
-        .unwrap()
-        .with_clock(Arc::new(clock.clone()));
-    store.migrate().await.unwrap();
-    let user = |email: &str, role| NewUser {
-        email: email.into(),
-        name: email.split('@').next().unwrap().into(),
-        password_hash: "not-a-real-hash".into(),
-        role,
-    };
-    let admin = store
-        .create_user(user("admin@example.com", Role::Admin))
-        .await
-        .unwrap()
-        .actor();
-    let alice = store
-        .create_user(user("alice@example.com", Role::Customer))
-        .await
-        .unwrap()
-        .actor();
-    let bob = store
-        .create_user(user("bob@example.com", Role::Customer))
-        .await
-        .unwrap()
-        .actor();
+    let db = common::test_db(2000).await;
+    let store = db.store.clone();
+    let admin = common::user(&store, "admin@example.com", Role::Admin).await;
+    let alice = common::user(&store, "alice@example.com", Role::Customer).await;
+    let bob = common::user(&store, "bob@example.com", Role::Customer).await;
     let mut providers = Vec::new();
     for email in ["p1@example.com", "p2@example.com"] {
         let p = store
@@ -92,14 +54,12 @@ async fn fixture() -> Fixture {
     let p1 = providers.pop().unwrap();
     Fixture {
         store,
-        clock,
+        db,
         admin,
         alice,
         bob,
         p1,
         p2,
-        _dir: dir,
-        url,
     }
 }
 
@@ -131,7 +91,7 @@ impl Fixture {
     }
 
     async fn raw(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&self.url).await.unwrap()
+        sqlx::SqlitePool::connect(&self.db.url).await.unwrap()
     }
 }
 
@@ -155,7 +115,7 @@ async fn creating_a_booking_writes_its_history_row_and_first_job_together() {
     let jobs = f.store.list_jobs(None, Some(b.id), None, 10).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].state, JobState::Scheduled);
-    assert_eq!(jobs[0].run_at, start());
+    assert_eq!(jobs[0].run_at, common::t0());
     assert_eq!(
         jobs[0].payload,
         serde_json::json!({"booking_id": b.id, "cycle": 1})
@@ -452,7 +412,7 @@ async fn a_rejection_schedules_the_next_attempt_after_the_base_delay_excluding_n
         .assign_by_hand(&f.admin, b.id, p1, None)
         .await
         .unwrap();
-    f.clock.advance(chrono::Duration::seconds(30));
+    f.db.clock.advance(chrono::Duration::seconds(30));
     let rejected_at = f.store.now();
     let change = StatusChange {
         reason: Some("too far".into()),
@@ -548,7 +508,7 @@ async fn failures_within_one_cycle_wait_two_four_eight_seconds_then_the_job_is_d
         .execute(&pool)
         .await
         .unwrap();
-        f.clock.advance(chrono::Duration::seconds(100));
+        f.db.clock.advance(chrono::Duration::seconds(100));
         let now = f.store.now();
         f.store
             .change_status(&f.p1, b.id, Fixture::change(Status::Rejected))

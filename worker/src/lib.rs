@@ -13,7 +13,7 @@ use apalis::prelude::{AcknowledgementExt, Monitor, WorkerBuilder, WorkerBuilderE
 use clap::Parser;
 
 use shared::Store;
-use shared::config::{DatabaseArgs, LogArgs, RetryArgs};
+use shared::config::CommonArgs;
 
 use assign::{RecordFailure, Runner, retry_transient};
 use backend::{Claimed, QueueConfig};
@@ -22,11 +22,7 @@ use backend::{Claimed, QueueConfig};
 #[command(name = "worker", about = "Runs the booking service's background jobs")]
 pub struct Config {
     #[command(flatten)]
-    pub db: DatabaseArgs,
-    #[command(flatten)]
-    pub retry: RetryArgs,
-    #[command(flatten)]
-    pub log: LogArgs,
+    pub common: CommonArgs,
     /// Jobs run at once by this process.
     #[arg(long, env = "WORKER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
@@ -79,8 +75,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = Store::connect(&config.db.database_url, config.retry.policy()).await?;
-    store.migrate().await?;
+    let store = config.common.open_store().await?;
     let name = worker_name();
     let host = hostname();
     retry_transient("registering", || {

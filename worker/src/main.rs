@@ -5,6 +5,6 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = worker::Config::parse();
-    config.log.init();
+    config.common.log.init();
     worker::run(config, shared::signal::shutdown_signal()).await
 }
