@@ -41,8 +41,8 @@ async fn queue(base_ms: u64) -> Q {
 }
 
 impl Q {
-    async fn book(&self, service: &str) -> i64 {
-        let req = BookingRequest {
+    fn request(&self, service: &str) -> BookingRequest {
+        BookingRequest {
             customer_name: "C".into(),
             customer_phone: "5550100199".into(),
             customer_email: "c@example.com".into(),
@@ -50,8 +50,11 @@ impl Q {
             address: "1 Road".into(),
             scheduled_date: "2026-12-10T10:00:00Z".into(),
             notes: None,
-        };
-        let new = req.validate(self.store.now()).unwrap();
+        }
+    }
+
+    async fn book(&self, service: &str) -> i64 {
+        let new = self.request(service).validate(self.store.now()).unwrap();
         self.store
             .create_booking(&self.customer, new, None)
             .await
@@ -385,10 +388,20 @@ async fn a_job_for_a_booking_no_longer_awaiting_assignment_or_a_superseded_cycle
 }
 
 #[tokio::test]
-async fn done_jobs_are_purged_after_retention_and_dead_ones_are_kept() {
+async fn done_jobs_and_idempotency_keys_are_purged_after_retention_and_dead_jobs_are_kept() {
     let q = queue(1).await;
     q.provider("pat", &["plumbing"], 4.0).await;
-    let done = q.book("plumbing").await;
+    let keyed = shared::store::IdempotencyKey {
+        key: "k".into(),
+        canonical_request: "{}".into(),
+    };
+    let new = q.request("plumbing").validate(q.store.now()).unwrap();
+    let (done, _) = q
+        .store
+        .create_booking(&q.customer, new, Some(keyed))
+        .await
+        .unwrap();
+    let done = done.id;
     let job = q.claim_one("w").await.unwrap();
     q.store.run_assignment(&job, "w").await.unwrap();
     let dead = q.book("gardening").await;
@@ -401,10 +414,10 @@ async fn done_jobs_are_purged_after_retention_and_dead_ones_are_kept() {
     q.advance_ms(60_000);
     let purged = q
         .store
-        .purge_done_jobs(q.store.now() - chrono::Duration::seconds(30))
+        .purge_before(q.store.now() - chrono::Duration::seconds(30))
         .await
         .unwrap();
-    assert_eq!(purged, 1);
+    assert_eq!(purged, (1, 1));
     assert!(
         q.store
             .list_jobs(None, Some(done), None, 1)

@@ -35,7 +35,8 @@ pub struct Config {
     /// How long a single job may run before it is failed as timed out.
     #[arg(long, env = "JOB_TIMEOUT_MS", default_value_t = 30_000)]
     pub job_timeout_ms: u64,
-    /// Done jobs are deleted this long after they finished (dead ones are kept).
+    /// Done jobs (and idempotency keys) are deleted this long after they finished (were
+    /// made); dead jobs are kept.
     #[arg(long, env = "JOB_RETENTION_SECS", default_value_t = 86_400)]
     pub retention_secs: u64,
     /// How often the worker reports that it is alive.
@@ -155,13 +156,17 @@ async fn housekeeping(store: Store, name: String, config: Config) {
         if let Err(e) = store.worker_heartbeat(&name).await {
             tracing::warn!(worker = %name, error = %e, "heartbeat failed; will retry");
         }
-        // About once a minute: delete done jobs past their retention.
+        // About once a minute: delete what is past its retention.
         if ticks.is_multiple_of((60_000 / config.heartbeat_ms.max(100)).max(1)) {
             let before = store.now() - chrono::Duration::seconds(config.retention_secs as i64);
-            match store.purge_done_jobs(before).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "purged done jobs past retention"),
-                Err(e) => tracing::warn!(error = %e, "purging done jobs failed; will retry"),
+            match store.purge_before(before).await {
+                Ok((0, 0)) => {}
+                Ok((jobs, keys)) => tracing::info!(
+                    jobs,
+                    keys,
+                    "purged done jobs and idempotency keys past retention"
+                ),
+                Err(e) => tracing::warn!(error = %e, "purging past retention failed; will retry"),
             }
         }
         ticks += 1;

@@ -317,16 +317,22 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Deletes done jobs finished before `before`; dead and cancelled rows are kept.
-    pub async fn purge_done_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    /// Deletes done jobs finished before `before` and idempotency keys made before it;
+    /// dead and cancelled jobs are kept. Returns how many of each went.
+    pub async fn purge_before(&self, before: DateTime<Utc>) -> Result<(u64, u64), StoreError> {
         let mut tx = self.write().await?;
-        let rows = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND finished_at < $1")
+        let jobs = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND finished_at < $1")
+            .bind(ms(before))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(ms(before))
             .execute(&mut *tx)
             .await?
             .rows_affected();
         tx.commit().await?;
-        Ok(rows)
+        Ok((jobs, keys))
     }
 }
 
