@@ -355,16 +355,14 @@ impl Store {
         .execute(&mut *conn)
         .await?;
         if state == "dead" {
-            let exhausted: Booking = {
-                sqlx::query(
-                    "UPDATE bookings SET assignment_exhausted = 1, version = version + 1, updated_at = $2 WHERE id = $1",
-                )
-                .bind(booking.id)
-                .bind(ms(now))
-                .execute(&mut *conn)
-                .await?;
-                fetch_booking(&mut *conn, booking.id).await?
-            };
+            sqlx::query(
+                "UPDATE bookings SET assignment_exhausted = 1, version = version + 1, updated_at = $2 WHERE id = $1",
+            )
+            .bind(booking.id)
+            .bind(ms(now))
+            .execute(&mut *conn)
+            .await?;
+            let exhausted = fetch_booking(&mut *conn, booking.id).await?;
             let reason = format!("assignment exhausted after {attempt} attempts: {error}");
             insert_history(
                 conn,
@@ -486,7 +484,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             let skip = |reason: String| SkippedJob { id, reason };
-            let (state, booking_id) = match row {
+            let booking_id = match row {
                 None => {
                     report.skipped.push(skip("no such job".into()));
                     continue;
@@ -497,15 +495,14 @@ impl Store {
                     )));
                     continue;
                 }
-                Some((state, None)) => {
+                Some((_, None)) => {
                     report
                         .skipped
-                        .push(skip(format!("the {state} job has no booking")));
+                        .push(skip("the dead job has no booking".into()));
                     continue;
                 }
-                Some((state, Some(b))) => (state, b),
+                Some((_, Some(b))) => b,
             };
-            debug_assert_eq!(state, "dead");
             let booking = fetch_booking(&mut tx, booking_id).await?;
             if !booking.status.awaits_assignment() {
                 report.skipped.push(skip(format!(
