@@ -9,6 +9,7 @@
 //! once when another writer got in between, whatever the busy timeout.
 
 mod bookings;
+mod cycles;
 mod events;
 mod jobs;
 mod providers;
@@ -16,17 +17,16 @@ mod queue;
 mod rows;
 mod transitions;
 mod users;
+mod workers;
 
 pub use bookings::{BookingDetail, BookingFilter, BookingPage, IdempotencyKey};
-pub use jobs::{ASSIGNMENT_JOB, ASSIGNMENT_QUEUE};
-pub use jobs::{
-    AssignmentState, Job, JobPayload, JobSelection, JobState, RetryReport, SkippedJob, Stats,
-    WorkerInfo,
-};
+pub use cycles::{JobSelection, RetryReport, SkippedJob};
+pub use jobs::{ASSIGNMENT_JOB, ASSIGNMENT_QUEUE, AssignmentState, Job, JobPayload, JobState};
 pub use providers::{NewProvider, Provider, ProviderUpdate, ServiceType};
 pub use queue::{AssignmentOutcome, ClaimedJob};
 pub use transitions::StatusChange;
 pub use users::{NewUser, User};
+pub use workers::{Stats, WorkerInfo};
 
 use std::str::FromStr;
 use std::sync::Arc;
