@@ -7,6 +7,7 @@ use sqlx::FromRow;
 use super::jobs::JobState;
 use super::{Store, from_ms, ms};
 use crate::error::StoreError;
+
 /// A worker process as it last reported itself.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkerInfo {
