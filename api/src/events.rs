@@ -25,6 +25,8 @@ use crate::extract::Query;
 
 /// How often the poller looks for rows written by other processes.
 const POLL: Duration = Duration::from_millis(200);
+/// How soon a dropped client should reconnect (sent as the SSE `retry:` field).
+const RECONNECT: Duration = Duration::from_secs(1);
 /// Rows per read while catching up.
 const BATCH: u32 = 200;
 
@@ -124,8 +126,14 @@ fn event_stream(
     let mut latest = hub.latest.clone();
     let mut shutdown = hub.shutdown.clone();
     async_stream::stream! {
-        // Tell the client the stream is open and where it starts.
-        yield Ok(Event::default().event("ready").data(cursor.to_string()));
+        // Tell the client the stream is open and where it starts, and to reconnect after
+        // a second (not the browser's default three) when the connection drops. The `id:`
+        // makes a reconnect resume from here even before any booking event arrived.
+        yield Ok(Event::default()
+            .event("ready")
+            .id(cursor.to_string())
+            .data(cursor.to_string())
+            .retry(RECONNECT));
         loop {
             if *shutdown.borrow() {
                 break;

@@ -60,6 +60,19 @@ async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigter
             .starts_with("text/event-stream")
     );
     let mut buf = String::new();
+    // The stream opens with a `ready` event that tells the client to reconnect after 1 s.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !buf.contains("\n\n") && Instant::now() < deadline {
+        if let Ok(Ok(Some(bytes))) =
+            tokio::time::timeout(Duration::from_millis(500), stream.chunk()).await
+        {
+            buf.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    assert!(
+        buf.contains("event: ready") && buf.contains("retry: 1000"),
+        "{buf:?}"
+    );
 
     let booking: Value = client
         .post(api.at("/api/v1/bookings"))

@@ -2,7 +2,7 @@
 // driven through real Chromium by a customer, providers and an admin at once.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, openPerson, signIn, signOut, waitInPage } from './support/browser.mjs';
+import { gateRequests, launchBrowser, openPerson, signIn, signOut, waitInPage, watchEventStreams } from './support/browser.mjs';
 import { apiClient, startSystem } from './support/system.mjs';
 
 let system;
@@ -72,6 +72,16 @@ async function recordChanges(page) {
 }
 
 const detail = (status) => `[data-testid=booking-detail][data-status=${status}]`;
+const liveIndicator = (state) => `[data-testid=live-indicator][data-state=${state}]`;
+
+/** Resolves once `pred()` holds, checking every 50 ms; fails with `what` after `timeout` ms. */
+async function until(pred, what, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('booking and dispatch through the browser', () => {
   test('a booking is assigned, rejected, reassigned and completed, and everyone sees it live', { timeout: 180_000 }, async () => {
@@ -251,5 +261,117 @@ describe('booking and dispatch through the browser', () => {
     await other.shot('10-not-found-phone');
 
     other.assertClean();
+  });
+
+  test('open pages follow a booking through an API restart without a reload, resuming from the last event id', { timeout: 120_000 }, async () => {
+    const EVENTS = '/api/v1/events';
+    // The customer signs in; once the live indicator is on, their EventSource is connected.
+    const customer = await person('customer-restart');
+    const stream = await watchEventStreams(customer);
+    await signIn(customer, 'customer@example.com');
+    await customer.page.waitForURL('**/bookings');
+    await customer.page.locator(liveIndicator('live')).waitFor();
+
+    // A booking made elsewhere (the API) appears in their list live, and they open it in-app.
+    const token = await api.login('customer@example.com');
+    const booking = await api.post('/bookings', token, {
+      customer_name: 'Casey Customer',
+      customer_phone: '+1 555 010 0100',
+      customer_email: 'customer@example.com',
+      service_type: 'electrical',
+      address: '9 Spark Street',
+      scheduled_date: new Date(Date.now() + 4 * 86_400_000).toISOString(),
+    }, { 'Idempotency-Key': `e2e-restart-${Date.now()}` });
+    const id = booking.id;
+    await customer.page.locator(`[data-testid=booking-card][data-booking-id="${id}"]`).getByRole('link', { name: new RegExp(`^#${id} `) }).click();
+    await customer.page.waitForURL(`**/bookings/${id}`);
+    await customer.page.locator(detail('assigned')).waitFor();
+    assert.ok(['Eli Brooks', 'Sam Okafor'].includes(await customer.page.getByTestId('booking-provider').textContent()));
+    await customer.page.locator(liveIndicator('live')).waitFor();
+    // The assignment reached the page through the stream, so the browser holds its event id.
+    const assignedRow = (await api.get(`/bookings/${id}`, token)).history.find((h) => h.new_status === 'assigned');
+    await until(() => Number(stream.lastEventId()) >= assignedRow.id, `the stream delivered history row ${assignedRow.id}`);
+    const lastSeen = stream.lastEventId();
+
+    // A second window of the same customer loads the booking page afresh after the assignment:
+    // its new stream starts at the newest row and has delivered no event (no event id) yet.
+    const fresh = await person('customer-restart-fresh');
+    const freshStream = await watchEventStreams(fresh);
+    await signIn(fresh, 'customer@example.com');
+    await fresh.page.goto(`/bookings/${id}`);
+    await fresh.page.locator(detail('assigned')).waitFor();
+    await fresh.page.locator(liveIndicator('live')).waitFor();
+    await until(() => freshStream.messages.some((m) => m.event === 'ready'), "the fresh page's stream opened");
+
+    const pages = [customer, fresh];
+    for (const p of pages) await p.page.evaluate(() => { window.__sameDocument = true; });
+    const urls = pages.map((p) => p.page.url());
+    const marks = [stream, freshStream].map((s) => s.messages.length);
+    const refused = new Map(pages.map((p) => [p, 0]));
+    for (const p of pages) {
+      p.page.on('requestfailed', (r) => {
+        if (new URL(r.url()).pathname === EVENTS && r.failure()?.errorText === 'net::ERR_CONNECTION_REFUSED') refused.set(p, refused.get(p) + 1);
+      });
+    }
+    const gates = await Promise.all(pages.map((p) => gateRequests(p, EVENTS)));
+
+    let cancelRow;
+    let restart;
+    const began = Date.now();
+    try {
+      await customer.allowConnectionErrorsDuring(() => fresh.allowConnectionErrorsDuring(async () => {
+        restart = await system.restartApi({
+          // While the API is down both pages notice, and their EventSources' retries are refused;
+          // from then on their next reconnects wait at the gate until the change below is made.
+          whileDown: async () => {
+            for (const p of pages) await p.page.locator(liveIndicator('reconnecting')).waitFor();
+            await until(() => pages.every((p) => refused.get(p) > 0), "both pages' EventSources tried to reconnect while the API was down", 20_000);
+            for (const g of gates) g.hold();
+          },
+        });
+        // The API is back. The customer cancels (from elsewhere) before either page has reconnected.
+        await api.patch(`/bookings/${id}/status`, token, { status: 'cancelled', reason: 'Fixed it myself' });
+        cancelRow = (await api.get(`/bookings/${id}`, token)).history.find((h) => h.new_status === 'cancelled');
+        for (const g of gates) g.release();
+        // The page shows it without a reload, and is live again.
+        await customer.page.locator(detail('cancelled')).waitFor({ timeout: 15_000 });
+        for (const p of pages) await p.page.locator(liveIndicator('live')).waitFor({ timeout: 15_000 });
+      }));
+    } finally {
+      for (const g of gates) {
+        g.release();
+        await g.dispose();
+      }
+    }
+    const shownAfter = Date.now() - began;
+    await customer.page.getByTestId('timeline-row').filter({ hasText: 'Fixed it myself' }).waitFor();
+    await customer.shot('11-reconnected');
+
+    assert.equal(restart.exit.killed, false, 'the API did not stop on SIGTERM within 5 s');
+    assert.equal(restart.exit.code, 0, `the API exited with ${JSON.stringify(restart.exit)} on SIGTERM`);
+    assert.equal(customer.page.url(), urls[0]);
+    assert.equal(await customer.page.evaluate(() => window.__sameDocument), true, 'the customer page was reloaded');
+    // The reconnected stream resumed after the last event the page had seen: the server's
+    // `ready` carries the cursor it resumed from, and the cancellation came as that row's event.
+    const after = stream.messages.slice(marks[0]);
+    const ready = after.find((m) => m.event === 'ready');
+    assert.ok(ready, 'the customer page never reopened its stream');
+    assert.equal(ready.data, lastSeen, `the reconnected stream started at ${ready.data}, not after the last event seen (${lastSeen})`);
+    assert.ok(after.some((m) => m.event === 'booking' && m.id === String(cancelRow.id) && m.stream === ready.stream), 'the cancellation did not come through the resumed stream');
+    console.log(
+      `API restart: stopped in ${restart.stoppedMs} ms, back after ${restart.downMs} ms; cancellation shown ${shownAfter} ms after the restart began; ` +
+        `reconnects held at the gate: ${gates.map((g) => g.held.length).join('/')}; connection errors tolerated: ${customer.toleratedErrors().length}/${fresh.toleratedErrors().length}`,
+    );
+
+    // A page whose stream had delivered no booking event resumes too: `ready` carries an id.
+    const freshAfter = freshStream.messages.slice(marks[1]);
+    const freshReady = freshAfter.find((m) => m.event === 'ready');
+    await fresh.page.locator(detail('cancelled')).waitFor({ timeout: 15_000 }).catch(async () => {
+      const shown = await fresh.page.getByTestId('booking-detail').getAttribute('data-status');
+      throw new Error(`the fresh page still shows "${shown}" ${Date.now() - began} ms after the restart began; its reconnected stream started at row ${freshReady?.data} (the cancellation is row ${cancelRow.id}) and delivered ${freshAfter.filter((m) => m.event === 'booking').length} booking events`);
+    });
+    assert.equal(await fresh.page.evaluate(() => window.__sameDocument), true, 'the fresh page was reloaded');
+
+    for (const p of pages) p.assertClean();
   });
 });

@@ -17,11 +17,16 @@ export async function launchBrowser() {
 }
 
 const FAILED_RESOURCE = /^Failed to load resource: the server responded with a status of (\d{3})/;
+/** What Chromium logs when a request to a server that is down fails at the network level. */
+const CONNECTION_FAILED = /^Failed to load resource: net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|EMPTY_RESPONSE)$/;
 
 /**
  * A browser context for one person, with one page. `expectHttpError(status, urlPart)` allows
- * the browser's "Failed to load resource" console line for that answer; anything else logged
- * as an error, and any uncaught page error, is a failure reported by `assertClean()`.
+ * the browser's "Failed to load resource" console line for that answer;
+ * `allowConnectionErrorsDuring(fn)` allows, only while `fn` runs, the lines for requests to this
+ * app's /api/ that failed because the API was down (connection refused, reset or closed).
+ * Anything else logged as an error, and any uncaught page error, is a failure reported by
+ * `assertClean()`.
  */
 export async function openPerson(browser, baseUrl, name, viewport = { width: 1280, height: 860 }) {
   const context = await browser.newContext({ baseURL: baseUrl, viewport });
@@ -29,11 +34,18 @@ export async function openPerson(browser, baseUrl, name, viewport = { width: 128
   const page = await context.newPage();
   const problems = [];
   const expected = [];
+  const apiPrefix = `${new URL(baseUrl).origin}/api/`;
+  let outages = 0;
+  const tolerated = [];
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const m = FAILED_RESOURCE.exec(msg.text());
     const url = msg.location()?.url ?? '';
     if (m && expected.some((e) => e.status === Number(m[1]) && url.includes(e.urlPart))) return;
+    if (outages > 0 && CONNECTION_FAILED.test(msg.text()) && url.startsWith(apiPrefix)) {
+      tolerated.push(`${msg.text()} ${url}`);
+      return;
+    }
     problems.push(`[${name}] console error: ${msg.text()} ${url}`);
   });
   page.on('pageerror', (err) => problems.push(`[${name}] page error: ${err.message}`));
@@ -42,6 +54,17 @@ export async function openPerson(browser, baseUrl, name, viewport = { width: 128
     context,
     page,
     expectHttpError: (status, urlPart) => expected.push({ status, urlPart }),
+    /** Runs `fn`; connection failures to the API logged meanwhile are expected, not failures. */
+    allowConnectionErrorsDuring: async (fn) => {
+      outages += 1;
+      try {
+        return await fn();
+      } finally {
+        outages -= 1;
+      }
+    },
+    /** The connection failures that `allowConnectionErrorsDuring` let through. */
+    toleratedErrors: () => [...tolerated],
     assertClean: () => {
       if (problems.length) throw new Error(`browser errors:\n${problems.join('\n')}`);
     },
@@ -70,4 +93,58 @@ export async function signOut(person) {
 export async function waitInPage(page, fn, arg, timeout = TIMEOUT) {
   const handle = await page.waitForFunction(fn, arg, { timeout, polling: 50 });
   return handle.jsonValue();
+}
+
+/**
+ * Records every message the page's EventSources receive (through the DevTools protocol, without
+ * touching the page): { t, stream, event, id, data }, `stream` being the request the message came
+ * on. `lastEventId()` is the id the browser would resume from after the latest message.
+ */
+export async function watchEventStreams(person) {
+  const cdp = await person.context.newCDPSession(person.page);
+  const messages = [];
+  cdp.on('Network.eventSourceMessageReceived', (m) =>
+    messages.push({ t: Date.now(), stream: m.requestId, event: m.eventName, id: m.eventId, data: m.data }),
+  );
+  await cdp.send('Network.enable');
+  return {
+    messages,
+    lastEventId: () => [...messages].reverse().find((m) => m.id !== '')?.id ?? '',
+    detach: () => cdp.detach().catch(() => {}),
+  };
+}
+
+/**
+ * Lets the test hold the page's requests for `pathname` (its EventSource reconnecting): after
+ * `hold()` they wait, unsent, until `release()`; before and after, they go through untouched.
+ */
+export async function gateRequests(person, pathname) {
+  let holding = false;
+  let open = () => {};
+  let gate = Promise.resolve();
+  const held = [];
+  const matcher = (url) => url.pathname === pathname;
+  const handler = async (route) => {
+    if (holding) {
+      held.push(Date.now());
+      await gate;
+    }
+    await route.continue().catch((e) => {
+      if (!person.page.isClosed()) throw e;
+    });
+  };
+  await person.page.route(matcher, handler);
+  return {
+    hold: () => {
+      holding = true;
+      gate = new Promise((r) => (open = r));
+    },
+    release: () => {
+      holding = false;
+      open();
+    },
+    /** When each held request arrived. */
+    held,
+    dispose: () => person.page.unroute(matcher, handler).catch(() => {}),
+  };
 }

@@ -55,48 +55,60 @@ export async function startSystem() {
     RUST_LOG: process.env.RUST_LOG ?? 'info',
   };
 
+  // One entry per process: { name, bin, log, child }. `restartApi` replaces the API's child
+  // in its entry (appending to the same log), so `stop` and `logs` always see the current one.
   const children = [];
-  const start = (name, bin) => {
-    const log = path.join(dir, `${name}.log`);
-    const out = createWriteStream(log);
-    const child = spawn(bin, [], { env, cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  const launch = (entry) => {
+    const out = createWriteStream(entry.log, { flags: 'a' });
+    const child = spawn(entry.bin, [], { env, cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pipe(out);
     child.stderr.pipe(out);
     child.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-    children.push({ name, child, log });
+    child.logClosed = new Promise((r) => out.once('close', r));
+    entry.child = child;
     return child;
   };
+  const start = (name, bin) => {
+    const entry = { name, bin, log: path.join(dir, `${name}.log`) };
+    children.push(entry);
+    launch(entry);
+    return entry;
+  };
 
+  /** SIGTERM, then SIGKILL after 5 s; resolves to { code, signal, killed } once it has exited. */
+  const stopChild = async (child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return { ...(await child.exited), killed: false };
+    child.kill('SIGTERM');
+    const done = await Promise.race([child.exited, sleep(5000).then(() => null)]);
+    if (done) return { ...done, killed: false };
+    child.kill('SIGKILL');
+    return { ...(await child.exited), killed: true };
+  };
   const stop = async () => {
-    await Promise.all(
-      children.map(async ({ child }) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const done = await Promise.race([child.exited, sleep(5000).then(() => null)]);
-        if (!done) {
-          child.kill('SIGKILL');
-          await child.exited;
-        }
-      }),
-    );
+    await Promise.all(children.map(({ child }) => stopChild(child)));
   };
   // Last resort if the runner dies between start and stop.
   process.once('exit', () => children.forEach(({ child }) => child.exitCode === null && child.kill('SIGKILL')));
 
-  try {
-    start('api', apiBin);
+  const waitReady = async (entry) => {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (children[0].child.exitCode !== null) throw new Error(`the API exited early:\n${tail(children[0].log)}`);
+      if (entry.child.exitCode !== null) throw new Error(`the API exited early:\n${tail(entry.log)}`);
       try {
         const res = await fetch(`${baseUrl}/readyz`);
-        if (res.ok) break;
+        if (res.ok) return;
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`the API was not ready within 60 s:\n${tail(children[0].log)}`);
-      await sleep(100);
+      if (Date.now() > deadline) throw new Error(`the API was not ready within 60 s:\n${tail(entry.log)}`);
+      await sleep(50);
     }
+  };
+
+  let api;
+  try {
+    api = start('api', apiBin);
+    await waitReady(api);
     const index = await (await fetch(`${baseUrl}/`)).text();
     if (!index.includes('<div id="root">')) throw new Error(`the API does not serve the frontend at / (FRONTEND_DIR=${distDir})`);
     start('worker-1', workerBin);
@@ -106,10 +118,33 @@ export async function startSystem() {
     throw e;
   }
 
+  /**
+   * Stops the API with SIGTERM (waiting for it to exit), starts it again with the same
+   * environment on the same port and waits for /readyz; the workers keep running.
+   * `whileDown`, if given, runs after the old process has exited and before the new one starts.
+   * Resolves to how the old process ended and how long the API was away.
+   */
+  const restartApi = async ({ whileDown } = {}) => {
+    const t0 = Date.now();
+    const old = api.child;
+    const exit = await stopChild(old);
+    const stoppedMs = Date.now() - t0;
+    await Promise.race([old.logClosed, sleep(1000)]);
+    try {
+      if (whileDown) await whileDown();
+    } finally {
+      // Back up even if `whileDown` failed, so that the system stays whole.
+      launch(api);
+      await waitReady(api);
+    }
+    return { exit, stoppedMs, downMs: Date.now() - t0 };
+  };
+
   return {
     baseUrl,
     dir,
     stop,
+    restartApi,
     logs: () => children.map(({ name, log }) => `--- ${name} ---\n${tail(log, 20)}`).join('\n'),
   };
 }
@@ -131,5 +166,6 @@ export function apiClient(baseUrl) {
     login: async (email, password = 'demo1234') => (await call('POST', '/auth/login', { body: { email, password } })).token,
     get: (p, token) => call('GET', p, { token }),
     post: (p, token, body, headers) => call('POST', p, { token, body, headers }),
+    patch: (p, token, body) => call('PATCH', p, { token, body }),
   };
 }
