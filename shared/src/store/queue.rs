@@ -178,18 +178,15 @@ impl Store {
             finish(&mut tx, job, now).await?;
         } else {
             let error = format!("error while assigning ({worker}): {error}");
-            record_attempt(
+            self.fail_attempt(
                 &mut tx,
                 &booking,
                 job.attempt,
-                None,
                 AttemptOutcome::Error,
-                Some(&error),
+                &error,
                 now,
             )
             .await?;
-            self.after_failed_attempt(&mut tx, &booking, job.attempt, &error, now)
-                .await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -295,18 +292,15 @@ impl Store {
                     "no eligible provider offers {} right now",
                     booking.service_type
                 );
-                record_attempt(
+                self.fail_attempt(
                     &mut tx,
                     &booking,
                     job.attempt,
-                    None,
                     AttemptOutcome::NoProvider,
-                    Some(&error),
+                    &error,
                     now,
                 )
                 .await?;
-                self.after_failed_attempt(&mut tx, &booking, job.attempt, &error, now)
-                    .await?;
                 let dead = !self
                     .policy
                     .has_attempt_after(u32::try_from(job.attempt).unwrap_or(u32::MAX));
@@ -315,6 +309,32 @@ impl Store {
         };
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// Records attempt `attempt` of the booking's cycle as failed with `outcome` and
+    /// `error`, then schedules the next attempt or kills the job (inside the caller's
+    /// transaction).
+    async fn fail_attempt(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        booking: &Booking,
+        attempt: i64,
+        outcome: AttemptOutcome,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        record_attempt(
+            &mut *conn,
+            booking,
+            attempt,
+            None,
+            outcome,
+            Some(error),
+            now,
+        )
+        .await?;
+        self.after_failed_attempt(conn, booking, attempt, error, now)
+            .await
     }
 
     /// Deletes done jobs finished before `before` and idempotency keys made before it;
