@@ -1,10 +1,12 @@
 //! `GET /events`: Server-Sent Events of the status changes a caller may see.
 //!
 //! The feed is the history table, so a change made by any process (a worker, another
-//! API) is delivered. One poller per process watches the newest history id (and is
+//! API) is delivered. One poller per process watches the newest feed position (and is
 //! nudged by this process's own writes); each stream, when it moves, reads the rows after
-//! its cursor that its caller may see. Every event carries `id:` = the history row id,
-//! so a reconnecting EventSource resumes after `Last-Event-ID` without loss.
+//! its cursor that its caller may see. Events carry `id:` = their feed position (the
+//! history id on SQLite, the writing transaction on PostgreSQL; see
+//! `shared::store::events`), so a reconnecting EventSource resumes after `Last-Event-ID`
+//! without loss.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -62,7 +64,7 @@ impl EventHub {
         let mut stop = shutdown;
         tokio::spawn(async move {
             loop {
-                match store.latest_event_id().await {
+                match store.latest_event_position().await {
                     Ok(id) => {
                         latest_tx.send_if_modified(|v| std::mem::replace(v, id) != id);
                     }
@@ -102,7 +104,7 @@ pub async fn events(
         .and_then(|v| v.trim().parse::<i64>().ok());
     let cursor = match from_header.or(query.last_event_id) {
         Some(id) => id.max(0),
-        None => state.store.latest_event_id().await?,
+        None => state.store.latest_event_position().await?,
     };
     let stream = event_stream(
         state.store.clone(),
@@ -139,16 +141,25 @@ fn event_stream(
                 break;
             }
             match store.events_after(&actor, cursor, BATCH).await {
-                Ok(rows) => {
-                    let full = rows.len() as u32 == BATCH;
-                    for row in rows {
-                        cursor = row.id;
-                        match Event::default().id(row.id.to_string()).event("booking").json_data(&row) {
-                            Ok(event) => yield Ok(event),
+                Ok(batch) => {
+                    // Rows of one transaction share a position (PostgreSQL); the id goes
+                    // out with the last of them, so a client that reconnects in between
+                    // is sent the whole transaction again rather than half of it.
+                    let mut events = batch.events.into_iter().peekable();
+                    while let Some(event) = events.next() {
+                        let last_of_position =
+                            events.peek().is_none_or(|next| next.position != event.position);
+                        let mut sse = Event::default().event("booking");
+                        if last_of_position {
+                            sse = sse.id(event.position.to_string());
+                        }
+                        match sse.json_data(&event.entry) {
+                            Ok(sse) => yield Ok(sse),
                             Err(e) => tracing::error!(error = %e, "serialising an event"),
                         }
                     }
-                    if full {
+                    cursor = batch.next;
+                    if batch.more {
                         continue;
                     }
                 }

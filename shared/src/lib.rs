@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod signal;
 pub mod store;
+pub mod testing;
 
 pub use actor::{Actor, Role};
 pub use booking::status::Status;

@@ -3,9 +3,10 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::Store;
+use super::db::{Tx, dialect, on, ts};
 use super::jobs::{ASSIGNMENT_JOB, ASSIGNMENT_QUEUE, AssignmentState, assignment_state};
 use super::rows::{AttemptRow, BookingRow, HistoryRow, booking_columns, convert, history_columns};
-use super::{Store, ms};
 use crate::booking::permission::can_see;
 use crate::booking::validation::NewBooking;
 use crate::booking::{Attempt, Booking, HistoryEntry};
@@ -67,21 +68,48 @@ impl Store {
             (Role::Customer | Role::Admin, Some(id)) => id,
             (role, _) => return Err(DomainError::not_permitted(role, "book a service").into()),
         };
-        let now = self.now();
-        let mut tx = self.write().await?;
         let hash = idempotency
             .as_ref()
             .map(|k| hex::encode(Sha256::digest(k.canonical_request.as_bytes())));
-        if let (Some(key), Some(hash)) = (&idempotency, &hash) {
-            let seen: Option<(String, i64)> = sqlx::query_as(
-                "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-            )
-            .bind(user_id)
-            .bind(&key.key)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let key = idempotency.as_ref().map(|k| k.key.as_str());
+        match self
+            .try_create_booking(actor, user_id, &new, key, hash.as_deref())
+            .await
+        {
+            // Two requests with one key raced (PostgreSQL: both looked before either
+            // wrote); the loser finds the winner's booking now.
+            Err(StoreError::Database(sqlx::Error::Database(e)))
+                if key.is_some() && e.is_unique_violation() =>
+            {
+                self.try_create_booking(actor, user_id, &new, key, hash.as_deref())
+                    .await
+            }
+            result => result,
+        }
+    }
+
+    async fn try_create_booking(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        new: &NewBooking,
+        key: Option<&str>,
+        hash: Option<&str>,
+    ) -> Result<(Booking, bool), StoreError> {
+        let now = self.now();
+        let mut tx = self.write().await?;
+        if let (Some(key), Some(hash)) = (key, hash) {
+            let seen: Option<(String, i64)> = on!(tx, |c| {
+                sqlx::query_as(
+                    "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                )
+                .bind(user_id)
+                .bind(key)
+                .fetch_optional(c)
+                .await
+            })?;
             if let Some((seen_hash, booking_id)) = seen {
-                if &seen_hash != hash {
+                if seen_hash != hash {
                     return Err(DomainError::Conflict {
                         code: "idempotency_key_reused",
                         message:
@@ -96,44 +124,66 @@ impl Store {
         }
         // One round trip for every write of the booking: the booking, its first history
         // row, its first assignment job and the idempotency key, then the booking as
-        // stored. Each statement finds the new booking as the newest one, which it is:
-        // this transaction holds the write lock. (Every statement is a hand-off to the
-        // connection's thread; separate statements halved the intake rate.)
-        let result = sqlx::query_as::<_, BookingRow>(concat!(
-            "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
-            "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9); ",
-            "INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, ",
-            "changed_by_role, reason, is_override, provider_id, customer_id, timestamp) ",
-            "SELECT MAX(id), NULL, 'pending', $10, $11, $12, 'booked', 0, NULL, $1, $9 FROM bookings; ",
-            "INSERT INTO jobs (queue, kind, payload, booking_id, state, attempt, max_attempts, run_at, ",
-            "created_at, updated_at) SELECT $13, $14, json_object('booking_id', MAX(id), 'cycle', 1), ",
-            "MAX(id), 'scheduled', 1, $15, $9, $9, $9 FROM bookings; ",
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
-            "SELECT $1, $16, $17, newest, $9 FROM (SELECT MAX(id) AS newest FROM bookings) WHERE $16 IS NOT NULL; ",
-            "SELECT ",
-            booking_columns!(),
-            " FROM bookings WHERE id = (SELECT MAX(id) FROM bookings)"
-        ))
-        .bind(user_id)
-        .bind(&new.customer_name)
-        .bind(&new.customer_phone)
-        .bind(&new.customer_email)
-        .bind(&new.service_type)
-        .bind(&new.address)
-        .bind(ms(new.scheduled_date))
-        .bind(&new.notes)
-        .bind(ms(now))
-        .bind(actor.user_id)
-        .bind(&actor.name)
-        .bind(actor.role.as_str())
-        .bind(ASSIGNMENT_QUEUE)
-        .bind(ASSIGNMENT_JOB)
-        .bind(i64::from(self.policy.max_attempts))
-        .bind(idempotency.as_ref().map(|k| k.key.as_str()))
-        .bind(hash.as_deref())
-        .fetch_one(&mut *tx)
-        .await;
+        // stored. (Every statement is a hand-off to SQLite's connection thread; separate
+        // statements halved the intake rate.) SQLite runs them as a script in which each
+        // statement finds the new booking as the newest one, which it is: this
+        // transaction holds the write lock. PostgreSQL chains them as CTEs.
+        let sql = dialect!(tx,
+            sqlite: concat!(
+                "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
+                "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9); ",
+                "INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, ",
+                "changed_by_role, reason, is_override, provider_id, customer_id, timestamp) ",
+                "SELECT MAX(id), NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM bookings; ",
+                "INSERT INTO jobs (queue, kind, payload, booking_id, state, attempt, max_attempts, run_at, ",
+                "created_at, updated_at) SELECT $13, $14, json_object('booking_id', MAX(id), 'cycle', 1), ",
+                "MAX(id), 'scheduled', 1, $15, $9, $9, $9 FROM bookings; ",
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
+                "SELECT $1, $16, $17, newest, $9 FROM (SELECT MAX(id) AS newest FROM bookings) WHERE $16 IS NOT NULL; ",
+                "SELECT ",
+                booking_columns!(),
+                " FROM bookings WHERE id = (SELECT MAX(id) FROM bookings)"
+            ),
+            postgres: concat!(
+                "WITH b AS (INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
+                "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9) RETURNING *), ",
+                "h AS (INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, ",
+                "changed_by_role, reason, is_override, provider_id, customer_id, timestamp) ",
+                "SELECT id, NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM b), ",
+                "j AS (INSERT INTO jobs (queue, kind, payload, booking_id, state, attempt, max_attempts, run_at, ",
+                "created_at, updated_at) SELECT $13, $14, jsonb_build_object('booking_id', id, 'cycle', 1), ",
+                "id, 'scheduled', 1, $15, $9, $9, $9 FROM b), ",
+                "k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
+                "SELECT $1, $16, $17, id, $9 FROM b WHERE $16 IS NOT NULL) ",
+                "SELECT ",
+                booking_columns!(),
+                " FROM b"
+            ),
+        );
+        let result = on!(tx, |c| {
+            sqlx::query_as::<_, BookingRow>(sql)
+                .bind(user_id)
+                .bind(&new.customer_name)
+                .bind(&new.customer_phone)
+                .bind(&new.customer_email)
+                .bind(&new.service_type)
+                .bind(&new.address)
+                .bind(ts(new.scheduled_date))
+                .bind(&new.notes)
+                .bind(ts(now))
+                .bind(actor.user_id)
+                .bind(&actor.name)
+                .bind(actor.role.as_str())
+                .bind(ASSIGNMENT_QUEUE)
+                .bind(ASSIGNMENT_JOB)
+                .bind(i64::from(self.policy.max_attempts))
+                .bind(key)
+                .bind(hash)
+                .fetch_one(c)
+                .await
+        });
         let booking = match result {
             Ok(row) => Booking::try_from(row)?,
             // The service type is the only foreign key a client chooses.
@@ -153,8 +203,8 @@ impl Store {
     /// The booking if `actor` may see it; otherwise `NotFound`, so that nobody learns
     /// which ids exist.
     pub async fn booking_for(&self, actor: &Actor, id: i64) -> Result<Booking, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        visible(&mut conn, actor, id).await
+        let mut tx = self.read().await?;
+        visible(&mut tx, actor, id).await
     }
 
     /// The booking with its history, attempts and assignment state, read in one
@@ -164,26 +214,30 @@ impl Store {
         actor: &Actor,
         id: i64,
     ) -> Result<BookingDetail, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.read().await?;
         let booking = visible(&mut tx, actor, id).await?;
         let history = history_of(&mut tx, id).await?;
-        let attempts: Vec<AttemptRow> = sqlx::query_as(
-            "SELECT id, booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at \
-             FROM assignment_attempts WHERE booking_id = $1 ORDER BY cycle, attempt",
-        )
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let attempts: Vec<AttemptRow> = on!(tx, |c| {
+            sqlx::query_as(
+                "SELECT id, booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at \
+                 FROM assignment_attempts WHERE booking_id = $1 ORDER BY cycle, attempt",
+            )
+            .bind(id)
+            .fetch_all(c)
+            .await
+        })?;
         let assignment = assignment_state(&mut tx, &booking).await?;
-        let provider_names: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, name FROM providers WHERE id IN ( \
-                 SELECT provider_id FROM bookings WHERE id = $1 \
-                 UNION SELECT provider_id FROM booking_history WHERE booking_id = $1 \
-                 UNION SELECT provider_id FROM assignment_attempts WHERE booking_id = $1)",
-        )
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let provider_names: Vec<(i64, String)> = on!(tx, |c| {
+            sqlx::query_as(
+                "SELECT id, name FROM providers WHERE id IN ( \
+                     SELECT provider_id FROM bookings WHERE id = $1 \
+                     UNION SELECT provider_id FROM booking_history WHERE booking_id = $1 \
+                     UNION SELECT provider_id FROM assignment_attempts WHERE booking_id = $1)",
+            )
+            .bind(id)
+            .fetch_all(c)
+            .await
+        })?;
         tx.commit().await?;
         Ok(BookingDetail {
             booking,
@@ -200,9 +254,9 @@ impl Store {
         actor: &Actor,
         id: i64,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        visible(&mut conn, actor, id).await?;
-        history_of(&mut conn, id).await
+        let mut tx = self.read().await?;
+        visible(&mut tx, actor, id).await?;
+        history_of(&mut tx, id).await
     }
 
     /// A page of the bookings `actor` may see, matching `filter`, newest first.
@@ -229,25 +283,34 @@ impl Store {
                     .replace('_', "\\_");
                 format!("%{escaped}%")
             });
-        let rows: Vec<BookingRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            booking_columns!(),
-            " FROM bookings WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR provider_id = $2) ",
-            "AND ($3 IS NULL OR provider_id = $3) AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR id < $5) ",
-            "AND ($6 IS NULL OR customer_name LIKE $6 ESCAPE '\\' OR customer_email LIKE $6 ESCAPE '\\' ",
-            "OR customer_phone LIKE $6 ESCAPE '\\' OR address LIKE $6 ESCAPE '\\' ",
-            "OR service_type LIKE $6 ESCAPE '\\' OR notes LIKE $6 ESCAPE '\\') ",
-            "ORDER BY id DESC LIMIT $7"
-        ))
-        .bind(customer)
-        .bind(provider)
-        .bind(filter.provider_id)
-        .bind(filter.status.map(Status::as_str))
-        .bind(filter.before_id)
-        .bind(pattern)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same search.
+        macro_rules! list_sql {
+            ($like:literal) => {
+                concat!(
+                    "SELECT ",
+                    booking_columns!(),
+                    " FROM bookings WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR provider_id = $2) ",
+                    "AND ($3 IS NULL OR provider_id = $3) AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR id < $5) ",
+                    "AND ($6 IS NULL OR customer_name ", $like, " $6 ESCAPE '\\' OR customer_email ", $like, " $6 ESCAPE '\\' ",
+                    "OR customer_phone ", $like, " $6 ESCAPE '\\' OR address ", $like, " $6 ESCAPE '\\' ",
+                    "OR service_type ", $like, " $6 ESCAPE '\\' OR notes ", $like, " $6 ESCAPE '\\') ",
+                    "ORDER BY id DESC LIMIT $7"
+                )
+            };
+        }
+        let sql = dialect!(self.pool, sqlite: list_sql!("LIKE"), postgres: list_sql!("ILIKE"));
+        let rows: Vec<BookingRow> = on!(self.pool, |p| {
+            sqlx::query_as(sql)
+                .bind(customer)
+                .bind(provider)
+                .bind(filter.provider_id)
+                .bind(filter.status.map(Status::as_str))
+                .bind(filter.before_id)
+                .bind(&pattern)
+                .bind(i64::from(limit) + 1)
+                .fetch_all(p)
+                .await
+        })?;
         let mut items: Vec<Booking> = convert(rows)?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
@@ -260,12 +323,8 @@ impl Store {
 }
 
 /// The booking if `actor` may see it; otherwise `NotFound`.
-async fn visible(
-    conn: &mut sqlx::SqliteConnection,
-    actor: &Actor,
-    id: i64,
-) -> Result<Booking, StoreError> {
-    let booking = fetch_booking(conn, id).await?;
+async fn visible(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Booking, StoreError> {
+    let booking = fetch_booking(tx, id).await?;
     if !can_see(actor.role, booking.relation_to(actor)) {
         return Err(DomainError::NotFound {
             entity: "booking",
@@ -276,34 +335,46 @@ async fn visible(
     Ok(booking)
 }
 
-async fn history_of(
-    conn: &mut sqlx::SqliteConnection,
-    id: i64,
-) -> Result<Vec<HistoryEntry>, StoreError> {
-    let rows: Vec<HistoryRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        history_columns!(),
-        " FROM booking_history WHERE booking_id = $1 ORDER BY id"
-    ))
-    .bind(id)
-    .fetch_all(conn)
-    .await?;
+async fn history_of(tx: &mut Tx, id: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+    let rows: Vec<HistoryRow> = on!(tx, |c| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            history_columns!(),
+            " FROM booking_history WHERE booking_id = $1 ORDER BY id"
+        ))
+        .bind(id)
+        .fetch_all(c)
+        .await
+    })?;
     Ok(convert(rows)?)
 }
 
 /// The booking with this id, or `NotFound`.
-pub(crate) async fn fetch_booking(
-    conn: &mut sqlx::SqliteConnection,
-    id: i64,
-) -> Result<Booking, StoreError> {
-    let row: Option<BookingRow> = sqlx::query_as(concat!(
+pub(crate) async fn fetch_booking(tx: &mut Tx, id: i64) -> Result<Booking, StoreError> {
+    booking_by_id(tx, id, false).await
+}
+
+/// The booking with this id, locked against other writers until the transaction ends,
+/// or `NotFound`. (A SQLite write transaction excludes every other writer anyway; on
+/// PostgreSQL this is the row lock that serialises changes to one booking.)
+pub(crate) async fn lock_booking(tx: &mut Tx, id: i64) -> Result<Booking, StoreError> {
+    booking_by_id(tx, id, true).await
+}
+
+async fn booking_by_id(tx: &mut Tx, id: i64, lock: bool) -> Result<Booking, StoreError> {
+    const SELECT: &str = concat!(
         "SELECT ",
         booking_columns!(),
         " FROM bookings WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    );
+    const SELECT_FOR_UPDATE: &str = concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE id = $1 FOR UPDATE"
+    );
+    let sql = dialect!(tx, sqlite: SELECT, postgres: if lock { SELECT_FOR_UPDATE } else { SELECT });
+    let row: Option<BookingRow> =
+        on!(tx, |c| sqlx::query_as(sql).bind(id).fetch_optional(c).await)?;
     match row {
         Some(row) => Ok(Booking::try_from(row)?),
         None => Err(DomainError::NotFound {
@@ -317,7 +388,7 @@ pub(crate) async fn fetch_booking(
 /// Appends a row to the audit trail. `booking` is the booking after the change.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_history(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     booking: &Booking,
     old_status: Option<Status>,
     actor: &Actor,
@@ -326,22 +397,24 @@ pub(crate) async fn insert_history(
     provider_id: Option<i64>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, \
-         changed_by_role, reason, is_override, provider_id, customer_id, timestamp) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(booking.id)
-    .bind(old_status.map(Status::as_str))
-    .bind(booking.status.as_str())
-    .bind(actor.user_id)
-    .bind(&actor.name)
-    .bind(actor.role.as_str())
-    .bind(reason)
-    .bind(is_override)
-    .bind(provider_id.or(booking.provider_id))
-    .bind(booking.customer_id)
-    .bind(ms(now))
-    .fetch_one(conn)
-    .await?)
+    Ok(on!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, \
+             changed_by_role, reason, is_override, provider_id, customer_id, timestamp) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(booking.id)
+        .bind(old_status.map(Status::as_str))
+        .bind(booking.status.as_str())
+        .bind(actor.user_id)
+        .bind(&actor.name)
+        .bind(actor.role.as_str())
+        .bind(reason)
+        .bind(is_override)
+        .bind(provider_id.or(booking.provider_id))
+        .bind(booking.customer_id)
+        .bind(ts(now))
+        .fetch_one(c)
+        .await
+    })?)
 }

@@ -4,10 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sqlx::types::Json;
 
-use super::bookings::{fetch_booking, insert_history};
+use super::Store;
+use super::bookings::{fetch_booking, insert_history, lock_booking};
+use super::db::{Tx, dialect, exec, on, ts};
 use super::jobs::{JobPayload, enqueue_assignment};
-use super::{Store, ms};
 use crate::booking::Booking;
 use crate::error::{DomainError, StoreError};
 use crate::{Actor, Role};
@@ -40,30 +42,29 @@ impl Store {
     /// transaction; `booking` is the booking as it now stands.
     pub(crate) async fn after_failed_attempt(
         &self,
-        conn: &mut sqlx::SqliteConnection,
+        tx: &mut Tx,
         booking: &Booking,
         attempt: i64,
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let policy = self.policy;
-        let payload = serde_json::to_string(&JobPayload {
+        let payload = Json(JobPayload {
             booking_id: booking.id,
             cycle: booking.assignment_cycle,
-        })
-        .expect("ids serialise");
-        let job_id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM jobs WHERE booking_id = $1 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(booking.id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        });
+        let job_id: Option<i64> = on!(tx, |c| {
+            sqlx::query_scalar("SELECT id FROM jobs WHERE booking_id = $1 ORDER BY id DESC LIMIT 1")
+                .bind(booking.id)
+                .fetch_optional(c)
+                .await
+        })?;
         let job_id = match job_id {
             Some(id) => id,
             // Done rows are removed after a retention period; the cycle gets a new row.
             None => {
                 enqueue_assignment(
-                    &mut *conn,
+                    &mut *tx,
                     booking.id,
                     booking.assignment_cycle,
                     now,
@@ -80,36 +81,52 @@ impl Store {
         } else {
             ("dead", attempt, now)
         };
-        sqlx::query(
-            "UPDATE jobs SET state = $2, attempt = $3, run_at = $4, payload = $5, max_attempts = $6, \
-             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, last_error = $7, \
-             errors = json_insert(errors, '$[#]', json_object('cycle', $8, 'attempt', $9, 'error', $7, 'at', $10)), \
-             updated_at = $10, finished_at = CASE WHEN $2 = 'dead' THEN $10 ELSE NULL END WHERE id = $1",
-        )
-        .bind(job_id)
-        .bind(state)
-        .bind(next_attempt)
-        .bind(ms(run_at))
-        .bind(payload)
-        .bind(i64::from(policy.max_attempts))
-        .bind(error)
-        .bind(booking.assignment_cycle)
-        .bind(attempt)
-        .bind(ms(now))
-        .execute(&mut *conn)
-        .await?;
+        // The error list keeps each entry's time in milliseconds on both backends.
+        macro_rules! fail_sql {
+            ($append:literal) => {
+                concat!(
+                    "UPDATE jobs SET state = $2, attempt = $3, run_at = $4, payload = $5, max_attempts = $6, ",
+                    "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, last_error = $7, ",
+                    "errors = ", $append, ", updated_at = $10, ",
+                    "finished_at = CASE WHEN $2 = 'dead' THEN $10 ELSE NULL END WHERE id = $1"
+                )
+            };
+        }
+        let sql = dialect!(tx,
+            sqlite: fail_sql!("json_insert(errors, '$[#]', json_object('cycle', $8, 'attempt', $9, 'error', $7, 'at', $11))"),
+            postgres: fail_sql!("errors || jsonb_build_array(jsonb_build_object('cycle', $8, 'attempt', $9, 'error', $7, 'at', $11))"),
+        );
+        exec!(tx, |c| {
+            sqlx::query(sql)
+                .bind(job_id)
+                .bind(state)
+                .bind(next_attempt)
+                .bind(ts(run_at))
+                .bind(payload)
+                .bind(i64::from(policy.max_attempts))
+                .bind(error)
+                .bind(booking.assignment_cycle)
+                .bind(attempt)
+                .bind(ts(now))
+                .bind(now.timestamp_millis())
+                .execute(c)
+                .await
+        })?;
         if state == "dead" {
-            sqlx::query(
-                "UPDATE bookings SET assignment_exhausted = 1, version = version + 1, updated_at = $2 WHERE id = $1",
-            )
-            .bind(booking.id)
-            .bind(ms(now))
-            .execute(&mut *conn)
-            .await?;
-            let exhausted = fetch_booking(&mut *conn, booking.id).await?;
+            exec!(tx, |c| {
+                sqlx::query(
+                    "UPDATE bookings SET assignment_exhausted = TRUE, version = version + 1, \
+                     updated_at = $2 WHERE id = $1",
+                )
+                .bind(booking.id)
+                .bind(ts(now))
+                .execute(c)
+                .await
+            })?;
+            let exhausted = fetch_booking(&mut *tx, booking.id).await?;
             let reason = format!("assignment exhausted after {attempt} attempts: {error}");
             insert_history(
-                conn,
+                tx,
                 &exhausted,
                 Some(exhausted.status),
                 &Actor::system("assignment"),
@@ -128,39 +145,41 @@ impl Store {
     /// row of the booking is rescheduled (or a new one enqueued).
     pub(crate) async fn start_new_cycle(
         &self,
-        conn: &mut sqlx::SqliteConnection,
+        tx: &mut Tx,
         booking: &Booking,
         now: DateTime<Utc>,
     ) -> Result<Booking, StoreError> {
-        sqlx::query(
-            "UPDATE bookings SET assignment_cycle = assignment_cycle + 1, assignment_exhausted = 0, \
-             version = version + 1, updated_at = $2 WHERE id = $1",
-        )
-        .bind(booking.id)
-        .bind(ms(now))
-        .execute(&mut *conn)
-        .await?;
-        let booking = fetch_booking(&mut *conn, booking.id).await?;
-        let payload = serde_json::to_string(&JobPayload {
+        exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE bookings SET assignment_cycle = assignment_cycle + 1, assignment_exhausted = FALSE, \
+                 version = version + 1, updated_at = $2 WHERE id = $1",
+            )
+            .bind(booking.id)
+            .bind(ts(now))
+            .execute(c)
+            .await
+        })?;
+        let booking = fetch_booking(&mut *tx, booking.id).await?;
+        let payload = Json(JobPayload {
             booking_id: booking.id,
             cycle: booking.assignment_cycle,
-        })
-        .expect("ids serialise");
-        let rescheduled = sqlx::query(
-            "UPDATE jobs SET state = 'scheduled', attempt = 1, max_attempts = $3, run_at = $4, payload = $2, \
-             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, finished_at = NULL, updated_at = $4 \
-             WHERE id = (SELECT id FROM jobs WHERE booking_id = $1 ORDER BY id DESC LIMIT 1)",
-        )
-        .bind(booking.id)
-        .bind(payload)
-        .bind(i64::from(self.policy.max_attempts))
-        .bind(ms(now))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        });
+        let rescheduled = exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE jobs SET state = 'scheduled', attempt = 1, max_attempts = $3, run_at = $4, payload = $2, \
+                 lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, finished_at = NULL, updated_at = $4 \
+                 WHERE id = (SELECT id FROM jobs WHERE booking_id = $1 ORDER BY id DESC LIMIT 1)",
+            )
+            .bind(booking.id)
+            .bind(payload)
+            .bind(i64::from(self.policy.max_attempts))
+            .bind(ts(now))
+            .execute(c)
+            .await
+        })?;
         if rescheduled == 0 {
             enqueue_assignment(
-                conn,
+                tx,
                 booking.id,
                 booking.assignment_cycle,
                 now,
@@ -186,21 +205,23 @@ impl Store {
         let mut tx = self.write().await?;
         let mut ids = match selection {
             JobSelection::Ids(ids) => ids,
-            JobSelection::AllDead => {
+            JobSelection::AllDead => on!(tx, |c| {
                 sqlx::query_scalar("SELECT id FROM jobs WHERE state = 'dead' ORDER BY id")
-                    .fetch_all(&mut *tx)
-                    .await?
-            }
+                    .fetch_all(c)
+                    .await
+            })?,
         };
         ids.sort_unstable();
         ids.dedup();
         let mut report = RetryReport::default();
         for id in ids {
+            // Locked (PostgreSQL), so that two admins retrying at once start one cycle.
+            let sql = dialect!(tx,
+                sqlite: "SELECT state, booking_id FROM jobs WHERE id = $1",
+                postgres: "SELECT state, booking_id FROM jobs WHERE id = $1 FOR UPDATE",
+            );
             let row: Option<(String, Option<i64>)> =
-                sqlx::query_as("SELECT state, booking_id FROM jobs WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                on!(tx, |c| sqlx::query_as(sql).bind(id).fetch_optional(c).await)?;
             let skip = |reason: String| SkippedJob { id, reason };
             let booking_id = match row {
                 None => {
@@ -221,7 +242,7 @@ impl Store {
                 }
                 Some((_, Some(b))) => b,
             };
-            let booking = fetch_booking(&mut tx, booking_id).await?;
+            let booking = lock_booking(&mut tx, booking_id).await?;
             if !booking.status.awaits_assignment() {
                 report.skipped.push(skip(format!(
                     "booking {} is {}; it no longer awaits assignment",

@@ -1,46 +1,116 @@
-//! The event feed: history rows after a given id that a caller may see. The API's event
-//! stream polls this, so changes made by any process (workers included) reach clients.
+//! The event feed: history rows in the order they became visible, filtered to what a
+//! caller may see. The API's event stream polls this, so changes made by any process
+//! (workers included) reach clients.
+//!
+//! A reader must never pass over a row that commits later with a smaller position.
+//! On SQLite, with one writer, rows commit in id order, so a row's position is its id.
+//! On PostgreSQL, ids are handed out before commit, so concurrent transactions can
+//! commit out of id order; there a row's position is the id of the transaction that
+//! wrote it (`tx_id`, migration 0004), and only transactions older than every one still
+//! running (the snapshot's `xmin`) are read: that set never grows behind the reader.
+//! Rows of one transaction share a position and are always returned together.
+
+use sqlx::FromRow;
 
 use super::Store;
-use super::rows::{HistoryRow, convert, history_columns};
+use super::db::{dialect, on};
+use super::rows::{HistoryRow, history_columns};
 use crate::booking::HistoryEntry;
 use crate::error::StoreError;
 use crate::{Actor, Role};
 
+/// One history row on the feed, with the position a reader resumes after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub position: i64,
+    pub entry: HistoryEntry,
+}
+
+/// What one read of the feed returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventBatch {
+    /// The rows the caller may see, in feed order.
+    pub events: Vec<Event>,
+    /// Where the next read starts: past every row this read looked at, seen or not.
+    pub next: i64,
+    /// True when the read stopped at its limit and more rows may be waiting.
+    pub more: bool,
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    #[sqlx(flatten)]
+    row: HistoryRow,
+    position: i64,
+}
+
 impl Store {
-    /// Up to `limit` history rows with an id above `after_id` that `actor` may see, oldest first.
+    /// The rows after `position` (up to `limit` of them, or of transactions on
+    /// PostgreSQL) that `actor` may see.
     pub async fn events_after(
         &self,
         actor: &Actor,
-        after_id: i64,
+        position: i64,
         limit: u32,
-    ) -> Result<Vec<HistoryEntry>, StoreError> {
-        let (customer, provider) = match actor.role {
-            Role::Admin | Role::System => (None, None),
-            Role::Customer => (Some(actor.user_id.unwrap_or(-1)), None),
-            Role::Provider => (None, Some(actor.provider_id.unwrap_or(-1))),
-        };
-        let rows: Vec<HistoryRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            history_columns!(),
-            " FROM booking_history WHERE id > $1 AND ($2 IS NULL OR customer_id = $2) ",
-            "AND ($3 IS NULL OR provider_id = $3) ORDER BY id LIMIT $4"
-        ))
-        .bind(after_id)
-        .bind(customer)
-        .bind(provider)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(convert(rows)?)
+    ) -> Result<EventBatch, StoreError> {
+        let sql = dialect!(self.pool,
+            sqlite: concat!(
+                "SELECT ",
+                history_columns!(),
+                ", id AS position FROM booking_history WHERE id > $1 ORDER BY id LIMIT $2"
+            ),
+            postgres: concat!(
+                "WITH settled AS (SELECT DISTINCT tx_id FROM booking_history ",
+                "WHERE tx_id > $1::text::xid8 AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ",
+                "ORDER BY tx_id LIMIT $2) SELECT ",
+                history_columns!(),
+                ", tx_id::text::bigint AS position FROM booking_history ",
+                "WHERE tx_id IN (SELECT tx_id FROM settled) ORDER BY tx_id, id"
+            ),
+        );
+        let rows: Vec<EventRow> = on!(self.pool, |p| {
+            sqlx::query_as(sql)
+                .bind(position.max(0))
+                .bind(i64::from(limit.max(1)))
+                .fetch_all(p)
+                .await
+        })?;
+        let next = rows.last().map_or(position, |r| r.position);
+        let mut positions: Vec<i64> = rows.iter().map(|r| r.position).collect();
+        positions.dedup();
+        let more = positions.len() >= limit as usize;
+        let mut events = Vec::new();
+        for EventRow { row, position } in rows {
+            if visible_to(actor, &row) {
+                events.push(Event {
+                    position,
+                    entry: HistoryEntry::try_from(row)?,
+                });
+            }
+        }
+        Ok(EventBatch { events, next, more })
     }
 
-    /// The id of the newest history row (0 when there is none): where a new listener starts.
-    pub async fn latest_event_id(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM booking_history")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+    /// The position of the newest settled row (0 when there is none): where a new
+    /// listener starts, and what the API's poller watches for change.
+    pub async fn latest_event_position(&self) -> Result<i64, StoreError> {
+        let sql = dialect!(self.pool,
+            sqlite: "SELECT COALESCE(MAX(id), 0) FROM booking_history",
+            postgres: "SELECT COALESCE(MAX(tx_id)::text::bigint, 0) FROM booking_history \
+                       WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())",
+        );
+        Ok(on!(self.pool, |p| sqlx::query_scalar(sql)
+            .fetch_one(p)
+            .await)?)
+    }
+}
+
+/// Who sees a history row on the feed: admins everything, a customer their bookings, a
+/// provider the rows naming them.
+fn visible_to(actor: &Actor, row: &HistoryRow) -> bool {
+    match actor.role {
+        Role::Admin | Role::System => true,
+        Role::Customer => actor.user_id == Some(row.customer_id),
+        Role::Provider => actor.provider_id.is_some() && row.provider_id == actor.provider_id,
     }
 }

@@ -8,9 +8,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
+use sqlx::types::Json;
 
+use super::Store;
+use super::db::{Ts, Tx, exec, from_ms, on, ts};
 use super::rows::decode_error;
-use super::{Store, from_ms, ms};
 use crate::booking::Booking;
 use crate::error::StoreError;
 
@@ -99,19 +101,19 @@ struct JobRow {
     id: i64,
     queue: String,
     kind: String,
-    payload: String,
+    payload: Json<serde_json::Value>,
     booking_id: Option<i64>,
     state: String,
     attempt: i64,
     max_attempts: i64,
-    run_at: i64,
+    run_at: Ts,
     lease_owner: Option<String>,
-    lease_expires_at: Option<i64>,
+    lease_expires_at: Option<Ts>,
     last_error: Option<String>,
-    errors: String,
-    created_at: i64,
-    updated_at: i64,
-    finished_at: Option<i64>,
+    errors: Json<Vec<StoredJobError>>,
+    created_at: Ts,
+    updated_at: Ts,
+    finished_at: Option<Ts>,
 }
 
 /// A stored error entry: times are kept in milliseconds inside the JSON.
@@ -126,23 +128,22 @@ struct StoredJobError {
 impl TryFrom<JobRow> for Job {
     type Error = sqlx::Error;
     fn try_from(r: JobRow) -> Result<Self, Self::Error> {
-        let errors: Vec<StoredJobError> =
-            serde_json::from_str(&r.errors).map_err(|_| decode_error("job errors", &r.errors))?;
         Ok(Job {
             id: r.id,
             queue: r.queue,
             kind: r.kind,
-            payload: serde_json::from_str(&r.payload)
-                .map_err(|_| decode_error("job payload", &r.payload))?,
+            payload: r.payload.0,
             booking_id: r.booking_id,
             state: JobState::parse(&r.state).ok_or_else(|| decode_error("job state", &r.state))?,
             attempt: r.attempt,
             max_attempts: r.max_attempts,
-            run_at: from_ms(r.run_at),
+            run_at: r.run_at.into(),
             lease_owner: r.lease_owner,
-            lease_expires_at: r.lease_expires_at.map(from_ms),
+            lease_expires_at: r.lease_expires_at.map(Into::into),
             last_error: r.last_error,
-            errors: errors
+            errors: r
+                .errors
+                .0
                 .into_iter()
                 .map(|e| JobError {
                     cycle: e.cycle,
@@ -151,9 +152,9 @@ impl TryFrom<JobRow> for Job {
                     at: from_ms(e.at),
                 })
                 .collect(),
-            created_at: from_ms(r.created_at),
-            updated_at: from_ms(r.updated_at),
-            finished_at: r.finished_at.map(from_ms),
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
+            finished_at: r.finished_at.map(Into::into),
         })
     }
 }
@@ -181,42 +182,46 @@ pub struct AssignmentState {
 
 /// Enqueues attempt 1 of an assignment cycle, due at `run_at`.
 pub(crate) async fn enqueue_assignment(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     booking_id: i64,
     cycle: i64,
     run_at: DateTime<Utc>,
     max_attempts: u32,
 ) -> Result<i64, StoreError> {
-    let payload = serde_json::to_string(&JobPayload { booking_id, cycle }).expect("ids serialise");
-    Ok(sqlx::query_scalar(
-        "INSERT INTO jobs (queue, kind, payload, booking_id, state, attempt, max_attempts, run_at, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 1, $5, $6, $6, $6) RETURNING id",
-    )
-    .bind(ASSIGNMENT_QUEUE)
-    .bind(ASSIGNMENT_JOB)
-    .bind(payload)
-    .bind(booking_id)
-    .bind(i64::from(max_attempts))
-    .bind(ms(run_at))
-    .fetch_one(conn)
-    .await?)
+    let payload = Json(JobPayload { booking_id, cycle });
+    Ok(on!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO jobs (queue, kind, payload, booking_id, state, attempt, max_attempts, run_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, 'scheduled', 1, $5, $6, $6, $6) RETURNING id",
+        )
+        .bind(ASSIGNMENT_QUEUE)
+        .bind(ASSIGNMENT_JOB)
+        .bind(payload)
+        .bind(booking_id)
+        .bind(i64::from(max_attempts))
+        .bind(ts(run_at))
+        .fetch_one(c)
+        .await
+    })?)
 }
 
 /// Cancels the booking's jobs that have not run yet; a running one finds the booking no
 /// longer awaiting assignment and completes as a no-op.
 pub(crate) async fn cancel_pending_jobs(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     booking_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE jobs SET state = 'cancelled', finished_at = $2, updated_at = $2 \
-         WHERE booking_id = $1 AND state IN ('scheduled', 'retrying', 'dead')",
-    )
-    .bind(booking_id)
-    .bind(ms(now))
-    .execute(conn)
-    .await?;
+    exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', finished_at = $2, updated_at = $2 \
+             WHERE booking_id = $1 AND state IN ('scheduled', 'retrying', 'dead')",
+        )
+        .bind(booking_id)
+        .bind(ts(now))
+        .execute(c)
+        .await
+    })?;
     Ok(())
 }
 
@@ -229,18 +234,20 @@ impl Store {
         before_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError> {
-        let rows: Vec<JobRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            job_columns!(),
-            " FROM jobs WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR booking_id = $2) ",
-            "AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
-        ))
-        .bind(state.map(JobState::as_str))
-        .bind(booking_id)
-        .bind(before_id)
-        .bind(i64::from(limit.clamp(1, 500)))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<JobRow> = on!(self.pool, |p| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                job_columns!(),
+                " FROM jobs WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR booking_id = $2) ",
+                "AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+            ))
+            .bind(state.map(JobState::as_str))
+            .bind(booking_id)
+            .bind(before_id)
+            .bind(i64::from(limit.clamp(1, 500)))
+            .fetch_all(p)
+            .await
+        })?;
         Ok(rows
             .into_iter()
             .map(Job::try_from)
@@ -250,17 +257,19 @@ impl Store {
 
 /// The latest job of a booking, as its page shows it.
 pub(crate) async fn assignment_state(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     booking: &Booking,
 ) -> Result<Option<AssignmentState>, StoreError> {
-    let row: Option<JobRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        job_columns!(),
-        " FROM jobs WHERE booking_id = $1 ORDER BY id DESC LIMIT 1"
-    ))
-    .bind(booking.id)
-    .fetch_optional(conn)
-    .await?;
+    let row: Option<JobRow> = on!(tx, |c| {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE booking_id = $1 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(booking.id)
+        .fetch_optional(c)
+        .await
+    })?;
     let Some(job) = row.map(Job::try_from).transpose()? else {
         return Ok(None);
     };

@@ -7,9 +7,16 @@
 //! SQLite is the embedded default. Its write transactions start with `BEGIN IMMEDIATE`:
 //! a deferred transaction that reads first and writes later fails with SQLITE_BUSY at
 //! once when another writer got in between, whatever the busy timeout.
+//!
+//! PostgreSQL (`postgres://` URLs) is the scale-out path: the same operations, written
+//! once where the dialects agree (see [`db`]). Its write transactions run at READ
+//! COMMITTED; the compare-and-set on `version`, the lease fence and row locks (`FOR
+//! UPDATE`, `SKIP LOCKED` when claiming) keep concurrent writers from different hosts
+//! apart, as the single writer does for SQLite.
 
 mod bookings;
 mod cycles;
+mod db;
 mod events;
 mod jobs;
 mod providers;
@@ -21,6 +28,8 @@ mod workers;
 
 pub use bookings::{BookingDetail, BookingFilter, BookingPage, IdempotencyKey};
 pub use cycles::{JobSelection, RetryReport, SkippedJob};
+pub use db::Backend;
+pub use events::{Event, EventBatch};
 pub use jobs::{ASSIGNMENT_JOB, ASSIGNMENT_QUEUE, AssignmentState, Job, JobPayload, JobState};
 pub use providers::{NewProvider, Provider, ProviderUpdate, ServiceType};
 pub use queue::{AssignmentOutcome, ClaimedJob};
@@ -33,10 +42,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Sqlite, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use db::{Pool, Tx, exec, on};
 
 use crate::assignment::RetryPolicy;
 use crate::clock::{Clock, SystemClock};
@@ -46,75 +55,46 @@ use crate::error::StoreError;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bookings.db";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 /// The project's database. Cheap to clone: it shares one pool.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
-    /// One writer at a time per process. SQLite admits one writer anyway; without this,
+    /// One writer at a time per process (SQLite only). SQLite admits one writer anyway; without this,
     /// the pool's connections race for the lock and the losers sleep in SQLite's busy
     /// handler (1, 2, 5, 10, ... ms), which cut write throughput by more than half.
     /// Other processes still wait through the busy timeout.
     write_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// A write transaction holding this process's write turn until it ends.
-pub(crate) struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl WriteTx {
-    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
-}
-
 impl Store {
-    /// Opens the database at `url` (creating a SQLite file and its folder if missing).
+    /// Opens the database at `url`: a `postgres://` server, or a SQLite file (created
+    /// with its folder if missing).
     pub async fn connect(url: &str, policy: RetryPolicy) -> Result<Store, StoreError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err(StoreError::Database(sqlx::Error::Configuration(
-                "PostgreSQL is not supported by this build yet; use a sqlite:// URL".into(),
-            )));
-        }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        if let Some(parent) = options.get_filename().parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
+        let pool = match Backend::of_url(url) {
+            Backend::Postgres => Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(PgConnectOptions::from_str(url)?)
+                    .await?,
+            ),
+            Backend::Sqlite => Pool::Sqlite(connect_sqlite(url).await?),
+        };
         Ok(Store {
             pool,
             clock: Arc::new(SystemClock),
             policy,
             write_turn: Arc::default(),
         })
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
     }
 
     /// Replaces the clock (tests move a [`crate::clock::ManualClock`] by hand).
@@ -125,17 +105,25 @@ impl Store {
 
     /// Applies the migrations that have not run yet. Safe to call from every process.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        SQLITE_MIGRATIONS.run(&self.pool).await?;
+        on!(self.pool, |p| self.migrator().run(p).await)?;
         Ok(())
     }
 
     /// True when the database answers and every migration has been applied.
     pub async fn is_ready(&self) -> bool {
-        let applied: Result<i64, _> =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
-                .fetch_one(&self.pool)
-                .await;
-        matches!(applied, Ok(n) if n as usize >= SQLITE_MIGRATIONS.iter().count())
+        let applied: Result<i64, _> = on!(self.pool, |p| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(p)
+                .await
+        });
+        matches!(applied, Ok(n) if n as usize >= self.migrator().iter().count())
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend() {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
     }
 
     pub fn policy(&self) -> RetryPolicy {
@@ -151,13 +139,24 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Starts a write transaction that holds SQLite's write lock from its first statement.
-    async fn write(&self) -> Result<WriteTx, StoreError> {
-        let turn = self.write_turn.clone().lock_owned().await;
-        Ok(WriteTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            _turn: turn,
+    /// Starts a write transaction: on SQLite one that holds the write lock from its first
+    /// statement (and this process's write turn); on PostgreSQL a READ COMMITTED one.
+    async fn write(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => {
+                let turn = self.write_turn.clone().lock_owned().await;
+                Tx::Sqlite {
+                    tx: pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                }
+            }
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// Starts a read transaction (one consistent view for several statements).
+    async fn read(&self) -> Result<Tx, StoreError> {
+        Ok(self.pool.begin_read().await?)
     }
 
     /// A value kept in `app_settings`, created by `make` if absent. Race-free across
@@ -168,28 +167,43 @@ impl Store {
         make: impl FnOnce() -> String,
     ) -> Result<String, StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(make())
-        .execute(&mut *tx)
-        .await?;
-        let value = sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
+        let value = make();
+        exec!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
             .bind(key)
-            .fetch_one(&mut *tx)
-            .await?;
+            .bind(&value)
+            .execute(c)
+            .await
+        })?;
+        let value = on!(tx, |c| {
+            sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
+                .bind(key)
+                .fetch_one(c)
+                .await
+        })?;
         tx.commit().await?;
         Ok(value)
     }
 }
 
-/// Milliseconds since the epoch, as the SQLite tables store time.
-pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-/// The inverse of [`ms`]; out-of-range values clamp rather than panic.
-pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(v).unwrap_or(DateTime::<Utc>::MIN_UTC)
+/// Opens a SQLite file in WAL mode, creating it and its folder if missing.
+async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    if let Some(parent) = options.get_filename().parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+    }
+    Ok(SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?)
 }

@@ -3,8 +3,9 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
+use super::Store;
+use super::db::{Ts, Tx, dialect, exec, on, ts};
 use super::users::{NewUser, insert_user};
-use super::{Store, from_ms, ms};
 use crate::booking::validation::{is_email, required};
 use crate::error::{DomainError, FieldErrors, StoreError};
 
@@ -69,8 +70,8 @@ struct ProviderRow {
     rating: f64,
     services: Option<String>,
     active_bookings: i64,
-    created_at: i64,
-    updated_at: i64,
+    created_at: Ts,
+    updated_at: Ts,
 }
 
 impl From<ProviderRow> for Provider {
@@ -93,19 +94,27 @@ impl From<ProviderRow> for Provider {
             rating: r.rating,
             service_types,
             active_bookings: r.active_bookings,
-            created_at: from_ms(r.created_at),
-            updated_at: from_ms(r.updated_at),
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
         }
     }
 }
 
+/// Providers with their services as one comma-separated column, filtered by `$where`;
+/// the SQLite text first, then the PostgreSQL text.
 macro_rules! select_provider {
     ($where:literal) => {
+        (
+            select_provider!("group_concat(service_type)", $where),
+            select_provider!("string_agg(service_type, ',')", $where),
+        )
+    };
+    ($aggregate:literal, $where:literal) => {
         concat!(
-            "SELECT p.id, p.user_id, p.name, p.email, p.phone, p.available, p.rating, ",
-            "(SELECT group_concat(service_type) FROM provider_services s WHERE s.provider_id = p.id) AS services, ",
-            "p.active_bookings, ",
-            "p.created_at, p.updated_at FROM providers p ",
+            "SELECT p.id, p.user_id, p.name, p.email, p.phone, p.available, p.rating, (SELECT ",
+            $aggregate,
+            " FROM provider_services s WHERE s.provider_id = p.id) AS services, ",
+            "p.active_bookings, p.created_at, p.updated_at FROM providers p ",
             $where
         )
     };
@@ -120,30 +129,34 @@ pub struct ServiceType {
 
 impl Store {
     pub async fn service_types(&self) -> Result<Vec<ServiceType>, StoreError> {
-        Ok(
+        Ok(on!(self.pool, |p| {
             sqlx::query_as("SELECT name, label FROM service_types ORDER BY label")
-                .fetch_all(&self.pool)
-                .await?,
-        )
+                .fetch_all(p)
+                .await
+        })?)
     }
 
     /// Every provider, or those offering `service_type`, by id.
     pub async fn providers(&self, service_type: Option<&str>) -> Result<Vec<Provider>, StoreError> {
-        let rows: Vec<ProviderRow> = sqlx::query_as(select_provider!(
+        let (sqlite, postgres) = select_provider!(
             "WHERE $1 IS NULL OR EXISTS (SELECT 1 FROM provider_services s \
              WHERE s.provider_id = p.id AND s.service_type = $1) ORDER BY p.id"
-        ))
-        .bind(service_type)
-        .fetch_all(&self.pool)
-        .await?;
+        );
+        let sql = dialect!(self.pool, sqlite: sqlite, postgres: postgres);
+        let rows: Vec<ProviderRow> = on!(self.pool, |p| sqlx::query_as(sql)
+            .bind(service_type)
+            .fetch_all(p)
+            .await)?;
         Ok(rows.into_iter().map(Provider::from).collect())
     }
 
     pub async fn provider(&self, id: i64) -> Result<Option<Provider>, StoreError> {
-        let row: Option<ProviderRow> = sqlx::query_as(select_provider!("WHERE p.id = $1"))
+        let (sqlite, postgres) = select_provider!("WHERE p.id = $1");
+        let sql = dialect!(self.pool, sqlite: sqlite, postgres: postgres);
+        let row: Option<ProviderRow> = on!(self.pool, |p| sqlx::query_as(sql)
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(p)
+            .await)?;
         Ok(row.map(Provider::from))
     }
 
@@ -185,19 +198,21 @@ impl Store {
             ),
             None => None,
         };
-        let inserted = sqlx::query_scalar(
-            "INSERT INTO providers (user_id, name, email, phone, available, rating, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(&name)
-        .bind(&email)
-        .bind(phone)
-        .bind(new.available)
-        .bind(new.rating)
-        .bind(ms(now))
-        .fetch_one(&mut *tx)
-        .await;
+        let inserted = on!(tx, |c| {
+            sqlx::query_scalar(
+                "INSERT INTO providers (user_id, name, email, phone, available, rating, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            )
+            .bind(user_id)
+            .bind(&name)
+            .bind(&email)
+            .bind(phone)
+            .bind(new.available)
+            .bind(new.rating)
+            .bind(ts(now))
+            .fetch_one(c)
+            .await
+        });
         let id: i64 = match inserted {
             Ok(id) => id,
             // `email` is the only unique column this statement can violate (user_id is new).
@@ -238,21 +253,23 @@ impl Store {
         if !errors.is_empty() {
             return Err(DomainError::Validation(errors).into());
         }
+        let now = self.now();
         let mut tx = self.write().await?;
-        let changed = sqlx::query(
-            "UPDATE providers SET name = COALESCE($2, name), phone = COALESCE($3, phone), \
-             available = COALESCE($4, available), rating = COALESCE($5, rating), updated_at = $6 \
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(update.phone.as_deref().map(str::trim))
-        .bind(update.available)
-        .bind(update.rating)
-        .bind(ms(self.now()))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let changed = exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE providers SET name = COALESCE($2, name), phone = COALESCE($3, phone), \
+                 available = COALESCE($4, available), rating = COALESCE($5, rating), updated_at = $6 \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&name)
+            .bind(update.phone.as_deref().map(str::trim))
+            .bind(update.available)
+            .bind(update.rating)
+            .bind(ts(now))
+            .execute(c)
+            .await
+        })?;
         if changed == 0 {
             return Err(DomainError::NotFound {
                 entity: "provider",
@@ -261,10 +278,12 @@ impl Store {
             .into());
         }
         if let Some(types) = &update.service_types {
-            sqlx::query("DELETE FROM provider_services WHERE provider_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            exec!(tx, |c| {
+                sqlx::query("DELETE FROM provider_services WHERE provider_id = $1")
+                    .bind(id)
+                    .execute(c)
+                    .await
+            })?;
             set_services(&mut tx, id, types).await?;
         }
         tx.commit().await?;
@@ -285,21 +304,19 @@ fn check_rating(errors: &mut FieldErrors, rating: f64) {
 }
 
 /// Records the services a provider offers; every one must be a known service type.
-async fn set_services(
-    tx: &mut sqlx::SqliteConnection,
-    provider_id: i64,
-    types: &[String],
-) -> Result<(), StoreError> {
+async fn set_services(tx: &mut Tx, provider_id: i64, types: &[String]) -> Result<(), StoreError> {
     if types.is_empty() {
         return Err(
             DomainError::field("service_types", "must name at least one service type").into(),
         );
     }
     for t in types {
-        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM service_types WHERE name = $1")
-            .bind(t)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let known: Option<String> = on!(tx, |c| {
+            sqlx::query_scalar("SELECT name FROM service_types WHERE name = $1")
+                .bind(t)
+                .fetch_optional(c)
+                .await
+        })?;
         if known.is_none() {
             return Err(DomainError::field(
                 "service_types",
@@ -307,14 +324,16 @@ async fn set_services(
             )
             .into());
         }
-        sqlx::query(
-            "INSERT INTO provider_services (provider_id, service_type) VALUES ($1, $2) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(provider_id)
-        .bind(t)
-        .execute(&mut *tx)
-        .await?;
+        exec!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO provider_services (provider_id, service_type) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(provider_id)
+            .bind(t)
+            .execute(c)
+            .await
+        })?;
     }
     Ok(())
 }

@@ -2,23 +2,26 @@
 //! releasing leases, completing or failing with fencing, running the assignment job,
 //! and purging old done rows.
 //!
-//! A claim is one `BEGIN IMMEDIATE` transaction: it first makes jobs whose lease expired
-//! claimable again (their worker died: the transaction that would have finished them
-//! never committed), then moves the next due jobs, in `run_at` order through the partial
-//! index `jobs_claimable`, to `running` with a fresh lease token. Every later write for
-//! a claimed job is fenced on `(id, lease_token, state = 'running')`: a worker that lost
-//! its lease changes nothing.
+//! A claim is one write transaction: it first makes jobs whose lease expired claimable
+//! again (their worker died: the transaction that would have finished them never
+//! committed), then moves the next due jobs, in `run_at` order through the partial index
+//! `jobs_claimable`, to `running` with a fresh lease token. On SQLite the transaction
+//! holds the write lock; on PostgreSQL the rows are taken `FOR UPDATE SKIP LOCKED`, so
+//! workers on many hosts claim side by side and never the same job. Every later write
+//! for a claimed job is fenced on `(id, lease_token, state = 'running')`: a worker that
+//! lost its lease changes nothing.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sqlx::types::Json;
 
-use super::bookings::fetch_booking;
+use super::Store;
+use super::bookings::lock_booking;
+use super::db::{Ts, Tx, dialect, exec, on, ts};
 use super::jobs::JobPayload;
-use super::rows::decode_error;
 use super::rows::{BookingRow, booking_columns};
-use super::{Store, ms};
 use crate::booking::AttemptOutcome;
 use crate::booking::Booking;
 use crate::error::StoreError;
@@ -67,46 +70,63 @@ impl Store {
             now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(10));
         let token = format!("{owner}:{:016x}", rand::random::<u64>());
         let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE jobs SET state = CASE WHEN attempt > 1 THEN 'retrying' ELSE 'scheduled' END, \
-             run_at = $2, last_error = 'lease of ' || lease_owner || ' expired; run again', \
-             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $2 \
-             WHERE state = 'running' AND lease_expires_at <= $2 AND queue = $1",
-        )
-        .bind(queue)
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-        let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
-            "UPDATE jobs SET state = 'running', lease_owner = $2, lease_token = $3, lease_expires_at = $4, \
-             updated_at = $5 WHERE id IN (SELECT id FROM jobs WHERE queue = $1 \
-             AND state IN ('scheduled', 'retrying') AND run_at <= $5 ORDER BY run_at, id LIMIT $6) \
-             RETURNING id, payload, attempt, max_attempts, run_at",
-        )
-        .bind(queue)
-        .bind(owner)
-        .bind(&token)
-        .bind(ms(expires))
-        .bind(ms(now))
-        .bind(i64::from(limit.max(1)))
-        .fetch_all(&mut *tx)
-        .await?;
+        macro_rules! reclaim_sql {
+            ($lock:literal) => {
+                concat!(
+                    "UPDATE jobs SET state = CASE WHEN attempt > 1 THEN 'retrying' ELSE 'scheduled' END, ",
+                    "run_at = $2, last_error = 'lease of ' || lease_owner || ' expired; run again', ",
+                    "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $2 ",
+                    "WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at <= $2 ",
+                    "AND queue = $1", $lock, ")"
+                )
+            };
+        }
+        let reclaim = dialect!(tx,
+            sqlite: reclaim_sql!(""),
+            postgres: reclaim_sql!(" FOR UPDATE SKIP LOCKED"),
+        );
+        exec!(tx, |c| sqlx::query(reclaim)
+            .bind(queue)
+            .bind(ts(now))
+            .execute(c)
+            .await)?;
+        macro_rules! claim_sql {
+            ($lock:literal) => {
+                concat!(
+                    "UPDATE jobs SET state = 'running', lease_owner = $2, lease_token = $3, lease_expires_at = $4, ",
+                    "updated_at = $5 WHERE id IN (SELECT id FROM jobs WHERE queue = $1 ",
+                    "AND state IN ('scheduled', 'retrying') AND run_at <= $5 ORDER BY run_at, id LIMIT $6",
+                    $lock, ") RETURNING id, payload, attempt, max_attempts, run_at"
+                )
+            };
+        }
+        let claim = dialect!(tx,
+            sqlite: claim_sql!(""),
+            postgres: claim_sql!(" FOR UPDATE SKIP LOCKED"),
+        );
+        let rows: Vec<(i64, Json<JobPayload>, i64, i64, Ts)> = on!(tx, |c| {
+            sqlx::query_as(claim)
+                .bind(queue)
+                .bind(owner)
+                .bind(&token)
+                .bind(ts(expires))
+                .bind(ts(now))
+                .bind(i64::from(limit.max(1)))
+                .fetch_all(c)
+                .await
+        })?;
         tx.commit().await?;
-        let mut jobs = rows
+        let mut jobs: Vec<ClaimedJob> = rows
             .into_iter()
-            .map(|(id, payload, attempt, max_attempts, run_at)| {
-                let payload = serde_json::from_str(&payload)
-                    .map_err(|_| decode_error("job payload", &payload))?;
-                Ok(ClaimedJob {
-                    id,
-                    payload,
-                    attempt,
-                    max_attempts,
-                    run_at: super::from_ms(run_at),
-                    lease_token: token.clone(),
-                })
+            .map(|(id, payload, attempt, max_attempts, run_at)| ClaimedJob {
+                id,
+                payload: payload.0,
+                attempt,
+                max_attempts,
+                run_at: run_at.into(),
+                lease_token: token.clone(),
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            .collect();
         // RETURNING gives no order guarantee; run them in the order they fell due.
         jobs.sort_by_key(|j| (j.run_at, j.id));
         Ok(jobs)
@@ -118,17 +138,18 @@ impl Store {
         let expires =
             now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(10));
         let mut tx = self.write().await?;
-        let rows = sqlx::query(
-            "UPDATE jobs SET lease_expires_at = $3, updated_at = $4 \
-             WHERE id = $1 AND lease_token = $2 AND state = 'running'",
-        )
-        .bind(job.id)
-        .bind(&job.lease_token)
-        .bind(ms(expires))
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let rows = exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE jobs SET lease_expires_at = $3, updated_at = $4 \
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+            )
+            .bind(job.id)
+            .bind(&job.lease_token)
+            .bind(ts(expires))
+            .bind(ts(now))
+            .execute(c)
+            .await
+        })?;
         tx.commit().await?;
         Ok(held(rows))
     }
@@ -136,17 +157,19 @@ impl Store {
     /// Gives back a claimed job that was never started (a worker shutting down).
     pub async fn release_job(&self, job: &ClaimedJob) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let rows = sqlx::query(
-            "UPDATE jobs SET state = CASE WHEN attempt > 1 THEN 'retrying' ELSE 'scheduled' END, \
-             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $3 \
-             WHERE id = $1 AND lease_token = $2 AND state = 'running'",
-        )
-        .bind(job.id)
-        .bind(&job.lease_token)
-        .bind(ms(self.now()))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let now = self.now();
+        let rows = exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE jobs SET state = CASE WHEN attempt > 1 THEN 'retrying' ELSE 'scheduled' END, \
+                 lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $3 \
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+            )
+            .bind(job.id)
+            .bind(&job.lease_token)
+            .bind(ts(now))
+            .execute(c)
+            .await
+        })?;
         tx.commit().await?;
         Ok(held(rows))
     }
@@ -173,7 +196,7 @@ impl Store {
         if !fence(&mut tx, job, now).await? {
             return Ok(false);
         }
-        let booking = fetch_booking(&mut tx, job.payload.booking_id).await?;
+        let booking = lock_booking(&mut tx, job.payload.booking_id).await?;
         if !booking.status.awaits_assignment() || booking.assignment_cycle != job.payload.cycle {
             finish(&mut tx, job, now).await?;
         } else {
@@ -205,19 +228,31 @@ impl Store {
         let mut tx = self.write().await?;
         // The fence and the read in one round trip: the booking comes back only if this
         // claim still holds the job. (Round trips to SQLite's connection thread are what
-        // an assignment costs; see BENCHMARKS.md.)
-        let fenced: Option<BookingRow> = sqlx::query_as(concat!(
-            "UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'; ",
-            "SELECT ",
-            booking_columns!(),
-            " FROM bookings WHERE id = $4 AND changes() = 1"
-        ))
-        .bind(job.id)
-        .bind(&job.lease_token)
-        .bind(ms(now))
-        .bind(job.payload.booking_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        // an assignment costs; see BENCHMARKS.md.) PostgreSQL also locks the booking, so
+        // that a status change through the API waits for this transaction.
+        let sql = dialect!(tx,
+            sqlite: concat!(
+                "UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'; ",
+                "SELECT ",
+                booking_columns!(),
+                " FROM bookings WHERE id = $4 AND changes() = 1"
+            ),
+            postgres: concat!(
+                "WITH fence AS (UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 ",
+                "AND state = 'running' RETURNING id) SELECT ",
+                booking_columns!(),
+                " FROM bookings WHERE id = $4 AND EXISTS (SELECT 1 FROM fence) FOR UPDATE"
+            ),
+        );
+        let fenced: Option<BookingRow> = on!(tx, |c| {
+            sqlx::query_as(sql)
+                .bind(job.id)
+                .bind(&job.lease_token)
+                .bind(ts(now))
+                .bind(job.payload.booking_id)
+                .fetch_optional(c)
+                .await
+        })?;
         let Some(booking) = fenced.map(Booking::try_from).transpose()? else {
             return Ok(AssignmentOutcome::LeaseLost);
         };
@@ -228,17 +263,19 @@ impl Store {
         }
         // Eligible: available, offers the service, never rejected or no-showed this
         // booking. Fewest active bookings first, then highest rating, then lowest id.
-        let chosen: Option<i64> = sqlx::query_scalar(
-            "SELECT p.id FROM providers p JOIN provider_services s ON s.provider_id = p.id \
-             WHERE s.service_type = $1 AND p.available = 1 AND p.id NOT IN ( \
-                 SELECT a.provider_id FROM assignment_attempts a WHERE a.booking_id = $2 \
-                 AND a.outcome IN ('rejected', 'no_show') AND a.provider_id IS NOT NULL) \
-             ORDER BY p.active_bookings, p.rating DESC, p.id LIMIT 1",
-        )
-        .bind(&booking.service_type)
-        .bind(booking.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let chosen: Option<i64> = on!(tx, |c| {
+            sqlx::query_scalar(
+                "SELECT p.id FROM providers p JOIN provider_services s ON s.provider_id = p.id \
+                 WHERE s.service_type = $1 AND p.available AND p.id NOT IN ( \
+                     SELECT a.provider_id FROM assignment_attempts a WHERE a.booking_id = $2 \
+                     AND a.outcome IN ('rejected', 'no_show') AND a.provider_id IS NOT NULL) \
+                 ORDER BY p.active_bookings, p.rating DESC, p.id LIMIT 1",
+            )
+            .bind(&booking.service_type)
+            .bind(booking.id)
+            .fetch_optional(c)
+            .await
+        })?;
         let outcome = match chosen {
             Some(provider_id) => {
                 let reason = format!(
@@ -248,12 +285,12 @@ impl Store {
                 // Compare-and-set, history row, attempt record and job done in one round
                 // trip; each statement runs only if the one before changed its row, and
                 // the last reports whether the whole chain did.
-                let chained: i64 = sqlx::query_scalar(
-                    "UPDATE bookings SET status = 'assigned', provider_id = $3, version = version + 1, \
-                     assignment_exhausted = 0, updated_at = $4 WHERE id = $1 AND version = $2; \
+                let sql = dialect!(tx,
+                    sqlite: "UPDATE bookings SET status = 'assigned', provider_id = $3, version = version + 1, \
+                     assignment_exhausted = FALSE, updated_at = $4 WHERE id = $1 AND version = $2; \
                      INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, \
                      changed_by_role, reason, is_override, provider_id, customer_id, timestamp) \
-                     SELECT id, $5, 'assigned', NULL, $6, 'system', $7, 0, $3, customer_id, $4 FROM bookings \
+                     SELECT id, $5, 'assigned', NULL, $6, 'system', $7, FALSE, $3, customer_id, $4 FROM bookings \
                      WHERE id = $1 AND changes() = 1; \
                      INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, \
                      created_at, updated_at) SELECT $1, $8, $9, $3, 'assigned', NULL, $4, $4 WHERE changes() = 1 \
@@ -263,22 +300,41 @@ impl Store {
                      lease_token = NULL, lease_expires_at = NULL \
                      WHERE id = $10 AND lease_token = $11 AND state = 'running' AND changes() = 1; \
                      SELECT changes()",
-                )
-                .bind(booking.id)
-                .bind(booking.version)
-                .bind(provider_id)
-                .bind(ms(now))
-                .bind(booking.status.as_str())
-                .bind(worker)
-                .bind(&reason)
-                .bind(booking.assignment_cycle)
-                .bind(job.attempt)
-                .bind(job.id)
-                .bind(&job.lease_token)
-                .fetch_one(&mut *tx)
-                .await?;
+                    postgres: "WITH b AS (UPDATE bookings SET status = 'assigned', provider_id = $3, \
+                     version = version + 1, assignment_exhausted = FALSE, updated_at = $4 \
+                     WHERE id = $1 AND version = $2 RETURNING id, customer_id), \
+                     h AS (INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, \
+                     changed_by_name, changed_by_role, reason, is_override, provider_id, customer_id, timestamp) \
+                     SELECT id, $5, 'assigned', NULL, $6, 'system', $7, FALSE, $3, customer_id, $4 FROM b), \
+                     a AS (INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, \
+                     reason, created_at, updated_at) SELECT id, $8, $9, $3, 'assigned', NULL, $4, $4 FROM b \
+                     ON CONFLICT (booking_id, cycle, attempt) DO UPDATE SET provider_id = $3, \
+                     outcome = 'assigned', reason = NULL, updated_at = $4), \
+                     j AS (UPDATE jobs SET state = 'done', finished_at = $4, updated_at = $4, lease_owner = NULL, \
+                     lease_token = NULL, lease_expires_at = NULL \
+                     WHERE id = $10 AND lease_token = $11 AND state = 'running' AND EXISTS (SELECT 1 FROM b) \
+                     RETURNING id) \
+                     SELECT COUNT(*) FROM j",
+                );
+                let chained: i64 = on!(tx, |c| {
+                    sqlx::query_scalar(sql)
+                        .bind(booking.id)
+                        .bind(booking.version)
+                        .bind(provider_id)
+                        .bind(ts(now))
+                        .bind(booking.status.as_str())
+                        .bind(worker)
+                        .bind(&reason)
+                        .bind(booking.assignment_cycle)
+                        .bind(job.attempt)
+                        .bind(job.id)
+                        .bind(&job.lease_token)
+                        .fetch_one(c)
+                        .await
+                })?;
                 if chained != 1 {
-                    // Impossible under the write lock; refuse rather than assign twice.
+                    // Impossible under the write lock (SQLite) or the booking's row lock
+                    // (PostgreSQL); refuse rather than assign twice.
                     return Err(crate::DomainError::VersionConflict {
                         expected: booking.version,
                         actual: -1,
@@ -316,24 +372,15 @@ impl Store {
     /// transaction).
     async fn fail_attempt(
         &self,
-        conn: &mut sqlx::SqliteConnection,
+        tx: &mut Tx,
         booking: &Booking,
         attempt: i64,
         outcome: AttemptOutcome,
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        record_attempt(
-            &mut *conn,
-            booking,
-            attempt,
-            None,
-            outcome,
-            Some(error),
-            now,
-        )
-        .await?;
-        self.after_failed_attempt(conn, booking, attempt, error, now)
+        record_attempt(&mut *tx, booking, attempt, None, outcome, Some(error), now).await?;
+        self.after_failed_attempt(tx, booking, attempt, error, now)
             .await
     }
 
@@ -341,60 +388,56 @@ impl Store {
     /// dead and cancelled jobs are kept. Returns how many of each went.
     pub async fn purge_before(&self, before: DateTime<Utc>) -> Result<(u64, u64), StoreError> {
         let mut tx = self.write().await?;
-        let jobs = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND finished_at < $1")
-            .bind(ms(before))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-            .bind(ms(before))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let jobs = exec!(tx, |c| {
+            sqlx::query("DELETE FROM jobs WHERE state = 'done' AND finished_at < $1")
+                .bind(ts(before))
+                .execute(c)
+                .await
+        })?;
+        let keys = exec!(tx, |c| {
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(ts(before))
+                .execute(c)
+                .await
+        })?;
         tx.commit().await?;
         Ok((jobs, keys))
     }
 }
 
 /// True when the job is still leased by this claim (and touches it).
-async fn fence(
-    conn: &mut sqlx::SqliteConnection,
-    job: &ClaimedJob,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let rows = sqlx::query(
-        "UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
-    )
-    .bind(job.id)
-    .bind(&job.lease_token)
-    .bind(ms(now))
-    .execute(conn)
-    .await?
-    .rows_affected();
+async fn fence(tx: &mut Tx, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let rows = exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+        )
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(ts(now))
+        .execute(c)
+        .await
+    })?;
     Ok(held(rows))
 }
 
 /// Marks the job done, fenced on its lease.
-async fn finish(
-    conn: &mut sqlx::SqliteConnection,
-    job: &ClaimedJob,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let rows = sqlx::query(
-        "UPDATE jobs SET state = 'done', finished_at = $3, updated_at = $3, lease_owner = NULL, \
-         lease_token = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_token = $2 AND state = 'running'",
-    )
-    .bind(job.id)
-    .bind(&job.lease_token)
-    .bind(ms(now))
-    .execute(conn)
-    .await?
-    .rows_affected();
+async fn finish(tx: &mut Tx, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let rows = exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE jobs SET state = 'done', finished_at = $3, updated_at = $3, lease_owner = NULL, \
+             lease_token = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+        )
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(ts(now))
+        .execute(c)
+        .await
+    })?;
     Ok(held(rows))
 }
 
 async fn record_attempt(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     booking: &crate::booking::Booking,
     attempt: i64,
     provider_id: Option<i64>,
@@ -402,19 +445,21 @@ async fn record_attempt(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (booking_id, cycle, attempt) DO UPDATE SET \
-         provider_id = $4, outcome = $5, reason = $6, updated_at = $7",
-    )
-    .bind(booking.id)
-    .bind(booking.assignment_cycle)
-    .bind(attempt)
-    .bind(provider_id)
-    .bind(outcome.as_str())
-    .bind(reason)
-    .bind(ms(now))
-    .execute(conn)
-    .await?;
+    exec!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (booking_id, cycle, attempt) DO UPDATE SET \
+             provider_id = $4, outcome = $5, reason = $6, updated_at = $7",
+        )
+        .bind(booking.id)
+        .bind(booking.assignment_cycle)
+        .bind(attempt)
+        .bind(provider_id)
+        .bind(outcome.as_str())
+        .bind(reason)
+        .bind(ts(now))
+        .execute(c)
+        .await
+    })?;
     Ok(())
 }

@@ -1,11 +1,11 @@
-//! Rows as SQLite returns them, and their conversion into domain types.
+//! Rows as the store returns them, and their conversion into domain types.
 //!
 //! A value that cannot be converted (an unknown status, say) would mean the CHECK
 //! constraints were bypassed; it is reported as a decode error, never a panic.
 
 use sqlx::FromRow;
 
-use super::from_ms;
+use super::db::Ts;
 use crate::booking::{Attempt, AttemptOutcome, Booking, HistoryEntry};
 use crate::{Role, Status};
 
@@ -37,15 +37,15 @@ pub(crate) struct BookingRow {
     customer_email: String,
     service_type: String,
     address: String,
-    scheduled_date: i64,
+    scheduled_date: Ts,
     status: String,
     provider_id: Option<i64>,
     notes: Option<String>,
     version: i64,
     assignment_cycle: i64,
     assignment_exhausted: bool,
-    created_at: i64,
-    updated_at: i64,
+    created_at: Ts,
+    updated_at: Ts,
 }
 
 pub(crate) fn decode_error(what: &str, value: &str) -> sqlx::Error {
@@ -71,15 +71,15 @@ impl TryFrom<BookingRow> for Booking {
             customer_email: r.customer_email,
             service_type: r.service_type,
             address: r.address,
-            scheduled_date: from_ms(r.scheduled_date),
+            scheduled_date: r.scheduled_date.into(),
             status: status(&r.status)?,
             provider_id: r.provider_id,
             notes: r.notes,
             version: r.version,
             assignment_cycle: r.assignment_cycle,
             assignment_exhausted: r.assignment_exhausted,
-            created_at: from_ms(r.created_at),
-            updated_at: from_ms(r.updated_at),
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
         })
     }
 }
@@ -95,10 +95,9 @@ pub(crate) struct HistoryRow {
     changed_by_role: String,
     reason: Option<String>,
     is_override: bool,
-    provider_id: Option<i64>,
-    #[allow(dead_code)]
-    customer_id: i64,
-    timestamp: i64,
+    pub(crate) provider_id: Option<i64>,
+    pub(crate) customer_id: i64,
+    timestamp: Ts,
 }
 
 impl TryFrom<HistoryRow> for HistoryEntry {
@@ -115,7 +114,7 @@ impl TryFrom<HistoryRow> for HistoryEntry {
             reason: r.reason,
             is_override: r.is_override,
             provider_id: r.provider_id,
-            timestamp: from_ms(r.timestamp),
+            timestamp: r.timestamp.into(),
         })
     }
 }
@@ -129,8 +128,8 @@ pub(crate) struct AttemptRow {
     provider_id: Option<i64>,
     outcome: String,
     reason: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: Ts,
+    updated_at: Ts,
 }
 
 impl TryFrom<AttemptRow> for Attempt {
@@ -145,8 +144,8 @@ impl TryFrom<AttemptRow> for Attempt {
             outcome: AttemptOutcome::parse(&r.outcome)
                 .ok_or_else(|| decode_error("attempt outcome", &r.outcome))?,
             reason: r.reason,
-            created_at: from_ms(r.created_at),
-            updated_at: from_ms(r.updated_at),
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
         })
     }
 }

@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::bookings::{fetch_booking, insert_history};
+use super::Store;
+use super::bookings::{fetch_booking, insert_history, lock_booking};
+use super::db::{Tx, exec, on, ts};
 use super::jobs::cancel_pending_jobs;
-use super::{Store, ms};
 use crate::booking::permission::{authorize, can_see, check_override};
 use crate::booking::{AttemptOutcome, Booking};
 use crate::error::{DomainError, StoreError};
@@ -46,7 +47,7 @@ impl Store {
         }
         let now = self.now();
         let mut tx = self.write().await?;
-        let booking = fetch_booking(&mut tx, id).await?;
+        let booking = lock_booking(&mut tx, id).await?;
         let rel = booking.relation_to(actor);
         if !can_see(actor.role, rel) {
             return Err(DomainError::NotFound {
@@ -151,16 +152,18 @@ impl Store {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         let now = self.now();
         let mut tx = self.write().await?;
-        let booking = fetch_booking(&mut tx, id).await?;
+        let booking = lock_booking(&mut tx, id).await?;
         booking.status.transition(Status::Assigned)?;
-        let offers: Option<i64> = sqlx::query_scalar(
-            "SELECT p.id FROM providers p JOIN provider_services s ON s.provider_id = p.id \
-             WHERE p.id = $1 AND s.service_type = $2",
-        )
-        .bind(provider_id)
-        .bind(&booking.service_type)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let offers: Option<i64> = on!(tx, |c| {
+            sqlx::query_scalar(
+                "SELECT p.id FROM providers p JOIN provider_services s ON s.provider_id = p.id \
+                 WHERE p.id = $1 AND s.service_type = $2",
+            )
+            .bind(provider_id)
+            .bind(&booking.service_type)
+            .fetch_optional(c)
+            .await
+        })?;
         if offers.is_none() {
             return Err(DomainError::field(
                 "provider_id",
@@ -171,10 +174,15 @@ impl Store {
             )
             .into());
         }
-        sqlx::query("UPDATE bookings SET assignment_cycle = assignment_cycle + 1, assignment_exhausted = 0 WHERE id = $1")
+        exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE bookings SET assignment_cycle = assignment_cycle + 1, \
+                 assignment_exhausted = FALSE WHERE id = $1",
+            )
             .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+        })?;
         let booking = fetch_booking(&mut tx, id).await?;
         let updated =
             compare_and_set(&mut tx, &booking, Status::Assigned, Some(provider_id), now).await?;
@@ -189,17 +197,19 @@ impl Store {
             now,
         )
         .await?;
-        sqlx::query(
-            "INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at) \
-             VALUES ($1, $2, 1, $3, 'manual', $4, $5, $5)",
-        )
-        .bind(id)
-        .bind(updated.assignment_cycle)
-        .bind(provider_id)
-        .bind(reason)
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
+        exec!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at) \
+                 VALUES ($1, $2, 1, $3, 'manual', $4, $5, $5)",
+            )
+            .bind(id)
+            .bind(updated.assignment_cycle)
+            .bind(provider_id)
+            .bind(reason)
+            .bind(ts(now))
+            .execute(c)
+            .await
+        })?;
         cancel_pending_jobs(&mut tx, id, now).await?;
         tx.commit().await?;
         Ok(updated)
@@ -208,83 +218,94 @@ impl Store {
 
 /// Moves the booking from the version it was read at; 0 rows means someone else won.
 async fn compare_and_set(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     booking: &Booking,
     to: Status,
     provider_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Booking, StoreError> {
-    let changed = sqlx::query(
-        "UPDATE bookings SET status = $3, provider_id = $4, version = version + 1, updated_at = $5, \
-         assignment_exhausted = CASE WHEN $3 = 'assigned' THEN 0 ELSE assignment_exhausted END \
-         WHERE id = $1 AND version = $2",
-    )
-    .bind(booking.id)
-    .bind(booking.version)
-    .bind(to.as_str())
-    .bind(provider_id)
-    .bind(ms(now))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let changed = exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE bookings SET status = $3, provider_id = $4, version = version + 1, updated_at = $5, \
+             assignment_exhausted = CASE WHEN $3 = 'assigned' THEN FALSE ELSE assignment_exhausted END \
+             WHERE id = $1 AND version = $2",
+        )
+        .bind(booking.id)
+        .bind(booking.version)
+        .bind(to.as_str())
+        .bind(provider_id)
+        .bind(ts(now))
+        .execute(c)
+        .await
+    })?;
     if changed == 0 {
-        let now_at = fetch_booking(&mut *conn, booking.id).await?;
+        let now_at = fetch_booking(&mut *tx, booking.id).await?;
         return Err(DomainError::VersionConflict {
             expected: booking.version,
             actual: now_at.version,
         }
         .into());
     }
-    fetch_booking(conn, booking.id).await
+    fetch_booking(tx, booking.id).await
 }
 
 /// Closes the current cycle's open attempt (the one that assigned the provider who now
 /// rejects or no-shows) with `outcome`, returning its number. Without such a row (a
 /// status forced by an override), the failure is recorded as a new attempt.
 async fn close_attempt(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     booking: &Booking,
     outcome: AttemptOutcome,
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let open: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT id, attempt FROM assignment_attempts WHERE booking_id = $1 AND cycle = $2 \
-         AND outcome IN ('assigned', 'manual') ORDER BY attempt DESC LIMIT 1",
-    )
-    .bind(booking.id)
-    .bind(booking.assignment_cycle)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let open: Option<(i64, i64)> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT id, attempt FROM assignment_attempts WHERE booking_id = $1 AND cycle = $2 \
+             AND outcome IN ('assigned', 'manual') ORDER BY attempt DESC LIMIT 1",
+        )
+        .bind(booking.id)
+        .bind(booking.assignment_cycle)
+        .fetch_optional(c)
+        .await
+    })?;
     if let Some((attempt_id, attempt)) = open {
-        sqlx::query("UPDATE assignment_attempts SET outcome = $2, reason = $3, updated_at = $4 WHERE id = $1")
+        exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE assignment_attempts SET outcome = $2, reason = $3, updated_at = $4 WHERE id = $1",
+            )
             .bind(attempt_id)
             .bind(outcome.as_str())
             .bind(reason)
-            .bind(ms(now))
-            .execute(conn)
-            .await?;
+            .bind(ts(now))
+            .execute(c)
+            .await
+        })?;
         return Ok(attempt);
     }
-    let attempt: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(attempt), 0) + 1 FROM assignment_attempts WHERE booking_id = $1 AND cycle = $2",
-    )
-    .bind(booking.id)
-    .bind(booking.assignment_cycle)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-    )
-    .bind(booking.id)
-    .bind(booking.assignment_cycle)
-    .bind(attempt)
-    .bind(booking.provider_id)
-    .bind(outcome.as_str())
-    .bind(reason)
-    .bind(ms(now))
-    .execute(conn)
-    .await?;
+    let attempt: i64 = on!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT COALESCE(MAX(attempt), 0) + 1 FROM assignment_attempts WHERE booking_id = $1 AND cycle = $2",
+        )
+        .bind(booking.id)
+        .bind(booking.assignment_cycle)
+        .fetch_one(c)
+        .await
+    })?;
+    exec!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(booking.id)
+        .bind(booking.assignment_cycle)
+        .bind(attempt)
+        .bind(booking.provider_id)
+        .bind(outcome.as_str())
+        .bind(reason)
+        .bind(ts(now))
+        .execute(c)
+        .await
+    })?;
     Ok(attempt)
 }

@@ -3,7 +3,8 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Store, from_ms, ms, rows};
+use super::db::{Ts, Tx, on, ts};
+use super::{Store, rows};
 use crate::error::{DomainError, StoreError};
 use crate::{Actor, Role};
 
@@ -47,7 +48,7 @@ struct UserRow {
     name: String,
     role: String,
     provider_id: Option<i64>,
-    created_at: i64,
+    created_at: Ts,
     password_hash: String,
 }
 
@@ -60,7 +61,7 @@ impl UserRow {
                 name: self.name,
                 role: rows::role(&self.role)?,
                 provider_id: self.provider_id,
-                created_at: from_ms(self.created_at),
+                created_at: self.created_at.into(),
             },
             self.password_hash,
         ))
@@ -94,10 +95,12 @@ impl Store {
 
     /// The user with this id, if any.
     pub async fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let row: Option<UserRow> = sqlx::query_as(select_user!("WHERE u.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<UserRow> = on!(self.pool, |p| {
+            sqlx::query_as(select_user!("WHERE u.id = $1"))
+                .bind(id)
+                .fetch_optional(p)
+                .await
+        })?;
         Ok(row.map(UserRow::into_user).transpose()?.map(|(u, _)| u))
     }
 
@@ -106,31 +109,36 @@ impl Store {
         &self,
         email: &str,
     ) -> Result<Option<(User, String)>, StoreError> {
-        let row: Option<UserRow> = sqlx::query_as(select_user!("WHERE u.email = $1"))
-            .bind(email.trim().to_lowercase())
-            .fetch_optional(&self.pool)
-            .await?;
+        let email = email.trim().to_lowercase();
+        let row: Option<UserRow> = on!(self.pool, |p| {
+            sqlx::query_as(select_user!("WHERE u.email = $1"))
+                .bind(&email)
+                .fetch_optional(p)
+                .await
+        })?;
         Ok(row.map(UserRow::into_user).transpose()?)
     }
 }
 
 /// Inserts a login inside a transaction (also used when a provider is created with one).
 pub(crate) async fn insert_user(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     new: &NewUser,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, StoreError> {
-    let result = sqlx::query_scalar(
-        "INSERT INTO users (email, name, password_hash, role, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(new.email.trim().to_lowercase())
-    .bind(new.name.trim())
-    .bind(&new.password_hash)
-    .bind(new.role.as_str())
-    .bind(ms(now))
-    .fetch_one(tx)
-    .await;
+    let result = on!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO users (email, name, password_hash, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(new.email.trim().to_lowercase())
+        .bind(new.name.trim())
+        .bind(&new.password_hash)
+        .bind(new.role.as_str())
+        .bind(ts(now))
+        .fetch_one(c)
+        .await
+    });
     match result {
         Ok(id) => Ok(id),
         // Only the e-mail is unique in `users`, so this statement's unique violation names it.

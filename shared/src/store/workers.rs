@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
+use super::Store;
+use super::db::{Ts, exec, on, ts};
 use super::jobs::JobState;
-use super::{Store, from_ms, ms};
 use crate::error::StoreError;
 
 /// A worker process as it last reported itself.
@@ -27,9 +28,9 @@ struct WorkerRow {
     hostname: String,
     pid: i64,
     concurrency: i64,
-    started_at: i64,
-    last_heartbeat_at: i64,
-    stopped_at: Option<i64>,
+    started_at: Ts,
+    last_heartbeat_at: Ts,
+    stopped_at: Option<Ts>,
 }
 
 impl From<WorkerRow> for WorkerInfo {
@@ -39,9 +40,9 @@ impl From<WorkerRow> for WorkerInfo {
             hostname: r.hostname,
             pid: r.pid,
             concurrency: r.concurrency,
-            started_at: from_ms(r.started_at),
-            last_heartbeat_at: from_ms(r.last_heartbeat_at),
-            stopped_at: r.stopped_at.map(from_ms),
+            started_at: r.started_at.into(),
+            last_heartbeat_at: r.last_heartbeat_at.into(),
+            stopped_at: r.stopped_at.map(Into::into),
         }
     }
 }
@@ -57,20 +58,24 @@ pub struct Stats {
 impl Store {
     /// Bookings by status, jobs by state, and the workers with their last heartbeat.
     pub async fn stats(&self) -> Result<Stats, StoreError> {
-        let bookings: Vec<(String, i64)> =
+        let bookings: Vec<(String, i64)> = on!(self.pool, |p| {
             sqlx::query_as("SELECT status, COUNT(*) FROM bookings GROUP BY status")
-                .fetch_all(&self.pool)
-                .await?;
-        let jobs: Vec<(String, i64)> =
+                .fetch_all(p)
+                .await
+        })?;
+        let jobs: Vec<(String, i64)> = on!(self.pool, |p| {
             sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state")
-                .fetch_all(&self.pool)
-                .await?;
-        let workers: Vec<WorkerRow> = sqlx::query_as(
-            "SELECT name, hostname, pid, concurrency, started_at, last_heartbeat_at, stopped_at \
-             FROM workers ORDER BY stopped_at IS NOT NULL, last_heartbeat_at DESC LIMIT 100",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+                .fetch_all(p)
+                .await
+        })?;
+        let workers: Vec<WorkerRow> = on!(self.pool, |p| {
+            sqlx::query_as(
+                "SELECT name, hostname, pid, concurrency, started_at, last_heartbeat_at, stopped_at \
+                 FROM workers ORDER BY stopped_at IS NOT NULL, last_heartbeat_at DESC LIMIT 100",
+            )
+            .fetch_all(p)
+            .await
+        })?;
         let mut bookings_by_status: std::collections::BTreeMap<String, i64> = crate::Status::ALL
             .iter()
             .map(|s| (s.as_str().to_owned(), 0))
@@ -96,44 +101,54 @@ impl Store {
         pid: u32,
         concurrency: u32,
     ) -> Result<(), StoreError> {
-        let now = ms(self.now());
+        let now = ts(self.now());
         let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO workers (name, hostname, pid, concurrency, started_at, last_heartbeat_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (name) DO UPDATE SET hostname = $2, pid = $3, \
-             concurrency = $4, started_at = $5, last_heartbeat_at = $5, stopped_at = NULL",
-        )
-        .bind(name)
-        .bind(hostname)
-        .bind(i64::from(pid))
-        .bind(i64::from(concurrency))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        exec!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO workers (name, hostname, pid, concurrency, started_at, last_heartbeat_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (name) DO UPDATE SET hostname = $2, pid = $3, \
+                 concurrency = $4, started_at = $5, last_heartbeat_at = $5, stopped_at = NULL",
+            )
+            .bind(name)
+            .bind(hostname)
+            .bind(i64::from(pid))
+            .bind(i64::from(concurrency))
+            .bind(now)
+            .execute(c)
+            .await
+        })?;
         tx.commit().await?;
         Ok(())
     }
 
     /// A worker's periodic sign of life.
     pub async fn worker_heartbeat(&self, name: &str) -> Result<(), StoreError> {
+        let now = ts(self.now());
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE workers SET last_heartbeat_at = $2 WHERE name = $1")
-            .bind(name)
-            .bind(ms(self.now()))
-            .execute(&mut *tx)
-            .await?;
+        exec!(tx, |c| {
+            sqlx::query("UPDATE workers SET last_heartbeat_at = $2 WHERE name = $1")
+                .bind(name)
+                .bind(now)
+                .execute(c)
+                .await
+        })?;
         tx.commit().await?;
         Ok(())
     }
 
     /// A worker's clean exit.
     pub async fn worker_stopped(&self, name: &str) -> Result<(), StoreError> {
+        let now = ts(self.now());
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE workers SET stopped_at = $2, last_heartbeat_at = $2 WHERE name = $1")
+        exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE workers SET stopped_at = $2, last_heartbeat_at = $2 WHERE name = $1",
+            )
             .bind(name)
-            .bind(ms(self.now()))
-            .execute(&mut *tx)
-            .await?;
+            .bind(now)
+            .execute(c)
+            .await
+        })?;
         tx.commit().await?;
         Ok(())
     }
