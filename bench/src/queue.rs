@@ -82,6 +82,7 @@ async fn run_worker(
         owner: "bench".into(),
         batch: concurrency as u32,
         poll,
+        wakeup: store.job_wakeup(QUEUE),
         lease: Duration::from_secs(30),
     };
     let claimed = Claimed::default();

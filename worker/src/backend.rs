@@ -4,7 +4,8 @@
 //!
 //! The fetch stream never ends and never yields an error: in apalis 1.0 a fetch error
 //! ends the worker (cancelling its in-flight jobs) and an empty item ends fetching for
-//! good. So an empty claim sleeps for the poll interval and claims again (the wait is
+//! good. So an empty claim sleeps for the poll interval (or until PostgreSQL announces
+//! a due job) and claims again (the wait is
 //! bounded, so it cannot stall), and a database error (SQLite busy or locked, a dropped
 //! PostgreSQL connection) is logged, counted and retried after a short backoff.
 
@@ -21,7 +22,7 @@ use futures_util::sink::{self, Drain, SinkExt, SinkMapErr};
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use shared::Store;
-use shared::store::{ClaimedJob, JobPayload};
+use shared::store::{ClaimedJob, JobPayload, JobWakeup};
 
 /// How the backend claims.
 #[derive(Debug, Clone)]
@@ -32,8 +33,10 @@ pub struct QueueConfig {
     pub owner: String,
     /// Jobs claimed per round trip (the worker's concurrency).
     pub batch: u32,
-    /// Sleep between empty claims.
+    /// Sleep between empty claims, cut short when the database announces a due job.
     pub poll: Duration,
+    /// The database's announcement (PostgreSQL's NOTIFY; never on SQLite).
+    pub wakeup: JobWakeup,
     /// How long a claim holds a job before another worker may take it.
     pub lease: Duration,
 }
@@ -101,7 +104,12 @@ fn claim_stream(store: Store, config: QueueConfig, claimed: Claimed) -> Fetch {
                     .claim_jobs(&config.queue, &config.owner, config.batch, config.lease)
                     .await
                 {
-                    Ok(jobs) if jobs.is_empty() => tokio::time::sleep(config.poll).await,
+                    Ok(jobs) if jobs.is_empty() => {
+                        tokio::select! {
+                            _ = tokio::time::sleep(config.poll) => {}
+                            _ = config.wakeup.notified() => {}
+                        }
+                    }
                     Ok(jobs) => {
                         backoff = Duration::from_millis(10);
                         claimed.extend(jobs);

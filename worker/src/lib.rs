@@ -98,6 +98,7 @@ pub async fn run(
         owner: name.clone(),
         batch: config.concurrency,
         poll: Duration::from_millis(config.poll_ms),
+        wakeup: store.job_wakeup(shared::store::ASSIGNMENT_QUEUE),
         lease,
     };
     let (monitor_store, monitor_claimed, worker_name) =

@@ -9,8 +9,8 @@ use shared::assignment::RetryPolicy;
 
 #[tokio::test]
 async fn a_worker_registers_itself_and_stops_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/w.db", dir.path().display());
+    let db = shared::testing::TestDatabase::create().await;
+    let url = db.url.clone();
     let mut child = Command::new(env!("CARGO_BIN_EXE_worker"))
         .env("DATABASE_URL", &url)
         .env("WORKER_HEARTBEAT_MS", "200")

@@ -21,7 +21,7 @@ pub struct TestApp {
     pub router: Router,
     pub store: Store,
     _events: EventShutdown,
-    _dir: tempfile::TempDir,
+    _db: shared::testing::TestDatabase,
 }
 
 pub struct Response {
@@ -58,9 +58,10 @@ impl TestApp {
 
     /// Like [`TestApp::new`], with settings changed by `change`.
     pub async fn with_settings(change: impl FnOnce(&mut Settings)) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/api.db", dir.path().display());
-        let store = Store::connect(&url, RetryPolicy::default()).await.unwrap();
+        let db = shared::testing::TestDatabase::create().await;
+        let store = Store::connect(&db.url, RetryPolicy::default())
+            .await
+            .unwrap();
         store.migrate().await.unwrap();
         api::seed::seed_demo(&store).await.unwrap();
         let mut settings = Settings {
@@ -78,7 +79,7 @@ impl TestApp {
             router: api::app(state),
             store,
             _events: events,
-            _dir: dir,
+            _db: db,
         }
     }
 

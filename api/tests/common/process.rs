@@ -28,14 +28,14 @@ pub struct System {
     pub url: String,
     pub env: Vec<(String, String)>,
     pub client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    _db: shared::testing::TestDatabase,
 }
 
 impl System {
     /// Starts the API with `env` (plus a fresh database and port) and waits until ready.
     pub async fn start(env: &[(&str, &str)]) -> System {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/system.db", dir.path().display());
+        let db = shared::testing::TestDatabase::create().await;
+        let url = db.url.clone();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -44,6 +44,8 @@ impl System {
         let mut all: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), url.clone()),
             ("RUST_LOG".into(), "warn".into()),
+            // Off by default on PostgreSQL; every system under test has the demo accounts.
+            ("SEED_DEMO".into(), "true".into()),
         ];
         all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let api = Command::new(env!("CARGO_BIN_EXE_api"))
@@ -59,7 +61,7 @@ impl System {
             url,
             env: all,
             client: reqwest::Client::new(),
-            _dir: dir,
+            _db: db,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !matches!(system.client.get(system.at("/readyz")).send().await, Ok(r) if r.status().is_success())

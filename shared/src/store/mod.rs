@@ -24,6 +24,7 @@ mod queue;
 mod rows;
 mod transitions;
 mod users;
+mod wakeup;
 mod workers;
 
 pub use bookings::{BookingDetail, BookingFilter, BookingPage, IdempotencyKey};
@@ -35,6 +36,7 @@ pub use providers::{NewProvider, Provider, ProviderUpdate, ServiceType};
 pub use queue::{AssignmentOutcome, ClaimedJob};
 pub use transitions::StatusChange;
 pub use users::{NewUser, User};
+pub use wakeup::JobWakeup;
 pub use workers::{Stats, WorkerInfo};
 
 use std::str::FromStr;
