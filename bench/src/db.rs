@@ -1,9 +1,36 @@
 //! Direct reads of the system's database (correctness counts, latencies from the
 //! history), and the raw baselines: plain sqlx on the same disk with the same settings.
+//! The raw baselines and the retry-lateness read are SQLite's; the counts work on both.
 
 use std::time::{Duration, Instant};
 
+use sqlx::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
+
+/// The system's database, of either backend.
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs one scalar query on either backend.
+macro_rules! scalar {
+    ($db:expr, $sql:expr) => {
+        match $db {
+            Db::Sqlite(p) => sqlx::query_scalar($sql).fetch_one(p).await?,
+            Db::Postgres(p) => sqlx::query_scalar($sql).fetch_one(p).await?,
+        }
+    };
+}
+
+/// Opens the system's database by its URL.
+pub async fn open_system(url: &str) -> anyhow::Result<Db> {
+    Ok(if url.starts_with("postgres") {
+        Db::Postgres(PgPool::connect(url).await?)
+    } else {
+        Db::Sqlite(open(url).await?)
+    })
+}
 
 /// The same connection settings the store uses.
 pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
@@ -18,51 +45,64 @@ pub async fn open(url: &str) -> anyhow::Result<SqlitePool> {
 
 /// After a scenario: bookings assigned more than once, and bookings neither assigned
 /// (or further) nor dead. Both must be 0.
-pub async fn correctness(pool: &SqlitePool) -> anyhow::Result<(i64, i64)> {
-    let twice: i64 = sqlx::query_scalar(
+pub async fn correctness(db: &Db) -> anyhow::Result<(i64, i64)> {
+    let twice: i64 = scalar!(
+        db,
         "SELECT COUNT(*) FROM (SELECT booking_id FROM booking_history WHERE new_status = 'assigned' \
-         GROUP BY booking_id HAVING COUNT(*) > 1)",
-    )
-    .fetch_one(pool)
-    .await?;
-    let stuck: i64 = sqlx::query_scalar(
+         GROUP BY booking_id HAVING COUNT(*) > 1) AS twice"
+    );
+    let stuck: i64 = scalar!(
+        db,
         "SELECT COUNT(*) FROM bookings WHERE status NOT IN ('assigned', 'accepted', 'in_progress', 'completed') \
-         AND assignment_exhausted = 0",
-    )
-    .fetch_one(pool)
-    .await?;
+         AND assignment_exhausted = FALSE"
+    );
     Ok((twice, stuck))
 }
 
-pub async fn assigned(pool: &SqlitePool) -> anyhow::Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM bookings WHERE status = 'assigned'")
-            .fetch_one(pool)
-            .await?,
-    )
+pub async fn assigned(db: &Db) -> anyhow::Result<i64> {
+    Ok(scalar!(
+        db,
+        "SELECT COUNT(*) FROM bookings WHERE status = 'assigned'"
+    ))
 }
 
-pub async fn exhausted(pool: &SqlitePool) -> anyhow::Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM bookings WHERE assignment_exhausted = 1")
-            .fetch_one(pool)
-            .await?,
-    )
+pub async fn exhausted(db: &Db) -> anyhow::Result<i64> {
+    Ok(scalar!(
+        db,
+        "SELECT COUNT(*) FROM bookings WHERE assignment_exhausted = TRUE"
+    ))
 }
 
 /// Milliseconds from each booking's creation to its assignment.
-pub async fn create_to_assigned_ms(pool: &SqlitePool) -> anyhow::Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT h.timestamp - b.created_at FROM bookings b \
-         JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned'",
-    )
-    .fetch_all(pool)
-    .await?)
+pub async fn create_to_assigned_ms(db: &Db) -> anyhow::Result<Vec<i64>> {
+    Ok(match db {
+        Db::Sqlite(p) => {
+            sqlx::query_scalar(
+                "SELECT h.timestamp - b.created_at FROM bookings b \
+                 JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned'",
+            )
+            .fetch_all(p)
+            .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_scalar(
+                "SELECT (EXTRACT(EPOCH FROM h.timestamp - b.created_at) * 1000)::BIGINT FROM bookings b \
+                 JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned'",
+            )
+            .fetch_all(p)
+            .await?
+        }
+    })
 }
 
 /// For every retry (attempt k >= 2): actual start minus scheduled start, in ms. The
 /// schedule is the previous attempt's failure time plus `base * 2^(k-2)`.
-pub async fn retry_lateness_ms(pool: &SqlitePool, base_ms: i64) -> anyhow::Result<Vec<i64>> {
+pub async fn retry_lateness_ms(db: &Db, base_ms: i64) -> anyhow::Result<Vec<i64>> {
+    let Db::Sqlite(pool) = db else {
+        anyhow::bail!(
+            "the retry scenario reads SQLite's millisecond columns; run it with --backend sqlite"
+        );
+    };
     let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT booking_id, cycle, attempt, created_at FROM assignment_attempts ORDER BY booking_id, cycle, attempt",
     )

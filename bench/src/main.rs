@@ -34,6 +34,9 @@ enum Scenario {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Backend {
     Sqlite,
+    /// A fresh database per scenario on TEST_POSTGRES_URL (default
+    /// postgres://postgres@127.0.0.1:5432); intake, drain, steady and scaling only.
+    Postgres,
 }
 
 #[derive(Debug, Parser)]
@@ -98,7 +101,7 @@ impl Report {
     }
 
     async fn check(&mut self, scenario: &str, sys: &mut System) -> anyhow::Result<()> {
-        let pool = db::open(&sys.database_url).await?;
+        let pool = db::open_system(&sys.database_url).await?;
         let (twice, stuck) = db::correctness(&pool).await?;
         self.row(
             &format!("{scenario}: assigned twice / stuck"),
@@ -154,13 +157,24 @@ struct Run {
     args: Args,
     dir: tempfile::TempDir,
     seq: usize,
+    /// The PostgreSQL databases made for this run, dropped with it.
+    databases: Vec<shared::testing::TestDatabase>,
 }
 
 impl Run {
     /// A fresh database URL in the run's folder (so baselines share the disk).
-    fn fresh_url(&mut self) -> String {
+    async fn fresh_url(&mut self) -> String {
         self.seq += 1;
         match self.args.backend {
+            Backend::Postgres => {
+                // Dropping the previous scenario's database keeps the server small.
+                self.databases.clear();
+                let db = shared::testing::TestDatabase::create_on(shared::store::Backend::Postgres)
+                    .await;
+                let url = db.url.clone();
+                self.databases.push(db);
+                url
+            }
             Backend::Sqlite => format!(
                 "sqlite://{}/system-{}.db",
                 self.dir.path().display(),
@@ -170,7 +184,7 @@ impl Run {
     }
 
     async fn system(&mut self, env: &[(&str, String)]) -> anyhow::Result<(System, String)> {
-        let url = self.fresh_url();
+        let url = self.fresh_url().await;
         let sys = System::start(&url, env).await?;
         let token = sys.login("customer@example.com").await?;
         Ok((sys, token))
@@ -186,7 +200,7 @@ impl Run {
     ) -> anyhow::Result<f64> {
         let (mut sys, token) = self.system(&[]).await?;
         load::closed_loop(&sys, &token, backlog, self.args.clients, "plumbing").await?;
-        let pool = db::open(&sys.database_url).await?;
+        let pool = db::open_system(&sys.database_url).await?;
         sys.add_workers(workers)?;
         let took = wait_until("assigning", backlog as i64, || db::assigned(&pool)).await?;
         r.check(label, &mut sys).await?;
@@ -212,7 +226,15 @@ async fn main() -> anyhow::Result<()> {
         args,
         dir: tempfile::tempdir_in(".").or_else(|_| tempfile::tempdir())?,
         seq: 0,
+        databases: Vec::new(),
     };
+    let postgres = run.args.backend == Backend::Postgres;
+    if postgres && (queue_ || retry) {
+        anyhow::bail!(
+            "on PostgreSQL the bench runs intake, drain, steady and scaling; \
+             the queue and retry scenarios measure SQLite (choose --scenario)"
+        );
+    }
     let mut r = Report::default();
     println!(
         "bench: {} cores, backend {:?}",
@@ -220,7 +242,7 @@ async fn main() -> anyhow::Result<()> {
         run.args.backend
     );
 
-    let raw_cycles = if queue_ || drain || scaling {
+    let raw_cycles = if !postgres && (queue_ || drain || scaling) {
         let v = db::raw_cycles(run.dir.path(), 3000).await?;
         r.row(
             "raw sqlx claim+complete cycles/s",
@@ -265,7 +287,11 @@ async fn main() -> anyhow::Result<()> {
             "intake: bookings created over HTTP, signed in, {} clients",
             run.args.clients
         );
-        let raw = db::raw_inserts(run.dir.path(), 3000).await?;
+        let raw = if postgres {
+            f64::NAN
+        } else {
+            db::raw_inserts(run.dir.path(), 3000).await?
+        };
         let (mut sys, token) = run.system(&[]).await?;
         let n = run.args.intake;
         let (_, rate) = load::closed_loop(&sys, &token, n, run.args.clients, "plumbing").await?;
@@ -279,7 +305,7 @@ async fn main() -> anyhow::Result<()> {
             format!("{rate:.0}"),
             format!("{:.2}x raw (target >= 2000/s, 0.40x)", rate / raw),
         );
-        let pool = db::open(&sys.database_url).await?;
+        let pool = db::open_system(&sys.database_url).await?;
         sys.add_workers(run.args.workers)?;
         wait_until("assigning", n as i64, || db::assigned(&pool)).await?;
         r.check("intake", &mut sys).await?;
@@ -337,7 +363,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let ids =
             load::open_loop(&sys, &token, run.args.rate, run.args.seconds, "cleaning").await?;
-        let pool = db::open(&sys.database_url).await?;
+        let pool = db::open_system(&sys.database_url).await?;
         wait_until("assigning", ids.len() as i64, || db::assigned(&pool)).await?;
         let mut lat = db::create_to_assigned_ms(&pool).await?;
         lat.sort_unstable();
@@ -367,7 +393,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         sys.add_workers(run.args.workers)?;
         let ids = load::open_loop(&sys, &token, 20, 5, "gardening").await?;
-        let pool = db::open(&sys.database_url).await?;
+        let pool = db::open_system(&sys.database_url).await?;
         wait_until("exhausting", ids.len() as i64, || db::exhausted(&pool)).await?;
         let mut late = db::retry_lateness_ms(&pool, base as i64).await?;
         late.sort_unstable();

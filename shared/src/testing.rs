@@ -38,9 +38,14 @@ pub fn postgres_server() -> String {
 }
 
 impl TestDatabase {
-    /// A new, empty database on the selected backend (not yet migrated).
+    /// A new, empty database on the backend `TEST_BACKEND` selects (not yet migrated).
     pub async fn create() -> TestDatabase {
-        match backend() {
+        Self::create_on(backend()).await
+    }
+
+    /// A new, empty database on `backend` (not yet migrated).
+    pub async fn create_on(backend: Backend) -> TestDatabase {
+        match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary folder");
                 TestDatabase {

@@ -1,6 +1,8 @@
 // Starts the real system for the end-to-end tests: the API (serving the built frontend)
-// and two workers on a fresh SQLite file in a temp dir; stops them all afterwards.
-import { spawn } from 'node:child_process';
+// and two workers on a fresh database, a SQLite file in a temp dir, or with
+// TEST_BACKEND=postgres a new database on the test server (TEST_POSTGRES_URL, default
+// postgres://postgres@127.0.0.1:5432), dropped afterwards; stops them all afterwards.
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,23 @@ function tail(file, lines = 40) {
   }
 }
 
+/** Runs one SQL statement on the test server's `postgres` database with psql. */
+function psql(server, sql) {
+  const run = spawnSync('psql', [`${server}/postgres`, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`psql ${sql}: ${run.error ?? run.stderr}`);
+}
+
+/** A fresh database for this run: { url, drop }. */
+function freshDatabase(dir) {
+  const backend = process.env.TEST_BACKEND ?? 'sqlite';
+  if (backend === 'sqlite') return { url: `sqlite://${path.join(dir, 'e2e.db')}`, drop: () => {} };
+  if (backend !== 'postgres') throw new Error(`TEST_BACKEND must be sqlite or postgres, not ${backend}`);
+  const server = (process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
+  const name = `booking_e2e_${process.pid}_${Date.now()}`;
+  psql(server, `CREATE DATABASE ${name}`);
+  return { url: `${server}/${name}`, drop: () => psql(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 export async function startSystem() {
   const apiBin = path.resolve(FRONTEND_DIR, process.env.API_BIN ?? '../target/debug/api');
   const workerBin = path.resolve(FRONTEND_DIR, process.env.WORKER_BIN ?? '../target/debug/worker');
@@ -42,11 +61,12 @@ export async function startSystem() {
   }
 
   const dir = mkdtempSync(path.join(tmpdir(), 'frontend-e2e-'));
+  const database = freshDatabase(dir);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
-    DATABASE_URL: `sqlite://${path.join(dir, 'e2e.db')}`,
+    DATABASE_URL: database.url,
     BIND_ADDR: `127.0.0.1:${port}`,
     FRONTEND_DIR: distDir,
     ASSIGN_BACKOFF_BASE_MS: '300',
@@ -86,6 +106,7 @@ export async function startSystem() {
   };
   const stop = async () => {
     await Promise.all(children.map(({ child }) => stopChild(child)));
+    database.drop();
   };
   // Last resort if the runner dies between start and stop.
   process.once('exit', () => children.forEach(({ child }) => child.exitCode === null && child.kill('SIGKILL')));
