@@ -68,6 +68,10 @@ struct Args {
     /// ASSIGN_BACKOFF_BASE_MS of the retry scenario.
     #[arg(long, default_value_t = 200)]
     retry_base_ms: u64,
+    /// Plumbing providers added to the demo's two before each scenario (more providers
+    /// mean fewer assignments contending for one provider's row).
+    #[arg(long, default_value_t = 0)]
+    providers: usize,
     /// Backlog drained per worker count in the scaling scenario.
     #[arg(long, default_value_t = 5000)]
     scaling_backlog: usize,
@@ -186,6 +190,7 @@ impl Run {
     async fn system(&mut self, env: &[(&str, String)]) -> anyhow::Result<(System, String)> {
         let url = self.fresh_url().await;
         let sys = System::start(&url, env).await?;
+        sys.add_plumbers(self.args.providers).await?;
         let token = sys.login("customer@example.com").await?;
         Ok((sys, token))
     }

@@ -102,6 +102,26 @@ impl System {
         Ok(res["token"].as_str().context("a token")?.to_owned())
     }
 
+    /// Adds `n` plumbing providers through the admin API (the demo has two).
+    pub async fn add_plumbers(&self, n: usize) -> anyhow::Result<()> {
+        let admin = self.login("admin@example.com").await?;
+        for i in 0..n {
+            self.client
+                .post(self.url("/api/v1/providers"))
+                .bearer_auth(&admin)
+                .json(&json!({
+                    "name": format!("Bench Plumber {i}"),
+                    "email": format!("plumber{i}@bench.example.com"),
+                    "service_types": ["plumbing"],
+                    "rating": 4.0,
+                }))
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        Ok(())
+    }
+
     /// Peak resident memory (VmHWM) of the API and of each worker, in MiB.
     pub fn peak_rss_mib(&self) -> (f64, Vec<f64>) {
         let rss = |pid: u32| {

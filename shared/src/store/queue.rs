@@ -263,19 +263,38 @@ impl Store {
         }
         // Eligible: available, offers the service, never rejected or no-showed this
         // booking. Fewest active bookings first, then highest rating, then lowest id.
-        let chosen: Option<i64> = on!(tx, |c| {
-            sqlx::query_scalar(
-                "SELECT p.id FROM providers p JOIN provider_services s ON s.provider_id = p.id \
-                 WHERE s.service_type = $1 AND p.available AND p.id NOT IN ( \
-                     SELECT a.provider_id FROM assignment_attempts a WHERE a.booking_id = $2 \
-                     AND a.outcome IN ('rejected', 'no_show') AND a.provider_id IS NOT NULL) \
-                 ORDER BY p.active_bookings, p.rating DESC, p.id LIMIT 1",
-            )
-            .bind(&booking.service_type)
-            .bind(booking.id)
-            .fetch_optional(c)
-            .await
-        })?;
+        // On PostgreSQL, first among the providers no other assignment is locking right
+        // now: workers on many hosts then spread over the eligible providers instead of
+        // queueing on the same row (its load counter). Only when every eligible one is
+        // taken does this wait for the best.
+        macro_rules! choose_sql {
+            ($lock:literal) => {
+                concat!(
+                    "SELECT p.id FROM providers p JOIN provider_services s ON s.provider_id = p.id ",
+                    "WHERE s.service_type = $1 AND p.available AND p.id NOT IN ( ",
+                    "SELECT a.provider_id FROM assignment_attempts a WHERE a.booking_id = $2 ",
+                    "AND a.outcome IN ('rejected', 'no_show') AND a.provider_id IS NOT NULL) ",
+                    "ORDER BY p.active_bookings, p.rating DESC, p.id LIMIT 1",
+                    $lock
+                )
+            };
+        }
+        let mut chosen = None;
+        for sql in dialect!(tx,
+            sqlite: &[choose_sql!("")][..],
+            postgres: &[choose_sql!(" FOR UPDATE OF p SKIP LOCKED"), choose_sql!(" FOR UPDATE OF p")][..],
+        ) {
+            chosen = on!(tx, |c| {
+                sqlx::query_scalar(*sql)
+                    .bind(&booking.service_type)
+                    .bind(booking.id)
+                    .fetch_optional(c)
+                    .await
+            })?;
+            if chosen.is_some() {
+                break;
+            }
+        }
         let outcome = match chosen {
             Some(provider_id) => {
                 let reason = format!(
