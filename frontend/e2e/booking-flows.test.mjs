@@ -289,8 +289,11 @@ describe('booking and dispatch through the browser', () => {
     assert.ok(['Eli Brooks', 'Sam Okafor'].includes(await customer.page.getByTestId('booking-provider').textContent()));
     await customer.page.locator(liveIndicator('live')).waitFor();
     // The assignment reached the page through the stream, so the browser holds its event id.
+    // (An event's data is its history row; its id is the feed position: the row's id on
+    // SQLite, the writing transaction's on PostgreSQL.)
+    const rowOf = (m) => (m.event === 'booking' ? JSON.parse(m.data).id : undefined);
     const assignedRow = (await api.get(`/bookings/${id}`, token)).history.find((h) => h.new_status === 'assigned');
-    await until(() => Number(stream.lastEventId()) >= assignedRow.id, `the stream delivered history row ${assignedRow.id}`);
+    await until(() => stream.messages.some((m) => rowOf(m) === assignedRow.id && m.id !== ''), `the stream delivered history row ${assignedRow.id}`);
     const lastSeen = stream.lastEventId();
 
     // A second window of the same customer loads the booking page afresh after the assignment:
@@ -357,7 +360,7 @@ describe('booking and dispatch through the browser', () => {
     const ready = after.find((m) => m.event === 'ready');
     assert.ok(ready, 'the customer page never reopened its stream');
     assert.equal(ready.data, lastSeen, `the reconnected stream started at ${ready.data}, not after the last event seen (${lastSeen})`);
-    assert.ok(after.some((m) => m.event === 'booking' && m.id === String(cancelRow.id) && m.stream === ready.stream), 'the cancellation did not come through the resumed stream');
+    assert.ok(after.some((m) => rowOf(m) === cancelRow.id && m.stream === ready.stream), 'the cancellation did not come through the resumed stream');
     console.log(
       `API restart: stopped in ${restart.stoppedMs} ms, back after ${restart.downMs} ms; cancellation shown ${shownAfter} ms after the restart began; ` +
         `reconnects held at the gate: ${gates.map((g) => g.held.length).join('/')}; connection errors tolerated: ${customer.toleratedErrors().length}/${fresh.toleratedErrors().length}`,
