@@ -65,10 +65,10 @@ pub struct Store {
     pool: Pool,
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
-    /// One writer at a time per process (SQLite only). SQLite admits one writer anyway; without this,
-    /// the pool's connections race for the lock and the losers sleep in SQLite's busy
-    /// handler (1, 2, 5, 10, ... ms), which cut write throughput by more than half.
-    /// Other processes still wait through the busy timeout.
+    /// One writer at a time per process, on SQLite only. SQLite admits one writer anyway;
+    /// without this, the pool's connections race for the lock and the losers sleep in
+    /// SQLite's busy handler (1, 2, 5, 10, ... ms), which cut write throughput by more
+    /// than half. Other processes still wait through the busy timeout.
     write_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
