@@ -161,8 +161,8 @@ struct Run {
     args: Args,
     dir: tempfile::TempDir,
     seq: usize,
-    /// The PostgreSQL databases made for this run, dropped with it.
-    databases: Vec<shared::testing::TestDatabase>,
+    /// The current scenario's PostgreSQL database, dropped when the next one replaces it.
+    database: Option<shared::testing::TestDatabase>,
 }
 
 impl Run {
@@ -171,13 +171,11 @@ impl Run {
         self.seq += 1;
         match self.args.backend {
             Backend::Postgres => {
-                // Dropping the previous scenario's database keeps the server small.
-                self.databases.clear();
+                // The previous scenario's database goes first, keeping the server small.
+                self.database = None;
                 let db = shared::testing::TestDatabase::create_on(shared::store::Backend::Postgres)
                     .await;
-                let url = db.url.clone();
-                self.databases.push(db);
-                url
+                self.database.insert(db).url.clone()
             }
             Backend::Sqlite => format!(
                 "sqlite://{}/system-{}.db",
@@ -231,7 +229,7 @@ async fn main() -> anyhow::Result<()> {
         args,
         dir: tempfile::tempdir_in(".").or_else(|_| tempfile::tempdir())?,
         seq: 0,
-        databases: Vec::new(),
+        database: None,
     };
     let postgres = run.args.backend == Backend::Postgres;
     if postgres && (queue_ || retry) {

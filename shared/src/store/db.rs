@@ -29,13 +29,6 @@ impl Backend {
             Backend::Sqlite
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
 }
 
 /// A connection pool of either backend.

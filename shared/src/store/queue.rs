@@ -157,21 +157,18 @@ impl Store {
     /// Gives back a claimed job that was never started (a worker shutting down).
     pub async fn release_job(&self, job: &ClaimedJob) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let now = self.now();
-        let rows = exec!(tx, |c| {
-            sqlx::query(
-                "UPDATE jobs SET state = CASE WHEN attempt > 1 THEN 'retrying' ELSE 'scheduled' END, \
-                 lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $3 \
-                 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
-            )
-            .bind(job.id)
-            .bind(&job.lease_token)
-            .bind(ts(now))
-            .execute(c)
-            .await
-        })?;
+        let released = update_fenced(
+            &mut tx,
+            job,
+            fenced!(
+                "state = CASE WHEN attempt > 1 THEN 'retrying' ELSE 'scheduled' END, \
+                 lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $3"
+            ),
+            self.now(),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(held(rows))
+        Ok(released)
     }
 
     /// Marks a claimed job done (jobs whose handler did its own writes elsewhere).
@@ -424,38 +421,59 @@ impl Store {
     }
 }
 
-/// True when the job is still leased by this claim (and touches it).
-async fn fence(tx: &mut Tx, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let rows = exec!(tx, |c| {
-        sqlx::query(
-            "UPDATE jobs SET updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+/// `UPDATE jobs SET $set` for a job this claim still holds: `$1` is the job's id, `$2`
+/// its lease token, `$3` the time now.
+macro_rules! fenced {
+    ($set:literal) => {
+        concat!(
+            "UPDATE jobs SET ",
+            $set,
+            " WHERE id = $1 AND lease_token = $2 AND state = 'running'"
         )
-        .bind(job.id)
-        .bind(&job.lease_token)
-        .bind(ts(now))
-        .execute(c)
-        .await
+    };
+}
+use fenced;
+
+/// Runs a [`fenced!`] statement; `true` when the lease still held (one row changed).
+async fn update_fenced(
+    tx: &mut Tx,
+    job: &ClaimedJob,
+    sql: &'static str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let rows = exec!(tx, |c| {
+        sqlx::query(sql)
+            .bind(job.id)
+            .bind(&job.lease_token)
+            .bind(ts(now))
+            .execute(c)
+            .await
     })?;
     Ok(held(rows))
+}
+
+/// True when the job is still leased by this claim (and touches it).
+async fn fence(tx: &mut Tx, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    update_fenced(tx, job, fenced!("updated_at = $3"), now).await
 }
 
 /// Marks the job done, fenced on its lease.
 async fn finish(tx: &mut Tx, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let rows = exec!(tx, |c| {
-        sqlx::query(
-            "UPDATE jobs SET state = 'done', finished_at = $3, updated_at = $3, lease_owner = NULL, \
-             lease_token = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_token = $2 AND state = 'running'",
-        )
-        .bind(job.id)
-        .bind(&job.lease_token)
-        .bind(ts(now))
-        .execute(c)
-        .await
-    })?;
-    Ok(held(rows))
+    update_fenced(
+        tx,
+        job,
+        fenced!(
+            "state = 'done', finished_at = $3, updated_at = $3, lease_owner = NULL, \
+             lease_token = NULL, lease_expires_at = NULL"
+        ),
+        now,
+    )
+    .await
 }
 
-async fn record_attempt(
+/// Records attempt `attempt` of the booking's current cycle with its outcome (replacing
+/// what an earlier run of the same attempt recorded).
+pub(super) async fn record_attempt(
     tx: &mut Tx,
     booking: &crate::booking::Booking,
     attempt: i64,

@@ -8,6 +8,7 @@ use super::Store;
 use super::bookings::{fetch_booking, insert_history, lock_booking};
 use super::db::{Tx, exec, on, ts};
 use super::jobs::cancel_pending_jobs;
+use super::queue::record_attempt;
 use crate::booking::permission::{authorize, can_see, check_override};
 use crate::booking::{AttemptOutcome, Booking};
 use crate::error::{DomainError, StoreError};
@@ -292,20 +293,15 @@ async fn close_attempt(
         .fetch_one(c)
         .await
     })?;
-    exec!(tx, |c| {
-        sqlx::query(
-            "INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(booking.id)
-        .bind(booking.assignment_cycle)
-        .bind(attempt)
-        .bind(booking.provider_id)
-        .bind(outcome.as_str())
-        .bind(reason)
-        .bind(ts(now))
-        .execute(c)
-        .await
-    })?;
+    record_attempt(
+        tx,
+        booking,
+        attempt,
+        booking.provider_id,
+        outcome,
+        reason,
+        now,
+    )
+    .await?;
     Ok(attempt)
 }
