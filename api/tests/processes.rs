@@ -1,5 +1,5 @@
 //! The acceptance checks of the queue, with real processes: the `api` binary and
-//! `worker` binaries on one SQLite file, talked to over HTTP.
+//! `worker` binaries on one test database (SQLite or PostgreSQL), talked to over HTTP.
 
 mod common;
 
@@ -13,24 +13,6 @@ use common::process::{System, ms_between, signal};
 
 fn assigned(b: &Value) -> bool {
     b["status"] == "assigned"
-}
-
-/// Every history row of every booking the admin can list.
-async fn assignments_per_booking(sys: &System, admin: &str, ids: &[i64]) -> HashMap<i64, usize> {
-    let mut out = HashMap::new();
-    for id in ids {
-        let history = sys
-            .get(&format!("/api/v1/bookings/{id}/history"), admin)
-            .await;
-        let n = history
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|h| h["new_status"] == "assigned")
-            .count();
-        out.insert(*id, n);
-    }
-    out
 }
 
 #[tokio::test]
@@ -84,7 +66,7 @@ async fn two_workers_assign_a_new_booking_within_a_second_and_sixty_at_once_each
         sys.wait_for(&customer, *id, Duration::from_secs(20), assigned)
             .await;
     }
-    let counts = assignments_per_booking(&sys, &admin, &ids).await;
+    let counts = sys.assignments(&admin, &ids).await;
     assert!(
         counts.values().all(|n| *n == 1),
         "each booking assigned exactly once: {counts:?}"
@@ -271,7 +253,7 @@ async fn a_sigkilled_worker_s_jobs_are_run_by_another_after_its_lease_expires_an
         killed_at.elapsed() >= Duration::from_millis(1500),
         "the held jobs waited for the lease"
     );
-    let counts = assignments_per_booking(&sys, &admin, &ids).await;
+    let counts = sys.assignments(&admin, &ids).await;
     assert!(
         counts.values().all(|n| *n == 1),
         "held {held}; assignments per booking: {counts:?}"

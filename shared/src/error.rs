@@ -51,15 +51,20 @@ pub enum StoreError {
 
 impl StoreError {
     /// True for errors a caller should retry after a short pause (SQLite busy or locked,
-    /// a PostgreSQL serialization failure, a dropped connection or an exhausted pool).
+    /// a PostgreSQL serialization failure or deadlock, a server shutting down or starting,
+    /// a dropped connection or an exhausted pool).
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Database(sqlx::Error::Database(db)) => {
-                matches!(
-                    db.code().as_deref(),
-                    Some("5" | "6" | "261" | "262" | "517" | "40001" | "40P01")
-                )
-            }
+            StoreError::Database(sqlx::Error::Database(db)) => match db.code().as_deref() {
+                Some("5" | "6" | "261" | "262" | "517") => true,
+                // Serialization failure, deadlock; administrator or crash shutdown, cannot
+                // connect now (starting up or shutting down); every connection exception.
+                Some(code) => {
+                    matches!(code, "40001" | "40P01" | "57P01" | "57P02" | "57P03")
+                        || code.starts_with("08")
+                }
+                None => false,
+            },
             StoreError::Database(
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
             ) => true,

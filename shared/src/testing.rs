@@ -54,27 +54,31 @@ impl TestDatabase {
                     cleanup: Cleanup::Folder(dir),
                 }
             }
-            Backend::Postgres => {
-                let server = postgres_server();
-                let name = format!(
-                    "booking_test_{}_{:08x}",
-                    std::process::id(),
-                    rand::random::<u32>()
-                );
-                let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-                    .await
-                    .expect("the PostgreSQL test server (see .ci/run)");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("creating a test database");
-                let _ = admin.close().await;
-                TestDatabase {
-                    url: format!("{server}/{name}"),
-                    backend: Backend::Postgres,
-                    cleanup: Cleanup::Postgres { server, name },
-                }
-            }
+            Backend::Postgres => Self::create_on_server(&postgres_server()).await,
+        }
+    }
+
+    /// A new, empty database on the PostgreSQL server at `server` (a URL without a
+    /// database name), dropped with the value if the server is still there.
+    pub async fn create_on_server(server: &str) -> TestDatabase {
+        let server = server.trim_end_matches('/').to_owned();
+        let name = format!(
+            "booking_test_{}_{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .expect("the PostgreSQL test server (see .ci/run)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("creating a test database");
+        let _ = admin.close().await;
+        TestDatabase {
+            url: format!("{server}/{name}"),
+            backend: Backend::Postgres,
+            cleanup: Cleanup::Postgres { server, name },
         }
     }
 }
@@ -107,4 +111,143 @@ impl Drop for TestDatabase {
             eprintln!("could not drop the test database {}", self.url);
         }
     }
+}
+
+/// A PostgreSQL server of one test's own, in a temporary folder on a free port, that the
+/// test may stop and start again: for what the system does when its database goes away,
+/// which the shared test server must not do while other tests use it. Run by the
+/// machine's `initdb` and `pg_ctl` (found on `PATH`, else by `pg_config --bindir`), as
+/// the `postgres` user when the tests run as root, which PostgreSQL refuses. Stopped and
+/// removed when dropped.
+pub struct PostgresServer {
+    folder: tempfile::TempDir,
+    port: u16,
+    bin: std::path::PathBuf,
+    as_postgres: bool,
+}
+
+impl PostgresServer {
+    /// Creates the cluster (trust auth, superuser `postgres`) and starts the server.
+    pub fn start() -> PostgresServer {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let as_postgres = command_output("id", &["-u"]) == "0";
+        if as_postgres {
+            let path = folder.path().to_str().expect("a UTF-8 temporary path");
+            command_output("chown", &["postgres:", path]);
+        }
+        let bin = match command_output("sh", &["-c", "command -v pg_ctl || true"]) {
+            found if !found.is_empty() => std::path::Path::new(&found)
+                .parent()
+                .expect("pg_ctl's folder")
+                .to_owned(),
+            _ => command_output("pg_config", &["--bindir"]).into(),
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let server = PostgresServer {
+            folder,
+            port,
+            bin,
+            as_postgres,
+        };
+        server.run(
+            "initdb",
+            &[
+                "-D",
+                &server.data(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ],
+        );
+        server.start_again();
+        server
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT`, for [`TestDatabase::create_on_server`].
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server as an administrator would (`pg_ctl stop -m fast`: open
+    /// connections are ended, committed work is kept) and waits until it is down.
+    pub fn stop(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    /// Starts the stopped server again, same port and data, and waits until it accepts
+    /// connections.
+    pub fn start_again(&self) {
+        let folder = self.folder.path().display();
+        let options = format!("-p {} -k {folder} -c listen_addresses=127.0.0.1", self.port);
+        let log = format!("{folder}/server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    fn data(&self) -> String {
+        format!("{}/data", self.folder.path().display())
+    }
+
+    fn command(&self, program: &str) -> std::process::Command {
+        let exe = self.bin.join(program);
+        if self.as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            std::process::Command::new(exe)
+        }
+    }
+
+    /// Runs one of the server's programs; panics with its output if it fails.
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self
+            .command(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        let data = self.data();
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &data, "-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+/// The trimmed standard output of a command that must succeed.
+fn command_output(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {program}: {e}"));
+    assert!(out.status.success(), "{program} {args:?} failed");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

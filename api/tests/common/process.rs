@@ -1,7 +1,8 @@
-//! Real processes: the `api` binary and `worker` binaries on one temporary SQLite file.
+//! Real processes: the `api` binary and `worker` binaries on one test database.
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,7 +35,11 @@ pub struct System {
 impl System {
     /// Starts the API with `env` (plus a fresh database and port) and waits until ready.
     pub async fn start(env: &[(&str, &str)]) -> System {
-        let db = shared::testing::TestDatabase::create().await;
+        Self::start_on(shared::testing::TestDatabase::create().await, env).await
+    }
+
+    /// Starts the API with `env` on `db` (plus a fresh port) and waits until ready.
+    pub async fn start_on(db: shared::testing::TestDatabase, env: &[(&str, &str)]) -> System {
         let url = db.url.clone();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -74,9 +79,23 @@ impl System {
 
     /// Starts one more worker process with the system's environment plus `extra`.
     pub fn add_worker(&mut self, extra: &[(&str, &str)]) -> u32 {
+        self.spawn_worker(extra, Stdio::inherit(), Stdio::inherit())
+    }
+
+    /// As [`System::add_worker`], with the worker's log (its standard output and error)
+    /// written to the file `log`.
+    pub fn add_worker_logging_to(&mut self, extra: &[(&str, &str)], log: &std::path::Path) -> u32 {
+        let file = std::fs::File::create(log).unwrap();
+        let (out, err) = (file.try_clone().unwrap(), file);
+        self.spawn_worker(extra, out.into(), err.into())
+    }
+
+    fn spawn_worker(&mut self, extra: &[(&str, &str)], stdout: Stdio, stderr: Stdio) -> u32 {
         let child = Command::new(worker_exe())
             .envs(self.env.iter().cloned())
             .envs(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let pid = child.id();
@@ -161,6 +180,25 @@ impl System {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// How many times each of the bookings `ids` was assigned, from their history as
+    /// `admin` sees it.
+    pub async fn assignments(&self, admin: &str, ids: &[i64]) -> HashMap<i64, usize> {
+        let mut out = HashMap::new();
+        for id in ids {
+            let history = self
+                .get(&format!("/api/v1/bookings/{id}/history"), admin)
+                .await;
+            let n = history
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| h["new_status"] == "assigned")
+                .count();
+            out.insert(*id, n);
+        }
+        out
     }
 
     /// Workers that have exited (none should, but for a signal sent on purpose).
