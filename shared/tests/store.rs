@@ -6,7 +6,8 @@ mod common;
 use shared::booking::validation::BookingRequest;
 use shared::error::{DomainError, StoreError};
 use shared::store::{
-    BookingFilter, IdempotencyKey, JobSelection, JobState, NewProvider, NewUser, StatusChange,
+    Backend, BookingFilter, IdempotencyKey, JobSelection, JobState, NewProvider, NewUser,
+    StatusChange,
 };
 use shared::{Actor, Role, Status, Store};
 
@@ -202,6 +203,147 @@ async fn the_same_idempotency_key_returns_the_same_booking_and_refuses_another_b
         f.store.list_jobs(None, None, None, 10).await.unwrap().len(),
         2
     );
+}
+
+#[tokio::test]
+async fn bookings_asked_for_at_once_are_each_written_or_refused_on_their_own() {
+    // On SQLite these share transactions (group commit); on PostgreSQL they race. Either
+    // way: every good one written once with its history row and job, every refused one
+    // leaving nothing, a key sent twice at once making one booking.
+    let f = fixture().await;
+    let mut tasks = Vec::new();
+    for i in 0..48 {
+        let store = f.store.clone();
+        let alice = f.alice.clone();
+        let mut request = request();
+        if i % 8 == 3 {
+            request.service_type = "teleportation".into();
+        }
+        let key = match i {
+            12 | 13 => Some(("same", "same body")),
+            20 | 21 => Some(("clash", if i == 20 { "one body" } else { "another" })),
+            _ => None,
+        }
+        .map(|(key, body)| IdempotencyKey {
+            key: key.into(),
+            canonical_request: body.into(),
+        });
+        let new = request.validate(f.store.now()).unwrap();
+        tasks.push(tokio::spawn(async move {
+            store.create_booking(&alice, new, key).await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let mut created = std::collections::BTreeSet::new();
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        match (i, outcome) {
+            (i, Err(e)) if i % 8 == 3 => assert!(
+                matches!(domain(e), DomainError::Validation(ref fields) if fields.contains_key("service_type")),
+                "booking {i}"
+            ),
+            (12 | 13, Ok((b, _))) => {
+                created.insert(b.id);
+            }
+            (20 | 21, Ok((b, true))) => assert!(created.insert(b.id)),
+            (20 | 21, Err(e)) => assert!(matches!(
+                domain(e),
+                DomainError::Conflict {
+                    code: "idempotency_key_reused",
+                    ..
+                }
+            )),
+            (i, Ok((b, was_created))) => {
+                assert!(was_created, "booking {i}");
+                assert!(created.insert(b.id), "booking {i} has an id of its own");
+            }
+            (i, Err(e)) => panic!("booking {i}: {e:?}"),
+        }
+    }
+    // 48 asked: 6 refused, 2 made one, 2 clashed: 40 bookings.
+    assert_eq!(created.len(), 40);
+    let listed = f
+        .store
+        .list_bookings(
+            &f.admin,
+            &BookingFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .map(|b| b.id)
+            .collect::<std::collections::BTreeSet<_>>(),
+        created
+    );
+    let jobs = f.store.list_jobs(None, None, None, 100).await.unwrap();
+    assert_eq!(
+        jobs.iter()
+            .filter_map(|j| j.booking_id)
+            .collect::<std::collections::BTreeSet<_>>(),
+        created
+    );
+    assert_eq!(jobs.len(), 40, "one job each");
+    for id in &created {
+        let detail = f.store.booking_detail(&f.admin, *id).await.unwrap();
+        assert_eq!(detail.history.len(), 1, "booking {id}");
+    }
+}
+
+#[tokio::test]
+async fn a_booking_failing_for_an_unforeseen_reason_fails_alone() {
+    // A trigger stands in for a fault: the database refuses one address. On SQLite the
+    // transaction shared with the others is then abandoned and each booking is written
+    // again in one of its own.
+    let f = fixture().await;
+    let trigger = match f.db.db.backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER refuse_nowhere BEFORE INSERT ON bookings WHEN NEW.address = 'Nowhere' \
+             BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse_nowhere() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.address = 'Nowhere' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_nowhere BEFORE INSERT ON bookings FOR EACH ROW \
+             EXECUTE FUNCTION refuse_nowhere()"
+        }
+    };
+    f.db.raw(trigger).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let store = f.store.clone();
+        let alice = f.alice.clone();
+        let mut request = request();
+        if i == 5 {
+            request.address = "Nowhere".into();
+        }
+        let new = request.validate(f.store.now()).unwrap();
+        tasks.push(tokio::spawn(async move {
+            store.create_booking(&alice, new, None).await
+        }));
+    }
+    let mut created = 0;
+    for (i, task) in tasks.into_iter().enumerate() {
+        match (i, task.await.unwrap()) {
+            (5, Err(StoreError::Database(_))) => {}
+            (5, other) => panic!("the refused address: {other:?}"),
+            (i, outcome) => {
+                assert!(outcome.unwrap().1, "booking {i}");
+                created += 1;
+            }
+        }
+    }
+    assert_eq!(created, 15);
+    let jobs = f.store.list_jobs(None, None, None, 100).await.unwrap();
+    assert_eq!(jobs.len(), 15, "one job for each booking written, no more");
 }
 
 #[tokio::test]

@@ -1,10 +1,11 @@
 //! Creating, reading and listing bookings, and their audit trail.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Store;
-use super::db::{Tx, dialect, on, ts};
+use super::db::{Backend, Tx, dialect, exec, on, ts};
 use super::jobs::{ASSIGNMENT_JOB, ASSIGNMENT_QUEUE, AssignmentState, assignment_state};
 use super::rows::{AttemptRow, BookingRow, HistoryRow, booking_columns, convert, history_columns};
 use crate::booking::permission::can_see;
@@ -58,6 +59,9 @@ impl Store {
     /// Writes a booking, its first history row and its first assignment job in one
     /// transaction. With an idempotency key already used for the same request, returns
     /// the booking it created and `false`; used for another request, a conflict.
+    ///
+    /// On SQLite, bookings asked for at the same time are written together, in one
+    /// transaction ([`super::intake`]); each still succeeds or fails on its own.
     pub async fn create_booking(
         &self,
         actor: &Actor,
@@ -68,136 +72,41 @@ impl Store {
             (Role::Customer | Role::Admin, Some(id)) => id,
             (role, _) => return Err(DomainError::not_permitted(role, "book a service").into()),
         };
-        let hash = idempotency
-            .as_ref()
-            .map(|k| hex::encode(Sha256::digest(k.canonical_request.as_bytes())));
-        let key = idempotency.as_ref().map(|k| k.key.as_str());
-        match self
-            .try_create_booking(actor, user_id, &new, key, hash.as_deref())
-            .await
-        {
-            // Two requests with one key raced (PostgreSQL: both looked before either
-            // wrote); the loser finds the winner's booking now.
-            Err(StoreError::Database(sqlx::Error::Database(e)))
-                if key.is_some() && e.is_unique_violation() =>
-            {
-                self.try_create_booking(actor, user_id, &new, key, hash.as_deref())
-                    .await
-            }
-            result => result,
+        let write = BookingWrite {
+            actor: actor.clone(),
+            user_id,
+            hash: idempotency
+                .as_ref()
+                .map(|k| hex::encode(Sha256::digest(k.canonical_request.as_bytes()))),
+            key: idempotency.map(|k| k.key),
+            new,
+            now: self.now(),
+            max_attempts: self.policy.max_attempts,
+        };
+        match self.backend() {
+            Backend::Sqlite => self.create_in_intake(write).await,
+            Backend::Postgres => match self.create_alone(&write).await {
+                // Two requests with one key raced (both looked before either wrote); the
+                // loser finds the winner's booking now.
+                Err(StoreError::Database(sqlx::Error::Database(e)))
+                    if write.key.is_some() && e.is_unique_violation() =>
+                {
+                    self.create_alone(&write).await
+                }
+                result => result,
+            },
         }
     }
 
-    async fn try_create_booking(
+    /// Writes one booking in a transaction of its own.
+    pub(super) async fn create_alone(
         &self,
-        actor: &Actor,
-        user_id: i64,
-        new: &NewBooking,
-        key: Option<&str>,
-        hash: Option<&str>,
+        write: &BookingWrite,
     ) -> Result<(Booking, bool), StoreError> {
-        let now = self.now();
         let mut tx = self.write().await?;
-        if let (Some(key), Some(hash)) = (key, hash) {
-            let seen: Option<(String, i64)> = on!(tx, |c| {
-                sqlx::query_as(
-                    "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-                )
-                .bind(user_id)
-                .bind(key)
-                .fetch_optional(c)
-                .await
-            })?;
-            if let Some((seen_hash, booking_id)) = seen {
-                if seen_hash != hash {
-                    return Err(DomainError::Conflict {
-                        code: "idempotency_key_reused",
-                        message:
-                            "this Idempotency-Key was already used for a different booking request"
-                                .into(),
-                    }
-                    .into());
-                }
-                let booking = fetch_booking(&mut tx, booking_id).await?;
-                return Ok((booking, false));
-            }
-        }
-        // One round trip for every write of the booking: the booking, its first history
-        // row, its first assignment job and the idempotency key, then the booking as
-        // stored. (Every statement is a hand-off to SQLite's connection thread; separate
-        // statements halved the intake rate.) SQLite runs them as a script in which each
-        // statement finds the new booking as the newest one, which it is: this
-        // transaction holds the write lock. PostgreSQL chains them as CTEs.
-        let sql = dialect!(tx,
-            sqlite: concat!(
-                "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
-                "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9); ",
-                "INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, ",
-                "changed_by_role, reason, is_override, provider_id, customer_id, timestamp) ",
-                "SELECT MAX(id), NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM bookings; ",
-                "INSERT INTO jobs (queue, kind, payload, booking_id, state, attempt, max_attempts, run_at, ",
-                "created_at, updated_at) SELECT $13, $14, json_object('booking_id', MAX(id), 'cycle', 1), ",
-                "MAX(id), 'scheduled', 1, $15, $9, $9, $9 FROM bookings; ",
-                "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
-                "SELECT $1, $16, $17, newest, $9 FROM (SELECT MAX(id) AS newest FROM bookings) WHERE $16 IS NOT NULL; ",
-                "SELECT ",
-                booking_columns!(),
-                " FROM bookings WHERE id = (SELECT MAX(id) FROM bookings)"
-            ),
-            postgres: concat!(
-                "WITH b AS (INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
-                "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9) RETURNING *), ",
-                "h AS (INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, ",
-                "changed_by_role, reason, is_override, provider_id, customer_id, timestamp) ",
-                "SELECT id, NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM b), ",
-                "j AS (INSERT INTO jobs (queue, kind, payload, booking_id, state, attempt, max_attempts, run_at, ",
-                "created_at, updated_at) SELECT $13, $14, jsonb_build_object('booking_id', id, 'cycle', 1), ",
-                "id, 'scheduled', 1, $15, $9, $9, $9 FROM b), ",
-                "k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
-                "SELECT $1, $16, $17, id, $9 FROM b WHERE $16 IS NOT NULL) ",
-                "SELECT ",
-                booking_columns!(),
-                " FROM b"
-            ),
-        );
-        let result = on!(tx, |c| {
-            sqlx::query_as::<_, BookingRow>(sql)
-                .bind(user_id)
-                .bind(&new.customer_name)
-                .bind(&new.customer_phone)
-                .bind(&new.customer_email)
-                .bind(&new.service_type)
-                .bind(&new.address)
-                .bind(ts(new.scheduled_date))
-                .bind(&new.notes)
-                .bind(ts(now))
-                .bind(actor.user_id)
-                .bind(&actor.name)
-                .bind(actor.role.as_str())
-                .bind(ASSIGNMENT_QUEUE)
-                .bind(ASSIGNMENT_JOB)
-                .bind(i64::from(self.policy.max_attempts))
-                .bind(key)
-                .bind(hash)
-                .fetch_one(c)
-                .await
-        });
-        let booking = match result {
-            Ok(row) => Booking::try_from(row)?,
-            // The service type is the only foreign key a client chooses.
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                return Err(DomainError::field(
-                    "service_type",
-                    format!("`{}` is not a service type we offer", new.service_type),
-                )
-                .into());
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let result = insert_booking(&mut tx, write).await?;
         tx.commit().await?;
-        Ok((booking, true))
+        Ok(result)
     }
 
     /// The booking if `actor` may see it; otherwise `NotFound`, so that nobody learns
@@ -347,6 +256,155 @@ async fn history_of(tx: &mut Tx, id: i64) -> Result<Vec<HistoryEntry>, StoreErro
         .await
     })?;
     Ok(convert(rows)?)
+}
+
+/// A booking to write, as [`Store::create_booking`] checked it, with the time it was
+/// asked for.
+#[derive(Debug)]
+pub(super) struct BookingWrite {
+    actor: Actor,
+    user_id: i64,
+    new: NewBooking,
+    key: Option<String>,
+    /// The SHA-256 of the canonical request, when there is a key.
+    hash: Option<String>,
+    now: DateTime<Utc>,
+    max_attempts: u32,
+}
+
+/// Writes `write` in `tx`, or finds the booking its idempotency key already made. On
+/// failure nothing of it is left in `tx` (on SQLite its statements run inside a
+/// savepoint, rolled back on error), so that a transaction holding several bookings
+/// can go on with the others when it fails with a [`StoreError::Domain`] error.
+pub(super) async fn insert_booking(
+    tx: &mut Tx,
+    write: &BookingWrite,
+) -> Result<(Booking, bool), StoreError> {
+    let BookingWrite {
+        actor,
+        user_id,
+        new,
+        key,
+        hash,
+        now,
+        max_attempts,
+    } = write;
+    if let (Some(key), Some(hash)) = (key, hash) {
+        let seen: Option<(String, i64)> = on!(tx, |c| {
+            sqlx::query_as(
+                "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            )
+            .bind(user_id)
+            .bind(key)
+            .fetch_optional(c)
+            .await
+        })?;
+        if let Some((seen_hash, booking_id)) = seen {
+            if &seen_hash != hash {
+                return Err(DomainError::Conflict {
+                    code: "idempotency_key_reused",
+                    message:
+                        "this Idempotency-Key was already used for a different booking request"
+                            .into(),
+                }
+                .into());
+            }
+            let booking = fetch_booking(tx, booking_id).await?;
+            return Ok((booking, false));
+        }
+    }
+    // One round trip for every write of the booking: the booking, its first history row,
+    // its first assignment job and the idempotency key, then the booking as stored.
+    // (Every statement is a hand-off to SQLite's connection thread; separate statements
+    // halved the intake rate.) SQLite runs them as a script, inside a savepoint, in which
+    // each statement finds the new booking as the newest one, which it is: this
+    // transaction holds the write lock. PostgreSQL chains them as CTEs in one statement,
+    // which fails as a whole.
+    let sql = dialect!(tx,
+        sqlite: concat!(
+            "SAVEPOINT new_booking; ",
+            "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
+            "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9); ",
+            "INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, ",
+            "changed_by_role, reason, is_override, provider_id, customer_id, timestamp) ",
+            "SELECT MAX(id), NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM bookings; ",
+            "INSERT INTO jobs (queue, kind, payload, booking_id, state, attempt, max_attempts, run_at, ",
+            "created_at, updated_at) SELECT $13, $14, json_object('booking_id', MAX(id), 'cycle', 1), ",
+            "MAX(id), 'scheduled', 1, $15, $9, $9, $9 FROM bookings; ",
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
+            "SELECT $1, $16, $17, newest, $9 FROM (SELECT MAX(id) AS newest FROM bookings) WHERE $16 IS NOT NULL; ",
+            "SELECT ",
+            booking_columns!(),
+            " FROM bookings WHERE id = (SELECT MAX(id) FROM bookings); ",
+            "RELEASE new_booking"
+        ),
+        postgres: concat!(
+            "WITH b AS (INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
+            "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9) RETURNING *), ",
+            "h AS (INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, changed_by_name, ",
+            "changed_by_role, reason, is_override, provider_id, customer_id, timestamp) ",
+            "SELECT id, NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM b), ",
+            "j AS (INSERT INTO jobs (queue, kind, payload, booking_id, state, attempt, max_attempts, run_at, ",
+            "created_at, updated_at) SELECT $13, $14, jsonb_build_object('booking_id', id, 'cycle', 1), ",
+            "id, 'scheduled', 1, $15, $9, $9, $9 FROM b), ",
+            "k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
+            "SELECT $1, $16, $17, id, $9 FROM b WHERE $16 IS NOT NULL) ",
+            "SELECT ",
+            booking_columns!(),
+            " FROM b"
+        ),
+    );
+    let written = on!(tx, |c| {
+        sqlx::query_as::<_, BookingRow>(sql)
+            .bind(user_id)
+            .bind(&new.customer_name)
+            .bind(&new.customer_phone)
+            .bind(&new.customer_email)
+            .bind(&new.service_type)
+            .bind(&new.address)
+            .bind(ts(new.scheduled_date))
+            .bind(&new.notes)
+            .bind(ts(*now))
+            .bind(actor.user_id)
+            .bind(&actor.name)
+            .bind(actor.role.as_str())
+            .bind(ASSIGNMENT_QUEUE)
+            .bind(ASSIGNMENT_JOB)
+            .bind(i64::from(*max_attempts))
+            .bind(key)
+            .bind(hash)
+            .fetch_all(c)
+            .await
+    })
+    .and_then(|rows| match <[BookingRow; 1]>::try_from(rows) {
+        Ok([row]) => Booking::try_from(row),
+        Err(rows) => Err(sqlx::Error::Protocol(format!(
+            "writing a booking returned {} rows",
+            rows.len()
+        ))),
+    });
+    let error = match written {
+        Ok(booking) => return Ok((booking, true)),
+        Err(e) => e,
+    };
+    if tx.backend() == Backend::Sqlite {
+        exec!(tx, |c| {
+            sqlx::raw_sql("ROLLBACK TO new_booking; RELEASE new_booking")
+                .execute(c)
+                .await
+        })?;
+    }
+    Err(match error {
+        // The service type is the only foreign key a client chooses.
+        sqlx::Error::Database(e) if e.is_foreign_key_violation() => DomainError::field(
+            "service_type",
+            format!("`{}` is not a service type we offer", new.service_type),
+        )
+        .into(),
+        e => e.into(),
+    })
 }
 
 /// The booking with this id, or `NotFound`.

@@ -18,6 +18,7 @@ mod bookings;
 mod cycles;
 mod db;
 mod events;
+mod intake;
 mod jobs;
 mod providers;
 mod queue;
@@ -70,6 +71,8 @@ pub struct Store {
     /// SQLite's busy handler (1, 2, 5, 10, ... ms), which cut write throughput by more
     /// than half. Other processes still wait through the busy timeout.
     write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// New bookings on SQLite, written together ([`intake`]).
+    intake: intake::Intake,
 }
 
 impl Store {
@@ -91,6 +94,7 @@ impl Store {
             clock: Arc::new(SystemClock),
             policy,
             write_turn: Arc::default(),
+            intake: intake::Intake::default(),
         })
     }
 
@@ -203,8 +207,11 @@ async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool, StoreError> {
     {
         std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
     }
+    // No ping before lending a connection: a connection to a local file does not go
+    // stale, and each ping is a round trip to the connection's thread.
     Ok(SqlitePoolOptions::new()
         .max_connections(8)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?)
