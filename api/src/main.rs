@@ -4,7 +4,22 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    return_large_blocks_when_freed();
     let config = api::Config::parse();
     config.common.log.init();
     api::run(config).await
+}
+
+/// Argon2 takes 19 MiB for each password it hashes or checks. glibc serves a block that
+/// large with `mmap` and unmaps it when freed, but then raises that threshold to the
+/// block's size, so that later ones come from the heap, which keeps them: measured, the
+/// API went from 12 MB idle to 92 MB after one sign-in. A fixed threshold keeps large
+/// blocks in `mmap`, given back as soon as the password is checked.
+fn return_large_blocks_when_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets a parameter of the allocator; this one takes any size
+    // up to 32 MiB, and fixing it is what disables the moving threshold.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
 }

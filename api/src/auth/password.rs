@@ -1,9 +1,12 @@
-//! Password hashing with argon2 (its default parameters), off the async threads.
+//! Password hashing with argon2 (its default parameters), off the async threads, a few
+//! at a time.
 
 use argon2::Argon2;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
+
+use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
@@ -29,9 +32,27 @@ pub fn check_new(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Argon2 is all CPU and takes 19 MiB at a time: as many hash at once as there are
+/// cores, and the rest wait their turn, so that a burst of sign-ins costs time, not the
+/// memory of hundreds of hashes.
+static HASHING: std::sync::LazyLock<Semaphore> = std::sync::LazyLock::new(|| {
+    Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Runs `work` on the blocking pool when a hashing turn is free.
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    let _turn = HASHING
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(work).await
+}
+
 /// Hashes a password (argon2id, random salt) on the blocking pool.
 pub async fn hash(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -44,7 +65,7 @@ pub async fn hash(password: String) -> Result<String, ApiError> {
 
 /// Whether `password` matches `stored`. A malformed stored hash never matches.
 pub async fn verify(password: String, stored: String) -> bool {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         PasswordHash::new(&stored)
             .map(|parsed| {
                 Argon2::default()
