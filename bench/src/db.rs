@@ -73,6 +73,20 @@ pub async fn exhausted(db: &Db) -> anyhow::Result<i64> {
     ))
 }
 
+/// Milliseconds from the first assignment in the history to the last.
+pub async fn assigning_span_ms(db: &Db) -> anyhow::Result<i64> {
+    Ok(scalar!(
+        db,
+        match db {
+            Db::Sqlite(_) =>
+                "SELECT MAX(timestamp) - MIN(timestamp) FROM booking_history WHERE new_status = 'assigned'",
+            Db::Postgres(_) =>
+                "SELECT (EXTRACT(EPOCH FROM MAX(timestamp) - MIN(timestamp)) * 1000)::BIGINT \
+                 FROM booking_history WHERE new_status = 'assigned'",
+        }
+    ))
+}
+
 /// Milliseconds from each booking's creation to its assignment.
 pub async fn create_to_assigned_ms(db: &Db) -> anyhow::Result<Vec<i64>> {
     Ok(match db {
