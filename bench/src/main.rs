@@ -75,6 +75,9 @@ struct Args {
     /// Backlog drained per worker count in the scaling scenario.
     #[arg(long, default_value_t = 5000)]
     scaling_backlog: usize,
+    /// WORKER_CONCURRENCY of every worker process (the worker's default when unset).
+    #[arg(long)]
+    worker_concurrency: Option<usize>,
     /// Where the JSON report goes.
     #[arg(long, default_value = "target/bench-results.json")]
     json: std::path::PathBuf,
@@ -187,7 +190,11 @@ impl Run {
 
     async fn system(&mut self, env: &[(&str, String)]) -> anyhow::Result<(System, String)> {
         let url = self.fresh_url().await;
-        let sys = System::start(&url, env).await?;
+        let mut env = env.to_vec();
+        if let Some(n) = self.args.worker_concurrency {
+            env.push(("WORKER_CONCURRENCY", n.to_string()));
+        }
+        let sys = System::start(&url, &env).await?;
         sys.add_plumbers(self.args.providers).await?;
         let token = sys.login("customer@example.com").await?;
         Ok((sys, token))
