@@ -2,12 +2,14 @@
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     return_large_blocks_when_freed();
     let config = api::Config::parse();
     config.common.log.init();
-    api::run(config).await
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(api::run(config))
 }
 
 /// Argon2 takes 19 MiB for each password it hashes or checks. glibc serves a block that
@@ -17,8 +19,9 @@ async fn main() -> anyhow::Result<()> {
 /// blocks in `mmap`, given back as soon as the password is checked.
 fn return_large_blocks_when_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `mallopt` only sets a parameter of the allocator; this one takes any size
-    // up to 32 MiB, and fixing it is what disables the moving threshold.
+    // SAFETY: called first in `main`, before any other thread exists (glibc's condition);
+    // `mallopt` only sets a parameter of the allocator, and this one takes any size up to
+    // 32 MiB. Fixing it is what disables the moving threshold.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }

@@ -142,10 +142,12 @@ impl PostgresServer {
                 .to_owned(),
             _ => command_output("pg_config", &["--bindir"]).into(),
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        // Below the ephemeral range (32768 and up on Linux), so that no client socket
+        // takes the port while the server is down and the test's processes retry it.
+        let port = std::iter::repeat_with(|| rand::random_range(20_000..30_000))
+            .take(100)
+            .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+            .expect("a free port between 20000 and 30000");
         let server = PostgresServer {
             folder,
             port,
@@ -216,7 +218,8 @@ impl PostgresServer {
         }
     }
 
-    /// Runs one of the server's programs; panics with its output if it fails.
+    /// Runs one of the server's programs; panics with its output and the server's log if
+    /// it fails.
     fn run(&self, program: &str, args: &[&str]) {
         let out = self
             .command(program)
@@ -225,9 +228,10 @@ impl PostgresServer {
             .unwrap_or_else(|e| panic!("running {program}: {e}"));
         assert!(
             out.status.success(),
-            "{program} {args:?} failed: {}{}",
+            "{program} {args:?} failed: {}{}\nserver log:\n{}",
             String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.folder.path().join("server.log")).unwrap_or_default()
         );
     }
 }

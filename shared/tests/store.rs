@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::collections::BTreeSet;
+
 use shared::booking::validation::BookingRequest;
 use shared::error::{DomainError, StoreError};
 use shared::store::{
@@ -96,6 +98,48 @@ fn domain(e: StoreError) -> DomainError {
     match e {
         StoreError::Domain(d) => d,
         other => panic!("expected a domain error, got {other:?}"),
+    }
+}
+
+type Outcome = Result<(shared::booking::Booking, bool), StoreError>;
+
+/// Asks for every booking of `asks` at once, each from a task of its own, and returns
+/// their outcomes in order. The tests run on tokio's single-threaded runtime, where every
+/// task hands its booking over before the store's intake takes any: on SQLite they are
+/// then written together (group commit); on PostgreSQL they race.
+async fn book_at_once(
+    store: &Store,
+    asks: Vec<(Actor, BookingRequest, Option<IdempotencyKey>)>,
+) -> Vec<Outcome> {
+    let tasks: Vec<_> = asks
+        .into_iter()
+        .map(|(who, request, key)| {
+            let store = store.clone();
+            let new = request.validate(store.now()).unwrap();
+            tokio::spawn(async move { store.create_booking(&who, new, key).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    outcomes
+}
+
+impl Fixture {
+    /// The ids of every booking and of every job's booking, and how many jobs there are.
+    async fn bookings_and_jobs(&self) -> (BTreeSet<i64>, BTreeSet<i64>, usize) {
+        let all = BookingFilter {
+            limit: 100,
+            ..Default::default()
+        };
+        let bookings = self.store.list_bookings(&self.admin, &all).await.unwrap();
+        let jobs = self.store.list_jobs(None, None, None, 100).await.unwrap();
+        (
+            bookings.items.iter().map(|b| b.id).collect(),
+            jobs.iter().filter_map(|j| j.booking_id).collect(),
+            jobs.len(),
+        )
     }
 }
 
@@ -207,38 +251,29 @@ async fn the_same_idempotency_key_returns_the_same_booking_and_refuses_another_b
 
 #[tokio::test]
 async fn bookings_asked_for_at_once_are_each_written_or_refused_on_their_own() {
-    // On SQLite these share transactions (group commit); on PostgreSQL they race. Either
-    // way: every good one written once with its history row and job, every refused one
-    // leaving nothing, a key sent twice at once making one booking.
+    // Every good one written once with its history row and job, every refused one leaving
+    // nothing, a key sent twice at once making one booking.
     let f = fixture().await;
-    let mut tasks = Vec::new();
-    for i in 0..48 {
-        let store = f.store.clone();
-        let alice = f.alice.clone();
-        let mut request = request();
-        if i % 8 == 3 {
-            request.service_type = "teleportation".into();
-        }
-        let key = match i {
-            12 | 13 => Some(("same", "same body")),
-            20 | 21 => Some(("clash", if i == 20 { "one body" } else { "another" })),
-            _ => None,
-        }
-        .map(|(key, body)| IdempotencyKey {
-            key: key.into(),
-            canonical_request: body.into(),
-        });
-        let new = request.validate(f.store.now()).unwrap();
-        tasks.push(tokio::spawn(async move {
-            store.create_booking(&alice, new, key).await
-        }));
-    }
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.unwrap());
-    }
-    let mut created = std::collections::BTreeSet::new();
-    for (i, outcome) in outcomes.into_iter().enumerate() {
+    let asks = (0..48)
+        .map(|i| {
+            let mut request = request();
+            if i % 8 == 3 {
+                request.service_type = "teleportation".into();
+            }
+            let key = match i {
+                12 | 13 => Some(("same", "same body")),
+                20 | 21 => Some(("clash", if i == 20 { "one body" } else { "another" })),
+                _ => None,
+            }
+            .map(|(key, body)| IdempotencyKey {
+                key: key.into(),
+                canonical_request: body.into(),
+            });
+            (f.alice.clone(), request, key)
+        })
+        .collect();
+    let mut created = BTreeSet::new();
+    for (i, outcome) in book_at_once(&f.store, asks).await.into_iter().enumerate() {
         match (i, outcome) {
             (i, Err(e)) if i % 8 == 3 => assert!(
                 matches!(domain(e), DomainError::Validation(ref fields) if fields.contains_key("service_type")),
@@ -264,37 +299,60 @@ async fn bookings_asked_for_at_once_are_each_written_or_refused_on_their_own() {
     }
     // 48 asked: 6 refused, 2 made one, 2 clashed: 40 bookings.
     assert_eq!(created.len(), 40);
-    let listed = f
-        .store
-        .list_bookings(
-            &f.admin,
-            &BookingFilter {
-                limit: 100,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        listed
-            .items
-            .iter()
-            .map(|b| b.id)
-            .collect::<std::collections::BTreeSet<_>>(),
-        created
-    );
-    let jobs = f.store.list_jobs(None, None, None, 100).await.unwrap();
-    assert_eq!(
-        jobs.iter()
-            .filter_map(|j| j.booking_id)
-            .collect::<std::collections::BTreeSet<_>>(),
-        created
-    );
-    assert_eq!(jobs.len(), 40, "one job each");
+    let (bookings, booked_jobs, jobs) = f.bookings_and_jobs().await;
+    assert_eq!(bookings, created);
+    assert_eq!(booked_jobs, created);
+    assert_eq!(jobs, 40, "one job each");
     for id in &created {
         let detail = f.store.booking_detail(&f.admin, *id).await.unwrap();
         assert_eq!(detail.history.len(), 1, "booking {id}");
     }
+}
+
+#[tokio::test]
+async fn a_booking_refused_after_its_first_row_was_written_leaves_nothing() {
+    // A test trigger breaks a foreign key when Bob's history row is written, after his
+    // booking row: the refusal must take that row back, in a transaction shared with
+    // Alice's bookings, which go on.
+    let f = fixture().await;
+    let bob = f.bob.user_id.unwrap();
+    let trigger = match f.db.db.backend {
+        Backend::Sqlite => format!(
+            "CREATE TRIGGER refuse_bob AFTER INSERT ON booking_history WHEN NEW.customer_id = {bob} \
+             BEGIN INSERT INTO provider_services (provider_id, service_type) VALUES (-1, 'plumbing'); END"
+        ),
+        Backend::Postgres => format!(
+            "CREATE FUNCTION refuse_bob() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             INSERT INTO provider_services (provider_id, service_type) VALUES (-1, 'plumbing'); \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_bob AFTER INSERT ON booking_history FOR EACH ROW \
+             WHEN (NEW.customer_id = {bob}) EXECUTE FUNCTION refuse_bob()"
+        ),
+    };
+    f.db.raw(&trigger).await.unwrap();
+    let asks = (0..16)
+        .map(|i| {
+            let who = if i == 4 || i == 9 { &f.bob } else { &f.alice };
+            (who.clone(), request(), None)
+        })
+        .collect();
+    let mut created = BTreeSet::new();
+    for (i, outcome) in book_at_once(&f.store, asks).await.into_iter().enumerate() {
+        match (i, outcome) {
+            (4 | 9, Err(StoreError::Domain(DomainError::Validation(_)))) => {}
+            (4 | 9, other) => panic!("Bob's booking {i}: {other:?}"),
+            (i, outcome) => {
+                let (b, was_created) = outcome.unwrap();
+                assert!(was_created, "booking {i}");
+                created.insert(b.id);
+            }
+        }
+    }
+    assert_eq!(created.len(), 14);
+    let (bookings, booked_jobs, jobs) = f.bookings_and_jobs().await;
+    assert_eq!(bookings, created, "nothing of Bob's bookings is left");
+    assert_eq!(booked_jobs, created);
+    assert_eq!(jobs, 14);
 }
 
 #[tokio::test]
@@ -317,33 +375,32 @@ async fn a_booking_failing_for_an_unforeseen_reason_fails_alone() {
         }
     };
     f.db.raw(trigger).await.unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..16 {
-        let store = f.store.clone();
-        let alice = f.alice.clone();
-        let mut request = request();
-        if i == 5 {
-            request.address = "Nowhere".into();
-        }
-        let new = request.validate(f.store.now()).unwrap();
-        tasks.push(tokio::spawn(async move {
-            store.create_booking(&alice, new, None).await
-        }));
-    }
-    let mut created = 0;
-    for (i, task) in tasks.into_iter().enumerate() {
-        match (i, task.await.unwrap()) {
+    let asks = (0..16)
+        .map(|i| {
+            let mut request = request();
+            if i == 5 {
+                request.address = "Nowhere".into();
+            }
+            (f.alice.clone(), request, None)
+        })
+        .collect();
+    let mut created = BTreeSet::new();
+    for (i, outcome) in book_at_once(&f.store, asks).await.into_iter().enumerate() {
+        match (i, outcome) {
             (5, Err(StoreError::Database(_))) => {}
             (5, other) => panic!("the refused address: {other:?}"),
             (i, outcome) => {
-                assert!(outcome.unwrap().1, "booking {i}");
-                created += 1;
+                let (b, was_created) = outcome.unwrap();
+                assert!(was_created, "booking {i}");
+                created.insert(b.id);
             }
         }
     }
-    assert_eq!(created, 15);
-    let jobs = f.store.list_jobs(None, None, None, 100).await.unwrap();
-    assert_eq!(jobs.len(), 15, "one job for each booking written, no more");
+    assert_eq!(created.len(), 15);
+    let (bookings, booked_jobs, jobs) = f.bookings_and_jobs().await;
+    assert_eq!(bookings, created);
+    assert_eq!(booked_jobs, created);
+    assert_eq!(jobs, 15, "one job for each booking written, no more");
 }
 
 #[tokio::test]

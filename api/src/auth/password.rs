@@ -6,6 +6,8 @@ use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
 
+use std::sync::Arc;
+
 use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
@@ -35,19 +37,27 @@ pub fn check_new(password: &str) -> Result<(), ApiError> {
 /// Argon2 is all CPU and takes 19 MiB at a time: as many hash at once as there are
 /// cores, and the rest wait their turn, so that a burst of sign-ins costs time, not the
 /// memory of hundreds of hashes.
-static HASHING: std::sync::LazyLock<Semaphore> = std::sync::LazyLock::new(|| {
-    Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+static HASHING: std::sync::LazyLock<Arc<Semaphore>> = std::sync::LazyLock::new(|| {
+    Arc::new(Semaphore::new(
+        std::thread::available_parallelism().map_or(2, |n| n.get()),
+    ))
 });
 
-/// Runs `work` on the blocking pool when a hashing turn is free.
+/// Runs `work` on the blocking pool when a hashing turn is free. The turn goes with the
+/// work, so that it is held until the hash is done even if the caller stops waiting.
 async fn hashing<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, tokio::task::JoinError> {
-    let _turn = HASHING
-        .acquire()
+    let turn = HASHING
+        .clone()
+        .acquire_owned()
         .await
         .expect("the semaphore is never closed");
-    tokio::task::spawn_blocking(work).await
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
+    })
+    .await
 }
 
 /// Hashes a password (argon2id, random salt) on the blocking pool.

@@ -390,11 +390,18 @@ pub(super) async fn insert_booking(
         Err(e) => e,
     };
     if tx.backend() == Backend::Sqlite {
-        exec!(tx, |c| {
+        let undone = exec!(tx, |c| {
             sqlx::raw_sql("ROLLBACK TO new_booking; RELEASE new_booking")
                 .execute(c)
                 .await
-        })?;
+        });
+        // SQLite ends the whole transaction on some errors (full, I/O, busy); then the
+        // savepoint is gone with it, and the error that did it is the one to report, as
+        // a failure of the transaction, not of this booking alone.
+        if let Err(undo) = undone {
+            tracing::debug!(%undo, "no savepoint to roll back to");
+            return Err(error.into());
+        }
     }
     Err(match error {
         // The service type is the only foreign key a client chooses.
