@@ -12,10 +12,6 @@ use shared::testing::{PostgresServer, TestDatabase};
 
 use common::process::System;
 
-fn assigned(b: &Value) -> bool {
-    b["status"] == "assigned"
-}
-
 /// Polls `/readyz` until it answers `status`, or panics after `within`.
 async fn wait_for_readyz(sys: &System, status: StatusCode, within: Duration) -> Value {
     let deadline = Instant::now() + within;
@@ -48,10 +44,7 @@ async fn api_and_workers_report_a_postgres_outage_recover_by_themselves_and_lose
     for _ in 0..5 {
         ids.push(sys.book(&customer, "cleaning").await);
     }
-    for id in &ids {
-        sys.wait_for(&customer, *id, Duration::from_secs(20), assigned)
-            .await;
-    }
+    sys.assert_each_assigned_once(&customer, &admin, &ids).await;
 
     let logged_before: Vec<usize> = worker_logs
         .iter()
@@ -121,15 +114,7 @@ async fn api_and_workers_report_a_postgres_outage_recover_by_themselves_and_lose
     for _ in 0..5 {
         ids.push(sys.book(&customer, "cleaning").await);
     }
-    for id in &ids {
-        sys.wait_for(&customer, *id, Duration::from_secs(20), assigned)
-            .await;
-    }
-    let counts = sys.assignments(&admin, &ids).await;
-    assert!(
-        counts.values().all(|n| *n == 1),
-        "each booking assigned exactly once: {counts:?}"
-    );
+    sys.assert_each_assigned_once(&customer, &admin, &ids).await;
     let stats = sys.get("/api/v1/admin/stats", &admin).await;
     let total: i64 = stats["bookings_by_status"]
         .as_object()

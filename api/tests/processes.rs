@@ -62,15 +62,7 @@ async fn two_workers_assign_a_new_booking_within_a_second_and_sixty_at_once_each
     for t in tasks {
         ids.push(t.await.unwrap());
     }
-    for id in &ids {
-        sys.wait_for(&customer, *id, Duration::from_secs(20), assigned)
-            .await;
-    }
-    let counts = sys.assignments(&admin, &ids).await;
-    assert!(
-        counts.values().all(|n| *n == 1),
-        "each booking assigned exactly once: {counts:?}"
-    );
+    sys.assert_each_assigned_once(&customer, &admin, &ids).await;
     assert!(sys.exited_workers().is_empty(), "no worker exited");
 }
 

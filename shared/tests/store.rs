@@ -127,19 +127,19 @@ async fn book_at_once(
 }
 
 impl Fixture {
-    /// The ids of every booking and of every job's booking, and how many jobs there are.
-    async fn bookings_and_jobs(&self) -> (BTreeSet<i64>, BTreeSet<i64>, usize) {
+    /// Checks that the bookings in the database are exactly `created`, each with one job.
+    async fn assert_written_exactly(&self, created: &BTreeSet<i64>) {
         let all = BookingFilter {
             limit: 100,
             ..Default::default()
         };
         let bookings = self.store.list_bookings(&self.admin, &all).await.unwrap();
         let jobs = self.store.list_jobs(None, None, None, 100).await.unwrap();
-        (
-            bookings.items.iter().map(|b| b.id).collect(),
-            jobs.iter().filter_map(|j| j.booking_id).collect(),
-            jobs.len(),
-        )
+        let listed: BTreeSet<i64> = bookings.items.iter().map(|b| b.id).collect();
+        let booked: BTreeSet<i64> = jobs.iter().filter_map(|j| j.booking_id).collect();
+        assert_eq!(&listed, created, "the bookings written");
+        assert_eq!(&booked, created, "the bookings with a job");
+        assert_eq!(jobs.len(), created.len(), "one job each");
     }
 }
 
@@ -299,10 +299,7 @@ async fn bookings_asked_for_at_once_are_each_written_or_refused_on_their_own() {
     }
     // 48 asked: 6 refused, 2 made one, 2 clashed: 40 bookings.
     assert_eq!(created.len(), 40);
-    let (bookings, booked_jobs, jobs) = f.bookings_and_jobs().await;
-    assert_eq!(bookings, created);
-    assert_eq!(booked_jobs, created);
-    assert_eq!(jobs, 40, "one job each");
+    f.assert_written_exactly(&created).await;
     for id in &created {
         let detail = f.store.booking_detail(&f.admin, *id).await.unwrap();
         assert_eq!(detail.history.len(), 1, "booking {id}");
@@ -349,10 +346,7 @@ async fn a_booking_refused_after_its_first_row_was_written_leaves_nothing() {
         }
     }
     assert_eq!(created.len(), 14);
-    let (bookings, booked_jobs, jobs) = f.bookings_and_jobs().await;
-    assert_eq!(bookings, created, "nothing of Bob's bookings is left");
-    assert_eq!(booked_jobs, created);
-    assert_eq!(jobs, 14);
+    f.assert_written_exactly(&created).await;
 }
 
 #[tokio::test]
@@ -397,10 +391,7 @@ async fn a_booking_failing_for_an_unforeseen_reason_fails_alone() {
         }
     }
     assert_eq!(created.len(), 15);
-    let (bookings, booked_jobs, jobs) = f.bookings_and_jobs().await;
-    assert_eq!(bookings, created);
-    assert_eq!(booked_jobs, created);
-    assert_eq!(jobs, 15, "one job for each booking written, no more");
+    f.assert_written_exactly(&created).await;
 }
 
 #[tokio::test]

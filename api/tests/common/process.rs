@@ -201,6 +201,22 @@ impl System {
         out
     }
 
+    /// Waits until each of the bookings `ids` is assigned (20 s at most), then checks
+    /// that each was assigned exactly once.
+    pub async fn assert_each_assigned_once(&self, customer: &str, admin: &str, ids: &[i64]) {
+        for id in ids {
+            self.wait_for(customer, *id, Duration::from_secs(20), |b| {
+                b["status"] == "assigned"
+            })
+            .await;
+        }
+        let counts = self.assignments(admin, ids).await;
+        assert!(
+            counts.values().all(|n| *n == 1),
+            "each booking assigned exactly once: {counts:?}"
+        );
+    }
+
     /// Workers that have exited (none should, but for a signal sent on purpose).
     pub fn exited_workers(&mut self) -> Vec<std::process::ExitStatus> {
         self.workers
