@@ -44,8 +44,11 @@ WORKDIR /app
 # /data holds the SQLite file (sqlite:///data/... is an absolute path; sqlite://data/...
 # would be relative to /app). Mount a volume there; a new named volume takes this
 # folder's ownership. PostgreSQL deployments override DATABASE_URL.
+# No demo accounts unless SEED_DEMO=true is passed; the session cookie is Secure (serve
+# over HTTPS; browsers accept it on http://localhost too).
 ENV DATABASE_URL=sqlite:///data/bookings.db \
     BIND_ADDR=0.0.0.0:8080 \
+    COOKIE_SECURE=true \
     FRONTEND_DIR=/app/frontend \
     PATH=/app:$PATH
 USER app

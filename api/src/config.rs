@@ -22,10 +22,11 @@ pub struct Config {
         requires = "admin_email"
     )]
     pub admin_password: Option<String>,
-    /// Seed demo accounts and providers (default: on for SQLite, off for PostgreSQL).
-    #[arg(long, env = "SEED_DEMO")]
-    pub seed_demo: Option<bool>,
-    /// Token signing key; generated and kept in the database when unset.
+    /// Create the demo accounts (every password `demo1234`) and providers. Only when asked:
+    /// `scripts/run` asks; a deployment never should.
+    #[arg(long, env = "SEED_DEMO", default_value_t = false)]
+    pub seed_demo: bool,
+    /// Token signing key, at least 32 bytes; generated and kept in the database when unset.
     #[arg(long, env = "AUTH_SECRET", hide_env_values = true)]
     pub auth_secret: Option<String>,
     /// How long a sign-in lasts.
@@ -43,4 +44,33 @@ pub struct Config {
     /// How long a request may take before it gets 408.
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
     pub request_timeout_ms: u64,
+}
+
+/// The shortest `AUTH_SECRET` accepted: a short key can be guessed, and whoever guesses it
+/// can sign a token for any account.
+pub const MIN_AUTH_SECRET_LEN: usize = 32;
+
+impl Config {
+    /// Refuses settings that would start an unsafe server. The message names the variable
+    /// and never repeats a secret.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if let Some(secret) = &self.auth_secret
+            && secret.len() < MIN_AUTH_SECRET_LEN
+        {
+            anyhow::bail!(
+                "AUTH_SECRET is {} bytes; it must be at least {MIN_AUTH_SECRET_LEN} \
+                 (e.g. `openssl rand -hex 32`), or unset to generate one",
+                secret.len()
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether the API listens only on this host (a loopback address).
+    pub fn binds_loopback(&self) -> bool {
+        self.bind_addr
+            .parse::<std::net::SocketAddr>()
+            .map(|a| a.ip().is_loopback())
+            .unwrap_or_else(|_| self.bind_addr.starts_with("localhost:"))
+    }
 }

@@ -168,6 +168,7 @@ pub async fn serve(
 /// Starts the API as configured: connects, migrates, bootstraps accounts, and serves
 /// until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    config.check()?;
     let store = config.common.open_store().await?;
     let secret = match &config.auth_secret {
         Some(s) => s.clone(),
@@ -182,10 +183,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     {
         tracing::info!("created the admin account named by ADMIN_EMAIL");
     }
-    let seed_demo = config
-        .seed_demo
-        .unwrap_or_else(|| config.common.db.is_embedded());
-    let demo_logins = if seed_demo {
+    let demo_logins = if config.seed_demo {
         if seed::seed_demo(&store).await? > 0 {
             print_demo_logins();
         }
@@ -193,6 +191,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     } else {
         Vec::new()
     };
+    // Loud while they exist, whether or not this start created them: anyone who reads
+    // the README can sign in as these.
+    let exposed = seed::demo_accounts_with_demo_password(&store).await?;
+    if !exposed.is_empty() {
+        tracing::warn!(
+            accounts = %exposed.join(", "),
+            bind_addr = %config.bind_addr,
+            reachable_beyond_this_host = !config.binds_loopback(),
+            "demo accounts with the published password exist; never expose them (change their passwords or use a fresh database)"
+        );
+    }
     let settings = Settings {
         cookie_secure: config.cookie_secure,
         demo_logins,

@@ -1,5 +1,6 @@
-//! Start-up data: the admin named by ADMIN_EMAIL/ADMIN_PASSWORD, and the demo accounts
-//! and providers of the embedded default (SEED_DEMO), so a newcomer can try every role.
+//! Start-up data: the admin named by ADMIN_EMAIL/ADMIN_PASSWORD, and, only when asked
+//! (SEED_DEMO, which `scripts/run` sets), the demo accounts and providers, so a newcomer
+//! can try every role.
 
 use serde::Serialize;
 
@@ -97,6 +98,19 @@ pub async fn seed_demo(store: &Store) -> Result<usize, ApiError> {
         created += usize::from(ignore_duplicate(store.create_provider(new).await)?);
     }
     Ok(created)
+}
+
+/// The e-mails of the demo accounts that exist and still accept the demo password.
+pub async fn demo_accounts_with_demo_password(store: &Store) -> Result<Vec<String>, ApiError> {
+    let mut exposed = Vec::new();
+    for login in demo_logins() {
+        if let Some((_, hash)) = store.user_with_password(&login.email).await?
+            && password::verify(DEMO_PASSWORD.into(), hash).await
+        {
+            exposed.push(login.email);
+        }
+    }
+    Ok(exposed)
 }
 
 /// Creates the admin from ADMIN_EMAIL/ADMIN_PASSWORD if no account has that e-mail.

@@ -36,13 +36,6 @@ pub struct DatabaseArgs {
     pub database_url: String,
 }
 
-impl DatabaseArgs {
-    /// True for the embedded SQLite default.
-    pub fn is_embedded(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
-    }
-}
-
 /// How assignment attempts are retried.
 #[derive(Debug, Clone, Args)]
 pub struct RetryArgs {

@@ -49,11 +49,22 @@ impl System {
         let mut all: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), url.clone()),
             ("RUST_LOG".into(), "warn".into()),
-            // Off by default on PostgreSQL; every system under test has the demo accounts.
+            // Off unless asked; every system under test has the demo accounts unless the
+            // test says `SEED_DEMO=false`.
             ("SEED_DEMO".into(), "true".into()),
         ];
-        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let api = Command::new(env!("CARGO_BIN_EXE_api"))
+        // A later value replaces an earlier one; an empty value stands for "not set at
+        // all", to start as a plain deployment does.
+        for (name, value) in env {
+            all.retain(|(k, _)| k != name);
+            all.push((name.to_string(), value.to_string()));
+        }
+        let mut command = Command::new(env!("CARGO_BIN_EXE_api"));
+        for (name, _) in all.iter().filter(|(_, v)| v.is_empty()) {
+            command.env_remove(name);
+        }
+        all.retain(|(_, v)| !v.is_empty());
+        let api = command
             .envs(all.iter().cloned())
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
