@@ -19,6 +19,10 @@ COPY Cargo.toml Cargo.lock ./
 COPY api/ api/
 COPY worker/ worker/
 COPY shared/ shared/
+COPY db/ db/
+COPY queue/ queue/
+COPY runtime/ runtime/
+COPY testkit/ testkit/
 COPY bench/ bench/
 COPY migrations/ migrations/
 # The registry and target folders are build caches (BuildKit), so a rebuild after a

@@ -1,14 +1,21 @@
 //! The API's configuration: flags that mirror environment variables, loaded once.
 
-use clap::Parser;
+use std::time::Duration;
 
-use shared::config::CommonArgs;
+use clap::{Args, Parser};
+
+use queue::RetryPolicy;
+use runtime::{DatabaseArgs, LogArgs};
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "api", about = "The booking service's HTTP API and frontend")]
 pub struct Config {
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(flatten)]
+    pub retry: RetryArgs,
     /// Address to listen on.
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:5000")]
     pub bind_addr: String,
@@ -44,6 +51,27 @@ pub struct Config {
     /// How long a request may take before it gets 408.
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
     pub request_timeout_ms: u64,
+}
+
+/// How assignment attempts are retried. Set here, on the API, which stores it with every
+/// assignment job it enqueues or retries; workers follow what each job says.
+#[derive(Debug, Clone, Args)]
+pub struct RetryArgs {
+    /// Attempt k >= 2 waits base * 2^(k-2) milliseconds after attempt k-1 failed.
+    #[arg(long, env = "ASSIGN_BACKOFF_BASE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub assign_backoff_base_ms: u64,
+    /// Attempts per assignment cycle before the job is dead.
+    #[arg(long, env = "ASSIGN_MAX_ATTEMPTS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub assign_max_attempts: u32,
+}
+
+impl RetryArgs {
+    pub fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            base: Duration::from_millis(self.assign_backoff_base_ms),
+            max_attempts: self.assign_max_attempts,
+        }
+    }
 }
 
 /// The shortest `AUTH_SECRET` accepted: a short key can be guessed, and whoever guesses it

@@ -1,9 +1,11 @@
 //! `GET /events`: Server-Sent Events of the status changes a caller may see.
 //!
 //! The feed is the history table, so a change made by any process (a worker, another
-//! API) is delivered. One poller per process watches the newest feed position (and is
-//! nudged by this process's own writes); each stream, when it moves, reads the rows after
-//! its cursor that its caller may see. Events carry `id:` = their feed position (the
+//! API) is delivered. One poller per process watches the newest feed position: at once
+//! when this process commits a write (the database's commit signal, so no handler has to
+//! remember to say so), and every [`POLL`] for the commits of other processes. Each
+//! stream, when the position moves, reads the rows after its cursor that its caller may
+//! see. Events carry `id:` = their feed position (the
 //! history id on SQLite, the writing transaction on PostgreSQL; see
 //! `shared::store::events`), so a reconnecting EventSource resumes after `Last-Event-ID`
 //! without loss.
@@ -16,9 +18,9 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
-use shared::{Actor, Store};
+use shared::{Actor, Feed};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -36,7 +38,6 @@ const BATCH: u32 = 200;
 #[derive(Debug, Clone)]
 pub struct EventHub {
     latest: watch::Receiver<i64>,
-    nudge: std::sync::Arc<Notify>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -52,19 +53,18 @@ impl EventShutdown {
 
 impl EventHub {
     /// Starts the poller; it stops when the returned handle is closed or dropped.
-    pub fn start(store: Store) -> (EventHub, EventShutdown) {
+    pub fn start(feed: Feed) -> (EventHub, EventShutdown) {
         let (latest_tx, latest) = watch::channel(0);
         let (shutdown_tx, shutdown) = watch::channel(false);
-        let nudge = std::sync::Arc::new(Notify::new());
         let hub = EventHub {
             latest,
-            nudge: nudge.clone(),
             shutdown: shutdown.clone(),
         };
         let mut stop = shutdown;
+        let mut commits = feed.commits();
         tokio::spawn(async move {
             loop {
-                match store.latest_event_position().await {
+                match feed.latest_position().await {
                     Ok(id) => {
                         latest_tx.send_if_modified(|v| std::mem::replace(v, id) != id);
                     }
@@ -72,17 +72,12 @@ impl EventHub {
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(POLL) => {}
-                    _ = nudge.notified() => {}
+                    changed = commits.changed() => if changed.is_err() { break },
                     _ = stop.changed() => break,
                 }
             }
         });
         (hub, EventShutdown(shutdown_tx))
-    }
-
-    /// Tells the poller that this process just wrote history, so it looks at once.
-    pub fn nudge(&self) {
-        self.nudge.notify_one();
     }
 }
 
@@ -104,10 +99,10 @@ pub async fn events(
         .and_then(|v| v.trim().parse::<i64>().ok());
     let cursor = match from_header.or(query.last_event_id) {
         Some(id) => id.max(0),
-        None => state.store.latest_event_position().await?,
+        None => state.feed.latest_position().await?,
     };
     let stream = event_stream(
-        state.store.clone(),
+        state.feed.clone(),
         state.events.clone(),
         user.actor(),
         cursor,
@@ -120,7 +115,7 @@ pub async fn events(
 }
 
 fn event_stream(
-    store: Store,
+    feed: Feed,
     hub: EventHub,
     actor: Actor,
     mut cursor: i64,
@@ -140,7 +135,7 @@ fn event_stream(
             if *shutdown.borrow() {
                 break;
             }
-            match store.events_after(&actor, cursor, BATCH).await {
+            match feed.after(&actor, cursor, BATCH).await {
                 Ok(batch) => {
                     // Rows of one transaction share a position (PostgreSQL); the id goes
                     // out with the last of them, so a client that reconnects in between

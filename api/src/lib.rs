@@ -27,7 +27,9 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use shared::Store;
+use db::Db;
+use queue::{Queue, RetryPolicy};
+use shared::{Accounts, Assignment, Bookings, Feed, Overview, Providers};
 
 pub use config::Config;
 
@@ -49,12 +51,22 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// The built frontend, served at `/` with `index.html` for client-side routes.
     pub frontend_dir: Option<std::path::PathBuf>,
+    /// How assignment attempts are retried: stored with every job this API enqueues or
+    /// retries, so that every process that records a failure schedules the same retry.
+    pub retry_policy: RetryPolicy,
 }
 
-/// Everything a handler needs; cheap to clone.
+/// Everything a handler needs, room by room; cheap to clone.
 #[derive(Debug, Clone, FromRef)]
 pub struct AppState {
-    pub store: Store,
+    pub db: Db,
+    pub bookings: Bookings,
+    pub assignment: Assignment,
+    pub providers: Providers,
+    pub accounts: Accounts,
+    pub feed: Feed,
+    pub overview: Overview,
+    pub queue: Queue,
     pub tokens: TokenKeys,
     pub events: EventHub,
     pub limiter: LoginLimiter,
@@ -64,10 +76,19 @@ pub struct AppState {
 impl AppState {
     /// Builds the state and starts the event poller, which runs until the returned
     /// handle is closed (or dropped).
-    pub fn new(store: Store, tokens: TokenKeys, settings: Settings) -> (AppState, EventShutdown) {
-        let (events, shutdown) = EventHub::start(store.clone());
+    pub fn new(db: Db, tokens: TokenKeys, settings: Settings) -> (AppState, EventShutdown) {
+        let feed = Feed::new(db.clone());
+        let (events, shutdown) = EventHub::start(feed.clone());
+        let policy = settings.retry_policy;
         let state = AppState {
-            store,
+            bookings: Bookings::new(db.clone(), policy),
+            assignment: Assignment::new(db.clone(), "api").with_retry_policy(policy),
+            providers: Providers::new(db.clone()),
+            accounts: Accounts::new(db.clone()),
+            overview: Overview::new(db.clone()),
+            queue: Queue::new(db.clone()),
+            feed,
+            db,
             tokens,
             events,
             limiter: LoginLimiter::default(),
@@ -83,11 +104,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn app(state: AppState) -> Router {
     let timeout = state.settings.request_timeout;
     let api = Router::new()
-        .nest("/auth", auth::routes::router())
+        .nest("/auth", routes::auth::router())
         .nest("/bookings", routes::bookings::router())
         .nest("/providers", routes::providers::router())
         .route("/service-types", get(routes::providers::service_types))
-        .route("/openapi.json", get(routes::docs::openapi))
+        .route("/openapi.json", get(routes::openapi::openapi))
         .nest("/admin", routes::admin::router())
         // Unknown API paths are JSON 404s, not the frontend's index page.
         .fallback(|| async { error::ApiError::NotFound("there is nothing at this address".into()) })
@@ -102,7 +123,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
-        .route("/metrics", get(routes::docs::metrics));
+        .route("/metrics", get(routes::metrics::metrics));
     if let Some(dir) = &state.settings.frontend_dir {
         // Built assets are files or 404s; any other path is a client route of the app.
         let index = ServeFile::new(dir.join("index.html"));
@@ -169,22 +190,19 @@ pub async fn serve(
 /// until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     config.check()?;
-    let store = config.common.open_store().await?;
+    let db = config.database.open().await?;
     let secret = match &config.auth_secret {
         Some(s) => s.clone(),
-        None => {
-            store
-                .setting_or_insert("auth_secret", random_secret)
-                .await?
-        }
+        None => db.setting_or_insert("auth_secret", random_secret).await?,
     };
+    let accounts = Accounts::new(db.clone());
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password)
-        && seed::ensure_admin(&store, email, password).await?
+        && seed::ensure_admin(&accounts, email, password).await?
     {
         tracing::info!("created the admin account named by ADMIN_EMAIL");
     }
     let demo_logins = if config.seed_demo {
-        if seed::seed_demo(&store).await? > 0 {
+        if seed::seed_demo(&accounts, &Providers::new(db.clone())).await? > 0 {
             print_demo_logins();
         }
         seed::demo_logins()
@@ -193,7 +211,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     // Loud while they exist, whether or not this start created them: anyone who reads
     // the README can sign in as these.
-    let exposed = seed::demo_accounts_with_demo_password(&store).await?;
+    let exposed = seed::demo_accounts_with_demo_password(&accounts).await?;
     if !exposed.is_empty() {
         tracing::warn!(
             accounts = %exposed.join(", "),
@@ -212,16 +230,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .transpose()?,
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         frontend_dir: frontend_dir(&config.frontend_dir),
+        retry_policy: config.retry.policy(),
     };
     let tokens = TokenKeys::new(
         secret.as_bytes(),
         chrono::Duration::minutes(config.token_ttl_minutes),
     );
-    let (state, events) = AppState::new(store.clone(), tokens, settings);
+    let (state, events) = AppState::new(db.clone(), tokens, settings);
     let listener = TcpListener::bind(&config.bind_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "api listening");
-    serve(listener, state, events, shared::signal::shutdown_signal()).await?;
-    store.close().await;
+    serve(listener, state, events, runtime::shutdown_signal()).await?;
+    db.close().await;
     tracing::info!("api stopped");
     Ok(())
 }

@@ -5,7 +5,7 @@ use clap::Parser;
 fn main() -> anyhow::Result<()> {
     return_large_blocks_when_freed();
     let config = api::Config::parse();
-    config.common.log.init();
+    config.log.init();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

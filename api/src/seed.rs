@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
+use shared::account::NewUser;
 use shared::error::{DomainError, StoreError};
-use shared::store::{NewProvider, NewUser};
-use shared::{Role, Store};
+use shared::provider::NewProvider;
+use shared::{Accounts, Providers, Role};
 
 use crate::auth::password;
 use crate::error::ApiError;
@@ -70,7 +71,7 @@ pub fn demo_logins() -> Vec<DemoLogin> {
 }
 
 /// Creates the demo accounts and providers that do not exist yet; returns how many were created.
-pub async fn seed_demo(store: &Store) -> Result<usize, ApiError> {
+pub async fn seed_demo(accounts: &Accounts, providers: &Providers) -> Result<usize, ApiError> {
     let hash = password::hash(DEMO_PASSWORD.into()).await?;
     let mut created = 0;
     for (role, name, email) in [
@@ -83,7 +84,7 @@ pub async fn seed_demo(store: &Store) -> Result<usize, ApiError> {
             password_hash: hash.clone(),
             role,
         };
-        created += usize::from(ignore_duplicate(store.create_user(new).await)?);
+        created += usize::from(ignore_duplicate(accounts.create_user(new).await)?);
     }
     for (name, email, services, rating) in DEMO_PROVIDERS {
         let new = NewProvider {
@@ -95,16 +96,18 @@ pub async fn seed_demo(store: &Store) -> Result<usize, ApiError> {
             rating,
             login_password_hash: Some(hash.clone()),
         };
-        created += usize::from(ignore_duplicate(store.create_provider(new).await)?);
+        created += usize::from(ignore_duplicate(providers.create(new).await)?);
     }
     Ok(created)
 }
 
 /// The e-mails of the demo accounts that exist and still accept the demo password.
-pub async fn demo_accounts_with_demo_password(store: &Store) -> Result<Vec<String>, ApiError> {
+pub async fn demo_accounts_with_demo_password(
+    accounts: &Accounts,
+) -> Result<Vec<String>, ApiError> {
     let mut exposed = Vec::new();
     for login in demo_logins() {
-        if let Some((_, hash)) = store.user_with_password(&login.email).await?
+        if let Some((_, hash)) = accounts.user_with_password(&login.email).await?
             && password::verify(DEMO_PASSWORD.into(), hash).await
         {
             exposed.push(login.email);
@@ -115,11 +118,11 @@ pub async fn demo_accounts_with_demo_password(store: &Store) -> Result<Vec<Strin
 
 /// Creates the admin from ADMIN_EMAIL/ADMIN_PASSWORD if no account has that e-mail.
 pub async fn ensure_admin(
-    store: &Store,
+    accounts: &Accounts,
     email: &str,
     admin_password: &str,
 ) -> Result<bool, ApiError> {
-    if store.user_with_password(email).await?.is_some() {
+    if accounts.user_with_password(email).await?.is_some() {
         return Ok(false);
     }
     password::check_new(admin_password)?;
@@ -129,7 +132,7 @@ pub async fn ensure_admin(
         password_hash: password::hash(admin_password.into()).await?,
         role: Role::Admin,
     };
-    ignore_duplicate(store.create_user(new).await)
+    ignore_duplicate(accounts.create_user(new).await)
 }
 
 /// `Ok(true)` when created, `Ok(false)` when it already existed.

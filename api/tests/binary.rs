@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::process::{System, signal};
+use common::process::signal;
 
 /// Reads SSE frames from `res` until one of event type `booking` arrives, or `within` passes.
 async fn next_booking_event(
@@ -41,7 +41,7 @@ async fn next_booking_event(
 
 #[tokio::test]
 async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigterm() {
-    let mut api = System::start(&[]).await;
+    let mut api = common::process::start(&[]).await;
     let client = api.client.clone();
     let customer = api.login("customer@example.com", "demo1234").await;
     let admin = api.login("admin@example.com", "demo1234").await;

@@ -888,7 +888,7 @@ async fn the_frontend_is_served_at_the_root_with_client_routes_falling_back_to_i
 #[tokio::test]
 async fn every_operation_in_the_openapi_document_is_served() {
     let app = TestApp::new().await;
-    let doc: serde_json::Value = serde_json::from_str(api::routes::docs::OPENAPI).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(api::routes::openapi::OPENAPI).unwrap();
     let served = app.call("GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(served.body, doc);
     let mut operations = 0;

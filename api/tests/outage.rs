@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::testing::{PostgresServer, TestDatabase};
+use testkit::{PostgresServer, TestDatabase};
 
 use common::process::System;
 
@@ -32,7 +32,7 @@ async fn wait_for_readyz(sys: &System, status: StatusCode, within: Duration) -> 
 async fn api_and_workers_report_a_postgres_outage_recover_by_themselves_and_lose_nothing() {
     let server = PostgresServer::start();
     let db = TestDatabase::create_on_server(&server.url()).await;
-    let mut sys = System::start_on(db, &[("WORKER_HEARTBEAT_MS", "200")]).await;
+    let mut sys = common::process::start_on(db, &[("WORKER_HEARTBEAT_MS", "200")]).await;
     let logs = tempfile::tempdir().unwrap();
     let worker_logs = [logs.path().join("w1.log"), logs.path().join("w2.log")];
     for log in &worker_logs {

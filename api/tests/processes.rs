@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use common::process::{System, ms_between, signal};
+use common::process::{ms_between, signal};
 
 fn assigned(b: &Value) -> bool {
     b["status"] == "assigned"
@@ -17,7 +17,7 @@ fn assigned(b: &Value) -> bool {
 
 #[tokio::test]
 async fn two_workers_assign_a_new_booking_within_a_second_and_sixty_at_once_each_exactly_once() {
-    let mut sys = System::start(&[]).await;
+    let mut sys = common::process::start(&[]).await;
     sys.add_worker(&[]);
     sys.add_worker(&[]);
     let customer = sys.login("customer@example.com", "demo1234").await;
@@ -68,7 +68,7 @@ async fn two_workers_assign_a_new_booking_within_a_second_and_sixty_at_once_each
 
 #[tokio::test]
 async fn a_rejected_booking_goes_to_another_provider_no_sooner_than_the_base_delay() {
-    let mut sys = System::start(&[("ASSIGN_BACKOFF_BASE_MS", "500")]).await;
+    let mut sys = common::process::start(&[("ASSIGN_BACKOFF_BASE_MS", "500")]).await;
     sys.add_worker(&[]);
     sys.add_worker(&[]);
     let customer = sys.login("customer@example.com", "demo1234").await;
@@ -145,7 +145,7 @@ async fn a_rejected_booking_goes_to_another_provider_no_sooner_than_the_base_del
 #[tokio::test]
 async fn with_nobody_eligible_the_job_dies_after_attempts_at_half_one_and_two_seconds_and_a_retry_assigns_a_new_provider()
  {
-    let mut sys = System::start(&[("ASSIGN_BACKOFF_BASE_MS", "500")]).await;
+    let mut sys = common::process::start(&[("ASSIGN_BACKOFF_BASE_MS", "500")]).await;
     sys.add_worker(&[]);
     sys.add_worker(&[]);
     let customer = sys.login("customer@example.com", "demo1234").await;
@@ -213,7 +213,7 @@ async fn with_nobody_eligible_the_job_dies_after_attempts_at_half_one_and_two_se
 
 #[tokio::test]
 async fn a_sigkilled_worker_s_jobs_are_run_by_another_after_its_lease_expires_and_none_twice() {
-    let mut sys = System::start(&[("JOB_LEASE_MS", "1500")]).await;
+    let mut sys = common::process::start(&[("JOB_LEASE_MS", "1500")]).await;
     let customer = sys.login("customer@example.com", "demo1234").await;
     let admin = sys.login("admin@example.com", "demo1234").await;
     let mut ids = Vec::new();
@@ -266,7 +266,7 @@ async fn a_sigkilled_worker_s_jobs_are_run_by_another_after_its_lease_expires_an
 }
 
 async fn no_stall_with_poll(poll_ms: &str) {
-    let mut sys = System::start(&[]).await;
+    let mut sys = common::process::start(&[]).await;
     sys.add_worker(&[("WORKER_POLL_MS", poll_ms)]);
     let customer = sys.login("customer@example.com", "demo1234").await;
     for i in 0..15 {
@@ -299,7 +299,7 @@ async fn a_worker_polling_every_50_ms_never_stalls() {
 
 #[tokio::test]
 async fn a_worker_stops_on_sigterm_with_exit_zero_leaving_no_job_running() {
-    let mut sys = System::start(&[]).await;
+    let mut sys = common::process::start(&[]).await;
     let pid = sys.add_worker(&[]);
     let customer = sys.login("customer@example.com", "demo1234").await;
     let admin = sys.login("admin@example.com", "demo1234").await;

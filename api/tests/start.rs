@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::process::System;
-use shared::testing::TestDatabase;
+use testkit::TestDatabase;
 
 #[tokio::test]
 async fn a_plain_start_creates_no_demo_accounts_and_publishes_no_logins() {
     // SEED_DEMO not set at all, as in the Docker image.
-    let api = System::start(&[("SEED_DEMO", "")]).await;
+    let api = common::process::start(&[("SEED_DEMO", "")]).await;
     let res = api
         .client
         .post(api.at("/api/v1/auth/login"))

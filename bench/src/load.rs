@@ -79,7 +79,7 @@ pub async fn closed_loop(
     for _ in 0..clients {
         let (client, url, token, body) = (
             sys.client.clone(),
-            sys.url("/api/v1/bookings"),
+            sys.at("/api/v1/bookings"),
             token.to_owned(),
             body(service),
         );
@@ -120,7 +120,7 @@ pub async fn open_loop(
         tick.tick().await;
         let (client, url, token, body, done) = (
             sys.client.clone(),
-            sys.url("/api/v1/bookings"),
+            sys.at("/api/v1/bookings"),
             token.to_owned(),
             body(service),
             done.clone(),

@@ -1,22 +1,32 @@
-//! The booking domain shared by the `api` and the `worker`.
+//! The application's core, one room per concept, over the small [`db::Db`] and the
+//! [`queue`]:
 //!
-//! It holds the booking state machine and who may drive it ([`booking`]), the roles and
-//! the acting user ([`actor`]), the assignment retry policy ([`assignment`]), the store
-//! that owns every SQL statement, including the job table the queue runs on ([`store`]),
-//! and the domain errors ([`error`]). It knows nothing of HTTP and nothing of apalis: the
-//! API and the worker translate to and from their own worlds at their edges.
+//! - [`booking`]: the state machine and who may drive it, the moves named after their
+//!   events and what each causes, intake, reads; entry point [`Bookings`].
+//! - [`assignment`]: how a provider is chosen, the attempts, cycles and backoff, and
+//!   the job that assigns; entry point [`Assignment`] (the queue's handler).
+//! - [`provider`], [`account`]: providers and logins; [`Providers`], [`Accounts`].
+//! - [`feed`]: the event feed of history rows; [`Feed`].
+//! - [`overview`]: the admin counts; [`Overview`].
+//!
+//! It knows nothing of HTTP and nothing of apalis: the API and the worker translate to
+//! and from their own worlds at their edges.
 
+pub mod account;
 pub mod actor;
 pub mod assignment;
 pub mod booking;
-pub mod clock;
-pub mod config;
 pub mod error;
-pub mod signal;
-pub mod store;
-pub mod testing;
+pub mod feed;
+pub mod overview;
+pub mod provider;
 
+pub use account::Accounts;
 pub use actor::{Actor, Role};
+pub use assignment::Assignment;
+pub use booking::Bookings;
 pub use booking::status::Status;
 pub use error::{DomainError, StoreError};
-pub use store::Store;
+pub use feed::Feed;
+pub use overview::Overview;
+pub use provider::Providers;

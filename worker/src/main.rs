@@ -5,6 +5,6 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = worker::Config::parse();
-    config.common.log.init();
-    worker::run(config, shared::signal::shutdown_signal()).await
+    config.log.init();
+    worker::run(config, runtime::shutdown_signal()).await
 }

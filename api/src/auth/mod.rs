@@ -4,7 +4,6 @@
 
 pub mod limiter;
 pub mod password;
-pub mod routes;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -14,8 +13,8 @@ use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use shared::store::User;
-use shared::{Actor, Role, Store};
+use shared::account::User;
+use shared::{Accounts, Actor, Role};
 
 use crate::error::ApiError;
 
@@ -94,7 +93,7 @@ impl CurrentUser {
 impl<S> FromRequestParts<S> for CurrentUser
 where
     S: Send + Sync,
-    Store: FromRef<S>,
+    Accounts: FromRef<S>,
     TokenKeys: FromRef<S>,
 {
     type Rejection = ApiError;
@@ -117,7 +116,7 @@ where
             .verify(&token)
             .ok_or(ApiError::Unauthenticated)?;
         // The account must still exist: a token outlives nothing it was issued for.
-        let user = Store::from_ref(state)
+        let user = Accounts::from_ref(state)
             .user(user_id)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
@@ -138,7 +137,7 @@ impl AdminUser {
 impl<S> FromRequestParts<S> for AdminUser
 where
     S: Send + Sync,
-    Store: FromRef<S>,
+    Accounts: FromRef<S>,
     TokenKeys: FromRef<S>,
 {
     type Rejection = ApiError;

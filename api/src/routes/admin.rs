@@ -6,7 +6,9 @@ use axum::{Json as JsonBody, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use shared::store::{Job, JobSelection, JobState, RetryReport, Stats};
+use queue::{Job, JobFilter, JobKind, JobState};
+use shared::assignment::{AssignProvider, JobSelection, RetryReport};
+use shared::overview::Stats;
 
 use crate::AppState;
 use crate::auth::AdminUser;
@@ -29,9 +31,25 @@ struct JobsQuery {
     limit: Option<u32>,
 }
 
+/// A job as the admin pages show it: the queue's row, and the booking it is about.
+#[derive(Serialize)]
+struct JobView {
+    #[serde(flatten)]
+    job: Job,
+    /// The booking an assignment job is about.
+    booking_id: Option<i64>,
+}
+
+impl From<Job> for JobView {
+    fn from(job: Job) -> Self {
+        let booking_id = job.subject_id.filter(|_| job.kind == AssignProvider::KIND);
+        JobView { job, booking_id }
+    }
+}
+
 #[derive(Serialize)]
 struct JobPage {
-    items: Vec<Job>,
+    items: Vec<JobView>,
     next_cursor: Option<String>,
 }
 
@@ -57,16 +75,25 @@ async fn jobs(
         })?),
     };
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let filter = JobFilter {
+        state: job_state,
+        kind: None,
+        subject_id: query.booking_id,
+        before_id: query.cursor,
+        limit: limit + 1,
+    };
     let mut items = state
-        .store
-        .list_jobs(job_state, query.booking_id, query.cursor, limit + 1)
-        .await?;
+        .queue
+        .list(&filter)
+        .await
+        .map_err(shared::StoreError::from)?;
     let next_cursor = if items.len() > limit as usize {
         items.truncate(limit as usize);
         items.last().map(|j| j.id.to_string())
     } else {
         None
     };
+    let items = items.into_iter().map(JobView::from).collect();
     Ok(JsonBody(JobPage { items, next_cursor }))
 }
 
@@ -106,13 +133,15 @@ async fn retry(
             ));
         }
     };
-    let report = state.store.retry_jobs(&admin.actor(), selection).await?;
+    let report = state
+        .assignment
+        .retry_dead(&admin.actor(), selection)
+        .await?;
     tracing::info!(
         retried = report.retried.len(),
         skipped = report.skipped.len(),
         "jobs retried"
     );
-    state.events.nudge();
     Ok(JsonBody(report))
 }
 
@@ -120,5 +149,5 @@ async fn stats(
     State(state): State<AppState>,
     _admin: AdminUser,
 ) -> Result<JsonBody<Stats>, ApiError> {
-    Ok(JsonBody(state.store.stats().await?))
+    Ok(JsonBody(state.overview.stats().await?))
 }

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use shared::Status;
-use shared::booking::Booking;
 use shared::booking::permission::allowed_moves;
-use shared::booking::validation::BookingRequest;
-use shared::store::{BookingDetail, BookingFilter, BookingPage, IdempotencyKey, StatusChange};
+use shared::booking::transition::Change;
+use shared::booking::validation::BookingInput;
+use shared::booking::{Booking, BookingDetail, BookingFilter, BookingPage, IdempotencyKey};
 
 use crate::AppState;
 use crate::auth::{AdminUser, CurrentUser};
@@ -30,6 +30,35 @@ pub fn router() -> Router<AppState> {
 
 /// The longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// The body of `POST /bookings`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingRequest {
+    pub customer_name: String,
+    pub customer_phone: String,
+    pub customer_email: String,
+    pub service_type: String,
+    pub address: String,
+    /// RFC 3339, e.g. `2026-12-01T09:30:00+01:00`.
+    pub scheduled_date: String,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+impl From<BookingRequest> for BookingInput {
+    fn from(r: BookingRequest) -> Self {
+        BookingInput {
+            customer_name: r.customer_name,
+            customer_phone: r.customer_phone,
+            customer_email: r.customer_email,
+            service_type: r.service_type,
+            address: r.address,
+            scheduled_date: r.scheduled_date,
+            notes: r.notes,
+        }
+    }
+}
 
 async fn create(
     State(state): State<AppState>,
@@ -57,14 +86,13 @@ async fn create(
             })
         }
     };
-    let new = body.validate(state.store.now())?;
+    let new = BookingInput::from(body).validate(state.db.now())?;
     let (booking, created) = state
-        .store
-        .create_booking(&user.actor(), new, idempotency)
+        .bookings
+        .create(&user.actor(), new, idempotency)
         .await?;
     if created {
         tracing::info!(booking_id = booking.id, "booking created");
-        state.events.nudge();
     }
     let status = if created {
         StatusCode::CREATED
@@ -135,9 +163,7 @@ async fn list(
         before_id: positive("cursor", query.cursor.as_deref())?,
         limit: limit as u32,
     };
-    Ok(JsonBody(
-        state.store.list_bookings(&user.actor(), &filter).await?,
-    ))
+    Ok(JsonBody(state.bookings.list(&user.actor(), &filter).await?))
 }
 
 /// A booking's page: the booking, its trail, its attempts, and what the caller may do next.
@@ -154,7 +180,7 @@ async fn detail(
     Id(id): Id,
 ) -> Result<JsonBody<DetailResponse>, ApiError> {
     let actor = user.actor();
-    let detail = state.store.booking_detail(&actor, id).await?;
+    let detail = state.bookings.detail(&actor, id).await?;
     let allowed_transitions = allowed_moves(
         actor.role,
         detail.booking.relation_to(&actor),
@@ -174,19 +200,36 @@ async fn history(
     user: CurrentUser,
     Id(id): Id,
 ) -> Result<JsonBody<Vec<shared::booking::HistoryEntry>>, ApiError> {
-    Ok(JsonBody(state.store.history_for(&user.actor(), id).await?))
+    Ok(JsonBody(state.bookings.history(&user.actor(), id).await?))
+}
+
+/// The body of `PATCH /bookings/{id}/status`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub status: Status,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// An admin forcing the status past the state machine.
+    #[serde(default, rename = "override")]
+    pub is_override: bool,
+    /// When given, the change applies only if the booking is still at this version.
+    #[serde(default)]
+    pub expected_version: Option<i64>,
 }
 
 async fn change_status(
     State(state): State<AppState>,
     user: CurrentUser,
     Id(id): Id,
-    Json(change): Json<StatusChange>,
+    Json(body): Json<StatusChange>,
 ) -> Result<JsonBody<Booking>, ApiError> {
-    let to = change.status;
-    let booking = state.store.change_status(&user.actor(), id, change).await?;
-    tracing::info!(booking_id = id, to = %to, role = %user.role(), "status changed");
-    state.events.nudge();
+    let change = Change::to(body.status, body.reason, body.is_override)?;
+    let booking = state
+        .bookings
+        .change(&user.actor(), id, &change, body.expected_version)
+        .await?;
+    tracing::info!(booking_id = id, to = %body.status, role = %user.role(), "status changed");
     Ok(JsonBody(booking))
 }
 
@@ -205,7 +248,7 @@ async fn assign(
     Json(body): Json<AssignBody>,
 ) -> Result<JsonBody<Booking>, ApiError> {
     let booking = state
-        .store
+        .bookings
         .assign_by_hand(&admin.actor(), id, body.provider_id, body.reason.as_deref())
         .await?;
     tracing::info!(
@@ -213,6 +256,5 @@ async fn assign(
         provider_id = body.provider_id,
         "assigned by hand"
     );
-    state.events.nudge();
     Ok(JsonBody(booking))
 }

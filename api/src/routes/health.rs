@@ -13,7 +13,7 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if state.store.is_ready().await {
+    if state.db.is_ready().await {
         axum::Json(json!({"status": "ready"})).into_response()
     } else {
         envelope(

@@ -1,7 +1,9 @@
 //! The route groups, one module per resource.
 
 pub mod admin;
+pub mod auth;
 pub mod bookings;
-pub mod docs;
 pub mod health;
+pub mod metrics;
+pub mod openapi;
 pub mod providers;

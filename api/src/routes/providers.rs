@@ -8,7 +8,7 @@ use axum::{Json as JsonBody, Router};
 use serde::Deserialize;
 
 use shared::Role;
-use shared::store::{NewProvider, Provider, ProviderUpdate, ServiceType};
+use shared::provider::{NewProvider, Provider, ProviderUpdate, ServiceType};
 
 use crate::AppState;
 use crate::auth::{AdminUser, CurrentUser, password};
@@ -25,7 +25,7 @@ pub async fn service_types(
     State(state): State<AppState>,
     _user: CurrentUser,
 ) -> Result<JsonBody<Vec<ServiceType>>, ApiError> {
-    Ok(JsonBody(state.store.service_types().await?))
+    Ok(JsonBody(state.providers.service_types().await?))
 }
 
 #[derive(Deserialize)]
@@ -48,11 +48,11 @@ async fn list(
                 .as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty());
-            Ok(JsonBody(state.store.providers(service).await?))
+            Ok(JsonBody(state.providers.list(service).await?))
         }
         Role::Provider => {
             let own = match user.0.provider_id {
-                Some(id) => state.store.provider(id).await?.into_iter().collect(),
+                Some(id) => state.providers.get(id).await?.into_iter().collect(),
                 None => Vec::new(),
             };
             Ok(JsonBody(own))
@@ -97,8 +97,8 @@ async fn create(
         None => None,
     };
     let provider = state
-        .store
-        .create_provider(NewProvider {
+        .providers
+        .create(NewProvider {
             name: body.name,
             email: body.email,
             phone: body.phone,
@@ -152,5 +152,5 @@ async fn update(
             ));
         }
     }
-    Ok(JsonBody(state.store.update_provider(id, update).await?))
+    Ok(JsonBody(state.providers.update(id, update).await?))
 }

@@ -14,14 +14,12 @@ use tower::ServiceExt;
 use api::auth::TokenKeys;
 use api::events::EventShutdown;
 use api::{AppState, Settings};
-use shared::Store;
-use shared::assignment::RetryPolicy;
 
 pub struct TestApp {
     pub router: Router,
-    pub store: Store,
+    pub state: AppState,
     _events: EventShutdown,
-    _db: shared::testing::TestDatabase,
+    _db: testkit::TestDatabase,
 }
 
 pub struct Response {
@@ -58,12 +56,15 @@ impl TestApp {
 
     /// Like [`TestApp::new`], with settings changed by `change`.
     pub async fn with_settings(change: impl FnOnce(&mut Settings)) -> TestApp {
-        let db = shared::testing::TestDatabase::create().await;
-        let store = Store::connect(&db.url, RetryPolicy::default())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        api::seed::seed_demo(&store).await.unwrap();
+        let database = testkit::TestDatabase::create().await;
+        let db = db::Db::connect(&database.url).await.unwrap();
+        db.migrate().await.unwrap();
+        api::seed::seed_demo(
+            &shared::Accounts::new(db.clone()),
+            &shared::Providers::new(db.clone()),
+        )
+        .await
+        .unwrap();
         let mut settings = Settings {
             demo_logins: api::seed::demo_logins(),
             request_timeout: std::time::Duration::from_secs(10),
@@ -74,12 +75,12 @@ impl TestApp {
             b"test-secret-test-secret-test-secret",
             chrono::Duration::hours(1),
         );
-        let (state, events) = AppState::new(store.clone(), tokens, settings);
+        let (state, events) = AppState::new(db, tokens, settings);
         TestApp {
-            router: api::app(state),
-            store,
+            router: api::app(state.clone()),
+            state,
             _events: events,
-            _db: db,
+            _db: database,
         }
     }
 

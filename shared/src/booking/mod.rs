@@ -1,14 +1,32 @@
-//! Bookings: the status state machine, who may drive it, and what a valid booking is.
+//! The booking room: a booking's status and the table of moves ([`status`]), who may
+//! make them ([`permission`]), what a valid booking is ([`validation`]), the moves named
+//! after their events and what each causes ([`transition`]), the audit trail
+//! ([`history`]); and [`Bookings`], the entry point that creates, changes and reads them.
 
+pub mod history;
+pub(crate) mod intake;
 pub mod permission;
+mod read;
+pub(crate) mod rows;
+mod sql;
 pub mod status;
+pub mod transition;
 pub mod validation;
+mod write;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use db::Db;
+use queue::RetryPolicy;
+
 use crate::booking::permission::Relation;
 use crate::{Actor, Role, Status};
+
+pub use intake::IdempotencyKey;
+pub use read::{BookingDetail, BookingFilter, BookingPage};
 
 /// A booking as stored. Field names follow the table and the API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,7 +43,8 @@ pub struct Booking {
     pub provider_id: Option<i64>,
     pub notes: Option<String>,
     pub version: i64,
-    /// The assignment cycle in force: 1 at creation, +1 at each admin retry.
+    /// The assignment cycle in force: 1 at creation, +1 at each admin retry, manual
+    /// assignment or forced restart.
     pub assignment_cycle: i64,
     /// Set when the cycle's last attempt failed; cleared by a new cycle or an assignment.
     pub assignment_exhausted: bool,
@@ -69,56 +88,26 @@ pub struct HistoryEntry {
     pub timestamp: DateTime<Utc>,
 }
 
-/// What came of one assignment attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AttemptOutcome {
-    /// A provider was chosen; it may still reject.
-    Assigned,
-    NoProvider,
-    Rejected,
-    NoShow,
-    Error,
-    /// An admin assigned by hand, ending the cycle.
-    Manual,
+/// The booking room's entry point: create, change and read bookings. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Bookings {
+    db: Db,
+    /// How assignment attempts of new bookings are retried (stored with their jobs).
+    policy: RetryPolicy,
+    /// New bookings on SQLite, written together ([`intake`]).
+    intake: intake::Intake,
 }
 
-impl AttemptOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttemptOutcome::Assigned => "assigned",
-            AttemptOutcome::NoProvider => "no_provider",
-            AttemptOutcome::Rejected => "rejected",
-            AttemptOutcome::NoShow => "no_show",
-            AttemptOutcome::Error => "error",
-            AttemptOutcome::Manual => "manual",
+impl Bookings {
+    pub fn new(db: Db, policy: RetryPolicy) -> Bookings {
+        Bookings {
+            db,
+            policy,
+            intake: Arc::default(),
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            AttemptOutcome::Assigned,
-            AttemptOutcome::NoProvider,
-            AttemptOutcome::Rejected,
-            AttemptOutcome::NoShow,
-            AttemptOutcome::Error,
-            AttemptOutcome::Manual,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
+    pub fn db(&self) -> &Db {
+        &self.db
     }
-}
-
-/// One assignment attempt of one cycle.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Attempt {
-    pub id: i64,
-    pub booking_id: i64,
-    pub cycle: i64,
-    pub attempt: i64,
-    pub provider_id: Option<i64>,
-    pub outcome: AttemptOutcome,
-    pub reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }

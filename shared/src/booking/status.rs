@@ -7,7 +7,7 @@ use std::str::FromStr;
 use crate::DomainError;
 
 /// A booking's status. The database holds the same set in a CHECK constraint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pending,

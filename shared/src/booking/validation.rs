@@ -5,10 +5,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{DomainError, FieldErrors};
 
-/// A booking as a client submits it, before validation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct BookingRequest {
+/// A booking as someone asks for it, before validation. (The API's request type is its
+/// own, beside its handler; it hands its fields over as this.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookingInput {
     pub customer_name: String,
     pub customer_phone: String,
     pub customer_email: String,
@@ -16,7 +16,6 @@ pub struct BookingRequest {
     pub address: String,
     /// RFC 3339, e.g. `2026-12-01T09:30:00+01:00`.
     pub scheduled_date: String,
-    #[serde(default)]
     pub notes: Option<String>,
 }
 
@@ -37,7 +36,7 @@ pub const PAST_GRACE: Duration = Duration::minutes(5);
 /// How far ahead a booking may be made.
 pub const MAX_AHEAD: Duration = Duration::days(366);
 
-impl BookingRequest {
+impl BookingInput {
     /// Validates every field against `now`; service types are checked by the store,
     /// which knows which exist.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<NewBooking, DomainError> {
@@ -146,8 +145,8 @@ mod tests {
         "2026-11-28T12:00:00Z".parse().unwrap()
     }
 
-    fn valid() -> BookingRequest {
-        BookingRequest {
+    fn valid() -> BookingInput {
+        BookingInput {
             customer_name: "  Ada Lovelace ".into(),
             customer_phone: "+44 20 7946 0958".into(),
             customer_email: "Ada@Example.com".into(),
@@ -158,7 +157,7 @@ mod tests {
         }
     }
 
-    fn errors(req: BookingRequest) -> FieldErrors {
+    fn errors(req: BookingInput) -> FieldErrors {
         match req.validate(now()) {
             Err(DomainError::Validation(e)) => e,
             other => panic!("expected field errors, got {other:?}"),
@@ -176,7 +175,7 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_reported_at_once_by_name() {
-        let e = errors(BookingRequest::default());
+        let e = errors(BookingInput::default());
         let fields: Vec<_> = e.keys().map(String::as_str).collect();
         assert_eq!(
             fields,
@@ -202,7 +201,7 @@ mod tests {
             "a@b@c.com",
             "ada@exa_mple.com",
         ] {
-            let e = errors(BookingRequest {
+            let e = errors(BookingInput {
                 customer_email: bad.into(),
                 ..valid()
             });
@@ -219,14 +218,14 @@ mod tests {
             ("2026-11-28T11:00:00Z", "future"),
             ("2028-01-01T10:00:00Z", "year"),
         ] {
-            let e = errors(BookingRequest {
+            let e = errors(BookingInput {
                 scheduled_date: bad.into(),
                 ..valid()
             });
             assert!(e["scheduled_date"].contains(why), "{bad}: {e:?}");
         }
         // A few minutes of clock skew is tolerated.
-        let ok = BookingRequest {
+        let ok = BookingInput {
             scheduled_date: "2026-11-28T11:58:00Z".into(),
             ..valid()
         };
@@ -236,7 +235,7 @@ mod tests {
     #[test]
     fn phone_numbers_need_seven_to_fifteen_digits() {
         for bad in ["123", "call me", "1234567890123456"] {
-            let e = errors(BookingRequest {
+            let e = errors(BookingInput {
                 customer_phone: bad.into(),
                 ..valid()
             });
@@ -246,7 +245,7 @@ mod tests {
 
     #[test]
     fn overlong_and_blank_fields_are_refused() {
-        let e = errors(BookingRequest {
+        let e = errors(BookingInput {
             customer_name: "x".repeat(201),
             address: " \t ".into(),
             notes: Some("n".repeat(2001)),

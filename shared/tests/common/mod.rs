@@ -1,6 +1,6 @@
-//! What the store and queue suites share: a fresh database with a manual clock, on the
-//! backend `TEST_BACKEND` selects (SQLite by default, or PostgreSQL; see
-//! `shared::testing`). Every suite runs unchanged on both.
+//! What the core's suites share: every room over a fresh database with a manual clock, on
+//! the backend `TEST_BACKEND` selects (SQLite by default, or PostgreSQL; see `testkit`).
+//! Every suite runs unchanged on both.
 
 #![allow(dead_code)]
 
@@ -8,28 +8,121 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use shared::assignment::RetryPolicy;
-use shared::clock::ManualClock;
-use shared::store::{Backend, NewUser};
-use shared::testing::TestDatabase;
-use shared::{Actor, Role, Store};
+use db::{Backend, Db, ManualClock};
+use queue::{ClaimedJob, Job, JobFilter, JobState, Queue, RetryPolicy};
+use shared::account::NewUser;
+use shared::assignment::AssignProvider;
+use shared::booking::Booking;
+use shared::booking::transition::Change;
+use shared::{
+    Accounts, Actor, Assignment, Bookings, Feed, Overview, Providers, Role, Status, StoreError,
+};
 use sqlx::AssertSqlSafe;
+use testkit::TestDatabase;
 
 /// The manual clock's starting time.
 pub fn t0() -> DateTime<Utc> {
     "2026-11-28T12:00:00Z".parse().unwrap()
 }
 
-/// A migrated store on its own database, four attempts per cycle with `base_ms` backoff,
+/// Every room of the core, over one database.
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub db: Db,
+    pub policy: RetryPolicy,
+    pub bookings: Bookings,
+    pub providers: Providers,
+    pub accounts: Accounts,
+    pub feed: Feed,
+    pub overview: Overview,
+    pub queue: Queue,
+}
+
+impl Core {
+    pub fn new(db: Db, policy: RetryPolicy) -> Core {
+        Core {
+            bookings: Bookings::new(db.clone(), policy),
+            providers: Providers::new(db.clone()),
+            accounts: Accounts::new(db.clone()),
+            feed: Feed::new(db.clone()),
+            overview: Overview::new(db.clone()),
+            queue: Queue::new(db.clone()),
+            db,
+            policy,
+        }
+    }
+
+    /// The assignment room as worker `worker` runs it.
+    pub fn assignment_by(&self, worker: &str) -> Assignment {
+        Assignment::new(self.db.clone(), worker).with_retry_policy(self.policy)
+    }
+
+    /// The assignment room as the API runs it (an admin's retries).
+    pub fn assignment(&self) -> Assignment {
+        self.assignment_by("api")
+    }
+
+    /// Jobs, newest first, optionally in one state or of one booking.
+    pub async fn jobs(
+        &self,
+        state: Option<JobState>,
+        booking: Option<i64>,
+        limit: u32,
+    ) -> Vec<Job> {
+        self.queue
+            .list(&JobFilter {
+                state,
+                subject_id: booking,
+                limit,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Asks for a status as `PATCH /bookings/{id}/status` does: the event it names.
+    pub async fn change_status(
+        &self,
+        actor: &Actor,
+        id: i64,
+        change: StatusChange,
+    ) -> Result<Booking, StoreError> {
+        let event = Change::to(change.status, change.reason, change.is_override)?;
+        self.bookings
+            .change(actor, id, &event, change.expected_version)
+            .await
+    }
+}
+
+/// A status asked for, as the body of `PATCH /bookings/{id}/status` says it.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub status: Status,
+    pub reason: Option<String>,
+    pub is_override: bool,
+    pub expected_version: Option<i64>,
+}
+
+/// The booking an assignment job is about.
+pub fn booking_of(job: &ClaimedJob) -> i64 {
+    job.payload_as::<AssignProvider>().unwrap().booking_id
+}
+
+/// The cycle an assignment job is for.
+pub fn cycle_of(job: &ClaimedJob) -> i64 {
+    job.payload_as::<AssignProvider>().unwrap().cycle
+}
+
+/// A migrated core on its own database, four attempts per cycle with `base_ms` backoff,
 /// and a manual clock standing at [`t0`].
 pub struct TestDb {
-    pub store: Store,
+    pub core: Core,
     pub clock: ManualClock,
     pub db: TestDatabase,
 }
 
 impl TestDb {
-    /// Runs `sql` on the database directly, underneath the store; returns the rows it
+    /// Runs `sql` on the database directly, underneath the core; returns the rows it
     /// changed.
     pub async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
         let sql = AssertSqlSafe(sql.to_owned());
@@ -51,27 +144,31 @@ impl TestDb {
 }
 
 pub async fn test_db(base_ms: u64) -> TestDb {
-    let db = TestDatabase::create().await;
+    let database = TestDatabase::create().await;
     let clock = ManualClock::new(t0());
+    let db = Db::connect(&database.url)
+        .await
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+    db.migrate().await.unwrap();
     let policy = RetryPolicy {
         base: Duration::from_millis(base_ms),
         max_attempts: 4,
     };
-    let store = Store::connect(&db.url, policy)
-        .await
-        .unwrap()
-        .with_clock(Arc::new(clock.clone()));
-    store.migrate().await.unwrap();
-    TestDb { store, clock, db }
+    TestDb {
+        core: Core::new(db, policy),
+        clock,
+        db: database,
+    }
 }
 
 /// Creates a login (with a hash nobody can sign in with) and returns who it acts as.
-pub async fn user(store: &Store, email: &str, role: Role) -> Actor {
+pub async fn user(core: &Core, email: &str, role: Role) -> Actor {
     let new = NewUser {
         email: email.into(),
         name: email.split('@').next().unwrap().into(),
         password_hash: "not-a-real-hash".into(),
         role,
     };
-    store.create_user(new).await.unwrap().actor()
+    core.accounts.create_user(new).await.unwrap().actor()
 }

@@ -1,0 +1,10 @@
+//! The scenarios, one file each. Every one starts the real binaries on a fresh database
+//! (through [`crate::Run`]), reports its figures beside their baselines and targets, and
+//! ends with the correctness checks.
+
+pub mod drain;
+pub mod intake;
+pub mod queue;
+pub mod retry;
+pub mod scaling;
+pub mod steady;

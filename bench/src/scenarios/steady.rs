@@ -1,0 +1,41 @@
+//! Steady: bookings arriving at a fixed rate (open loop) with the workers running; how
+//! long from creation to assignment.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::report::{Report, percentile, wait_until};
+use crate::{Run, db, load};
+
+pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
+    println!(
+        "steady: {} bookings/s for {} s, {} workers",
+        run.args.rate, run.args.seconds, run.args.workers
+    );
+    let (mut sys, token) = run.system(&[]).await?;
+    sys.add_quiet_workers(run.args.workers);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ids = load::open_loop(&sys, &token, run.args.rate, run.args.seconds, "cleaning").await?;
+    let pool = db::open_system(&sys.url).await?;
+    wait_until("assigning", ids.len() as i64, || db::assigned(&pool)).await?;
+    let mut lat = db::create_to_assigned_ms(&pool).await?;
+    lat.sort_unstable();
+    let (p50, p90, p99, max) = (
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.9),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0),
+    );
+    r.row(
+        "steady create->assigned p50/p90/p99/max",
+        format!("{p50}/{p90}/{p99}/{max} ms"),
+        "target p50 <= 30, p99 <= 100".into(),
+    );
+    r.check("steady", &mut sys).await?;
+    r.json.insert(
+        "steady".into(),
+        json!({"rate": run.args.rate, "p50_ms": p50, "p90_ms": p90, "p99_ms": p99, "max_ms": max}),
+    );
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The two databases, and the few tools that let one body of code speak to either.
+//!
+//! Every query is written once where the dialects agree (they do for most: `$n`
+//! parameters, `RETURNING`, `ON CONFLICT`, `TRUE`/`FALSE`) and the [`on!`] macro compiles
+//! it once per backend. Where they differ, [`dialect!`] picks the text; each such fork
+//! is named once, as a `sqlite`/`postgres` pair beside the statement that needs it.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL selects.
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A connection pool of either backend.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Something a query can run on, split by backend for [`on!`].
+pub enum Either<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+impl Pool {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn split(&self) -> Either<&SqlitePool, &PgPool> {
+        match self {
+            Pool::Sqlite(p) => Either::Sqlite(p),
+            Pool::Postgres(p) => Either::Postgres(p),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// A transaction of either backend, with the time it runs at: every row it writes
+/// carries the same `now`. A SQLite write transaction also holds this process's write
+/// turn (see [`crate::Db`]). Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    pub(crate) inner: TxInner,
+    pub(crate) now: DateTime<Utc>,
+    /// Told of the commit (write transactions only).
+    pub(crate) committed: Option<tokio::sync::watch::Sender<u64>>,
+}
+
+pub(crate) enum TxInner {
+    Sqlite {
+        tx: Transaction<'static, Sqlite>,
+        _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    },
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite { .. } => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The time this transaction runs at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub fn split(&mut self) -> Either<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection> {
+        match &mut self.inner {
+            TxInner::Sqlite { tx, .. } => Either::Sqlite(&mut **tx),
+            TxInner::Postgres(tx) => Either::Postgres(&mut **tx),
+        }
+    }
+
+    /// Commits, and tells this process's listeners that something changed.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Sqlite { tx, .. } => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        if let Some(committed) = self.committed {
+            committed.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        Ok(())
+    }
+}
+
+/// Runs `$body` with `$c` bound to the pool's or transaction's connection of whichever
+/// backend it is; the body is compiled once for each.
+#[macro_export]
+macro_rules! on {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $db.split() {
+            $crate::Either::Sqlite($c) => $body,
+            $crate::Either::Postgres($c) => $body,
+        }
+    };
+}
+
+/// [`on!`] for a statement run with `execute`: yields how many rows it affected (the
+/// two backends' query results are different types).
+#[macro_export]
+macro_rules! exec {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $db.split() {
+            $crate::Either::Sqlite($c) => $body.map(|r| r.rows_affected()),
+            $crate::Either::Postgres($c) => $body.map(|r| r.rows_affected()),
+        }
+    };
+}
+
+/// The statement text for the backend of `$db`, where the two dialects differ.
+#[macro_export]
+macro_rules! dialect {
+    ($db:expr, sqlite: $sqlite:expr, postgres: $postgres:expr $(,)?) => {
+        match $db.backend() {
+            $crate::Backend::Sqlite => $sqlite,
+            $crate::Backend::Postgres => $postgres,
+        }
+    };
+}

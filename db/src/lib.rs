@@ -1,0 +1,272 @@
+//! The project's database, small on purpose: one pool of either backend, the clock, the
+//! write turn, transactions that carry their time, the migrations, and a signal of each
+//! commit. The rooms of the application (the queue, bookings, assignment, ...) each
+//! write their own SQL over a [`Db`].
+//!
+//! SQLite is the embedded default. Its write transactions start with `BEGIN IMMEDIATE`:
+//! a deferred transaction that reads first and writes later fails with SQLITE_BUSY at
+//! once when another writer got in between, whatever the busy timeout.
+//!
+//! PostgreSQL (`postgres://` URLs) is the scale-out path: the same statements, written
+//! once where the dialects agree ([`on!`], [`dialect!`]). Its write transactions run at
+//! READ COMMITTED; compare-and-set on versions, lease fences and row locks keep writers
+//! on different hosts apart, as the single writer does for SQLite. Its processes follow
+//! the server's clock ([`ServerClock`]).
+
+mod backend;
+mod error;
+mod time;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::watch;
+
+pub use backend::{Backend, Either, Pool, Tx};
+pub use error::{Error, is_transient};
+pub use time::{Clock, ManualClock, OffsetClock, ServerClock, SystemClock, Ts, from_ms, ts};
+
+use backend::TxInner;
+
+/// The embedded default database.
+pub const DEFAULT_URL: &str = "sqlite://data/bookings.db";
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// How often a PostgreSQL process measures the server's clock again.
+const CLOCK_SYNC: Duration = Duration::from_secs(10);
+
+/// The database. Cheap to clone: clones share one pool.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: Pool,
+    clock: Arc<dyn Clock>,
+    /// One writer at a time per process, on SQLite only. SQLite admits one writer anyway;
+    /// without this, the pool's connections race for the lock and the losers sleep in
+    /// SQLite's busy handler (1, 2, 5, 10, ... ms), which cut write throughput by more
+    /// than half. Other processes still wait through the busy timeout.
+    write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Counts this process's committed write transactions.
+    committed: watch::Sender<u64>,
+}
+
+impl Db {
+    /// Opens the database at `url`: a `postgres://` server, or a SQLite file (created
+    /// with its folder if missing). On PostgreSQL the clock follows the server's.
+    pub async fn connect(url: &str) -> Result<Db, Error> {
+        Self::connect_with_local_clock(url, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Db::connect`], with `local` as this host's clock (tests give a wrong one).
+    pub async fn connect_with_local_clock(url: &str, local: Arc<dyn Clock>) -> Result<Db, Error> {
+        let (pool, clock): (Pool, Arc<dyn Clock>) = match Backend::of_url(url) {
+            Backend::Postgres => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(PgConnectOptions::from_str(url)?)
+                    .await?;
+                let clock = Arc::new(ServerClock::new(local));
+                clock.measure(&pool).await?;
+                tokio::spawn(follow_server_clock(Arc::downgrade(&clock), pool.clone()));
+                (Pool::Postgres(pool), clock)
+            }
+            Backend::Sqlite => (Pool::Sqlite(connect_sqlite(url).await?), local),
+        };
+        Ok(Db {
+            pool,
+            clock,
+            write_turn: Arc::default(),
+            committed: watch::Sender::new(0),
+        })
+    }
+
+    /// Replaces the clock (tests move a [`ManualClock`] by hand); it is used as is.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Db {
+        self.clock = clock;
+        self
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
+
+    /// The pool, for statements outside a transaction.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Lets [`on!`] run a statement on the pool.
+    pub fn split(&self) -> Either<&sqlx::SqlitePool, &sqlx::PgPool> {
+        self.pool.split()
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Starts a write transaction: on SQLite one that holds the write lock from its first
+    /// statement (and this process's write turn); on PostgreSQL a READ COMMITTED one.
+    pub async fn write(&self) -> Result<Tx, Error> {
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let turn = self.write_turn.clone().lock_owned().await;
+                TxInner::Sqlite {
+                    tx: pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                }
+            }
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            now: self.now(),
+            committed: Some(self.committed.clone()),
+        })
+    }
+
+    /// Starts a read transaction: its statements see one snapshot (PostgreSQL) or one
+    /// state of the file (SQLite).
+    pub async fn read(&self) -> Result<Tx, Error> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite {
+                tx: p.begin().await?,
+                _turn: None,
+            },
+            Pool::Postgres(p) => TxInner::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        };
+        Ok(Tx {
+            inner,
+            now: self.now(),
+            committed: None,
+        })
+    }
+
+    /// Changes whenever this process commits a write transaction. (Other processes'
+    /// commits are not seen here: whoever follows the data polls for those too.)
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.committed.subscribe()
+    }
+
+    /// Applies the migrations that have not run yet. Safe to call from every process at
+    /// once: PostgreSQL's migrator holds an advisory lock; on SQLite the processes take
+    /// turns through a lock on the database's folder (not on the file itself: closing
+    /// any handle on a SQLite file drops the process's SQLite locks on it).
+    pub async fn migrate(&self) -> Result<(), Error> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let folder = pool
+                    .connect_options()
+                    .get_filename()
+                    .parent()
+                    .map(|p| p.to_path_buf())
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or_else(|| ".".into());
+                let lock = tokio::task::spawn_blocking(move || {
+                    let dir = std::fs::File::open(&folder)?;
+                    dir.lock()?;
+                    Ok::<_, std::io::Error>(dir)
+                })
+                .await
+                .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+                .map_err(sqlx::Error::Io)?;
+                let done = SQLITE_MIGRATIONS.run(pool).await;
+                drop(lock);
+                done?;
+            }
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// True when the database answers and every migration has been applied.
+    pub async fn is_ready(&self) -> bool {
+        let applied: Result<i64, _> = on!(self.pool, |p| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(p)
+                .await
+        });
+        let expected = match self.backend() {
+            Backend::Sqlite => SQLITE_MIGRATIONS.iter().count(),
+            Backend::Postgres => POSTGRES_MIGRATIONS.iter().count(),
+        };
+        matches!(applied, Ok(n) if n as usize >= expected)
+    }
+
+    /// A value kept in `app_settings`, created by `make` if absent. Race-free across
+    /// processes: the first insert wins and everyone reads the winner.
+    pub async fn setting_or_insert(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String, Error> {
+        let mut tx = self.write().await?;
+        let value = make();
+        exec!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(&value)
+            .execute(c)
+            .await
+        })?;
+        let value = on!(tx, |c| {
+            sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1")
+                .bind(key)
+                .fetch_one(c)
+                .await
+        })?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Measures the server's clock every [`CLOCK_SYNC`] while the clock is in use.
+async fn follow_server_clock(clock: std::sync::Weak<ServerClock>, pool: sqlx::PgPool) {
+    loop {
+        tokio::time::sleep(CLOCK_SYNC).await;
+        let Some(clock) = clock.upgrade() else {
+            return;
+        };
+        if let Err(e) = clock.measure(&pool).await {
+            tracing::debug!(error = %e, "could not measure the database server's clock; keeping the last offset");
+        }
+    }
+}
+
+/// Opens a SQLite file in WAL mode, creating it and its folder if missing.
+async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool, Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    if let Some(parent) = options.get_filename().parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+    }
+    // No ping before lending a connection: a connection to a local file does not go
+    // stale, and each ping is a round trip to the connection's thread.
+    Ok(SqlitePoolOptions::new()
+        .max_connections(8)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?)
+}

@@ -1,0 +1,68 @@
+//! The database handle on a real SQLite file and the real PostgreSQL server: processes
+//! that start together migrate without tripping over each other, and a host with a
+//! wrong clock keeps the server's time.
+
+use std::sync::Arc;
+
+use db::{Backend, Db, OffsetClock, SystemClock};
+use testkit::TestDatabase;
+
+#[tokio::test]
+async fn many_processes_starting_at_once_on_a_fresh_database_all_migrate_it() {
+    let database = TestDatabase::create().await;
+    let mut starts = Vec::new();
+    for _ in 0..24 {
+        let url = database.url.clone();
+        starts.push(tokio::spawn(async move {
+            let db = Db::connect(&url).await?;
+            db.migrate().await?;
+            let ready = db.is_ready().await;
+            db.close().await;
+            Ok::<_, db::Error>(ready)
+        }));
+    }
+    for start in starts {
+        assert!(start.await.unwrap().expect("migrated without an error"));
+    }
+}
+
+#[tokio::test]
+async fn on_postgresql_a_host_whose_clock_is_wrong_keeps_the_server_s_time() {
+    // Whatever TEST_BACKEND says: the server's clock only matters on PostgreSQL.
+    let database = TestDatabase::create_on(Backend::Postgres).await;
+    for skew in [15, -20] {
+        let local = Arc::new(OffsetClock {
+            base: Arc::new(SystemClock),
+            offset: chrono::Duration::seconds(skew),
+        });
+        let db = Db::connect_with_local_clock(&database.url, local)
+            .await
+            .unwrap();
+        let off = (db.now() - chrono::Utc::now()).num_milliseconds().abs();
+        assert!(
+            off < 1000,
+            "a host {skew} s off is {off} ms off the server once connected"
+        );
+        db.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_commit_is_signalled_to_this_process_s_listeners_and_a_rollback_is_not() {
+    let database = TestDatabase::create().await;
+    let db = Db::connect(&database.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let commits = db.commits();
+    let tx = db.write().await.unwrap();
+    drop(tx);
+    assert!(
+        !commits.has_changed().unwrap(),
+        "a rolled back transaction changed nothing"
+    );
+    db.setting_or_insert("k", || "v".into()).await.unwrap();
+    assert!(commits.has_changed().unwrap());
+    assert_eq!(
+        db.setting_or_insert("k", || "other".into()).await.unwrap(),
+        "v"
+    );
+}

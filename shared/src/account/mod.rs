@@ -1,0 +1,164 @@
+//! The accounts room: logins and the identity an authenticated request acts with;
+//! [`Accounts`] is its entry point.
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use db::{Db, Ts, Tx, on, ts};
+
+use crate::booking::rows::decode_error;
+use crate::error::{DomainError, StoreError};
+use crate::{Actor, Role};
+
+/// The accounts room's entry point. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    db: Db,
+}
+
+/// A login. The password hash never leaves the store except to the sign-in check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// For a provider's login: the provider record it acts for.
+    pub provider_id: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl User {
+    /// The identity this user acts with.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.id),
+            name: self.name.clone(),
+            role: self.role,
+            provider_id: self.provider_id,
+        }
+    }
+}
+
+/// A login to create; the caller hashes the password.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+    provider_id: Option<i64>,
+    created_at: Ts,
+    password_hash: String,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<(User, String), sqlx::Error> {
+        Ok((
+            User {
+                id: self.id,
+                email: self.email,
+                name: self.name,
+                role: self
+                    .role
+                    .parse::<Role>()
+                    .map_err(|_| decode_error("role", &self.role))?,
+                provider_id: self.provider_id,
+                created_at: self.created_at.into(),
+            },
+            self.password_hash,
+        ))
+    }
+}
+
+/// A user with the provider record their login acts for, filtered by `$where`.
+macro_rules! select_user {
+    ($where:literal) => {
+        concat!(
+            "SELECT u.id, u.email, u.name, u.role, p.id AS provider_id, u.created_at, ",
+            "u.password_hash FROM users u LEFT JOIN providers p ON p.user_id = u.id ",
+            $where
+        )
+    };
+}
+
+impl Accounts {
+    pub fn new(db: Db) -> Accounts {
+        Accounts { db }
+    }
+
+    /// Creates a login; a taken e-mail is a `duplicate_email` conflict.
+    pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
+        let mut tx = self.db.write().await?;
+        let id = insert_user(&mut tx, &new).await?;
+        tx.commit().await?;
+        self.user(id)
+            .await?
+            .ok_or(StoreError::Domain(DomainError::NotFound {
+                entity: "user",
+                id,
+            }))
+    }
+
+    /// The user with this id, if any.
+    pub async fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = on!(self.db, |p| {
+            sqlx::query_as(select_user!("WHERE u.id = $1"))
+                .bind(id)
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(row.map(UserRow::into_user).transpose()?.map(|(u, _)| u))
+    }
+
+    /// The user with this e-mail (any case) and their password hash, for signing in.
+    pub async fn user_with_password(
+        &self,
+        email: &str,
+    ) -> Result<Option<(User, String)>, StoreError> {
+        let email = email.trim().to_lowercase();
+        let row: Option<UserRow> = on!(self.db, |p| {
+            sqlx::query_as(select_user!("WHERE u.email = $1"))
+                .bind(&email)
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(row.map(UserRow::into_user).transpose()?)
+    }
+}
+
+/// Inserts a login inside a transaction (also used when a provider is created with one).
+pub(crate) async fn insert_user(tx: &mut Tx, new: &NewUser) -> Result<i64, StoreError> {
+    let now = tx.now();
+    let result = on!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO users (email, name, password_hash, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(new.email.trim().to_lowercase())
+        .bind(new.name.trim())
+        .bind(&new.password_hash)
+        .bind(new.role.as_str())
+        .bind(ts(now))
+        .fetch_one(c)
+        .await
+    });
+    match result {
+        Ok(id) => Ok(id),
+        // Only the e-mail is unique in `users`, so this statement's unique violation names it.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(DomainError::Conflict {
+            code: "duplicate_email",
+            message: "an account with this e-mail already exists".into(),
+        }
+        .into()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,81 @@
+//! The assignment room's statements whose text differs between SQLite and PostgreSQL,
+//! each named once, as a pair.
+//!
+//! An assignment costs round trips to the database, so two of its steps are chains:
+//! reading the booking only if the job's lease still holds (the fence), and the write
+//! of a successful attempt (the booking's compare-and-set, its history row, the attempt
+//! record and the job done). Their column lists and conditions come from the same
+//! definitions as the single statements (`booking_cas!`, `history_insert!`,
+//! `attempt_insert!`, `queue::held_by_lease!`, `queue::job_done_set!`), and a test checks
+//! that the chain and the same writes made one by one leave identical rows.
+
+use super::attempt::{attempt_insert, attempt_upsert};
+use crate::booking::history::history_insert;
+use crate::booking::rows::{booking_cas, booking_columns};
+
+/// SQLite runs each chain as a script in which every statement after the first runs only
+/// if the one before changed its row (`changes()`), and the last reports whether the
+/// whole chain did.
+pub(super) mod sqlite {
+    use super::*;
+
+    /// $1 job id, $2 lease token, $3 now, $4 booking id.
+    pub const FENCED_BOOKING: &str = concat!(
+        "UPDATE jobs SET updated_at = $3 WHERE ",
+        queue::held_by_lease!("$1", "$2"),
+        "; SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE id = $4 AND changes() = 1"
+    );
+
+    /// $1 booking id, $2 its version, $3 'assigned', $4 provider, $5 now, $6 old status,
+    /// $7 worker, $8 reason, $9 cycle, $10 attempt, $11 job id, $12 lease token.
+    pub const ASSIGN: &str = concat!(
+        booking_cas!(),
+        "; ",
+        history_insert!(),
+        "SELECT id, $6, status, NULL, $7, 'system', $8, FALSE, provider_id, customer_id, $5 ",
+        "FROM bookings WHERE id = $1 AND changes() = 1; ",
+        attempt_insert!(),
+        "SELECT $1, $9, $10, $4, 'assigned', NULL, $5, $5 WHERE changes() = 1",
+        attempt_upsert!(),
+        "; UPDATE jobs SET ",
+        queue::job_done_set!("$5"),
+        " WHERE ",
+        queue::held_by_lease!("$11", "$12"),
+        " AND changes() = 1; SELECT changes()"
+    );
+}
+
+/// PostgreSQL chains them as CTEs in one statement, which succeeds or fails as a whole;
+/// the fence also locks the booking, so that a status change through the API waits for
+/// the assignment.
+pub(super) mod postgres {
+    use super::*;
+
+    pub const FENCED_BOOKING: &str = concat!(
+        "WITH fence AS (UPDATE jobs SET updated_at = $3 WHERE ",
+        queue::held_by_lease!("$1", "$2"),
+        " RETURNING id) SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE id = $4 AND EXISTS (SELECT 1 FROM fence) FOR UPDATE"
+    );
+
+    pub const ASSIGN: &str = concat!(
+        "WITH b AS (",
+        booking_cas!(),
+        " RETURNING id, status, provider_id, customer_id), ",
+        "h AS (",
+        history_insert!(),
+        "SELECT id, $6, status, NULL, $7, 'system', $8, FALSE, provider_id, customer_id, $5 FROM b), ",
+        "a AS (",
+        attempt_insert!(),
+        "SELECT id, $9, $10, $4, 'assigned', NULL, $5, $5 FROM b",
+        attempt_upsert!(),
+        "), j AS (UPDATE jobs SET ",
+        queue::job_done_set!("$5"),
+        " WHERE ",
+        queue::held_by_lease!("$11", "$12"),
+        " AND EXISTS (SELECT 1 FROM b) RETURNING id) SELECT COUNT(*) FROM j"
+    );
+}

@@ -1,0 +1,544 @@
+//! Creating bookings: each written with its first history row, its first assignment job
+//! and its idempotency key in one transaction; on SQLite, bookings asked for at the same
+//! time share one (group commit).
+//!
+//! SQLite admits one writer at a time, and what a booking's write costs is mostly the
+//! transaction around it (`BEGIN IMMEDIATE` and `COMMIT`, each a hand-off to the
+//! connection's thread, and the commit's write to the log) rather than its statements.
+//! So bookings go through one task per process, which writes those waiting together in
+//! one transaction: under load, many per commit; alone, one. Each booking still succeeds
+//! or fails on its own: a booking refused (an unknown service, an idempotency key
+//! reused) leaves nothing behind and the others go on; if the transaction fails partway,
+//! nothing of it was written and each booking is tried again in a transaction of its
+//! own, so that each gets its own answer; if it cannot start, each gets that error. A
+//! booking whose caller has stopped waiting (a request timed out or was dropped) before
+//! its turn is not written. The task is started by the first booking, again if it ever
+//! stopped, and ends when the last handle on the room is gone.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+
+use db::{Backend, Tx, dialect, exec, on, ts};
+use queue::JobKind;
+
+use super::rows::{self, BookingRow};
+use super::sql::{postgres, sqlite};
+use super::validation::NewBooking;
+use super::{Booking, Bookings};
+use crate::assignment::AssignProvider;
+use crate::error::{DomainError, StoreError};
+use crate::{Actor, Role};
+
+/// At most this many bookings share a transaction (and the write lock, meanwhile).
+const MAX_BATCH: usize = 64;
+/// Bookings waiting for the task; further requests wait to hand theirs over.
+const QUEUE: usize = 1024;
+
+/// An `Idempotency-Key` as received, with the request it came with.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    /// The request body in a canonical form; only its SHA-256 is stored.
+    pub canonical_request: String,
+}
+
+type Outcome = Result<(Booking, bool), StoreError>;
+
+/// A booking to write, as checked, with the time it was asked for.
+#[derive(Debug)]
+pub(super) struct BookingWrite {
+    actor: Actor,
+    user_id: i64,
+    new: NewBooking,
+    key: Option<String>,
+    /// The SHA-256 of the canonical request, when there is a key.
+    hash: Option<String>,
+    policy: queue::RetryPolicy,
+}
+
+/// A booking handed to the task, with where its answer goes.
+#[derive(Debug)]
+pub(super) struct Pending {
+    write: BookingWrite,
+    answer: oneshot::Sender<Outcome>,
+}
+
+/// The way to the room's intake task, while it runs.
+pub(super) type Intake = Arc<Mutex<Option<mpsc::Sender<Pending>>>>;
+
+/// How writing a batch together went.
+enum Together {
+    /// Committed; each booking's outcome, in order.
+    Written(Vec<Outcome>),
+    /// The transaction could not start: nothing was tried.
+    NotStarted(db::Error),
+    /// It failed partway or at commit: nothing of it was written.
+    Failed(StoreError),
+}
+
+impl Bookings {
+    /// Writes a booking, its first history row and its first assignment job in one
+    /// transaction. With an idempotency key already used for the same request, returns
+    /// the booking it created and `false`; used for another request, a conflict.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        new: NewBooking,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<(Booking, bool), StoreError> {
+        let user_id = match (actor.role, actor.user_id) {
+            (Role::Customer | Role::Admin, Some(id)) => id,
+            (role, _) => return Err(DomainError::not_permitted(role, "book a service").into()),
+        };
+        let write = BookingWrite {
+            actor: actor.clone(),
+            user_id,
+            hash: idempotency
+                .as_ref()
+                .map(|k| hex::encode(Sha256::digest(k.canonical_request.as_bytes()))),
+            key: idempotency.map(|k| k.key),
+            new,
+            policy: self.policy,
+        };
+        match self.db.backend() {
+            Backend::Sqlite => self.create_in_intake(write).await,
+            Backend::Postgres => match self.create_alone(&write).await {
+                // Two requests with one key raced (both looked before either wrote); the
+                // loser finds the winner's booking now.
+                Err(StoreError::Db(db::Error::Sqlx(sqlx::Error::Database(e))))
+                    if write.key.is_some() && e.is_unique_violation() =>
+                {
+                    self.create_alone(&write).await
+                }
+                result => result,
+            },
+        }
+    }
+
+    /// Deletes idempotency keys made before `before`; returns how many.
+    pub async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut tx = self.db.write().await?;
+        let purged = exec!(tx, |c| {
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(ts(before))
+                .execute(c)
+                .await
+        })?;
+        tx.commit().await?;
+        Ok(purged)
+    }
+
+    /// Writes one booking in a transaction of its own.
+    async fn create_alone(&self, write: &BookingWrite) -> Outcome {
+        let mut tx = self.db.write().await?;
+        let result = insert(&mut tx, write).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    /// Writes `write` with whatever other bookings are waiting, and answers for it alone.
+    async fn create_in_intake(&self, write: BookingWrite) -> Outcome {
+        let (answer, answered) = oneshot::channel();
+        self.intake_queue()
+            .send(Pending { write, answer })
+            .await
+            .map_err(|_| sqlx::Error::WorkerCrashed)?;
+        answered.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+
+    /// The running task's queue, starting the task if it is not running.
+    fn intake_queue(&self) -> mpsc::Sender<Pending> {
+        let mut running = self.intake.lock().unwrap_or_else(|e| e.into_inner());
+        match running.as_ref() {
+            Some(queue) if !queue.is_closed() => queue.clone(),
+            _ => {
+                let (queue, receiver) = mpsc::channel(QUEUE);
+                // The task's own handle has no intake: it must not keep itself alive.
+                let writer = Bookings {
+                    intake: Intake::default(),
+                    ..self.clone()
+                };
+                tokio::spawn(writer.run_intake(receiver));
+                running.insert(queue).clone()
+            }
+        }
+    }
+
+    async fn run_intake(self, mut receiver: mpsc::Receiver<Pending>) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            batch.retain(|pending| !pending.answer.is_closed());
+            match batch.len() {
+                0 => {}
+                1 => self.write_each_alone(&mut batch).await,
+                n => match self.write_together(&batch).await {
+                    Together::Written(outcomes) => {
+                        for (pending, outcome) in batch.drain(..).zip(outcomes) {
+                            let _ = pending.answer.send(outcome);
+                        }
+                    }
+                    Together::NotStarted(error) => {
+                        let error = match error {
+                            db::Error::Sqlx(e) => Arc::new(e),
+                            db::Error::Shared(e) => e,
+                            other => Arc::new(sqlx::Error::Protocol(other.to_string())),
+                        };
+                        for pending in batch.drain(..) {
+                            let _ = pending
+                                .answer
+                                .send(Err(StoreError::Db(db::Error::Shared(error.clone()))));
+                        }
+                    }
+                    Together::Failed(error) => {
+                        tracing::warn!(%error, bookings = n, "a shared booking transaction failed; writing each booking alone");
+                        self.write_each_alone(&mut batch).await;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Writes the bookings of `batch` one transaction each, skipping those nobody waits
+    /// for any more.
+    async fn write_each_alone(&self, batch: &mut Vec<Pending>) {
+        for pending in batch.drain(..) {
+            if !pending.answer.is_closed() {
+                let outcome = self.create_alone(&pending.write).await;
+                let _ = pending.answer.send(outcome);
+            }
+        }
+    }
+
+    /// Every booking of `batch` in one transaction, each with its own outcome.
+    async fn write_together(&self, batch: &[Pending]) -> Together {
+        let mut tx = match self.db.write().await {
+            Ok(tx) => tx,
+            Err(e) => return Together::NotStarted(e),
+        };
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for pending in batch {
+            match insert(&mut tx, &pending.write).await {
+                Err(StoreError::Domain(refused)) => outcomes.push(Err(refused.into())),
+                Err(e) => return Together::Failed(e),
+                written => outcomes.push(written),
+            }
+        }
+        match tx.commit().await {
+            Ok(()) => Together::Written(outcomes),
+            Err(e) => Together::Failed(e.into()),
+        }
+    }
+}
+
+/// Writes `write` in `tx`, or finds the booking its idempotency key already made. On
+/// failure nothing of it is left in `tx` (on SQLite its statements run inside a
+/// savepoint, rolled back on error), so that a transaction holding several bookings
+/// can go on with the others when it fails with a [`StoreError::Domain`] error.
+async fn insert(tx: &mut Tx, write: &BookingWrite) -> Result<(Booking, bool), StoreError> {
+    let BookingWrite {
+        actor,
+        user_id,
+        new,
+        key,
+        hash,
+        policy,
+    } = write;
+    if let (Some(key), Some(hash)) = (key, hash) {
+        let seen: Option<(String, i64)> = on!(tx, |c| {
+            sqlx::query_as(
+                "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            )
+            .bind(user_id)
+            .bind(key)
+            .fetch_optional(c)
+            .await
+        })?;
+        if let Some((seen_hash, booking_id)) = seen {
+            if &seen_hash != hash {
+                return Err(DomainError::Conflict {
+                    code: "idempotency_key_reused",
+                    message:
+                        "this Idempotency-Key was already used for a different booking request"
+                            .into(),
+                }
+                .into());
+            }
+            let booking = rows::fetch(tx, booking_id).await?;
+            return Ok((booking, false));
+        }
+    }
+    let now = ts(tx.now());
+    let sql = dialect!(tx, sqlite: sqlite::CREATE, postgres: postgres::CREATE);
+    let written = on!(tx, |c| {
+        sqlx::query_as::<_, BookingRow>(sql)
+            .bind(user_id)
+            .bind(&new.customer_name)
+            .bind(&new.customer_phone)
+            .bind(&new.customer_email)
+            .bind(&new.service_type)
+            .bind(&new.address)
+            .bind(ts(new.scheduled_date))
+            .bind(&new.notes)
+            .bind(now)
+            .bind(actor.user_id)
+            .bind(&actor.name)
+            .bind(actor.role.as_str())
+            .bind(AssignProvider::QUEUE)
+            .bind(AssignProvider::KIND)
+            .bind(i64::from(policy.max_attempts))
+            .bind(key)
+            .bind(hash)
+            .bind(policy.base_ms())
+            .fetch_all(c)
+            .await
+    })
+    .and_then(|rows| match <[BookingRow; 1]>::try_from(rows) {
+        Ok([row]) => Booking::try_from(row),
+        Err(rows) => Err(sqlx::Error::Protocol(format!(
+            "writing a booking returned {} rows",
+            rows.len()
+        ))),
+    });
+    let error = match written {
+        Ok(booking) => return Ok((booking, true)),
+        Err(e) => e,
+    };
+    if tx.backend() == Backend::Sqlite {
+        let undone = exec!(tx, |c| sqlx::raw_sql(sqlite::UNDO_CREATE).execute(c).await);
+        // SQLite ends the whole transaction on some errors (full, I/O, busy); then the
+        // savepoint is gone with it, and the error that did it is the one to report, as
+        // a failure of the transaction, not of this booking alone.
+        if let Err(undo) = undone {
+            tracing::debug!(%undo, "no savepoint to roll back to");
+            return Err(error.into());
+        }
+    }
+    Err(match error {
+        // The service type is the only foreign key a client chooses.
+        sqlx::Error::Database(e) if e.is_foreign_key_violation() => DomainError::field(
+            "service_type",
+            format!("`{}` is not a service type we offer", new.service_type),
+        )
+        .into(),
+        e => e.into(),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! The chained write against the same writes made one statement at a time.
+
+    use std::sync::Arc;
+
+    use db::{Db, ManualClock};
+
+    use super::*;
+    use crate::booking::history::{self, HistoryNote};
+    use crate::booking::validation::BookingInput;
+
+    /// Writes what [`insert`] writes, one statement at a time, with the helpers every
+    /// other write uses.
+    async fn insert_step_by_step(tx: &mut Tx, write: &BookingWrite) -> Booking {
+        let now = ts(tx.now());
+        let new = &write.new;
+        let id: i64 = on!(tx, |c| {
+            sqlx::query_scalar(concat!(
+                "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
+                "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9) RETURNING id"
+            ))
+            .bind(write.user_id)
+            .bind(&new.customer_name)
+            .bind(&new.customer_phone)
+            .bind(&new.customer_email)
+            .bind(&new.service_type)
+            .bind(&new.address)
+            .bind(ts(new.scheduled_date))
+            .bind(&new.notes)
+            .bind(now)
+            .fetch_one(c)
+            .await
+        })
+        .unwrap();
+        let booking = rows::fetch(tx, id).await.unwrap();
+        let note = HistoryNote {
+            old_status: None,
+            reason: Some("booked".into()),
+            is_override: false,
+            provider_id: None,
+        };
+        history::append(tx, &booking, &write.actor, &note)
+            .await
+            .unwrap();
+        let job = AssignProvider {
+            booking_id: id,
+            cycle: 1,
+        };
+        queue::enqueue(tx, &job, tx.now(), write.policy)
+            .await
+            .unwrap();
+        booking
+    }
+
+    /// The rows of `table` whose `key` is `id`, each column as text (a `payload` column
+    /// with the booking's id left out: ids differ between the two writes).
+    pub(crate) async fn rows_of(
+        db: &Db,
+        table: &str,
+        key: &str,
+        id: i64,
+        columns: &[&str],
+    ) -> Vec<Vec<Option<String>>> {
+        use sqlx::Row;
+        let select: Vec<String> = columns
+            .iter()
+            .map(|c| format!("CAST({c} AS TEXT)"))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE {key} = $1 ORDER BY id",
+            select.join(", ")
+        );
+        let rows: Vec<Vec<Option<String>>> = on!(db, |p| {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_all(p)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (0..columns.len())
+                        .map(|i| r.get::<Option<String>, _>(i))
+                        .collect()
+                })
+                .collect()
+        });
+        rows.into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .zip(columns)
+                    .map(|(value, column)| match (*column, value) {
+                        ("payload", Some(text)) => {
+                            let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                            v["booking_id"] = serde_json::Value::Null;
+                            Some(v.to_string())
+                        }
+                        (_, value) => value,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    pub(crate) const BOOKING_COLUMNS: &[&str] = &[
+        "customer_id",
+        "customer_name",
+        "customer_phone",
+        "customer_email",
+        "service_type",
+        "address",
+        "scheduled_date",
+        "status",
+        "provider_id",
+        "notes",
+        "version",
+        "assignment_cycle",
+        "assignment_exhausted",
+        "created_at",
+        "updated_at",
+    ];
+    pub(crate) const HISTORY_COLUMNS: &[&str] = &[
+        "old_status",
+        "new_status",
+        "changed_by",
+        "changed_by_name",
+        "changed_by_role",
+        "reason",
+        "is_override",
+        "provider_id",
+        "customer_id",
+        "timestamp",
+    ];
+    pub(crate) const JOB_COLUMNS: &[&str] = &[
+        "queue",
+        "kind",
+        "payload",
+        "state",
+        "attempt",
+        "max_attempts",
+        "backoff_base_ms",
+        "round",
+        "run_at",
+        "lease_owner",
+        "last_error",
+        "errors",
+        "created_at",
+        "updated_at",
+        "finished_at",
+    ];
+
+    #[tokio::test]
+    async fn the_chained_create_and_the_step_by_step_one_leave_identical_rows() {
+        let database = testkit::TestDatabase::create().await;
+        let clock = ManualClock::new("2026-12-02T10:00:00Z".parse().unwrap());
+        let db = Db::connect(&database.url)
+            .await
+            .unwrap()
+            .with_clock(Arc::new(clock));
+        db.migrate().await.unwrap();
+        let user = crate::account::Accounts::new(db.clone())
+            .create_user(crate::account::NewUser {
+                email: "c@example.com".into(),
+                name: "C".into(),
+                password_hash: "x".into(),
+                role: Role::Customer,
+            })
+            .await
+            .unwrap();
+        let user_id = user.id;
+        let mut tx = db.write().await.unwrap();
+        let actor = Actor {
+            user_id: Some(user_id),
+            name: "C".into(),
+            role: Role::Customer,
+            provider_id: None,
+        };
+        let input = BookingInput {
+            customer_name: "Ada".into(),
+            customer_phone: "555 010 0199".into(),
+            customer_email: "ada@example.com".into(),
+            service_type: "plumbing".into(),
+            address: "1 Pipe Lane".into(),
+            scheduled_date: "2026-12-05T10:00:00Z".into(),
+            notes: Some("ring twice".into()),
+        };
+        let write = BookingWrite {
+            actor,
+            user_id,
+            new: input.validate(tx.now()).unwrap(),
+            key: None,
+            hash: None,
+            policy: queue::RetryPolicy {
+                base: std::time::Duration::from_millis(1500),
+                max_attempts: 5,
+            },
+        };
+        let (chained, created) = insert(&mut tx, &write).await.unwrap();
+        assert!(created);
+        let stepped = insert_step_by_step(&mut tx, &write).await;
+        tx.commit().await.unwrap();
+
+        for (table, key, columns) in [
+            ("bookings", "id", BOOKING_COLUMNS),
+            ("booking_history", "booking_id", HISTORY_COLUMNS),
+            ("jobs", "subject_id", JOB_COLUMNS),
+        ] {
+            let a = rows_of(&db, table, key, chained.id, columns).await;
+            let b = rows_of(&db, table, key, stepped.id, columns).await;
+            assert_eq!(a.len(), 1, "{table}: {a:?}");
+            assert_eq!(a, b, "{table}");
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The booking room's statements whose text differs between SQLite and PostgreSQL, each
+//! named once, as a pair.
+//!
+//! Writing a booking is one round trip: the booking, its first history row, its first
+//! assignment job and its idempotency key, then the booking as stored. (Every statement
+//! is a hand-off to SQLite's connection thread; separate statements halved the intake
+//! rate.) The column lists come from the same definitions as the single statements
+//! (`history_insert!`, `queue::new_job_columns!`), and a test checks that this chain and
+//! the same writes made one by one leave identical rows.
+//!
+//! Parameters: $1 customer_id, $2 customer_name, $3 customer_phone, $4 customer_email,
+//! $5 service_type, $6 address, $7 scheduled_date, $8 notes, $9 now, $10 changed_by,
+//! $11 changed_by_name, $12 changed_by_role, $13 job queue, $14 job kind, $15
+//! max_attempts, $16 idempotency key, $17 request hash, $18 backoff_base_ms.
+
+use super::history::history_insert;
+use super::rows::booking_columns;
+
+macro_rules! insert_booking {
+    () => {
+        concat!(
+            "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
+            "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9)"
+        )
+    };
+}
+
+/// SQLite runs the statements as a script, inside a savepoint (so that a booking refused
+/// partway leaves nothing in a transaction shared with others), in which each statement
+/// finds the new booking as the newest one, which it is: this transaction holds the
+/// write lock.
+pub(super) mod sqlite {
+    use super::*;
+
+    pub const CREATE: &str = concat!(
+        "SAVEPOINT new_booking; ",
+        insert_booking!(),
+        "; ",
+        history_insert!(),
+        "SELECT MAX(id), NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM bookings; ",
+        "INSERT INTO jobs (",
+        queue::new_job_columns!(),
+        ") SELECT $13, $14, json_object('booking_id', MAX(id), 'cycle', 1), MAX(id), 'scheduled', 1, ",
+        "$15, $18, 1, $9, $9, $9 FROM bookings; ",
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
+        "SELECT $1, $16, $17, newest, $9 FROM (SELECT MAX(id) AS newest FROM bookings) WHERE $16 IS NOT NULL; ",
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE id = (SELECT MAX(id) FROM bookings); ",
+        "RELEASE new_booking"
+    );
+
+    /// Undoes what [`CREATE`] wrote after a statement of it failed.
+    pub const UNDO_CREATE: &str = "ROLLBACK TO new_booking; RELEASE new_booking";
+}
+
+/// PostgreSQL chains the writes as CTEs in one statement, which fails as a whole.
+pub(super) mod postgres {
+    use super::*;
+
+    pub const CREATE: &str = concat!(
+        "WITH b AS (",
+        insert_booking!(),
+        " RETURNING *), ",
+        "h AS (",
+        history_insert!(),
+        "SELECT id, NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM b), ",
+        "j AS (INSERT INTO jobs (",
+        queue::new_job_columns!(),
+        ") SELECT $13, $14, jsonb_build_object('booking_id', id, 'cycle', 1), id, 'scheduled', 1, ",
+        "$15, $18, 1, $9, $9, $9 FROM b), ",
+        "k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
+        "SELECT $1, $16, $17, id, $9 FROM b WHERE $16 IS NOT NULL) ",
+        "SELECT ",
+        booking_columns!(),
+        " FROM b"
+    );
+}

@@ -1,0 +1,346 @@
+//! The providers room: who can be assigned, what they offer, whether they are
+//! available; [`Providers`] is its entry point.
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use db::{Db, Ts, Tx, dialect, exec, on, ts};
+
+use crate::account::{NewUser, insert_user};
+use crate::booking::validation::{is_email, required};
+use crate::error::{DomainError, FieldErrors, StoreError};
+
+/// The providers room's entry point. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Providers {
+    db: Db,
+}
+
+/// A provider with what matching and the admin pages need to know.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provider {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub available: bool,
+    pub rating: f64,
+    pub service_types: Vec<String>,
+    /// Bookings assigned, accepted or in progress: the provider's current load.
+    pub active_bookings: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A provider to create; with `login`, a provider login is created with it.
+#[derive(Debug, Clone, Default)]
+pub struct NewProvider {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub service_types: Vec<String>,
+    pub available: bool,
+    pub rating: f64,
+    /// The password hash of the provider's login, when it gets one.
+    pub login_password_hash: Option<String>,
+}
+
+/// A partial update; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderUpdate {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub available: Option<bool>,
+    pub rating: Option<f64>,
+    pub service_types: Option<Vec<String>>,
+}
+
+impl ProviderUpdate {
+    /// Only availability: what a provider may change about themselves.
+    pub fn is_availability_only(&self) -> bool {
+        self.name.is_none()
+            && self.phone.is_none()
+            && self.rating.is_none()
+            && self.service_types.is_none()
+    }
+}
+
+#[derive(FromRow)]
+struct ProviderRow {
+    id: i64,
+    user_id: Option<i64>,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    available: bool,
+    rating: f64,
+    services: Option<String>,
+    active_bookings: i64,
+    created_at: Ts,
+    updated_at: Ts,
+}
+
+impl From<ProviderRow> for Provider {
+    fn from(r: ProviderRow) -> Self {
+        let mut service_types: Vec<String> = r
+            .services
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        service_types.sort();
+        Provider {
+            id: r.id,
+            user_id: r.user_id,
+            name: r.name,
+            email: r.email,
+            phone: r.phone,
+            available: r.available,
+            rating: r.rating,
+            service_types,
+            active_bookings: r.active_bookings,
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
+        }
+    }
+}
+
+/// Providers with their services as one comma-separated column, filtered by `$where`;
+/// the SQLite text first, then the PostgreSQL text.
+macro_rules! select_provider {
+    ($where:literal) => {
+        (
+            select_provider!("group_concat(service_type)", $where),
+            select_provider!("string_agg(service_type, ',')", $where),
+        )
+    };
+    ($aggregate:literal, $where:literal) => {
+        concat!(
+            "SELECT p.id, p.user_id, p.name, p.email, p.phone, p.available, p.rating, (SELECT ",
+            $aggregate,
+            " FROM provider_services s WHERE s.provider_id = p.id) AS services, ",
+            "p.active_bookings, p.created_at, p.updated_at FROM providers p ",
+            $where
+        )
+    };
+}
+
+/// A service type customers can book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct ServiceType {
+    pub name: String,
+    pub label: String,
+}
+
+impl Providers {
+    pub fn new(db: Db) -> Providers {
+        Providers { db }
+    }
+
+    /// Every service type customers can book, by label.
+    pub async fn service_types(&self) -> Result<Vec<ServiceType>, StoreError> {
+        Ok(on!(self.db, |p| {
+            sqlx::query_as("SELECT name, label FROM service_types ORDER BY label")
+                .fetch_all(p)
+                .await
+        })?)
+    }
+
+    /// Every provider, or those offering `service_type`, by id.
+    pub async fn list(&self, service_type: Option<&str>) -> Result<Vec<Provider>, StoreError> {
+        let (sqlite, postgres) = select_provider!(
+            "WHERE $1 IS NULL OR EXISTS (SELECT 1 FROM provider_services s \
+             WHERE s.provider_id = p.id AND s.service_type = $1) ORDER BY p.id"
+        );
+        let sql = dialect!(self.db, sqlite: sqlite, postgres: postgres);
+        let rows: Vec<ProviderRow> = on!(self.db, |p| sqlx::query_as(sql)
+            .bind(service_type)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows.into_iter().map(Provider::from).collect())
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Option<Provider>, StoreError> {
+        let (sqlite, postgres) = select_provider!("WHERE p.id = $1");
+        let sql = dialect!(self.db, sqlite: sqlite, postgres: postgres);
+        let row: Option<ProviderRow> = on!(self.db, |p| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map(Provider::from))
+    }
+
+    /// Creates a provider (and its login when a password hash is given) in one transaction.
+    pub async fn create(&self, new: NewProvider) -> Result<Provider, StoreError> {
+        let mut errors = FieldErrors::new();
+        let name = required(&mut errors, "name", &new.name, 200);
+        let email = required(&mut errors, "email", &new.email, 254).to_lowercase();
+        if !email.is_empty() && !is_email(&email) {
+            errors.insert(
+                "email".into(),
+                "must be an e-mail address like name@example.com".into(),
+            );
+        }
+        check_rating(&mut errors, new.rating);
+        let phone = new
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors).into());
+        }
+        let mut tx = self.db.write().await?;
+        let now = tx.now();
+        let user_id = match &new.login_password_hash {
+            Some(hash) => Some(
+                insert_user(
+                    &mut tx,
+                    &NewUser {
+                        email: email.clone(),
+                        name: name.clone(),
+                        password_hash: hash.clone(),
+                        role: crate::Role::Provider,
+                    },
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let inserted = on!(tx, |c| {
+            sqlx::query_scalar(
+                "INSERT INTO providers (user_id, name, email, phone, available, rating, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            )
+            .bind(user_id)
+            .bind(&name)
+            .bind(&email)
+            .bind(phone)
+            .bind(new.available)
+            .bind(new.rating)
+            .bind(ts(now))
+            .fetch_one(c)
+            .await
+        });
+        let id: i64 = match inserted {
+            Ok(id) => id,
+            // `email` is the only unique column this statement can violate (user_id is new).
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(DomainError::Conflict {
+                    code: "duplicate_email",
+                    message: "a provider with this e-mail already exists".into(),
+                }
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        set_services(&mut tx, id, &new.service_types).await?;
+        tx.commit().await?;
+        self.get(id).await?.ok_or_else(|| {
+            DomainError::NotFound {
+                entity: "provider",
+                id,
+            }
+            .into()
+        })
+    }
+
+    /// Applies a partial update; an unknown provider is `NotFound`.
+    pub async fn update(&self, id: i64, update: ProviderUpdate) -> Result<Provider, StoreError> {
+        let mut errors = FieldErrors::new();
+        let name = update
+            .name
+            .as_deref()
+            .map(|n| required(&mut errors, "name", n, 200));
+        if let Some(r) = update.rating {
+            check_rating(&mut errors, r);
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors).into());
+        }
+        let mut tx = self.db.write().await?;
+        let now = tx.now();
+        let changed = exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE providers SET name = COALESCE($2, name), phone = COALESCE($3, phone), \
+                 available = COALESCE($4, available), rating = COALESCE($5, rating), updated_at = $6 \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&name)
+            .bind(update.phone.as_deref().map(str::trim))
+            .bind(update.available)
+            .bind(update.rating)
+            .bind(ts(now))
+            .execute(c)
+            .await
+        })?;
+        if changed == 0 {
+            return Err(DomainError::NotFound {
+                entity: "provider",
+                id,
+            }
+            .into());
+        }
+        if let Some(types) = &update.service_types {
+            exec!(tx, |c| {
+                sqlx::query("DELETE FROM provider_services WHERE provider_id = $1")
+                    .bind(id)
+                    .execute(c)
+                    .await
+            })?;
+            set_services(&mut tx, id, types).await?;
+        }
+        tx.commit().await?;
+        self.get(id).await?.ok_or_else(|| {
+            DomainError::NotFound {
+                entity: "provider",
+                id,
+            }
+            .into()
+        })
+    }
+}
+
+fn check_rating(errors: &mut FieldErrors, rating: f64) {
+    if !(0.0..=5.0).contains(&rating) {
+        errors.insert("rating".into(), "must be between 0 and 5".into());
+    }
+}
+
+/// Records the services a provider offers; every one must be a known service type.
+async fn set_services(tx: &mut Tx, provider_id: i64, types: &[String]) -> Result<(), StoreError> {
+    if types.is_empty() {
+        return Err(
+            DomainError::field("service_types", "must name at least one service type").into(),
+        );
+    }
+    for t in types {
+        let known: Option<String> = on!(tx, |c| {
+            sqlx::query_scalar("SELECT name FROM service_types WHERE name = $1")
+                .bind(t)
+                .fetch_optional(c)
+                .await
+        })?;
+        if known.is_none() {
+            return Err(DomainError::field(
+                "service_types",
+                format!("`{t}` is not a service type"),
+            )
+            .into());
+        }
+        exec!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO provider_services (provider_id, service_type) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(provider_id)
+            .bind(t)
+            .execute(c)
+            .await
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,617 @@
+//! The assignment room against a real database: the job claimed from the queue, the
+//! provider it chooses (and that the rule in SQL chooses as the rule in Rust does), what
+//! each kind of failure leads to (nobody eligible, an error, a lost lease, a provider who
+//! declines), dead jobs and their retry, and retention. Time is a manual clock, never a
+//! sleep; the same suite runs on SQLite and PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Core, StatusChange, booking_of, cycle_of, t0};
+use db::ManualClock;
+use queue::{ClaimedJob, JobKind, JobState};
+use shared::assignment::matching::{self, Candidate};
+use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome, JobSelection};
+use shared::booking::IdempotencyKey;
+use shared::booking::validation::BookingInput;
+use shared::provider::{NewProvider, ProviderUpdate};
+use shared::{Actor, Role, Status};
+
+const LEASE: Duration = Duration::from_secs(10);
+
+struct Q {
+    core: Core,
+    clock: ManualClock,
+    customer: Actor,
+    admin: Actor,
+    _db: common::TestDb,
+}
+
+/// A fresh core on its own database, with a customer and an admin and no providers.
+async fn setup(base_ms: u64) -> Q {
+    let db = common::test_db(base_ms).await;
+    let customer = common::user(&db.core, "c@example.com", Role::Customer).await;
+    let admin = common::user(&db.core, "a@example.com", Role::Admin).await;
+    Q {
+        core: db.core.clone(),
+        clock: db.clock.clone(),
+        customer,
+        admin,
+        _db: db,
+    }
+}
+
+impl Q {
+    fn request(&self, service: &str) -> BookingInput {
+        BookingInput {
+            customer_name: "C".into(),
+            customer_phone: "5550100199".into(),
+            customer_email: "c@example.com".into(),
+            service_type: service.into(),
+            address: "1 Road".into(),
+            scheduled_date: "2026-12-10T10:00:00Z".into(),
+            notes: None,
+        }
+    }
+
+    async fn book(&self, service: &str) -> i64 {
+        let new = self.request(service).validate(self.core.db.now()).unwrap();
+        self.core
+            .bookings
+            .create(&self.customer, new, None)
+            .await
+            .unwrap()
+            .0
+            .id
+    }
+
+    async fn provider(&self, name: &str, services: &[&str], rating: f64) -> i64 {
+        let p = NewProvider {
+            name: name.into(),
+            email: format!("{name}@example.com"),
+            service_types: services.iter().map(|s| s.to_string()).collect(),
+            available: true,
+            rating,
+            login_password_hash: Some("-".into()),
+            ..Default::default()
+        };
+        self.core.providers.create(p).await.unwrap().id
+    }
+
+    async fn claim_one(&self, owner: &str) -> Option<ClaimedJob> {
+        self.core
+            .queue
+            .claim(AssignProvider::QUEUE, owner, 1, LEASE)
+            .await
+            .unwrap()
+            .pop()
+    }
+
+    async fn run(&self, worker: &str, job: &ClaimedJob) -> AssignmentOutcome {
+        self.core.assignment_by(worker).run(job).await.unwrap()
+    }
+
+    fn advance_ms(&self, ms: i64) {
+        self.clock.advance(chrono::Duration::milliseconds(ms));
+    }
+
+    async fn job_of(&self, booking: i64) -> queue::Job {
+        self.core.jobs(None, Some(booking), 1).await.remove(0)
+    }
+
+    async fn provider_actor(&self, provider_id: i64) -> Actor {
+        let p = self.core.providers.get(provider_id).await.unwrap().unwrap();
+        self.core
+            .accounts
+            .user(p.user_id.unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .actor()
+    }
+
+    async fn assigned_count(&self, booking: i64) -> usize {
+        let history = self
+            .core
+            .bookings
+            .history(&self.admin, booking)
+            .await
+            .unwrap();
+        history
+            .iter()
+            .filter(|h| h.new_status == Status::Assigned)
+            .count()
+    }
+}
+
+#[tokio::test]
+async fn a_new_booking_s_job_is_claimable_at_once_and_its_retry_not_one_millisecond_early() {
+    let q = setup(2000).await;
+    let b = q.book("plumbing").await;
+    let job = q.claim_one("w1").await.expect("due at once");
+    assert_eq!((booking_of(&job), cycle_of(&job), job.attempt), (b, 1, 1));
+    assert_eq!(
+        q.run("w1", &job).await,
+        AssignmentOutcome::NoProvider { dead: false }
+    );
+    q.advance_ms(1999);
+    assert!(
+        q.claim_one("w1").await.is_none(),
+        "a retry must not start before its run_at"
+    );
+    q.advance_ms(1);
+    let retry = q.claim_one("w1").await.unwrap();
+    assert_eq!((booking_of(&retry), retry.attempt), (b, 2));
+}
+
+#[tokio::test]
+async fn with_nobody_eligible_attempts_run_at_base_then_double_then_the_job_is_dead() {
+    let q = setup(500).await;
+    let b = q.book("electrical").await;
+    let mut starts = Vec::new();
+    let mut outcomes = Vec::new();
+    loop {
+        let Some(job) = q.claim_one("w1").await else {
+            // Move time to the next due job, as a polling worker would find it.
+            let next = q.job_of(b).await;
+            if next.state == JobState::Dead {
+                break;
+            }
+            let wait = (next.run_at - q.core.db.now()).num_milliseconds();
+            assert!(wait > 0);
+            q.advance_ms(wait);
+            continue;
+        };
+        starts.push((q.core.db.now() - t0()).num_milliseconds());
+        outcomes.push(q.run("w1", &job).await);
+    }
+    assert_eq!(
+        starts,
+        vec![0, 500, 1500, 3500],
+        "attempts at +0, then +0.5 s, +1 s, +2 s after each failure"
+    );
+    assert_eq!(
+        outcomes.last(),
+        Some(&AssignmentOutcome::NoProvider { dead: true })
+    );
+    let job = q.job_of(b).await;
+    assert_eq!((job.state, job.attempt), (JobState::Dead, 4));
+    assert_eq!(job.errors.len(), 4);
+    assert!(
+        job.errors
+            .iter()
+            .all(|e| e.error.contains("no eligible provider"))
+    );
+    let detail = q.core.bookings.detail(&q.admin, b).await.unwrap();
+    assert!(detail.booking.assignment_exhausted);
+    assert_eq!(detail.booking.status, Status::Pending);
+    assert!(
+        detail
+            .history
+            .last()
+            .unwrap()
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("assignment exhausted after 4 attempts")
+    );
+    assert_eq!(detail.assignment.unwrap().state, JobState::Dead);
+
+    // An admin adds a provider and retries: a new cycle assigns it.
+    let p = q.provider("eve", &["electrical"], 3.0).await;
+    let report = q
+        .core
+        .assignment()
+        .retry_dead(&q.admin, JobSelection::Ids(vec![job.id]))
+        .await
+        .unwrap();
+    assert_eq!(report.retried, vec![job.id]);
+    let job = q.claim_one("w1").await.unwrap();
+    assert_eq!((job.attempt, cycle_of(&job), job.round), (1, 2, 2));
+    assert_eq!(
+        q.run("w1", &job).await,
+        AssignmentOutcome::Assigned { provider_id: p }
+    );
+    let detail = q.core.bookings.detail(&q.admin, b).await.unwrap();
+    assert_eq!(
+        detail.attempts.len(),
+        5,
+        "earlier attempts stay in the record"
+    );
+    assert!(!detail.booking.assignment_exhausted);
+}
+
+#[tokio::test]
+async fn a_run_that_fails_is_a_failed_attempt_with_backoff_recorded_by_its_worker() {
+    let q = setup(2000).await;
+    let b = q.book("plumbing").await;
+    let job = q.claim_one("w1").await.unwrap();
+    q.core
+        .assignment_by("w1")
+        .record_failure(&job, "timed out")
+        .await
+        .unwrap();
+    let row = q.job_of(b).await;
+    assert_eq!((row.state, row.attempt), (JobState::Retrying, 2));
+    assert_eq!(row.run_at, q.core.db.now() + chrono::Duration::seconds(2));
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("error while assigning (w1): timed out")
+    );
+    let detail = q.core.bookings.detail(&q.admin, b).await.unwrap();
+    assert_eq!(detail.attempts.len(), 1);
+    assert_eq!(detail.attempts[0].outcome, AttemptOutcome::Error);
+}
+
+#[tokio::test]
+async fn a_lost_lease_is_a_failed_attempt_and_the_old_holder_changes_nothing() {
+    let q = setup(2000).await;
+    let p = q.provider("pat", &["plumbing"], 4.0).await;
+    let b = q.book("plumbing").await;
+    let lost = q.claim_one("w1").await.unwrap();
+    q.advance_ms(10_000);
+    let rescuer = q
+        .claim_one("w2")
+        .await
+        .expect("claimable once the lease expired");
+    assert_eq!(rescuer.lost_lease_of.as_deref(), Some("w1"));
+
+    // The old holder can neither assign nor record a failure.
+    assert_eq!(q.run("w1", &lost).await, AssignmentOutcome::LeaseLost);
+    q.core
+        .assignment_by("w1")
+        .record_failure(&lost, "late")
+        .await
+        .unwrap();
+    assert_eq!(q.job_of(b).await.state, JobState::Running);
+    assert_eq!(
+        q.core.bookings.get(&q.admin, b).await.unwrap().status,
+        Status::Pending
+    );
+
+    // The new holder records the lost attempt (as the runtime does): retried after the base delay.
+    q.core
+        .assignment_by("w2")
+        .record_failure(&rescuer, "the lease of w1 expired")
+        .await
+        .unwrap();
+    assert!(
+        q.claim_one("w2").await.is_none(),
+        "not again at once: a crashing job must not loop"
+    );
+    q.advance_ms(2000);
+    let second = q.claim_one("w2").await.unwrap();
+    assert_eq!(second.attempt, 2);
+    assert_eq!(
+        q.run("w2", &second).await,
+        AssignmentOutcome::Assigned { provider_id: p }
+    );
+    assert_eq!(q.assigned_count(b).await, 1);
+    let history = q.core.bookings.history(&q.admin, b).await.unwrap();
+    assert_eq!(history.last().unwrap().changed_by_name, "w2");
+    assert_eq!(history.last().unwrap().changed_by_role, Role::System);
+}
+
+#[tokio::test]
+async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_and_never_one_who_rejected()
+ {
+    let q = setup(1000).await;
+    let low = q.provider("low", &["plumbing"], 3.0).await;
+    let high = q.provider("high", &["plumbing"], 4.9).await;
+    let twin = q.provider("twin", &["plumbing"], 4.9).await;
+    let away = q.provider("away", &["plumbing"], 5.0).await;
+    q.provider("cleaner", &["cleaning"], 5.0).await;
+    let unavailable = ProviderUpdate {
+        available: Some(false),
+        ..Default::default()
+    };
+    q.core.providers.update(away, unavailable).await.unwrap();
+
+    let mut chosen = Vec::new();
+    for _ in 0..4 {
+        q.book("plumbing").await;
+        let job = q.claim_one("w").await.unwrap();
+        match q.run("w", &job).await {
+            AssignmentOutcome::Assigned { provider_id } => chosen.push(provider_id),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Rating breaks the tie at equal load, id breaks a tie of rating; then load counts.
+    assert_eq!(chosen, vec![high, twin, low, high]);
+
+    // `twin` rejects: the next attempt (after the base delay) never offers it to `twin` again.
+    let booking = q.book("plumbing").await;
+    let job = q.claim_one("w").await.unwrap();
+    assert_eq!(
+        q.run("w", &job).await,
+        AssignmentOutcome::Assigned { provider_id: twin }
+    );
+    let twin_actor = q.provider_actor(twin).await;
+    let reject = StatusChange {
+        status: Status::Rejected,
+        reason: Some("van broke down".into()),
+        is_override: false,
+        expected_version: None,
+    };
+    q.core
+        .change_status(&twin_actor, booking, reject)
+        .await
+        .unwrap();
+    assert!(
+        q.claim_one("w").await.is_none(),
+        "not before the base delay"
+    );
+    q.advance_ms(1000);
+    let job = q.claim_one("w").await.unwrap();
+    assert_eq!(job.attempt, 2);
+    let AssignmentOutcome::Assigned { provider_id } = q.run("w", &job).await else {
+        panic!()
+    };
+    assert!(provider_id != twin && provider_id != away);
+    let attempts = q
+        .core
+        .bookings
+        .detail(&q.admin, booking)
+        .await
+        .unwrap()
+        .attempts;
+    assert_eq!(attempts[0].outcome, AttemptOutcome::Rejected);
+    assert_eq!(attempts[0].reason.as_deref(), Some("van broke down"));
+    assert_eq!(attempts[1].outcome, AttemptOutcome::Assigned);
+}
+
+#[tokio::test]
+async fn the_rule_in_sql_chooses_whom_the_rule_in_rust_chooses() {
+    // Random providers (load, rating, availability, trade) and random earlier refusals:
+    // the database's choice is the one `matching::choose` makes from the same facts.
+    let q = setup(1).await;
+    let mut seed: u64 = 0x5eed_cafe;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let services: &[&str] = if next(4) == 0 {
+            &["cleaning"]
+        } else {
+            &["plumbing"]
+        };
+        let rating = [3.5, 4.0, 4.5, 4.5, 5.0][next(5) as usize];
+        let id = q.provider(&format!("p{i}"), services, rating).await;
+        if next(5) == 0 {
+            q.core
+                .providers
+                .update(
+                    id,
+                    ProviderUpdate {
+                        available: Some(false),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        ids.push(id);
+    }
+    for round in 0..25 {
+        // Some load first, so that ties and orders vary.
+        q.book("plumbing").await;
+        // The job claimed may be an earlier booking's retry: the facts are its booking's.
+        let job = q.claim_one("w").await.unwrap();
+        let b = booking_of(&job);
+        let facts: Vec<Candidate> = {
+            let providers = q.core.providers.list(None).await.unwrap();
+            let detail = q.core.bookings.detail(&q.admin, b).await.unwrap();
+            providers
+                .iter()
+                .map(|p| Candidate {
+                    provider_id: p.id,
+                    available: p.available,
+                    offers_service: p.service_types.iter().any(|s| s == "plumbing"),
+                    declined_before: detail.attempts.iter().any(|a| {
+                        a.provider_id == Some(p.id)
+                            && matches!(
+                                a.outcome,
+                                AttemptOutcome::Rejected | AttemptOutcome::NoShow
+                            )
+                    }),
+                    active_bookings: p.active_bookings,
+                    rating: p.rating,
+                })
+                .collect()
+        };
+        let expected = matching::choose(&facts);
+        let outcome = q.run("w", &job).await;
+        match (expected, &outcome) {
+            (Some(p), AssignmentOutcome::Assigned { provider_id }) => {
+                assert_eq!(*provider_id, p, "round {round}")
+            }
+            (None, AssignmentOutcome::NoProvider { .. }) => {}
+            (e, o) => panic!("round {round}: the rule says {e:?}, the database did {o:?}"),
+        }
+        // Now and then the chosen provider declines and the booking tries again.
+        if let AssignmentOutcome::Assigned { provider_id } = outcome
+            && next(3) == 0
+        {
+            let who = q.provider_actor(provider_id).await;
+            let reject = StatusChange {
+                status: Status::Rejected,
+                reason: None,
+                is_override: false,
+                expected_version: None,
+            };
+            q.core.change_status(&who, b, reject).await.unwrap();
+            q.advance_ms(10);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_job_for_a_booking_no_longer_awaiting_assignment_or_a_superseded_cycle_is_a_no_op() {
+    let q = setup(1000).await;
+    let p = q.provider("pat", &["plumbing"], 4.0).await;
+    let b = q.book("plumbing").await;
+    let job = q.claim_one("w").await.unwrap();
+    // Meanwhile an admin assigns by hand: the claimed job must not assign again.
+    q.core
+        .bookings
+        .assign_by_hand(&q.admin, b, p, None)
+        .await
+        .unwrap();
+    assert_eq!(q.run("w", &job).await, AssignmentOutcome::NoOp);
+    assert_eq!(q.assigned_count(b).await, 1);
+    assert_eq!(q.job_of(b).await.state, JobState::Done);
+
+    // Forced back to pending: a new cycle's job; the old cycle's claimed job does nothing.
+    let c = q.book("plumbing").await;
+    let old = q.claim_one("w").await.unwrap();
+    let force = StatusChange {
+        status: Status::Pending,
+        reason: Some("redo".into()),
+        is_override: true,
+        expected_version: None,
+    };
+    q.core
+        .change_status(
+            &q.admin,
+            c,
+            StatusChange {
+                status: Status::Cancelled,
+                reason: None,
+                is_override: false,
+                expected_version: None,
+            },
+        )
+        .await
+        .unwrap();
+    q.core.change_status(&q.admin, c, force).await.unwrap();
+    assert_eq!(q.run("w", &old).await, AssignmentOutcome::NoOp);
+    let new = q.claim_one("w").await.unwrap();
+    assert_eq!((booking_of(&new), cycle_of(&new)), (c, 2));
+    assert!(matches!(
+        q.run("w", &new).await,
+        AssignmentOutcome::Assigned { .. }
+    ));
+}
+
+#[tokio::test]
+async fn finished_jobs_and_idempotency_keys_are_purged_after_retention_and_dead_jobs_are_kept() {
+    let q = setup(1).await;
+    q.provider("pat", &["plumbing"], 4.0).await;
+    let keyed = IdempotencyKey {
+        key: "k".into(),
+        canonical_request: "{}".into(),
+    };
+    let new = q.request("plumbing").validate(q.core.db.now()).unwrap();
+    let (done, _) = q
+        .core
+        .bookings
+        .create(&q.customer, new, Some(keyed))
+        .await
+        .unwrap();
+    let job = q.claim_one("w").await.unwrap();
+    q.run("w", &job).await;
+    let dead = q.book("gardening").await;
+    for _ in 0..4 {
+        q.advance_ms(100);
+        let job = q.claim_one("w").await.unwrap();
+        q.run("w", &job).await;
+    }
+    assert_eq!(q.job_of(dead).await.state, JobState::Dead);
+    q.advance_ms(60_000);
+    let before = q.core.db.now() - chrono::Duration::seconds(30);
+    assert_eq!(q.core.queue.purge_finished(before).await.unwrap(), 1);
+    assert_eq!(
+        q.core
+            .bookings
+            .purge_idempotency_keys(before)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(q.core.jobs(None, Some(done.id), 1).await.is_empty());
+    assert_eq!(q.job_of(dead).await.state, JobState::Dead);
+}
+
+#[tokio::test]
+async fn a_retry_of_dead_jobs_skips_what_is_not_dead_or_no_longer_awaits_assignment_and_says_why() {
+    let q = setup(1).await;
+    let dead = q.book("gardening").await;
+    for _ in 0..4 {
+        q.advance_ms(10);
+        let job = q.claim_one("w").await.unwrap();
+        q.run("w", &job).await;
+    }
+    let cancelled = q.book("gardening").await;
+    for _ in 0..4 {
+        q.advance_ms(10);
+        let job = q.claim_one("w").await.unwrap();
+        q.run("w", &job).await;
+    }
+    let live = q.book("plumbing").await;
+    q.core
+        .change_status(
+            &q.admin,
+            cancelled,
+            StatusChange {
+                status: Status::Cancelled,
+                reason: None,
+                is_override: false,
+                expected_version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (dead_job, cancelled_job, live_job) = (
+        q.job_of(dead).await.id,
+        q.job_of(cancelled).await.id,
+        q.job_of(live).await.id,
+    );
+    let customer_tries = q
+        .core
+        .assignment()
+        .retry_dead(&q.customer, JobSelection::AllDead)
+        .await;
+    assert!(customer_tries.is_err(), "only admins retry");
+    let report = q
+        .core
+        .assignment()
+        .retry_dead(
+            &q.admin,
+            JobSelection::Ids(vec![live_job, dead_job, cancelled_job, 9999, dead_job]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.retried, vec![dead_job]);
+    let reasons: Vec<(i64, &str)> = report
+        .skipped
+        .iter()
+        .map(|s| (s.id, s.reason.as_str()))
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|(id, r)| *id == live_job && r.contains("scheduled"))
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(id, r)| *id == cancelled_job && r.contains("cancelled")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(id, r)| *id == 9999 && r.contains("no such job"))
+    );
+    let history = q.core.bookings.history(&q.admin, dead).await.unwrap();
+    assert_eq!(
+        history.last().unwrap().reason.as_deref(),
+        Some("assignment retried by an admin (cycle 2)")
+    );
+}
