@@ -34,16 +34,7 @@ export interface ServiceType {
   label: string;
 }
 
-export const STATUSES = [
-  'pending',
-  'assigned',
-  'accepted',
-  'in_progress',
-  'completed',
-  'cancelled',
-  'rejected',
-  'no_show',
-] as const;
+export const STATUSES = ['pending', 'assigned', 'accepted', 'in_progress', 'completed', 'cancelled', 'rejected', 'no_show'] as const;
 export type BookingStatus = (typeof STATUSES)[number];
 
 export interface Booking {

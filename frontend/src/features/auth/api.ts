@@ -52,8 +52,7 @@ export function useSignIn() {
 export function useSignUp() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (b: { name: string; email: string; password: string }) =>
-      api<AuthResponse>('/auth/register', { method: 'POST', body: b }),
+    mutationFn: (b: { name: string; email: string; password: string }) => api<AuthResponse>('/auth/register', { method: 'POST', body: b }),
     onSuccess: (res) => {
       qc.clear();
       qc.setQueryData(keys.me, res.user);
