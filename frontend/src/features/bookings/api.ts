@@ -1,7 +1,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { api, newIdempotencyKey } from '../../api/client';
 import { keys, type BookingFilters } from '../../api/queryKeys';
-import type { Booking, BookingDetail, BookingStatus, HistoryRow, NewBooking, Page, User } from '../../api/types';
+import type { AssignRequest, Booking, BookingDetail, HistoryRow, NewBooking, Page, StatusChange, User } from '../../api/types';
 
 export const PAGE_SIZE = 20;
 
@@ -89,13 +89,6 @@ export function useCreateBooking() {
   });
 }
 
-export interface StatusChange {
-  status: BookingStatus;
-  reason?: string;
-  override?: boolean;
-  expected_version?: number;
-}
-
 export function useChangeStatus(id: number) {
   const qc = useQueryClient();
   return useMutation({
@@ -135,7 +128,7 @@ function replaceInLists(qc: QueryClient, b: Booking, remove: boolean) {
 export function useAssign(bookingId: number) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (b: { provider_id: number; reason?: string }) => api<Booking>(`/bookings/${bookingId}/assign`, { method: 'POST', body: b }),
+    mutationFn: (b: AssignRequest) => api<Booking>(`/bookings/${bookingId}/assign`, { method: 'POST', body: b }),
     onSettled: () => invalidateBooking(qc, bookingId),
   });
 }

@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { errorMessage } from '../../api/client';
-import { JOB_STATES, type Job, type JobState, type RetryReport } from '../../api/types';
+import { JOB_STATES, type Job, type JobState, type RetryReport, type RetryRequest } from '../../api/types';
 import { Empty, ErrorAlert, Loading, Notice } from '../../ui/Feedback';
 import { SelectField } from '../../ui/Field';
 import { formatDateTime } from '../../ui/time';
-import { useJobs, useRetryJobs, type RetryRequest } from './api';
+import { useJobs, useRetryJobs } from './api';
 import './JobList.css';
 
 function ReportNotice({ report }: { report: RetryReport }) {

@@ -1,7 +1,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { keys } from '../../api/queryKeys';
-import type { Job, JobState, Page, RetryReport, Stats } from '../../api/types';
+import type { Job, JobState, Page, RetryReport, RetryRequest, Stats } from '../../api/types';
 
 export function useJobs(state: JobState | '', pageSize = 50) {
   return useInfiniteQuery({
@@ -11,8 +11,6 @@ export function useJobs(state: JobState | '', pageSize = 50) {
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 }
-
-export type RetryRequest = { ids: number[] } | { all_dead: true };
 
 export function useRetryJobs() {
   const qc = useQueryClient();
