@@ -64,7 +64,8 @@ async function recordChanges(page) {
         progress: document.querySelector('[data-testid=assignment-progress]')?.textContent ?? null,
       };
       const last = window.__seen[window.__seen.length - 1];
-      if (!last || last.status !== entry.status || last.provider !== entry.provider || last.progress !== entry.progress) window.__seen.push(entry);
+      if (!last || last.status !== entry.status || last.provider !== entry.provider || last.progress !== entry.progress)
+        window.__seen.push(entry);
     };
     rec();
     new MutationObserver(rec).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
@@ -112,7 +113,10 @@ describe('booking and dispatch through the browser', () => {
     await priyaCard.getByRole('button', { name: 'Reject' }).waitFor();
     await provider.shot('04-provider');
     // Only the moves the API allows her now are offered.
-    assert.deepEqual(await priyaCard.locator('[data-transition]').evaluateAll((els) => els.map((e) => e.dataset.transition)), ['accepted', 'rejected']);
+    assert.deepEqual(await priyaCard.locator('[data-transition]').evaluateAll((els) => els.map((e) => e.dataset.transition)), [
+      'accepted',
+      'rejected',
+    ]);
     await priyaCard.getByRole('button', { name: 'Reject' }).click();
     await priyaCard.getByLabel('Why are you rejecting this booking?').fill('No parts for this model today');
     await priyaCard.getByRole('button', { name: 'Reject booking' }).click();
@@ -120,11 +124,19 @@ describe('booking and dispatch through the browser', () => {
 
     // The customer's page shows the failed attempt, the next one, and Marco, live.
     await customer.page.locator('[data-testid=attempt-row][data-outcome=rejected]').waitFor();
-    await waitInPage(customer.page, (want) => {
-      const d = document.querySelector('[data-testid=booking-detail]');
-      return d?.getAttribute('data-status') === 'assigned' && document.querySelector('[data-testid=booking-provider]')?.textContent === want;
-    }, 'Marco Rossi');
-    const attempts = await customer.page.locator('[data-testid=attempt-row]').evaluateAll((rows) => rows.map((r) => [...r.cells].slice(0, 3).map((c) => c.textContent)));
+    await waitInPage(
+      customer.page,
+      (want) => {
+        const d = document.querySelector('[data-testid=booking-detail]');
+        return (
+          d?.getAttribute('data-status') === 'assigned' && document.querySelector('[data-testid=booking-provider]')?.textContent === want
+        );
+      },
+      'Marco Rossi',
+    );
+    const attempts = await customer.page
+      .locator('[data-testid=attempt-row]')
+      .evaluateAll((rows) => rows.map((r) => [...r.cells].slice(0, 3).map((c) => c.textContent)));
     assert.deepEqual(attempts, [
       ['1', '1', 'Rejected by provider'],
       ['1', '2', 'Assigned'],
@@ -135,7 +147,11 @@ describe('booking and dispatch through the browser', () => {
     await signOut(provider);
     await signIn(provider, 'marco@example.com');
     const marcoCard = provider.page.locator(`[data-testid=provider-booking][data-booking-id="${id}"]`);
-    for (const [button, status] of [['Accept', 'accepted'], ['Start', 'in_progress'], ['Complete', 'completed']]) {
+    for (const [button, status] of [
+      ['Accept', 'accepted'],
+      ['Start', 'in_progress'],
+      ['Complete', 'completed'],
+    ]) {
       await marcoCard.getByRole('button', { name: button, exact: true }).click();
       await provider.page.locator(`[data-testid=provider-booking][data-booking-id="${id}"][data-status=${status}]`).waitFor();
       // ...and the customer sees each step on the page they have open.
@@ -149,7 +165,9 @@ describe('booking and dispatch through the browser', () => {
     const history = (await api.get(`/bookings/${id}`, await api.login('admin@example.com'))).history;
     const lag = (pred, status) => {
       const row = history.find(pred);
-      const shown = seen.find((s) => s.t >= Date.parse(row.timestamp) - 50 && s.status === status && (status !== 'assigned' || s.provider === 'Marco Rossi'));
+      const shown = seen.find(
+        (s) => s.t >= Date.parse(row.timestamp) - 50 && s.status === status && (status !== 'assigned' || s.provider === 'Marco Rossi'),
+      );
       assert.ok(shown, `the page never showed ${status}`);
       return shown.t - Date.parse(row.timestamp);
     };
@@ -159,7 +177,9 @@ describe('booking and dispatch through the browser', () => {
       in_progress: lag((h) => h.new_status === 'in_progress', 'in_progress'),
       completed: lag((h) => h.new_status === 'completed', 'completed'),
     };
-    console.log(`live update delays (ms): ${JSON.stringify(lags)}; countdown seen: ${seen.some((s) => /Attempt 2 of 4/.test(s.progress ?? ''))}`);
+    console.log(
+      `live update delays (ms): ${JSON.stringify(lags)}; countdown seen: ${seen.some((s) => /Attempt 2 of 4/.test(s.progress ?? ''))}`,
+    );
     for (const [what, ms] of Object.entries(lags)) assert.ok(ms < 1000, `${what} took ${ms} ms to show on the customer's page`);
 
     // The admin opens the booking from the bookings table and sees the whole trail.
@@ -235,14 +255,19 @@ describe('booking and dispatch through the browser', () => {
 
   test("a customer cannot open another customer's booking", { timeout: 60_000 }, async () => {
     const token = await api.login('customer@example.com');
-    const theirs = await api.post('/bookings', token, {
-      customer_name: 'Casey Customer',
-      customer_phone: '+1 555 010 0100',
-      customer_email: 'customer@example.com',
-      service_type: 'cleaning',
-      address: '3 Private Street',
-      scheduled_date: new Date(Date.now() + 3 * 86_400_000).toISOString(),
-    }, { 'Idempotency-Key': `e2e-${Date.now()}` });
+    const theirs = await api.post(
+      '/bookings',
+      token,
+      {
+        customer_name: 'Casey Customer',
+        customer_phone: '+1 555 010 0100',
+        customer_email: 'customer@example.com',
+        service_type: 'cleaning',
+        address: '3 Private Street',
+        scheduled_date: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+      },
+      { 'Idempotency-Key': `e2e-${Date.now()}` },
+    );
 
     const other = await person('other-customer', { width: 390, height: 844 });
     other.expectHttpError(401, '/api/v1/auth/me');
@@ -263,118 +288,151 @@ describe('booking and dispatch through the browser', () => {
     other.assertClean();
   });
 
-  test('open pages follow a booking through an API restart without a reload, resuming from the last event id', { timeout: 120_000 }, async () => {
-    const EVENTS = '/api/v1/events';
-    // The customer signs in; once the live indicator is on, their EventSource is connected.
-    const customer = await person('customer-restart');
-    const stream = await watchEventStreams(customer);
-    await signIn(customer, 'customer@example.com');
-    await customer.page.waitForURL('**/bookings');
-    await customer.page.locator(liveIndicator('live')).waitFor();
+  test(
+    'open pages follow a booking through an API restart without a reload, resuming from the last event id',
+    { timeout: 120_000 },
+    async () => {
+      const EVENTS = '/api/v1/events';
+      // The customer signs in; once the live indicator is on, their EventSource is connected.
+      const customer = await person('customer-restart');
+      const stream = await watchEventStreams(customer);
+      await signIn(customer, 'customer@example.com');
+      await customer.page.waitForURL('**/bookings');
+      await customer.page.locator(liveIndicator('live')).waitFor();
 
-    // A booking made elsewhere (the API) appears in their list live, and they open it in-app.
-    const token = await api.login('customer@example.com');
-    const booking = await api.post('/bookings', token, {
-      customer_name: 'Casey Customer',
-      customer_phone: '+1 555 010 0100',
-      customer_email: 'customer@example.com',
-      service_type: 'electrical',
-      address: '9 Spark Street',
-      scheduled_date: new Date(Date.now() + 4 * 86_400_000).toISOString(),
-    }, { 'Idempotency-Key': `e2e-restart-${Date.now()}` });
-    const id = booking.id;
-    await customer.page.locator(`[data-testid=booking-card][data-booking-id="${id}"]`).getByRole('link', { name: new RegExp(`^#${id} `) }).click();
-    await customer.page.waitForURL(`**/bookings/${id}`);
-    await customer.page.locator(detail('assigned')).waitFor();
-    assert.ok(['Eli Brooks', 'Sam Okafor'].includes(await customer.page.getByTestId('booking-provider').textContent()));
-    await customer.page.locator(liveIndicator('live')).waitFor();
-    // The assignment reached the page through the stream, so the browser holds its event id.
-    // (An event's data is its history row; its id is the feed position: the row's id on
-    // SQLite, the writing transaction's on PostgreSQL.)
-    const rowOf = (m) => (m.event === 'booking' ? JSON.parse(m.data).id : undefined);
-    const assignedRow = (await api.get(`/bookings/${id}`, token)).history.find((h) => h.new_status === 'assigned');
-    await until(() => stream.messages.some((m) => rowOf(m) === assignedRow.id && m.id !== ''), `the stream delivered history row ${assignedRow.id}`);
-    const lastSeen = stream.lastEventId();
+      // A booking made elsewhere (the API) appears in their list live, and they open it in-app.
+      const token = await api.login('customer@example.com');
+      const booking = await api.post(
+        '/bookings',
+        token,
+        {
+          customer_name: 'Casey Customer',
+          customer_phone: '+1 555 010 0100',
+          customer_email: 'customer@example.com',
+          service_type: 'electrical',
+          address: '9 Spark Street',
+          scheduled_date: new Date(Date.now() + 4 * 86_400_000).toISOString(),
+        },
+        { 'Idempotency-Key': `e2e-restart-${Date.now()}` },
+      );
+      const id = booking.id;
+      await customer.page
+        .locator(`[data-testid=booking-card][data-booking-id="${id}"]`)
+        .getByRole('link', { name: new RegExp(`^#${id} `) })
+        .click();
+      await customer.page.waitForURL(`**/bookings/${id}`);
+      await customer.page.locator(detail('assigned')).waitFor();
+      assert.ok(['Eli Brooks', 'Sam Okafor'].includes(await customer.page.getByTestId('booking-provider').textContent()));
+      await customer.page.locator(liveIndicator('live')).waitFor();
+      // The assignment reached the page through the stream, so the browser holds its event id.
+      // (An event's data is its history row; its id is the feed position: the row's id on
+      // SQLite, the writing transaction's on PostgreSQL.)
+      const rowOf = (m) => (m.event === 'booking' ? JSON.parse(m.data).id : undefined);
+      const assignedRow = (await api.get(`/bookings/${id}`, token)).history.find((h) => h.new_status === 'assigned');
+      await until(
+        () => stream.messages.some((m) => rowOf(m) === assignedRow.id && m.id !== ''),
+        `the stream delivered history row ${assignedRow.id}`,
+      );
+      const lastSeen = stream.lastEventId();
 
-    // A second window of the same customer loads the booking page afresh after the assignment:
-    // its new stream starts at the newest row and has delivered no event (no event id) yet.
-    const fresh = await person('customer-restart-fresh');
-    const freshStream = await watchEventStreams(fresh);
-    await signIn(fresh, 'customer@example.com');
-    await fresh.page.goto(`/bookings/${id}`);
-    await fresh.page.locator(detail('assigned')).waitFor();
-    await fresh.page.locator(liveIndicator('live')).waitFor();
-    await until(() => freshStream.messages.some((m) => m.event === 'ready'), "the fresh page's stream opened");
+      // A second window of the same customer loads the booking page afresh after the assignment:
+      // its new stream starts at the newest row and has delivered no event (no event id) yet.
+      const fresh = await person('customer-restart-fresh');
+      const freshStream = await watchEventStreams(fresh);
+      await signIn(fresh, 'customer@example.com');
+      await fresh.page.goto(`/bookings/${id}`);
+      await fresh.page.locator(detail('assigned')).waitFor();
+      await fresh.page.locator(liveIndicator('live')).waitFor();
+      await until(() => freshStream.messages.some((m) => m.event === 'ready'), "the fresh page's stream opened");
 
-    const pages = [customer, fresh];
-    for (const p of pages) await p.page.evaluate(() => { window.__sameDocument = true; });
-    const urls = pages.map((p) => p.page.url());
-    const marks = [stream, freshStream].map((s) => s.messages.length);
-    const refused = new Map(pages.map((p) => [p, 0]));
-    for (const p of pages) {
-      p.page.on('requestfailed', (r) => {
-        if (new URL(r.url()).pathname === EVENTS && r.failure()?.errorText === 'net::ERR_CONNECTION_REFUSED') refused.set(p, refused.get(p) + 1);
-      });
-    }
-    const gates = await Promise.all(pages.map((p) => gateRequests(p, EVENTS)));
-
-    let cancelRow;
-    let restart;
-    const began = Date.now();
-    try {
-      await customer.allowConnectionErrorsDuring(() => fresh.allowConnectionErrorsDuring(async () => {
-        restart = await system.restartApi({
-          // While the API is down both pages notice, and their EventSources' retries are refused;
-          // from then on their next reconnects wait at the gate until the change below is made.
-          whileDown: async () => {
-            for (const p of pages) await p.page.locator(liveIndicator('reconnecting')).waitFor();
-            await until(() => pages.every((p) => refused.get(p) > 0), "both pages' EventSources tried to reconnect while the API was down", 20_000);
-            for (const g of gates) g.hold();
-          },
+      const pages = [customer, fresh];
+      for (const p of pages)
+        await p.page.evaluate(() => {
+          window.__sameDocument = true;
         });
-        // The API is back. The customer cancels (from elsewhere) before either page has reconnected.
-        await api.patch(`/bookings/${id}/status`, token, { status: 'cancelled', reason: 'Fixed it myself' });
-        cancelRow = (await api.get(`/bookings/${id}`, token)).history.find((h) => h.new_status === 'cancelled');
-        for (const g of gates) g.release();
-        // The page shows it without a reload, and is live again.
-        await customer.page.locator(detail('cancelled')).waitFor({ timeout: 15_000 });
-        for (const p of pages) await p.page.locator(liveIndicator('live')).waitFor({ timeout: 15_000 });
-      }));
-    } finally {
-      for (const g of gates) {
-        g.release();
-        await g.dispose();
+      const urls = pages.map((p) => p.page.url());
+      const marks = [stream, freshStream].map((s) => s.messages.length);
+      const refused = new Map(pages.map((p) => [p, 0]));
+      for (const p of pages) {
+        p.page.on('requestfailed', (r) => {
+          if (new URL(r.url()).pathname === EVENTS && r.failure()?.errorText === 'net::ERR_CONNECTION_REFUSED')
+            refused.set(p, refused.get(p) + 1);
+        });
       }
-    }
-    const shownAfter = Date.now() - began;
-    await customer.page.getByTestId('timeline-row').filter({ hasText: 'Fixed it myself' }).waitFor();
-    await customer.shot('11-reconnected');
+      const gates = await Promise.all(pages.map((p) => gateRequests(p, EVENTS)));
 
-    assert.equal(restart.exit.killed, false, 'the API did not stop on SIGTERM within 5 s');
-    assert.equal(restart.exit.code, 0, `the API exited with ${JSON.stringify(restart.exit)} on SIGTERM`);
-    assert.equal(customer.page.url(), urls[0]);
-    assert.equal(await customer.page.evaluate(() => window.__sameDocument), true, 'the customer page was reloaded');
-    // The reconnected stream resumed after the last event the page had seen: the server's
-    // `ready` carries the cursor it resumed from, and the cancellation came as that row's event.
-    const after = stream.messages.slice(marks[0]);
-    const ready = after.find((m) => m.event === 'ready');
-    assert.ok(ready, 'the customer page never reopened its stream');
-    assert.equal(ready.data, lastSeen, `the reconnected stream started at ${ready.data}, not after the last event seen (${lastSeen})`);
-    assert.ok(after.some((m) => rowOf(m) === cancelRow.id && m.stream === ready.stream), 'the cancellation did not come through the resumed stream');
-    console.log(
-      `API restart: stopped in ${restart.stoppedMs} ms, back after ${restart.downMs} ms; cancellation shown ${shownAfter} ms after the restart began; ` +
-        `reconnects held at the gate: ${gates.map((g) => g.held.length).join('/')}; connection errors tolerated: ${customer.toleratedErrors().length}/${fresh.toleratedErrors().length}`,
-    );
+      let cancelRow;
+      let restart;
+      const began = Date.now();
+      try {
+        await customer.allowConnectionErrorsDuring(() =>
+          fresh.allowConnectionErrorsDuring(async () => {
+            restart = await system.restartApi({
+              // While the API is down both pages notice, and their EventSources' retries are refused;
+              // from then on their next reconnects wait at the gate until the change below is made.
+              whileDown: async () => {
+                for (const p of pages) await p.page.locator(liveIndicator('reconnecting')).waitFor();
+                await until(
+                  () => pages.every((p) => refused.get(p) > 0),
+                  "both pages' EventSources tried to reconnect while the API was down",
+                  20_000,
+                );
+                for (const g of gates) g.hold();
+              },
+            });
+            // The API is back. The customer cancels (from elsewhere) before either page has reconnected.
+            await api.patch(`/bookings/${id}/status`, token, { status: 'cancelled', reason: 'Fixed it myself' });
+            cancelRow = (await api.get(`/bookings/${id}`, token)).history.find((h) => h.new_status === 'cancelled');
+            for (const g of gates) g.release();
+            // The page shows it without a reload, and is live again.
+            await customer.page.locator(detail('cancelled')).waitFor({ timeout: 15_000 });
+            for (const p of pages) await p.page.locator(liveIndicator('live')).waitFor({ timeout: 15_000 });
+          }),
+        );
+      } finally {
+        for (const g of gates) {
+          g.release();
+          await g.dispose();
+        }
+      }
+      const shownAfter = Date.now() - began;
+      await customer.page.getByTestId('timeline-row').filter({ hasText: 'Fixed it myself' }).waitFor();
+      await customer.shot('11-reconnected');
 
-    // A page whose stream had delivered no booking event resumes too: `ready` carries an id.
-    const freshAfter = freshStream.messages.slice(marks[1]);
-    const freshReady = freshAfter.find((m) => m.event === 'ready');
-    await fresh.page.locator(detail('cancelled')).waitFor({ timeout: 15_000 }).catch(async () => {
-      const shown = await fresh.page.getByTestId('booking-detail').getAttribute('data-status');
-      throw new Error(`the fresh page still shows "${shown}" ${Date.now() - began} ms after the restart began; its reconnected stream started at row ${freshReady?.data} (the cancellation is row ${cancelRow.id}) and delivered ${freshAfter.filter((m) => m.event === 'booking').length} booking events`);
-    });
-    assert.equal(await fresh.page.evaluate(() => window.__sameDocument), true, 'the fresh page was reloaded');
+      assert.equal(restart.exit.killed, false, 'the API did not stop on SIGTERM within 5 s');
+      assert.equal(restart.exit.code, 0, `the API exited with ${JSON.stringify(restart.exit)} on SIGTERM`);
+      assert.equal(customer.page.url(), urls[0]);
+      assert.equal(await customer.page.evaluate(() => window.__sameDocument), true, 'the customer page was reloaded');
+      // The reconnected stream resumed after the last event the page had seen: the server's
+      // `ready` carries the cursor it resumed from, and the cancellation came as that row's event.
+      const after = stream.messages.slice(marks[0]);
+      const ready = after.find((m) => m.event === 'ready');
+      assert.ok(ready, 'the customer page never reopened its stream');
+      assert.equal(ready.data, lastSeen, `the reconnected stream started at ${ready.data}, not after the last event seen (${lastSeen})`);
+      assert.ok(
+        after.some((m) => rowOf(m) === cancelRow.id && m.stream === ready.stream),
+        'the cancellation did not come through the resumed stream',
+      );
+      console.log(
+        `API restart: stopped in ${restart.stoppedMs} ms, back after ${restart.downMs} ms; cancellation shown ${shownAfter} ms after the restart began; ` +
+          `reconnects held at the gate: ${gates.map((g) => g.held.length).join('/')}; connection errors tolerated: ${customer.toleratedErrors().length}/${fresh.toleratedErrors().length}`,
+      );
 
-    for (const p of pages) p.assertClean();
-  });
+      // A page whose stream had delivered no booking event resumes too: `ready` carries an id.
+      const freshAfter = freshStream.messages.slice(marks[1]);
+      const freshReady = freshAfter.find((m) => m.event === 'ready');
+      await fresh.page
+        .locator(detail('cancelled'))
+        .waitFor({ timeout: 15_000 })
+        .catch(async () => {
+          const shown = await fresh.page.getByTestId('booking-detail').getAttribute('data-status');
+          throw new Error(
+            `the fresh page still shows "${shown}" ${Date.now() - began} ms after the restart began; its reconnected stream started at row ${freshReady?.data} (the cancellation is row ${cancelRow.id}) and delivered ${freshAfter.filter((m) => m.event === 'booking').length} booking events`,
+          );
+        });
+      assert.equal(await fresh.page.evaluate(() => window.__sameDocument), true, 'the fresh page was reloaded');
+
+      for (const p of pages) p.assertClean();
+    },
+  );
 });

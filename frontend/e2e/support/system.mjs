@@ -56,7 +56,11 @@ export async function startSystem() {
   const apiBin = path.resolve(FRONTEND_DIR, process.env.API_BIN ?? '../target/debug/api');
   const workerBin = path.resolve(FRONTEND_DIR, process.env.WORKER_BIN ?? '../target/debug/worker');
   const distDir = path.join(FRONTEND_DIR, 'dist');
-  for (const [what, p] of [['API binary (API_BIN)', apiBin], ['worker binary (WORKER_BIN)', workerBin], ['frontend build (npm run build)', path.join(distDir, 'index.html')]]) {
+  for (const [what, p] of [
+    ['API binary (API_BIN)', apiBin],
+    ['worker binary (WORKER_BIN)', workerBin],
+    ['frontend build (npm run build)', path.join(distDir, 'index.html')],
+  ]) {
     if (!existsSync(p)) throw new Error(`${what} not found at ${p}`);
   }
 

@@ -27,7 +27,13 @@ describe('the API client', () => {
   it('keeps the details of a conflict and has no field errors for it', async () => {
     mockApi({
       'PATCH /api/v1/bookings/1/status': () =>
-        json(409, { error: { code: 'invalid_transition', message: 'a booking cannot go from assigned to completed', details: { from: 'assigned', to: 'completed' } } }),
+        json(409, {
+          error: {
+            code: 'invalid_transition',
+            message: 'a booking cannot go from assigned to completed',
+            details: { from: 'assigned', to: 'completed' },
+          },
+        }),
     });
     const e = (await api('/bookings/1/status', { method: 'PATCH', body: { status: 'completed' } }).catch((x: unknown) => x)) as ApiError;
     expect(e.status).toBe(409);
@@ -37,7 +43,10 @@ describe('the API client', () => {
   });
 
   it('gives a sentence for an error body that is not the envelope', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => new Response('<html>Bad gateway</html>', { status: 502 })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response('<html>Bad gateway</html>', { status: 502 })),
+    );
     const e = (await api('/bookings').catch((x: unknown) => x)) as ApiError;
     expect(e).toBeInstanceOf(ApiError);
     expect(e.status).toBe(502);
@@ -46,7 +55,10 @@ describe('the API client', () => {
   });
 
   it('reports an unreachable server as a network error', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))),
+    );
     const e = (await api('/auth/me').catch((x: unknown) => x)) as ApiError;
     expect(e.status).toBe(0);
     expect(e.code).toBe('network_error');

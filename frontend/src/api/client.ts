@@ -74,11 +74,14 @@ async function toApiError(res: Response): Promise<ApiError> {
   }
   const env = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
   if (env && typeof env.code === 'string') {
-    const message = typeof env.message === 'string' && env.message ? env.message : GENERIC_MESSAGES[res.status] ?? 'Something went wrong.';
+    const message =
+      typeof env.message === 'string' && env.message ? env.message : (GENERIC_MESSAGES[res.status] ?? 'Something went wrong.');
     const details = env.details && typeof env.details === 'object' ? (env.details as Record<string, unknown>) : {};
     return new ApiError(res.status, env.code, message, details);
   }
-  const fallback = GENERIC_MESSAGES[res.status] ?? (res.status >= 500 ? 'The server had a problem. Try again in a moment.' : `The request failed (HTTP ${res.status}).`);
+  const fallback =
+    GENERIC_MESSAGES[res.status] ??
+    (res.status >= 500 ? 'The server had a problem. Try again in a moment.' : `The request failed (HTTP ${res.status}).`);
   return new ApiError(res.status, res.status >= 500 ? 'server_error' : 'http_error', fallback);
 }
 

@@ -17,6 +17,19 @@ export interface AuthResponse {
   expires_at: string;
 }
 
+/** POST /auth/login */
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+
+/** POST /auth/register (a customer account) */
+export interface RegisterRequest {
+  name: string;
+  email: string;
+  password: string;
+}
+
 export interface DemoLogin {
   role: Role;
   name: string;
@@ -34,16 +47,7 @@ export interface ServiceType {
   label: string;
 }
 
-export const STATUSES = [
-  'pending',
-  'assigned',
-  'accepted',
-  'in_progress',
-  'completed',
-  'cancelled',
-  'rejected',
-  'no_show',
-] as const;
+export const STATUSES = ['pending', 'assigned', 'accepted', 'in_progress', 'completed', 'cancelled', 'rejected', 'no_show'] as const;
 export type BookingStatus = (typeof STATUSES)[number];
 
 export interface Booking {
@@ -133,6 +137,22 @@ export interface NewBooking {
   notes?: string;
 }
 
+/** PATCH /bookings/{id}/status */
+export interface StatusChange {
+  status: BookingStatus;
+  reason?: string;
+  /** An admin forcing the status past the state machine. */
+  override?: boolean;
+  /** When given, the change applies only if the booking is still at this version. */
+  expected_version?: number;
+}
+
+/** POST /bookings/{id}/assign (admins) */
+export interface AssignRequest {
+  provider_id: number;
+  reason?: string;
+}
+
 export interface Provider {
   id: number;
   user_id: number | null;
@@ -190,6 +210,9 @@ export interface Job {
   updated_at: string;
   finished_at: string | null;
 }
+
+/** POST /admin/jobs/retry: these dead jobs, or every dead job. */
+export type RetryRequest = { ids: number[] } | { all_dead: true };
 
 export interface RetryReport {
   retried: number[];

@@ -1,31 +1,13 @@
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
-import { BrowserRouter, Link, Route, Routes } from 'react-router';
-import { AdminBookingPage } from '../features/admin/AdminBookingPage';
-import { AdminBookingsPage } from '../features/admin/AdminBookingsPage';
-import { DeadJobsPage } from '../features/admin/DeadJobsPage';
-import { ProvidersPage } from '../features/admin/ProvidersPage';
-import { QueuePage } from '../features/admin/QueuePage';
-import { HomeRedirect, RequireRole } from '../features/auth/RequireRole';
-import { SignInPage } from '../features/auth/SignInPage';
-import { SignUpPage } from '../features/auth/SignUpPage';
-import { CustomerBookingPage } from '../features/bookings/CustomerBookingPage';
-import { MyBookingsPage } from '../features/bookings/MyBookingsPage';
-import { NewBookingPage } from '../features/bookings/NewBookingPage';
-import { ProviderBookingPage } from '../features/provider/ProviderBookingPage';
-import { ProviderPage } from '../features/provider/ProviderPage';
+import { BrowserRouter, Route, Routes } from 'react-router';
+import { HomeRedirect, RequireRole } from '../features/auth';
 import { Layout } from './Layout';
+import { AdminBookingPage, AdminBookingsPage, DeadJobsPage, ProvidersPage, QueuePage } from './routes/admin';
+import { CustomerBookingPage, MyBookingsPage, NewBookingPage } from './routes/customer';
+import { ProviderBookingPage, ProviderHomePage } from './routes/provider';
+import { NotFoundPage, SignInPage, SignUpPage } from './routes/public';
 
-function NotFoundPage() {
-  return (
-    <section>
-      <h1>Page not found</h1>
-      <p>
-        There is no page at this address. <Link to="/">Go to your home page</Link>.
-      </p>
-    </section>
-  );
-}
-
+/** Which page answers which address, and who may open it. The pages are composed in ./routes. */
 export function AppRoutes() {
   return (
     <Routes>
@@ -33,16 +15,22 @@ export function AppRoutes() {
         <Route index element={<HomeRedirect />} />
         <Route path="signin" element={<SignInPage />} />
         <Route path="signup" element={<SignUpPage />} />
-        <Route path="bookings" element={<RequireRole roles={['customer']}><MyBookingsPage /></RequireRole>} />
-        <Route path="bookings/new" element={<RequireRole roles={['customer']}><NewBookingPage /></RequireRole>} />
-        <Route path="bookings/:id" element={<RequireRole roles={['customer']}><CustomerBookingPage /></RequireRole>} />
-        <Route path="provider" element={<RequireRole roles={['provider']}><ProviderPage /></RequireRole>} />
-        <Route path="provider/bookings/:id" element={<RequireRole roles={['provider']}><ProviderBookingPage /></RequireRole>} />
-        <Route path="admin" element={<RequireRole roles={['admin']}><AdminBookingsPage /></RequireRole>} />
-        <Route path="admin/bookings/:id" element={<RequireRole roles={['admin']}><AdminBookingPage /></RequireRole>} />
-        <Route path="admin/jobs" element={<RequireRole roles={['admin']}><DeadJobsPage /></RequireRole>} />
-        <Route path="admin/providers" element={<RequireRole roles={['admin']}><ProvidersPage /></RequireRole>} />
-        <Route path="admin/queue" element={<RequireRole roles={['admin']}><QueuePage /></RequireRole>} />
+        <Route element={<RequireRole roles={['customer']} />}>
+          <Route path="bookings" element={<MyBookingsPage />} />
+          <Route path="bookings/new" element={<NewBookingPage />} />
+          <Route path="bookings/:id" element={<CustomerBookingPage />} />
+        </Route>
+        <Route element={<RequireRole roles={['provider']} />}>
+          <Route path="provider" element={<ProviderHomePage />} />
+          <Route path="provider/bookings/:id" element={<ProviderBookingPage />} />
+        </Route>
+        <Route element={<RequireRole roles={['admin']} />}>
+          <Route path="admin" element={<AdminBookingsPage />} />
+          <Route path="admin/bookings/:id" element={<AdminBookingPage />} />
+          <Route path="admin/jobs" element={<DeadJobsPage />} />
+          <Route path="admin/providers" element={<ProvidersPage />} />
+          <Route path="admin/queue" element={<QueuePage />} />
+        </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -1,8 +1,10 @@
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import type { Role } from '../api/types';
-import { useMe, useSignOut } from '../features/auth/api';
+import { useMe, useSignOut } from '../features/auth';
+import { noteBookingEvent } from '../features/bookings';
 import { LiveIndicator } from '../live/LiveIndicator';
 import { useLiveEvents } from '../live/useLiveEvents';
+import './Layout.css';
 
 const NAV: Record<Role, { to: string; label: string; end?: boolean }[]> = {
   customer: [
@@ -21,7 +23,7 @@ const NAV: Record<Role, { to: string; label: string; end?: boolean }[]> = {
 export function Layout() {
   const me = useMe();
   const user = me.data ?? null;
-  const live = useLiveEvents(!!user);
+  const live = useLiveEvents(!!user, noteBookingEvent);
   const signOut = useSignOut();
   const navigate = useNavigate();
 

@@ -1,7 +1,8 @@
 import { act, render, screen } from '@testing-library/react';
-import { QueryClientProvider } from '@tanstack/react-query';
+import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { describe, expect, it, vi } from 'vitest';
 import { keys } from '../api/queryKeys';
+import type { HistoryRow } from '../api/types';
 import { testQueryClient } from '../test/render';
 import { LiveIndicator } from './LiveIndicator';
 import { useLiveEvents } from './useLiveEvents';
@@ -81,5 +82,34 @@ describe('the live event stream', () => {
     // Signing out closes it.
     rerender(ui(false));
     expect(FakeEventSource.instances[1].closed).toBe(true);
+  });
+
+  it('lets the app see each booking event before any query is invalidated', async () => {
+    vi.useFakeTimers();
+    FakeEventSource.instances = [];
+    vi.stubGlobal('EventSource', FakeEventSource);
+    const client = testQueryClient();
+    const order: string[] = [];
+    vi.spyOn(client, 'invalidateQueries').mockImplementation(async () => {
+      order.push('invalidate');
+    });
+    const seen = vi.fn((_qc: QueryClient, row: HistoryRow) => order.push(`hook ${row.booking_id}`));
+    function WithHook() {
+      return <LiveIndicator state={useLiveEvents(true, seen)} />;
+    }
+    render(
+      <QueryClientProvider client={client}>
+        <WithHook />
+      </QueryClientProvider>,
+    );
+    const es = FakeEventSource.instances[0];
+    act(() => es.emit('ready', '0'));
+    act(() =>
+      es.emit('booking', JSON.stringify({ id: 6, booking_id: 12, old_status: 'assigned', new_status: 'rejected', provider_id: 1 })),
+    );
+    expect(seen).toHaveBeenCalledWith(client, expect.objectContaining({ booking_id: 12, new_status: 'rejected' }));
+    await act(async () => vi.advanceTimersByTime(100));
+    expect(order[0]).toBe('hook 12');
+    expect(order.slice(1)).toContain('invalidate');
   });
 });

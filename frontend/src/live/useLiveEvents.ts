@@ -1,11 +1,16 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { API_PREFIX } from '../api/client';
 import { keys } from '../api/queryKeys';
-import type { HistoryRow, User } from '../api/types';
-import { leftProvider, markGone } from '../features/bookings/api';
+import type { HistoryRow } from '../api/types';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
+
+/**
+ * Called for each `booking` event as it arrives, before any query is invalidated: the place
+ * for a feature to record what the event means for queries that must not be refetched.
+ */
+export type BookingEventHook = (qc: QueryClient, row: HistoryRow) => void;
 
 /** How long to gather events before invalidating, so a burst (a bulk retry) refetches once. */
 const BATCH_MS = 40;
@@ -24,10 +29,18 @@ function invalidateFor(qc: QueryClient, bookingIds: Set<number>) {
  * authenticates it). Each `booking` event invalidates the queries it affects, so open pages
  * refetch at once. The browser reconnects by itself and resumes with Last-Event-ID; if it
  * gives up, the stream is reopened and everything refetched, since events may have been missed.
+ *
+ * This layer knows query keys, not features: `onBookingEvent` lets the app plug in what a
+ * feature needs to see of each event first.
  */
-export function useLiveEvents(enabled: boolean): LiveState {
+export function useLiveEvents(enabled: boolean, onBookingEvent?: BookingEventHook): LiveState {
   const qc = useQueryClient();
   const [state, setState] = useState<LiveState>('connecting');
+  // The latest hook, read when an event arrives: a new function must not reopen the stream.
+  const hook = useRef(onBookingEvent);
+  useEffect(() => {
+    hook.current = onBookingEvent;
+  }, [onBookingEvent]);
 
   useEffect(() => {
     if (!enabled || typeof EventSource === 'undefined') return;
@@ -66,8 +79,7 @@ export function useLiveEvents(enabled: boolean): LiveState {
         } catch {
           return;
         }
-        const left = leftProvider(qc.getQueryData<User | null>(keys.me), row);
-        if (left !== null) markGone(qc, row.booking_id, left);
+        hook.current?.(qc, row);
         pending.add(row.booking_id);
         if (!batchTimer) batchTimer = setTimeout(flush, BATCH_MS);
       });
@@ -85,13 +97,14 @@ export function useLiveEvents(enabled: boolean): LiveState {
       };
     };
 
-    setState('connecting');
     open();
     return () => {
       disposed = true;
       clearTimeout(reopenTimer);
       clearTimeout(batchTimer);
       es?.close();
+      // The next stream, if any, starts from scratch.
+      setState('connecting');
     };
   }, [enabled, qc]);
 

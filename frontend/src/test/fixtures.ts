@@ -1,6 +1,6 @@
-import type { BookingDetail } from '../api/types';
+import type { Booking, BookingDetail } from '../api/types';
 
-export function bookingDetail(over: Partial<BookingDetail> = {}): BookingDetail {
+export function booking(over: Partial<Booking> = {}): Booking {
   return {
     id: 7,
     customer_id: 2,
@@ -18,6 +18,13 @@ export function bookingDetail(over: Partial<BookingDetail> = {}): BookingDetail 
     assignment_exhausted: false,
     created_at: '2030-01-01T09:00:00Z',
     updated_at: '2030-01-01T09:00:00Z',
+    ...over,
+  };
+}
+
+export function bookingDetail(over: Partial<BookingDetail> = {}): BookingDetail {
+  return {
+    ...booking(),
     history: [],
     attempts: [],
     assignment: null,

@@ -32,7 +32,12 @@ export function mockApi(routes: Record<string, Handler>) {
     const url = String(input);
     const method = (init.method ?? 'GET').toUpperCase();
     const path = url.split('?')[0];
-    calls.push({ method, url, body: init.body ? JSON.parse(String(init.body)) : undefined, headers: (init.headers ?? {}) as Record<string, string> });
+    calls.push({
+      method,
+      url,
+      body: init.body ? JSON.parse(String(init.body)) : undefined,
+      headers: (init.headers ?? {}) as Record<string, string>,
+    });
     const handler = routes[`${method} ${path}`];
     if (!handler) return json(404, { error: { code: 'not_found', message: `no mock for ${method} ${path}`, details: {} } });
     return handler({ ...init, url });

@@ -1,14 +1,33 @@
 import { sentence } from '../api/client';
+import './Field.css';
 
 interface Option {
   value: string;
   label: string;
 }
 
-/** A labelled set of checkboxes (a fieldset with a legend) with its error under it. */
-export function CheckboxGroup({ idPrefix, legend, options, value, onChange, error }: { idPrefix: string; legend: string; options: Option[]; value: string[]; onChange: (v: string[]) => void; error?: string }) {
+/**
+ * A labelled set of checkboxes (a fieldset with a legend) with its error under it. Each box
+ * carries the error too, so that focus moved to the first box after a failed submit reads it.
+ */
+export function CheckboxGroup({
+  idPrefix,
+  legend,
+  options,
+  value,
+  onChange,
+  error,
+}: {
+  idPrefix: string;
+  legend: string;
+  options: Option[];
+  value: string[];
+  onChange: (v: string[]) => void;
+  error?: string;
+}) {
+  const errorId = `${idPrefix}-error`;
   return (
-    <fieldset className={`field checkbox-group${error ? ' field--invalid' : ''}`} aria-describedby={error ? `${idPrefix}-error` : undefined}>
+    <fieldset className={`field checkbox-group${error ? ' field--invalid' : ''}`}>
       <legend>{legend}</legend>
       <div className="checkbox-group__items">
         {options.map((o) => (
@@ -17,6 +36,8 @@ export function CheckboxGroup({ idPrefix, legend, options, value, onChange, erro
               id={`${idPrefix}-${o.value}`}
               type="checkbox"
               checked={value.includes(o.value)}
+              aria-invalid={error ? true : undefined}
+              aria-describedby={error ? errorId : undefined}
               onChange={(e) => onChange(e.target.checked ? [...value, o.value] : value.filter((v) => v !== o.value))}
             />
             {o.label}
@@ -24,7 +45,7 @@ export function CheckboxGroup({ idPrefix, legend, options, value, onChange, erro
         ))}
       </div>
       {error && (
-        <p className="field__error" id={`${idPrefix}-error`}>
+        <p className="field__error" id={errorId}>
           {sentence(error)}
         </p>
       )}

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { errorMessage } from '../api/client';
+import './Feedback.css';
 
 /** An error as a sentence, announced to screen readers. */
 export function ErrorAlert({ error, children }: { error?: unknown; children?: ReactNode }) {
@@ -11,7 +12,15 @@ export function ErrorAlert({ error, children }: { error?: unknown; children?: Re
   );
 }
 
-export function Notice({ tone = 'info', children, testId }: { tone?: 'info' | 'success' | 'warning'; children: ReactNode; testId?: string }) {
+export function Notice({
+  tone = 'info',
+  children,
+  testId,
+}: {
+  tone?: 'info' | 'success' | 'warning';
+  children: ReactNode;
+  testId?: string;
+}) {
   return (
     <div className={`alert alert--${tone}`} role="status" data-testid={testId}>
       {children}

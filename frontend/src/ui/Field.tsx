@@ -1,5 +1,6 @@
 import type { ComponentProps, ReactNode } from 'react';
 import { sentence } from '../api/client';
+import './Field.css';
 
 interface FieldShellProps {
   id: string;
@@ -29,10 +30,15 @@ export function FieldShell({ id, label, error, hint, children }: FieldShellProps
   );
 }
 
-function describedBy(id: string, error?: string, hint?: ReactNode): string | undefined {
-  if (error) return `${id}-error`;
-  if (hint) return `${id}-hint`;
-  return undefined;
+/**
+ * The attributes that tie a control to its error (or, without one, its hint): screen readers
+ * read the message with the field, and `aria-invalid` is what `useFormFeedback` looks for.
+ */
+export function fieldAria(id: string, error?: string, hint?: ReactNode) {
+  return {
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': error ? `${id}-error` : hint ? `${id}-hint` : undefined,
+  } as const;
 }
 
 type TextFieldProps = Omit<ComponentProps<'input'>, 'id'> & {
@@ -45,7 +51,7 @@ type TextFieldProps = Omit<ComponentProps<'input'>, 'id'> & {
 export function TextField({ id, label, error, hint, ...rest }: TextFieldProps) {
   return (
     <FieldShell id={id} label={label} error={error} hint={hint}>
-      <input id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, error, hint)} {...rest} />
+      <input id={id} {...fieldAria(id, error, hint)} {...rest} />
     </FieldShell>
   );
 }
@@ -60,7 +66,7 @@ type TextAreaFieldProps = Omit<ComponentProps<'textarea'>, 'id'> & {
 export function TextAreaField({ id, label, error, hint, ...rest }: TextAreaFieldProps) {
   return (
     <FieldShell id={id} label={label} error={error} hint={hint}>
-      <textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, error, hint)} {...rest} />
+      <textarea id={id} {...fieldAria(id, error, hint)} {...rest} />
     </FieldShell>
   );
 }
@@ -75,7 +81,7 @@ type SelectFieldProps = Omit<ComponentProps<'select'>, 'id'> & {
 export function SelectField({ id, label, error, hint, children, ...rest }: SelectFieldProps) {
   return (
     <FieldShell id={id} label={label} error={error} hint={hint}>
-      <select id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, error, hint)} {...rest}>
+      <select id={id} {...fieldAria(id, error, hint)} {...rest}>
         {children}
       </select>
     </FieldShell>

@@ -5,9 +5,14 @@ export function useNow(intervalMs = 1000, active = true): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!active) return;
-    setNow(Date.now());
-    const t = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(t);
+    const tick = () => setNow(Date.now());
+    // A first tick at once: the time kept from an earlier run may be long gone.
+    const first = setTimeout(tick, 0);
+    const t = setInterval(tick, intervalMs);
+    return () => {
+      clearTimeout(first);
+      clearInterval(t);
+    };
   }, [intervalMs, active]);
   return now;
 }

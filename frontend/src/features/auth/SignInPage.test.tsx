@@ -53,7 +53,11 @@ describe('the sign-in page', () => {
       'POST /api/v1/auth/login': () =>
         ++attempts === 1
           ? json(401, { error: { code: 'invalid_credentials', message: 'the e-mail or password is wrong', details: {} } })
-          : json(200, { token: 't', expires_at: '2030-01-01T00:00:00Z', user: { id: 3, email: 'priya@example.com', name: 'Priya Patel', role: 'provider', provider_id: 1, created_at: '' } }),
+          : json(200, {
+              token: 't',
+              expires_at: '2030-01-01T00:00:00Z',
+              user: { id: 3, email: 'priya@example.com', name: 'Priya Patel', role: 'provider', provider_id: 1, created_at: '' },
+            }),
     });
     const user = userEvent.setup();
     renderPage();
@@ -63,5 +67,30 @@ describe('the sign-in page', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('The e-mail or password is wrong.');
     await user.click(screen.getByRole('button', { name: 'Sign in' }));
     expect(await screen.findByText('provider home')).toBeInTheDocument();
+  });
+
+  it('checks an empty form in the browser: focus on the first empty field, a summary announced, nothing sent', async () => {
+    const { calls } = mockApi({ 'GET /api/v1/auth/me': signedOut, 'GET /api/v1/auth/demo': () => json(200, demo) });
+    const user = userEvent.setup();
+    renderPage();
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    const email = screen.getByLabelText('E-mail');
+    expect(email).toHaveFocus();
+    expect(email).toHaveAttribute('aria-invalid', 'true');
+    expect(email).toHaveAccessibleDescription('Enter your e-mail address.');
+    expect(screen.getByLabelText('Password')).toHaveAccessibleDescription('Enter your password.');
+    const alert = screen.getByRole('alert');
+    expect(alert).toHaveTextContent('Enter your e-mail address.');
+    expect(alert).toHaveTextContent('Enter your password.');
+    expect(alert).not.toHaveTextContent(/wrong/);
+
+    // With the e-mail given, the password is what is missing, and where focus goes.
+    await user.type(email, 'priya@example.com');
+    expect(email).not.toHaveAttribute('aria-invalid');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(screen.getByLabelText('Password')).toHaveFocus();
+    expect(screen.getByRole('alert')).toHaveTextContent('Enter your password.');
+    expect(screen.getByRole('alert')).not.toHaveTextContent('Enter your e-mail address.');
+    expect(calls.filter((c) => c.url.includes('/auth/login'))).toHaveLength(0);
   });
 });

@@ -4,8 +4,24 @@ import { ApiError, errorMessage } from '../../api/client';
 import type { DemoLogin } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
+import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { DemoLogins } from './DemoLogins';
 import { roleHome, useDemoLogins, useMe, useSignIn } from './api';
+import './AuthPage.css';
+
+type Errors = { email?: string; password?: string };
+const FIELDS = [
+  { name: 'email', label: 'E-mail' },
+  { name: 'password', label: 'Password' },
+];
+
+/** What can be known without asking the API: both fields are filled in. */
+export function validateSignIn(email: string, password: string): Errors {
+  const errors: Errors = {};
+  if (!email.trim()) errors.email = 'Enter your e-mail address.';
+  if (!password) errors.password = 'Enter your password.';
+  return errors;
+}
 
 export function SignInPage() {
   const me = useMe();
@@ -13,8 +29,10 @@ export function SignInPage() {
   const signIn = useSignIn();
   const navigate = useNavigate();
   const location = useLocation();
+  const { formRef, attempt, failed } = useFormFeedback();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [clientErrors, setClientErrors] = useState<Errors>({});
   const emailRef = useRef<HTMLInputElement>(null);
   const from = (location.state as { from?: string } | null)?.from;
 
@@ -22,6 +40,13 @@ export function SignInPage() {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    const errors = validateSignIn(email, password);
+    setClientErrors(errors);
+    if (Object.keys(errors).length) {
+      signIn.reset();
+      failed();
+      return;
+    }
     signIn.mutate(
       { email: email.trim(), password },
       {
@@ -30,6 +55,9 @@ export function SignInPage() {
           // Go back where the user was headed, if that page belongs to their role.
           navigate(from && from.startsWith(home) ? from : home, { replace: true });
         },
+        onError: (err) => {
+          if (err instanceof ApiError && Object.keys(err.fields).length) failed();
+        },
       },
     );
   };
@@ -37,19 +65,26 @@ export function SignInPage() {
   const pick = (l: DemoLogin) => {
     setEmail(l.email);
     setPassword(l.password);
+    setClientErrors({});
     signIn.reset();
     emailRef.current?.focus();
   };
 
   const err = signIn.error;
-  const fields = err instanceof ApiError ? err.fields : {};
+  const apiFields = err instanceof ApiError ? err.fields : {};
+  const errors: Errors = { email: clientErrors.email ?? apiFields.email, password: clientErrors.password ?? apiFields.password };
+  const fieldMessages = summaryMessages(FIELDS, clientErrors, apiFields);
 
   return (
     <div className="auth-page">
       <section className="card auth-card" aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in</h1>
-        <form onSubmit={submit} noValidate>
-          {err && !Object.keys(fields).length && <ErrorAlert>{errorMessage(err)}</ErrorAlert>}
+        <form ref={formRef} onSubmit={submit} noValidate>
+          {fieldMessages.length > 0 ? (
+            <ErrorSummary key={attempt} messages={fieldMessages} />
+          ) : (
+            err && <ErrorAlert>{errorMessage(err)}</ErrorAlert>
+          )}
           <TextField
             id="signin-email"
             label="E-mail"
@@ -58,8 +93,11 @@ export function SignInPage() {
             required
             ref={emailRef}
             value={email}
-            error={fields.email}
-            onChange={(e) => setEmail(e.target.value)}
+            error={errors.email}
+            onChange={(e) => {
+              setEmail(e.target.value);
+              setClientErrors((x) => ({ ...x, email: undefined }));
+            }}
           />
           <TextField
             id="signin-password"
@@ -68,8 +106,11 @@ export function SignInPage() {
             autoComplete="current-password"
             required
             value={password}
-            error={fields.password}
-            onChange={(e) => setPassword(e.target.value)}
+            error={errors.password}
+            onChange={(e) => {
+              setPassword(e.target.value);
+              setClientErrors((x) => ({ ...x, password: undefined }));
+            }}
           />
           <div className="actions">
             <button type="submit" className="btn btn--primary" disabled={signIn.isPending}>

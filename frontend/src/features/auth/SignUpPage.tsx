@@ -3,48 +3,103 @@ import { Link, Navigate, useNavigate } from 'react-router';
 import { ApiError, errorMessage } from '../../api/client';
 import { ErrorAlert } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
+import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { roleHome, useMe, useSignUp } from './api';
+import './AuthPage.css';
+
+type Errors = { name?: string; email?: string; password?: string };
+const FIELDS = [
+  { name: 'name', label: 'Your name' },
+  { name: 'email', label: 'E-mail' },
+  { name: 'password', label: 'Password' },
+];
+const MIN_PASSWORD = 8;
+
+/** What can be known without asking the API; it checks again (the e-mail's form, whether it is taken). */
+export function validateSignUp(v: { name: string; email: string; password: string }): Errors {
+  const errors: Errors = {};
+  if (!v.name.trim()) errors.name = 'Enter your name.';
+  if (!v.email.trim()) errors.email = 'Enter your e-mail address.';
+  if (!v.password) errors.password = 'Choose a password.';
+  else if ([...v.password].length < MIN_PASSWORD) errors.password = `Use at least ${MIN_PASSWORD} characters for your password.`;
+  return errors;
+}
 
 export function SignUpPage() {
   const me = useMe();
   const signUp = useSignUp();
   const navigate = useNavigate();
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
+  const { formRef, attempt, failed } = useFormFeedback();
+  const [values, setValues] = useState({ name: '', email: '', password: '' });
+  const [clientErrors, setClientErrors] = useState<Errors>({});
 
   if (me.data) return <Navigate to={roleHome(me.data.role)} replace />;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    const errors = validateSignUp(values);
+    setClientErrors(errors);
+    if (Object.keys(errors).length) {
+      signUp.reset();
+      failed();
+      return;
+    }
     signUp.mutate(
-      { name: name.trim(), email: email.trim(), password },
-      { onSuccess: (res) => navigate(roleHome(res.user.role), { replace: true }) },
+      { name: values.name.trim(), email: values.email.trim(), password: values.password },
+      {
+        onSuccess: (res) => navigate(roleHome(res.user.role), { replace: true }),
+        onError: (err) => {
+          if (err instanceof ApiError && (Object.keys(err.fields).length || err.code === 'duplicate_email')) failed();
+        },
+      },
     );
   };
 
+  const set = (k: keyof Errors) => (e: { target: { value: string } }) => {
+    setValues((v) => ({ ...v, [k]: e.target.value }));
+    setClientErrors((x) => ({ ...x, [k]: undefined }));
+  };
+
   const err = signUp.error;
-  const fields: Record<string, string> = err instanceof ApiError ? { ...err.fields } : {};
+  const apiFields: Errors = err instanceof ApiError ? { ...err.fields } : {};
   // A taken e-mail is about the e-mail field: say it there.
-  if (err instanceof ApiError && err.code === 'duplicate_email') fields.email = err.message;
-  const fieldless = err && !Object.keys(fields).length;
+  if (err instanceof ApiError && err.code === 'duplicate_email') apiFields.email = err.message;
+  const errors: Errors = {
+    name: clientErrors.name ?? apiFields.name,
+    email: clientErrors.email ?? apiFields.email,
+    password: clientErrors.password ?? apiFields.password,
+  };
+  const fieldMessages = summaryMessages(FIELDS, clientErrors, apiFields);
+  const fieldless = err && !Object.keys(apiFields).length;
 
   return (
     <div className="auth-page">
       <section className="card auth-card" aria-labelledby="signup-title">
         <h1 id="signup-title">Create a customer account</h1>
-        <form onSubmit={submit} noValidate>
-          {fieldless && <ErrorAlert>{errorMessage(err)}</ErrorAlert>}
-          <TextField id="signup-name" label="Your name" autoComplete="name" required value={name} error={fields.name} onChange={(e) => setName(e.target.value)} />
+        <form ref={formRef} onSubmit={submit} noValidate>
+          {fieldMessages.length > 0 ? (
+            <ErrorSummary key={attempt} messages={fieldMessages} />
+          ) : (
+            fieldless && <ErrorAlert>{errorMessage(err)}</ErrorAlert>
+          )}
+          <TextField
+            id="signup-name"
+            label="Your name"
+            autoComplete="name"
+            required
+            value={values.name}
+            error={errors.name}
+            onChange={set('name')}
+          />
           <TextField
             id="signup-email"
             label="E-mail"
             type="email"
             autoComplete="email"
             required
-            value={email}
-            error={fields.email}
-            onChange={(e) => setEmail(e.target.value)}
+            value={values.email}
+            error={errors.email}
+            onChange={set('email')}
           />
           <TextField
             id="signup-password"
@@ -52,10 +107,10 @@ export function SignUpPage() {
             type="password"
             autoComplete="new-password"
             required
-            hint="At least 8 characters."
-            value={password}
-            error={fields.password}
-            onChange={(e) => setPassword(e.target.value)}
+            hint={`At least ${MIN_PASSWORD} characters.`}
+            value={values.password}
+            error={errors.password}
+            onChange={set('password')}
           />
           <div className="actions">
             <button type="submit" className="btn btn--primary" disabled={signUp.isPending}>

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../../api/client';
 import { keys } from '../../api/queryKeys';
-import type { AuthResponse, DemoInfo, Role, User } from '../../api/types';
+import type { AuthResponse, DemoInfo, LoginRequest, RegisterRequest, Role, User } from '../../api/types';
 
 /** Who is signed in: the user, or null when the session cookie is missing or expired. */
 export async function fetchMe(): Promise<User | null> {
@@ -32,15 +32,10 @@ export function roleHome(role: Role): string {
   }
 }
 
-export interface Credentials {
-  email: string;
-  password: string;
-}
-
 export function useSignIn() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (c: Credentials) => api<AuthResponse>('/auth/login', { method: 'POST', body: c }),
+    mutationFn: (c: LoginRequest) => api<AuthResponse>('/auth/login', { method: 'POST', body: c }),
     onSuccess: (res) => {
       // Whatever a previous user left in the cache is not this user's to see.
       qc.clear();
@@ -52,8 +47,7 @@ export function useSignIn() {
 export function useSignUp() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (b: { name: string; email: string; password: string }) =>
-      api<AuthResponse>('/auth/register', { method: 'POST', body: b }),
+    mutationFn: (b: RegisterRequest) => api<AuthResponse>('/auth/register', { method: 'POST', body: b }),
     onSuccess: (res) => {
       qc.clear();
       qc.setQueryData(keys.me, res.user);

@@ -34,7 +34,9 @@ describe('the assignment countdown', () => {
 
   it('rounds partial seconds up, so it never says 0 s before the time', () => {
     expect(progressText(retrying(), NOW + 3001)).toBe('Attempt 2 of 4, next try in 1 s');
-    expect(progressText(retrying({ attempt: 3, next_attempt_at: new Date(NOW + 8000).toISOString() }), NOW + 500)).toBe('Attempt 3 of 4, next try in 8 s');
+    expect(progressText(retrying({ attempt: 3, next_attempt_at: new Date(NOW + 8000).toISOString() }), NOW + 500)).toBe(
+      'Attempt 3 of 4, next try in 8 s',
+    );
   });
 
   it('says nothing once the assignment is done', () => {
@@ -44,7 +46,9 @@ describe('the assignment countdown', () => {
 
   it('shows the exhausted notice when every attempt failed', () => {
     render(<AssignmentProgress assignment={retrying({ state: 'dead', exhausted: true, attempt: 4, next_attempt_at: null })} exhausted />);
-    expect(screen.getByTestId('assignment-exhausted')).toHaveTextContent('Assignment exhausted. No provider could be assigned after 4 attempts');
+    expect(screen.getByTestId('assignment-exhausted')).toHaveTextContent(
+      'Assignment exhausted. No provider could be assigned after 4 attempts',
+    );
     expect(screen.queryByTestId('assignment-progress')).toBeNull();
   });
 });

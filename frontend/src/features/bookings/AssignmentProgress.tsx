@@ -33,7 +33,8 @@ export function AssignmentProgress({ assignment, exhausted, exhaustedHint }: Pro
       <Notice tone="warning" testId="assignment-exhausted">
         <strong>Assignment exhausted.</strong> No provider could be assigned
         {assignment ? ` after ${assignment.max_attempts} attempts` : ''}
-        {assignment?.last_error ? ` (last: ${assignment.last_error})` : ''}. {exhaustedHint ?? 'An admin can retry it or assign a provider by hand; this page updates when they do.'}
+        {assignment?.last_error ? ` (last: ${assignment.last_error})` : ''}.{' '}
+        {exhaustedHint ?? 'An admin can retry it or assign a provider by hand; this page updates when they do.'}
       </Notice>
     );
   }

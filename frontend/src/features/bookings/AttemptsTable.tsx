@@ -1,11 +1,13 @@
 import type { AssignmentAttempt } from '../../api/types';
+import { TableScroll } from '../../ui/Table';
 import { formatDateTime } from '../../ui/time';
 import { OUTCOME_LABEL } from './status';
+import './AttemptsTable.css';
 
 export function AttemptsTable({ attempts, providerName }: { attempts: AssignmentAttempt[]; providerName: (id: number) => string }) {
   if (!attempts.length) return <p className="empty">No assignment attempts yet.</p>;
   return (
-    <div className="table-wrap">
+    <TableScroll label="Table of assignment attempts">
       <table className="table table--compact table--attempts" aria-label="Assignment attempts">
         <thead>
           <tr>
@@ -32,6 +34,6 @@ export function AttemptsTable({ attempts, providerName }: { attempts: Assignment
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }

@@ -4,11 +4,13 @@ import { ApiError, errorMessage } from '../../api/client';
 import type { BookingDetail } from '../../api/types';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
 import { formatDateTime } from '../../ui/time';
-import { useBooking, useServiceLabel } from './api';
+import { useServiceLabel } from '../providers';
+import { useBooking } from './api';
 import { AssignmentProgress } from './AssignmentProgress';
 import { AttemptsTable } from './AttemptsTable';
 import { StatusBadge } from './status';
 import { Timeline } from './Timeline';
+import './BookingDetailView.css';
 
 export const providerById = (id: number) => `Provider #${id}`;
 
@@ -37,6 +39,7 @@ export function BookingDetailView({ id, back, providerName: fallbackName = provi
     return (
       <section>
         {backLink}
+        <h1>Booking</h1>
         <ErrorAlert>That is not a booking number.</ErrorAlert>
       </section>
     );
@@ -45,6 +48,7 @@ export function BookingDetailView({ id, back, providerName: fallbackName = provi
     return (
       <section>
         {backLink}
+        <h1>Booking #{id}</h1>
         <Loading label="Loading booking…" />
       </section>
     );
@@ -86,7 +90,9 @@ export function BookingDetailView({ id, back, providerName: fallbackName = provi
             <dt>Address</dt>
             <dd>{b.address}</dd>
             <dt>Provider</dt>
-            <dd data-testid="booking-provider">{b.provider_id !== null ? providerName(b.provider_id) : <span className="muted">Not assigned yet</span>}</dd>
+            <dd data-testid="booking-provider">
+              {b.provider_id !== null ? providerName(b.provider_id) : <span className="muted">Not assigned yet</span>}
+            </dd>
             <dt>Customer</dt>
             <dd>
               {b.customer_name}

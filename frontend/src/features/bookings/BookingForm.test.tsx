@@ -64,7 +64,9 @@ describe('the booking form', () => {
     let n = 0;
     const { calls } = mockApi({
       'POST /api/v1/bookings': () =>
-        ++n === 1 ? json(503, { error: { code: 'busy', message: 'the database is busy; try again', details: {} } }) : json(201, { id: 42, status: 'pending' }),
+        ++n === 1
+          ? json(503, { error: { code: 'busy', message: 'the database is busy; try again', details: {} } })
+          : json(201, { id: 42, status: 'pending' }),
     });
     const onCreated = vi.fn();
     const user = userEvent.setup();
@@ -89,5 +91,46 @@ describe('the booking form', () => {
     });
     expect(new Date((calls[1].body as { scheduled_date: string }).scheduled_date).getTime()).toBeGreaterThan(Date.now());
     expect(calls[1].body).not.toHaveProperty('notes');
+  });
+
+  it('moves focus to the first invalid field after a failed check and announces what needs fixing', async () => {
+    const { fetchMock } = mockApi({});
+    const user = userEvent.setup();
+    renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
+    await user.type(screen.getByLabelText('Address'), '12 Leaky Lane');
+    await user.click(screen.getByRole('button', { name: 'Book service' }));
+    expect(screen.getByLabelText('Service')).toHaveFocus();
+    expect(screen.getByLabelText('Service')).toHaveAttribute('aria-invalid', 'true');
+    const alert = screen.getByRole('alert');
+    expect(alert).toHaveTextContent('Some details need fixing');
+    expect(alert).toHaveTextContent('Choose a service.');
+    expect(alert).toHaveTextContent('Choose a date and time.');
+    expect(alert).toHaveTextContent('Enter a phone number we can reach you on.');
+    expect(alert).not.toHaveTextContent('Enter the address');
+    expect(fetchMock).not.toHaveBeenCalled();
+
+    // Fixing the first one moves focus on to the next still wrong, on the next try.
+    await user.selectOptions(screen.getByLabelText('Service'), 'plumbing');
+    await user.click(screen.getByRole('button', { name: 'Book service' }));
+    expect(screen.getByLabelText('Date and time')).toHaveFocus();
+  });
+
+  it("names the field in the summary of the API's field errors", async () => {
+    mockApi({
+      'POST /api/v1/bookings': () =>
+        json(422, {
+          error: {
+            code: 'validation_failed',
+            message: 'some fields are invalid',
+            details: { fields: { customer_phone: 'must be a phone number' } },
+          },
+        }),
+    });
+    const user = userEvent.setup();
+    renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
+    await fillValid(user);
+    await user.click(screen.getByRole('button', { name: 'Book service' }));
+    await waitFor(() => expect(screen.getByLabelText('Phone')).toHaveFocus());
+    expect(screen.getByRole('alert')).toHaveTextContent('Phone: Must be a phone number.');
   });
 });

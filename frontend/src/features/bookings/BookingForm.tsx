@@ -3,20 +3,22 @@ import { ApiError, errorMessage } from '../../api/client';
 import type { Booking, NewBooking, ServiceType, User } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
 import { SelectField, TextAreaField, TextField } from '../../ui/Field';
+import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { toLocalInputValue } from '../../ui/time';
 import { useCreateBooking } from './api';
 
 type Values = Omit<NewBooking, 'scheduled_date' | 'notes'> & { scheduled_local: string; notes: string };
 type Errors = Partial<Record<keyof NewBooking, string>>;
 
-const FORM_FIELDS: (keyof NewBooking)[] = [
-  'service_type',
-  'scheduled_date',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'address',
-  'notes',
+/** The form's fields in the order they are shown, with their labels. */
+const FORM_FIELDS: { name: keyof NewBooking; label: string }[] = [
+  { name: 'service_type', label: 'Service' },
+  { name: 'scheduled_date', label: 'Date and time' },
+  { name: 'customer_name', label: 'Your name' },
+  { name: 'customer_email', label: 'E-mail' },
+  { name: 'customer_phone', label: 'Phone' },
+  { name: 'address', label: 'Address' },
+  { name: 'notes', label: 'Notes' },
 ];
 
 /** Checks what the browser can know; the API checks everything again and has the last word. */
@@ -45,6 +47,7 @@ interface BookingFormProps {
 
 export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
   const create = useCreateBooking();
+  const { formRef, attempt, failed } = useFormFeedback();
   const [values, setValues] = useState<Values>({
     service_type: '',
     scheduled_local: '',
@@ -69,7 +72,11 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
     e.preventDefault();
     const errors = validateBooking(values, new Date());
     setClientErrors(errors);
-    if (Object.values(errors).some(Boolean)) return;
+    if (Object.values(errors).some(Boolean)) {
+      create.reset();
+      failed();
+      return;
+    }
     const body: NewBooking = {
       service_type: values.service_type,
       scheduled_date: new Date(values.scheduled_local).toISOString(),
@@ -79,30 +86,41 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       address: values.address.trim(),
     };
     if (values.notes.trim()) body.notes = values.notes.trim();
-    create.mutate(body, { onSuccess: (b) => onCreated(b) });
+    create.mutate(body, {
+      onSuccess: (b) => onCreated(b),
+      onError: (e) => {
+        if (e instanceof ApiError && Object.keys(e.fields).length) failed();
+      },
+    });
   };
 
   const apiErr = create.error instanceof ApiError ? create.error : null;
   const apiFields = apiErr?.fields ?? {};
   const err = (k: keyof NewBooking) => clientErrors[k] ?? apiFields[k];
-  // Field errors the form has no field for still need saying.
-  const strayFields = Object.entries(apiFields).filter(([k]) => !FORM_FIELDS.includes(k as keyof NewBooking));
+  // Field errors the form has no field for are said in the summary too.
+  const messages = summaryMessages(FORM_FIELDS, clientErrors, apiFields);
 
   return (
-    <form onSubmit={submit} noValidate className="form-grid" aria-describedby={create.error ? 'booking-form-error' : undefined}>
-      {create.error && (
+    <form
+      ref={formRef}
+      onSubmit={submit}
+      noValidate
+      className="form-grid"
+      aria-describedby={messages.length || create.error ? 'booking-form-error' : undefined}
+    >
+      {(messages.length > 0 || create.error) && (
         <div id="booking-form-error" className="span-all">
-          <ErrorAlert>
-            {Object.keys(apiFields).length ? 'Some details need fixing: see the messages below each field.' : errorMessage(create.error)}
-            {strayFields.map(([k, m]) => (
-              <span key={k} className="block">
-                {k}: {m}
-              </span>
-            ))}
-          </ErrorAlert>
+          {messages.length > 0 ? <ErrorSummary key={attempt} messages={messages} /> : <ErrorAlert>{errorMessage(create.error)}</ErrorAlert>}
         </div>
       )}
-      <SelectField id="service_type" label="Service" required value={values.service_type} error={err('service_type')} onChange={set('service_type')}>
+      <SelectField
+        id="service_type"
+        label="Service"
+        required
+        value={values.service_type}
+        error={err('service_type')}
+        onChange={set('service_type')}
+      >
         <option value="">Choose a service…</option>
         {serviceTypes.map((t) => (
           <option key={t.name} value={t.name}>
@@ -122,7 +140,15 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
         hint="Your local time. Any time from now up to a year ahead."
         onChange={set('scheduled_local')}
       />
-      <TextField id="customer_name" label="Your name" autoComplete="name" required value={values.customer_name} error={err('customer_name')} onChange={set('customer_name')} />
+      <TextField
+        id="customer_name"
+        label="Your name"
+        autoComplete="name"
+        required
+        value={values.customer_name}
+        error={err('customer_name')}
+        onChange={set('customer_name')}
+      />
       <TextField
         id="customer_email"
         label="E-mail"
@@ -154,7 +180,15 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
         onChange={set('address')}
       />
       <div className="span-all">
-        <TextAreaField id="notes" label="Notes (optional)" rows={3} value={values.notes} error={err('notes')} onChange={set('notes')} hint="Anything the provider should know: access, parking, the problem." />
+        <TextAreaField
+          id="notes"
+          label="Notes (optional)"
+          rows={3}
+          value={values.notes}
+          error={err('notes')}
+          onChange={set('notes')}
+          hint="Anything the provider should know: access, parking, the problem."
+        />
       </div>
       <div className="actions span-all">
         <button type="submit" className="btn btn--primary" disabled={create.isPending}>

@@ -10,9 +10,18 @@ const buttons = () => screen.queryAllByRole('button').map((b) => b.textContent);
 
 describe('status buttons', () => {
   it.each<[BookingStatus[], string[]]>([
-    [['accepted', 'rejected'], ['Accept', 'Reject']],
-    [['in_progress', 'cancelled'], ['Start', 'Cancel booking']],
-    [['completed', 'no_show', 'cancelled'], ['Complete', 'No-show', 'Cancel booking']],
+    [
+      ['accepted', 'rejected'],
+      ['Accept', 'Reject'],
+    ],
+    [
+      ['in_progress', 'cancelled'],
+      ['Start', 'Cancel booking'],
+    ],
+    [
+      ['completed', 'no_show', 'cancelled'],
+      ['Complete', 'No-show', 'Cancel booking'],
+    ],
     [['cancelled'], ['Cancel booking']],
   ])('offer exactly the allowed moves %j', (allowed, expected) => {
     renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: allowed })} />);

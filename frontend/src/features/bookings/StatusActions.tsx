@@ -1,9 +1,11 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError, errorMessage } from '../../api/client';
-import type { BookingDetail, BookingStatus } from '../../api/types';
+import { ApiError, errorMessage, sentence } from '../../api/client';
+import type { Booking, BookingStatus } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
 import { TextAreaField } from '../../ui/Field';
+import { ErrorSummary, useFormFeedback } from '../../ui/formFeedback';
 import { useChangeStatus } from './api';
+import './StatusActions.css';
 
 interface ActionSpec {
   label: string;
@@ -16,9 +18,21 @@ const ACTIONS: Partial<Record<BookingStatus, ActionSpec>> = {
   accepted: { label: 'Accept', tone: 'primary' },
   in_progress: { label: 'Start', tone: 'primary' },
   completed: { label: 'Complete', tone: 'primary' },
-  rejected: { label: 'Reject', tone: 'danger', reason: { required: true, prompt: 'Why are you rejecting this booking?', confirm: 'Reject booking' } },
-  no_show: { label: 'No-show', tone: 'danger', reason: { required: false, prompt: 'What happened? (optional)', confirm: 'Mark as no-show' } },
-  cancelled: { label: 'Cancel booking', tone: 'danger', reason: { required: true, prompt: 'Why are you cancelling?', confirm: 'Cancel booking' } },
+  rejected: {
+    label: 'Reject',
+    tone: 'danger',
+    reason: { required: true, prompt: 'Why are you rejecting this booking?', confirm: 'Reject booking' },
+  },
+  no_show: {
+    label: 'No-show',
+    tone: 'danger',
+    reason: { required: false, prompt: 'What happened? (optional)', confirm: 'Mark as no-show' },
+  },
+  cancelled: {
+    label: 'Cancel booking',
+    tone: 'danger',
+    reason: { required: true, prompt: 'Why are you cancelling?', confirm: 'Cancel booking' },
+  },
   pending: { label: 'Back to pending', tone: 'plain' },
 };
 
@@ -34,12 +48,16 @@ function describe(err: unknown): string {
   return errorMessage(err);
 }
 
+/** A booking with the moves its viewer may make now. */
+export type MovableBooking = Pick<Booking, 'id' | 'version'> & { allowed_transitions: BookingStatus[] };
+
 /**
- * One button per move the API says this caller may make now (`allowed_transitions`);
- * nothing else is offered. Moves that need a reason ask for it inline.
+ * One button per move the caller may make now (`allowed_transitions`: the API's, on a
+ * booking's page); nothing else is offered. Moves that need a reason ask for it inline.
  */
-export function StatusActions({ booking, only }: { booking: BookingDetail; only?: BookingStatus[] }) {
+export function StatusActions({ booking, only }: { booking: MovableBooking; only?: BookingStatus[] }) {
   const change = useChangeStatus(booking.id);
+  const { formRef, attempt, failed } = useFormFeedback();
   const [asking, setAsking] = useState<BookingStatus | null>(null);
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string | undefined>();
@@ -54,6 +72,10 @@ export function StatusActions({ booking, only }: { booking: BookingDetail; only?
         onSuccess: () => {
           setAsking(null);
           setReason('');
+        },
+        // The API refused the reason: back to the field, as after a failed check here.
+        onError: (err) => {
+          if (err instanceof ApiError && err.fields.reason) failed();
         },
       },
     );
@@ -75,6 +97,7 @@ export function StatusActions({ booking, only }: { booking: BookingDetail; only?
     const spec = ACTIONS[asking]!.reason!;
     if (spec.required && !reason.trim()) {
       setReasonError('Give a reason: it is recorded in the booking history.');
+      failed();
       return;
     }
     run(asking, reason.trim());
@@ -105,7 +128,8 @@ export function StatusActions({ booking, only }: { booking: BookingDetail; only?
         </div>
       )}
       {asking && asked?.reason && (
-        <form onSubmit={submitReason} className="reason-form" noValidate>
+        <form ref={formRef} onSubmit={submitReason} className="reason-form" noValidate>
+          {(reasonError ?? apiFields.reason) && <ErrorSummary key={attempt} messages={[sentence(reasonError ?? apiFields.reason)]} />}
           <TextAreaField
             id={`reason-${booking.id}-${asking}`}
             label={asked.reason.prompt}

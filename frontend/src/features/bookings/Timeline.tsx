@@ -1,6 +1,7 @@
 import type { HistoryRow } from '../../api/types';
 import { formatDateTime } from '../../ui/time';
 import { ROLE_LABEL, StatusBadge } from './status';
+import './Timeline.css';
 
 /** The audit trail: every status change with when, what, who in which role, and why. */
 export function Timeline({ history, providerName }: { history: HistoryRow[]; providerName: (id: number) => string }) {
@@ -8,7 +9,12 @@ export function Timeline({ history, providerName }: { history: HistoryRow[]; pro
   return (
     <ol className="timeline" aria-label="Status history">
       {history.map((h) => (
-        <li key={h.id} className={`timeline__item${h.is_override ? ' timeline__item--override' : ''}`} data-testid="timeline-row" data-status={h.new_status}>
+        <li
+          key={h.id}
+          className={`timeline__item${h.is_override ? ' timeline__item--override' : ''}`}
+          data-testid="timeline-row"
+          data-status={h.new_status}
+        >
           <div className="timeline__head">
             <span className="timeline__change">
               {h.old_status === null ? (
@@ -31,7 +37,8 @@ export function Timeline({ history, providerName }: { history: HistoryRow[]; pro
             </time>
           </div>
           <div className="timeline__who">
-            by <strong>{h.changed_by_name}</strong> <span className={`role role--${h.changed_by_role}`}>{ROLE_LABEL[h.changed_by_role] ?? h.changed_by_role}</span>
+            by <strong>{h.changed_by_name}</strong>{' '}
+            <span className={`role role--${h.changed_by_role}`}>{ROLE_LABEL[h.changed_by_role] ?? h.changed_by_role}</span>
             {h.provider_id !== null && <> · provider: {providerName(h.provider_id)}</>}
           </div>
           {h.reason && <p className="timeline__reason">“{h.reason}”</p>}

@@ -1,21 +1,7 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { api, newIdempotencyKey } from '../../api/client';
 import { keys, type BookingFilters } from '../../api/queryKeys';
-import type { Booking, BookingDetail, BookingStatus, HistoryRow, NewBooking, Page, ServiceType, User } from '../../api/types';
-
-export function useServiceTypes() {
-  return useQuery({
-    queryKey: keys.serviceTypes,
-    queryFn: () => api<ServiceType[]>('/service-types'),
-    staleTime: 10 * 60_000,
-  });
-}
-
-/** Label of a service type by name, falling back to the name while the list loads. */
-export function useServiceLabel(): (name: string) => string {
-  const { data } = useServiceTypes();
-  return (name) => data?.find((t) => t.name === name)?.label ?? name;
-}
+import type { AssignRequest, Booking, BookingDetail, HistoryRow, NewBooking, Page, StatusChange, User } from '../../api/types';
 
 export const PAGE_SIZE = 20;
 
@@ -65,6 +51,16 @@ export function markGone(qc: QueryClient, id: number, gone: boolean) {
   qc.setQueryData(keys.goneBookings, set);
 }
 
+/**
+ * What a `booking` event on the live stream means before any refetch: whether the booking has
+ * just left (or come back into) the signed-in provider's view. The live layer calls this for
+ * each event, ahead of invalidating queries.
+ */
+export function noteBookingEvent(qc: QueryClient, row: HistoryRow) {
+  const left = leftProvider(qc.getQueryData<User | null>(keys.me), row);
+  if (left !== null) markGone(qc, row.booking_id, left);
+}
+
 export function isGone(qc: QueryClient, id: number): boolean {
   return goneSet(qc).has(id);
 }
@@ -93,13 +89,6 @@ export function useCreateBooking() {
   });
 }
 
-export interface StatusChange {
-  status: BookingStatus;
-  reason?: string;
-  override?: boolean;
-  expected_version?: number;
-}
-
 export function useChangeStatus(id: number) {
   const qc = useQueryClient();
   return useMutation({
@@ -108,12 +97,39 @@ export function useChangeStatus(id: number) {
       const me = qc.getQueryData<User | null>(keys.me);
       const gone = me?.role === 'provider' && b.provider_id !== me.provider_id;
       if (gone) markGone(qc, id, true);
-      // Show the new status at once; the refetch below brings history and allowed moves.
+      // Show the new status at once, on the booking's page and in the lists that hold it;
+      // the refetch below brings history, allowed moves, and lists that filter by status.
       qc.setQueryData<BookingDetail>(keys.booking(id), (old) =>
         old ? { ...old, ...b, allowed_transitions: gone ? [] : old.allowed_transitions } : old,
       );
+      replaceInLists(qc, b, gone);
     },
     onSettled: () => invalidateBooking(qc, id),
+  });
+}
+
+type BookingPages = InfiniteData<Page<Booking>, string>;
+
+/** Puts a changed booking into every cached list that holds it, or takes it out if `remove`. */
+function replaceInLists(qc: QueryClient, b: Booking, remove: boolean) {
+  qc.setQueriesData<BookingPages>({ queryKey: keys.bookingLists }, (data) =>
+    data
+      ? {
+          ...data,
+          pages: data.pages.map((p) => ({
+            ...p,
+            items: remove ? p.items.filter((x) => x.id !== b.id) : p.items.map((x) => (x.id === b.id ? { ...x, ...b } : x)),
+          })),
+        }
+      : data,
+  );
+}
+
+export function useAssign(bookingId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (b: AssignRequest) => api<Booking>(`/bookings/${bookingId}/assign`, { method: 'POST', body: b }),
+    onSettled: () => invalidateBooking(qc, bookingId),
   });
 }
 

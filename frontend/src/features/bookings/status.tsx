@@ -1,4 +1,5 @@
 import type { ActorRole, AttemptOutcome, BookingStatus } from '../../api/types';
+import './status.css';
 
 export const STATUS_LABEL: Record<BookingStatus, string> = {
   pending: 'Pending',
@@ -38,4 +39,3 @@ export const OUTCOME_LABEL: Record<AttemptOutcome, string> = {
   error: 'Error',
   manual: 'Assigned by hand',
 };
-

@@ -1,0 +1,322 @@
+// Every page the flows visit, for every role, at a desktop width and on a 390 px wide phone:
+// axe-core finds no serious or critical violation, each page has one h1 and skips no heading
+// level, and nothing makes the page scroll sideways. Failed form checks move focus to the
+// first invalid field and announce a summary.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { formatViolation, headingProblems, runAxe, sidewaysOverflow } from './support/a11y.mjs';
+import { launchBrowser, openPerson, signIn } from './support/browser.mjs';
+import { apiClient, startSystem } from './support/system.mjs';
+
+const DESKTOP = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+
+let system;
+let browser;
+let api;
+const people = [];
+/** Bookings made for the pages to show: one Priya takes (plumbing), one nobody can (gardening). */
+const made = {};
+
+async function until(fn, what, timeout = 20_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  system = await startSystem();
+  api = apiClient(system.baseUrl);
+  browser = await launchBrowser();
+  const customer = await api.login('customer@example.com');
+  const book = (service_type, address, days) =>
+    api.post(
+      '/bookings',
+      customer,
+      {
+        customer_name: 'Casey Customer',
+        customer_phone: '+1 555 010 0100',
+        customer_email: 'customer@example.com',
+        service_type,
+        address,
+        scheduled_date: new Date(Date.now() + days * 86_400_000).toISOString(),
+        notes: 'The gate code is 1234.',
+      },
+      { 'Idempotency-Key': `a11y-${service_type}-${Date.now()}` },
+    );
+  made.plumbing = (await book('plumbing', '12 Leaky Lane', 2)).id;
+  made.gardening = (await book('gardening', '7 Overgrown Road', 3)).id;
+  await until(
+    async () => (await api.get(`/bookings/${made.plumbing}`, customer)).status === 'assigned',
+    'the plumbing booking is assigned',
+  );
+});
+
+after(async () => {
+  await Promise.allSettled(people.map((p) => p.close()));
+  await browser?.close().catch(() => {});
+  await system?.stop();
+});
+
+async function person(name) {
+  const p = await openPerson(browser, system.baseUrl, name, DESKTOP);
+  people.push(p);
+  return p;
+}
+
+const nextFrame = (page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+
+/** Waits until nothing on the page is loading any more. */
+const settled = (page) => page.waitForFunction(() => !document.querySelector('.loading'), undefined, { polling: 50 });
+
+/**
+ * Checks the page now open, at the desktop width and then at 390 px: axe, headings, sideways
+ * scrolling. Takes a screenshot at each width. Returns what is wrong, as lines (empty if nothing).
+ */
+async function checkPage(who, name) {
+  const { page } = who;
+  const problems = [];
+  for (const viewport of [DESKTOP, PHONE]) {
+    await page.setViewportSize(viewport);
+    await nextFrame(page);
+    await settled(page);
+    const where = `${name} at ${viewport.width} px (${new URL(page.url()).pathname})`;
+    const axe = await runAxe(page);
+    for (const v of axe.failing) problems.push(`${where}: axe\n${formatViolation(v)}`);
+    for (const v of axe.other) console.log(`note, ${where}: axe ${v.impact} ${v.id} (${v.nodes.length}×): ${v.help}`);
+    const headings = await headingProblems(page);
+    for (const p of headings.problems) problems.push(`${where}: headings: ${p}`);
+    const wide = await sidewaysOverflow(page);
+    if (wide.overflow > 0)
+      problems.push(`${where}: the page scrolls sideways by ${wide.overflow} px; too wide: ${wide.culprits.join(', ')}`);
+    await who.shot(`a11y-${name}-${viewport.width}`);
+  }
+  await page.setViewportSize(DESKTOP);
+  return problems;
+}
+
+/** Visits each page in turn (`open` navigates and waits for its content) and fails once, listing everything wrong. */
+async function checkPages(who, pages) {
+  const problems = [];
+  for (const [name, open] of pages) {
+    await open(who.page);
+    problems.push(...(await checkPage(who, name)));
+  }
+  assert.equal(problems.length, 0, `accessibility or layout problems:\n${problems.join('\n')}`);
+  who.assertClean();
+}
+
+/** The focused element's id, and the page's alerts' text. */
+const focusAndAlerts = (page) =>
+  page.evaluate(() => ({
+    focused: document.activeElement?.id ?? null,
+    alerts: [...document.querySelectorAll('[role=alert]')].map((a) => a.textContent),
+  }));
+
+describe('accessibility and phone layout of every page', () => {
+  test('signed out: sign in (empty, then half filled), sign up, a page that does not exist', { timeout: 120_000 }, async () => {
+    const visitor = await person('a11y-visitor');
+    visitor.expectHttpError(401, '/api/v1/auth/me');
+    await checkPages(visitor, [
+      [
+        'sign-in',
+        async (page) => {
+          await page.goto('/signin');
+          await page.getByRole('heading', { name: 'Demo accounts' }).waitFor();
+        },
+      ],
+      [
+        'sign-in-empty',
+        async (page) => {
+          // An empty sign-in is checked in the browser: no request, focus on the e-mail field, a summary announced.
+          let logins = 0;
+          page.on('request', (r) => r.url().endsWith('/api/v1/auth/login') && logins++);
+          await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+          const state = await focusAndAlerts(page);
+          assert.equal(state.focused, 'signin-email');
+          assert.equal(state.alerts.length, 1);
+          assert.match(state.alerts[0], /Enter your e-mail address/);
+          assert.match(state.alerts[0], /Enter your password/);
+          assert.doesNotMatch(state.alerts[0], /wrong/);
+          assert.equal(await page.getByLabel('E-mail').getAttribute('aria-invalid'), 'true');
+          assert.equal(
+            await page.getByLabel('E-mail').evaluate((el) => document.getElementById(el.getAttribute('aria-describedby')).textContent),
+            'Enter your e-mail address.',
+          );
+          // With the e-mail filled in, the password is what is missing.
+          await page.getByLabel('E-mail').fill('customer@example.com');
+          await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+          const again = await focusAndAlerts(page);
+          assert.equal(again.focused, 'signin-password');
+          assert.deepEqual(again.alerts.length, 1);
+          assert.match(again.alerts[0], /Enter your password/);
+          assert.equal(logins, 0, 'an incomplete sign-in was sent to the API');
+        },
+      ],
+      [
+        'sign-up',
+        async (page) => {
+          await page.goto('/signup');
+          await page.getByRole('heading', { name: 'Create a customer account' }).waitFor();
+        },
+      ],
+      [
+        'not-found-signed-out',
+        async (page) => {
+          await page.goto('/no-such-page');
+          await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+        },
+      ],
+    ]);
+  });
+
+  test(
+    'customer: my bookings, book a service (and a failed check), a booking, a booking not found, a missing page',
+    { timeout: 120_000 },
+    async () => {
+      const customer = await person('a11y-customer');
+      await signIn(customer, 'customer@example.com');
+      customer.expectHttpError(404, '/api/v1/bookings/999999');
+      await checkPages(customer, [
+        [
+          'customer-list',
+          async (page) => {
+            await page.goto('/bookings');
+            await page.locator(`[data-testid=booking-card][data-booking-id="${made.plumbing}"]`).waitFor();
+          },
+        ],
+        [
+          'customer-new',
+          async (page) => {
+            await page.goto('/bookings/new');
+            await page.getByLabel('Service', { exact: true }).waitFor();
+          },
+        ],
+        [
+          'customer-new-invalid',
+          async (page) => {
+            await page.getByLabel('Address', { exact: true }).fill('1 Somewhere Street');
+            await page.getByRole('button', { name: 'Book service' }).click();
+            const state = await focusAndAlerts(page);
+            assert.equal(state.focused, 'service_type', 'focus did not move to the first invalid field');
+            assert.equal(state.alerts.length, 1);
+            assert.match(state.alerts[0], /Choose a service/);
+            assert.match(state.alerts[0], /Choose a date and time/);
+            assert.doesNotMatch(state.alerts[0], /Enter the address/);
+          },
+        ],
+        [
+          'customer-booking',
+          async (page) => {
+            await page.goto(`/bookings/${made.plumbing}`);
+            await page.locator('[data-testid=booking-detail][data-status=assigned]').waitFor();
+          },
+        ],
+        [
+          'customer-booking-not-found',
+          async (page) => {
+            await page.goto('/bookings/999999');
+            await page.getByRole('alert').getByText('Booking #999999 was not found').waitFor();
+          },
+        ],
+        [
+          'customer-not-found',
+          async (page) => {
+            await page.goto('/no-such-page');
+            await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+          },
+        ],
+      ]);
+    },
+  );
+
+  test('provider: my jobs (one request for the list, none per card) and a job', { timeout: 120_000 }, async () => {
+    const provider = await person('a11y-provider');
+    const detailRequests = [];
+    provider.page.on('request', (r) => {
+      if (/\/api\/v1\/bookings\/\d+$/.test(new URL(r.url()).pathname)) detailRequests.push(new URL(r.url()).pathname);
+    });
+    await signIn(provider, 'priya@example.com');
+    await checkPages(provider, [
+      [
+        'provider-list',
+        async (page) => {
+          await page.goto('/provider');
+          const card = page.locator(`[data-testid=provider-booking][data-booking-id="${made.plumbing}"]`);
+          await card.getByRole('button', { name: 'Accept' }).waitFor();
+          assert.deepEqual(await card.locator('[data-transition]').evaluateAll((els) => els.map((e) => e.dataset.transition)), [
+            'accepted',
+            'rejected',
+          ]);
+          assert.deepEqual(detailRequests, [], 'the list asked for bookings one by one');
+        },
+      ],
+      [
+        'provider-booking',
+        async (page) => {
+          await page.goto(`/provider/bookings/${made.plumbing}`);
+          await page.locator('[data-testid=booking-detail][data-status=assigned]').waitFor();
+        },
+      ],
+    ]);
+  });
+
+  test('admin: bookings, a booking with its assign and override panels, dead jobs, providers, queue', { timeout: 120_000 }, async () => {
+    const admin = await person('a11y-admin');
+    await signIn(admin, 'admin@example.com');
+    await checkPages(admin, [
+      [
+        'admin-bookings',
+        async (page) => {
+          await page.goto('/admin');
+          await page.locator(`[data-testid=admin-booking-row][data-booking-id="${made.gardening}"]`).waitFor();
+        },
+      ],
+      [
+        'admin-jobs',
+        async (page) => {
+          await page.goto('/admin/jobs');
+          // The gardening booking's job dies after its four attempts (no gardener).
+          await page.locator(`[data-testid=job-row][data-booking-id="${made.gardening}"]`).waitFor({ timeout: 30_000 });
+        },
+      ],
+      [
+        'admin-booking',
+        async (page) => {
+          await page.goto(`/admin/bookings/${made.gardening}`);
+          await page.getByTestId('assignment-exhausted').waitFor();
+          await page.getByRole('heading', { name: 'Assign by hand' }).waitFor();
+        },
+      ],
+      [
+        'admin-booking-invalid',
+        async (page) => {
+          await page.getByRole('button', { name: 'Override…' }).click();
+          const state = await focusAndAlerts(page);
+          assert.equal(state.focused, 'override-status');
+          assert.equal(state.alerts.length, 1);
+          assert.match(state.alerts[0], /Choose the status to force/);
+          assert.match(state.alerts[0], /An override needs a reason/);
+        },
+      ],
+      [
+        'admin-providers',
+        async (page) => {
+          await page.goto('/admin/providers');
+          await page.getByTestId('provider-row').first().waitFor();
+        },
+      ],
+      [
+        'admin-queue',
+        async (page) => {
+          await page.goto('/admin/queue');
+          await page.getByTestId('worker-row').first().waitFor();
+        },
+      ],
+    ]);
+  });
+});

@@ -1,0 +1,15 @@
+/** The pages anyone can open: signing in and up, and the page for an address that has none. */
+import { Link } from 'react-router';
+
+export { SignInPage, SignUpPage } from '../../features/auth';
+
+export function NotFoundPage() {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        There is no page at this address. <Link to="/">Go to your home page</Link>.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,53 @@
+import { Link } from 'react-router';
+import { errorMessage } from '../../api/client';
+import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
+import { formatDateTime } from '../../ui/time';
+import { useServiceLabel } from '../providers';
+import { useBookings } from './api';
+import { StatusBadge } from './status';
+import './BookingList.css';
+
+/** The signed-in customer's bookings, newest first, each linking to its page. */
+export function CustomerBookingList() {
+  const q = useBookings();
+  const serviceLabel = useServiceLabel();
+  const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+
+  if (q.isPending) return <Loading label="Loading your bookings…" />;
+  if (!q.data) return <ErrorAlert error={q.error} />;
+  if (items.length === 0) {
+    return (
+      <Empty>
+        You have no bookings yet. <Link to="/bookings/new">Book your first service</Link>.
+      </Empty>
+    );
+  }
+  return (
+    <>
+      <ul className="booking-list">
+        {items.map((b) => (
+          <li key={b.id} className="card booking-card" data-testid="booking-card" data-booking-id={b.id}>
+            <div className="booking-card__main">
+              <Link to={`/bookings/${b.id}`} className="booking-card__title">
+                #{b.id} · {serviceLabel(b.service_type)}
+              </Link>
+              <span className="muted">
+                {formatDateTime(b.scheduled_date)} · {b.address}
+              </span>
+              {b.assignment_exhausted && <span className="warning-text">Assignment exhausted: we are on it.</span>}
+            </div>
+            <StatusBadge status={b.status} />
+          </li>
+        ))}
+      </ul>
+      {q.hasNextPage && (
+        <div className="actions">
+          <button type="button" className="btn" onClick={() => q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+            {q.isFetchingNextPage ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
+      {q.isError && <ErrorAlert>Could not load more bookings. {errorMessage(q.error)}</ErrorAlert>}
+    </>
+  );
+}

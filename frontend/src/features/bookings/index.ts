@@ -1,0 +1,14 @@
+/**
+ * Bookings: making one, lists of them for each role, a booking's page (timeline, attempts,
+ * countdown), the moves on it, and an admin's assign and override panels.
+ */
+export { noteBookingEvent, useBookings } from './api';
+export { AssignPanel } from './AssignPanel';
+export { BookingDetailView } from './BookingDetailView';
+export { BookingForm } from './BookingForm';
+export { BookingsTable } from './BookingsTable';
+export { CustomerBookingList } from './CustomerBookingList';
+export { OverridePanel } from './OverridePanel';
+export { ProviderBookingList } from './ProviderBookingList';
+export { StatusActions } from './StatusActions';
+export { StatusBadge, statusLabel } from './status';

@@ -1,0 +1,125 @@
+import { errorMessage } from '../../api/client';
+import { JOB_STATES, STATUSES, type Worker } from '../../api/types';
+import { ErrorAlert, Loading } from '../../ui/Feedback';
+import { formatAgo, formatDateTime, useNow } from '../../ui/time';
+import { TableScroll } from '../../ui/Table';
+import { statusLabel } from '../bookings';
+import { useStats } from './api';
+import './QueueOverview.css';
+
+/** A worker that has not reported for 3 heartbeats (5 s each by default) is probably gone. */
+const STALE_MS = 15_000;
+
+function workerState(w: Worker, now: number): { label: string; tone: string } {
+  if (w.stopped_at) return { label: 'stopped', tone: 'muted' };
+  if (now - new Date(w.last_heartbeat_at).getTime() > STALE_MS) return { label: 'not responding', tone: 'warn' };
+  return { label: 'running', tone: 'ok' };
+}
+
+function Counts({
+  title,
+  keys,
+  counts,
+  label,
+}: {
+  title: string;
+  keys: readonly string[];
+  counts: Record<string, number>;
+  label: (k: string) => string;
+}) {
+  const all = [...keys, ...Object.keys(counts).filter((k) => !keys.includes(k))];
+  return (
+    <div className="card">
+      <h2>{title}</h2>
+      <dl className="counts">
+        {all.map((k) => (
+          <div
+            key={k}
+            className={`count${(counts[k] ?? 0) > 0 ? '' : ' count--zero'}${k === 'dead' && counts[k] ? ' count--alert' : ''}`}
+            data-testid={`count-${k}`}
+          >
+            <dt>{label(k)}</dt>
+            <dd>{counts[k] ?? 0}</dd>
+          </div>
+        ))}
+      </dl>
+    </div>
+  );
+}
+
+/** Bookings by status, jobs by state, and the workers with their heartbeats, refreshed every few seconds. */
+export function QueueOverview() {
+  const stats = useStats();
+  const now = useNow(1000);
+
+  return (
+    <>
+      {stats.isPending ? (
+        <Loading label="Loading queue statistics…" />
+      ) : !stats.data ? (
+        <ErrorAlert error={stats.error} />
+      ) : (
+        <>
+          {stats.isError && <ErrorAlert>Could not refresh ({errorMessage(stats.error)}) Showing the last figures.</ErrorAlert>}
+          <div className="two-col">
+            <Counts title="Bookings by status" keys={STATUSES} counts={stats.data.bookings_by_status} label={statusLabel} />
+            <Counts
+              title="Jobs by state"
+              keys={JOB_STATES}
+              counts={stats.data.jobs_by_state}
+              label={(k) => k.charAt(0).toUpperCase() + k.slice(1)}
+            />
+          </div>
+          <div className="card">
+            <h2>Workers</h2>
+            {stats.data.workers.length === 0 ? (
+              <p className="empty">No worker has registered yet. Start one with the worker binary; bookings wait until one runs.</p>
+            ) : (
+              <TableScroll label="Table of workers">
+                <table className="table table--compact" aria-label="Workers">
+                  <thead>
+                    <tr>
+                      <th scope="col">Worker</th>
+                      <th scope="col">State</th>
+                      <th scope="col">Host / pid</th>
+                      <th scope="col">Concurrency</th>
+                      <th scope="col">Started</th>
+                      <th scope="col">Last heartbeat</th>
+                      <th scope="col">Stopped</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {stats.data.workers.map((w) => {
+                      const s = workerState(w, now);
+                      return (
+                        <tr key={w.name} data-testid="worker-row">
+                          <td>
+                            <code>{w.name}</code>
+                          </td>
+                          <td>
+                            <span className={`dot dot--${s.tone}`} aria-hidden="true" /> {s.label}
+                          </td>
+                          <td>
+                            {w.hostname} / {w.pid}
+                          </td>
+                          <td>{w.concurrency}</td>
+                          <td className="nowrap">{formatDateTime(w.started_at)}</td>
+                          <td className="nowrap">
+                            <time dateTime={w.last_heartbeat_at} title={formatDateTime(w.last_heartbeat_at, true)}>
+                              {formatAgo(w.last_heartbeat_at, now)}
+                            </time>
+                          </td>
+                          <td className="nowrap">{w.stopped_at ? formatDateTime(w.stopped_at, true) : '—'}</td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              </TableScroll>
+            )}
+          </div>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,129 @@
+import { useState } from 'react';
+import { errorMessage } from '../../api/client';
+import type { Provider, ServiceType } from '../../api/types';
+import { CheckboxGroup } from '../../ui/CheckboxGroup';
+import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
+import { ErrorSummary, useFormFeedback } from '../../ui/formFeedback';
+import { useProviders, useServiceTypes, useUpdateProvider } from './api';
+import { AvailabilityToggle } from './AvailabilityToggle';
+import './ProviderList.css';
+
+function ServicesEditor({ provider, serviceTypes, onClose }: { provider: Provider; serviceTypes: ServiceType[]; onClose: () => void }) {
+  const update = useUpdateProvider();
+  const { formRef, attempt, failed } = useFormFeedback();
+  const [value, setValue] = useState(provider.service_types);
+  const [error, setError] = useState<string | undefined>();
+  return (
+    <form
+      ref={formRef}
+      className="services-editor"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!value.length) {
+          setError('Choose at least one service.');
+          failed();
+          return;
+        }
+        update.mutate({ id: provider.id, patch: { service_types: value } }, { onSuccess: onClose });
+      }}
+    >
+      {error && <ErrorSummary key={attempt} messages={[error]} />}
+      <CheckboxGroup
+        idPrefix={`edit-${provider.id}-service`}
+        legend={`Services offered by ${provider.name}`}
+        options={serviceTypes.map((t) => ({ value: t.name, label: t.label }))}
+        value={value}
+        error={error}
+        onChange={(v) => {
+          setValue(v);
+          setError(undefined);
+        }}
+      />
+      {update.error && <ErrorAlert>{errorMessage(update.error)}</ErrorAlert>}
+      <div className="actions">
+        <button type="submit" className="btn btn--primary btn--small" disabled={update.isPending}>
+          {update.isPending ? 'Saving…' : 'Save services'}
+        </button>
+        <button type="button" className="btn btn--small" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ProviderCard({ provider, serviceTypes }: { provider: Provider; serviceTypes: ServiceType[] }) {
+  const [editing, setEditing] = useState(false);
+  const label = (n: string) => serviceTypes.find((t) => t.name === n)?.label ?? n;
+  return (
+    <li className="card provider-card" data-testid="provider-row" data-provider-id={provider.id}>
+      <div className="provider-card__head">
+        <div>
+          <h3>{provider.name}</h3>
+          <span className="muted small">
+            {provider.email}
+            {provider.phone ? ` · ${provider.phone}` : ''}
+            {provider.user_id === null ? ' · no login' : ''}
+          </span>
+        </div>
+        <div className="provider-card__stats">
+          <span title="Active bookings">
+            Load <strong>{provider.active_bookings}</strong>
+          </span>
+          <span title="Rating">
+            Rating <strong>{provider.rating.toFixed(1)}</strong>
+          </span>
+        </div>
+      </div>
+      <AvailabilityToggle provider={provider} label="Available" />
+      {editing ? (
+        <ServicesEditor provider={provider} serviceTypes={serviceTypes} onClose={() => setEditing(false)} />
+      ) : (
+        <div className="provider-card__services">
+          {provider.service_types.length ? (
+            provider.service_types.map((s) => (
+              <span key={s} className="chip">
+                {label(s)}
+              </span>
+            ))
+          ) : (
+            <span className="muted">No services</span>
+          )}
+          <button
+            type="button"
+            className="btn btn--small"
+            onClick={() => setEditing(true)}
+            aria-label={`Edit services of ${provider.name}`}
+          >
+            Edit services
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}
+
+/** Every provider, each with their load, rating, availability switch and services to edit. */
+export function ProviderList() {
+  const providers = useProviders();
+  const types = useServiceTypes();
+  return (
+    <section aria-labelledby="provider-list-title">
+      <h2 id="provider-list-title">All providers</h2>
+      {providers.isPending ? (
+        <Loading label="Loading providers…" />
+      ) : providers.isError ? (
+        <ErrorAlert error={providers.error} />
+      ) : providers.data.length === 0 ? (
+        <Empty>No providers yet. Add the first one above.</Empty>
+      ) : (
+        <ul className="provider-list">
+          {providers.data.map((p) => (
+            <ProviderCard key={p.id} provider={p} serviceTypes={types.data ?? []} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
