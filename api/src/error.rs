@@ -224,3 +224,91 @@ pub async fn ensure_envelope(response: Response) -> Response {
     }
     out
 }
+
+/// The error envelope as the OpenAPI document describes it.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable code, a sentence, and details (e.g. `fields` for 422).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// A snake_case code, stable for clients to branch on.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// More about it: `fields` (field -> message) on 422, `retry_after_secs` on 429, ...
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+/// The error responses, one per status, as components the document's operations refer to.
+pub mod responses {
+    use super::ErrorBody;
+
+    macro_rules! error_response {
+        ($name:ident, $description:literal) => {
+            #[derive(utoipa::ToResponse)]
+            #[response(description = $description, content_type = "application/json")]
+            #[allow(dead_code)]
+            pub struct $name(#[to_schema] ErrorBody);
+        };
+        ($name:ident, $description:literal, retry_after) => {
+            #[derive(utoipa::ToResponse)]
+            #[response(
+                description = $description,
+                content_type = "application/json",
+                headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+            )]
+            #[allow(dead_code)]
+            pub struct $name(#[to_schema] ErrorBody);
+        };
+    }
+
+    error_response!(
+        BadRequest,
+        "Malformed JSON, query string or path id (`malformed_json`, `invalid_query`, `invalid_id`, ...)"
+    );
+    error_response!(
+        Unauthorized,
+        "Not signed in, or the token is invalid or expired (`unauthenticated`, `invalid_credentials`)"
+    );
+    error_response!(
+        Forbidden,
+        "Signed in, but not allowed to do this (`forbidden`)"
+    );
+    error_response!(
+        NotFound,
+        "No such thing, or not one the caller may see (`not_found`)"
+    );
+    error_response!(Timeout, "The request took too long (`timeout`)");
+    error_response!(
+        Conflict,
+        "An invalid transition, a stale version or a duplicate (`invalid_transition`, `version_conflict`, `duplicate_email`)"
+    );
+    error_response!(
+        PayloadTooLarge,
+        "The body is over 64 KiB (`payload_too_large`)"
+    );
+    error_response!(
+        UnsupportedMediaType,
+        "The body is not JSON (`unsupported_media_type`)"
+    );
+    error_response!(
+        Unprocessable,
+        "Some fields are invalid; `details.fields` names each (`validation_failed`)"
+    );
+    error_response!(
+        TooManyRequests,
+        "Too many attempts (`rate_limited`)",
+        retry_after
+    );
+    error_response!(
+        Unavailable,
+        "The database is busy or unreachable (`unavailable`)",
+        retry_after
+    );
+}

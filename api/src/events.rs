@@ -81,12 +81,48 @@ impl EventHub {
     }
 }
 
-#[derive(Deserialize)]
+/// One Server-Sent Event as it arrives: `ready` (its `data` the position the stream
+/// starts at) or `booking` (its `data` a HistoryView as JSON).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct StreamEvent {
+    /// `ready` or `booking`.
+    event: Option<String>,
+    /// The feed position to resume after.
+    id: Option<String>,
+    data: Option<String>,
+    /// How soon to reconnect, in milliseconds.
+    retry: Option<u64>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// For clients that cannot set the `Last-Event-ID` header on their first connect.
+    #[param(minimum = 0)]
     last_event_id: Option<i64>,
 }
 
+/// Server-Sent Events: `ready` when the stream opens (its `id` is where it starts), then
+/// one `booking` event per history row the caller may see (its `data` is a HistoryView),
+/// with `id:` its feed position. Reconnect with `Last-Event-ID` to resume without loss.
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "streamEvents",
+    tag = "events",
+    params(
+        EventsQuery,
+        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event seen"),
+    ),
+    responses(
+        (status = 200, description = "The stream", content_type = "text/event-stream", body = StreamEvent),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn events(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -97,6 +133,13 @@ pub async fn events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
+    if query.last_event_id.is_some_and(|id| id < 0) {
+        return Err(ApiError::BadRequest {
+            code: "invalid_query",
+            message: "`last_event_id` must be 0 or more".into(),
+            details: serde_json::json!({"parameter": "last_event_id"}),
+        });
+    }
     let cursor = match from_header.or(query.last_event_id) {
         Some(id) => id.max(0),
         None => state.feed.latest_position().await?,
@@ -148,7 +191,7 @@ fn event_stream(
                         if last_of_position {
                             sse = sse.id(event.position.to_string());
                         }
-                        match sse.json_data(&event.entry) {
+                        match sse.json_data(crate::routes::bookings::HistoryView::from(event.entry)) {
                             Ok(sse) => yield Ok(sse),
                             Err(e) => tracing::error!(error = %e, "serialising an event"),
                         }

@@ -143,3 +143,70 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             })
     }
 }
+
+/// Whole numbers in JSON bodies: JSON Schema's `integer` is any number without a
+/// fraction, so `18471.0` and `1e3` are integers as much as `18471` is (serde alone
+/// refuses them). A fraction or a number out of range is refused as usual.
+pub mod integer {
+    use serde::de::{Deserializer, Error, Visitor};
+
+    struct Whole;
+
+    impl Visitor<'_> for Whole {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom("the number is too large"))
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<i64, E> {
+            // Beyond 2^53 a float no longer says which whole number it was (an integer
+            // literal out of i64's range arrives as one): refused, not rounded.
+            const EXACT: f64 = 9_007_199_254_740_992.0;
+            if v.fract() == 0.0 && v.abs() <= EXACT {
+                Ok(v as i64)
+            } else {
+                Err(E::custom("expected a whole number within range"))
+            }
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        d.deserialize_any(Whole)
+    }
+
+    /// An optional whole number (`null` or absent is `None`).
+    pub mod option {
+        use serde::Deserialize;
+        use serde::de::Deserializer;
+
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(deserialize_with = "super::deserialize")] i64);
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+            Ok(Option::<Wrapped>::deserialize(d)?.map(|Wrapped(v)| v))
+        }
+    }
+
+    /// An optional list of whole numbers.
+    pub mod option_vec {
+        use serde::Deserialize;
+        use serde::de::Deserializer;
+
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(deserialize_with = "super::deserialize")] i64);
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+            Ok(Option::<Vec<Wrapped>>::deserialize(d)?
+                .map(|v| v.into_iter().map(|Wrapped(n)| n).collect()))
+        }
+    }
+}

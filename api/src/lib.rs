@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod doc;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -26,6 +27,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use db::Db;
 use queue::{Queue, RetryPolicy};
@@ -77,6 +80,8 @@ impl AppState {
     /// Builds the state and starts the event poller, which runs until the returned
     /// handle is closed (or dropped).
     pub fn new(db: Db, tokens: TokenKeys, settings: Settings) -> (AppState, EventShutdown) {
+        // The process's metrics recorder, before anything counts.
+        runtime::metrics::handle();
         let feed = Feed::new(db.clone());
         let (events, shutdown) = EventHub::start(feed.clone());
         let policy = settings.retry_policy;
@@ -100,24 +105,37 @@ impl AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole HTTP surface: `/api/v1/...`, `/healthz`, `/readyz`.
-pub fn app(state: AppState) -> Router {
-    let timeout = state.settings.request_timeout;
-    let api = Router::new()
+/// The routes under `/api/v1`, each with its OpenAPI description; `timeout` bounds every
+/// request but the event stream's.
+fn api_routes(timeout: Duration) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
         .nest("/auth", routes::auth::router())
         .nest("/bookings", routes::bookings::router())
         .nest("/providers", routes::providers::router())
-        .route("/service-types", get(routes::providers::service_types))
-        .route("/openapi.json", get(routes::openapi::openapi))
+        .merge(routes::providers::service_types_router())
+        .merge(routes::openapi::router())
         .nest("/admin", routes::admin::router())
-        // Unknown API paths are JSON 404s, not the frontend's index page.
-        .fallback(|| async { error::ApiError::NotFound("there is nothing at this address".into()) })
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
         // The event stream is long-lived: it is outside the timeout.
-        .route("/events", get(events::events));
+        .routes(utoipa_axum::routes!(events::events))
+}
+
+/// The API's OpenAPI document, derived from the handlers and their types.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes(Duration::from_secs(1)).split_for_parts().1
+}
+
+/// The whole HTTP surface: `/api/v1/...`, `/healthz`, `/readyz`.
+pub fn app(state: AppState) -> Router {
+    let timeout = state.settings.request_timeout;
+    let (api, _) = api_routes(timeout).split_for_parts();
+    // Unknown API paths are JSON 404s, not the frontend's index page.
+    let api = api.fallback(|| async {
+        error::ApiError::NotFound("there is nothing at this address".into())
+    });
 
     let mut router = Router::new()
         .nest("/api/v1", api)

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 pub const DEMO_PASSWORD: &str = "demo1234";
 
 /// A demo account, as the sign-in page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DemoLogin {
     pub role: Role,
     pub name: String,

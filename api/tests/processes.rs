@@ -323,3 +323,40 @@ async fn a_worker_stops_on_sigterm_with_exit_zero_leaving_no_job_running() {
     assert!(stats["workers"][0]["stopped_at"].is_string());
     assert_eq!(stats["jobs_by_state"]["running"], 0);
 }
+
+#[tokio::test]
+async fn a_worker_serves_its_metrics_of_claims_runs_and_assignments_on_metrics_addr() {
+    let mut sys = common::process::start(&[]).await;
+    let port = testkit::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    sys.add_worker(&[("METRICS_ADDR", addr.as_str())]);
+    let customer = sys.login("customer@example.com", "demo1234").await;
+    let id = sys.book(&customer, "plumbing").await;
+    sys.wait_for(&customer, id, Duration::from_secs(10), |b| {
+        b["status"] == "assigned"
+    })
+    .await;
+    // The job's run is recorded as it ends, a moment after its transaction commits.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let text = loop {
+        let text = reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("queue_job_duration_seconds_count") || std::time::Instant::now() > deadline
+        {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for expected in [
+        "assignment_attempts_total{outcome=\"assigned\"} 1",
+        "assignment_create_to_assigned_seconds_count 1",
+        "queue_job_duration_seconds_count{queue=\"assignment\",outcome=\"ok\"} 1",
+        "queue_jobs_claimed_total{queue=\"assignment\"} 1",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+}

@@ -21,6 +21,7 @@ pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
 }
 
 /// A job's state.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {

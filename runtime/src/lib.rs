@@ -1,6 +1,9 @@
 //! What the `api` and `worker` binaries share at start: the database and logging flags
 //! (clap argument groups whose flags mirror environment variables, loaded once), log
-//! setup, and the shutdown signal. The domain crates know none of it.
+//! setup, metrics ([`metrics`]), and the shutdown signal. The domain crates know none
+//! of it.
+
+pub mod metrics;
 
 use clap::{Args, ValueEnum};
 

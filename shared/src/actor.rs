@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The role a change is made in. `System` is the worker; it has no login.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

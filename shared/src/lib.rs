@@ -18,6 +18,7 @@ pub mod assignment;
 pub mod booking;
 pub mod error;
 pub mod feed;
+pub mod input;
 pub mod overview;
 pub mod provider;
 

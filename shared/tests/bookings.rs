@@ -963,7 +963,27 @@ async fn manual_assignment_cancels_pending_jobs_and_needs_a_provider_offering_th
             .await
             .unwrap_err(),
     );
-    assert!(matches!(err, DomainError::Validation(ref e) if e.contains_key("provider_id")));
+    assert!(matches!(
+        err,
+        DomainError::Conflict {
+            code: "provider_lacks_service",
+            ..
+        }
+    ));
+    let err = domain(
+        f.core
+            .bookings
+            .assign_by_hand(&f.admin, b.id, 9999, None)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        err,
+        DomainError::NotFound {
+            entity: "provider",
+            id: 9999
+        }
+    );
     let err = domain(
         f.core
             .bookings

@@ -29,6 +29,11 @@ pub struct Config {
     /// finished (were made); dead jobs are kept.
     #[arg(long, env = "JOB_RETENTION_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub retention_secs: u64,
+    /// Serve this process's metrics (Prometheus text, `GET /metrics`) on this address;
+    /// unset, they are not served. Bind it to loopback or a private network: it has no
+    /// sign-in.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// How often the worker reports that it is alive.
     #[arg(long, env = "WORKER_HEARTBEAT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
     pub heartbeat_ms: u64,

@@ -37,6 +37,31 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    runtime::metrics::handle();
+    // One shutdown signal for everything that runs until it.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let metrics = match config.metrics_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("METRICS_ADDR {addr}: {e}"))?;
+            Some(tokio::spawn(runtime::metrics::serve(
+                listener,
+                until_stopped(),
+            )))
+        }
+        None => None,
+    };
     let db = queue::retry_transient("opening the database", 20, || config.database.open()).await?;
     let name = worker_name();
     let keys = tokio::spawn(purge_idempotency_keys(
@@ -48,10 +73,17 @@ pub async fn run(
         Queue::new(db.clone()),
         assignment,
         config.settings(name, hostname()),
-        shutdown,
+        until_stopped(),
     )
     .await;
     keys.abort();
+    if let Some(metrics) = metrics {
+        match metrics.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the metrics listener failed"),
+            Err(e) => tracing::warn!(error = %e, "the metrics listener panicked"),
+        }
+    }
     db.close().await;
     result.map_err(|e| anyhow::anyhow!("the worker failed: {e}"))
 }

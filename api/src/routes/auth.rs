@@ -1,70 +1,128 @@
-//! `/auth`: sign up, sign in, sign out, who am I, and the demo logins.
+//! `/auth`: sign up, sign in, sign out, who am I, and the demo logins; with their
+//! request and response types.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use shared::Role;
 use shared::account::{NewUser, User};
-use shared::booking::validation::{is_email, required};
 use shared::error::FieldErrors;
+use shared::input;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, SESSION_COOKIE, password};
 use crate::error::ApiError;
 use crate::extract::Json;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register", post(register))
-        .route("/login", post(login))
-        .route("/logout", post(logout))
-        .route("/me", get(me))
-        .route("/demo", get(demo))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(demo))
 }
 
-#[derive(Deserialize)]
+/// A customer signing up.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RegisterBody {
-    name: String,
-    email: String,
-    password: String,
+pub struct RegisterRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
+    )]
+    pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: String,
 }
 
-#[derive(Deserialize)]
+/// Signing in.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
-    email: String,
-    password: String,
+pub struct LoginRequest {
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+    #[schema(min_length = 1, max_length = 1024)]
+    pub password: String,
 }
 
-#[derive(Serialize)]
-struct Session {
-    token: String,
-    user: User,
-    expires_at: chrono::DateTime<chrono::Utc>,
+/// A signed-in user.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// For a provider's login, the provider record it acts for.
+    #[schema(required = true)]
+    pub provider_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            provider_id: u.provider_id,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// A session: the token (also set as the HttpOnly `session` cookie) and who it is for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub user: UserView,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Creates a customer account and signs it in.
+#[utoipa::path(
+    post,
+    path = "/register",
+    operation_id = "register",
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Signed up and in", body = Session),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 409, response = crate::error::responses::Conflict),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(())
+)]
 async fn register(
     State(state): State<AppState>,
     jar: CookieJar,
-    Json(body): Json<RegisterBody>,
+    Json(body): Json<RegisterRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let mut errors = FieldErrors::new();
-    let name = required(&mut errors, "name", &body.name, 200);
-    let email = required(&mut errors, "email", &body.email, 254).to_lowercase();
-    if !email.is_empty() && !is_email(&email) {
-        errors.insert(
-            "email".into(),
-            "must be an e-mail address like name@example.com".into(),
-        );
-    }
+    let name = input::text(&mut errors, "name", &body.name, 200);
+    let email = input::email(&mut errors, "email", &body.email);
     if let Err(ApiError::Validation(e)) = password::check_new(&body.password) {
         errors.extend(e);
     }
@@ -87,10 +145,30 @@ async fn register(
 }
 
 /// Signs in with e-mail and password: the token in the body, and in an HttpOnly cookie.
+/// Ten failed sign-ins for one e-mail lock it for 15 minutes (429).
+#[utoipa::path(
+    post,
+    path = "/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = Session),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(())
+)]
 async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
-    Json(body): Json<LoginBody>,
+    Json(body): Json<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let email = body.email.trim().to_lowercase();
     state
@@ -132,7 +210,7 @@ fn start_session(
         jar.add(cookie),
         Session {
             token,
-            user,
+            user: user.into(),
             expires_at,
         },
     ))
@@ -143,22 +221,53 @@ fn time_duration(d: chrono::Duration) -> cookie::time::Duration {
 }
 
 /// Clears the session cookie. (Tokens are stateless; they lapse at their expiry.)
+#[utoipa::path(
+    post,
+    path = "/logout",
+    operation_id = "logout",
+    tag = "auth",
+    responses((status = 204, description = "Signed out: the cookie is cleared")),
+    security(())
+)]
 async fn logout(jar: CookieJar) -> impl IntoResponse {
     let cookie = Cookie::build((SESSION_COOKIE, "")).path("/").build();
     (StatusCode::NO_CONTENT, jar.remove(cookie))
 }
 
-async fn me(user: CurrentUser) -> axum::Json<User> {
-    axum::Json(user.0)
+/// Who the session is for.
+#[utoipa::path(
+    get,
+    path = "/me",
+    operation_id = "getMe",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The signed-in user", body = UserView),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn me(user: CurrentUser) -> axum::Json<UserView> {
+    axum::Json(user.0.into())
 }
 
-#[derive(Serialize)]
-struct DemoLogins {
-    enabled: bool,
-    logins: Vec<crate::seed::DemoLogin>,
+/// The demo accounts, when this server was asked to create them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemoLogins {
+    pub enabled: bool,
+    pub logins: Vec<crate::seed::DemoLogin>,
 }
 
 /// The demo logins, when this server seeded a demo (so a newcomer can try every role).
+#[utoipa::path(
+    get,
+    path = "/demo",
+    operation_id = "getDemoLogins",
+    tag = "auth",
+    responses((status = 200, description = "The demo logins (none unless SEED_DEMO)", body = DemoLogins)),
+    security(())
+)]
 async fn demo(State(state): State<AppState>) -> axum::Json<DemoLogins> {
     let logins = state.settings.demo_logins.clone();
     axum::Json(DemoLogins {

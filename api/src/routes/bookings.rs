@@ -1,48 +1,87 @@
-//! `/bookings`: create, list, read, change status, assign by hand.
+//! `/bookings`: create, list, read, change status, assign by hand; with the request and
+//! response types of each, as the OpenAPI document shows them.
 
+use std::collections::BTreeMap;
+
+use axum::Json as JsonBody;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::{get, patch, post};
-use axum::{Json as JsonBody, Router};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use shared::Status;
+use queue::JobState;
+use shared::assignment::{AssignmentState, Attempt, AttemptOutcome};
 use shared::booking::permission::allowed_moves;
 use shared::booking::transition::Change;
 use shared::booking::validation::BookingInput;
-use shared::booking::{Booking, BookingDetail, BookingFilter, BookingPage, IdempotencyKey};
+use shared::booking::{
+    Booking, BookingDetail, BookingFilter, BookingPage, HistoryEntry, IdempotencyKey,
+};
+use shared::{Role, Status};
 
 use crate::AppState;
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::ApiError;
 use crate::extract::{Id, Json, Query};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", post(create).get(list))
-        .route("/{id}", get(detail))
-        .route("/{id}/history", get(history))
-        .route("/{id}/status", patch(change_status))
-        .route("/{id}/assign", post(assign))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(detail))
+        .routes(routes!(history))
+        .routes(routes!(change_status))
+        .routes(routes!(assign))
 }
 
 /// The longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
 
-/// The body of `POST /bookings`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// A booking to make.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookingRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub customer_name: String,
+    /// 7 to 15 digits, optionally a leading `+`, and before each digit at most two of
+    /// space, `(`, `)`, `.` and `-`.
+    #[schema(
+        max_length = 32,
+        pattern = r"^\+?(?:[ ().-]{0,2}[0-9]){7,15}[ ().-]{0,2}$"
+    )]
     pub customer_phone: String,
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
+    )]
     pub customer_email: String,
+    /// One of `GET /service-types`.
+    #[schema(value_type = crate::routes::providers::ServiceTypeName)]
     pub service_type: String,
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub address: String,
-    /// RFC 3339, e.g. `2026-12-01T09:30:00+01:00`.
+    /// RFC 3339 with an offset, e.g. `2026-12-01T09:30:00+01:00`; in the future and
+    /// within a year.
+    #[schema(format = DateTime)]
     pub scheduled_date: String,
     #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub notes: Option<String>,
 }
 
@@ -60,17 +99,239 @@ impl From<BookingRequest> for BookingInput {
     }
 }
 
+/// A booking as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BookingView {
+    pub id: i64,
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub customer_phone: String,
+    pub customer_email: String,
+    pub service_type: String,
+    pub address: String,
+    pub scheduled_date: DateTime<Utc>,
+    pub status: Status,
+    #[schema(required = true)]
+    pub provider_id: Option<i64>,
+    #[schema(required = true)]
+    pub notes: Option<String>,
+    /// Changes with every write; send it back as `expected_version` to change only
+    /// what you saw.
+    pub version: i64,
+    /// The assignment cycle in force: 1 at first, +1 at each retry or manual assignment.
+    pub assignment_cycle: i64,
+    /// Every attempt of the current cycle failed; an admin may retry or assign by hand.
+    pub assignment_exhausted: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Booking> for BookingView {
+    fn from(b: Booking) -> Self {
+        BookingView {
+            id: b.id,
+            customer_id: b.customer_id,
+            customer_name: b.customer_name,
+            customer_phone: b.customer_phone,
+            customer_email: b.customer_email,
+            service_type: b.service_type,
+            address: b.address,
+            scheduled_date: b.scheduled_date,
+            status: b.status,
+            provider_id: b.provider_id,
+            notes: b.notes,
+            version: b.version,
+            assignment_cycle: b.assignment_cycle,
+            assignment_exhausted: b.assignment_exhausted,
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+        }
+    }
+}
+
+/// One row of a booking's audit trail: who changed what, in what role, when and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub id: i64,
+    pub booking_id: i64,
+    /// Absent on the row that records the booking's creation.
+    #[schema(required = true)]
+    pub old_status: Option<Status>,
+    pub new_status: Status,
+    /// The user who made the change; absent for the system.
+    #[schema(required = true)]
+    pub changed_by: Option<i64>,
+    pub changed_by_name: String,
+    pub changed_by_role: Role,
+    #[schema(required = true)]
+    pub reason: Option<String>,
+    /// An admin forced the status past the rules.
+    pub is_override: bool,
+    /// The provider the change concerns.
+    #[schema(required = true)]
+    pub provider_id: Option<i64>,
+    pub timestamp: DateTime<Utc>,
+}
+
+impl From<HistoryEntry> for HistoryView {
+    fn from(h: HistoryEntry) -> Self {
+        HistoryView {
+            id: h.id,
+            booking_id: h.booking_id,
+            old_status: h.old_status,
+            new_status: h.new_status,
+            changed_by: h.changed_by,
+            changed_by_name: h.changed_by_name,
+            changed_by_role: h.changed_by_role,
+            reason: h.reason,
+            is_override: h.is_override,
+            provider_id: h.provider_id,
+            timestamp: h.timestamp,
+        }
+    }
+}
+
+/// One assignment attempt: whom it chose or why nobody, and what came of it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub id: i64,
+    pub booking_id: i64,
+    pub cycle: i64,
+    pub attempt: i64,
+    #[schema(required = true)]
+    pub provider_id: Option<i64>,
+    pub outcome: AttemptOutcome,
+    #[schema(required = true)]
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Attempt> for AttemptView {
+    fn from(a: Attempt) -> Self {
+        AttemptView {
+            id: a.id,
+            booking_id: a.booking_id,
+            cycle: a.cycle,
+            attempt: a.attempt,
+            provider_id: a.provider_id,
+            outcome: a.outcome,
+            reason: a.reason,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// Where the booking's assignment stands: "attempt 2 of 4, next try at ...".
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AssignmentView {
+    pub job_id: i64,
+    pub cycle: i64,
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub state: JobState,
+    /// When the next attempt runs, while one is waiting.
+    #[schema(required = true)]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
+    pub last_error: Option<String>,
+    pub exhausted: bool,
+}
+
+impl From<AssignmentState> for AssignmentView {
+    fn from(s: AssignmentState) -> Self {
+        AssignmentView {
+            job_id: s.job_id,
+            cycle: s.cycle,
+            attempt: s.attempt,
+            max_attempts: s.max_attempts,
+            state: s.state,
+            next_attempt_at: s.next_attempt_at,
+            last_error: s.last_error,
+            exhausted: s.exhausted,
+        }
+    }
+}
+
+/// A booking with everything its page shows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BookingDetailView {
+    #[serde(flatten)]
+    pub booking: BookingView,
+    pub history: Vec<HistoryView>,
+    pub attempts: Vec<AttemptView>,
+    #[schema(required = true)]
+    pub assignment: Option<AssignmentView>,
+    /// Provider id -> name, for every provider the page mentions.
+    pub provider_names: BTreeMap<String, String>,
+    /// The statuses the caller may move this booking to now.
+    pub allowed_transitions: Vec<Status>,
+}
+
+/// One page of bookings, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BookingPageView {
+    pub items: Vec<BookingView>,
+    /// Pass back as `cursor` for the next page; absent on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+impl From<BookingPage> for BookingPageView {
+    fn from(p: BookingPage) -> Self {
+        BookingPageView {
+            items: p.items.into_iter().map(BookingView::from).collect(),
+            next_cursor: p.next_cursor,
+        }
+    }
+}
+
+/// Makes a booking and enqueues its assignment, in one transaction. With an
+/// `Idempotency-Key` already used for the same body, answers 200 with the booking it
+/// made; for another body, 422 `idempotency_key_reused`.
+#[utoipa::path(
+    post,
+    path = "",
+    operation_id = "createBooking",
+    tag = "bookings",
+    request_body = BookingRequest,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 200 visible characters", min_length = 1, max_length = 200, pattern = r"^[!-~]+$"),
+    ),
+    responses(
+        (status = 201, description = "Booked", body = BookingView, links(
+            ("GetBooking" = (operation_id = "getBooking", parameters(("id" = "$response.body#/id")))),
+            ("GetBookingHistory" = (operation_id = "getBookingHistory", parameters(("id" = "$response.body#/id")))),
+            ("ChangeBookingStatus" = (operation_id = "changeBookingStatus", parameters(("id" = "$response.body#/id")))),
+            ("AssignBooking" = (operation_id = "assignBooking", parameters(("id" = "$response.body#/id")))),
+        )),
+        (status = 200, description = "Already booked with this Idempotency-Key", body = BookingView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
     Json(body): Json<BookingRequest>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<(StatusCode, JsonBody<BookingView>), ApiError> {
     let idempotency = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
-            let key = v.to_str().map(str::trim).unwrap_or_default();
-            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+            let key = v.to_str().unwrap_or_default();
+            if key.is_empty()
+                || key.len() > MAX_IDEMPOTENCY_KEY
+                || !key.bytes().all(|b| b.is_ascii_graphic())
+            {
                 return Err(ApiError::BadRequest {
                     code: "invalid_idempotency_key",
                     message: format!(
@@ -93,22 +354,33 @@ async fn create(
         .await?;
     if created {
         tracing::info!(booking_id = booking.id, "booking created");
+        metrics::counter!("bookings_created_total").increment(1);
     }
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, JsonBody(booking)))
+    Ok((status, JsonBody(booking.into())))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What a list may filter on.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
-    status: Option<String>,
-    provider_id: Option<String>,
+    /// Only bookings in this status.
+    status: Option<Status>,
+    /// Only bookings held by this provider.
+    #[param(minimum = 1)]
+    provider_id: Option<i64>,
+    /// Text search over name, e-mail, phone, address, service and notes.
+    #[param(max_length = 200)]
     q: Option<String>,
-    limit: Option<String>,
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 
@@ -120,35 +392,33 @@ fn query_error(parameter: &str, message: &str) -> ApiError {
     }
 }
 
-/// Parses an optional positive integer parameter.
-fn positive(parameter: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if n > 0 => Ok(Some(n)),
-            _ => Err(query_error(parameter, "must be a positive whole number")),
-        },
-    }
-}
-
+/// A page of the bookings the caller may see (customers their own, providers those they
+/// hold, admins all), newest first.
+#[utoipa::path(
+    get,
+    path = "",
+    operation_id = "listBookings",
+    tag = "bookings",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of bookings", body = BookingPageView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,
-) -> Result<JsonBody<BookingPage>, ApiError> {
-    let status = match query
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(s) => Some(s.parse::<Status>().map_err(|_| {
-            let names: Vec<_> = Status::ALL.iter().map(|s| s.as_str()).collect();
-            query_error("status", &format!("must be one of {}", names.join(", ")))
-        })?),
+) -> Result<JsonBody<BookingPageView>, ApiError> {
+    let positive = |parameter: &str, value: Option<i64>| match value {
+        Some(n) if n < 1 => Err(query_error(parameter, "must be a positive whole number")),
+        other => Ok(other),
     };
-    let limit = positive("limit", query.limit.as_deref())?.unwrap_or(20);
+    let limit = positive("limit", query.limit)?.unwrap_or(20);
     if limit > 100 {
         return Err(query_error("limit", "must be at most 100"));
     }
@@ -156,32 +426,65 @@ async fn list(
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(query_error("q", "must be at most 200 characters"));
     }
+    let before_id = match query.cursor.as_deref() {
+        None => None,
+        Some(c) => match c.parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(query_error("cursor", "must be a next_cursor from a page")),
+        },
+    };
     let filter = BookingFilter {
-        status,
-        provider_id: positive("provider_id", query.provider_id.as_deref())?,
+        status: query.status,
+        provider_id: positive("provider_id", query.provider_id)?,
         q,
-        before_id: positive("cursor", query.cursor.as_deref())?,
+        before_id,
         limit: limit as u32,
     };
-    Ok(JsonBody(state.bookings.list(&user.actor(), &filter).await?))
+    let page = state.bookings.list(&user.actor(), &filter).await?;
+    Ok(JsonBody(page.into()))
 }
 
-/// A booking's page: the booking, its trail, its attempts, and what the caller may do next.
-#[derive(Serialize)]
-struct DetailResponse {
-    #[serde(flatten)]
-    detail: BookingDetail,
-    allowed_transitions: Vec<Status>,
+fn detail_view(detail: BookingDetail, allowed_transitions: Vec<Status>) -> BookingDetailView {
+    BookingDetailView {
+        booking: detail.booking.into(),
+        history: detail.history.into_iter().map(HistoryView::from).collect(),
+        attempts: detail.attempts.into_iter().map(AttemptView::from).collect(),
+        assignment: detail.assignment.map(AssignmentView::from),
+        provider_names: detail
+            .provider_names
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+        allowed_transitions,
+    }
 }
 
+/// A booking with its history, attempts, assignment state and what the caller may do
+/// next. Someone else's booking is 404, as if it did not exist.
+#[utoipa::path(
+    get,
+    path = "/{id}",
+    operation_id = "getBooking",
+    tag = "bookings",
+    params(("id" = i64, Path, minimum = 1, description = "The booking's id")),
+    responses(
+        (status = 200, description = "The booking", body = BookingDetailView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 async fn detail(
     State(state): State<AppState>,
     user: CurrentUser,
     Id(id): Id,
-) -> Result<JsonBody<DetailResponse>, ApiError> {
+) -> Result<JsonBody<BookingDetailView>, ApiError> {
     let actor = user.actor();
     let detail = state.bookings.detail(&actor, id).await?;
-    let allowed_transitions = allowed_moves(
+    let allowed = allowed_moves(
         actor.role,
         detail.booking.relation_to(&actor),
         detail.booking.status,
@@ -189,64 +492,233 @@ async fn detail(
     .into_iter()
     .filter(|s| *s != Status::Assigned)
     .collect();
-    Ok(JsonBody(DetailResponse {
-        detail,
-        allowed_transitions,
-    }))
+    Ok(JsonBody(detail_view(detail, allowed)))
 }
 
+/// A booking's audit trail, oldest first.
+#[utoipa::path(
+    get,
+    path = "/{id}/history",
+    operation_id = "getBookingHistory",
+    tag = "bookings",
+    params(("id" = i64, Path, minimum = 1, description = "The booking's id")),
+    responses(
+        (status = 200, description = "The trail", body = Vec<HistoryView>),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 async fn history(
     State(state): State<AppState>,
     user: CurrentUser,
     Id(id): Id,
-) -> Result<JsonBody<Vec<shared::booking::HistoryEntry>>, ApiError> {
-    Ok(JsonBody(state.bookings.history(&user.actor(), id).await?))
+) -> Result<JsonBody<Vec<HistoryView>>, ApiError> {
+    let history = state.bookings.history(&user.actor(), id).await?;
+    Ok(JsonBody(
+        history.into_iter().map(HistoryView::from).collect(),
+    ))
 }
 
-/// The body of `PATCH /bookings/{id}/status`.
+/// A status one may ask for: every status but `assigned`, which takes a provider and
+/// goes through `POST /bookings/{id}/assign`.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestedStatus {
+    Pending,
+    Accepted,
+    InProgress,
+    Completed,
+    Cancelled,
+    Rejected,
+    NoShow,
+}
+
+impl From<RequestedStatus> for Status {
+    fn from(s: RequestedStatus) -> Self {
+        match s {
+            RequestedStatus::Pending => Status::Pending,
+            RequestedStatus::Accepted => Status::Accepted,
+            RequestedStatus::InProgress => Status::InProgress,
+            RequestedStatus::Completed => Status::Completed,
+            RequestedStatus::Cancelled => Status::Cancelled,
+            RequestedStatus::Rejected => Status::Rejected,
+            RequestedStatus::NoShow => Status::NoShow,
+        }
+    }
+}
+
+/// A status asked for: a move along the rules, or an admin's override with a reason.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
-    pub status: Status,
+    /// The status to move to.
+    pub status: RequestedStatus,
+    /// Why (at most 1,000 characters); an override needs one.
     #[serde(default)]
     pub reason: Option<String>,
-    /// An admin forcing the status past the state machine.
+    /// An admin forcing the status past the rules.
     #[serde(default, rename = "override")]
     pub is_override: bool,
     /// When given, the change applies only if the booking is still at this version.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::extract::integer::option::deserialize"
+    )]
     pub expected_version: Option<i64>,
 }
 
+/// Moves a booking: the customer cancels; the assigned provider accepts, rejects,
+/// starts, completes or marks a no-show; an admin makes any legal move, or forces any
+/// status with `override` and a reason. A rejection or no-show schedules the next
+/// assignment attempt.
+#[utoipa::path(
+    patch,
+    path = "/{id}/status",
+    operation_id = "changeBookingStatus",
+    tag = "bookings",
+    params(("id" = i64, Path, minimum = 1, description = "The booking's id")),
+    request_body = StatusChange,
+    responses(
+        (status = 200, description = "The booking as it now is", body = BookingView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 409, response = crate::error::responses::Conflict),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 async fn change_status(
     State(state): State<AppState>,
     user: CurrentUser,
     Id(id): Id,
     Json(body): Json<StatusChange>,
-) -> Result<JsonBody<Booking>, ApiError> {
-    let change = Change::to(body.status, body.reason, body.is_override)?;
+) -> Result<JsonBody<BookingView>, ApiError> {
+    let to = Status::from(body.status);
+    let change = Change::to(to, body.reason, body.is_override)?;
     let booking = state
         .bookings
         .change(&user.actor(), id, &change, body.expected_version)
         .await?;
-    tracing::info!(booking_id = id, to = %body.status, role = %user.role(), "status changed");
-    Ok(JsonBody(booking))
+    tracing::info!(booking_id = id, to = %to, role = %user.role(), "status changed");
+    Ok(JsonBody(booking.into()))
 }
 
-#[derive(Deserialize)]
+/// The schema says what the handler checks: a plain move, or an override that carries a
+/// reason with something in it.
+impl utoipa::PartialSchema for StatusChange {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
+        let boolean = |value: bool| {
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([value]))
+        };
+        let reason = |required: bool| {
+            let text = ObjectBuilder::new().max_length(Some(1000));
+            if required {
+                text.schema_type(Type::String)
+                    .pattern(Some(shared::input::patterns::NOT_BLANK))
+            } else {
+                text.schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                    Type::String,
+                    Type::Null,
+                ]))
+            }
+        };
+        let version = || {
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                    Type::Integer,
+                    Type::Null,
+                ]))
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .description(Some(
+                    "When given, the change applies only if the booking is still at this version",
+                ))
+        };
+        let status = || -> RefOr<utoipa::openapi::schema::Schema> {
+            utoipa::openapi::Ref::from_schema_name("RequestedStatus").into()
+        };
+        let plain = ObjectBuilder::new()
+            .description(Some("A move along the rules"))
+            .property("status", status())
+            .property("reason", reason(false))
+            .property("override", boolean(false))
+            .property("expected_version", version())
+            .required("status")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let forced = ObjectBuilder::new()
+            .description(Some("An admin's override: any status, with a reason"))
+            .property("status", status())
+            .property("reason", reason(true))
+            .property("override", boolean(true))
+            .property("expected_version", version())
+            .required("status")
+            .required("reason")
+            .required("override")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        OneOfBuilder::new().item(plain).item(forced).into()
+    }
+}
+
+impl ToSchema for StatusChange {
+    fn schemas(schemas: &mut Vec<(String, RefOr<utoipa::openapi::schema::Schema>)>) {
+        schemas.push(("RequestedStatus".into(), RequestedStatus::schema()));
+    }
+}
+
+/// An admin's choice of provider.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AssignBody {
-    provider_id: i64,
+pub struct AssignRequest {
+    #[serde(deserialize_with = "crate::extract::integer::deserialize")]
+    pub provider_id: i64,
     #[serde(default)]
-    reason: Option<String>,
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
 }
 
+/// An admin assigns a provider by hand: a new assignment cycle, closed at once; pending
+/// assignment jobs are cancelled.
+#[utoipa::path(
+    post,
+    path = "/{id}/assign",
+    operation_id = "assignBooking",
+    tag = "bookings",
+    params(("id" = i64, Path, minimum = 1, description = "The booking's id")),
+    request_body = AssignRequest,
+    responses(
+        (status = 200, description = "The booking, assigned", body = BookingView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 409, response = crate::error::responses::Conflict),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 async fn assign(
     State(state): State<AppState>,
     admin: AdminUser,
     Id(id): Id,
-    Json(body): Json<AssignBody>,
-) -> Result<JsonBody<Booking>, ApiError> {
+    Json(body): Json<AssignRequest>,
+) -> Result<JsonBody<BookingView>, ApiError> {
     let booking = state
         .bookings
         .assign_by_hand(&admin.actor(), id, body.provider_id, body.reason.as_deref())
@@ -256,5 +728,5 @@ async fn assign(
         provider_id = body.provider_id,
         "assigned by hand"
     );
-    Ok(JsonBody(booking))
+    Ok(JsonBody(booking.into()))
 }

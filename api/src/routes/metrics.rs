@@ -1,5 +1,7 @@
-//! `/metrics` (outside the API prefix; admins only): Prometheus text of bookings by
-//! status, jobs by state and live workers.
+//! `/metrics` (outside the API prefix; admins only): this API process's metrics in
+//! Prometheus's text format (see `runtime::metrics` and the README's "Metrics"), with
+//! the database's counts (bookings by status, jobs by state, live workers) as gauges
+//! read at each scrape.
 
 use axum::extract::State;
 use axum::http::header;
@@ -14,17 +16,16 @@ pub async fn metrics(
     _admin: AdminUser,
 ) -> Result<impl IntoResponse, ApiError> {
     let stats = state.overview.stats().await?;
-    let mut out = String::from("# HELP bookings Bookings by status.\n# TYPE bookings gauge\n");
     for (status, n) in &stats.bookings_by_status {
-        out.push_str(&format!("bookings{{status=\"{status}\"}} {n}\n"));
+        metrics::gauge!("bookings", "status" => status.as_str()).set(*n as f64);
     }
-    out.push_str("# HELP jobs Jobs by state.\n# TYPE jobs gauge\n");
     for (job_state, n) in &stats.jobs_by_state {
-        out.push_str(&format!("jobs{{state=\"{}\"}} {n}\n", job_state.as_str()));
+        metrics::gauge!("jobs", "state" => job_state.as_str()).set(*n as f64);
     }
     let live = stats.workers.iter().filter(|w| w.live).count();
-    out.push_str(&format!(
-        "# HELP workers_live Workers that have not missed three heartbeats.\n# TYPE workers_live gauge\nworkers_live {live}\n"
-    ));
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+    metrics::gauge!("workers_live").set(live as f64);
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        runtime::metrics::handle().render(),
+    ))
 }

@@ -1,11 +1,36 @@
-//! `/api/v1/openapi.json`: the API described for clients and tools.
+//! `/api/v1/openapi.json`: this API described for clients and tools, generated from the
+//! handlers and their types at start (see [`crate::doc`]).
+
+use std::sync::LazyLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The OpenAPI document, kept beside the crate and checked against the router by tests.
-pub const OPENAPI: &str = include_str!("../../openapi.json");
+use crate::AppState;
 
-pub async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(openapi))
+}
+
+/// The document, as JSON, made once.
+pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    serde_json::to_string_pretty(&crate::openapi()).expect("the document serialises") + "\n"
+});
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "getOpenApi",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)),
+    security(())
+)]
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
+    )
 }

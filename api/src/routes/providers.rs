@@ -1,11 +1,13 @@
-//! `/providers` and `/service-types`.
+//! `/providers` and `/service-types`, with their request and response types.
 
+use axum::Json as JsonBody;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, patch};
-use axum::{Json as JsonBody, Router};
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use shared::Role;
 use shared::provider::{NewProvider, Provider, ProviderUpdate, ServiceType};
@@ -15,80 +17,245 @@ use crate::auth::{AdminUser, CurrentUser, password};
 use crate::error::ApiError;
 use crate::extract::{Id, Json, Query};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{id}", patch(update))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update))
 }
 
-pub async fn service_types(
+pub fn service_types_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(service_types))
+}
+
+/// A provider as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProviderView {
+    pub id: i64,
+    /// The provider's login, when it has one.
+    #[schema(required = true)]
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub email: String,
+    #[schema(required = true)]
+    pub phone: Option<String>,
+    /// Taking work right now.
+    pub available: bool,
+    /// 0 to 5; matching prefers higher.
+    pub rating: f64,
+    #[schema(value_type = Vec<ServiceTypeName>)]
+    pub service_types: Vec<String>,
+    /// Bookings assigned, accepted or in progress.
+    pub active_bookings: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Provider> for ProviderView {
+    fn from(p: Provider) -> Self {
+        ProviderView {
+            id: p.id,
+            user_id: p.user_id,
+            name: p.name,
+            email: p.email,
+            phone: p.phone,
+            available: p.available,
+            rating: p.rating,
+            service_types: p.service_types,
+            active_bookings: p.active_bookings,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// The services this product offers (migrations/*/0001: `service_types`); a test checks
+/// that the list here is the database's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceTypeName {
+    Plumbing,
+    Cleaning,
+    Electrical,
+    Hvac,
+    Handyman,
+    Gardening,
+}
+
+impl ServiceTypeName {
+    pub const ALL: [ServiceTypeName; 6] = [
+        ServiceTypeName::Plumbing,
+        ServiceTypeName::Cleaning,
+        ServiceTypeName::Electrical,
+        ServiceTypeName::Hvac,
+        ServiceTypeName::Handyman,
+        ServiceTypeName::Gardening,
+    ];
+}
+
+/// A service customers can book.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceTypeView {
+    #[schema(value_type = ServiceTypeName)]
+    pub name: String,
+    pub label: String,
+}
+
+impl From<ServiceType> for ServiceTypeView {
+    fn from(s: ServiceType) -> Self {
+        ServiceTypeView {
+            name: s.name,
+            label: s.label,
+        }
+    }
+}
+
+/// What can be booked, by label.
+#[utoipa::path(
+    get,
+    path = "/service-types",
+    operation_id = "listServiceTypes",
+    tag = "providers",
+    responses(
+        (status = 200, description = "The service types", body = Vec<ServiceTypeView>),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn service_types(
     State(state): State<AppState>,
     _user: CurrentUser,
-) -> Result<JsonBody<Vec<ServiceType>>, ApiError> {
-    Ok(JsonBody(state.providers.service_types().await?))
+) -> Result<JsonBody<Vec<ServiceTypeView>>, ApiError> {
+    let types = state.providers.service_types().await?;
+    Ok(JsonBody(
+        types.into_iter().map(ServiceTypeView::from).collect(),
+    ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only providers offering this service (admins).
     service_type: Option<String>,
 }
 
-/// Admins see every provider (optionally those offering one service); a provider sees
-/// their own record; customers see none.
+/// Admins see every provider (or those offering one service); a provider sees their own
+/// record; customers are refused.
+#[utoipa::path(
+    get,
+    path = "",
+    operation_id = "listProviders",
+    tag = "providers",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Providers, by id", body = Vec<ProviderView>),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,
-) -> Result<JsonBody<Vec<Provider>>, ApiError> {
-    match user.role() {
+) -> Result<JsonBody<Vec<ProviderView>>, ApiError> {
+    let providers = match user.role() {
         Role::Admin => {
             let service = query
                 .service_type
                 .as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty());
-            Ok(JsonBody(state.providers.list(service).await?))
+            state.providers.list(service).await?
         }
-        Role::Provider => {
-            let own = match user.0.provider_id {
-                Some(id) => state.providers.get(id).await?.into_iter().collect(),
-                None => Vec::new(),
-            };
-            Ok(JsonBody(own))
+        Role::Provider => match user.0.provider_id {
+            Some(id) => state.providers.get(id).await?.into_iter().collect(),
+            None => Vec::new(),
+        },
+        _ => {
+            return Err(ApiError::Forbidden(
+                "only admins and providers may list providers".into(),
+            ));
         }
-        _ => Err(ApiError::Forbidden(
-            "only admins and providers may list providers".into(),
-        )),
-    }
+    };
+    Ok(JsonBody(
+        providers.into_iter().map(ProviderView::from).collect(),
+    ))
 }
 
-#[derive(Deserialize)]
+/// A provider to create; with a `password`, they also get a login with this e-mail.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    email: String,
+pub struct CreateProvider {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
+    )]
+    pub email: String,
+    /// Empty for none.
     #[serde(default)]
-    phone: Option<String>,
-    service_types: Vec<String>,
+    #[schema(
+        max_length = 32,
+        pattern = r"^(?:\+?(?:[ ().-]{0,2}[0-9]){7,15}[ ().-]{0,2})?$"
+    )]
+    pub phone: Option<String>,
+    /// At least one of `GET /service-types`.
+    #[schema(min_items = 1, value_type = Vec<ServiceTypeName>)]
+    pub service_types: Vec<String>,
     #[serde(default = "yes")]
-    available: bool,
+    #[schema(default = true)]
+    pub available: bool,
     #[serde(default)]
-    rating: f64,
-    /// With a password, the provider also gets a login with this e-mail.
+    #[schema(minimum = 0.0, maximum = 5.0, default = 0.0)]
+    pub rating: f64,
     #[serde(default)]
-    password: Option<String>,
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: Option<String>,
 }
 
 fn yes() -> bool {
     true
 }
 
+/// Admins add a provider.
+#[utoipa::path(
+    post,
+    path = "",
+    operation_id = "createProvider",
+    tag = "providers",
+    request_body = CreateProvider,
+    responses(
+        (status = 201, description = "The provider", body = ProviderView, links(
+            ("UpdateProvider" = (operation_id = "updateProvider", parameters(("id" = "$response.body#/id")))),
+        )),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 409, response = crate::error::responses::Conflict),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Json(body): Json<CreateBody>,
-) -> Result<impl IntoResponse, ApiError> {
+    Json(body): Json<CreateProvider>,
+) -> Result<(StatusCode, JsonBody<ProviderView>), ApiError> {
     let login_password_hash = match body.password {
         Some(p) => {
             password::check_new(&p)?;
@@ -109,26 +276,60 @@ async fn create(
         })
         .await?;
     tracing::info!(provider_id = provider.id, "provider created");
-    Ok((StatusCode::CREATED, JsonBody(provider)))
+    Ok((StatusCode::CREATED, JsonBody(provider.into())))
 }
 
-#[derive(Deserialize)]
+/// A partial update: what is absent stays as it is.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateBody {
-    name: Option<String>,
-    phone: Option<String>,
-    available: Option<bool>,
-    rating: Option<f64>,
-    service_types: Option<Vec<String>>,
+pub struct UpdateProvider {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: Option<String>,
+    /// Empty clears it.
+    #[schema(
+        max_length = 32,
+        pattern = r"^(?:\+?(?:[ ().-]{0,2}[0-9]){7,15}[ ().-]{0,2})?$"
+    )]
+    pub phone: Option<String>,
+    pub available: Option<bool>,
+    #[schema(minimum = 0.0, maximum = 5.0)]
+    pub rating: Option<f64>,
+    #[schema(min_items = 1, value_type = Option<Vec<ServiceTypeName>>)]
+    pub service_types: Option<Vec<String>>,
 }
 
 /// Admins change anything; a provider may switch their own availability, nothing else.
+#[utoipa::path(
+    patch,
+    path = "/{id}",
+    operation_id = "updateProvider",
+    tag = "providers",
+    params(("id" = i64, Path, minimum = 1, description = "The provider's id")),
+    request_body = UpdateProvider,
+    responses(
+        (status = 200, description = "The provider as it now is", body = ProviderView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     Id(id): Id,
-    Json(body): Json<UpdateBody>,
-) -> Result<JsonBody<Provider>, ApiError> {
+    Json(body): Json<UpdateProvider>,
+) -> Result<JsonBody<ProviderView>, ApiError> {
     let update = ProviderUpdate {
         name: body.name,
         phone: body.phone,
@@ -152,5 +353,5 @@ async fn update(
             ));
         }
     }
-    Ok(JsonBody(state.providers.update(id, update).await?))
+    Ok(JsonBody(state.providers.update(id, update).await?.into()))
 }

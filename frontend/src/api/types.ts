@@ -1,236 +1,67 @@
-/** Types of the API's JSON, named as the API names them. */
+/**
+ * The API's JSON, by the names the frontend uses. Every type here is the API's own,
+ * generated from its OpenAPI document into `schema.d.ts` (`npm run types`; `npm run
+ * types:check` fails when the two differ), so a change to the API's types is a type
+ * error here, not a surprise at run time.
+ */
+import type { components } from './schema';
 
-export type Role = 'customer' | 'provider' | 'admin';
+type Schemas = components['schemas'];
 
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  provider_id: number | null;
-  created_at: string;
+export type Role = Schemas['Role'];
+export type User = Schemas['UserView'];
+export type AuthResponse = Schemas['Session'];
+export type LoginRequest = Schemas['LoginRequest'];
+export type RegisterRequest = Schemas['RegisterRequest'];
+export type DemoLogin = Schemas['DemoLogin'];
+export type DemoInfo = Schemas['DemoLogins'];
+
+export type ServiceTypeName = Schemas['ServiceTypeName'];
+export type ServiceType = Schemas['ServiceTypeView'];
+
+export type BookingStatus = Schemas['Status'];
+export const STATUSES = [
+  'pending',
+  'assigned',
+  'accepted',
+  'in_progress',
+  'completed',
+  'cancelled',
+  'rejected',
+  'no_show',
+] as const satisfies readonly BookingStatus[];
+
+export type Booking = Schemas['BookingView'];
+export type ActorRole = Role;
+export type HistoryRow = Schemas['HistoryView'];
+export type AttemptOutcome = Schemas['AttemptOutcome'];
+export type AssignmentAttempt = Schemas['AttemptView'];
+export type JobState = Schemas['JobState'];
+export const JOB_STATES = ['scheduled', 'running', 'retrying', 'dead', 'done', 'cancelled'] as const satisfies readonly JobState[];
+export type Assignment = Schemas['AssignmentView'];
+export type BookingDetail = Schemas['BookingDetailView'];
+export type BookingPage = Schemas['BookingPageView'];
+
+export type NewBooking = Schemas['BookingRequest'];
+export type RequestedStatus = Schemas['RequestedStatus'];
+export type StatusChange = Schemas['StatusChange'];
+
+/** Whether one may ask for status `s` (assigning takes a provider, through its own route). */
+export function isRequestable(s: BookingStatus): s is RequestedStatus {
+  return s !== 'assigned';
 }
+export type AssignRequest = Schemas['AssignRequest'];
 
-export interface AuthResponse {
-  token: string;
-  user: User;
-  expires_at: string;
-}
+export type Provider = Schemas['ProviderView'];
+export type NewProvider = Schemas['CreateProvider'];
+export type ProviderPatch = Schemas['UpdateProvider'];
 
-/** POST /auth/login */
-export interface LoginRequest {
-  email: string;
-  password: string;
-}
+export type JobError = Schemas['JobErrorView'];
+export type Job = Schemas['JobView'];
+export type JobPage = Schemas['JobPage'];
+export type RetryRequest = Schemas['RetryRequest'];
+export type RetryReport = Schemas['RetryReportView'];
+export type Worker = Schemas['WorkerView'];
+export type Stats = Schemas['StatsView'];
 
-/** POST /auth/register (a customer account) */
-export interface RegisterRequest {
-  name: string;
-  email: string;
-  password: string;
-}
-
-export interface DemoLogin {
-  role: Role;
-  name: string;
-  email: string;
-  password: string;
-}
-
-export interface DemoInfo {
-  enabled: boolean;
-  logins: DemoLogin[];
-}
-
-export interface ServiceType {
-  name: string;
-  label: string;
-}
-
-export const STATUSES = ['pending', 'assigned', 'accepted', 'in_progress', 'completed', 'cancelled', 'rejected', 'no_show'] as const;
-export type BookingStatus = (typeof STATUSES)[number];
-
-export interface Booking {
-  id: number;
-  customer_id: number;
-  customer_name: string;
-  customer_phone: string;
-  customer_email: string;
-  service_type: string;
-  address: string;
-  scheduled_date: string;
-  status: BookingStatus;
-  provider_id: number | null;
-  notes: string | null;
-  version: number;
-  assignment_cycle: number;
-  assignment_exhausted: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export type ActorRole = Role | 'system';
-
-export interface HistoryRow {
-  id: number;
-  booking_id: number;
-  old_status: BookingStatus | null;
-  new_status: BookingStatus;
-  changed_by: number | null;
-  changed_by_name: string;
-  changed_by_role: ActorRole;
-  reason: string | null;
-  is_override: boolean;
-  provider_id: number | null;
-  timestamp: string;
-}
-
-export type AttemptOutcome = 'assigned' | 'no_provider' | 'rejected' | 'no_show' | 'error' | 'manual';
-
-export interface AssignmentAttempt {
-  id: number;
-  booking_id: number;
-  cycle: number;
-  attempt: number;
-  provider_id: number | null;
-  outcome: AttemptOutcome;
-  reason: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export type JobState = 'scheduled' | 'running' | 'done' | 'retrying' | 'dead' | 'cancelled';
-export const JOB_STATES: JobState[] = ['scheduled', 'running', 'retrying', 'dead', 'done', 'cancelled'];
-
-export interface Assignment {
-  job_id: number;
-  cycle: number;
-  attempt: number;
-  max_attempts: number;
-  state: JobState;
-  next_attempt_at: string | null;
-  last_error: string | null;
-  exhausted: boolean;
-}
-
-export interface BookingDetail extends Booking {
-  history: HistoryRow[];
-  attempts: AssignmentAttempt[];
-  assignment: Assignment | null;
-  allowed_transitions: BookingStatus[];
-  /** Names of the providers this booking mentions, by id. */
-  provider_names: Record<string, string>;
-}
-
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
-
-export interface NewBooking {
-  customer_name: string;
-  customer_phone: string;
-  customer_email: string;
-  service_type: string;
-  address: string;
-  scheduled_date: string;
-  notes?: string;
-}
-
-/** PATCH /bookings/{id}/status */
-export interface StatusChange {
-  status: BookingStatus;
-  reason?: string;
-  /** An admin forcing the status past the state machine. */
-  override?: boolean;
-  /** When given, the change applies only if the booking is still at this version. */
-  expected_version?: number;
-}
-
-/** POST /bookings/{id}/assign (admins) */
-export interface AssignRequest {
-  provider_id: number;
-  reason?: string;
-}
-
-export interface Provider {
-  id: number;
-  user_id: number | null;
-  name: string;
-  email: string;
-  phone: string | null;
-  available: boolean;
-  rating: number;
-  service_types: string[];
-  active_bookings: number;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface NewProvider {
-  name: string;
-  email: string;
-  phone?: string;
-  service_types: string[];
-  available?: boolean;
-  rating?: number;
-  password?: string;
-}
-
-export interface ProviderPatch {
-  name?: string;
-  phone?: string;
-  available?: boolean;
-  rating?: number;
-  service_types?: string[];
-}
-
-export interface JobError {
-  cycle: number;
-  attempt: number;
-  error: string;
-  at: string;
-}
-
-export interface Job {
-  id: number;
-  queue: string;
-  kind: string;
-  payload: { booking_id: number; cycle: number };
-  booking_id: number | null;
-  state: JobState;
-  attempt: number;
-  max_attempts: number;
-  run_at: string;
-  lease_owner: string | null;
-  lease_expires_at: string | null;
-  last_error: string | null;
-  errors: JobError[];
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-}
-
-/** POST /admin/jobs/retry: these dead jobs, or every dead job. */
-export type RetryRequest = { ids: number[] } | { all_dead: true };
-
-export interface RetryReport {
-  retried: number[];
-  skipped: { id: number; reason: string }[];
-}
-
-export interface Worker {
-  name: string;
-  hostname: string;
-  pid: number;
-  concurrency: number;
-  started_at: string;
-  last_heartbeat_at: string;
-  stopped_at: string | null;
-}
-
-export interface Stats {
-  bookings_by_status: Record<string, number>;
-  jobs_by_state: Record<string, number>;
-  workers: Worker[];
-}
+export type ErrorBody = Schemas['ErrorBody'];

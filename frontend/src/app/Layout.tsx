@@ -6,7 +6,8 @@ import { LiveIndicator } from '../live/LiveIndicator';
 import { useLiveEvents } from '../live/useLiveEvents';
 import './Layout.css';
 
-const NAV: Record<Role, { to: string; label: string; end?: boolean }[]> = {
+/** The pages of each role that signs in (the system role never does). */
+const NAV: Record<Exclude<Role, 'system'>, { to: string; label: string; end?: boolean }[]> = {
   customer: [
     { to: '/bookings', label: 'My bookings', end: true },
     { to: '/bookings/new', label: 'Book a service' },
@@ -42,7 +43,7 @@ export function Layout() {
           </NavLink>
           {user && (
             <nav aria-label="Main" className="nav">
-              {NAV[user.role].map((n) => (
+              {(user.role === 'system' ? [] : NAV[user.role]).map((n) => (
                 <NavLink key={n.to} to={n.to} end={n.end} className="nav__link">
                   {n.label}
                 </NavLink>

@@ -1,8 +1,8 @@
 import { sentence } from '../api/client';
 import './Field.css';
 
-interface Option {
-  value: string;
+interface Option<T extends string> {
+  value: T;
   label: string;
 }
 
@@ -10,7 +10,7 @@ interface Option {
  * A labelled set of checkboxes (a fieldset with a legend) with its error under it. Each box
  * carries the error too, so that focus moved to the first box after a failed submit reads it.
  */
-export function CheckboxGroup({
+export function CheckboxGroup<T extends string>({
   idPrefix,
   legend,
   options,
@@ -20,9 +20,9 @@ export function CheckboxGroup({
 }: {
   idPrefix: string;
   legend: string;
-  options: Option[];
-  value: string[];
-  onChange: (v: string[]) => void;
+  options: Option<T>[];
+  value: T[];
+  onChange: (v: T[]) => void;
   error?: string;
 }) {
   const errorId = `${idPrefix}-error`;

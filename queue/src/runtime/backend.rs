@@ -147,6 +147,8 @@ impl Claims {
                     }
                     Ok(jobs) => {
                         backoff = Duration::from_millis(10);
+                        metrics::counter!("queue_jobs_claimed_total", "queue" => claims.name)
+                            .increment(jobs.len() as u64);
                         claims
                             .waiting
                             .lock()
@@ -155,6 +157,7 @@ impl Claims {
                     }
                     Err(e) => {
                         let n = CLAIM_ERRORS.fetch_add(1, Ordering::Relaxed) + 1;
+                        metrics::counter!("queue_claim_errors_total").increment(1);
                         tracing::warn!(error = %e, errors_so_far = n, "claiming failed; retrying");
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(1));

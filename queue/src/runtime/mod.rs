@@ -204,7 +204,12 @@ async fn run_job<H: Handler>(
                 }
             }))
         };
-        let output = runner.handler.run(&job).await?;
+        let started = std::time::Instant::now();
+        let output = runner.handler.run(&job).await;
+        let outcome = if output.is_ok() { "ok" } else { "error" };
+        metrics::histogram!("queue_job_duration_seconds", "queue" => runner.handler.queue(), "outcome" => outcome)
+            .record(started.elapsed().as_secs_f64());
+        let output = output?;
         tracing::debug!(?output, "job ran");
         Ok(output)
     }

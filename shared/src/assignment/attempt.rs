@@ -12,6 +12,7 @@ use crate::booking::rows::{convert, decode_error};
 use crate::error::StoreError;
 
 /// What came of one assignment attempt.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {

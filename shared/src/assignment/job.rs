@@ -30,6 +30,18 @@ pub enum AssignmentOutcome {
     LeaseLost,
 }
 
+impl AssignmentOutcome {
+    /// Its name in metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            AssignmentOutcome::Assigned { .. } => "assigned",
+            AssignmentOutcome::NoProvider { .. } => "no_provider",
+            AssignmentOutcome::NoOp => "noop",
+            AssignmentOutcome::LeaseLost => "lease_lost",
+        }
+    }
+}
+
 /// How many times a transaction that meets a busy database is tried.
 const TRIES: u32 = 8;
 
@@ -47,6 +59,7 @@ impl Assignment {
         let outcome = queue::retry_transient("assigning", TRIES, || self.try_run(job, payload))
             .instrument(span)
             .await?;
+        metrics::counter!("assignment_attempts_total", "outcome" => outcome.label()).increment(1);
         match &outcome {
             AssignmentOutcome::Assigned { provider_id } => {
                 tracing::info!(
@@ -130,6 +143,9 @@ impl Assignment {
                     }
                     .into());
                 }
+                let waited = (tx.now() - booking.created_at).num_milliseconds().max(0);
+                metrics::histogram!("assignment_create_to_assigned_seconds")
+                    .record(waited as f64 / 1000.0);
                 AssignmentOutcome::Assigned { provider_id }
             }
             None => {
@@ -166,6 +182,7 @@ impl Assignment {
         let payload: AssignProvider = job
             .payload_as()
             .map_err(|e| sqlx::Error::Decode(e.into()))?;
+        let mut recorded = false;
         let mut tx = self.db.write().await?;
         if !queue::touch(&mut tx, &job.lease).await? {
             return Ok(());
@@ -174,6 +191,7 @@ impl Assignment {
         if !booking.status.awaits_assignment() || booking.assignment_cycle != payload.cycle {
             queue::complete(&mut tx, &job.lease).await?;
         } else {
+            recorded = true;
             let error = format!("error while assigning ({}): {error}", self.worker);
             attempt::record(
                 &mut tx,
@@ -189,6 +207,9 @@ impl Assignment {
             }
         }
         tx.commit().await?;
+        if recorded {
+            metrics::counter!("assignment_attempts_total", "outcome" => "error").increment(1);
+        }
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-//! Who may make which transition (DESIGN.md section 4).
+//! Who may make which transition (the README's status rules).
 //!
 //! The transition table says what is possible at all; this module says who may do it:
 //! the owning customer cancels before the work starts, the assigned provider drives the
@@ -78,7 +78,7 @@ pub fn check_override(
             "override a booking's status",
         ));
     }
-    if reason.is_none_or(|r| r.trim().is_empty()) {
+    if reason.is_none_or(crate::input::is_blank) {
         return Err(DomainError::field(
             "reason",
             "an override needs a reason saying why the rules are bypassed",

@@ -1,4 +1,4 @@
-//! The booking status and its transition table (DESIGN.md section 4).
+//! The booking status and its transition table (the README's status rules).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -7,6 +7,7 @@ use std::str::FromStr;
 use crate::DomainError;
 
 /// A booking's status. The database holds the same set in a CHECK constraint.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {

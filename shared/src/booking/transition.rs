@@ -32,6 +32,11 @@ pub enum Change {
     Cancel {
         reason: Option<String>,
     },
+    /// Back to the start: no move of the table leads there, so only an admin's override
+    /// does; asked for plainly, it is refused as an invalid transition.
+    Reopen {
+        reason: Option<String>,
+    },
     /// An admin forces a status past the rules, saying why.
     Override {
         to: Status,
@@ -63,12 +68,7 @@ impl Change {
                     "assigning needs a provider: use POST /bookings/{id}/assign",
                 ));
             }
-            Status::Pending => {
-                return Err(DomainError::field(
-                    "status",
-                    "no move leads back to pending; an admin may force it with override and a reason",
-                ));
-            }
+            Status::Pending => Change::Reopen { reason },
         })
     }
 
@@ -81,6 +81,7 @@ impl Change {
             Change::Complete => Status::Completed,
             Change::MarkNoShow { .. } => Status::NoShow,
             Change::Cancel { .. } => Status::Cancelled,
+            Change::Reopen { .. } => Status::Pending,
             Change::Override { to, .. } => *to,
         }
     }
@@ -90,6 +91,7 @@ impl Change {
             Change::Reject { reason }
             | Change::MarkNoShow { reason }
             | Change::Cancel { reason }
+            | Change::Reopen { reason }
             | Change::Override { reason, .. } => reason.as_deref(),
             Change::Accept | Change::Start | Change::Complete => None,
         }
@@ -133,13 +135,16 @@ pub fn decide(
     change: &Change,
     expected_version: Option<i64>,
 ) -> Result<Effects, DomainError> {
-    let reason = change.reason().map(str::trim).filter(|r| !r.is_empty());
-    if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
+    if change
+        .reason()
+        .is_some_and(|r| r.chars().count() > MAX_REASON)
+    {
         return Err(DomainError::field(
             "reason",
             format!("must be at most {MAX_REASON} characters"),
         ));
     }
+    let reason = change.reason().map(str::trim).filter(|r| !r.is_empty());
     let relation = booking.relation_to(actor);
     if !can_see(actor.role, relation) {
         return Err(DomainError::NotFound {
@@ -169,10 +174,10 @@ pub fn decide(
         ));
     }
     if to.is_active_for_provider() && booking.provider_id.is_none() {
-        return Err(DomainError::field(
-            "status",
-            format!("the booking has no provider, so it cannot be {to}; assign one first"),
-        ));
+        return Err(DomainError::Conflict {
+            code: "no_provider",
+            message: format!("the booking has no provider, so it cannot be {to}; assign one first"),
+        });
     }
     // A booking that waits for assignment is held by nobody; the provider it leaves is
     // kept on the history row (and excluded from its next attempts).
@@ -217,13 +222,14 @@ pub fn decide(
     })
 }
 
-/// Decides an admin's assignment of `provider_id` by hand. Whether that provider offers
-/// the service is the caller's to find out first (`offers`).
+/// Decides an admin's assignment of `provider_id` by hand. Whether that provider exists
+/// and offers the service is the caller's to find out first (`offers`: `None` when there
+/// is no such provider).
 pub fn decide_assign_by_hand(
     booking: &Booking,
     actor: &Actor,
     provider_id: i64,
-    offers: bool,
+    offers: Option<bool>,
     reason: Option<&str>,
 ) -> Result<HistoryNote, DomainError> {
     if !actor.is_admin() {
@@ -232,22 +238,31 @@ pub fn decide_assign_by_hand(
             "assign a provider by hand",
         ));
     }
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
         return Err(DomainError::field(
             "reason",
             format!("must be at most {MAX_REASON} characters"),
         ));
     }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     booking.status.transition(Status::Assigned)?;
-    if !offers {
-        return Err(DomainError::field(
-            "provider_id",
-            format!(
-                "provider {provider_id} does not exist or does not offer {}",
-                booking.service_type
-            ),
-        ));
+    match offers {
+        None => {
+            return Err(DomainError::NotFound {
+                entity: "provider",
+                id: provider_id,
+            });
+        }
+        Some(false) => {
+            return Err(DomainError::Conflict {
+                code: "provider_lacks_service",
+                message: format!(
+                    "provider {provider_id} does not offer {}",
+                    booking.service_type
+                ),
+            });
+        }
+        Some(true) => {}
     }
     Ok(HistoryNote {
         old_status: Some(booking.status),
@@ -518,8 +533,16 @@ mod tests {
             reason: Some("fix".into()),
         };
         assert!(matches!(
-            decide(&booking(Status::Pending, None), &admin(), &to_accepted, None),
-            Err(DomainError::Validation(f)) if f["status"].contains("no provider")
+            decide(
+                &booking(Status::Pending, None),
+                &admin(),
+                &to_accepted,
+                None
+            ),
+            Err(DomainError::Conflict {
+                code: "no_provider",
+                ..
+            })
         ));
         let to_assigned = Change::Override {
             to: Status::Assigned,
@@ -531,10 +554,6 @@ mod tests {
         ));
         assert!(matches!(
             Change::to(Status::Assigned, None, false),
-            Err(DomainError::Validation(_))
-        ));
-        assert!(matches!(
-            Change::to(Status::Pending, None, false),
             Err(DomainError::Validation(_))
         ));
     }
@@ -581,24 +600,34 @@ mod tests {
      {
         let b = booking(Status::Pending, None);
         assert!(matches!(
-            decide_assign_by_hand(&b, &owner(), 20, true, None),
+            decide_assign_by_hand(&b, &owner(), 20, Some(true), None),
             Err(DomainError::NotPermitted { .. })
         ));
         assert!(matches!(
-            decide_assign_by_hand(&b, &admin(), 20, false, None),
-            Err(DomainError::Validation(f)) if f.contains_key("provider_id")
+            decide_assign_by_hand(&b, &admin(), 20, Some(false), None),
+            Err(DomainError::Conflict {
+                code: "provider_lacks_service",
+                ..
+            })
         ));
+        assert_eq!(
+            decide_assign_by_hand(&b, &admin(), 20, None, None),
+            Err(DomainError::NotFound {
+                entity: "provider",
+                id: 20
+            })
+        );
         assert!(matches!(
             decide_assign_by_hand(
                 &booking(Status::Accepted, Some(20)),
                 &admin(),
                 20,
-                true,
+                Some(true),
                 None
             ),
             Err(DomainError::InvalidTransition { .. })
         ));
-        let note = decide_assign_by_hand(&b, &admin(), 20, true, Some(" ")).unwrap();
+        let note = decide_assign_by_hand(&b, &admin(), 20, Some(true), Some(" ")).unwrap();
         assert_eq!(note.reason.as_deref(), Some("assigned by hand"));
         assert_eq!(note.provider_id, Some(20));
     }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{DomainError, FieldErrors};
+use crate::input;
 
 /// A booking as someone asks for it, before validation. (The API's request type is its
 /// own, beside its handler; it hands its fields over as this.)
@@ -41,23 +42,11 @@ impl BookingInput {
     /// which knows which exist.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<NewBooking, DomainError> {
         let mut errors = FieldErrors::new();
-        let customer_name = required(&mut errors, "customer_name", &self.customer_name, 200);
-        let customer_phone = required(&mut errors, "customer_phone", &self.customer_phone, 32);
-        if !customer_phone.is_empty() && !is_phone(&customer_phone) {
-            errors.insert(
-                "customer_phone".into(),
-                "must be a phone number: 7 to 15 digits, optionally with +, spaces, dashes or brackets".into(),
-            );
-        }
-        let customer_email = required(&mut errors, "customer_email", &self.customer_email, 254);
-        if !customer_email.is_empty() && !is_email(&customer_email) {
-            errors.insert(
-                "customer_email".into(),
-                "must be an e-mail address like name@example.com".into(),
-            );
-        }
-        let service_type = required(&mut errors, "service_type", &self.service_type, 64);
-        let address = required(&mut errors, "address", &self.address, 500);
+        let customer_name = input::text(&mut errors, "customer_name", &self.customer_name, 200);
+        let customer_phone = input::phone(&mut errors, "customer_phone", &self.customer_phone);
+        let customer_email = input::email(&mut errors, "customer_email", &self.customer_email);
+        let service_type = input::text(&mut errors, "service_type", &self.service_type, 64);
+        let address = input::text(&mut errors, "address", &self.address, 500);
         let scheduled_date = match DateTime::parse_from_rfc3339(self.scheduled_date.trim()) {
             Ok(d) => {
                 let d = d.with_timezone(&Utc);
@@ -79,62 +68,20 @@ impl BookingInput {
                 now
             }
         };
-        let notes = self
-            .notes
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned);
-        if notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-            errors.insert("notes".into(), "must be at most 2000 characters".into());
-        }
+        let notes = input::notes(&mut errors, "notes", self.notes.as_deref(), 2000);
         if !errors.is_empty() {
             return Err(DomainError::Validation(errors));
         }
         Ok(NewBooking {
             customer_name,
             customer_phone,
-            customer_email: customer_email.to_lowercase(),
+            customer_email,
             service_type,
             address,
             scheduled_date,
             notes,
         })
     }
-}
-
-/// Trims `value`; records an error when it is empty or longer than `max` characters.
-pub fn required(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        errors.insert(field.into(), "must not be empty".into());
-    } else if v.chars().count() > max {
-        errors.insert(field.into(), format!("must be at most {max} characters"));
-    } else if v.chars().any(char::is_control) {
-        errors.insert(field.into(), "must not contain control characters".into());
-    }
-    v.to_owned()
-}
-
-/// A plausible e-mail address: one `@`, a local part, a dotted domain, no spaces.
-pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-        && domain.split('.').count() >= 2
-        && domain.split('.').all(|label| {
-            !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-        })
-}
-
-fn is_phone(s: &str) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    (7..=15).contains(&digits)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use db::{Tx, on};
 
 use super::history;
 use super::rows;
-use super::transition::{self, Change};
+use super::transition::{self, AssignmentEffect, Change};
 use super::{Booking, Bookings};
 use crate::assignment;
 use crate::error::StoreError;
@@ -32,6 +32,10 @@ impl Bookings {
             assignment::follow_change(&mut tx, &booking, updated, &effects.assignment, self.policy)
                 .await?;
         tx.commit().await?;
+        if let AssignmentEffect::AttemptFailed { outcome, .. } = &effects.assignment {
+            metrics::counter!("assignment_attempts_total", "outcome" => outcome.as_str())
+                .increment(1);
+        }
         Ok(updated)
     }
 
@@ -60,21 +64,21 @@ impl Bookings {
     }
 }
 
-/// Whether provider `provider_id` exists and offers `service_type`.
+/// Whether provider `provider_id` offers `service_type`; `None` when there is no such
+/// provider.
 async fn offers_service(
     tx: &mut Tx,
     provider_id: i64,
     service_type: &str,
-) -> Result<bool, StoreError> {
-    let offers: Option<i64> = on!(tx, |c| {
+) -> Result<Option<bool>, StoreError> {
+    Ok(on!(tx, |c| {
         sqlx::query_scalar(
-            "SELECT p.id FROM providers p JOIN provider_services s ON s.provider_id = p.id \
-             WHERE p.id = $1 AND s.service_type = $2",
+            "SELECT EXISTS (SELECT 1 FROM provider_services s WHERE s.provider_id = p.id \
+             AND s.service_type = $2) FROM providers p WHERE p.id = $1",
         )
         .bind(provider_id)
         .bind(service_type)
         .fetch_optional(c)
         .await
-    })?;
-    Ok(offers.is_some())
+    })?)
 }

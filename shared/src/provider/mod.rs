@@ -7,8 +7,8 @@ use sqlx::FromRow;
 use db::{Db, Ts, Tx, dialect, exec, on, ts};
 
 use crate::account::{NewUser, insert_user};
-use crate::booking::validation::{is_email, required};
 use crate::error::{DomainError, FieldErrors, StoreError};
+use crate::input;
 
 /// The providers room's entry point. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -175,20 +175,10 @@ impl Providers {
     /// Creates a provider (and its login when a password hash is given) in one transaction.
     pub async fn create(&self, new: NewProvider) -> Result<Provider, StoreError> {
         let mut errors = FieldErrors::new();
-        let name = required(&mut errors, "name", &new.name, 200);
-        let email = required(&mut errors, "email", &new.email, 254).to_lowercase();
-        if !email.is_empty() && !is_email(&email) {
-            errors.insert(
-                "email".into(),
-                "must be an e-mail address like name@example.com".into(),
-            );
-        }
+        let name = input::text(&mut errors, "name", &new.name, 200);
+        let email = input::email(&mut errors, "email", &new.email);
         check_rating(&mut errors, new.rating);
-        let phone = new
-            .phone
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty());
+        let phone = optional_phone(&mut errors, new.phone.as_deref());
         if !errors.is_empty() {
             return Err(DomainError::Validation(errors).into());
         }
@@ -253,7 +243,10 @@ impl Providers {
         let name = update
             .name
             .as_deref()
-            .map(|n| required(&mut errors, "name", n, 200));
+            .map(|n| input::text(&mut errors, "name", n, 200));
+        let phone = optional_phone(&mut errors, update.phone.as_deref());
+        // An empty phone clears it; an absent one leaves it.
+        let clear_phone = update.phone.as_deref() == Some("");
         if let Some(r) = update.rating {
             check_rating(&mut errors, r);
         }
@@ -264,16 +257,18 @@ impl Providers {
         let now = tx.now();
         let changed = exec!(tx, |c| {
             sqlx::query(
-                "UPDATE providers SET name = COALESCE($2, name), phone = COALESCE($3, phone), \
+                "UPDATE providers SET name = COALESCE($2, name), \
+                 phone = CASE WHEN $7 THEN NULL ELSE COALESCE($3, phone) END, \
                  available = COALESCE($4, available), rating = COALESCE($5, rating), updated_at = $6 \
                  WHERE id = $1",
             )
             .bind(id)
             .bind(&name)
-            .bind(update.phone.as_deref().map(str::trim))
+            .bind(phone.as_deref())
             .bind(update.available)
             .bind(update.rating)
             .bind(ts(now))
+            .bind(clear_phone)
             .execute(c)
             .await
         })?;
@@ -301,6 +296,14 @@ impl Providers {
             }
             .into()
         })
+    }
+}
+
+/// A provider's phone: absent or empty for none, else a phone number.
+fn optional_phone(errors: &mut FieldErrors, phone: Option<&str>) -> Option<String> {
+    match phone {
+        None | Some("") => None,
+        Some(p) => Some(input::phone(errors, "phone", p)),
     }
 }
 

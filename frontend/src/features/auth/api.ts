@@ -29,6 +29,8 @@ export function roleHome(role: Role): string {
       return '/provider';
     case 'admin':
       return '/admin';
+    case 'system':
+      return '/';
   }
 }
 

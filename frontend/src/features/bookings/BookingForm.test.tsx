@@ -1,11 +1,12 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
+import type { ServiceType } from '../../api/types';
 import { json, mockApi, renderWithProviders } from '../../test/render';
 import { toLocalInputValue } from '../../ui/time';
 import { BookingForm } from './BookingForm';
 
-const types = [
+const types: ServiceType[] = [
   { name: 'plumbing', label: 'Plumbing' },
   { name: 'cleaning', label: 'Cleaning' },
 ];

@@ -1,13 +1,17 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../../api/client';
-import type { Booking, NewBooking, ServiceType, User } from '../../api/types';
+import type { Booking, NewBooking, ServiceType, ServiceTypeName, User } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
 import { SelectField, TextAreaField, TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { toLocalInputValue } from '../../ui/time';
 import { useCreateBooking } from './api';
 
-type Values = Omit<NewBooking, 'scheduled_date' | 'notes'> & { scheduled_local: string; notes: string };
+type Values = Omit<NewBooking, 'service_type' | 'scheduled_date' | 'notes'> & {
+  service_type: ServiceTypeName | '';
+  scheduled_local: string;
+  notes: string;
+};
 type Errors = Partial<Record<keyof NewBooking, string>>;
 
 /** The form's fields in the order they are shown, with their labels. */
@@ -72,7 +76,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
     e.preventDefault();
     const errors = validateBooking(values, new Date());
     setClientErrors(errors);
-    if (Object.values(errors).some(Boolean)) {
+    if (Object.values(errors).some(Boolean) || !values.service_type) {
       create.reset();
       failed();
       return;

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../../api/client';
-import { STATUSES, type BookingDetail, type BookingStatus } from '../../api/types';
+import { STATUSES, isRequestable, type BookingDetail, type RequestedStatus } from '../../api/types';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { ErrorAlert, Notice } from '../../ui/Feedback';
 import { SelectField, TextAreaField } from '../../ui/Field';
@@ -17,7 +17,7 @@ const FIELDS = [
 export function OverridePanel({ booking }: { booking: BookingDetail }) {
   const change = useChangeStatus(booking.id);
   const { formRef, attempt, failed } = useFormFeedback();
-  const [status, setStatus] = useState<BookingStatus | ''>('');
+  const [status, setStatus] = useState<RequestedStatus | ''>('');
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<{ status?: string; reason?: string }>({});
   const [confirming, setConfirming] = useState(false);
@@ -67,12 +67,12 @@ export function OverridePanel({ booking }: { booking: BookingDetail }) {
         value={status}
         error={errors.status ?? fields.status}
         onChange={(e) => {
-          setStatus(e.target.value as BookingStatus);
+          setStatus(e.target.value as RequestedStatus | '');
           setErrors((x) => ({ ...x, status: undefined }));
         }}
       >
         <option value="">Choose a status…</option>
-        {STATUSES.map((s) => (
+        {STATUSES.filter(isRequestable).map((s) => (
           <option key={s} value={s}>
             {statusLabel(s)}
           </option>

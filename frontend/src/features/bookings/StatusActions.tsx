@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage, sentence } from '../../api/client';
-import type { Booking, BookingStatus } from '../../api/types';
+import { isRequestable, type Booking, type BookingStatus } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
 import { TextAreaField } from '../../ui/Field';
 import { ErrorSummary, useFormFeedback } from '../../ui/formFeedback';
@@ -65,7 +65,8 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
   const moves = ORDER.filter((s) => booking.allowed_transitions.includes(s) && ACTIONS[s] && (!only || only.includes(s)));
   if (!moves.length) return null;
 
-  const run = (status: BookingStatus, why?: string) =>
+  const run = (status: BookingStatus, why?: string) => {
+    if (!isRequestable(status)) return;
     change.mutate(
       { status, reason: why || undefined, expected_version: booking.version },
       {
@@ -79,6 +80,7 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
         },
       },
     );
+  };
 
   const click = (s: BookingStatus) => {
     change.reset();

@@ -1,7 +1,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { api, newIdempotencyKey } from '../../api/client';
 import { keys, type BookingFilters } from '../../api/queryKeys';
-import type { AssignRequest, Booking, BookingDetail, HistoryRow, NewBooking, Page, StatusChange, User } from '../../api/types';
+import type { AssignRequest, Booking, BookingDetail, BookingPage, HistoryRow, NewBooking, StatusChange, User } from '../../api/types';
 
 export const PAGE_SIZE = 20;
 
@@ -11,7 +11,7 @@ export function useBookings(filters: BookingFilters = {}, pageSize = PAGE_SIZE) 
     queryKey: keys.bookingList(filters),
     initialPageParam: '' as string,
     queryFn: ({ pageParam, signal }) =>
-      api<Page<Booking>>('/bookings', {
+      api<BookingPage>('/bookings', {
         query: { status: filters.status, q: filters.q, provider_id: filters.provider_id, limit: pageSize, cursor: pageParam },
         signal,
       }),
@@ -108,7 +108,7 @@ export function useChangeStatus(id: number) {
   });
 }
 
-type BookingPages = InfiniteData<Page<Booking>, string>;
+type BookingPages = InfiniteData<BookingPage, string>;
 
 /** Puts a changed booking into every cached list that holds it, or takes it out if `remove`. */
 function replaceInLists(qc: QueryClient, b: Booking, remove: boolean) {

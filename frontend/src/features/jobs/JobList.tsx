@@ -49,7 +49,7 @@ function JobCard({
   busy: boolean;
 }) {
   const dead = job.state === 'dead';
-  const bookingId = job.booking_id ?? job.payload?.booking_id;
+  const bookingId = job.booking_id;
   return (
     <li className="card job-card" data-testid="job-row" data-job-id={job.id} data-booking-id={bookingId}>
       <div className="job-card__head">
@@ -73,7 +73,7 @@ function JobCard({
         </h2>
         <span className={`badge badge--job-${job.state}`}>{job.state}</span>
         <span className="muted small">
-          {job.kind} on {job.queue} · attempt {job.attempt} of {job.max_attempts} · cycle {job.payload?.cycle ?? '—'}
+          {job.kind} on {job.queue} · attempt {job.attempt} of {job.max_attempts} · round {job.round}
         </span>
         {dead && (
           <button
@@ -101,7 +101,7 @@ function JobCard({
             {job.errors.map((e, i) => (
               <li key={i}>
                 <span className="muted small">
-                  cycle {e.cycle}, attempt {e.attempt} · {formatDateTime(e.at, true)}
+                  round {e.round}, attempt {e.attempt} · {formatDateTime(e.at, true)}
                 </span>
                 <span className="block">{e.error}</span>
               </li>

@@ -1,13 +1,13 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { keys } from '../../api/queryKeys';
-import type { Job, JobState, Page, RetryReport, RetryRequest, Stats } from '../../api/types';
+import type { JobPage, JobState, RetryReport, RetryRequest, Stats } from '../../api/types';
 
 export function useJobs(state: JobState | '', pageSize = 50) {
   return useInfiniteQuery({
     queryKey: keys.jobs(state),
     initialPageParam: '' as string,
-    queryFn: ({ pageParam, signal }) => api<Page<Job>>('/admin/jobs', { query: { state, limit: pageSize, cursor: pageParam }, signal }),
+    queryFn: ({ pageParam, signal }) => api<JobPage>('/admin/jobs', { query: { state, limit: pageSize, cursor: pageParam }, signal }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 }

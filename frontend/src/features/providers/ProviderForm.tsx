@@ -1,13 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../../api/client';
-import type { NewProvider, Provider, ServiceType } from '../../api/types';
+import type { NewProvider, Provider, ServiceType, ServiceTypeName } from '../../api/types';
 import { CheckboxGroup } from '../../ui/CheckboxGroup';
 import { ErrorAlert, Loading, Notice } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { useCreateProvider, useServiceTypes } from './api';
 
-const EMPTY = { name: '', email: '', phone: '', rating: '', password: '', available: true, service_types: [] as string[] };
+const EMPTY = { name: '', email: '', phone: '', rating: '', password: '', available: true, service_types: [] as ServiceTypeName[] };
 const FIELDS = [
   { name: 'name', label: 'Name' },
   { name: 'email', label: 'E-mail' },

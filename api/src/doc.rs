@@ -1,0 +1,65 @@
+//! The OpenAPI document: derived from the handlers and their types (utoipa), served at
+//! `/api/v1/openapi.json`, committed as `api/openapi.json` (a test checks they agree),
+//! from which the frontend's API types are generated.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::responses;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Home-services booking and dispatch API",
+        version = "1.0.0",
+        description = "Every error is {\"error\": {\"code\", \"message\", \"details\"}}; validation errors (422) name each field in details.fields. Sign in with POST /auth/login and send the token as `Authorization: Bearer ...`, or let a browser carry the HttpOnly `session` cookie."
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&Security),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail), responses(
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Timeout,
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )),
+    tags(
+        (name = "auth", description = "Signing up, in and out"),
+        (name = "bookings", description = "Bookings and their status"),
+        (name = "providers", description = "Providers and service types"),
+        (name = "admin", description = "The job queue and the overview (admins only)"),
+        (name = "events", description = "Live changes"),
+        (name = "meta", description = "This document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The two ways to carry a session: a bearer token, or the `session` cookie.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
