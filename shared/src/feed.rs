@@ -16,9 +16,38 @@ use sqlx::FromRow;
 use db::{Db, dialect, on};
 
 use crate::booking::HistoryEntry;
-use crate::booking::history::{HistoryRow, history_columns};
+use crate::booking::history::HistoryRow;
 use crate::error::StoreError;
 use crate::{Actor, Role};
+
+/// SQLite: one writer, so rows commit in id order and the id is the position.
+mod sqlite {
+    use crate::booking::history::history_columns;
+
+    pub const AFTER: &str = concat!(
+        "SELECT ",
+        history_columns!(),
+        ", id AS position FROM booking_history WHERE id > $1 ORDER BY id LIMIT $2"
+    );
+    pub const LATEST: &str = "SELECT COALESCE(MAX(id), 0) FROM booking_history";
+}
+
+/// PostgreSQL: the writing transaction is the position, and only transactions older than
+/// every one still running are read.
+mod postgres {
+    use crate::booking::history::history_columns;
+
+    pub const AFTER: &str = concat!(
+        "WITH settled AS (SELECT DISTINCT tx_id FROM booking_history ",
+        "WHERE tx_id > $1::text::xid8 AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ",
+        "ORDER BY tx_id LIMIT $2) SELECT ",
+        history_columns!(),
+        ", tx_id::text::bigint AS position FROM booking_history ",
+        "WHERE tx_id IN (SELECT tx_id FROM settled) ORDER BY tx_id, id"
+    );
+    pub const LATEST: &str = "SELECT COALESCE(MAX(tx_id)::text::bigint, 0) FROM booking_history \
+         WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())";
+}
 
 /// The event feed's entry point. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -69,21 +98,7 @@ impl Feed {
         position: i64,
         limit: u32,
     ) -> Result<EventBatch, StoreError> {
-        let sql = dialect!(self.db,
-            sqlite: concat!(
-                "SELECT ",
-                history_columns!(),
-                ", id AS position FROM booking_history WHERE id > $1 ORDER BY id LIMIT $2"
-            ),
-            postgres: concat!(
-                "WITH settled AS (SELECT DISTINCT tx_id FROM booking_history ",
-                "WHERE tx_id > $1::text::xid8 AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ",
-                "ORDER BY tx_id LIMIT $2) SELECT ",
-                history_columns!(),
-                ", tx_id::text::bigint AS position FROM booking_history ",
-                "WHERE tx_id IN (SELECT tx_id FROM settled) ORDER BY tx_id, id"
-            ),
-        );
+        let sql = dialect!(self.db, sqlite: sqlite::AFTER, postgres: postgres::AFTER);
         let rows: Vec<EventRow> = on!(self.db, |p| {
             sqlx::query_as(sql)
                 .bind(position.max(0))
@@ -110,11 +125,7 @@ impl Feed {
     /// The position of the newest settled row (0 when there is none): where a new
     /// listener starts, and what the API's poller watches for change.
     pub async fn latest_position(&self) -> Result<i64, StoreError> {
-        let sql = dialect!(self.db,
-            sqlite: "SELECT COALESCE(MAX(id), 0) FROM booking_history",
-            postgres: "SELECT COALESCE(MAX(tx_id)::text::bigint, 0) FROM booking_history \
-                       WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())",
-        );
+        let sql = dialect!(self.db, sqlite: sqlite::LATEST, postgres: postgres::LATEST);
         Ok(on!(self.db, |p| sqlx::query_scalar(sql)
             .fetch_one(p)
             .await)?)

@@ -7,12 +7,10 @@ import { statusLabel } from '../bookings';
 import { useStats } from './api';
 import './QueueOverview.css';
 
-/** A worker that has not reported for 3 heartbeats (5 s each by default) is probably gone. */
-const STALE_MS = 15_000;
-
-function workerState(w: Worker, now: number): { label: string; tone: string } {
+/** The API says whether a worker is live (one rule, in the queue: it missed no three of its beats). */
+function workerState(w: Worker): { label: string; tone: string } {
   if (w.stopped_at) return { label: 'stopped', tone: 'muted' };
-  if (now - new Date(w.last_heartbeat_at).getTime() > STALE_MS) return { label: 'not responding', tone: 'warn' };
+  if (!w.live) return { label: 'not responding', tone: 'warn' };
   return { label: 'running', tone: 'ok' };
 }
 
@@ -90,7 +88,7 @@ export function QueueOverview() {
                   </thead>
                   <tbody>
                     {stats.data.workers.map((w) => {
-                      const s = workerState(w, now);
+                      const s = workerState(w);
                       return (
                         <tr key={w.name} data-testid="worker-row">
                           <td>
