@@ -80,7 +80,7 @@ pub struct JobError {
 }
 
 /// A job as an operator sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub id: i64,
     pub queue: String,

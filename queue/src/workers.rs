@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+
 use sqlx::FromRow;
 
 use db::{Ts, exec, on, ts};
@@ -16,7 +16,7 @@ use crate::Queue;
 pub const MISSED_BEATS_BEFORE_DEAD: i32 = 3;
 
 /// A worker process as it last reported itself.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WorkerInfo {
     pub name: String,
     pub hostname: String,

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use db::{Db, on};
 use queue::{Queue, WorkerInfo};
 
@@ -12,7 +10,7 @@ use crate::Status;
 use crate::error::StoreError;
 
 /// Counts for the admin overview.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     pub bookings_by_status: BTreeMap<Status, i64>,
     pub jobs_by_state: BTreeMap<queue::JobState, i64>,

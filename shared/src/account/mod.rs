@@ -1,7 +1,6 @@
 //! The accounts room: logins and the identity an authenticated request acts with;
 //! [`Accounts`] is its entry point.
 
-use serde::Serialize;
 use sqlx::FromRow;
 
 use db::{Db, Ts, Tx, on, ts};
@@ -17,7 +16,7 @@ pub struct Accounts {
 }
 
 /// A login. The password hash never leaves the store except to the sign-in check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub id: i64,
     pub email: String,

@@ -53,7 +53,7 @@ impl AttemptOutcome {
 }
 
 /// One assignment attempt of one cycle.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
     pub id: i64,
     pub booking_id: i64,

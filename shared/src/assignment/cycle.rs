@@ -2,8 +2,6 @@
 //! booking), and how a new cycle starts (a booking forced back to pending, an admin's
 //! retry of a dead job).
 
-use serde::Serialize;
-
 use db::{Tx, exec, ts};
 use queue::{Failure, JobKind, JobState, RetryPolicy};
 
@@ -21,14 +19,14 @@ pub enum JobSelection {
 }
 
 /// A job that was not retried, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkippedJob {
     pub id: i64,
     pub reason: String,
 }
 
 /// What a retry did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RetryReport {
     pub retried: Vec<i64>,
     pub skipped: Vec<SkippedJob>,

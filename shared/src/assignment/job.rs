@@ -2,7 +2,6 @@
 //! holds), choose a provider by the rule of [`matching`](super::matching), and either
 //! assign it or record why nobody could be; all in one transaction, fenced on the lease.
 
-use serde::Serialize;
 use tracing::Instrument;
 
 use db::{dialect, on, ts};
@@ -17,8 +16,7 @@ use crate::booking::rows::{self, BookingRow};
 use crate::error::{DomainError, StoreError};
 
 /// What running an assignment job did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AssignmentOutcome {
     /// The booking was assigned to this provider; the job is done.
     Assigned { provider_id: i64 },

@@ -45,7 +45,7 @@ impl JobKind for AssignProvider {
 }
 
 /// Where a booking's assignment stands, for its page: "attempt 2 of 4, next try at ...".
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AssignmentState {
     pub job_id: i64,
     pub cycle: i64,

@@ -17,7 +17,6 @@ mod write;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use db::Db;
 use queue::RetryPolicy;
@@ -29,7 +28,7 @@ pub use intake::IdempotencyKey;
 pub use read::{BookingDetail, BookingFilter, BookingPage};
 
 /// A booking as stored. Field names follow the table and the API.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Booking {
     pub id: i64,
     pub customer_id: i64,
@@ -68,7 +67,7 @@ impl Booking {
 }
 
 /// One row of a booking's append-only audit trail.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
     pub id: i64,
     pub booking_id: i64,

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use db::{Tx, dialect, on};
 
 use super::permission::can_see;
@@ -27,7 +25,7 @@ pub struct BookingFilter {
 }
 
 /// One page of bookings, newest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct BookingPage {
     pub items: Vec<Booking>,
     /// Pass back as `cursor` for the next page; `None` on the last page.
@@ -35,9 +33,8 @@ pub struct BookingPage {
 }
 
 /// A booking with everything its page shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct BookingDetail {
-    #[serde(flatten)]
     pub booking: Booking,
     pub history: Vec<HistoryEntry>,
     pub attempts: Vec<Attempt>,

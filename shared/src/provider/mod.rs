@@ -1,7 +1,6 @@
 //! The providers room: who can be assigned, what they offer, whether they are
 //! available; [`Providers`] is its entry point.
 
-use serde::Serialize;
 use sqlx::FromRow;
 
 use db::{Db, Ts, Tx, dialect, exec, on, ts};
@@ -17,7 +16,7 @@ pub struct Providers {
 }
 
 /// A provider with what matching and the admin pages need to know.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Provider {
     pub id: i64,
     pub user_id: Option<i64>,
@@ -128,7 +127,7 @@ macro_rules! select_provider {
 }
 
 /// A service type customers can book.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ServiceType {
     pub name: String,
     pub label: String,
