@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser};
 
+use chrono_tz::Tz;
 use queue::RetryPolicy;
 use runtime::{DatabaseArgs, LogArgs};
+use shared::schedule::ScheduleRules;
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "api", about = "The booking service's HTTP API and frontend")]
@@ -16,6 +18,8 @@ pub struct Config {
     pub log: LogArgs,
     #[command(flatten)]
     pub retry: RetryArgs,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
     /// Address to listen on.
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:5000")]
     pub bind_addr: String,
@@ -70,6 +74,38 @@ impl RetryArgs {
         RetryPolicy {
             base: Duration::from_millis(self.assign_backoff_base_ms),
             max_attempts: self.assign_max_attempts,
+        }
+    }
+}
+
+/// The rules of time: where the service area is, how far ahead bookings are made, how
+/// long an offer waits for its provider's answer.
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleArgs {
+    /// The service area's IANA time zone: a booking's address is in it unless the
+    /// booking names its own; the slot grid follows its clock.
+    #[arg(long, env = "SERVICE_TIME_ZONE", default_value = "UTC", value_parser = parse_time_zone)]
+    pub service_time_zone: Tz,
+    /// New bookings start at least this many minutes from now.
+    #[arg(long, env = "MIN_LEAD_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(i64).range(0..=10_080))]
+    pub min_lead_minutes: i64,
+    /// An offer the provider neither accepts nor rejects within this many seconds
+    /// expires: a failed attempt, retried with backoff, that provider skipped.
+    #[arg(long, env = "OFFER_TIMEOUT_SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub offer_timeout_secs: u64,
+}
+
+fn parse_time_zone(name: &str) -> Result<Tz, String> {
+    name.parse::<Tz>()
+        .map_err(|_| format!("`{name}` is not an IANA time zone (e.g. Europe/Berlin)"))
+}
+
+impl ScheduleArgs {
+    pub fn rules(&self) -> ScheduleRules {
+        ScheduleRules {
+            service_time_zone: self.service_time_zone,
+            min_lead: chrono::Duration::minutes(self.min_lead_minutes),
+            offer_timeout: Duration::from_secs(self.offer_timeout_secs),
         }
     }
 }

@@ -63,3 +63,20 @@ impl Modify for Security {
         );
     }
 }
+
+/// An IANA time zone name (the tz database's), e.g. `Europe/Berlin`: the document lists
+/// every one the server knows (chrono-tz).
+pub struct TimeZoneName;
+
+impl utoipa::PartialSchema for TimeZoneName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("An IANA time zone, e.g. Europe/Berlin"))
+            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TimeZoneName {}

@@ -183,6 +183,27 @@ fn domain_response(e: DomainError) -> Response {
             "some fields are invalid",
             json!({"fields": fields}),
         ),
+        DomainError::ProviderBusy {
+            provider_id,
+            booking_id,
+        } => envelope(
+            StatusCode::CONFLICT,
+            "provider_busy",
+            &message,
+            json!({"provider_id": provider_id, "booking_id": booking_id}),
+        ),
+        DomainError::TooEarly { from, .. } => envelope(
+            StatusCode::CONFLICT,
+            "too_early",
+            &message,
+            json!({"from": from}),
+        ),
+        DomainError::TooLate { until, .. } => envelope(
+            StatusCode::CONFLICT,
+            "too_late",
+            &message,
+            json!({"until": until}),
+        ),
     }
 }
 
@@ -287,7 +308,7 @@ pub mod responses {
     error_response!(Timeout, "The request took too long (`timeout`)");
     error_response!(
         Conflict,
-        "An invalid transition, a stale version or a duplicate (`invalid_transition`, `version_conflict`, `duplicate_email`)"
+        "An invalid transition, a stale version, a duplicate, a provider busy then, a move too early or too late (`invalid_transition`, `version_conflict`, `duplicate_email`, `provider_busy`, `too_early`, `too_late`, ...)"
     );
     error_response!(
         PayloadTooLarge,

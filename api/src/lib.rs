@@ -32,7 +32,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use db::Db;
 use queue::{Queue, RetryPolicy};
-use shared::{Accounts, Assignment, Bookings, Feed, Overview, Providers};
+use shared::assignment::AssignmentPolicy;
+use shared::schedule::ScheduleRules;
+use shared::{Accounts, Assignment, Bookings, Feed, Overview, Providers, Schedule};
 
 pub use config::Config;
 
@@ -57,6 +59,9 @@ pub struct Settings {
     /// How assignment attempts are retried: stored with every job this API enqueues or
     /// retries, so that every process that records a failure schedules the same retry.
     pub retry_policy: RetryPolicy,
+    /// The rules of time: service area, lead time, offer timeout (stored with every
+    /// assignment job, like the retry policy).
+    pub schedule: ScheduleRules,
 }
 
 /// Everything a handler needs, room by room; cheap to clone.
@@ -66,6 +71,7 @@ pub struct AppState {
     pub bookings: Bookings,
     pub assignment: Assignment,
     pub providers: Providers,
+    pub schedule: Schedule,
     pub accounts: Accounts,
     pub feed: Feed,
     pub overview: Overview,
@@ -85,10 +91,15 @@ impl AppState {
         let feed = Feed::new(db.clone());
         let (events, shutdown) = EventHub::start(feed.clone());
         let policy = settings.retry_policy;
+        let rules = settings.schedule;
         let state = AppState {
-            bookings: Bookings::new(db.clone(), policy),
-            assignment: Assignment::new(db.clone(), "api").with_retry_policy(policy),
+            bookings: Bookings::new(db.clone(), policy).with_rules(rules),
+            assignment: Assignment::new(db.clone(), "api").with_policy(AssignmentPolicy {
+                retry: policy,
+                offer_timeout: rules.offer_timeout,
+            }),
             providers: Providers::new(db.clone()),
+            schedule: Schedule::new(db.clone(), rules),
             accounts: Accounts::new(db.clone()),
             overview: Overview::new(db.clone()),
             queue: Queue::new(db.clone()),
@@ -113,6 +124,7 @@ fn api_routes(timeout: Duration) -> OpenApiRouter<AppState> {
         .nest("/bookings", routes::bookings::router())
         .nest("/providers", routes::providers::router())
         .merge(routes::providers::service_types_router())
+        .merge(routes::availability::router())
         .merge(routes::openapi::router())
         .nest("/admin", routes::admin::router())
         .layer(TimeoutLayer::with_status_code(
@@ -249,6 +261,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         frontend_dir: frontend_dir(&config.frontend_dir),
         retry_policy: config.retry.policy(),
+        schedule: config.schedule.rules(),
     };
     let tokens = TokenKeys::new(
         secret.as_bytes(),

@@ -80,7 +80,7 @@ async fn the_real_binary_serves_streams_live_changes_resumes_and_stops_on_sigter
         .json(&json!({
             "customer_name": "Casey", "customer_phone": "555 010 0199", "customer_email": "casey@example.com",
             "service_type": "cleaning", "address": "9 Elm Street",
-            "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339(),
+            "starts_at": testkit::grid_start(chrono::Duration::days(2)).to_rfc3339(),
         }))
         .send()
         .await

@@ -137,12 +137,51 @@ async fn malformed_input_gets_the_documented_4xx_in_the_envelope_and_writes_noth
         (
             "invalid date",
             post(
-                json_body(&|b| b["scheduled_date"] = json!("2026-02-30T10:00:00Z")),
+                json_body(&|b| b["starts_at"] = json!("2026-02-30T10:00:00Z")),
+                "application/json",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("starts_at"),
+        ),
+        (
+            "invalid date under the old name",
+            post(
+                json_body(&|b| {
+                    b["scheduled_date"] = b["starts_at"].take();
+                    b["scheduled_date"] = json!("2026-02-30T10:00:00Z");
+                }),
                 "application/json",
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
             Some("scheduled_date"),
+        ),
+        (
+            "no start",
+            post(
+                json_body(&|b| {
+                    b.as_object_mut().unwrap().remove("starts_at");
+                }),
+                "application/json",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("starts_at"),
+        ),
+        (
+            "off the grid",
+            post(
+                json_body(&|b| {
+                    let t: chrono::DateTime<chrono::Utc> =
+                        b["starts_at"].as_str().unwrap().parse().unwrap();
+                    b["starts_at"] = json!((t + chrono::Duration::minutes(10)).to_rfc3339());
+                }),
+                "application/json",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("starts_at"),
         ),
         (
             "empty name",

@@ -86,7 +86,10 @@ async fn every_operation_in_the_openapi_document_is_served() {
     assert_eq!(served.body, doc);
     let mut operations = 0;
     for (path, methods) in doc["paths"].as_object().unwrap() {
-        let path = format!("/api/v1{}", path.replace("{id}", "1"));
+        let path = format!(
+            "/api/v1{}",
+            path.replace("{id}", "1").replace("{name}", "plumbing")
+        );
         for method in methods.as_object().unwrap().keys() {
             let res = app
                 .call(&method.to_uppercase(), &path, None, Some(json!({})))
@@ -99,6 +102,7 @@ async fn every_operation_in_the_openapi_document_is_served() {
             operations += 1;
         }
     }
-    // Auth 5, bookings 6, providers 3, service types, admin 3, events, this document.
-    assert_eq!(operations, 20);
+    // Auth 5, bookings 7, availability, providers 5, service types 2, admin 3, events,
+    // this document.
+    assert_eq!(operations, 25);
 }

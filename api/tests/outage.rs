@@ -62,7 +62,7 @@ async fn api_and_workers_report_a_postgres_outage_recover_by_themselves_and_lose
     let booking = json!({
         "customer_name": "Casey", "customer_phone": "555 010 0199", "customer_email": "casey@example.com",
         "service_type": "cleaning", "address": "9 Elm Street",
-        "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339(),
+        "starts_at": sys.next_start(),
     });
     let (status, body) = sys
         .call(Method::POST, "/api/v1/bookings", &customer, Some(booking))

@@ -42,16 +42,17 @@ async fn two_workers_assign_a_new_booking_within_a_second_and_sixty_at_once_each
 
     let mut tasks = Vec::new();
     for _ in 0..60 {
-        let (client, url, token) = (
+        let (client, url, token, start) = (
             sys.client.clone(),
             sys.at("/api/v1/bookings"),
             customer.clone(),
+            sys.next_start(),
         );
         tasks.push(tokio::spawn(async move {
             let body = json!({
                 "customer_name": "Casey", "customer_phone": "555 010 0199", "customer_email": "casey@example.com",
                 "service_type": "cleaning", "address": "9 Elm Street",
-                "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339(),
+                "starts_at": start,
             });
             let res = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
             assert_eq!(res.status(), 201);
@@ -146,11 +147,34 @@ async fn a_rejected_booking_goes_to_another_provider_no_sooner_than_the_base_del
 async fn with_nobody_eligible_the_job_dies_after_attempts_at_half_one_and_two_seconds_and_a_retry_assigns_a_new_provider()
  {
     let mut sys = common::process::start(&[("ASSIGN_BACKOFF_BASE_MS", "500")]).await;
-    sys.add_worker(&[]);
-    sys.add_worker(&[]);
     let customer = sys.login("customer@example.com", "demo1234").await;
     let admin = sys.login("admin@example.com", "demo1234").await;
-    let id = sys.book(&customer, "gardening").await; // no demo provider gardens
+    // No demo provider gardens: a gardener joins, a garden is booked, and the gardener
+    // stops taking work before any worker runs.
+    let (status, gardener) = sys
+        .call(
+            Method::POST,
+            "/api/v1/providers",
+            &admin,
+            Some(
+                json!({"name": "Gus", "email": "gus@example.com", "service_types": ["gardening"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = sys.book(&customer, "gardening").await;
+    let gus = format!("/api/v1/providers/{}", gardener["id"]);
+    let (status, _) = sys
+        .call(
+            Method::PATCH,
+            &gus,
+            &admin,
+            Some(json!({"available": false})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    sys.add_worker(&[]);
+    sys.add_worker(&[]);
     let b = sys
         .wait_for(&customer, id, Duration::from_secs(10), |b| {
             b["assignment"]["state"] == "dead"
@@ -183,17 +207,15 @@ async fn with_nobody_eligible_the_job_dies_after_attempts_at_half_one_and_two_se
             .contains("no eligible provider")
     );
 
-    let (status, gardener) = sys
+    let (status, _) = sys
         .call(
-            Method::POST,
-            "/api/v1/providers",
+            Method::PATCH,
+            &gus,
             &admin,
-            Some(
-                json!({"name": "Gus", "email": "gus@example.com", "service_types": ["gardening"]}),
-            ),
+            Some(json!({"available": true})),
         )
         .await;
-    assert_eq!(status, 201);
+    assert_eq!(status, 200);
     let (status, report) = sys
         .call(
             Method::POST,

@@ -12,14 +12,25 @@ use serde_json::{Value, json};
 
 use crate::system::System;
 
+/// Bookings asked for so far by this process.
+static ASKED: AtomicUsize = AtomicUsize::new(0);
+
+/// Slots the load cycles through: two hours apart (a plumbing job's length), so that one
+/// provider could take a whole round of them, over 333 days.
+const SLOTS: usize = 4000;
+
 fn body(service: &str) -> Value {
+    static FIRST: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
+    let first = *FIRST.get_or_init(|| testkit::grid_start(chrono::Duration::days(7)));
+    let k = ASKED.fetch_add(1, Ordering::Relaxed) % SLOTS;
+    let start = first + chrono::Duration::hours(2 * k as i64);
     json!({
         "customer_name": "Bench Customer",
         "customer_phone": "+1 555 010 0199",
         "customer_email": "bench@example.com",
         "service_type": service,
         "address": "1 Load Street",
-        "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339(),
+        "starts_at": start.to_rfc3339(),
     })
 }
 

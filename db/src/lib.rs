@@ -263,10 +263,26 @@ async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool, Error> {
     }
     // No ping before lending a connection: a connection to a local file does not go
     // stale, and each ping is a round trip to the connection's thread.
-    Ok(SqlitePoolOptions::new()
-        .max_connections(8)
-        .test_before_acquire(false)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await?)
+    let pool = || {
+        SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+    };
+    // A connection's first pragmas (WAL) run before its busy timeout is set: while
+    // another process migrates the file they may find it locked. Then try again, for
+    // up to about ten seconds.
+    let mut wait = Duration::from_millis(10);
+    let mut tries = 0;
+    loop {
+        match pool().await {
+            Err(e) if tries < 40 && is_transient(&e) => {
+                tries += 1;
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_millis(500));
+            }
+            other => return Ok(other?),
+        }
+    }
 }

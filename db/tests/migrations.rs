@@ -37,9 +37,11 @@ async fn the_postgres_migrations_apply_to_a_fresh_database_with_their_constraint
     sqlx::raw_sql(
         "INSERT INTO users (email, name, password_hash, role, created_at) \
          VALUES ('c@x.io', 'c', 'h', 'customer', now()); \
+         INSERT INTO providers (name, email, created_at, updated_at) VALUES ('p', 'p@x.io', now(), now()); \
          INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, service_type, \
-         address, scheduled_date, status, created_at, updated_at) \
-         SELECT id, 'c', '1', 'c@x.io', 'plumbing', 'a', now(), 'pending', now(), now() FROM users; \
+         address, starts_at, ends_at, status, provider_id, created_at, updated_at) \
+         SELECT u.id, 'c', '1', 'c@x.io', 'plumbing', 'a', now(), now() + interval '2 hours', 'assigned', \
+         p.id, now(), now() FROM users u, providers p; \
          INSERT INTO booking_history (booking_id, new_status, changed_by_name, changed_by_role, \
          customer_id, timestamp) SELECT id, 'pending', 'c', 'customer', customer_id, now() FROM bookings",
     )
@@ -58,7 +60,23 @@ async fn the_postgres_migrations_apply_to_a_fresh_database_with_their_constraint
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
+    // A second active window of the same provider overlapping the first.
+    let overlap = sqlx::query(
+        "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, \
+         service_type, address, starts_at, ends_at, status, provider_id, created_at, updated_at) \
+         SELECT customer_id, 'c', '1', 'c@x.io', 'plumbing', 'a', starts_at + interval '1 hour', \
+         ends_at + interval '1 hour', 'accepted', provider_id, now(), now() FROM bookings",
+    )
+    .execute(&pool)
+    .await
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
     pool.close().await;
+    assert!(
+        overlap.contains("bookings_no_double_booking"),
+        "an overlapping window: {overlap:?}"
+    );
     assert!(
         update.contains("append-only"),
         "updating history: {update:?}"

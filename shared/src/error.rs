@@ -22,6 +22,22 @@ pub enum DomainError {
     Conflict { code: &'static str, message: String },
     #[error("some fields are invalid")]
     Validation(FieldErrors),
+    /// The provider holds another active booking whose window overlaps this one.
+    #[error("provider {provider_id} is busy then: booking {booking_id} overlaps this window")]
+    ProviderBusy { provider_id: i64, booking_id: i64 },
+    /// A move the clock does not allow yet (work starts at most an hour early, a no-show
+    /// is reported from the start); possible from `from`.
+    #[error("{message}")]
+    TooEarly {
+        message: String,
+        from: chrono::DateTime<chrono::Utc>,
+    },
+    /// Too late for this move (a customer moves a booking until two hours before it).
+    #[error("{message}")]
+    TooLate {
+        message: String,
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl DomainError {

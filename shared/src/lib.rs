@@ -5,6 +5,8 @@
 //!   events and what each causes, intake, reads; entry point [`Bookings`].
 //! - [`assignment`]: how a provider is chosen, the attempts, cycles and backoff, and
 //!   the job that assigns; entry point [`Assignment`] (the queue's handler).
+//! - [`schedule`]: time: providers' calendars in their own zones, the slot grid and
+//!   the rules of the clock, bookable slots; [`Schedule`].
 //! - [`provider`], [`account`]: providers and logins; [`Providers`], [`Accounts`].
 //! - [`feed`]: the event feed of history rows; [`Feed`].
 //! - [`overview`]: the admin counts; [`Overview`].
@@ -21,6 +23,7 @@ pub mod feed;
 pub mod input;
 pub mod overview;
 pub mod provider;
+pub mod schedule;
 
 pub use account::Accounts;
 pub use actor::{Actor, Role};
@@ -31,3 +34,4 @@ pub use error::{DomainError, StoreError};
 pub use feed::Feed;
 pub use overview::Overview;
 pub use provider::Providers;
+pub use schedule::Schedule;

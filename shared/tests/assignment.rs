@@ -11,11 +11,12 @@ use std::time::Duration;
 use common::{Core, StatusChange, booking_of, cycle_of, t0};
 use db::ManualClock;
 use queue::{ClaimedJob, JobKind, JobState};
-use shared::assignment::matching::{self, Candidate};
+use shared::assignment::matching::{self, Candidate, Declined};
 use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome, JobSelection};
-use shared::booking::IdempotencyKey;
 use shared::booking::validation::BookingInput;
+use shared::booking::{BookingFilter, IdempotencyKey};
 use shared::provider::{NewProvider, ProviderUpdate};
+use shared::schedule::calendar::{CalendarInput, WeeklyHours};
 use shared::{Actor, Role, Status};
 
 const LEASE: Duration = Duration::from_secs(10);
@@ -25,6 +26,9 @@ struct Q {
     clock: ManualClock,
     customer: Actor,
     admin: Actor,
+    /// Bookings made so far: each starts three hours after the one before, so that no
+    /// two overlap and a provider may hold them all.
+    booked: std::sync::atomic::AtomicI64,
     _db: common::TestDb,
 }
 
@@ -38,25 +42,37 @@ async fn setup(base_ms: u64) -> Q {
         clock: db.clock.clone(),
         customer,
         admin,
+        booked: Default::default(),
         _db: db,
     }
 }
 
 impl Q {
     fn request(&self, service: &str) -> BookingInput {
+        let n = self
+            .booked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let start: chrono::DateTime<chrono::Utc> = "2026-12-10T08:00:00Z".parse().unwrap();
         BookingInput {
             customer_name: "C".into(),
             customer_phone: "5550100199".into(),
             customer_email: "c@example.com".into(),
             service_type: service.into(),
             address: "1 Road".into(),
-            scheduled_date: "2026-12-10T10:00:00Z".into(),
+            starts_at: (start + chrono::Duration::hours(3 * n)).to_rfc3339(),
+            starts_at_field: "starts_at",
+            time_zone: None,
             notes: None,
         }
     }
 
+    /// Books `service` in the next slot; someone must be able to serve it then.
     async fn book(&self, service: &str) -> i64 {
-        let new = self.request(service).validate(self.core.db.now()).unwrap();
+        let rules = self.core.bookings.rules();
+        let new = self
+            .request(service)
+            .validate(self.core.db.now(), &rules)
+            .unwrap();
         self.core
             .bookings
             .create(&self.customer, new, None)
@@ -77,6 +93,26 @@ impl Q {
             ..Default::default()
         };
         self.core.providers.create(p).await.unwrap().id
+    }
+
+    /// Books `service` with a provider who then stops taking work: at the booking's
+    /// first attempt nobody is eligible.
+    async fn book_then_nobody_available(&self, service: &str) -> i64 {
+        let n = self.booked.load(std::sync::atomic::Ordering::Relaxed);
+        let stand_in = self.provider(&format!("standin{n}"), &[service], 1.0).await;
+        let b = self.book(service).await;
+        self.core
+            .providers
+            .update(
+                stand_in,
+                ProviderUpdate {
+                    available: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        b
     }
 
     async fn claim_one(&self, owner: &str) -> Option<ClaimedJob> {
@@ -128,7 +164,7 @@ impl Q {
 #[tokio::test]
 async fn a_new_booking_s_job_is_claimable_at_once_and_its_retry_not_one_millisecond_early() {
     let q = setup(2000).await;
-    let b = q.book("plumbing").await;
+    let b = q.book_then_nobody_available("plumbing").await;
     let job = q.claim_one("w1").await.expect("due at once");
     assert_eq!((booking_of(&job), cycle_of(&job), job.attempt), (b, 1, 1));
     assert_eq!(
@@ -148,7 +184,7 @@ async fn a_new_booking_s_job_is_claimable_at_once_and_its_retry_not_one_millisec
 #[tokio::test]
 async fn with_nobody_eligible_attempts_run_at_base_then_double_then_the_job_is_dead() {
     let q = setup(500).await;
-    let b = q.book("electrical").await;
+    let b = q.book_then_nobody_available("electrical").await;
     let mut starts = Vec::new();
     let mut outcomes = Vec::new();
     loop {
@@ -225,7 +261,7 @@ async fn with_nobody_eligible_attempts_run_at_base_then_double_then_the_job_is_d
 #[tokio::test]
 async fn a_run_that_fails_is_a_failed_attempt_with_backoff_recorded_by_its_worker() {
     let q = setup(2000).await;
-    let b = q.book("plumbing").await;
+    let b = q.book_then_nobody_available("plumbing").await;
     let job = q.claim_one("w1").await.unwrap();
     q.core
         .assignment_by("w1")
@@ -332,6 +368,7 @@ async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_
         status: Status::Rejected,
         reason: Some("van broke down".into()),
         is_override: false,
+        absent: None,
         expected_version: None,
     };
     q.core
@@ -362,9 +399,11 @@ async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_
 }
 
 #[tokio::test]
-async fn the_rule_in_sql_chooses_whom_the_rule_in_rust_chooses() {
-    // Random providers (load, rating, availability, trade) and random earlier refusals:
-    // the database's choice is the one `matching::choose` makes from the same facts.
+async fn the_facts_the_store_gathers_lead_to_whom_the_rule_chooses_from_facts_found_apart() {
+    // Random providers (rating, availability, trade, working hours) and random earlier
+    // refusals: the store's choice is the one `matching::choose` makes from the facts
+    // this test works out on its own from what it reads back (calendars, bookings,
+    // attempts).
     let q = setup(1).await;
     let mut seed: u64 = 0x5eed_cafe;
     let mut next = move |n: u64| {
@@ -373,7 +412,19 @@ async fn the_rule_in_sql_chooses_whom_the_rule_in_rust_chooses() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) % n
     };
-    let mut ids = Vec::new();
+    let mornings = CalendarInput {
+        time_zone: "UTC".into(),
+        weekly: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .map(|d| WeeklyHours {
+                weekday: d.into(),
+                start: "06:00".into(),
+                end: "13:00".into(),
+            })
+            .to_vec(),
+        exceptions: vec![],
+    };
+    // One plumber who is always there, so that every booking can be made.
+    q.provider("anchor", &["plumbing"], 1.0).await;
     for i in 0..12 {
         let services: &[&str] = if next(4) == 0 {
             &["cleaning"]
@@ -395,44 +446,101 @@ async fn the_rule_in_sql_chooses_whom_the_rule_in_rust_chooses() {
                 .await
                 .unwrap();
         }
-        ids.push(id);
+        if next(3) == 0 {
+            q.core
+                .providers
+                .set_calendar(&q.admin, id, &mornings)
+                .await
+                .unwrap();
+        }
     }
+    let mut chose_someone = 0;
     for round in 0..25 {
-        // Some load first, so that ties and orders vary.
         q.book("plumbing").await;
         // The job claimed may be an earlier booking's retry: the facts are its booking's.
         let job = q.claim_one("w").await.unwrap();
         let b = booking_of(&job);
         let facts: Vec<Candidate> = {
-            let providers = q.core.providers.list(None).await.unwrap();
+            let providers = q.core.providers.list(Some("plumbing")).await.unwrap();
             let detail = q.core.bookings.detail(&q.admin, b).await.unwrap();
-            providers
-                .iter()
-                .map(|p| Candidate {
+            let booking = &detail.booking;
+            let all = q
+                .core
+                .bookings
+                .list(
+                    &q.admin,
+                    &BookingFilter {
+                        limit: 100,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .items;
+            let mut facts = Vec::new();
+            for p in &providers {
+                let (calendar, _) = q.core.providers.calendar(&q.admin, p.id).await.unwrap();
+                let held: Vec<_> = all
+                    .iter()
+                    .filter(|o| o.provider_id == Some(p.id) && o.status.is_active_for_provider())
+                    .collect();
+                let overlapping = held
+                    .iter()
+                    .filter(|o| {
+                        o.id != b && o.starts_at < booking.ends_at && booking.starts_at < o.ends_at
+                    })
+                    .min_by_key(|o| o.starts_at)
+                    .map(|o| o.id);
+                let day = booking.starts_at.date_naive();
+                let declined = detail
+                    .attempts
+                    .iter()
+                    .filter(|a| a.provider_id == Some(p.id))
+                    .filter_map(|a| match a.outcome {
+                        AttemptOutcome::Rejected => Some(Declined::Rejected),
+                        AttemptOutcome::NoShow => Some(Declined::NoShow),
+                        AttemptOutcome::Expired => Some(Declined::Expired),
+                        _ => None,
+                    })
+                    .next_back();
+                facts.push(Candidate {
                     provider_id: p.id,
                     available: p.available,
-                    offers_service: p.service_types.iter().any(|s| s == "plumbing"),
-                    declined_before: detail.attempts.iter().any(|a| {
-                        a.provider_id == Some(p.id)
-                            && matches!(
-                                a.outcome,
-                                AttemptOutcome::Rejected | AttemptOutcome::NoShow
-                            )
-                    }),
-                    active_bookings: p.active_bookings,
+                    working: calendar.covers(booking.starts_at, booking.ends_at),
+                    overlapping,
+                    declined,
+                    load_that_day: held
+                        .iter()
+                        .filter(|o| o.starts_at.date_naive() == day)
+                        .count() as i64,
                     rating: p.rating,
-                })
-                .collect()
+                    held_elsewhere: false,
+                });
+            }
+            facts
         };
         let expected = matching::choose(&facts);
         let outcome = q.run("w", &job).await;
         match (expected, &outcome) {
             (Some(p), AssignmentOutcome::Assigned { provider_id }) => {
-                assert_eq!(*provider_id, p, "round {round}")
+                assert_eq!(*provider_id, p, "round {round}");
+                chose_someone += 1;
             }
             (None, AssignmentOutcome::NoProvider { .. }) => {}
-            (e, o) => panic!("round {round}: the rule says {e:?}, the database did {o:?}"),
+            (e, o) => panic!("round {round}: the rule says {e:?}, the store did {o:?}"),
         }
+        // The attempt keeps its reasons: the chosen first, each other one with theirs.
+        let attempts = q.core.bookings.detail(&q.admin, b).await.unwrap().attempts;
+        let explained = attempts
+            .iter()
+            .find(|a| a.attempt == job.attempt && a.cycle == cycle_of(&job))
+            .and_then(|a| a.explanation.clone())
+            .expect("an explanation");
+        assert_eq!(
+            explained,
+            matching::explain(&facts, expected),
+            "round {round}"
+        );
         // Now and then the chosen provider declines and the booking tries again.
         if let AssignmentOutcome::Assigned { provider_id } = outcome
             && next(3) == 0
@@ -442,12 +550,17 @@ async fn the_rule_in_sql_chooses_whom_the_rule_in_rust_chooses() {
                 status: Status::Rejected,
                 reason: None,
                 is_override: false,
+                absent: None,
                 expected_version: None,
             };
             q.core.change_status(&who, b, reject).await.unwrap();
             q.advance_ms(10);
         }
     }
+    assert!(
+        chose_someone > 10,
+        "the rounds exercised choices: {chose_someone}"
+    );
 }
 
 #[tokio::test]
@@ -459,7 +572,7 @@ async fn a_job_for_a_booking_no_longer_awaiting_assignment_or_a_superseded_cycle
     // Meanwhile an admin assigns by hand: the claimed job must not assign again.
     q.core
         .bookings
-        .assign_by_hand(&q.admin, b, p, None)
+        .assign_by_hand(&q.admin, b, p, false, None)
         .await
         .unwrap();
     assert_eq!(q.run("w", &job).await, AssignmentOutcome::NoOp);
@@ -473,6 +586,7 @@ async fn a_job_for_a_booking_no_longer_awaiting_assignment_or_a_superseded_cycle
         status: Status::Pending,
         reason: Some("redo".into()),
         is_override: true,
+        absent: None,
         expected_version: None,
     };
     q.core
@@ -483,6 +597,7 @@ async fn a_job_for_a_booking_no_longer_awaiting_assignment_or_a_superseded_cycle
                 status: Status::Cancelled,
                 reason: None,
                 is_override: false,
+                absent: None,
                 expected_version: None,
             },
         )
@@ -506,7 +621,10 @@ async fn finished_jobs_and_idempotency_keys_are_purged_after_retention_and_dead_
         key: "k".into(),
         canonical_request: "{}".into(),
     };
-    let new = q.request("plumbing").validate(q.core.db.now()).unwrap();
+    let new = q
+        .request("plumbing")
+        .validate(q.core.db.now(), &q.core.bookings.rules())
+        .unwrap();
     let (done, _) = q
         .core
         .bookings
@@ -515,7 +633,7 @@ async fn finished_jobs_and_idempotency_keys_are_purged_after_retention_and_dead_
         .unwrap();
     let job = q.claim_one("w").await.unwrap();
     q.run("w", &job).await;
-    let dead = q.book("gardening").await;
+    let dead = q.book_then_nobody_available("gardening").await;
     for _ in 0..4 {
         q.advance_ms(100);
         let job = q.claim_one("w").await.unwrap();
@@ -540,13 +658,14 @@ async fn finished_jobs_and_idempotency_keys_are_purged_after_retention_and_dead_
 #[tokio::test]
 async fn a_retry_of_dead_jobs_skips_what_is_not_dead_or_no_longer_awaits_assignment_and_says_why() {
     let q = setup(1).await;
-    let dead = q.book("gardening").await;
+    q.provider("pat", &["plumbing"], 4.0).await;
+    let dead = q.book_then_nobody_available("gardening").await;
     for _ in 0..4 {
         q.advance_ms(10);
         let job = q.claim_one("w").await.unwrap();
         q.run("w", &job).await;
     }
-    let cancelled = q.book("gardening").await;
+    let cancelled = q.book_then_nobody_available("gardening").await;
     for _ in 0..4 {
         q.advance_ms(10);
         let job = q.claim_one("w").await.unwrap();
@@ -561,6 +680,7 @@ async fn a_retry_of_dead_jobs_skips_what_is_not_dead_or_no_longer_awaits_assignm
                 status: Status::Cancelled,
                 reason: None,
                 is_override: false,
+                absent: None,
                 expected_version: None,
             },
         )

@@ -70,21 +70,31 @@ async fn fixture() -> Fixture {
     }
 }
 
+/// Requests made so far in this test: each starts three hours after the one before, so
+/// that no two overlap and one provider may hold them all.
+static REQUESTS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
 fn request() -> BookingInput {
+    let n = REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let first: chrono::DateTime<chrono::Utc> = "2026-12-05T08:00:00Z".parse().unwrap();
     BookingInput {
         customer_name: "Alice".into(),
         customer_phone: "+44 20 7946 0958".into(),
         customer_email: "alice@example.com".into(),
         service_type: "plumbing".into(),
         address: "1 Pipe Lane".into(),
-        scheduled_date: "2026-12-05T10:00:00Z".into(),
+        starts_at: (first + chrono::Duration::hours(3 * n)).to_rfc3339(),
+        starts_at_field: "starts_at",
+        time_zone: None,
         notes: None,
     }
 }
 
 impl Fixture {
     async fn book(&self, who: &Actor) -> shared::booking::Booking {
-        let new = request().validate(self.core.db.now()).unwrap();
+        let new = request()
+            .validate(self.core.db.now(), &self.core.bookings.rules())
+            .unwrap();
         self.core.bookings.create(who, new, None).await.unwrap().0
     }
 
@@ -93,6 +103,7 @@ impl Fixture {
             status,
             reason: None,
             is_override: false,
+            absent: None,
             expected_version: None,
         }
     }
@@ -119,7 +130,9 @@ async fn book_at_once(
         .into_iter()
         .map(|(who, request, key)| {
             let core = core.clone();
-            let new = request.validate(core.db.now()).unwrap();
+            let new = request
+                .validate(core.db.now(), &core.bookings.rules())
+                .unwrap();
             tokio::spawn(async move { core.bookings.create(&who, new, key).await })
         })
         .collect();
@@ -163,7 +176,7 @@ async fn creating_a_booking_writes_its_history_row_and_first_job_together() {
     assert_eq!(jobs[0].run_at, common::t0());
     assert_eq!(
         jobs[0].payload,
-        serde_json::json!({"booking_id": b.id, "cycle": 1})
+        serde_json::json!({"booking_id": b.id, "cycle": 1, "offer_timeout_secs": 900})
     );
 }
 
@@ -174,7 +187,7 @@ async fn a_booking_for_an_unknown_service_is_refused_and_nothing_is_written() {
         service_type: "astrology".into(),
         ..request()
     }
-    .validate(f.core.db.now())
+    .validate(f.core.db.now(), &f.core.bookings.rules())
     .unwrap();
     let err = domain(
         f.core
@@ -212,7 +225,9 @@ async fn the_same_idempotency_key_returns_the_same_booking_and_refuses_another_b
             canonical_request: body.into(),
         })
     };
-    let new = request().validate(f.core.db.now()).unwrap();
+    let new = request()
+        .validate(f.core.db.now(), &f.core.bookings.rules())
+        .unwrap();
     let (first, created) = f
         .core
         .bookings
@@ -478,7 +493,7 @@ async fn customers_see_only_their_bookings_and_providers_only_those_assigned_to_
 
     f.core
         .bookings
-        .assign_by_hand(&f.admin, a.id, f.p1.provider_id.unwrap(), None)
+        .assign_by_hand(&f.admin, a.id, f.p1.provider_id.unwrap(), false, None)
         .await
         .unwrap();
     assert_eq!(
@@ -606,7 +621,7 @@ async fn a_rejection_schedules_the_next_attempt_after_the_base_delay_excluding_n
     let p1 = f.p1.provider_id.unwrap();
     f.core
         .bookings
-        .assign_by_hand(&f.admin, b.id, p1, None)
+        .assign_by_hand(&f.admin, b.id, p1, false, None)
         .await
         .unwrap();
     f.db.clock.advance(chrono::Duration::seconds(30));
@@ -659,7 +674,7 @@ async fn each_manual_assignment_starts_a_fresh_cycle_so_its_rejection_waits_the_
     for _ in 0..4 {
         f.core
             .bookings
-            .assign_by_hand(&f.admin, b.id, p1, None)
+            .assign_by_hand(&f.admin, b.id, p1, false, None)
             .await
             .unwrap();
         let now = f.core.db.now();
@@ -814,6 +829,7 @@ async fn an_override_needs_an_admin_and_a_reason_and_is_recorded_as_one() {
         status: Status::Pending,
         reason: reason.map(Into::into),
         is_override: true,
+        absent: None,
         expected_version: None,
     };
     let err = domain(
@@ -900,7 +916,7 @@ async fn events_after_a_position_are_only_those_the_caller_may_see() {
     assert_eq!(nothing.next, f.core.feed.latest_position().await.unwrap());
     f.core
         .bookings
-        .assign_by_hand(&f.admin, b.id, f.p1.provider_id.unwrap(), None)
+        .assign_by_hand(&f.admin, b.id, f.p1.provider_id.unwrap(), false, None)
         .await
         .unwrap();
     let all = settled(&f.core, start, 3).await;
@@ -959,7 +975,7 @@ async fn manual_assignment_cancels_pending_jobs_and_needs_a_provider_offering_th
     let err = domain(
         f.core
             .bookings
-            .assign_by_hand(&f.admin, b.id, cleaner.id, None)
+            .assign_by_hand(&f.admin, b.id, cleaner.id, false, None)
             .await
             .unwrap_err(),
     );
@@ -973,7 +989,7 @@ async fn manual_assignment_cancels_pending_jobs_and_needs_a_provider_offering_th
     let err = domain(
         f.core
             .bookings
-            .assign_by_hand(&f.admin, b.id, 9999, None)
+            .assign_by_hand(&f.admin, b.id, 9999, false, None)
             .await
             .unwrap_err(),
     );
@@ -987,7 +1003,7 @@ async fn manual_assignment_cancels_pending_jobs_and_needs_a_provider_offering_th
     let err = domain(
         f.core
             .bookings
-            .assign_by_hand(&f.alice, b.id, f.p1.provider_id.unwrap(), None)
+            .assign_by_hand(&f.alice, b.id, f.p1.provider_id.unwrap(), false, None)
             .await
             .unwrap_err(),
     );
@@ -995,7 +1011,13 @@ async fn manual_assignment_cancels_pending_jobs_and_needs_a_provider_offering_th
     let assigned = f
         .core
         .bookings
-        .assign_by_hand(&f.admin, b.id, f.p1.provider_id.unwrap(), Some("VIP"))
+        .assign_by_hand(
+            &f.admin,
+            b.id,
+            f.p1.provider_id.unwrap(),
+            false,
+            Some("VIP"),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1064,12 +1086,12 @@ async fn a_provider_s_load_follows_its_bookings_through_every_kind_of_change() {
     let b = f.book(&f.alice).await;
     f.core
         .bookings
-        .assign_by_hand(&f.admin, a.id, p1, None)
+        .assign_by_hand(&f.admin, a.id, p1, false, None)
         .await
         .unwrap();
     f.core
         .bookings
-        .assign_by_hand(&f.admin, b.id, p1, None)
+        .assign_by_hand(&f.admin, b.id, p1, false, None)
         .await
         .unwrap();
     assert_eq!(load().await, 2);
@@ -1077,6 +1099,9 @@ async fn a_provider_s_load_follows_its_bookings_through_every_kind_of_change() {
         .change_status(&f.p1, a.id, Fixture::change(Status::Accepted))
         .await
         .unwrap();
+    // Work starts at most an hour before the window.
+    f.db.clock
+        .advance(a.starts_at - chrono::Duration::hours(1) - f.core.db.now());
     f.core
         .change_status(&f.p1, a.id, Fixture::change(Status::InProgress))
         .await
@@ -1100,6 +1125,7 @@ async fn a_provider_s_load_follows_its_bookings_through_every_kind_of_change() {
         status: Status::InProgress,
         reason: Some("fix".into()),
         is_override: true,
+        absent: None,
         expected_version: None,
     };
     f.core.change_status(&f.admin, a.id, forced).await.unwrap();

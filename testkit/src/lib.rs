@@ -13,3 +13,14 @@ mod system;
 pub use database::{TestDatabase, backend, postgres_server};
 pub use server::PostgresServer;
 pub use system::{Binaries, System, free_port, ms_between, signal};
+
+/// The first full hour at least `ahead` from now (UTC): a start on every zone's
+/// half-hour grid that is whole hours from UTC, and past any lead time shorter than
+/// `ahead`.
+pub fn grid_start(ahead: chrono::Duration) -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, Utc};
+    let t = Utc::now() + ahead;
+    let hour = chrono::Duration::hours(1);
+    let floor = t.duration_trunc(hour).unwrap_or(t);
+    if floor < t { floor + hour } else { floor }
+}

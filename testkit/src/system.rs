@@ -49,6 +49,8 @@ pub struct System {
     pub env: Vec<(String, String)>,
     pub client: reqwest::Client,
     bin: Binaries,
+    /// Bookings made through [`System::book`] so far.
+    booked: std::sync::atomic::AtomicI64,
     _db: Option<TestDatabase>,
 }
 
@@ -111,6 +113,7 @@ impl System {
                 .build()
                 .map_err(|e| e.to_string())?,
             bin,
+            booked: Default::default(),
             _db: None,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -224,12 +227,21 @@ impl System {
         body
     }
 
-    /// Books `service` two days ahead; returns the booking's id.
+    /// A start on the grid about two days ahead; each call three hours after the one
+    /// before, so that the bookings of a test never overlap.
+    pub fn next_start(&self) -> String {
+        let k = self
+            .booked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::grid_start(chrono::Duration::days(2) + chrono::Duration::hours(3 * k)).to_rfc3339()
+    }
+
+    /// Books `service` at [`System::next_start`]; returns the booking's id.
     pub async fn book(&self, token: &str, service: &str) -> i64 {
         let body = json!({
             "customer_name": "Casey", "customer_phone": "555 010 0199", "customer_email": "casey@example.com",
             "service_type": service, "address": "9 Elm Street",
-            "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339(),
+            "starts_at": self.next_start(),
         });
         let (status, res) = self
             .call(reqwest::Method::POST, "/api/v1/bookings", token, Some(body))

@@ -20,7 +20,7 @@ use shared::booking::permission::allowed_moves;
 use shared::booking::transition::Change;
 use shared::booking::validation::BookingInput;
 use shared::booking::{
-    Booking, BookingDetail, BookingFilter, BookingPage, HistoryEntry, IdempotencyKey,
+    Absent, Booking, BookingDetail, BookingFilter, BookingPage, HistoryEntry, IdempotencyKey,
 };
 use shared::{Role, Status};
 
@@ -32,7 +32,7 @@ use crate::extract::{Id, Json, Query};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(detail))
+        .routes(routes!(detail, reschedule))
         .routes(routes!(history))
         .routes(routes!(change_status))
         .routes(routes!(assign))
@@ -73,10 +73,21 @@ pub struct BookingRequest {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub address: String,
-    /// RFC 3339 with an offset, e.g. `2026-12-01T09:30:00+01:00`; in the future and
-    /// within a year.
+    /// When the work starts: RFC 3339 with an offset, e.g. `2026-12-01T09:30:00+01:00`;
+    /// on the 30-minute grid of the address's clock, at least `MIN_LEAD_MINUTES` from
+    /// now, within a year, and a time someone can serve (`GET /availability`). The
+    /// window lasts the service's `duration_minutes`.
+    #[serde(default)]
     #[schema(format = DateTime)]
-    pub scheduled_date: String,
+    pub starts_at: Option<String>,
+    /// The former name of `starts_at`, still accepted; give one of the two.
+    #[serde(default)]
+    #[schema(format = DateTime, deprecated)]
+    pub scheduled_date: Option<String>,
+    /// The address's IANA time zone; the service area's (`SERVICE_TIME_ZONE`) when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::doc::TimeZoneName>)]
+    pub time_zone: Option<String>,
     #[serde(default)]
     #[schema(
         max_length = 2000,
@@ -85,17 +96,37 @@ pub struct BookingRequest {
     pub notes: Option<String>,
 }
 
-impl From<BookingRequest> for BookingInput {
-    fn from(r: BookingRequest) -> Self {
-        BookingInput {
+impl TryFrom<BookingRequest> for BookingInput {
+    type Error = ApiError;
+    fn try_from(r: BookingRequest) -> Result<Self, ApiError> {
+        let (starts_at, starts_at_field) = match (r.starts_at, r.scheduled_date) {
+            (Some(start), None) => (start, "starts_at"),
+            (None, Some(start)) => (start, "scheduled_date"),
+            (Some(start), Some(alias)) if start == alias => (start, "starts_at"),
+            (Some(_), Some(_)) => {
+                return Err(ApiError::field(
+                    "scheduled_date",
+                    "is the old name of starts_at: give one of them",
+                ));
+            }
+            (None, None) => {
+                return Err(ApiError::field(
+                    "starts_at",
+                    "is required: when the work starts (GET /availability lists the times)",
+                ));
+            }
+        };
+        Ok(BookingInput {
             customer_name: r.customer_name,
             customer_phone: r.customer_phone,
             customer_email: r.customer_email,
             service_type: r.service_type,
             address: r.address,
-            scheduled_date: r.scheduled_date,
+            starts_at,
+            starts_at_field,
+            time_zone: r.time_zone,
             notes: r.notes,
-        }
+        })
     }
 }
 
@@ -109,7 +140,15 @@ pub struct BookingView {
     pub customer_email: String,
     pub service_type: String,
     pub address: String,
+    /// The window the work occupies, `[starts_at, ends_at)`.
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The same as `starts_at`, under its former name.
+    #[schema(deprecated)]
     pub scheduled_date: DateTime<Utc>,
+    /// The address's time zone: pages show the window on its clock, labelled with it.
+    #[schema(value_type = crate::doc::TimeZoneName)]
+    pub time_zone: String,
     pub status: Status,
     #[schema(required = true)]
     pub provider_id: Option<i64>,
@@ -122,6 +161,11 @@ pub struct BookingView {
     pub assignment_cycle: i64,
     /// Every attempt of the current cycle failed; an admin may retry or assign by hand.
     pub assignment_exhausted: bool,
+    /// On a no-show, who was absent: `customer` (closed) or `provider` (sent again).
+    #[schema(required = true)]
+    pub absent: Option<Absent>,
+    /// An admin allowed its window to overlap another of its provider's bookings.
+    pub overlap_override: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -136,13 +180,18 @@ impl From<Booking> for BookingView {
             customer_email: b.customer_email,
             service_type: b.service_type,
             address: b.address,
-            scheduled_date: b.scheduled_date,
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            scheduled_date: b.starts_at,
+            time_zone: b.time_zone.name().to_owned(),
             status: b.status,
             provider_id: b.provider_id,
             notes: b.notes,
             version: b.version,
             assignment_cycle: b.assignment_cycle,
             assignment_exhausted: b.assignment_exhausted,
+            absent: b.absent,
+            overlap_override: b.overlap_override,
             created_at: b.created_at,
             updated_at: b.updated_at,
         }
@@ -203,8 +252,49 @@ pub struct AttemptView {
     pub outcome: AttemptOutcome,
     #[schema(required = true)]
     pub reason: Option<String>,
+    /// Admins only: whom the attempt considered, the chosen first, then the others
+    /// nearest to being chosen, each with the first reason they were not (at most 20).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<Vec<CandidateView>>,
+    /// Admins only: how many more providers of the service were considered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub others_not_listed: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A provider an attempt considered.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CandidateView {
+    pub provider_id: i64,
+    pub chosen: bool,
+    /// Why they were chosen, or the first reason they were not: `off hours`,
+    /// `overlapping booking #N`, `unavailable`, `declined before`, `offer expired
+    /// before`, `ranked lower: ...`.
+    pub reason: String,
+}
+
+impl AttemptView {
+    /// The attempt as `role` sees it: admins with its candidates.
+    fn for_role(a: Attempt, role: Role) -> AttemptView {
+        let explained = role == Role::Admin;
+        let explanation = a.explanation.clone().unwrap_or_default();
+        AttemptView {
+            candidates: explained.then(|| {
+                explanation
+                    .listed
+                    .into_iter()
+                    .map(|c| CandidateView {
+                        provider_id: c.provider_id,
+                        chosen: c.chosen,
+                        reason: c.reason,
+                    })
+                    .collect()
+            }),
+            others_not_listed: explained.then_some(explanation.others_not_listed),
+            ..AttemptView::from(a)
+        }
+    }
 }
 
 impl From<Attempt> for AttemptView {
@@ -217,6 +307,8 @@ impl From<Attempt> for AttemptView {
             provider_id: a.provider_id,
             outcome: a.outcome,
             reason: a.reason,
+            candidates: None,
+            others_not_listed: None,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
@@ -347,7 +439,7 @@ async fn create(
             })
         }
     };
-    let new = BookingInput::from(body).validate(state.db.now())?;
+    let new = BookingInput::try_from(body)?.validate(state.db.now(), &state.bookings.rules())?;
     let (booking, created) = state
         .bookings
         .create(&user.actor(), new, idempotency)
@@ -444,11 +536,19 @@ async fn list(
     Ok(JsonBody(page.into()))
 }
 
-fn detail_view(detail: BookingDetail, allowed_transitions: Vec<Status>) -> BookingDetailView {
+fn detail_view(
+    detail: BookingDetail,
+    role: Role,
+    allowed_transitions: Vec<Status>,
+) -> BookingDetailView {
     BookingDetailView {
         booking: detail.booking.into(),
         history: detail.history.into_iter().map(HistoryView::from).collect(),
-        attempts: detail.attempts.into_iter().map(AttemptView::from).collect(),
+        attempts: detail
+            .attempts
+            .into_iter()
+            .map(|a| AttemptView::for_role(a, role))
+            .collect(),
         assignment: detail.assignment.map(AssignmentView::from),
         provider_names: detail
             .provider_names
@@ -492,7 +592,7 @@ async fn detail(
     .into_iter()
     .filter(|s| *s != Status::Assigned)
     .collect();
-    Ok(JsonBody(detail_view(detail, allowed)))
+    Ok(JsonBody(detail_view(detail, actor.role, allowed)))
 }
 
 /// A booking's audit trail, oldest first.
@@ -563,6 +663,11 @@ pub struct StatusChange {
     /// An admin forcing the status past the rules.
     #[serde(default, rename = "override")]
     pub is_override: bool,
+    /// For a no-show, who was absent. From `accepted` it can only be the provider
+    /// (they never started), from `in_progress` only the customer; an override to
+    /// `no_show` must say.
+    #[serde(default)]
+    pub absent: Option<Absent>,
     /// When given, the change applies only if the booking is still at this version.
     #[serde(
         default,
@@ -604,7 +709,7 @@ async fn change_status(
     Json(body): Json<StatusChange>,
 ) -> Result<JsonBody<BookingView>, ApiError> {
     let to = Status::from(body.status);
-    let change = Change::to(to, body.reason, body.is_override)?;
+    let change = Change::to(to, body.reason, body.absent, body.is_override)?;
     let booking = state
         .bookings
         .change(&user.actor(), id, &change, body.expected_version)
@@ -650,11 +755,19 @@ impl utoipa::PartialSchema for StatusChange {
         let status = || -> RefOr<utoipa::openapi::schema::Schema> {
             utoipa::openapi::Ref::from_schema_name("RequestedStatus").into()
         };
+        let absent = || -> RefOr<utoipa::openapi::schema::Schema> {
+            utoipa::openapi::schema::OneOfBuilder::new()
+                .item(utoipa::openapi::Ref::from_schema_name("Absent"))
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .description(Some("For a no-show, who was absent"))
+                .into()
+        };
         let plain = ObjectBuilder::new()
             .description(Some("A move along the rules"))
             .property("status", status())
             .property("reason", reason(false))
             .property("override", boolean(false))
+            .property("absent", absent())
             .property("expected_version", version())
             .required("status")
             .additional_properties(Some(AdditionalProperties::FreeForm(false)));
@@ -663,6 +776,7 @@ impl utoipa::PartialSchema for StatusChange {
             .property("status", status())
             .property("reason", reason(true))
             .property("override", boolean(true))
+            .property("absent", absent())
             .property("expected_version", version())
             .required("status")
             .required("reason")
@@ -675,6 +789,7 @@ impl utoipa::PartialSchema for StatusChange {
 impl ToSchema for StatusChange {
     fn schemas(schemas: &mut Vec<(String, RefOr<utoipa::openapi::schema::Schema>)>) {
         schemas.push(("RequestedStatus".into(), RequestedStatus::schema()));
+        schemas.push(("Absent".into(), Absent::schema()));
     }
 }
 
@@ -684,13 +799,20 @@ impl ToSchema for StatusChange {
 pub struct AssignRequest {
     #[serde(deserialize_with = "crate::extract::integer::deserialize")]
     pub provider_id: i64,
+    /// Why; needed to allow an overlap.
     #[serde(default)]
     #[schema(max_length = 1000)]
     pub reason: Option<String>,
+    /// Allow the booking's window to overlap another active booking of the provider
+    /// (recorded as an override, with the reason).
+    #[serde(default, rename = "override")]
+    pub allow_overlap: bool,
 }
 
 /// An admin assigns a provider by hand: a new assignment cycle, closed at once; pending
-/// assignment jobs are cancelled.
+/// assignment jobs are cancelled; the offer expires unless answered in time. A provider
+/// busy then (another active booking overlaps) is 409 `provider_busy` naming it, unless
+/// `override` with a reason.
 #[utoipa::path(
     post,
     path = "/{id}/assign",
@@ -721,12 +843,73 @@ async fn assign(
 ) -> Result<JsonBody<BookingView>, ApiError> {
     let booking = state
         .bookings
-        .assign_by_hand(&admin.actor(), id, body.provider_id, body.reason.as_deref())
+        .assign_by_hand(
+            &admin.actor(),
+            id,
+            body.provider_id,
+            body.allow_overlap,
+            body.reason.as_deref(),
+        )
         .await?;
     tracing::info!(
         booking_id = id,
         provider_id = body.provider_id,
         "assigned by hand"
     );
+    Ok(JsonBody(booking.into()))
+}
+
+/// A move to another start (the window keeps its length).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleRequest {
+    /// The new start: a bookable one (`GET /availability`), RFC 3339 with an offset.
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    /// When given, the move applies only if the booking is still at this version.
+    #[serde(
+        default,
+        deserialize_with = "crate::extract::integer::option::deserialize"
+    )]
+    pub expected_version: Option<i64>,
+}
+
+/// Moves a booking to another bookable start: its customer until two hours before it
+/// starts (409 `too_late` after), an admin until the work starts. A provider who holds
+/// it and is free then keeps it and is asked to accept again; otherwise it goes back to
+/// dispatch. The history records the move.
+#[utoipa::path(
+    patch,
+    path = "/{id}",
+    operation_id = "rescheduleBooking",
+    tag = "bookings",
+    params(("id" = i64, Path, minimum = 1, description = "The booking's id")),
+    request_body = RescheduleRequest,
+    responses(
+        (status = 200, description = "The booking as it now is", body = BookingView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 409, response = crate::error::responses::Conflict),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn reschedule(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Id(id): Id,
+    Json(body): Json<RescheduleRequest>,
+) -> Result<JsonBody<BookingView>, ApiError> {
+    let booking = state
+        .bookings
+        .reschedule(&user.actor(), id, &body.starts_at, body.expected_version)
+        .await?;
+    tracing::info!(booking_id = id, role = %user.role(), "booking rescheduled");
     Ok(JsonBody(booking.into()))
 }

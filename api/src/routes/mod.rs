@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod availability;
 pub mod bookings;
 pub mod health;
 pub mod metrics;

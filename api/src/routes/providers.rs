@@ -11,6 +11,8 @@ use utoipa_axum::routes;
 
 use shared::Role;
 use shared::provider::{NewProvider, Provider, ProviderUpdate, ServiceType};
+use shared::schedule::Calendar;
+use shared::schedule::calendar::{CalendarInput, DateHours, Hours, WEEKDAYS, WeeklyHours};
 
 use crate::AppState;
 use crate::auth::{AdminUser, CurrentUser, password};
@@ -21,10 +23,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(update))
+        .routes(routes!(calendar, set_calendar))
 }
 
 pub fn service_types_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(service_types))
+    OpenApiRouter::new()
+        .routes(routes!(service_types))
+        .routes(routes!(update_service_type))
 }
 
 /// A provider as the API shows it.
@@ -46,6 +51,12 @@ pub struct ProviderView {
     pub service_types: Vec<String>,
     /// Bookings assigned, accepted or in progress.
     pub active_bookings: i64,
+    /// Their own time zone, their calendar's.
+    #[schema(value_type = crate::doc::TimeZoneName)]
+    pub time_zone: String,
+    /// Whether they set working hours (`GET /providers/{id}/calendar`); without, they
+    /// work every day, all day.
+    pub has_calendar: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -62,6 +73,8 @@ impl From<Provider> for ProviderView {
             rating: p.rating,
             service_types: p.service_types,
             active_bookings: p.active_bookings,
+            time_zone: p.time_zone.name().to_owned(),
+            has_calendar: p.has_calendar,
             created_at: p.created_at,
             updated_at: p.updated_at,
         }
@@ -98,6 +111,11 @@ pub struct ServiceTypeView {
     #[schema(value_type = ServiceTypeName)]
     pub name: String,
     pub label: String,
+    /// How long a booking of it lasts: its window is this long from its start.
+    #[schema(minimum = 15, maximum = 1440)]
+    pub duration_minutes: i64,
+    /// How many providers offer it and are taking work; with none it cannot be booked.
+    pub providers: i64,
 }
 
 impl From<ServiceType> for ServiceTypeView {
@@ -105,8 +123,305 @@ impl From<ServiceType> for ServiceTypeView {
         ServiceTypeView {
             name: s.name,
             label: s.label,
+            duration_minutes: s.duration_minutes,
+            providers: s.providers,
         }
     }
+}
+
+/// A service's new duration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateServiceType {
+    /// A multiple of 15, from 15 to 1440.
+    #[serde(deserialize_with = "crate::extract::integer::deserialize")]
+    #[schema(minimum = 15, maximum = 1440, multiple_of = 15)]
+    pub duration_minutes: i64,
+}
+
+/// Admins change how long a service lasts. Bookings made from then on get the new
+/// duration; those made before keep their windows.
+#[utoipa::path(
+    patch,
+    path = "/service-types/{name}",
+    operation_id = "updateServiceType",
+    tag = "providers",
+    params(("name" = ServiceTypeName, Path, description = "The service type")),
+    request_body = UpdateServiceType,
+    responses(
+        (status = 200, description = "The service type as it now is", body = ServiceTypeView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn update_service_type(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    Json(body): Json<UpdateServiceType>,
+) -> Result<JsonBody<ServiceTypeView>, ApiError> {
+    match state
+        .providers
+        .set_duration(&admin.actor(), &name, body.duration_minutes)
+        .await?
+    {
+        Some(updated) => {
+            tracing::info!(service_type = %name, duration_minutes = body.duration_minutes, "service duration changed");
+            Ok(JsonBody(updated.into()))
+        }
+        None => Err(ApiError::NotFound(format!(
+            "there is no service type `{name}`"
+        ))),
+    }
+}
+
+/// A weekday, as calendars name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WeekdayName {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl WeekdayName {
+    fn as_str(self) -> &'static str {
+        shared::schedule::calendar::WEEKDAYS[self as usize]
+    }
+
+    fn parse(s: &str) -> WeekdayName {
+        use WeekdayName::*;
+        [Mon, Tue, Wed, Thu, Fri, Sat, Sun]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .unwrap_or(Mon)
+    }
+}
+
+/// Hours worked every `weekday`, from `start` to `end` (`HH:MM`, 00:00 to 24:00) in the
+/// provider's time zone.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyHoursView {
+    pub weekday: WeekdayName,
+    #[schema(
+        pattern = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$",
+        example = "09:00"
+    )]
+    pub start: String,
+    #[schema(
+        pattern = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$",
+        example = "17:00"
+    )]
+    pub end: String,
+}
+
+/// From `start` to `end` (`HH:MM`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoursView {
+    #[schema(
+        pattern = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$",
+        example = "10:00"
+    )]
+    pub start: String,
+    #[schema(
+        pattern = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$",
+        example = "14:00"
+    )]
+    pub end: String,
+}
+
+/// A date's hours instead of its weekday's: none is a day off.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DateHoursView {
+    #[schema(value_type = String, format = Date, example = "2026-12-24")]
+    pub date: String,
+    #[serde(default)]
+    #[schema(max_items = 70)]
+    pub ranges: Vec<HoursView>,
+}
+
+/// A provider's working calendar, in their own time zone: weekly hours (several ranges
+/// a day allowed) and dated exceptions, each replacing that date's weekly hours.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarBody {
+    #[schema(value_type = crate::doc::TimeZoneName)]
+    pub time_zone: String,
+    #[serde(default)]
+    #[schema(max_items = 70)]
+    pub weekly: Vec<WeeklyHoursView>,
+    #[serde(default)]
+    #[schema(max_items = 400)]
+    pub exceptions: Vec<DateHoursView>,
+}
+
+/// A provider's calendar as it stands. Without one set, it reads as every day, all day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalendarView {
+    pub provider_id: i64,
+    #[serde(flatten)]
+    pub calendar: CalendarBody,
+    /// Whether the provider set one; `false`: working every day, all day.
+    pub set: bool,
+}
+
+impl From<CalendarBody> for CalendarInput {
+    fn from(b: CalendarBody) -> Self {
+        CalendarInput {
+            time_zone: b.time_zone,
+            weekly: b
+                .weekly
+                .into_iter()
+                .map(|w| WeeklyHours {
+                    weekday: w.weekday.as_str().to_owned(),
+                    start: w.start,
+                    end: w.end,
+                })
+                .collect(),
+            exceptions: b
+                .exceptions
+                .into_iter()
+                .map(|d| DateHours {
+                    date: d.date,
+                    ranges: d
+                        .ranges
+                        .into_iter()
+                        .map(|r| Hours {
+                            start: r.start,
+                            end: r.end,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn calendar_view(provider_id: i64, calendar: &Calendar, set: bool) -> CalendarView {
+    let input = if set {
+        calendar.to_input()
+    } else {
+        CalendarInput {
+            time_zone: calendar.time_zone.name().to_owned(),
+            weekly: WEEKDAYS
+                .iter()
+                .map(|d| WeeklyHours {
+                    weekday: (*d).to_owned(),
+                    start: "00:00".into(),
+                    end: "24:00".into(),
+                })
+                .collect(),
+            exceptions: Vec::new(),
+        }
+    };
+    CalendarView {
+        provider_id,
+        calendar: CalendarBody {
+            time_zone: input.time_zone,
+            weekly: input
+                .weekly
+                .into_iter()
+                .map(|w| WeeklyHoursView {
+                    weekday: WeekdayName::parse(&w.weekday),
+                    start: w.start,
+                    end: w.end,
+                })
+                .collect(),
+            exceptions: input
+                .exceptions
+                .into_iter()
+                .map(|d| DateHoursView {
+                    date: d.date,
+                    ranges: d
+                        .ranges
+                        .into_iter()
+                        .map(|r| HoursView {
+                            start: r.start,
+                            end: r.end,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        },
+        set,
+    }
+}
+
+/// A provider's calendar: the provider themselves or an admin (anyone else gets 404).
+#[utoipa::path(
+    get,
+    path = "/{id}/calendar",
+    operation_id = "getProviderCalendar",
+    tag = "providers",
+    params(("id" = i64, Path, minimum = 1, description = "The provider's id")),
+    responses(
+        (status = 200, description = "The calendar", body = CalendarView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn calendar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Id(id): Id,
+) -> Result<JsonBody<CalendarView>, ApiError> {
+    let (calendar, set) = state.providers.calendar(&user.actor(), id).await?;
+    Ok(JsonBody(calendar_view(id, &calendar, set)))
+}
+
+/// Replaces a provider's calendar: the provider themselves or an admin. Bookings they
+/// already hold stay theirs; matching and availability follow the new hours at once.
+#[utoipa::path(
+    put,
+    path = "/{id}/calendar",
+    operation_id = "putProviderCalendar",
+    tag = "providers",
+    params(("id" = i64, Path, minimum = 1, description = "The provider's id")),
+    request_body = CalendarBody,
+    responses(
+        (status = 200, description = "The calendar as it now is", body = CalendarView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn set_calendar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Id(id): Id,
+    Json(body): Json<CalendarBody>,
+) -> Result<JsonBody<CalendarView>, ApiError> {
+    let calendar = state
+        .providers
+        .set_calendar(&user.actor(), id, &body.into())
+        .await?;
+    tracing::info!(provider_id = id, "calendar set");
+    Ok(JsonBody(calendar_view(id, &calendar, true)))
 }
 
 /// What can be booked, by label.

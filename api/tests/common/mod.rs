@@ -37,6 +37,16 @@ impl Response {
     }
 }
 
+/// Bookings asked for so far in this test process.
+static SLOTS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// A start on the grid about three days ahead; each call three hours after the one
+/// before, so that no two bookings of a test overlap.
+pub fn next_start() -> String {
+    let k = SLOTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    testkit::grid_start(chrono::Duration::days(3) + chrono::Duration::hours(3 * k)).to_rfc3339()
+}
+
 pub fn booking_body() -> Value {
     json!({
         "customer_name": "Casey Customer",
@@ -44,7 +54,7 @@ pub fn booking_body() -> Value {
         "customer_email": "casey@example.com",
         "service_type": "plumbing",
         "address": "1 Main Street",
-        "scheduled_date": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(),
+        "starts_at": next_start(),
     })
 }
 

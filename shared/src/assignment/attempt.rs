@@ -7,6 +7,7 @@ use sqlx::FromRow;
 
 use db::{Ts, Tx, exec, on, ts};
 
+pub use super::matching::{Considered, Explanation};
 use crate::booking::Booking;
 use crate::booking::rows::{convert, decode_error};
 use crate::error::StoreError;
@@ -21,17 +22,20 @@ pub enum AttemptOutcome {
     NoProvider,
     Rejected,
     NoShow,
+    /// The provider neither accepted nor rejected the offer in time.
+    Expired,
     Error,
     /// An admin assigned by hand, ending the cycle.
     Manual,
 }
 
 impl AttemptOutcome {
-    pub const ALL: [AttemptOutcome; 6] = [
+    pub const ALL: [AttemptOutcome; 7] = [
         AttemptOutcome::Assigned,
         AttemptOutcome::NoProvider,
         AttemptOutcome::Rejected,
         AttemptOutcome::NoShow,
+        AttemptOutcome::Expired,
         AttemptOutcome::Error,
         AttemptOutcome::Manual,
     ];
@@ -42,6 +46,7 @@ impl AttemptOutcome {
             AttemptOutcome::NoProvider => "no_provider",
             AttemptOutcome::Rejected => "rejected",
             AttemptOutcome::NoShow => "no_show",
+            AttemptOutcome::Expired => "expired",
             AttemptOutcome::Error => "error",
             AttemptOutcome::Manual => "manual",
         }
@@ -62,6 +67,9 @@ pub struct Attempt {
     pub provider_id: Option<i64>,
     pub outcome: AttemptOutcome,
     pub reason: Option<String>,
+    /// Whom the attempt considered, and why each was or was not chosen; `None` for an
+    /// assignment by hand or an attempt recorded before explanations were kept.
+    pub explanation: Option<Explanation>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -70,7 +78,7 @@ pub struct Attempt {
 macro_rules! attempt_insert {
     () => {
         "INSERT INTO assignment_attempts (booking_id, cycle, attempt, provider_id, outcome, \
-         reason, created_at, updated_at) "
+         reason, candidates, others_not_listed, created_at, updated_at) "
     };
 }
 pub(crate) use attempt_insert;
@@ -80,7 +88,8 @@ pub(crate) use attempt_insert;
 macro_rules! attempt_upsert {
     () => {
         " ON CONFLICT (booking_id, cycle, attempt) DO UPDATE SET provider_id = excluded.provider_id, \
-         outcome = excluded.outcome, reason = excluded.reason, updated_at = excluded.updated_at"
+         outcome = excluded.outcome, reason = excluded.reason, candidates = excluded.candidates, \
+         others_not_listed = excluded.others_not_listed, updated_at = excluded.updated_at"
     };
 }
 pub(crate) use attempt_upsert;
@@ -94,6 +103,8 @@ struct AttemptRow {
     provider_id: Option<i64>,
     outcome: String,
     reason: Option<String>,
+    candidates: Option<String>,
+    others_not_listed: i64,
     created_at: Ts,
     updated_at: Ts,
 }
@@ -110,6 +121,18 @@ impl TryFrom<AttemptRow> for Attempt {
             outcome: AttemptOutcome::parse(&r.outcome)
                 .ok_or_else(|| decode_error("attempt outcome", &r.outcome))?,
             reason: r.reason,
+            explanation: r
+                .candidates
+                .as_deref()
+                .map(|json| {
+                    serde_json::from_str(json)
+                        .map(|listed| Explanation {
+                            listed,
+                            others_not_listed: r.others_not_listed,
+                        })
+                        .map_err(|_| decode_error("attempt candidates", json))
+                })
+                .transpose()?,
             created_at: r.created_at.into(),
             updated_at: r.updated_at.into(),
         })
@@ -124,12 +147,14 @@ pub(crate) async fn record(
     provider_id: Option<i64>,
     outcome: AttemptOutcome,
     reason: Option<&str>,
+    explanation: Option<&Explanation>,
 ) -> Result<(), StoreError> {
     let now = ts(tx.now());
+    let (candidates, others) = stored(explanation);
     exec!(tx, |c| {
         sqlx::query(concat!(
             attempt_insert!(),
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            "VALUES ($1, $2, $3, $4, $5, $6, $8, $9, $7, $7)",
             attempt_upsert!()
         ))
         .bind(booking.id)
@@ -139,6 +164,8 @@ pub(crate) async fn record(
         .bind(outcome.as_str())
         .bind(reason)
         .bind(now)
+        .bind(&candidates)
+        .bind(others)
         .execute(c)
         .await
     })?;
@@ -188,15 +215,43 @@ pub(crate) async fn close_open(
         .fetch_one(c)
         .await
     })?;
-    record(tx, booking, attempt, booking.provider_id, outcome, reason).await?;
+    record(
+        tx,
+        booking,
+        attempt,
+        booking.provider_id,
+        outcome,
+        reason,
+        None,
+    )
+    .await?;
     Ok(attempt)
+}
+
+/// The number of the current cycle's open attempt: the one whose offer the provider
+/// holds (assigned automatically or by hand).
+pub(crate) async fn open_attempt(
+    tx: &mut Tx,
+    booking: &Booking,
+) -> Result<Option<i64>, StoreError> {
+    Ok(on!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT attempt FROM assignment_attempts WHERE booking_id = $1 AND cycle = $2 \
+             AND outcome IN ('assigned', 'manual') ORDER BY attempt DESC LIMIT 1",
+        )
+        .bind(booking.id)
+        .bind(booking.assignment_cycle)
+        .fetch_optional(c)
+        .await
+    })?)
 }
 
 /// Every attempt of a booking, by cycle and number.
 pub(crate) async fn of_booking(tx: &mut Tx, booking_id: i64) -> Result<Vec<Attempt>, StoreError> {
     let rows: Vec<AttemptRow> = on!(tx, |c| {
         sqlx::query_as(
-            "SELECT id, booking_id, cycle, attempt, provider_id, outcome, reason, created_at, updated_at \
+            "SELECT id, booking_id, cycle, attempt, provider_id, outcome, reason, candidates, \
+             CAST(others_not_listed AS BIGINT) AS others_not_listed, created_at, updated_at \
              FROM assignment_attempts WHERE booking_id = $1 ORDER BY cycle, attempt",
         )
         .bind(booking_id)
@@ -204,4 +259,15 @@ pub(crate) async fn of_booking(tx: &mut Tx, booking_id: i64) -> Result<Vec<Attem
         .await
     })?;
     Ok(convert(rows)?)
+}
+
+/// An explanation as its two columns: the candidates as JSON, and the count of the rest.
+pub(crate) fn stored(explanation: Option<&Explanation>) -> (Option<String>, i64) {
+    match explanation {
+        Some(e) => (
+            Some(serde_json::to_string(&e.listed).unwrap_or_else(|_| "[]".to_owned())),
+            e.others_not_listed,
+        ),
+        None => (None, 0),
+    }
 }

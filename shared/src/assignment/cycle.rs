@@ -3,9 +3,9 @@
 //! retry of a dead job).
 
 use db::{Tx, exec, ts};
-use queue::{Failure, JobKind, JobState, RetryPolicy};
+use queue::{Failure, JobKind, JobState};
 
-use super::{AssignProvider, Assignment};
+use super::{AssignProvider, Assignment, AssignmentPolicy};
 use crate::booking::history::{self, HistoryNote};
 use crate::booking::{Booking, rows};
 use crate::error::{DomainError, StoreError};
@@ -41,17 +41,14 @@ pub(crate) async fn after_failed_attempt(
     booking: &Booking,
     attempt: i64,
     error: &str,
-    policy: RetryPolicy,
+    policy: AssignmentPolicy,
 ) -> Result<Booking, StoreError> {
     let job_id = match queue::latest(tx, AssignProvider::KIND, booking.id).await? {
         Some(job) => job.id,
         None => {
-            let job = AssignProvider {
-                booking_id: booking.id,
-                cycle: booking.assignment_cycle,
-            };
+            let job = policy.job(booking.id, booking.assignment_cycle);
             let now = tx.now();
-            queue::enqueue(tx, &job, now, policy).await?
+            queue::enqueue(tx, &job, now, policy.retry).await?
         }
     };
     let failure = queue::fail_attempt(tx, job_id, attempt, error).await?;
@@ -119,17 +116,14 @@ pub(crate) async fn next_cycle(
 pub(crate) async fn start_new_cycle(
     tx: &mut Tx,
     booking: &Booking,
-    policy: RetryPolicy,
+    policy: AssignmentPolicy,
 ) -> Result<Booking, StoreError> {
     next_cycle(tx, booking, true).await?;
     queue::cancel_pending(tx, AssignProvider::KIND, booking.id).await?;
     let booking = rows::fetch(tx, booking.id).await?;
-    let job = AssignProvider {
-        booking_id: booking.id,
-        cycle: booking.assignment_cycle,
-    };
+    let job = policy.job(booking.id, booking.assignment_cycle);
     let now = tx.now();
-    queue::enqueue(tx, &job, now, policy).await?;
+    queue::enqueue(tx, &job, now, policy.retry).await?;
     Ok(booking)
 }
 
@@ -178,7 +172,7 @@ impl Assignment {
                 continue;
             };
             let booking = rows::lock(&mut tx, booking_id).await?;
-            if !booking.status.awaits_assignment() {
+            if !booking.awaits_assignment() {
                 report.skipped.push(skip(format!(
                     "booking {} is {}; it no longer awaits assignment",
                     booking.id, booking.status
@@ -187,12 +181,10 @@ impl Assignment {
             }
             next_cycle(&mut tx, &booking, true).await?;
             let booking = rows::fetch(&mut tx, booking_id).await?;
-            let payload = serde_json::to_value(AssignProvider {
-                booking_id,
-                cycle: booking.assignment_cycle,
-            })
-            .map_err(|e| sqlx::Error::Encode(e.into()))?;
-            queue::retry(&mut tx, id, Some(&payload), self.policy).await?;
+            let payload =
+                serde_json::to_value(self.policy.job(booking_id, booking.assignment_cycle))
+                    .map_err(|e| sqlx::Error::Encode(e.into()))?;
+            queue::retry(&mut tx, id, Some(&payload), self.policy.retry).await?;
             let note = HistoryNote {
                 old_status: Some(booking.status),
                 reason: Some(format!(

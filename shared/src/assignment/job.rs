@@ -1,6 +1,9 @@
-//! Running an [`AssignProvider`] job: re-read the booking (only while the job's lease
-//! holds), choose a provider by the rule of [`matching`](super::matching), and either
-//! assign it or record why nobody could be; all in one transaction, fenced on the lease.
+//! Running the assignment queue's jobs. An [`AssignProvider`] job: re-read the booking
+//! (only while the job's lease holds), choose a provider by the rule of
+//! [`matching`](super::matching), and either assign it (an offer, which will expire
+//! unless answered) or record why nobody could be; all in one transaction, fenced on
+//! the lease. An [`ExpireOffer`] job: if the offer it is about is still unanswered,
+//! expire it (a failed attempt, as a rejection is).
 
 use tracing::Instrument;
 
@@ -9,11 +12,12 @@ use queue::{BoxError, ClaimedJob, Handler, JobKind};
 
 use super::attempt::{self, AttemptOutcome};
 use super::sql::{postgres, sqlite};
-use super::{AssignProvider, Assignment, cycle, matching};
-use crate::Status;
+use super::{AssignProvider, Assignment, ExpireOffer, cycle, matching};
 use crate::booking::Booking;
 use crate::booking::rows::{self, BookingRow};
+use crate::booking::transition::Change;
 use crate::error::{DomainError, StoreError};
+use crate::{Actor, Status};
 
 /// What running an assignment job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +30,8 @@ pub enum AssignmentOutcome {
     NoOp,
     /// The lease was lost (expired and reclaimed): nothing was changed.
     LeaseLost,
+    /// The offer to this provider was not answered in time: it expired.
+    Expired { provider_id: i64 },
 }
 
 impl AssignmentOutcome {
@@ -36,16 +42,23 @@ impl AssignmentOutcome {
             AssignmentOutcome::NoProvider { .. } => "no_provider",
             AssignmentOutcome::NoOp => "noop",
             AssignmentOutcome::LeaseLost => "lease_lost",
+            AssignmentOutcome::Expired { .. } => "expired",
         }
     }
 }
 
 /// How many times a transaction that meets a busy database is tried.
 const TRIES: u32 = 8;
+/// How many times an assignment is worked out again when, on PostgreSQL, another
+/// assignment gave its provider an overlapping booking first.
+const OVERLAP_TRIES: u32 = 4;
 
 impl Assignment {
-    /// Runs one attempt of an assignment job (see the module documentation).
+    /// Runs one attempt of a job of the assignment queue (see the module documentation).
     pub async fn run(&self, job: &ClaimedJob) -> Result<AssignmentOutcome, StoreError> {
+        if job.kind == ExpireOffer::KIND {
+            return self.expire(job).await;
+        }
         let payload: AssignProvider = job
             .payload_as()
             .map_err(|e| sqlx::Error::Decode(e.into()))?;
@@ -54,9 +67,21 @@ impl Assignment {
             booking_id = payload.booking_id,
             cycle = payload.cycle
         );
-        let outcome = queue::retry_transient("assigning", TRIES, || self.try_run(job, payload))
-            .instrument(span)
-            .await?;
+        let mut tried = 0;
+        let outcome = loop {
+            tried += 1;
+            match queue::retry_transient("assigning", TRIES, || self.try_run(job, payload))
+                .instrument(span.clone())
+                .await
+            {
+                Err(StoreError::Db(e)) if rows::is_overlap(&e) && tried < OVERLAP_TRIES => {
+                    tracing::debug!(
+                        "the chosen provider was just given an overlapping booking; choosing again"
+                    );
+                }
+                other => break other?,
+            }
+        };
         metrics::counter!("assignment_attempts_total", "outcome" => outcome.label()).increment(1);
         match &outcome {
             AssignmentOutcome::Assigned { provider_id } => {
@@ -77,7 +102,68 @@ impl Assignment {
             AssignmentOutcome::LeaseLost => {
                 tracing::warn!("lease lost; another worker runs this job")
             }
+            AssignmentOutcome::Expired { .. } => {}
         }
+        Ok(outcome)
+    }
+
+    /// Runs an [`ExpireOffer`] job: expires the offer if it is still the booking's and
+    /// unanswered; otherwise does nothing. Either way the job is done.
+    async fn expire(&self, job: &ClaimedJob) -> Result<AssignmentOutcome, StoreError> {
+        let payload: ExpireOffer = job
+            .payload_as()
+            .map_err(|e| sqlx::Error::Decode(e.into()))?;
+        let span = tracing::info_span!("expire_offer", booking_id = payload.booking_id);
+        let outcome =
+            queue::retry_transient("expiring an offer", TRIES, || self.try_expire(job, payload))
+                .instrument(span)
+                .await?;
+        if let AssignmentOutcome::Expired { provider_id } = outcome {
+            metrics::counter!("assignment_attempts_total", "outcome" => "expired").increment(1);
+            tracing::info!(
+                booking_id = payload.booking_id,
+                provider_id,
+                "offer expired"
+            );
+        }
+        Ok(outcome)
+    }
+
+    async fn try_expire(
+        &self,
+        job: &ClaimedJob,
+        offer: ExpireOffer,
+    ) -> Result<AssignmentOutcome, StoreError> {
+        let mut tx = self.db.write().await?;
+        if !queue::touch(&mut tx, &job.lease).await? {
+            return Ok(AssignmentOutcome::LeaseLost);
+        }
+        let booking = rows::lock(&mut tx, offer.booking_id).await?;
+        let unanswered = booking.status == Status::Assigned
+            && booking.assignment_cycle == offer.cycle
+            && booking.provider_id == Some(offer.provider_id)
+            && attempt::open_attempt(&mut tx, &booking).await? == Some(offer.attempt);
+        let outcome = if unanswered {
+            let change = Change::ExpireOffer {
+                after: std::time::Duration::from_secs(offer.offer_timeout_secs),
+            };
+            crate::booking::write::apply(
+                &mut tx,
+                &Actor::system(&self.worker),
+                &booking,
+                &change,
+                None,
+                self.policy,
+            )
+            .await?;
+            AssignmentOutcome::Expired {
+                provider_id: offer.provider_id,
+            }
+        } else {
+            AssignmentOutcome::NoOp
+        };
+        queue::complete(&mut tx, &job.lease).await?;
+        tx.commit().await?;
         Ok(outcome)
     }
 
@@ -103,12 +189,14 @@ impl Assignment {
         let Some(booking) = fenced.map(Booking::try_from).transpose()? else {
             return Ok(AssignmentOutcome::LeaseLost);
         };
-        if !booking.status.awaits_assignment() || booking.assignment_cycle != payload.cycle {
+        if !booking.awaits_assignment() || booking.assignment_cycle != payload.cycle {
             queue::complete(&mut tx, &job.lease).await?;
             tx.commit().await?;
             return Ok(AssignmentOutcome::NoOp);
         }
-        let outcome = match matching::choose_for(&mut tx, &booking).await? {
+        let choice = matching::choose_for(&mut tx, &booking).await?;
+        let (candidates, others) = attempt::stored(Some(&choice.explanation));
+        let outcome = match choice.chosen {
             Some(provider_id) => {
                 let reason = format!(
                     "assigned automatically (attempt {} of {})",
@@ -129,6 +217,8 @@ impl Assignment {
                         .bind(job.attempt)
                         .bind(job.id())
                         .bind(&job.lease.token)
+                        .bind(&candidates)
+                        .bind(others)
                         .fetch_one(c)
                         .await
                 })?;
@@ -141,6 +231,13 @@ impl Assignment {
                     }
                     .into());
                 }
+                let assigned = Booking {
+                    status: Status::Assigned,
+                    provider_id: Some(provider_id),
+                    ..booking.clone()
+                };
+                let timeout = std::time::Duration::from_secs(payload.offer_timeout_secs);
+                super::offer(&mut tx, &assigned, job.attempt, timeout).await?;
                 let waited = (tx.now() - booking.created_at).num_milliseconds().max(0);
                 metrics::histogram!("assignment_create_to_assigned_seconds")
                     .record(waited as f64 / 1000.0);
@@ -148,8 +245,9 @@ impl Assignment {
             }
             None => {
                 let error = format!(
-                    "no eligible provider offers {} right now",
-                    booking.service_type
+                    "no eligible provider for {} at {}",
+                    booking.service_type,
+                    crate::schedule::rules::wall_clock(booking.starts_at, booking.time_zone)
                 );
                 attempt::record(
                     &mut tx,
@@ -158,6 +256,7 @@ impl Assignment {
                     None,
                     AttemptOutcome::NoProvider,
                     Some(&error),
+                    Some(&choice.explanation),
                 )
                 .await?;
                 let Some(failure) = queue::fail(&mut tx, &job.lease, &error).await? else {
@@ -177,16 +276,22 @@ impl Assignment {
     /// lost lease): for a job still in force, a failed attempt, retried with backoff or
     /// dead after the last; for one whose booking moved on, simply done. Fenced.
     pub async fn record_failure(&self, job: &ClaimedJob, error: &str) -> Result<(), StoreError> {
-        let payload: AssignProvider = job
-            .payload_as()
-            .map_err(|e| sqlx::Error::Decode(e.into()))?;
-        let mut recorded = false;
         let mut tx = self.db.write().await?;
         if !queue::touch(&mut tx, &job.lease).await? {
             return Ok(());
         }
+        if job.kind == ExpireOffer::KIND {
+            // The expiry is tried again soon; the booking is not touched meanwhile.
+            queue::fail(&mut tx, &job.lease, error).await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        let payload: AssignProvider = job
+            .payload_as()
+            .map_err(|e| sqlx::Error::Decode(e.into()))?;
+        let mut recorded = false;
         let booking = rows::lock(&mut tx, payload.booking_id).await?;
-        if !booking.status.awaits_assignment() || booking.assignment_cycle != payload.cycle {
+        if !booking.awaits_assignment() || booking.assignment_cycle != payload.cycle {
             queue::complete(&mut tx, &job.lease).await?;
         } else {
             recorded = true;
@@ -198,6 +303,7 @@ impl Assignment {
                 None,
                 AttemptOutcome::Error,
                 Some(&error),
+                None,
             )
             .await?;
             if let Some(failure) = queue::fail(&mut tx, &job.lease, &error).await? {
@@ -250,6 +356,8 @@ mod tests {
         "provider_id",
         "outcome",
         "reason",
+        "candidates",
+        "others_not_listed",
         "created_at",
         "updated_at",
     ];
@@ -293,12 +401,21 @@ mod tests {
             customer_email: "ada@example.com".into(),
             service_type: "plumbing".into(),
             address: "1 Pipe Lane".into(),
-            scheduled_date: "2026-12-05T10:00:00Z".into(),
+            starts_at: "2026-12-05T10:00:00Z".into(),
+            starts_at_field: "starts_at",
+            time_zone: None,
             notes: None,
         };
+        // On two days, so that the one provider is free for both, and as loaded each day.
         let mut ids = Vec::new();
-        for _ in 0..2 {
-            let new = input.validate(db.now()).unwrap();
+        for day in ["2026-12-05", "2026-12-06"] {
+            let input = BookingInput {
+                starts_at: format!("{day}T10:00:00Z"),
+                ..input.clone()
+            };
+            let new = input
+                .validate(db.now(), &crate::schedule::ScheduleRules::default())
+                .unwrap();
             ids.push(bookings.create(&customer, new, None).await.unwrap().0.id);
         }
         let queue = queue::Queue::new(db.clone());
@@ -320,13 +437,17 @@ mod tests {
         let mut tx = db.write().await.unwrap();
         assert!(queue::touch(&mut tx, &job.lease).await.unwrap());
         let booking = rows::lock(&mut tx, ids[1]).await.unwrap();
-        assert_eq!(
-            matching::choose_for(&mut tx, &booking).await.unwrap(),
-            Some(provider)
-        );
-        let updated = rows::compare_and_set(&mut tx, &booking, Status::Assigned, Some(provider))
-            .await
-            .unwrap();
+        let choice = matching::choose_for(&mut tx, &booking).await.unwrap();
+        assert_eq!(choice.chosen, Some(provider));
+        let updated = rows::compare_and_set(
+            &mut tx,
+            &booking,
+            Status::Assigned,
+            Some(provider),
+            rows::CasExtra::default(),
+        )
+        .await
+        .unwrap();
         let note = HistoryNote {
             old_status: Some(Status::Pending),
             reason: Some("assigned automatically (attempt 1 of 4)".into()),
@@ -343,14 +464,23 @@ mod tests {
             Some(provider),
             AttemptOutcome::Assigned,
             None,
+            Some(&choice.explanation),
         )
         .await
         .unwrap();
+        super::super::offer(&mut tx, &updated, 1, std::time::Duration::from_secs(900))
+            .await
+            .unwrap();
         assert!(queue::complete(&mut tx, &job.lease).await.unwrap());
         tx.commit().await.unwrap();
 
+        let same_but_the_day: Vec<&str> = BOOKING_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| !matches!(*c, "starts_at" | "ends_at"))
+            .collect();
         for (table, key, columns) in [
-            ("bookings", "id", BOOKING_COLUMNS),
+            ("bookings", "id", same_but_the_day.as_slice()),
             ("booking_history", "booking_id", HISTORY_COLUMNS),
             ("assignment_attempts", "booking_id", ATTEMPT_COLUMNS),
             ("jobs", "subject_id", JOB_COLUMNS),

@@ -1,41 +1,90 @@
 //! How a provider is chosen for a booking: the rule, as Rust you can read and test, and
-//! the same rule as the SQL that runs it, side by side. A test checks that they agree on
-//! random providers (`shared/tests/assignment.rs`).
+//! beside it the SQL that gathers the facts the rule looks at.
 //!
-//! Eligible: available, offers the booking's service, and has not rejected or
-//! no-showed this booking before. Among the eligible: fewest active bookings (assigned,
-//! accepted or in progress), then the highest rating, then the lowest id.
+//! Eligible: offers the booking's service, is available (taking work), works over the
+//! whole window by their calendar in their own time zone, holds no active booking
+//! (assigned, accepted, in progress) whose window overlaps it, and has not declined
+//! this booking, failed to show for it or let its offer expire. Among the eligible:
+//! fewest active bookings that day (the booking's day, in its time zone), then the
+//! highest rating, then the lowest id.
+//!
+//! Every attempt keeps its reasons ([`explain`]): who was chosen and, for each other
+//! provider of the service, the first thing that ruled them out.
 
 use std::cmp::Ordering;
 
-use db::{Tx, dialect, on};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+
+use db::{Backend, Tx, on, ts};
 
 use crate::booking::Booking;
+use crate::booking::rows::overlapping;
 use crate::error::StoreError;
+use crate::schedule::calendar::local_instant;
+use crate::schedule::stored_calendar;
 
-/// What the rule looks at about one provider, for one booking.
+/// How a provider let this booking go before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declined {
+    Rejected,
+    NoShow,
+    Expired,
+}
+
+/// What the rule looks at about one provider of the service, for one booking.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub provider_id: i64,
     pub available: bool,
-    pub offers_service: bool,
-    /// Rejected or no-showed this booking in an earlier attempt.
-    pub declined_before: bool,
-    pub active_bookings: i64,
+    /// Works over the whole window, by their calendar.
+    pub working: bool,
+    /// An active booking of theirs whose window overlaps this one.
+    pub overlapping: Option<i64>,
+    /// How they let this booking go in an earlier attempt, if they did.
+    pub declined: Option<Declined>,
+    /// Their active bookings that start on the booking's day.
+    pub load_that_day: i64,
     pub rating: f64,
+    /// Another assignment holds them at this moment (PostgreSQL, many workers).
+    pub held_elsewhere: bool,
 }
 
 impl Candidate {
+    /// The first thing that rules them out, in the order a dispatcher would check.
+    pub fn obstacle(&self) -> Option<String> {
+        if !self.available {
+            return Some("unavailable".into());
+        }
+        if !self.working {
+            return Some("off hours".into());
+        }
+        if let Some(other) = self.overlapping {
+            return Some(format!("overlapping booking #{other}"));
+        }
+        match self.declined {
+            Some(Declined::Rejected) => return Some("declined before".into()),
+            Some(Declined::NoShow) => return Some("did not show before".into()),
+            Some(Declined::Expired) => return Some("offer expired before".into()),
+            None => {}
+        }
+        if self.held_elsewhere {
+            return Some("being assigned another booking at this moment".into());
+        }
+        None
+    }
+
     /// May be chosen at all.
     pub fn is_eligible(&self) -> bool {
-        self.available && self.offers_service && !self.declined_before
+        self.obstacle().is_none()
     }
 }
 
 /// Who comes first among eligible candidates.
 pub fn rank(a: &Candidate, b: &Candidate) -> Ordering {
-    a.active_bookings
-        .cmp(&b.active_bookings)
+    a.load_that_day
+        .cmp(&b.load_that_day)
         .then(b.rating.total_cmp(&a.rating))
         .then(a.provider_id.cmp(&b.provider_id))
 }
@@ -49,71 +98,277 @@ pub fn choose(candidates: &[Candidate]) -> Option<i64> {
         .map(|c| c.provider_id)
 }
 
-/// The rule in SQL, with the row lock that goes with it (`$lock`). `providers_by_load`
-/// (migration 0002) serves the order.
-macro_rules! choose_sql {
-    ($lock:literal) => {
-        concat!(
-            "SELECT p.id FROM providers p JOIN provider_services s ON s.provider_id = p.id ",
-            "WHERE s.service_type = $1 AND p.available AND p.id NOT IN ( ",
-            "SELECT a.provider_id FROM assignment_attempts a WHERE a.booking_id = $2 ",
-            "AND a.outcome IN ('rejected', 'no_show') AND a.provider_id IS NOT NULL) ",
-            "ORDER BY p.active_bookings, p.rating DESC, p.id LIMIT 1",
-            $lock
+/// One provider an attempt considered: chosen, or the first reason they were not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Considered {
+    pub provider_id: i64,
+    pub chosen: bool,
+    pub reason: String,
+}
+
+/// Whom an attempt considered: at most [`MAX_LISTED`], nearest to being chosen first,
+/// and how many more there were.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Explanation {
+    pub listed: Vec<Considered>,
+    pub others_not_listed: i64,
+}
+
+/// The most candidates an attempt keeps.
+pub const MAX_LISTED: usize = 20;
+
+/// Why `candidate` ranked below `chosen`.
+fn ranked_lower(candidate: &Candidate, chosen: &Candidate) -> String {
+    if candidate.load_that_day != chosen.load_that_day {
+        format!(
+            "ranked lower: {} jobs that day against {}",
+            candidate.load_that_day, chosen.load_that_day
         )
-    };
+    } else if candidate.rating != chosen.rating {
+        format!(
+            "ranked lower: rating {:.1} against {:.1}",
+            candidate.rating, chosen.rating
+        )
+    } else {
+        "ranked lower: same load and rating, a later provider id".into()
+    }
 }
 
-/// SQLite: the write transaction excludes every other assignment; one statement.
-mod sqlite {
-    pub const CHOOSE: &[&str] = &[choose_sql!("")];
+/// The record of a choice among `candidates`: the chosen first, then the other eligible
+/// in rank order, then the rest in rank order, each with their reason.
+pub fn explain(candidates: &[Candidate], chosen: Option<i64>) -> Explanation {
+    let chosen = chosen.and_then(|id| candidates.iter().find(|c| c.provider_id == id));
+    let mut ordered: Vec<&Candidate> = candidates.iter().collect();
+    ordered.sort_by(|a, b| {
+        let first = |c: &Candidate| {
+            (
+                Some(c.provider_id) != chosen.map(|x| x.provider_id),
+                !c.is_eligible(),
+            )
+        };
+        first(a).cmp(&first(b)).then(rank(a, b))
+    });
+    let listed = ordered
+        .iter()
+        .take(MAX_LISTED)
+        .map(|c| {
+            let is_chosen = Some(c.provider_id) == chosen.map(|x| x.provider_id);
+            let reason = if is_chosen {
+                format!(
+                    "chosen: {} jobs that day, rating {:.1}",
+                    c.load_that_day, c.rating
+                )
+            } else if let Some(obstacle) = c.obstacle() {
+                obstacle
+            } else if let Some(chosen) = chosen {
+                ranked_lower(c, chosen)
+            } else {
+                "eligible".into()
+            };
+            Considered {
+                provider_id: c.provider_id,
+                chosen: is_chosen,
+                reason,
+            }
+        })
+        .collect();
+    Explanation {
+        listed,
+        others_not_listed: candidates.len().saturating_sub(MAX_LISTED) as i64,
+    }
 }
 
-/// PostgreSQL: first among the providers no other assignment is locking right now, so
-/// that workers on many hosts spread over the eligible providers instead of queueing on
-/// one row (its load counter); only when every eligible one is taken, wait for the best.
-mod postgres {
-    pub const CHOOSE: &[&str] = &[
-        choose_sql!(" FOR UPDATE OF p SKIP LOCKED"),
-        choose_sql!(" FOR UPDATE OF p"),
-    ];
+/// The facts about every provider of the booking's service, in one statement: $1 the
+/// service, $2 the booking, $3 a day before its start (no window is longer, so one that
+/// overlaps starts after this), $4 its end, $5 its start, $6 and $7 the bounds of its
+/// day in its time zone. Served by `bookings_active_window` (migration 0006).
+const FACTS: &str = "SELECT p.id, p.available, p.rating, p.time_zone, p.calendar, \
+     (SELECT o.id FROM bookings o WHERE o.provider_id = p.id \
+         AND o.status IN ('assigned', 'accepted', 'in_progress') \
+         AND o.starts_at > $3 AND o.starts_at < $4 AND o.ends_at > $5 AND o.id <> $2 \
+         ORDER BY o.starts_at LIMIT 1) AS overlapping, \
+     (SELECT COUNT(*) FROM bookings o WHERE o.provider_id = p.id \
+         AND o.status IN ('assigned', 'accepted', 'in_progress') \
+         AND o.starts_at >= $6 AND o.starts_at < $7) AS load_that_day, \
+     (SELECT a.outcome FROM assignment_attempts a WHERE a.booking_id = $2 \
+         AND a.provider_id = p.id AND a.outcome IN ('rejected', 'no_show', 'expired') \
+         ORDER BY a.id DESC LIMIT 1) AS declined \
+     FROM providers p JOIN provider_services s ON s.provider_id = p.id \
+     WHERE s.service_type = $1 ORDER BY p.id";
+
+#[derive(FromRow)]
+struct FactsRow {
+    id: i64,
+    available: bool,
+    rating: f64,
+    time_zone: String,
+    calendar: Option<String>,
+    overlapping: Option<i64>,
+    load_that_day: i64,
+    declined: Option<String>,
 }
 
-/// Runs the rule for `booking` in the database, locking the chosen provider's row
-/// (PostgreSQL) until the transaction ends.
-pub(crate) async fn choose_for(tx: &mut Tx, booking: &Booking) -> Result<Option<i64>, StoreError> {
-    for sql in dialect!(tx, sqlite: sqlite::CHOOSE, postgres: postgres::CHOOSE) {
-        let chosen: Option<i64> = on!(tx, |c| {
-            sqlx::query_scalar(*sql)
-                .bind(&booking.service_type)
-                .bind(booking.id)
-                .fetch_optional(c)
-                .await
-        })?;
-        if chosen.is_some() {
-            return Ok(chosen);
+/// The local day of `t` in the booking's time zone, as instants.
+fn day_of(booking: &Booking) -> (DateTime<Utc>, DateTime<Utc>) {
+    let date = booking
+        .starts_at
+        .with_timezone(&booking.time_zone)
+        .date_naive();
+    (
+        local_instant(booking.time_zone, date, 0),
+        local_instant(booking.time_zone, date, 24 * 60),
+    )
+}
+
+/// The candidates for `booking`, from the store.
+pub(crate) async fn candidates_for(
+    tx: &mut Tx,
+    booking: &Booking,
+) -> Result<Vec<Candidate>, StoreError> {
+    let (day_start, day_end) = day_of(booking);
+    let rows: Vec<FactsRow> = on!(tx, |c| {
+        sqlx::query_as(FACTS)
+            .bind(&booking.service_type)
+            .bind(booking.id)
+            .bind(ts(booking.starts_at - Duration::days(1)))
+            .bind(ts(booking.ends_at))
+            .bind(ts(booking.starts_at))
+            .bind(ts(day_start))
+            .bind(ts(day_end))
+            .fetch_all(c)
+            .await
+    })?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let calendar = stored_calendar(&r.time_zone, r.calendar.as_deref())?;
+        out.push(Candidate {
+            provider_id: r.id,
+            available: r.available,
+            working: calendar.covers(booking.starts_at, booking.ends_at),
+            overlapping: r.overlapping,
+            declined: match r.declined.as_deref() {
+                Some("rejected") => Some(Declined::Rejected),
+                Some("no_show") => Some(Declined::NoShow),
+                Some("expired") => Some(Declined::Expired),
+                _ => None,
+            },
+            load_that_day: r.load_that_day,
+            rating: r.rating,
+            held_elsewhere: false,
+        });
+    }
+    Ok(out)
+}
+
+/// What matching decided for a booking.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Choice {
+    pub chosen: Option<i64>,
+    pub explanation: Explanation,
+}
+
+/// Runs the rule for `booking` in the store. On PostgreSQL, where assignments run side
+/// by side, the chosen provider's row is locked until the transaction ends: the first
+/// in rank order that no other assignment holds (so that workers on many hosts spread
+/// over the eligible instead of queueing on one), or, when every one is held, the best,
+/// waited for. Once locked, the overlap is looked at again: another assignment may have
+/// just given them an overlapping booking.
+pub(crate) async fn choose_for(tx: &mut Tx, booking: &Booking) -> Result<Choice, StoreError> {
+    let mut candidates = candidates_for(tx, booking).await?;
+    if tx.backend() == Backend::Sqlite {
+        // The write transaction excludes every other writer: the facts stay true.
+        let chosen = choose(&candidates);
+        let explanation = explain(&candidates, chosen);
+        return Ok(Choice {
+            chosen,
+            explanation,
+        });
+    }
+    let mut wait = false;
+    loop {
+        let mut eligible: Vec<&Candidate> = candidates.iter().filter(|c| c.is_eligible()).collect();
+        eligible.sort_by(|a, b| rank(a, b));
+        let order: Vec<i64> = eligible.iter().map(|c| c.provider_id).collect();
+        if order.is_empty() {
+            // Perhaps every eligible one was held: then wait for the best of those.
+            let held: Vec<&mut Candidate> =
+                candidates.iter_mut().filter(|c| c.held_elsewhere).collect();
+            if held.is_empty() || wait {
+                break;
+            }
+            for c in held {
+                c.held_elsewhere = false;
+            }
+            wait = true;
+            continue;
+        }
+        let mut locked = None;
+        for id in order {
+            if lock_provider(tx, id, wait).await? {
+                locked = Some(id);
+                break;
+            }
+            if let Some(c) = candidates.iter_mut().find(|c| c.provider_id == id) {
+                c.held_elsewhere = true;
+            }
+        }
+        let Some(id) = locked else { continue };
+        match overlapping(tx, id, booking.window(), booking.id).await? {
+            None => {
+                let explanation = explain(&candidates, Some(id));
+                return Ok(Choice {
+                    chosen: Some(id),
+                    explanation,
+                });
+            }
+            Some(other) => {
+                if let Some(c) = candidates.iter_mut().find(|c| c.provider_id == id) {
+                    c.overlapping = Some(other);
+                }
+            }
         }
     }
-    Ok(None)
+    let explanation = explain(&candidates, None);
+    Ok(Choice {
+        chosen: None,
+        explanation,
+    })
+}
+
+/// Locks provider `id`'s row (PostgreSQL): at once if nobody holds it, else (with
+/// `wait`) when its holder is done. Returns whether it is locked.
+async fn lock_provider(tx: &mut Tx, id: i64, wait: bool) -> Result<bool, StoreError> {
+    let sql = if wait {
+        "SELECT id FROM providers WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT id FROM providers WHERE id = $1 FOR UPDATE SKIP LOCKED"
+    };
+    let got: Option<i64> = on!(tx, |c| sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?;
+    Ok(got.is_some())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn candidate(provider_id: i64, active_bookings: i64, rating: f64) -> Candidate {
+    fn candidate(provider_id: i64, load_that_day: i64, rating: f64) -> Candidate {
         Candidate {
             provider_id,
             available: true,
-            offers_service: true,
-            declined_before: false,
-            active_bookings,
+            working: true,
+            overlapping: None,
+            declined: None,
+            load_that_day,
             rating,
+            held_elsewhere: false,
         }
     }
 
     #[test]
-    fn the_least_busy_comes_first_then_the_best_rated_then_the_lowest_id() {
+    fn the_least_busy_that_day_comes_first_then_the_best_rated_then_the_lowest_id() {
         let all = [
             candidate(3, 1, 5.0),
             candidate(2, 0, 4.0),
@@ -134,28 +389,79 @@ mod tests {
     }
 
     #[test]
-    fn the_unavailable_those_without_the_service_and_those_who_declined_are_never_chosen() {
-        let mut busy_but_willing = candidate(9, 7, 1.0);
+    fn nobody_unavailable_off_hours_busy_or_who_let_the_booking_go_is_chosen() {
+        let busy_but_willing = candidate(9, 7, 1.0);
         let mut away = candidate(1, 0, 5.0);
         away.available = false;
-        let mut other_trade = candidate(2, 0, 5.0);
-        other_trade.offers_service = false;
-        let mut declined = candidate(3, 0, 5.0);
-        declined.declined_before = true;
-        assert_eq!(
-            choose(&[
-                away.clone(),
-                other_trade.clone(),
-                declined.clone(),
-                busy_but_willing.clone()
-            ]),
-            Some(9)
-        );
-        busy_but_willing.available = false;
-        assert_eq!(
-            choose(&[away, other_trade, declined, busy_but_willing]),
-            None
-        );
+        let mut off = candidate(2, 0, 5.0);
+        off.working = false;
+        let mut booked = candidate(3, 0, 5.0);
+        booked.overlapping = Some(41);
+        let mut declined = candidate(4, 0, 5.0);
+        declined.declined = Some(Declined::Rejected);
+        let mut expired = candidate(5, 0, 5.0);
+        expired.declined = Some(Declined::Expired);
+        let mut all = vec![away, off, booked, declined, expired, busy_but_willing];
+        assert_eq!(choose(&all), Some(9));
+        all[5].available = false;
+        assert_eq!(choose(&all), None);
         assert_eq!(choose(&[]), None);
+    }
+
+    #[test]
+    fn an_explanation_names_the_chosen_then_the_eligible_in_rank_order_then_the_rest() {
+        let mut off = candidate(1, 0, 5.0);
+        off.working = false;
+        let mut booked = candidate(2, 0, 5.0);
+        booked.overlapping = Some(41);
+        let mut expired = candidate(3, 0, 5.0);
+        expired.declined = Some(Declined::Expired);
+        let all = [
+            off,
+            booked,
+            expired,
+            candidate(4, 2, 5.0),
+            candidate(5, 1, 4.0),
+            candidate(6, 1, 4.5),
+            candidate(7, 1, 4.5),
+        ];
+        let chosen = choose(&all);
+        assert_eq!(chosen, Some(6));
+        let e = explain(&all, chosen);
+        let got: Vec<(i64, bool, &str)> = e
+            .listed
+            .iter()
+            .map(|c| (c.provider_id, c.chosen, c.reason.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (6, true, "chosen: 1 jobs that day, rating 4.5"),
+                (
+                    7,
+                    false,
+                    "ranked lower: same load and rating, a later provider id"
+                ),
+                (5, false, "ranked lower: rating 4.0 against 4.5"),
+                (4, false, "ranked lower: 2 jobs that day against 1"),
+                (1, false, "off hours"),
+                (2, false, "overlapping booking #41"),
+                (3, false, "offer expired before"),
+            ]
+        );
+        assert_eq!(e.others_not_listed, 0);
+    }
+
+    #[test]
+    fn an_explanation_keeps_twenty_and_counts_the_rest() {
+        let all: Vec<Candidate> = (1..=25).map(|id| candidate(id, id, 4.0)).collect();
+        let e = explain(&all, choose(&all));
+        assert_eq!(e.listed.len(), MAX_LISTED);
+        assert_eq!(e.others_not_listed, 5);
+        assert_eq!(e.listed[0].provider_id, 1);
+        assert!(e.listed[0].chosen);
+        assert_eq!(e.listed[19].provider_id, 20);
+        let nobody = explain(&all[..0], None);
+        assert_eq!(nobody, Explanation::default());
     }
 }

@@ -3,13 +3,17 @@
 //! and the job that does it ([`job`]): [`AssignProvider`], run by [`Assignment`].
 //!
 //! One job per assignment cycle of a booking. Attempt 1 runs when the booking is made;
-//! a failed attempt (nobody eligible, an error, a provider who declines or does not
-//! come) schedules the next with the backoff stored on the job, or, after the last,
-//! leaves the job dead and the booking marked "assignment exhausted". An admin's retry
-//! starts a new cycle.
+//! a failed attempt (nobody eligible, an error, a provider who declines, lets the offer
+//! expire or does not come) schedules the next with the backoff stored on the job, or,
+//! after the last, leaves the job dead and the booking marked "assignment exhausted".
+//! An admin's retry starts a new cycle.
+//!
+//! An assignment is an offer: with it, an [`ExpireOffer`] job is enqueued, due when the
+//! offer times out. If the provider has neither accepted nor rejected by then, it
+//! expires the offer: a failed attempt like a rejection, recorded as the system's.
 
 pub mod attempt;
-mod cycle;
+pub(crate) mod cycle;
 mod job;
 pub mod matching;
 mod sql;
@@ -20,20 +24,28 @@ use serde::{Deserialize, Serialize};
 use db::{Db, Tx};
 use queue::{JobKind, JobState, RetryPolicy};
 
-pub use attempt::{Attempt, AttemptOutcome};
+pub use attempt::{Attempt, AttemptOutcome, Considered, Explanation};
 pub use cycle::{JobSelection, RetryReport, SkippedJob};
 pub use job::AssignmentOutcome;
 
 use crate::booking::Booking;
 use crate::booking::transition::AssignmentEffect;
 use crate::error::StoreError;
+use crate::schedule::ScheduleRules;
 
 /// The job that assigns a provider: which booking, and which of its cycles (a job of a
-/// superseded cycle does nothing).
+/// superseded cycle does nothing); and how long the offer it makes waits for an answer
+/// (set where the job is made, so that every worker makes the same offer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignProvider {
     pub booking_id: i64,
     pub cycle: i64,
+    #[serde(default = "default_offer_timeout_secs")]
+    pub offer_timeout_secs: u64,
+}
+
+fn default_offer_timeout_secs() -> u64 {
+    ScheduleRules::default().offer_timeout.as_secs()
 }
 
 impl JobKind for AssignProvider {
@@ -42,6 +54,73 @@ impl JobKind for AssignProvider {
     fn subject_id(&self) -> Option<i64> {
         Some(self.booking_id)
     }
+}
+
+/// The job that expires an offer nobody answered: booking, cycle and attempt of the
+/// offer, and whom it was made to. It does nothing if the booking has moved on since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpireOffer {
+    pub booking_id: i64,
+    pub cycle: i64,
+    pub attempt: i64,
+    pub provider_id: i64,
+    pub offer_timeout_secs: u64,
+}
+
+impl JobKind for ExpireOffer {
+    const KIND: &'static str = "expire_offer";
+    const QUEUE: &'static str = "assignment";
+    fn subject_id(&self) -> Option<i64> {
+        Some(self.booking_id)
+    }
+}
+
+/// How assignment runs: how its failed attempts are retried, and how long an offer
+/// waits for its provider's answer. Set on the API, which stores both with each job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AssignmentPolicy {
+    pub retry: RetryPolicy,
+    pub offer_timeout: std::time::Duration,
+}
+
+impl AssignmentPolicy {
+    /// The job of cycle `cycle` of booking `booking_id`.
+    pub fn job(&self, booking_id: i64, cycle: i64) -> AssignProvider {
+        AssignProvider {
+            booking_id,
+            cycle,
+            offer_timeout_secs: self.offer_timeout.as_secs(),
+        }
+    }
+}
+
+/// An expiry job that fails (the database away) is tried again soon, a few times.
+const EXPIRY_RETRY: RetryPolicy = RetryPolicy {
+    base: std::time::Duration::from_secs(1),
+    max_attempts: 5,
+};
+
+/// Makes the offer of `booking` (as just assigned, in attempt `attempt`) expire after
+/// `timeout` unless it is answered first.
+pub(crate) async fn offer(
+    tx: &mut Tx,
+    booking: &Booking,
+    attempt: i64,
+    timeout: std::time::Duration,
+) -> Result<(), StoreError> {
+    let Some(provider_id) = booking.provider_id else {
+        return Ok(());
+    };
+    let job = ExpireOffer {
+        booking_id: booking.id,
+        cycle: booking.assignment_cycle,
+        attempt,
+        provider_id,
+        offer_timeout_secs: timeout.as_secs(),
+    };
+    let due = tx.now() + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::days(1));
+    queue::enqueue(tx, &job, due, EXPIRY_RETRY).await?;
+    Ok(())
 }
 
 /// Where a booking's assignment stands, for its page: "attempt 2 of 4, next try at ...".
@@ -65,8 +144,8 @@ pub struct Assignment {
     db: Db,
     /// Who runs the jobs: a worker's name, recorded on what it assigns.
     worker: String,
-    /// How a retried job's attempts are retried (stored with it).
-    policy: RetryPolicy,
+    /// How a retried job's attempts are retried and its offers time out (stored with it).
+    policy: AssignmentPolicy,
 }
 
 impl Assignment {
@@ -75,12 +154,15 @@ impl Assignment {
         Assignment {
             db,
             worker: worker.into(),
-            policy: RetryPolicy::default(),
+            policy: AssignmentPolicy {
+                retry: RetryPolicy::default(),
+                offer_timeout: ScheduleRules::default().offer_timeout,
+            },
         }
     }
 
-    /// Dead jobs this room retries are retried by `policy` from then on.
-    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Assignment {
+    /// Dead jobs this room retries are run by `policy` from then on.
+    pub fn with_policy(mut self, policy: AssignmentPolicy) -> Assignment {
         self.policy = policy;
         self
     }
@@ -119,10 +201,14 @@ pub(crate) async fn follow_change(
     before: &Booking,
     after: Booking,
     effect: &AssignmentEffect,
-    policy: RetryPolicy,
+    policy: AssignmentPolicy,
 ) -> Result<Booking, StoreError> {
+    if before.status == crate::Status::Assigned {
+        // The offer was answered (or overtaken): its expiry has nothing left to do.
+        queue::cancel_pending(tx, ExpireOffer::KIND, after.id).await?;
+    }
     match effect {
-        AssignmentEffect::CancelJobs => {
+        AssignmentEffect::CancelJobs | AssignmentEffect::Close => {
             queue::cancel_pending(tx, AssignProvider::KIND, after.id).await?;
             Ok(after)
         }
@@ -150,12 +236,14 @@ pub(crate) async fn begin_manual_cycle(
     crate::booking::rows::fetch(tx, booking.id).await
 }
 
-/// Records an admin's manual assignment as attempt 1 of the booking's (new) cycle.
+/// Records an admin's manual assignment as attempt 1 of the booking's (new) cycle, and
+/// makes its offer expire after `offer_timeout` unless answered.
 pub(crate) async fn record_manual(
     tx: &mut Tx,
     booking: &Booking,
     provider_id: i64,
     reason: Option<&str>,
+    offer_timeout: std::time::Duration,
 ) -> Result<(), StoreError> {
     attempt::record(
         tx,
@@ -164,6 +252,8 @@ pub(crate) async fn record_manual(
         Some(provider_id),
         AttemptOutcome::Manual,
         reason,
+        None,
     )
-    .await
+    .await?;
+    offer(tx, booking, 1, offer_timeout).await
 }

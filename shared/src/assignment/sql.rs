@@ -29,15 +29,16 @@ pub(super) mod sqlite {
     );
 
     /// $1 booking id, $2 its version, $3 'assigned', $4 provider, $5 now, $6 old status,
-    /// $7 worker, $8 reason, $9 cycle, $10 attempt, $11 job id, $12 lease token.
+    /// $7 worker, $8 reason, $9 cycle, $10 attempt, $11 job id, $12 lease token, $13 the
+    /// candidates considered (JSON), $14 how many more there were.
     pub const ASSIGN: &str = concat!(
-        booking_cas!(),
+        booking_cas!("NULL", "FALSE"),
         "; ",
         history_insert!(),
         "SELECT id, $6, status, NULL, $7, 'system', $8, FALSE, provider_id, customer_id, $5 ",
         "FROM bookings WHERE id = $1 AND changes() = 1; ",
         attempt_insert!(),
-        "SELECT $1, $9, $10, $4, 'assigned', NULL, $5, $5 WHERE changes() = 1",
+        "SELECT $1, $9, $10, $4, 'assigned', NULL, $13, $14, $5, $5 WHERE changes() = 1",
         attempt_upsert!(),
         "; UPDATE jobs SET ",
         queue::job_done_set!("$5"),
@@ -63,14 +64,14 @@ pub(super) mod postgres {
 
     pub const ASSIGN: &str = concat!(
         "WITH b AS (",
-        booking_cas!(),
+        booking_cas!("NULL", "FALSE"),
         " RETURNING id, status, provider_id, customer_id), ",
         "h AS (",
         history_insert!(),
         "SELECT id, $6, status, NULL, $7, 'system', $8, FALSE, provider_id, customer_id, $5 FROM b), ",
         "a AS (",
         attempt_insert!(),
-        "SELECT id, $9, $10, $4, 'assigned', NULL, $5, $5 FROM b",
+        "SELECT id, $9, $10, $4, 'assigned', NULL, $13, $14, $5, $5 FROM b",
         attempt_upsert!(),
         "), j AS (UPDATE jobs SET ",
         queue::job_done_set!("$5"),

@@ -28,8 +28,10 @@ use super::rows::{self, BookingRow};
 use super::sql::{postgres, sqlite};
 use super::validation::NewBooking;
 use super::{Booking, Bookings};
-use crate::assignment::AssignProvider;
+use crate::assignment::{AssignProvider, AssignmentPolicy};
 use crate::error::{DomainError, StoreError};
+use crate::schedule::rules::wall_clock;
+use crate::schedule::{self, Servable};
 use crate::{Actor, Role};
 
 /// At most this many bookings share a transaction (and the write lock, meanwhile).
@@ -56,7 +58,9 @@ pub(super) struct BookingWrite {
     key: Option<String>,
     /// The SHA-256 of the canonical request, when there is a key.
     hash: Option<String>,
-    policy: queue::RetryPolicy,
+    /// Where its window ends: its service's duration after its start.
+    ends_at: DateTime<Utc>,
+    policy: AssignmentPolicy,
 }
 
 /// A booking handed to the task, with where its answer goes.
@@ -93,6 +97,7 @@ impl Bookings {
             (Role::Customer | Role::Admin, Some(id)) => id,
             (role, _) => return Err(DomainError::not_permitted(role, "book a service").into()),
         };
+        let ends_at = self.admit(user_id, &new, idempotency.as_ref()).await?;
         let write = BookingWrite {
             actor: actor.clone(),
             user_id,
@@ -101,7 +106,8 @@ impl Bookings {
                 .map(|k| hex::encode(Sha256::digest(k.canonical_request.as_bytes()))),
             key: idempotency.map(|k| k.key),
             new,
-            policy: self.policy,
+            ends_at,
+            policy: self.assignment_policy(),
         };
         match self.db.backend() {
             Backend::Sqlite => self.create_in_intake(write).await,
@@ -115,6 +121,59 @@ impl Bookings {
                 }
                 result => result,
             },
+        }
+    }
+
+    /// Checks that someone could serve `new` then, and returns where its window ends. A
+    /// request repeated with its idempotency key is let through: it finds its booking.
+    async fn admit(
+        &self,
+        user_id: i64,
+        new: &NewBooking,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        let mut tx = self.db.read().await?;
+        let Some(minutes) = schedule::duration_of(&mut tx, &new.service_type).await? else {
+            return Err(DomainError::field(
+                "service_type",
+                format!("`{}` is not a service type we offer", new.service_type),
+            )
+            .into());
+        };
+        let ends_at = new.starts_at + chrono::Duration::minutes(minutes);
+        if let Some(key) = idempotency {
+            let seen: Option<i64> = on!(tx, |c| {
+                sqlx::query_scalar(
+                    "SELECT booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                )
+                .bind(user_id)
+                .bind(&key.key)
+                .fetch_optional(c)
+                .await
+            })?;
+            if seen.is_some() {
+                return Ok(ends_at);
+            }
+        }
+        let servable =
+            schedule::servable(&mut tx, &new.service_type, (new.starts_at, ends_at), None).await?;
+        tx.commit().await?;
+        match servable {
+            Servable::By(_) => Ok(ends_at),
+            Servable::NobodyOffers => Err(DomainError::field(
+                "service_type",
+                format!("nobody offers {} at the moment", new.service_type),
+            )
+            .into()),
+            Servable::NobodyFree => Err(DomainError::field(
+                new.starts_at_field,
+                format!(
+                    "nobody can do {} at {}; GET /api/v1/availability lists the times that are free",
+                    new.service_type,
+                    wall_clock(new.starts_at, new.time_zone)
+                ),
+            )
+            .into()),
         }
     }
 
@@ -244,6 +303,7 @@ async fn insert(tx: &mut Tx, write: &BookingWrite) -> Result<(Booking, bool), St
         new,
         key,
         hash,
+        ends_at,
         policy,
     } = write;
     if let (Some(key), Some(hash)) = (key, hash) {
@@ -280,7 +340,7 @@ async fn insert(tx: &mut Tx, write: &BookingWrite) -> Result<(Booking, bool), St
             .bind(&new.customer_email)
             .bind(&new.service_type)
             .bind(&new.address)
-            .bind(ts(new.scheduled_date))
+            .bind(ts(new.starts_at))
             .bind(&new.notes)
             .bind(now)
             .bind(actor.user_id)
@@ -288,10 +348,13 @@ async fn insert(tx: &mut Tx, write: &BookingWrite) -> Result<(Booking, bool), St
             .bind(actor.role.as_str())
             .bind(AssignProvider::QUEUE)
             .bind(AssignProvider::KIND)
-            .bind(i64::from(policy.max_attempts))
+            .bind(i64::from(policy.retry.max_attempts))
             .bind(key)
             .bind(hash)
-            .bind(policy.base_ms())
+            .bind(policy.retry.base_ms())
+            .bind(ts(*ends_at))
+            .bind(new.time_zone.name())
+            .bind(i64::try_from(policy.offer_timeout.as_secs()).unwrap_or(i64::MAX))
             .fetch_all(c)
             .await
     })
@@ -347,8 +410,9 @@ pub(crate) mod tests {
         let id: i64 = on!(tx, |c| {
             sqlx::query_scalar(concat!(
                 "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
-                "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9) RETURNING id"
+                "service_type, address, starts_at, ends_at, time_zone, status, notes, created_at, ",
+                "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $11, 'pending', $8, $9, $9) ",
+                "RETURNING id"
             ))
             .bind(write.user_id)
             .bind(&new.customer_name)
@@ -356,9 +420,11 @@ pub(crate) mod tests {
             .bind(&new.customer_email)
             .bind(&new.service_type)
             .bind(&new.address)
-            .bind(ts(new.scheduled_date))
+            .bind(ts(new.starts_at))
             .bind(&new.notes)
             .bind(now)
+            .bind(ts(write.ends_at))
+            .bind(new.time_zone.name())
             .fetch_one(c)
             .await
         })
@@ -373,11 +439,8 @@ pub(crate) mod tests {
         history::append(tx, &booking, &write.actor, &note)
             .await
             .unwrap();
-        let job = AssignProvider {
-            booking_id: id,
-            cycle: 1,
-        };
-        queue::enqueue(tx, &job, tx.now(), write.policy)
+        let job = write.policy.job(id, 1);
+        queue::enqueue(tx, &job, tx.now(), write.policy.retry)
             .await
             .unwrap();
         booking
@@ -439,13 +502,17 @@ pub(crate) mod tests {
         "customer_email",
         "service_type",
         "address",
-        "scheduled_date",
+        "starts_at",
+        "ends_at",
+        "time_zone",
         "status",
         "provider_id",
         "notes",
         "version",
         "assignment_cycle",
         "assignment_exhausted",
+        "absent",
+        "overlap_override",
         "created_at",
         "updated_at",
     ];
@@ -511,18 +578,27 @@ pub(crate) mod tests {
             customer_email: "ada@example.com".into(),
             service_type: "plumbing".into(),
             address: "1 Pipe Lane".into(),
-            scheduled_date: "2026-12-05T10:00:00Z".into(),
+            starts_at: "2026-12-05T10:00:00Z".into(),
+            starts_at_field: "starts_at",
+            time_zone: Some("Europe/Berlin".into()),
             notes: Some("ring twice".into()),
         };
+        let new = input
+            .validate(tx.now(), &crate::schedule::ScheduleRules::default())
+            .unwrap();
         let write = BookingWrite {
             actor,
             user_id,
-            new: input.validate(tx.now()).unwrap(),
+            ends_at: new.starts_at + chrono::Duration::minutes(120),
+            new,
             key: None,
             hash: None,
-            policy: queue::RetryPolicy {
-                base: std::time::Duration::from_millis(1500),
-                max_attempts: 5,
+            policy: AssignmentPolicy {
+                retry: queue::RetryPolicy {
+                    base: std::time::Duration::from_millis(1500),
+                    max_attempts: 5,
+                },
+                offer_timeout: std::time::Duration::from_secs(300),
             },
         };
         let (chained, created) = insert(&mut tx, &write).await.unwrap();

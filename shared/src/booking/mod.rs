@@ -12,16 +12,20 @@ mod sql;
 pub mod status;
 pub mod transition;
 pub mod validation;
-mod write;
+pub(crate) mod write;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 use db::Db;
 use queue::RetryPolicy;
 
+use crate::assignment::AssignmentPolicy;
 use crate::booking::permission::Relation;
+use crate::schedule::ScheduleRules;
 use crate::{Actor, Role, Status};
 
 pub use intake::IdempotencyKey;
@@ -37,7 +41,11 @@ pub struct Booking {
     pub customer_email: String,
     pub service_type: String,
     pub address: String,
-    pub scheduled_date: DateTime<Utc>,
+    /// The window the work occupies, `[starts_at, ends_at)`: the service's duration.
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The time zone of the address: every page shows the window on its clock.
+    pub time_zone: Tz,
     pub status: Status,
     pub provider_id: Option<i64>,
     pub notes: Option<String>,
@@ -47,11 +55,52 @@ pub struct Booking {
     pub assignment_cycle: i64,
     /// Set when the cycle's last attempt failed; cleared by a new cycle or an assignment.
     pub assignment_exhausted: bool,
+    /// Who was absent, when it closed as a no-show.
+    pub absent: Option<Absent>,
+    /// An admin allowed its window to overlap another of its provider's, with a reason.
+    pub overlap_override: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// Who did not turn up, on a booking that closed as a no-show.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Absent {
+    /// The provider reported the customer absent: the booking closes, no re-dispatch.
+    Customer,
+    /// The customer or an admin reported the provider absent: it goes back to dispatch.
+    Provider,
+}
+
+impl Absent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Absent::Customer => "customer",
+            Absent::Provider => "provider",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Absent> {
+        [Absent::Customer, Absent::Provider]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
 impl Booking {
+    /// The booking waits for the assignment job: nobody holds it, and it did not close
+    /// because its customer was absent.
+    pub fn awaits_assignment(&self) -> bool {
+        self.status.awaits_assignment() && self.absent != Some(Absent::Customer)
+    }
+
+    /// The window `[starts_at, ends_at)`.
+    pub fn window(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (self.starts_at, self.ends_at)
+    }
+
     /// How `actor` stands to this booking.
     pub fn relation_to(&self, actor: &Actor) -> Relation {
         match actor.role {
@@ -95,6 +144,8 @@ pub struct Bookings {
     policy: RetryPolicy,
     /// New bookings on SQLite, written together ([`intake`]).
     intake: intake::Intake,
+    /// The rules of time: time zone, lead time, offer timeout.
+    rules: ScheduleRules,
 }
 
 impl Bookings {
@@ -103,6 +154,25 @@ impl Bookings {
             db,
             policy,
             intake: Arc::default(),
+            rules: ScheduleRules::default(),
+        }
+    }
+
+    /// New bookings and moves follow `rules`.
+    pub fn with_rules(mut self, rules: ScheduleRules) -> Bookings {
+        self.rules = rules;
+        self
+    }
+
+    pub fn rules(&self) -> ScheduleRules {
+        self.rules
+    }
+
+    /// How the assignment of this room's bookings runs.
+    pub(crate) fn assignment_policy(&self) -> AssignmentPolicy {
+        AssignmentPolicy {
+            retry: self.policy,
+            offer_timeout: self.rules.offer_timeout,
         }
     }
 

@@ -1,9 +1,10 @@
 //! Who may make which transition (the README's status rules).
 //!
 //! The transition table says what is possible at all; this module says who may do it:
-//! the owning customer cancels before the work starts, the assigned provider drives the
-//! work, the system assigns, and an admin may make any legal move (overrides are handled
-//! apart, in [`check_override`]).
+//! the owning customer cancels before the work starts and reports a provider who never
+//! came, the assigned provider drives the work and reports a customer who was not there,
+//! the system assigns, and an admin may make any legal move (overrides are handled
+//! apart, in [`check_override`]; the system's expiry of an offer in `transition`).
 
 use crate::{DomainError, Role, Status};
 
@@ -40,7 +41,9 @@ pub fn authorize(
         Role::Admin => true,
         Role::System => to == Status::Assigned,
         Role::Customer => {
-            relation == Relation::Owner && to == Status::Cancelled && from != Status::InProgress
+            relation == Relation::Owner
+                && ((to == Status::Cancelled && from != Status::InProgress)
+                    || (from, to) == (Status::Accepted, Status::NoShow))
         }
         Role::Provider => {
             relation == Relation::AssignedProvider
@@ -116,13 +119,14 @@ mod tests {
     }
 
     #[test]
-    fn the_owning_customer_may_only_cancel_and_not_once_work_has_started() {
+    fn the_owning_customer_may_cancel_before_work_starts_and_report_a_provider_who_never_came() {
         assert_eq!(
             moves(Role::Customer, Owner),
             vec![
                 (Pending, Cancelled),
                 (Assigned, Cancelled),
                 (Accepted, Cancelled),
+                (Accepted, NoShow),
                 (Rejected, Cancelled),
                 (NoShow, Cancelled),
             ]

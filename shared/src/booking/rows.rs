@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use db::{Ts, Tx, dialect, exec, on, ts};
 
-use super::Booking;
+use super::{Absent, Booking};
 use crate::Status;
 use crate::error::{DomainError, StoreError};
 
@@ -14,8 +14,8 @@ use crate::error::{DomainError, StoreError};
 macro_rules! booking_columns {
     () => {
         "id, customer_id, customer_name, customer_phone, customer_email, service_type, \
-         address, scheduled_date, status, provider_id, notes, version, assignment_cycle, \
-         assignment_exhausted, created_at, updated_at"
+         address, starts_at, ends_at, time_zone, status, provider_id, notes, version, \
+         assignment_cycle, assignment_exhausted, absent, overlap_override, created_at, updated_at"
     };
 }
 pub(crate) use booking_columns;
@@ -29,13 +29,17 @@ pub(crate) struct BookingRow {
     customer_email: String,
     service_type: String,
     address: String,
-    scheduled_date: Ts,
+    starts_at: Ts,
+    ends_at: Ts,
+    time_zone: String,
     status: String,
     provider_id: Option<i64>,
     notes: Option<String>,
     version: i64,
     assignment_cycle: i64,
     assignment_exhausted: bool,
+    absent: Option<String>,
+    overlap_override: bool,
     created_at: Ts,
     updated_at: Ts,
 }
@@ -60,13 +64,24 @@ impl TryFrom<BookingRow> for Booking {
             customer_email: r.customer_email,
             service_type: r.service_type,
             address: r.address,
-            scheduled_date: r.scheduled_date.into(),
+            starts_at: r.starts_at.into(),
+            ends_at: r.ends_at.into(),
+            time_zone: r
+                .time_zone
+                .parse()
+                .map_err(|_| decode_error("time zone", &r.time_zone))?,
             status: status(&r.status)?,
             provider_id: r.provider_id,
             notes: r.notes,
             version: r.version,
             assignment_cycle: r.assignment_cycle,
             assignment_exhausted: r.assignment_exhausted,
+            absent: r
+                .absent
+                .as_deref()
+                .map(|a| Absent::parse(a).ok_or_else(|| decode_error("absent", a)))
+                .transpose()?,
+            overlap_override: r.overlap_override,
             created_at: r.created_at.into(),
             updated_at: r.updated_at.into(),
         })
@@ -133,36 +148,70 @@ fn found(row: Option<BookingRow>, id: i64) -> Result<Booking, StoreError> {
 }
 
 /// The compare-and-set of every status change: $1 booking id, $2 the version it was read
-/// at, $3 the new status, $4 its provider, $5 now. Moving to `assigned` clears the
-/// "assignment exhausted" mark.
+/// at, $3 the new status, $4 its provider, $5 now; `$absent` who was absent (a no-show),
+/// `$overlap` whether an admin allows its window to overlap another of its provider's.
+/// Moving to `assigned` clears the "assignment exhausted" mark; leaving the active
+/// statuses clears an allowed overlap (it was allowed for that assignment).
 macro_rules! booking_cas {
-    () => {
-        "UPDATE bookings SET status = $3, provider_id = $4, version = version + 1, updated_at = $5, \
-         assignment_exhausted = CASE WHEN $3 = 'assigned' THEN FALSE ELSE assignment_exhausted END \
-         WHERE id = $1 AND version = $2"
+    ($absent:literal, $overlap:literal) => {
+        concat!(
+            "UPDATE bookings SET status = $3, provider_id = $4, version = version + 1, updated_at = $5, ",
+            "assignment_exhausted = CASE WHEN $3 = 'assigned' THEN FALSE ELSE assignment_exhausted END, ",
+            "absent = ", $absent, ", ",
+            "overlap_override = CASE WHEN $3 IN ('assigned', 'accepted', 'in_progress') ",
+            "THEN (overlap_override OR ", $overlap, ") ELSE FALSE END ",
+            "WHERE id = $1 AND version = $2"
+        )
     };
 }
 pub(crate) use booking_cas;
 
+/// What a status change writes besides the status and provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct CasExtra {
+    /// Who was absent (a no-show); cleared by every other change.
+    pub absent: Option<Absent>,
+    /// An admin allows the window to overlap another of the provider's.
+    pub allow_overlap: bool,
+}
+
 /// Moves the booking from the version it was read at to `to`, held by `provider_id`;
-/// someone else having moved it first is a version conflict. Returns it as it now is.
+/// someone else having moved it first is a version conflict; an overlap with another of
+/// the provider's active windows is [`DomainError::ProviderBusy`] (on SQLite; on
+/// PostgreSQL the transaction is spoilt by then, and the caller finds out after it).
+/// Returns the booking as it now is.
 pub(crate) async fn compare_and_set(
     tx: &mut Tx,
     booking: &Booking,
     to: Status,
     provider_id: Option<i64>,
+    extra: CasExtra,
 ) -> Result<Booking, StoreError> {
     let now = ts(tx.now());
     let changed = exec!(tx, |c| {
-        sqlx::query(booking_cas!())
+        sqlx::query(booking_cas!("$6", "$7"))
             .bind(booking.id)
             .bind(booking.version)
             .bind(to.as_str())
             .bind(provider_id)
             .bind(now)
+            .bind(extra.absent.map(Absent::as_str))
+            .bind(extra.allow_overlap)
             .execute(c)
             .await
-    })?;
+    });
+    let changed = match changed {
+        Err(e) if is_overlap_sqlx(&e) && tx.backend() == db::Backend::Sqlite => {
+            let provider_id = provider_id.unwrap_or_default();
+            let other = overlapping(tx, provider_id, booking.window(), booking.id).await?;
+            return Err(DomainError::ProviderBusy {
+                provider_id,
+                booking_id: other.unwrap_or_default(),
+            }
+            .into());
+        }
+        other => other?,
+    };
     if changed == 0 {
         let now_at = fetch(tx, booking.id).await?;
         return Err(DomainError::VersionConflict {
@@ -172,4 +221,44 @@ pub(crate) async fn compare_and_set(
         .into());
     }
     fetch(tx, booking.id).await
+}
+
+/// The error the database raises for two overlapping active windows of one provider:
+/// SQLite's trigger, PostgreSQL's exclusion constraint.
+pub(crate) fn is_overlap(e: &db::Error) -> bool {
+    e.sqlx().is_some_and(is_overlap_sqlx)
+}
+
+fn is_overlap_sqlx(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.code().as_deref() == Some("23P01") || d.message().contains("provider_busy")
+        }
+        _ => false,
+    }
+}
+
+/// The first active booking of `provider_id` other than `except` whose window overlaps
+/// `window`, if any.
+pub(crate) async fn overlapping(
+    tx: &mut Tx,
+    provider_id: i64,
+    window: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    except: i64,
+) -> Result<Option<i64>, StoreError> {
+    Ok(on!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT id FROM bookings WHERE provider_id = $1 \
+             AND status IN ('assigned', 'accepted', 'in_progress') \
+             AND starts_at > $2 AND starts_at < $3 AND ends_at > $4 AND id <> $5 \
+             ORDER BY starts_at LIMIT 1",
+        )
+        .bind(provider_id)
+        .bind(ts(window.0 - chrono::Duration::days(1)))
+        .bind(ts(window.1))
+        .bind(ts(window.0))
+        .bind(except)
+        .fetch_optional(c)
+        .await
+    })?)
 }

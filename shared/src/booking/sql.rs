@@ -9,9 +9,10 @@
 //! the same writes made one by one leave identical rows.
 //!
 //! Parameters: $1 customer_id, $2 customer_name, $3 customer_phone, $4 customer_email,
-//! $5 service_type, $6 address, $7 scheduled_date, $8 notes, $9 now, $10 changed_by,
+//! $5 service_type, $6 address, $7 starts_at, $8 notes, $9 now, $10 changed_by,
 //! $11 changed_by_name, $12 changed_by_role, $13 job queue, $14 job kind, $15
-//! max_attempts, $16 idempotency key, $17 request hash, $18 backoff_base_ms.
+//! max_attempts, $16 idempotency key, $17 request hash, $18 backoff_base_ms, $19
+//! ends_at, $20 time_zone, $21 the offer timeout in seconds.
 
 use super::history::history_insert;
 use super::rows::booking_columns;
@@ -20,8 +21,8 @@ macro_rules! insert_booking {
     () => {
         concat!(
             "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, ",
-            "service_type, address, scheduled_date, status, notes, created_at, updated_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9)"
+            "service_type, address, starts_at, ends_at, time_zone, status, notes, created_at, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $19, $20, 'pending', $8, $9, $9)"
         )
     };
 }
@@ -41,7 +42,8 @@ pub(super) mod sqlite {
         "SELECT MAX(id), NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM bookings; ",
         "INSERT INTO jobs (",
         queue::new_job_columns!(),
-        ") SELECT $13, $14, json_object('booking_id', MAX(id), 'cycle', 1), MAX(id), 'scheduled', 1, ",
+        ") SELECT $13, $14, json_object('booking_id', MAX(id), 'cycle', 1, 'offer_timeout_secs', $21), ",
+        "MAX(id), 'scheduled', 1, ",
         "$15, $18, 1, $9, $9, $9 FROM bookings; ",
         "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
         "SELECT $1, $16, $17, newest, $9 FROM (SELECT MAX(id) AS newest FROM bookings) WHERE $16 IS NOT NULL; ",
@@ -68,7 +70,8 @@ pub(super) mod postgres {
         "SELECT id, NULL, 'pending', $10, $11, $12, 'booked', FALSE, NULL, $1, $9 FROM b), ",
         "j AS (INSERT INTO jobs (",
         queue::new_job_columns!(),
-        ") SELECT $13, $14, jsonb_build_object('booking_id', id, 'cycle', 1), id, 'scheduled', 1, ",
+        ") SELECT $13, $14, jsonb_build_object('booking_id', id, 'cycle', 1, 'offer_timeout_secs', $21::bigint), ",
+        "id, 'scheduled', 1, ",
         "$15, $18, 1, $9, $9, $9 FROM b), ",
         "k AS (INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) ",
         "SELECT $1, $16, $17, id, $9 FROM b WHERE $16 IS NOT NULL) ",

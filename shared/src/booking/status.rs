@@ -53,7 +53,7 @@ impl Status {
         match self {
             Pending => &[Assigned, Cancelled],
             Assigned => &[Accepted, Rejected, Cancelled],
-            Accepted => &[InProgress, Cancelled],
+            Accepted => &[InProgress, Cancelled, NoShow],
             InProgress => &[Completed, Cancelled, NoShow],
             Rejected => &[Assigned, Cancelled],
             NoShow => &[Assigned, Cancelled],
@@ -79,7 +79,8 @@ impl Status {
         self.successors().is_empty()
     }
 
-    /// The booking waits for the assignment job: nobody holds it.
+    /// A booking in this status may wait for the assignment job: nobody holds it (a
+    /// no-show whose customer was absent does not: see `Booking::awaits_assignment`).
     pub fn awaits_assignment(self) -> bool {
         matches!(self, Status::Pending | Status::Rejected | Status::NoShow)
     }
@@ -121,7 +122,7 @@ mod tests {
 
     /// The design's table, written out pair by pair so that a change to `successors`
     /// that is not also a change to the contract fails here.
-    const LEGAL: [(Status, Status); 14] = [
+    const LEGAL: [(Status, Status); 15] = [
         (Pending, Assigned),
         (Pending, Cancelled),
         (Assigned, Accepted),
@@ -129,6 +130,7 @@ mod tests {
         (Assigned, Cancelled),
         (Accepted, InProgress),
         (Accepted, Cancelled),
+        (Accepted, NoShow),
         (InProgress, Completed),
         (InProgress, Cancelled),
         (InProgress, NoShow),
@@ -158,7 +160,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(legal, 14);
+        assert_eq!(legal, 15);
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //! the history row, and what happens to its assignment ([`AssignmentEffect`]). The
 //! booking room then writes those effects in one transaction (`booking::write`).
 
+use chrono::{DateTime, Utc};
+
 use crate::assignment::AttemptOutcome;
-use crate::booking::Booking;
 use crate::booking::history::HistoryNote;
 use crate::booking::permission::{authorize, can_see, check_override};
+use crate::booking::{Absent, Booking};
 use crate::error::DomainError;
-use crate::{Actor, Status};
+use crate::schedule::rules::{START_EARLY, wall_clock};
+use crate::{Actor, Role, Status};
 
 /// The longest reason a change may carry.
 pub const MAX_REASON: usize = 1000;
@@ -25,8 +28,12 @@ pub enum Change {
     /// Work starts.
     Start,
     Complete,
-    /// Nobody could do the work as booked: the attempt that assigned it failed.
+    /// Somebody did not turn up: the provider reports the customer absent (from
+    /// `in_progress`: the booking closes), the customer or an admin the provider (from
+    /// `accepted`: the provider never started; the attempt failed and it goes back to
+    /// dispatch). `absent` may be left out: the status says who it can be.
     MarkNoShow {
+        absent: Option<Absent>,
         reason: Option<String>,
     },
     Cancel {
@@ -37,10 +44,17 @@ pub enum Change {
     Reopen {
         reason: Option<String>,
     },
-    /// An admin forces a status past the rules, saying why.
+    /// An admin forces a status past the rules, saying why (and, to `no_show`, who
+    /// was absent).
     Override {
         to: Status,
         reason: Option<String>,
+        absent: Option<Absent>,
+    },
+    /// The system: the provider neither accepted nor rejected the offer within
+    /// `after`; the attempt failed and the booking goes back to dispatch.
+    ExpireOffer {
+        after: std::time::Duration,
     },
 }
 
@@ -50,17 +64,24 @@ impl Change {
     pub fn to(
         to: Status,
         reason: Option<String>,
+        absent: Option<Absent>,
         is_override: bool,
     ) -> Result<Change, DomainError> {
+        if absent.is_some() && to != Status::NoShow {
+            return Err(DomainError::field(
+                "absent",
+                "only a no-show says who was absent",
+            ));
+        }
         if is_override {
-            return Ok(Change::Override { to, reason });
+            return Ok(Change::Override { to, reason, absent });
         }
         Ok(match to {
             Status::Accepted => Change::Accept,
             Status::Rejected => Change::Reject { reason },
             Status::InProgress => Change::Start,
             Status::Completed => Change::Complete,
-            Status::NoShow => Change::MarkNoShow { reason },
+            Status::NoShow => Change::MarkNoShow { absent, reason },
             Status::Cancelled => Change::Cancel { reason },
             Status::Assigned => {
                 return Err(DomainError::field(
@@ -83,17 +104,18 @@ impl Change {
             Change::Cancel { .. } => Status::Cancelled,
             Change::Reopen { .. } => Status::Pending,
             Change::Override { to, .. } => *to,
+            Change::ExpireOffer { .. } => Status::Rejected,
         }
     }
 
     fn reason(&self) -> Option<&str> {
         match self {
             Change::Reject { reason }
-            | Change::MarkNoShow { reason }
+            | Change::MarkNoShow { reason, .. }
             | Change::Cancel { reason }
             | Change::Reopen { reason }
             | Change::Override { reason, .. } => reason.as_deref(),
-            Change::Accept | Change::Start | Change::Complete => None,
+            Change::Accept | Change::Start | Change::Complete | Change::ExpireOffer { .. } => None,
         }
     }
 }
@@ -113,6 +135,9 @@ pub enum AssignmentEffect {
     },
     /// Forced back to the start: a new assignment cycle begins at attempt 1, now.
     NewCycle,
+    /// The booking closed with its provider (a customer absent): its jobs stop, and
+    /// nothing is dispatched again.
+    Close,
 }
 
 /// Everything a change causes.
@@ -123,17 +148,22 @@ pub struct Effects {
     pub provider_id: Option<i64>,
     pub note: HistoryNote,
     pub assignment: AssignmentEffect,
+    /// Who was absent, on a no-show.
+    pub absent: Option<Absent>,
 }
 
-/// Decides `change` of `booking` for `actor`. Checked in this order: the reason's length
-/// (422), whether the actor may see the booking at all (404), the version it expects
-/// (409), the transition table and the actor's rights (409, then 403), and whether the
-/// target makes sense for this booking (422).
+/// Decides `change` of `booking` for `actor` at `now`. Checked in this order: the
+/// reason's length (422), whether the actor may see the booking at all (404), the
+/// version it expects (409), the transition table and the actor's rights (409, then
+/// 403), whether the target makes sense for this booking (422), and the clock (409
+/// `too_early`: work starts at most an hour before the window, a no-show is reported
+/// from its start; an override is not held to the clock).
 pub fn decide(
     booking: &Booking,
     actor: &Actor,
     change: &Change,
     expected_version: Option<i64>,
+    now: DateTime<Utc>,
 ) -> Result<Effects, DomainError> {
     if change
         .reason()
@@ -162,10 +192,17 @@ pub fn decide(
     }
     let (from, to) = (booking.status, change.target());
     let is_override = matches!(change, Change::Override { .. });
-    if is_override {
-        check_override(actor.role, from, to, reason)?;
-    } else {
-        authorize(actor.role, relation, from, to)?;
+    match change {
+        Change::Override { .. } => check_override(actor.role, from, to, reason)?,
+        Change::ExpireOffer { .. } => {
+            if actor.role != Role::System {
+                return Err(DomainError::not_permitted(actor.role, "expire an offer"));
+            }
+            if from != Status::Assigned {
+                return Err(DomainError::InvalidTransition { from, to });
+            }
+        }
+        _ => authorize(actor.role, relation, from, to)?,
     }
     if to == Status::Assigned {
         return Err(DomainError::field(
@@ -179,9 +216,25 @@ pub fn decide(
             message: format!("the booking has no provider, so it cannot be {to}; assign one first"),
         });
     }
+    let absent = match change {
+        Change::MarkNoShow { absent, .. } => Some(who_was_absent(from, *absent)?),
+        Change::Override {
+            to: Status::NoShow,
+            absent,
+            ..
+        } => Some(absent.ok_or_else(|| {
+            DomainError::field("absent", "say who was absent: customer or provider")
+        })?),
+        _ => None,
+    };
+    if !is_override {
+        check_clock(booking, to, now)?;
+    }
     // A booking that waits for assignment is held by nobody; the provider it leaves is
-    // kept on the history row (and excluded from its next attempts).
-    let provider_id = if to.awaits_assignment() {
+    // kept on the history row (and excluded from its next attempts). One whose customer
+    // was absent keeps its provider: it is closed, not waiting.
+    let closes_with_provider = absent == Some(Absent::Customer);
+    let provider_id = if to.awaits_assignment() && !closes_with_provider {
         None
     } else {
         booking.provider_id
@@ -189,24 +242,35 @@ pub fn decide(
     let who = booking
         .provider_id
         .map_or("the provider".to_owned(), |p| format!("provider {p}"));
-    let assignment = match to {
-        Status::Rejected | Status::NoShow => {
-            let (outcome, what) = if to == Status::Rejected {
-                (AttemptOutcome::Rejected, "rejected the booking")
-            } else {
-                (AttemptOutcome::NoShow, "marked a no-show")
-            };
-            let error = match reason {
-                Some(r) => format!("{who} {what}: {r}"),
-                None => format!("{who} {what}"),
-            };
+    let failed = |outcome: AttemptOutcome, what: &str, reason: Option<&str>| {
+        let error = match reason {
+            Some(r) => format!("{who} {what}: {r}"),
+            None => format!("{who} {what}"),
+        };
+        AssignmentEffect::AttemptFailed {
+            outcome,
+            reason: reason.map(str::to_owned),
+            error,
+        }
+    };
+    let mut note_reason = reason.map(str::to_owned);
+    let assignment = match (change, to) {
+        (Change::ExpireOffer { after }, _) => {
+            let expired = format!(
+                "the offer expired: {who} did not answer within {}",
+                minutes(*after)
+            );
+            note_reason = Some(expired.clone());
             AssignmentEffect::AttemptFailed {
-                outcome,
-                reason: reason.map(str::to_owned),
-                error,
+                outcome: AttemptOutcome::Expired,
+                reason: Some(expired.clone()),
+                error: expired,
             }
         }
-        Status::Pending => AssignmentEffect::NewCycle,
+        (_, Status::Rejected) => failed(AttemptOutcome::Rejected, "rejected the booking", reason),
+        (_, Status::NoShow) if closes_with_provider => AssignmentEffect::Close,
+        (_, Status::NoShow) => failed(AttemptOutcome::NoShow, "did not show", reason),
+        (_, Status::Pending) => AssignmentEffect::NewCycle,
         _ => AssignmentEffect::CancelJobs,
     };
     Ok(Effects {
@@ -214,22 +278,91 @@ pub fn decide(
         provider_id,
         note: HistoryNote {
             old_status: Some(from),
-            reason: reason.map(str::to_owned),
+            reason: note_reason,
             is_override,
             provider_id: booking.provider_id,
         },
         assignment,
+        absent,
     })
 }
 
-/// Decides an admin's assignment of `provider_id` by hand. Whether that provider exists
-/// and offers the service is the caller's to find out first (`offers`: `None` when there
-/// is no such provider).
+/// `90 seconds`, `15 minutes`, `2 hours`.
+fn minutes(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s % 3600 == 0 && s >= 3600 => {
+            format!("{} hour{}", s / 3600, if s == 3600 { "" } else { "s" })
+        }
+        s if s % 60 == 0 && s >= 60 => {
+            format!("{} minute{}", s / 60, if s == 60 { "" } else { "s" })
+        }
+        s => format!("{s} seconds"),
+    }
+}
+
+/// Who a no-show from `from` can be about: from `accepted` the provider never started
+/// (the provider was absent); from `in_progress` the provider came (the customer was).
+fn who_was_absent(from: Status, said: Option<Absent>) -> Result<Absent, DomainError> {
+    let implied = match from {
+        Status::Accepted => Absent::Provider,
+        _ => Absent::Customer,
+    };
+    match said {
+        Some(said) if said != implied => Err(DomainError::field(
+            "absent",
+            match implied {
+                Absent::Provider => {
+                    "the work has not started, so only the provider can have been absent"
+                }
+                Absent::Customer => {
+                    "the provider started the work, so only the customer can have been absent"
+                }
+            },
+        )),
+        _ => Ok(implied),
+    }
+}
+
+/// The clock's rules for moves along the table.
+fn check_clock(booking: &Booking, to: Status, now: DateTime<Utc>) -> Result<(), DomainError> {
+    let (from, what) = match to {
+        Status::InProgress => (booking.starts_at - START_EARLY, "work can start"),
+        Status::NoShow => (booking.starts_at, "a no-show can be reported"),
+        _ => return Ok(()),
+    };
+    if now < from {
+        return Err(DomainError::TooEarly {
+            message: format!(
+                "too early: {what} from {}",
+                wall_clock(from, booking.time_zone)
+            ),
+            from,
+        });
+    }
+    Ok(())
+}
+
+/// What an admin's assignment by hand found out about the provider first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderFacts {
+    /// The provider offers the booking's service.
+    pub offers: bool,
+    /// Another active booking of the provider whose window overlaps this one.
+    pub busy_with: Option<i64>,
+}
+
+/// Decides an admin's assignment of `provider_id` by hand. Whether that provider exists,
+/// offers the service and is free is the caller's to find out first (`facts`: `None`
+/// when there is no such provider). A provider busy then is refused (409
+/// `provider_busy`), unless the admin allows the overlap (`allow_overlap`) with a
+/// reason: then it is recorded as an override.
 pub fn decide_assign_by_hand(
     booking: &Booking,
     actor: &Actor,
     provider_id: i64,
-    offers: Option<bool>,
+    facts: Option<ProviderFacts>,
+    allow_overlap: bool,
     reason: Option<&str>,
 ) -> Result<HistoryNote, DomainError> {
     if !actor.is_admin() {
@@ -246,28 +379,41 @@ pub fn decide_assign_by_hand(
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     booking.status.transition(Status::Assigned)?;
-    match offers {
-        None => {
-            return Err(DomainError::NotFound {
-                entity: "provider",
-                id: provider_id,
-            });
-        }
-        Some(false) => {
-            return Err(DomainError::Conflict {
-                code: "provider_lacks_service",
-                message: format!(
-                    "provider {provider_id} does not offer {}",
-                    booking.service_type
-                ),
-            });
-        }
-        Some(true) => {}
+    let Some(facts) = facts else {
+        return Err(DomainError::NotFound {
+            entity: "provider",
+            id: provider_id,
+        });
+    };
+    if !facts.offers {
+        return Err(DomainError::Conflict {
+            code: "provider_lacks_service",
+            message: format!(
+                "provider {provider_id} does not offer {}",
+                booking.service_type
+            ),
+        });
     }
+    let is_override = match facts.busy_with {
+        Some(other) if !allow_overlap => {
+            return Err(DomainError::ProviderBusy {
+                provider_id,
+                booking_id: other,
+            });
+        }
+        Some(_) if reason.is_none() => {
+            return Err(DomainError::field(
+                "reason",
+                "allowing an overlap with another booking needs a reason",
+            ));
+        }
+        Some(_) => true,
+        None => false,
+    };
     Ok(HistoryNote {
         old_status: Some(booking.status),
         reason: Some(reason.unwrap_or("assigned by hand").to_owned()),
-        is_override: false,
+        is_override,
         provider_id: Some(provider_id),
     })
 }
@@ -276,6 +422,20 @@ pub fn decide_assign_by_hand(
 mod tests {
     use super::*;
     use crate::Role;
+
+    /// The booking's start: work may start, and a no-show be reported.
+    fn now() -> DateTime<Utc> {
+        "2026-12-01T09:00:00Z".parse().unwrap()
+    }
+
+    fn decide(
+        booking: &Booking,
+        actor: &Actor,
+        change: &Change,
+        expected_version: Option<i64>,
+    ) -> Result<Effects, DomainError> {
+        super::decide(booking, actor, change, expected_version, now())
+    }
 
     fn booking(status: Status, provider_id: Option<i64>) -> Booking {
         let t = "2026-12-01T09:00:00Z".parse().unwrap();
@@ -287,13 +447,17 @@ mod tests {
             customer_email: "ada@example.com".into(),
             service_type: "plumbing".into(),
             address: "1 Pipe Lane".into(),
-            scheduled_date: t,
+            starts_at: t,
+            ends_at: t + chrono::Duration::hours(2),
+            time_zone: chrono_tz::Europe::Berlin,
             status,
             provider_id,
             notes: None,
             version: 3,
             assignment_cycle: 1,
             assignment_exhausted: false,
+            absent: None,
+            overlap_override: false,
             created_at: t,
             updated_at: t,
         }
@@ -371,11 +535,35 @@ mod tests {
     }
 
     #[test]
-    fn a_no_show_fails_the_attempt_and_a_reasonless_one_says_so_plainly() {
+    fn a_provider_reporting_the_customer_absent_closes_the_booking_with_its_provider() {
         let e = decide(
             &booking(Status::InProgress, Some(20)),
             &assigned_provider(),
-            &Change::MarkNoShow { reason: None },
+            &Change::MarkNoShow {
+                absent: None,
+                reason: None,
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(e.assignment, AssignmentEffect::Close);
+        assert_eq!(e.absent, Some(Absent::Customer));
+        assert_eq!(
+            e.provider_id,
+            Some(20),
+            "no re-dispatch: the provider keeps it"
+        );
+    }
+
+    #[test]
+    fn the_customer_reporting_a_provider_who_never_came_fails_the_attempt_and_frees_the_booking() {
+        let e = decide(
+            &booking(Status::Accepted, Some(20)),
+            &owner(),
+            &Change::MarkNoShow {
+                absent: Some(Absent::Provider),
+                reason: None,
+            },
             None,
         )
         .unwrap();
@@ -384,10 +572,109 @@ mod tests {
             AssignmentEffect::AttemptFailed {
                 outcome: AttemptOutcome::NoShow,
                 reason: None,
-                error: "provider 20 marked a no-show".into()
+                error: "provider 20 did not show".into()
             }
         );
-        assert_eq!(e.provider_id, None);
+        assert_eq!((e.absent, e.provider_id), (Some(Absent::Provider), None));
+        // Who was absent follows from how far the work got.
+        for (status, said) in [
+            (Status::Accepted, Absent::Customer),
+            (Status::InProgress, Absent::Provider),
+        ] {
+            assert!(matches!(
+                decide(
+                    &booking(status, Some(20)),
+                    &admin(),
+                    &Change::MarkNoShow { absent: Some(said), reason: None },
+                    None
+                ),
+                Err(DomainError::Validation(f)) if f.contains_key("absent")
+            ));
+        }
+        // An override to no_show must say who.
+        assert!(matches!(
+            decide(
+                &booking(Status::Pending, None),
+                &admin(),
+                &Change::Override { to: Status::NoShow, reason: Some("phone call".into()), absent: None },
+                None
+            ),
+            Err(DomainError::Validation(f)) if f.contains_key("absent")
+        ));
+    }
+
+    #[test]
+    fn the_clock_allows_work_an_hour_early_and_a_no_show_from_the_start_but_not_before() {
+        let b = booking(Status::Accepted, Some(20));
+        let start = b.starts_at;
+        let at = |t| super::decide(&b, &assigned_provider(), &Change::Start, None, t);
+        assert!(at(start - chrono::Duration::minutes(60)).is_ok());
+        match at(start - chrono::Duration::minutes(61)) {
+            Err(DomainError::TooEarly { from, message }) => {
+                assert_eq!(from, start - chrono::Duration::minutes(60));
+                assert!(message.contains("09:00 (Europe/Berlin)"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let no_show = Change::MarkNoShow {
+            absent: None,
+            reason: None,
+        };
+        let early = start - chrono::Duration::seconds(1);
+        assert!(matches!(
+            super::decide(&b, &owner(), &no_show, None, early),
+            Err(DomainError::TooEarly { .. })
+        ));
+        assert!(super::decide(&b, &owner(), &no_show, None, start).is_ok());
+        // An override is not held to the clock.
+        let forced = Change::Override {
+            to: Status::InProgress,
+            reason: Some("started by phone".into()),
+            absent: None,
+        };
+        assert!(
+            super::decide(
+                &b,
+                &admin(),
+                &forced,
+                None,
+                early - chrono::Duration::days(1)
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_unanswered_offer_expires_by_the_system_only_as_a_failed_attempt() {
+        let change = Change::ExpireOffer {
+            after: std::time::Duration::from_secs(900),
+        };
+        let system = Actor::system("w1");
+        let e = decide(&booking(Status::Assigned, Some(20)), &system, &change, None).unwrap();
+        assert_eq!((e.to, e.provider_id), (Status::Rejected, None));
+        let expired = "the offer expired: provider 20 did not answer within 15 minutes";
+        assert_eq!(
+            e.assignment,
+            AssignmentEffect::AttemptFailed {
+                outcome: AttemptOutcome::Expired,
+                reason: Some(expired.into()),
+                error: expired.into()
+            }
+        );
+        assert_eq!(e.note.reason.as_deref(), Some(expired));
+        assert!(matches!(
+            decide(
+                &booking(Status::Assigned, Some(20)),
+                &admin(),
+                &change,
+                None
+            ),
+            Err(DomainError::NotPermitted { .. })
+        ));
+        assert!(matches!(
+            decide(&booking(Status::Accepted, Some(20)), &system, &change, None),
+            Err(DomainError::InvalidTransition { .. })
+        ));
     }
 
     #[test]
@@ -505,6 +792,7 @@ mod tests {
         let change = Change::Override {
             to: Status::Pending,
             reason: Some("customer called".into()),
+            absent: None,
         };
         let e = decide(
             &booking(Status::Completed, Some(20)),
@@ -519,6 +807,7 @@ mod tests {
         let no_reason = Change::Override {
             to: Status::Pending,
             reason: Some(" ".into()),
+            absent: None,
         };
         assert!(matches!(
             decide(&booking(Status::Completed, Some(20)), &admin(), &no_reason, None),
@@ -531,6 +820,7 @@ mod tests {
         let to_accepted = Change::Override {
             to: Status::Accepted,
             reason: Some("fix".into()),
+            absent: None,
         };
         assert!(matches!(
             decide(
@@ -547,13 +837,14 @@ mod tests {
         let to_assigned = Change::Override {
             to: Status::Assigned,
             reason: Some("fix".into()),
+            absent: None,
         };
         assert!(matches!(
             decide(&booking(Status::Pending, None), &admin(), &to_assigned, None),
             Err(DomainError::Validation(f)) if f["status"].contains("assign")
         ));
         assert!(matches!(
-            Change::to(Status::Assigned, None, false),
+            Change::to(Status::Assigned, None, None, false),
             Err(DomainError::Validation(_))
         ));
     }
@@ -580,38 +871,52 @@ mod tests {
             (Status::Rejected, Change::Reject { reason: None }),
             (Status::InProgress, Change::Start),
             (Status::Completed, Change::Complete),
-            (Status::NoShow, Change::MarkNoShow { reason: None }),
+            (
+                Status::NoShow,
+                Change::MarkNoShow {
+                    absent: None,
+                    reason: None,
+                },
+            ),
             (Status::Cancelled, Change::Cancel { reason: None }),
         ] {
-            assert_eq!(Change::to(to, None, false), Ok(change.clone()));
+            assert_eq!(Change::to(to, None, None, false), Ok(change.clone()));
             assert_eq!(change.target(), to);
         }
         assert_eq!(
-            Change::to(Status::Pending, Some("x".into()), true),
+            Change::to(Status::Pending, Some("x".into()), None, true),
             Ok(Change::Override {
                 to: Status::Pending,
-                reason: Some("x".into())
+                reason: Some("x".into()),
+                absent: None,
             })
         );
     }
 
     #[test]
-    fn only_an_admin_assigns_by_hand_a_provider_who_offers_the_service_to_a_booking_that_may_be_assigned()
-     {
+    fn only_an_admin_assigns_by_hand_a_provider_who_offers_the_service_and_is_free() {
         let b = booking(Status::Pending, None);
+        let free = Some(ProviderFacts {
+            offers: true,
+            busy_with: None,
+        });
         assert!(matches!(
-            decide_assign_by_hand(&b, &owner(), 20, Some(true), None),
+            decide_assign_by_hand(&b, &owner(), 20, free, false, None),
             Err(DomainError::NotPermitted { .. })
         ));
+        let lacks = Some(ProviderFacts {
+            offers: false,
+            busy_with: None,
+        });
         assert!(matches!(
-            decide_assign_by_hand(&b, &admin(), 20, Some(false), None),
+            decide_assign_by_hand(&b, &admin(), 20, lacks, false, None),
             Err(DomainError::Conflict {
                 code: "provider_lacks_service",
                 ..
             })
         ));
         assert_eq!(
-            decide_assign_by_hand(&b, &admin(), 20, None, None),
+            decide_assign_by_hand(&b, &admin(), 20, None, false, None),
             Err(DomainError::NotFound {
                 entity: "provider",
                 id: 20
@@ -622,13 +927,46 @@ mod tests {
                 &booking(Status::Accepted, Some(20)),
                 &admin(),
                 20,
-                Some(true),
+                free,
+                false,
                 None
             ),
             Err(DomainError::InvalidTransition { .. })
         ));
-        let note = decide_assign_by_hand(&b, &admin(), 20, Some(true), Some(" ")).unwrap();
+        let note = decide_assign_by_hand(&b, &admin(), 20, free, false, Some(" ")).unwrap();
         assert_eq!(note.reason.as_deref(), Some("assigned by hand"));
         assert_eq!(note.provider_id, Some(20));
+        assert!(!note.is_override);
+    }
+
+    #[test]
+    fn a_provider_busy_then_is_refused_by_hand_unless_the_overlap_is_allowed_with_a_reason() {
+        let b = booking(Status::Pending, None);
+        let busy = Some(ProviderFacts {
+            offers: true,
+            busy_with: Some(41),
+        });
+        assert_eq!(
+            decide_assign_by_hand(&b, &admin(), 20, busy, false, Some("urgent")),
+            Err(DomainError::ProviderBusy {
+                provider_id: 20,
+                booking_id: 41
+            })
+        );
+        assert!(matches!(
+            decide_assign_by_hand(&b, &admin(), 20, busy, true, Some("  ")),
+            Err(DomainError::Validation(f)) if f.contains_key("reason")
+        ));
+        let note = decide_assign_by_hand(
+            &b,
+            &admin(),
+            20,
+            busy,
+            true,
+            Some("same street, ten minutes"),
+        )
+        .unwrap();
+        assert!(note.is_override, "recorded as an override");
+        assert_eq!(note.reason.as_deref(), Some("same street, ten minutes"));
     }
 }

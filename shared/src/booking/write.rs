@@ -1,16 +1,88 @@
-//! Writing a status change: the compare-and-set on `(id, version)`, the history row and
-//! the effect on the booking's assignment, in one transaction, as
-//! [`transition::decide`](super::transition::decide) said.
+//! Writing changes: a status change (the compare-and-set on `(id, version)`, the history
+//! row and the effect on the booking's assignment, in one transaction, as
+//! [`transition::decide`](super::transition::decide) said), an admin's assignment by
+//! hand, and a move to another time.
 
-use db::{Tx, on};
+use chrono::{DateTime, Utc};
 
-use super::history;
-use super::rows;
-use super::transition::{self, AssignmentEffect, Change};
+use db::{Db, Tx, exec, on, ts};
+
+use super::history::{self, HistoryNote};
+use super::permission::{Relation, can_see};
+use super::rows::{self, CasExtra};
+use super::transition::{self, AssignmentEffect, Change, Effects, ProviderFacts};
+use super::validation::check_start;
 use super::{Booking, Bookings};
-use crate::assignment;
-use crate::error::StoreError;
-use crate::{Actor, Status};
+use queue::JobKind;
+
+use crate::assignment::{self, AssignmentPolicy, ExpireOffer, attempt};
+use crate::error::{DomainError, StoreError};
+use crate::schedule::rules::{RESCHEDULE_NOTICE, wall_clock};
+use crate::schedule::{self, Servable, slots};
+use crate::{Actor, Role, Status};
+
+/// Applies `change` to `booking` (read locked in `tx`) for `actor`: decides it, writes
+/// the status, the history row and what follows for the assignment. Returns the booking
+/// as it now is, with what the change caused.
+pub(crate) async fn apply(
+    tx: &mut Tx,
+    actor: &Actor,
+    booking: &Booking,
+    change: &Change,
+    expected_version: Option<i64>,
+    policy: AssignmentPolicy,
+) -> Result<(Booking, Effects), StoreError> {
+    let effects = transition::decide(booking, actor, change, expected_version, tx.now())?;
+    // An admin's override into a provider's status is allowed to overlap; it is
+    // marked so only when it does.
+    let allow_overlap = match effects.provider_id {
+        Some(provider) if effects.note.is_override && effects.to.is_active_for_provider() => {
+            rows::overlapping(tx, provider, booking.window(), booking.id)
+                .await?
+                .is_some()
+        }
+        _ => false,
+    };
+    let extra = CasExtra {
+        absent: effects.absent,
+        allow_overlap,
+    };
+    let updated =
+        rows::compare_and_set(tx, booking, effects.to, effects.provider_id, extra).await?;
+    history::append(tx, &updated, actor, &effects.note).await?;
+    let updated =
+        assignment::follow_change(tx, booking, updated, &effects.assignment, policy).await?;
+    Ok((updated, effects))
+}
+
+/// On PostgreSQL an overlap refused by the exclusion constraint spoils the transaction:
+/// the error becomes [`DomainError::ProviderBusy`], naming the other booking as a new
+/// transaction finds it.
+async fn busy_after(
+    db: &Db,
+    error: StoreError,
+    provider_id: Option<i64>,
+    booking: &Booking,
+) -> StoreError {
+    let (StoreError::Db(e), Some(provider_id)) = (&error, provider_id) else {
+        return error;
+    };
+    if !rows::is_overlap(e) {
+        return error;
+    }
+    let other = async {
+        let mut tx = db.read().await?;
+        rows::overlapping(&mut tx, provider_id, booking.window(), booking.id).await
+    };
+    match other.await {
+        Ok(other) => DomainError::ProviderBusy {
+            provider_id,
+            booking_id: other.unwrap_or_default(),
+        }
+        .into(),
+        Err(_) => error,
+    }
+}
 
 impl Bookings {
     /// Applies `change` of booking `id` for `actor`, if the booking is still at
@@ -24,13 +96,22 @@ impl Bookings {
     ) -> Result<Booking, StoreError> {
         let mut tx = self.db.write().await?;
         let booking = rows::lock(&mut tx, id).await?;
-        let effects = transition::decide(&booking, actor, change, expected_version)?;
-        let updated =
-            rows::compare_and_set(&mut tx, &booking, effects.to, effects.provider_id).await?;
-        history::append(&mut tx, &updated, actor, &effects.note).await?;
-        let updated =
-            assignment::follow_change(&mut tx, &booking, updated, &effects.assignment, self.policy)
-                .await?;
+        let written = apply(
+            &mut tx,
+            actor,
+            &booking,
+            change,
+            expected_version,
+            self.assignment_policy(),
+        )
+        .await;
+        let (updated, effects) = match written {
+            Ok(done) => done,
+            Err(e) => {
+                drop(tx);
+                return Err(busy_after(&self.db, e, booking.provider_id, &booking).await);
+            }
+        };
         tx.commit().await?;
         if let AssignmentEffect::AttemptFailed { outcome, .. } = &effects.assignment {
             metrics::counter!("assignment_attempts_total", "outcome" => outcome.as_str())
@@ -40,45 +121,278 @@ impl Bookings {
     }
 
     /// An admin assigns `provider_id` by hand: the booking is assigned in a new cycle,
-    /// closed by a manual attempt, and its pending assignment jobs are cancelled (a
-    /// running one becomes a no-op).
+    /// closed by a manual attempt, its pending assignment jobs are cancelled (a running
+    /// one becomes a no-op) and the offer will expire unless answered. A provider busy
+    /// then is refused unless `allow_overlap` and a reason are given.
     pub async fn assign_by_hand(
         &self,
         actor: &Actor,
         id: i64,
         provider_id: i64,
+        allow_overlap: bool,
         reason: Option<&str>,
     ) -> Result<Booking, StoreError> {
         let mut tx = self.db.write().await?;
         let booking = rows::lock(&mut tx, id).await?;
-        let offers = offers_service(&mut tx, provider_id, &booking.service_type).await?;
-        let note = transition::decide_assign_by_hand(&booking, actor, provider_id, offers, reason)?;
-        let booking = assignment::begin_manual_cycle(&mut tx, &booking).await?;
-        let updated =
-            rows::compare_and_set(&mut tx, &booking, Status::Assigned, Some(provider_id)).await?;
-        history::append(&mut tx, &updated, actor, &note).await?;
-        let given = reason.map(str::trim).filter(|r| !r.is_empty());
-        assignment::record_manual(&mut tx, &updated, provider_id, given).await?;
+        let written = async {
+            let facts = provider_facts(&mut tx, provider_id, &booking).await?;
+            let note = transition::decide_assign_by_hand(
+                &booking,
+                actor,
+                provider_id,
+                facts,
+                allow_overlap,
+                reason,
+            )?;
+            let cycled = assignment::begin_manual_cycle(&mut tx, &booking).await?;
+            let extra = CasExtra {
+                absent: None,
+                allow_overlap: note.is_override,
+            };
+            let updated =
+                rows::compare_and_set(&mut tx, &cycled, Status::Assigned, Some(provider_id), extra)
+                    .await?;
+            history::append(&mut tx, &updated, actor, &note).await?;
+            let given = reason.map(str::trim).filter(|r| !r.is_empty());
+            assignment::record_manual(
+                &mut tx,
+                &updated,
+                provider_id,
+                given,
+                self.rules.offer_timeout,
+            )
+            .await?;
+            Ok::<_, StoreError>(updated)
+        }
+        .await;
+        match written {
+            Ok(updated) => {
+                tx.commit().await?;
+                Ok(updated)
+            }
+            Err(e) => {
+                drop(tx);
+                Err(busy_after(&self.db, e, Some(provider_id), &booking).await)
+            }
+        }
+    }
+
+    /// Moves booking `id` to start at `starts_at` (as asked, RFC 3339), keeping its
+    /// length: its owner until two hours before it starts, an admin any time before the
+    /// work starts. The new start must be bookable (on the grid, after the lead time,
+    /// someone free then). A provider who holds it and is free then keeps it, and is
+    /// asked to accept again; otherwise it goes back to dispatch. Outside the status
+    /// table: the history records it as a move.
+    pub async fn reschedule(
+        &self,
+        actor: &Actor,
+        id: i64,
+        starts_at: &str,
+        expected_version: Option<i64>,
+    ) -> Result<Booking, StoreError> {
+        let mut tx = self.db.write().await?;
+        let booking = rows::lock(&mut tx, id).await?;
+        let relation = booking.relation_to(actor);
+        if !can_see(actor.role, relation) {
+            return Err(DomainError::NotFound {
+                entity: "booking",
+                id,
+            }
+            .into());
+        }
+        if !(actor.role == Role::Admin || relation == Relation::Owner) {
+            return Err(DomainError::not_permitted(actor.role, "move a booking").into());
+        }
+        if let Some(expected) = expected_version
+            && expected != booking.version
+        {
+            return Err(DomainError::VersionConflict {
+                expected,
+                actual: booking.version,
+            }
+            .into());
+        }
+        let movable = matches!(
+            booking.status,
+            Status::Pending | Status::Assigned | Status::Accepted | Status::Rejected
+        ) || booking.awaits_assignment();
+        if !movable {
+            return Err(DomainError::Conflict {
+                code: "not_movable",
+                message: format!("a booking that is {} cannot be moved", booking.status),
+            }
+            .into());
+        }
+        let now = tx.now();
+        if actor.role != Role::Admin && now > booking.starts_at - RESCHEDULE_NOTICE {
+            return Err(DomainError::TooLate {
+                message: format!(
+                    "too late to move: a booking can be moved until {}",
+                    wall_clock(booking.starts_at - RESCHEDULE_NOTICE, booking.time_zone)
+                ),
+                until: booking.starts_at - RESCHEDULE_NOTICE,
+            }
+            .into());
+        }
+        let new_start = check_start(starts_at, "starts_at", now, booking.time_zone, &self.rules)
+            .map_err(DomainError::Validation)?;
+        if new_start == booking.starts_at {
+            return Err(DomainError::field("starts_at", "is the booking's start already").into());
+        }
+        let window = (new_start, new_start + (booking.ends_at - booking.starts_at));
+        match schedule::servable(&mut tx, &booking.service_type, window, Some(id)).await? {
+            Servable::By(_) => {}
+            Servable::NobodyOffers => {
+                return Err(DomainError::field(
+                    "starts_at",
+                    format!("nobody offers {} at the moment", booking.service_type),
+                )
+                .into());
+            }
+            Servable::NobodyFree => {
+                return Err(DomainError::field(
+                    "starts_at",
+                    format!(
+                        "nobody can do {} at {}; GET /api/v1/availability lists the times that are free",
+                        booking.service_type,
+                        wall_clock(new_start, booking.time_zone)
+                    ),
+                )
+                .into());
+            }
+        }
+        let moved = format!(
+            "rescheduled from {} to {}",
+            wall_clock(booking.starts_at, booking.time_zone),
+            wall_clock(new_start, booking.time_zone)
+        );
+        let holder = booking
+            .provider_id
+            .filter(|_| matches!(booking.status, Status::Assigned | Status::Accepted));
+        let keeps = match holder {
+            Some(provider) => provider_free(&mut tx, provider, &booking, window).await?,
+            None => false,
+        };
+        let policy = self.assignment_policy();
+        queue::cancel_pending(&mut tx, ExpireOffer::KIND, id).await?;
+        let updated = if keeps {
+            set_window(&mut tx, id, window).await?;
+            let booking = rows::fetch(&mut tx, id).await?;
+            let updated = rows::compare_and_set(
+                &mut tx,
+                &booking,
+                Status::Assigned,
+                booking.provider_id,
+                CasExtra::default(),
+            )
+            .await?;
+            let note = HistoryNote {
+                old_status: Some(booking.status),
+                reason: Some(format!(
+                    "{moved}; the provider is free then, keeps it and is asked to accept again"
+                )),
+                is_override: false,
+                provider_id: updated.provider_id,
+            };
+            history::append(&mut tx, &updated, actor, &note).await?;
+            let attempt = attempt::open_attempt(&mut tx, &updated).await?.unwrap_or(1);
+            assignment::offer(&mut tx, &updated, attempt, policy.offer_timeout).await?;
+            updated
+        } else {
+            let released = match holder {
+                Some(_) => {
+                    rows::compare_and_set(
+                        &mut tx,
+                        &booking,
+                        Status::Pending,
+                        None,
+                        CasExtra::default(),
+                    )
+                    .await?
+                }
+                None => booking.clone(),
+            };
+            set_window(&mut tx, id, window).await?;
+            let released = rows::fetch(&mut tx, released.id).await?;
+            let updated = assignment::cycle::start_new_cycle(&mut tx, &released, policy).await?;
+            let reason = match holder {
+                Some(_) => {
+                    format!("{moved}; the provider is not free then, so it goes back to dispatch")
+                }
+                None => format!("{moved}; dispatch starts again for the new time"),
+            };
+            let note = HistoryNote {
+                old_status: Some(booking.status),
+                reason: Some(reason),
+                is_override: false,
+                provider_id: booking.provider_id,
+            };
+            history::append(&mut tx, &updated, actor, &note).await?;
+            updated
+        };
         tx.commit().await?;
         Ok(updated)
     }
 }
 
-/// Whether provider `provider_id` offers `service_type`; `None` when there is no such
-/// provider.
-async fn offers_service(
+/// Sets a booking's window (its version moves on).
+async fn set_window(
+    tx: &mut Tx,
+    id: i64,
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(), StoreError> {
+    let now = ts(tx.now());
+    exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE bookings SET starts_at = $2, ends_at = $3, overlap_override = FALSE, \
+             version = version + 1, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(ts(window.0))
+        .bind(ts(window.1))
+        .bind(now)
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
+
+/// Whether `provider_id` could take `booking` over `window`: available, offering its
+/// service, working then and not busy with another booking.
+async fn provider_free(
     tx: &mut Tx,
     provider_id: i64,
-    service_type: &str,
-) -> Result<Option<bool>, StoreError> {
-    Ok(on!(tx, |c| {
+    booking: &Booking,
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<bool, StoreError> {
+    let providers =
+        schedule::provider_times(tx, &booking.service_type, window, Some(booking.id)).await?;
+    Ok(providers
+        .iter()
+        .find(|p| p.provider_id == provider_id)
+        .is_some_and(|p| slots::is_free(p, window)))
+}
+
+/// What an assignment by hand needs to know about provider `provider_id`; `None` when
+/// there is no such provider.
+async fn provider_facts(
+    tx: &mut Tx,
+    provider_id: i64,
+    booking: &Booking,
+) -> Result<Option<ProviderFacts>, StoreError> {
+    let offers: Option<bool> = on!(tx, |c| {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM provider_services s WHERE s.provider_id = p.id \
              AND s.service_type = $2) FROM providers p WHERE p.id = $1",
         )
         .bind(provider_id)
-        .bind(service_type)
+        .bind(&booking.service_type)
         .fetch_optional(c)
         .await
-    })?)
+    })?;
+    let Some(offers) = offers else {
+        return Ok(None);
+    };
+    let busy_with = rows::overlapping(tx, provider_id, booking.window(), booking.id).await?;
+    Ok(Some(ProviderFacts { offers, busy_with }))
 }

@@ -5,9 +5,15 @@ use sqlx::FromRow;
 
 use db::{Db, Ts, Tx, dialect, exec, on, ts};
 
+use chrono_tz::Tz;
+
 use crate::account::{NewUser, insert_user};
+use crate::booking::rows::decode_error;
 use crate::error::{DomainError, FieldErrors, StoreError};
 use crate::input;
+use crate::schedule::calendar::{Calendar, CalendarInput};
+use crate::schedule::stored_calendar;
+use crate::{Actor, Role};
 
 /// The providers room's entry point. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -28,6 +34,10 @@ pub struct Provider {
     pub service_types: Vec<String>,
     /// Bookings assigned, accepted or in progress: the provider's current load.
     pub active_bookings: i64,
+    /// The provider's own time zone (their calendar's).
+    pub time_zone: Tz,
+    /// Whether they set working hours; without, they work every day, all day.
+    pub has_calendar: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -76,12 +86,15 @@ struct ProviderRow {
     rating: f64,
     services: Option<String>,
     active_bookings: i64,
+    time_zone: String,
+    has_calendar: bool,
     created_at: Ts,
     updated_at: Ts,
 }
 
-impl From<ProviderRow> for Provider {
-    fn from(r: ProviderRow) -> Self {
+impl TryFrom<ProviderRow> for Provider {
+    type Error = sqlx::Error;
+    fn try_from(r: ProviderRow) -> Result<Self, Self::Error> {
         let mut service_types: Vec<String> = r
             .services
             .unwrap_or_default()
@@ -90,7 +103,7 @@ impl From<ProviderRow> for Provider {
             .map(str::to_owned)
             .collect();
         service_types.sort();
-        Provider {
+        Ok(Provider {
             id: r.id,
             user_id: r.user_id,
             name: r.name,
@@ -100,9 +113,14 @@ impl From<ProviderRow> for Provider {
             rating: r.rating,
             service_types,
             active_bookings: r.active_bookings,
+            time_zone: r
+                .time_zone
+                .parse()
+                .map_err(|_| decode_error("time zone", &r.time_zone))?,
+            has_calendar: r.has_calendar,
             created_at: r.created_at.into(),
             updated_at: r.updated_at.into(),
-        }
+        })
     }
 }
 
@@ -120,7 +138,8 @@ macro_rules! select_provider {
             "SELECT p.id, p.user_id, p.name, p.email, p.phone, p.available, p.rating, (SELECT ",
             $aggregate,
             " FROM provider_services s WHERE s.provider_id = p.id) AS services, ",
-            "p.active_bookings, p.created_at, p.updated_at FROM providers p ",
+            "p.active_bookings, p.time_zone, p.calendar IS NOT NULL AS has_calendar, ",
+            "p.created_at, p.updated_at FROM providers p ",
             $where
         )
     };
@@ -131,7 +150,14 @@ macro_rules! select_provider {
 pub struct ServiceType {
     pub name: String,
     pub label: String,
+    /// How long a booking of it lasts.
+    pub duration_minutes: i64,
+    /// Providers who offer it and are taking work (none: customers cannot book it now).
+    pub providers: i64,
 }
+
+/// The shortest and longest a service may last.
+pub const DURATION_MINUTES: std::ops::RangeInclusive<i64> = 15..=1440;
 
 impl Providers {
     pub fn new(db: Db) -> Providers {
@@ -141,10 +167,126 @@ impl Providers {
     /// Every service type customers can book, by label.
     pub async fn service_types(&self) -> Result<Vec<ServiceType>, StoreError> {
         Ok(on!(self.db, |p| {
-            sqlx::query_as("SELECT name, label FROM service_types ORDER BY label")
-                .fetch_all(p)
-                .await
+            sqlx::query_as(
+                "SELECT t.name, t.label, CAST(t.duration_minutes AS BIGINT) AS duration_minutes, \
+                 (SELECT COUNT(*) FROM provider_services s JOIN providers p ON p.id = s.provider_id \
+                  WHERE s.service_type = t.name AND p.available) AS providers \
+                 FROM service_types t ORDER BY t.label",
+            )
+            .fetch_all(p)
+            .await
         })?)
+    }
+
+    /// An admin sets how long a service lasts (for bookings made from then on; those
+    /// made before keep their windows). Returns the service type as it now is; `None`
+    /// when there is no such service type.
+    pub async fn set_duration(
+        &self,
+        actor: &Actor,
+        name: &str,
+        duration_minutes: i64,
+    ) -> Result<Option<ServiceType>, StoreError> {
+        if actor.role != Role::Admin {
+            return Err(
+                DomainError::not_permitted(actor.role, "change a service's duration").into(),
+            );
+        }
+        if !DURATION_MINUTES.contains(&duration_minutes) || duration_minutes % 15 != 0 {
+            return Err(DomainError::field(
+                "duration_minutes",
+                "must be a multiple of 15 minutes, from 15 to 1440",
+            )
+            .into());
+        }
+        let mut tx = self.db.write().await?;
+        let changed = exec!(tx, |c| {
+            sqlx::query("UPDATE service_types SET duration_minutes = $2 WHERE name = $1")
+                .bind(name)
+                .bind(duration_minutes)
+                .execute(c)
+                .await
+        })?;
+        tx.commit().await?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        Ok(self
+            .service_types()
+            .await?
+            .into_iter()
+            .find(|t| t.name == name))
+    }
+
+    /// Whether `actor` may see and change provider `id`'s calendar: the provider
+    /// themselves, or an admin. Anyone else learns nothing (`NotFound`).
+    fn may_manage(actor: &Actor, id: i64) -> Result<(), StoreError> {
+        match actor.role {
+            Role::Admin => Ok(()),
+            Role::Provider if actor.provider_id == Some(id) => Ok(()),
+            _ => Err(DomainError::NotFound {
+                entity: "provider",
+                id,
+            }
+            .into()),
+        }
+    }
+
+    /// Provider `id`'s calendar, and whether they set one (without, it is "every day,
+    /// all day" in their time zone).
+    pub async fn calendar(&self, actor: &Actor, id: i64) -> Result<(Calendar, bool), StoreError> {
+        Self::may_manage(actor, id)?;
+        let row: Option<(String, Option<String>)> = on!(self.db, |p| {
+            sqlx::query_as("SELECT time_zone, calendar FROM providers WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await
+        })?;
+        let Some((time_zone, calendar)) = row else {
+            return Err(DomainError::NotFound {
+                entity: "provider",
+                id,
+            }
+            .into());
+        };
+        Ok((
+            stored_calendar(&time_zone, calendar.as_deref())?,
+            calendar.is_some(),
+        ))
+    }
+
+    /// Replaces provider `id`'s calendar (and time zone) with `input`, checked field by
+    /// field. Bookings they already hold stay theirs.
+    pub async fn set_calendar(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &CalendarInput,
+    ) -> Result<Calendar, StoreError> {
+        Self::may_manage(actor, id)?;
+        let calendar = input.validate().map_err(DomainError::Validation)?;
+        let mut tx = self.db.write().await?;
+        let now = tx.now();
+        let changed = exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE providers SET time_zone = $2, calendar = $3, updated_at = $4 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(calendar.time_zone.name())
+            .bind(calendar.to_stored())
+            .bind(ts(now))
+            .execute(c)
+            .await
+        })?;
+        if changed == 0 {
+            return Err(DomainError::NotFound {
+                entity: "provider",
+                id,
+            }
+            .into());
+        }
+        tx.commit().await?;
+        Ok(calendar)
     }
 
     /// Every provider, or those offering `service_type`, by id.
@@ -158,7 +300,10 @@ impl Providers {
             .bind(service_type)
             .fetch_all(p)
             .await)?;
-        Ok(rows.into_iter().map(Provider::from).collect())
+        Ok(rows
+            .into_iter()
+            .map(Provider::try_from)
+            .collect::<Result<_, _>>()?)
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<Provider>, StoreError> {
@@ -168,7 +313,7 @@ impl Providers {
             .bind(id)
             .fetch_optional(p)
             .await)?;
-        Ok(row.map(Provider::from))
+        Ok(row.map(Provider::try_from).transpose()?)
     }
 
     /// Creates a provider (and its login when a password hash is given) in one transaction.

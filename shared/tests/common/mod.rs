@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use db::{Backend, Db, ManualClock};
-use queue::{ClaimedJob, Job, JobFilter, JobState, Queue, RetryPolicy};
+use queue::{ClaimedJob, Job, JobFilter, JobKind, JobState, Queue, RetryPolicy};
 use shared::account::NewUser;
-use shared::assignment::AssignProvider;
-use shared::booking::Booking;
+use shared::assignment::{AssignProvider, AssignmentPolicy};
 use shared::booking::transition::Change;
+use shared::booking::{Absent, Booking};
 use shared::{
     Accounts, Actor, Assignment, Bookings, Feed, Overview, Providers, Role, Status, StoreError,
 };
@@ -54,7 +54,10 @@ impl Core {
 
     /// The assignment room as worker `worker` runs it.
     pub fn assignment_by(&self, worker: &str) -> Assignment {
-        Assignment::new(self.db.clone(), worker).with_retry_policy(self.policy)
+        Assignment::new(self.db.clone(), worker).with_policy(AssignmentPolicy {
+            retry: self.policy,
+            offer_timeout: self.bookings.rules().offer_timeout,
+        })
     }
 
     /// The assignment room as the API runs it (an admin's retries).
@@ -62,7 +65,8 @@ impl Core {
         self.assignment_by("api")
     }
 
-    /// Jobs, newest first, optionally in one state or of one booking.
+    /// Assignment jobs (not offers' expiries), newest first, optionally in one state or
+    /// of one booking.
     pub async fn jobs(
         &self,
         state: Option<JobState>,
@@ -72,6 +76,7 @@ impl Core {
         self.queue
             .list(&JobFilter {
                 state,
+                kind: Some(AssignProvider::KIND.into()),
                 subject_id: booking,
                 limit,
                 ..Default::default()
@@ -87,7 +92,12 @@ impl Core {
         id: i64,
         change: StatusChange,
     ) -> Result<Booking, StoreError> {
-        let event = Change::to(change.status, change.reason, change.is_override)?;
+        let event = Change::to(
+            change.status,
+            change.reason,
+            change.absent,
+            change.is_override,
+        )?;
         self.bookings
             .change(actor, id, &event, change.expected_version)
             .await
@@ -100,6 +110,8 @@ pub struct StatusChange {
     pub status: Status,
     pub reason: Option<String>,
     pub is_override: bool,
+    /// Who was absent, for a no-show.
+    pub absent: Option<Absent>,
     pub expected_version: Option<i64>,
 }
 

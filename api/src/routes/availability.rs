@@ -1,0 +1,154 @@
+//! `/availability`: the start times at which a service can be booked.
+
+use axum::Json as JsonBody;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use shared::schedule::Availability;
+use shared::schedule::rules::MAX_AVAILABILITY_RANGE;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::extract::Query;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(availability))
+}
+
+/// Which service, over which range.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AvailabilityQuery {
+    /// One of `GET /service-types`.
+    #[param(value_type = crate::routes::providers::ServiceTypeName)]
+    service_type: String,
+    /// The range's start (RFC 3339); starts within the lead time from now are left out.
+    #[param(value_type = String, format = DateTime)]
+    from: String,
+    /// The range's end (RFC 3339), after `from` and at most 14 days later.
+    #[param(value_type = String, format = DateTime)]
+    to: String,
+    /// The zone whose clock the 30-minute grid follows; the service area's by default.
+    #[param(value_type = Option<crate::doc::TimeZoneName>)]
+    time_zone: Option<String>,
+}
+
+/// A start time, and how many providers could take a booking then.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SlotView {
+    pub starts_at: DateTime<Utc>,
+    #[schema(minimum = 1)]
+    pub providers: u32,
+}
+
+/// The bookable starts of a service.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AvailabilityView {
+    #[schema(value_type = crate::routes::providers::ServiceTypeName)]
+    pub service_type: String,
+    /// How long a booking of it lasts.
+    pub duration_minutes: i64,
+    /// The zone whose clock the grid follows.
+    #[schema(value_type = crate::doc::TimeZoneName)]
+    pub time_zone: String,
+    /// In time order.
+    pub slots: Vec<SlotView>,
+}
+
+impl From<Availability> for AvailabilityView {
+    fn from(a: Availability) -> Self {
+        AvailabilityView {
+            service_type: a.service_type,
+            duration_minutes: a.duration_minutes,
+            time_zone: a.time_zone.name().to_owned(),
+            slots: a
+                .slots
+                .into_iter()
+                .map(|s| SlotView {
+                    starts_at: s.starts_at,
+                    providers: s.providers,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn query_error(parameter: &str, message: impl Into<String>) -> ApiError {
+    let message = message.into();
+    ApiError::BadRequest {
+        code: "invalid_query",
+        message: format!("`{parameter}` {message}"),
+        details: json!({"parameter": parameter}),
+    }
+}
+
+fn instant(parameter: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(value.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            query_error(
+                parameter,
+                "must be an RFC 3339 date and time with an offset",
+            )
+        })
+}
+
+/// The start times on a 30-minute grid at which at least one provider who offers the
+/// service and is taking work is working (by their calendar, in their own time zone)
+/// and free for the service's whole duration. Any signed-in user may ask.
+#[utoipa::path(
+    get,
+    path = "/availability",
+    operation_id = "getAvailability",
+    tag = "bookings",
+    params(AvailabilityQuery),
+    responses(
+        (status = 200, description = "The bookable starts", body = AvailabilityView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn availability(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Query(query): Query<AvailabilityQuery>,
+) -> Result<JsonBody<AvailabilityView>, ApiError> {
+    let from = instant("from", &query.from)?;
+    let to = instant("to", &query.to)?;
+    if to <= from {
+        return Err(query_error("to", "must be after `from`"));
+    }
+    if to - from > MAX_AVAILABILITY_RANGE {
+        return Err(query_error("to", "must be at most 14 days after `from`"));
+    }
+    let time_zone = match query.time_zone.as_deref() {
+        None => None,
+        Some(name) => Some(name.parse().map_err(|_| {
+            query_error(
+                "time_zone",
+                "must be an IANA time zone such as Europe/Berlin",
+            )
+        })?),
+    };
+    let types = state.providers.service_types().await?;
+    if !types.iter().any(|t| t.name == query.service_type) {
+        return Err(query_error(
+            "service_type",
+            "must be one of GET /service-types",
+        ));
+    }
+    let found = state
+        .schedule
+        .availability(&query.service_type, from, to, time_zone)
+        .await?;
+    Ok(JsonBody(found.into()))
+}

@@ -1,0 +1,222 @@
+//! The schedule room: time. Providers' working calendars in their own time zones
+//! ([`calendar`]), the rules of the clock (the slot grid, lead time, when work may start;
+//! [`rules`]), and which starts are bookable ([`slots`]); [`Schedule`] answers
+//! availability from the store.
+//!
+//! A booking occupies the window `[starts_at, ends_at)`, its service's duration long.
+//! A provider can take it when they offer the service, are available (taking work),
+//! work over the whole window by their calendar, and hold no active booking (assigned,
+//! accepted, in progress) that overlaps it; the database refuses overlapping active
+//! windows of one provider whatever writes them (migration 0006).
+
+pub mod calendar;
+pub mod rules;
+pub mod slots;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use sqlx::FromRow;
+
+use db::{Db, Ts, Tx, on, ts};
+
+pub use calendar::Calendar;
+pub use rules::ScheduleRules;
+pub use slots::{ProviderTime, Slot};
+
+use crate::booking::rows::decode_error;
+use crate::error::{DomainError, StoreError};
+
+/// The schedule room's entry point. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    db: Db,
+    rules: ScheduleRules,
+}
+
+/// The bookable starts of a service over a range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Availability {
+    pub service_type: String,
+    pub duration_minutes: i64,
+    /// The zone whose clock the grid follows.
+    pub time_zone: Tz,
+    pub slots: Vec<Slot>,
+}
+
+/// Whether anyone can take a booking of a service over a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Servable {
+    /// Nobody available offers the service.
+    NobodyOffers,
+    /// Some offer it, but none is working and free then.
+    NobodyFree,
+    /// This many could take it.
+    By(u32),
+}
+
+impl Schedule {
+    pub fn new(db: Db, rules: ScheduleRules) -> Schedule {
+        Schedule { db, rules }
+    }
+
+    pub fn rules(&self) -> ScheduleRules {
+        self.rules
+    }
+
+    /// The starts on the grid (of `time_zone`, else the service area's) in `[from, to)`,
+    /// no earlier than the lead time from now, at which a booking of `service_type`
+    /// could be served. The range may span at most 14 days.
+    pub async fn availability(
+        &self,
+        service_type: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        time_zone: Option<Tz>,
+    ) -> Result<Availability, StoreError> {
+        if to <= from {
+            return Err(DomainError::field("to", "must be after `from`").into());
+        }
+        if to - from > rules::MAX_AVAILABILITY_RANGE {
+            return Err(DomainError::field("to", "must be at most 14 days after `from`").into());
+        }
+        let mut tx = self.db.read().await?;
+        let from = from.max(self.rules.earliest_start(tx.now()));
+        let Some(duration_minutes) = duration_of(&mut tx, service_type).await? else {
+            return Err(DomainError::field(
+                "service_type",
+                format!("`{service_type}` is not a service type we offer"),
+            )
+            .into());
+        };
+        let tz = time_zone.unwrap_or(self.rules.service_time_zone);
+        let duration = Duration::minutes(duration_minutes);
+        let slots = if from < to {
+            let providers =
+                provider_times(&mut tx, service_type, (from, to + duration), None).await?;
+            slots::slots(&providers, from, to, duration, tz)
+        } else {
+            Vec::new()
+        };
+        tx.commit().await?;
+        Ok(Availability {
+            service_type: service_type.to_owned(),
+            duration_minutes,
+            time_zone: tz,
+            slots,
+        })
+    }
+}
+
+/// The duration of a service type, in minutes; `None` when there is no such type.
+pub(crate) async fn duration_of(
+    tx: &mut Tx,
+    service_type: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(on!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT CAST(duration_minutes AS BIGINT) FROM service_types WHERE name = $1",
+        )
+        .bind(service_type)
+        .fetch_optional(c)
+        .await
+    })?)
+}
+
+#[derive(FromRow)]
+struct ProviderCalendarRow {
+    id: i64,
+    time_zone: String,
+    calendar: Option<String>,
+}
+
+#[derive(FromRow)]
+struct BusyRow {
+    provider_id: i64,
+    starts_at: Ts,
+    ends_at: Ts,
+}
+
+/// A provider's calendar as stored; what does not read back is a decode error.
+pub(crate) fn stored_calendar(
+    time_zone: &str,
+    calendar: Option<&str>,
+) -> Result<Calendar, sqlx::Error> {
+    Calendar::from_stored(time_zone, calendar).map_err(|e| decode_error("calendar", &e))
+}
+
+/// The available providers of `service_type` with their calendars and the windows of
+/// their active bookings that overlap `range` (leaving out booking `except`).
+pub(crate) async fn provider_times(
+    tx: &mut Tx,
+    service_type: &str,
+    range: (DateTime<Utc>, DateTime<Utc>),
+    except: Option<i64>,
+) -> Result<Vec<ProviderTime>, StoreError> {
+    let providers: Vec<ProviderCalendarRow> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT p.id, p.time_zone, p.calendar FROM providers p \
+             JOIN provider_services s ON s.provider_id = p.id \
+             WHERE s.service_type = $1 AND p.available ORDER BY p.id",
+        )
+        .bind(service_type)
+        .fetch_all(c)
+        .await
+    })?;
+    // No window is longer than a day, so one that overlaps the range starts less than
+    // a day before it.
+    let busy: Vec<BusyRow> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT b.provider_id, b.starts_at, b.ends_at FROM provider_services s \
+             JOIN providers p ON p.id = s.provider_id \
+             JOIN bookings b ON b.provider_id = s.provider_id \
+             WHERE s.service_type = $1 AND p.available \
+             AND b.status IN ('assigned', 'accepted', 'in_progress') \
+             AND b.starts_at > $2 AND b.starts_at < $3 AND b.ends_at > $4 \
+             AND ($5 IS NULL OR b.id <> $5)",
+        )
+        .bind(service_type)
+        .bind(ts(range.0 - Duration::days(1)))
+        .bind(ts(range.1))
+        .bind(ts(range.0))
+        .bind(except)
+        .fetch_all(c)
+        .await
+    })?;
+    let mut times = Vec::with_capacity(providers.len());
+    for p in providers {
+        times.push(ProviderTime {
+            provider_id: p.id,
+            calendar: stored_calendar(&p.time_zone, p.calendar.as_deref())?,
+            busy: Vec::new(),
+        });
+    }
+    for b in busy {
+        if let Ok(i) = times.binary_search_by_key(&b.provider_id, |t| t.provider_id) {
+            times[i].busy.push((b.starts_at.into(), b.ends_at.into()));
+        }
+    }
+    Ok(times)
+}
+
+/// Whether anyone could take a booking of `service_type` over `window` (leaving out
+/// booking `except`, the one being moved).
+pub(crate) async fn servable(
+    tx: &mut Tx,
+    service_type: &str,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    except: Option<i64>,
+) -> Result<Servable, StoreError> {
+    let providers = provider_times(tx, service_type, window, except).await?;
+    if providers.is_empty() {
+        return Ok(Servable::NobodyOffers);
+    }
+    let free = providers
+        .iter()
+        .filter(|p| slots::is_free(p, window))
+        .count() as u32;
+    Ok(if free == 0 {
+        Servable::NobodyFree
+    } else {
+        Servable::By(free)
+    })
+}
