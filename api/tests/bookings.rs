@@ -542,9 +542,12 @@ async fn the_assigned_provider_works_the_booking_and_a_rejection_schedules_the_n
     assert_eq!(detail["assignment"]["state"], "retrying");
     assert_eq!(detail["assignment"]["attempt"], 2);
     assert_eq!(detail["attempts"][0]["outcome"], "rejected");
+    let hers = app.get(&path, &priya).await;
+    assert_eq!(hers.status, StatusCode::OK, "her record keeps it");
     assert_eq!(
-        app.get(&path, &priya).await.status,
-        StatusCode::NOT_FOUND,
+        hers.body["allowed_transitions"],
+        json!([]),
         "she no longer holds it"
     );
+    assert_eq!(hers.body["customer_phone"], "");
 }

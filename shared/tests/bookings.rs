@@ -11,7 +11,7 @@ use queue::JobState;
 use shared::account::NewUser;
 use shared::assignment::JobSelection;
 use shared::booking::validation::BookingInput;
-use shared::booking::{BookingFilter, IdempotencyKey};
+use shared::booking::{BookingFilter, BookingOrder, Cursor, IdempotencyKey};
 use shared::error::{DomainError, StoreError};
 use shared::provider::NewProvider;
 use shared::{Actor, Role, Status};
@@ -544,7 +544,7 @@ async fn lists_filter_by_status_and_text_and_page_by_cursor() {
         page1.items.iter().map(|b| b.id).collect::<Vec<_>>(),
         vec![made[4], made[3]]
     );
-    let cursor = page1.next_cursor.unwrap().parse().unwrap();
+    let cursor = Cursor::decode(&page1.next_cursor.unwrap(), BookingOrder::Newest).unwrap();
     let page2 = f
         .core
         .bookings
@@ -552,7 +552,7 @@ async fn lists_filter_by_status_and_text_and_page_by_cursor() {
             &f.alice,
             &BookingFilter {
                 limit: 2,
-                before_id: Some(cursor),
+                after: Some(cursor),
                 ..Default::default()
             },
         )

@@ -20,7 +20,8 @@ use shared::booking::permission::allowed_moves;
 use shared::booking::transition::Change;
 use shared::booking::validation::BookingInput;
 use shared::booking::{
-    Absent, Booking, BookingDetail, BookingFilter, BookingPage, HistoryEntry, IdempotencyKey,
+    Absent, Booking, BookingDetail, BookingFilter, BookingOrder, BookingPage, Cursor, HistoryEntry,
+    IdempotencyKey,
 };
 use shared::{Role, Status};
 
@@ -456,23 +457,49 @@ async fn create(
     Ok((status, JsonBody(booking.into())))
 }
 
+/// The order of a list.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ListOrder {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Soonest start first: an agenda.
+    StartsAt,
+}
+
 /// What a list may filter on.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Only bookings in this status.
     status: Option<Status>,
+    /// Only bookings a provider holds (assigned, accepted, in progress).
+    active: Option<bool>,
     /// Only bookings held by this provider.
     #[param(minimum = 1)]
     provider_id: Option<i64>,
     /// Text search over name, e-mail, phone, address, service and notes.
     #[param(max_length = 200)]
     q: Option<String>,
+    /// Only bookings starting at or after this (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    from: Option<String>,
+    /// Only bookings starting before this (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    to: Option<String>,
+    /// A provider's record: every booking they were offered, held or handled, those
+    /// they declined or let expire too (read-only, without the customer's contact
+    /// details), instead of those they hold now.
+    handled: Option<bool>,
+    /// `newest` (default) or `starts_at` (soonest first).
+    #[param(inline)]
+    order: Option<ListOrder>,
     /// Page size (default 20).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    #[param(pattern = r"^[1-9][0-9]{0,17}$")]
+    /// The `next_cursor` of the previous page (of the same order).
+    #[param(pattern = r"^[1-9][0-9]{0,17}$|^[0-9]{1,15}\.[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 
@@ -485,7 +512,8 @@ fn query_error(parameter: &str, message: &str) -> ApiError {
 }
 
 /// A page of the bookings the caller may see (customers their own, providers those they
-/// hold, admins all), newest first.
+/// hold, or with `handled` every one they were offered, admins all), newest first or by
+/// start.
 #[utoipa::path(
     get,
     path = "",
@@ -518,18 +546,40 @@ async fn list(
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(query_error("q", "must be at most 200 characters"));
     }
-    let before_id = match query.cursor.as_deref() {
+    let order = match query.order.unwrap_or_default() {
+        ListOrder::Newest => BookingOrder::Newest,
+        ListOrder::StartsAt => BookingOrder::StartsAt,
+    };
+    let after = match query.cursor.as_deref() {
         None => None,
-        Some(c) => match c.parse::<i64>() {
-            Ok(n) if n > 0 => Some(n),
-            _ => return Err(query_error("cursor", "must be a next_cursor from a page")),
-        },
+        Some(c) => Some(Cursor::decode(c, order).ok_or_else(|| {
+            query_error(
+                "cursor",
+                "must be a next_cursor from a page of the same order",
+            )
+        })?),
+    };
+    let instant = |parameter: &str, value: Option<&str>| match value {
+        None => Ok(None),
+        Some(v) => DateTime::parse_from_rfc3339(v.trim())
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                query_error(
+                    parameter,
+                    "must be an RFC 3339 date and time with an offset",
+                )
+            }),
     };
     let filter = BookingFilter {
         status: query.status,
+        active: query.active.unwrap_or(false),
         provider_id: positive("provider_id", query.provider_id)?,
         q,
-        before_id,
+        from: instant("from", query.from.as_deref())?,
+        to: instant("to", query.to.as_deref())?,
+        handled: query.handled.unwrap_or(false),
+        order,
+        after,
         limit: limit as u32,
     };
     let page = state.bookings.list(&user.actor(), &filter).await?;
