@@ -498,8 +498,8 @@ struct ListQuery {
     /// Page size (default 20).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
-    /// The `next_cursor` of the previous page (of the same order).
-    #[param(pattern = r"^[1-9][0-9]{0,17}$|^[0-9]{1,15}\.[1-9][0-9]{0,17}$")]
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,15}\.[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 
@@ -713,9 +713,9 @@ pub struct StatusChange {
     /// An admin forcing the status past the rules.
     #[serde(default, rename = "override")]
     pub is_override: bool,
-    /// For a no-show, who was absent. From `accepted` it can only be the provider
-    /// (they never started), from `in_progress` only the customer; an override to
-    /// `no_show` must say.
+    /// For a no-show, who was absent (read only for `no_show`). From `accepted` it can
+    /// only be the provider (they never started), from `in_progress` only the customer;
+    /// an override to `no_show` must say.
     #[serde(default)]
     pub absent: Option<Absent>,
     /// When given, the change applies only if the booking is still at this version.
@@ -759,7 +759,8 @@ async fn change_status(
     Json(body): Json<StatusChange>,
 ) -> Result<JsonBody<BookingView>, ApiError> {
     let to = Status::from(body.status);
-    let change = Change::to(to, body.reason, body.absent, body.is_override)?;
+    let absent = body.absent.filter(|_| to == Status::NoShow);
+    let change = Change::to(to, body.reason, absent, body.is_override)?;
     let booking = state
         .bookings
         .change(&user.actor(), id, &change, body.expected_version)

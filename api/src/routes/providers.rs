@@ -251,7 +251,7 @@ pub struct DateHoursView {
     #[schema(value_type = String, format = Date, example = "2026-12-24")]
     pub date: String,
     #[serde(default)]
-    #[schema(max_items = 70)]
+    #[schema(max_items = 10)]
     pub ranges: Vec<HoursView>,
 }
 
@@ -274,8 +274,10 @@ pub struct CalendarBody {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CalendarView {
     pub provider_id: i64,
-    #[serde(flatten)]
-    pub calendar: CalendarBody,
+    #[schema(value_type = crate::doc::TimeZoneName)]
+    pub time_zone: String,
+    pub weekly: Vec<WeeklyHoursView>,
+    pub exceptions: Vec<DateHoursView>,
     /// Whether the provider set one; `false`: working every day, all day.
     pub set: bool,
 }
@@ -331,33 +333,31 @@ fn calendar_view(provider_id: i64, calendar: &Calendar, set: bool) -> CalendarVi
     };
     CalendarView {
         provider_id,
-        calendar: CalendarBody {
-            time_zone: input.time_zone,
-            weekly: input
-                .weekly
-                .into_iter()
-                .map(|w| WeeklyHoursView {
-                    weekday: WeekdayName::parse(&w.weekday),
-                    start: w.start,
-                    end: w.end,
-                })
-                .collect(),
-            exceptions: input
-                .exceptions
-                .into_iter()
-                .map(|d| DateHoursView {
-                    date: d.date,
-                    ranges: d
-                        .ranges
-                        .into_iter()
-                        .map(|r| HoursView {
-                            start: r.start,
-                            end: r.end,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        },
+        time_zone: input.time_zone,
+        weekly: input
+            .weekly
+            .into_iter()
+            .map(|w| WeeklyHoursView {
+                weekday: WeekdayName::parse(&w.weekday),
+                start: w.start,
+                end: w.end,
+            })
+            .collect(),
+        exceptions: input
+            .exceptions
+            .into_iter()
+            .map(|d| DateHoursView {
+                date: d.date,
+                ranges: d
+                    .ranges
+                    .into_iter()
+                    .map(|r| HoursView {
+                        start: r.start,
+                        end: r.end,
+                    })
+                    .collect(),
+            })
+            .collect(),
         set,
     }
 }

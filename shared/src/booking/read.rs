@@ -46,6 +46,8 @@ pub enum BookingOrder {
 }
 
 /// Where a page ended: below an id (newest first), or after a start and id (by start).
+/// Written the same way for both orders (`starts_at_ms.id`), so that any cursor of the
+/// documented form reads in either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
     BeforeId(i64),
@@ -53,27 +55,39 @@ pub enum Cursor {
 }
 
 impl Cursor {
-    /// As a `next_cursor`: `id`, or `starts_at_ms.id`.
-    pub fn encode(&self) -> String {
-        match self {
-            Cursor::BeforeId(id) => id.to_string(),
-            Cursor::After { starts_at, id } => format!("{}.{id}", starts_at.timestamp_millis()),
+    /// The cursor after `booking`, the last of a page in `order`.
+    pub fn after(booking: &Booking, order: BookingOrder) -> Cursor {
+        match order {
+            BookingOrder::Newest => Cursor::BeforeId(booking.id),
+            BookingOrder::StartsAt => Cursor::After {
+                starts_at: booking.starts_at,
+                id: booking.id,
+            },
         }
     }
 
-    /// A `next_cursor` of a list in `order`; `None` when it is not one.
+    /// As a `next_cursor`: `starts_at_ms.id` (a page newest first reads only the id).
+    pub fn encode(&self, last: &Booking) -> String {
+        let id = match self {
+            Cursor::BeforeId(id) | Cursor::After { id, .. } => *id,
+        };
+        format!("{}.{id}", last.starts_at.timestamp_millis())
+    }
+
+    /// A `next_cursor` read for a list in `order` (a bare id too, newest first, as
+    /// cursors were once written); `None` when it is not one.
     pub fn decode(s: &str, order: BookingOrder) -> Option<Cursor> {
         let positive = |t: &str| t.parse::<i64>().ok().filter(|n| *n > 0);
-        match (order, s.split_once('.')) {
-            (BookingOrder::Newest, None) => positive(s).map(Cursor::BeforeId),
-            (BookingOrder::StartsAt, Some((ms, id))) => {
-                let starts_at = DateTime::from_timestamp_millis(ms.parse().ok()?)?;
-                Some(Cursor::After {
-                    starts_at,
-                    id: positive(id)?,
-                })
-            }
-            _ => None,
+        let (ms, id) = match s.split_once('.') {
+            Some((ms, id)) => (Some(ms), positive(id)?),
+            None => (None, positive(s)?),
+        };
+        match order {
+            BookingOrder::Newest => Some(Cursor::BeforeId(id)),
+            BookingOrder::StartsAt => Some(Cursor::After {
+                starts_at: DateTime::from_timestamp_millis(ms?.parse().ok()?)?,
+                id,
+            }),
         }
     }
 }
@@ -308,14 +322,9 @@ impl Bookings {
         let mut items: Vec<Booking> = convert(rows)?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|b| match filter.order {
-                BookingOrder::Newest => Cursor::BeforeId(b.id).encode(),
-                BookingOrder::StartsAt => Cursor::After {
-                    starts_at: b.starts_at,
-                    id: b.id,
-                }
-                .encode(),
-            })
+            items
+                .last()
+                .map(|b| Cursor::after(b, filter.order).encode(b))
         } else {
             None
         };

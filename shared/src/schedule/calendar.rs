@@ -19,8 +19,9 @@ use crate::error::FieldErrors;
 
 /// Minutes in a day: a range may end at 24:00.
 pub const DAY_MINUTES: u16 = 24 * 60;
-/// At most this many ranges in a week, and exceptions, per calendar.
+/// At most this many ranges in a week, ranges on one date, and exceptions, per calendar.
 pub const MAX_WEEKLY: usize = 70;
+pub const MAX_RANGES_PER_DATE: usize = 10;
 pub const MAX_EXCEPTIONS: usize = 400;
 
 /// Part of a day, in minutes since local midnight: `[start, end)`.
