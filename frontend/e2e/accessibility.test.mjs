@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { formatViolation, headingProblems, runAxe, sidewaysOverflow } from './support/a11y.mjs';
 import { launchBrowser, openPerson, signIn } from './support/browser.mjs';
-import { apiClient, startSystem } from './support/system.mjs';
+import { apiClient, rejectWhenOffered, slotStart, startSystem } from './support/system.mjs';
 
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
@@ -15,7 +15,7 @@ let system;
 let browser;
 let api;
 const people = [];
-/** Bookings made for the pages to show: one Priya takes (plumbing), one nobody can (gardening). */
+/** Bookings made for the pages to show: one Priya takes (plumbing), one both electricians turn down (its job dies). */
 const made = {};
 
 async function until(fn, what, timeout = 20_000) {
@@ -33,7 +33,7 @@ before(async () => {
   api = apiClient(system.baseUrl);
   browser = await launchBrowser();
   const customer = await api.login('customer@example.com');
-  const book = (service_type, address, days) =>
+  const book = (service_type, address, days, hour) =>
     api.post(
       '/bookings',
       customer,
@@ -43,13 +43,16 @@ before(async () => {
         customer_email: 'customer@example.com',
         service_type,
         address,
-        scheduled_date: new Date(Date.now() + days * 86_400_000).toISOString(),
+        starts_at: slotStart(days, hour),
         notes: 'The gate code is 1234.',
       },
       { 'Idempotency-Key': `a11y-${service_type}-${Date.now()}` },
     );
-  made.plumbing = (await book('plumbing', '12 Leaky Lane', 2)).id;
-  made.gardening = (await book('gardening', '7 Overgrown Road', 3)).id;
+  made.plumbing = (await book('plumbing', '12 Leaky Lane', 2, 10)).id;
+  made.dead = (await book('electrical', '7 Overgrown Road', 3, 10)).id;
+  for (const electrician of ['eli@example.com', 'sam@example.com']) {
+    await rejectWhenOffered(api, await api.login(electrician), made.dead);
+  }
   await until(
     async () => (await api.get(`/bookings/${made.plumbing}`, customer)).status === 'assigned',
     'the plumbing booking is assigned',
@@ -205,8 +208,15 @@ describe('accessibility and phone layout of every page', () => {
             assert.equal(state.focused, 'service_type', 'focus did not move to the first invalid field');
             assert.equal(state.alerts.length, 1);
             assert.match(state.alerts[0], /Choose a service/);
-            assert.match(state.alerts[0], /Choose a date and time/);
+            assert.match(state.alerts[0], /Choose a service first, then a time/);
             assert.doesNotMatch(state.alerts[0], /Enter the address/);
+          },
+        ],
+        [
+          'customer-new-slots',
+          async (page) => {
+            await page.getByLabel('Service', { exact: true }).selectOption('plumbing');
+            await page.getByRole('radiogroup', { name: 'Start time' }).getByRole('radio').first().check();
           },
         ],
         [
@@ -234,7 +244,7 @@ describe('accessibility and phone layout of every page', () => {
     },
   );
 
-  test('provider: my jobs (one request for the list, none per card) and a job', { timeout: 120_000 }, async () => {
+  test('provider: my jobs (one request for the list, none per card), a job, history, working hours', { timeout: 120_000 }, async () => {
     const provider = await person('a11y-provider');
     const detailRequests = [];
     provider.page.on('request', (r) => {
@@ -262,61 +272,91 @@ describe('accessibility and phone layout of every page', () => {
           await page.locator('[data-testid=booking-detail][data-status=assigned]').waitFor();
         },
       ],
+      [
+        'provider-history',
+        async (page) => {
+          await page.goto('/provider/history');
+          await page.locator(`[data-testid=provider-booking][data-booking-id="${made.plumbing}"]`).waitFor();
+        },
+      ],
+      [
+        'provider-calendar',
+        async (page) => {
+          await page.goto('/provider/calendar');
+          await page.getByRole('button', { name: 'Fill Monday to Friday, 9 to 5' }).click();
+          await page.getByRole('button', { name: 'Add a date' }).click();
+        },
+      ],
     ]);
   });
 
-  test('admin: bookings, a booking with its assign and override panels, dead jobs, providers, queue', { timeout: 120_000 }, async () => {
-    const admin = await person('a11y-admin');
-    await signIn(admin, 'admin@example.com');
-    await checkPages(admin, [
-      [
-        'admin-bookings',
-        async (page) => {
-          await page.goto('/admin');
-          await page.locator(`[data-testid=admin-booking-row][data-booking-id="${made.gardening}"]`).waitFor();
-        },
-      ],
-      [
-        'admin-jobs',
-        async (page) => {
-          await page.goto('/admin/jobs');
-          // The gardening booking's job dies after its four attempts (no gardener).
-          await page.locator(`[data-testid=job-row][data-booking-id="${made.gardening}"]`).waitFor({ timeout: 30_000 });
-        },
-      ],
-      [
-        'admin-booking',
-        async (page) => {
-          await page.goto(`/admin/bookings/${made.gardening}`);
-          await page.getByTestId('assignment-exhausted').waitFor();
-          await page.getByRole('heading', { name: 'Assign by hand' }).waitFor();
-        },
-      ],
-      [
-        'admin-booking-invalid',
-        async (page) => {
-          await page.getByRole('button', { name: 'Override…' }).click();
-          const state = await focusAndAlerts(page);
-          assert.equal(state.focused, 'override-status');
-          assert.equal(state.alerts.length, 1);
-          assert.match(state.alerts[0], /Choose the status to force/);
-          assert.match(state.alerts[0], /An override needs a reason/);
-        },
-      ],
-      [
-        'admin-providers',
-        async (page) => {
-          await page.goto('/admin/providers');
-          await page.getByTestId('provider-row').first().waitFor();
-        },
-      ],
-      [
-        'admin-queue',
-        async (page) => {
-          await page.goto('/admin/queue');
-          await page.getByTestId('worker-row').first().waitFor();
-        },
-      ],
-    ]);
-  });
+  test(
+    'admin: bookings, a booking with its assign, override and why panels, dead jobs, providers, a provider, queue',
+    { timeout: 120_000 },
+    async () => {
+      const admin = await person('a11y-admin');
+      await signIn(admin, 'admin@example.com');
+      await checkPages(admin, [
+        [
+          'admin-bookings',
+          async (page) => {
+            await page.goto('/admin');
+            await page.locator(`[data-testid=admin-booking-row][data-booking-id="${made.dead}"]`).waitFor();
+          },
+        ],
+        [
+          'admin-jobs',
+          async (page) => {
+            await page.goto('/admin/jobs');
+            // The electrical booking's job dies after its four attempts (both electricians declined).
+            await page.locator(`[data-testid=job-row][data-booking-id="${made.dead}"]`).waitFor({ timeout: 30_000 });
+          },
+        ],
+        [
+          'admin-booking',
+          async (page) => {
+            await page.goto(`/admin/bookings/${made.dead}`);
+            await page.getByTestId('assignment-exhausted').waitFor();
+            await page.getByRole('heading', { name: 'Assign by hand' }).waitFor();
+            // The "why" of the first attempt, open.
+            await page.getByTestId('why-panel').first().locator('summary').click();
+            await page.getByTestId('candidate').first().waitFor();
+          },
+        ],
+        [
+          'admin-booking-invalid',
+          async (page) => {
+            await page.getByRole('button', { name: 'Override…' }).click();
+            const state = await focusAndAlerts(page);
+            assert.equal(state.focused, 'override-status');
+            assert.equal(state.alerts.length, 1);
+            assert.match(state.alerts[0], /Choose the status to force/);
+            assert.match(state.alerts[0], /An override needs a reason/);
+          },
+        ],
+        [
+          'admin-providers',
+          async (page) => {
+            await page.goto('/admin/providers');
+            await page.getByTestId('provider-row').first().waitFor();
+          },
+        ],
+        [
+          'admin-provider',
+          async (page) => {
+            await page.getByTestId('provider-row').first().getByRole('link').first().click();
+            await page.getByTestId('calendar-editor').waitFor();
+            await page.getByTestId('provider-day').waitFor();
+          },
+        ],
+        [
+          'admin-queue',
+          async (page) => {
+            await page.goto('/admin/queue');
+            await page.getByTestId('worker-row').first().waitFor();
+          },
+        ],
+      ]);
+    },
+  );
 });

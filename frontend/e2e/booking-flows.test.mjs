@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { gateRequests, launchBrowser, openPerson, signIn, signOut, waitInPage, watchEventStreams } from './support/browser.mjs';
-import { apiClient, startSystem } from './support/system.mjs';
+import { apiClient, rejectWhenOffered, slotStart, startSystem } from './support/system.mjs';
 
 let system;
 let browser;
@@ -11,7 +11,9 @@ let api;
 const people = [];
 
 before(async () => {
-  system = await startSystem();
+  // No lead time: the first flow books the next slot, so that the work may start now (a
+  // booking may start from an hour before its window, not days before).
+  system = await startSystem({ MIN_LEAD_MINUTES: '0' });
   api = apiClient(system.baseUrl);
   browser = await launchBrowser();
 });
@@ -28,19 +30,17 @@ async function person(name, viewport) {
   return p;
 }
 
-function localInputValue(d) {
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-}
-
-/** Books through the customer form; returns the new booking's id (from the page it lands on). */
-async function bookThroughForm(customer, { service, address, shot }) {
+/**
+ * Books through the customer form, at `hour`:00 (UTC, the service area's zone here) `days`
+ * from today, or at the first start offered (`soonest`), picked from the slots offered; returns the new booking's id (from the page it
+ * lands on).
+ */
+async function bookThroughForm(customer, { service, address, shot, days = 2, hour = 10, soonest = false }) {
   const { page } = customer;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Book a service' }).click();
   await page.getByLabel('Service', { exact: true }).selectOption(service);
-  const when = new Date(Date.now() + 2 * 86_400_000);
-  when.setHours(10, 0, 0, 0);
-  await page.getByLabel('Date and time', { exact: true }).fill(localInputValue(when));
+  if (soonest) await page.locator('input[name=starts_at]').first().check();
+  else await pickSlot(page, slotStart(days, hour));
   await page.getByLabel('Phone', { exact: true }).fill('+1 555 010 0199');
   await page.getByLabel('Address', { exact: true }).fill(address);
   await page.getByLabel('Notes (optional)').fill('Ring twice, please.');
@@ -48,6 +48,12 @@ async function bookThroughForm(customer, { service, address, shot }) {
   await page.getByRole('button', { name: 'Book service' }).click();
   await page.waitForURL(/\/bookings\/\d+$/);
   return Number(/\/bookings\/(\d+)$/.exec(page.url())[1]);
+}
+
+/** Picks the start `iso` in the form's slot picker: its day, then its time. */
+async function pickSlot(page, iso) {
+  await page.getByLabel('Day', { exact: true }).selectOption(iso.slice(0, 10));
+  await page.locator(`input[type=radio][value="${iso.replace('.000Z', 'Z')}"]`).check();
 }
 
 /** Records, in the page, each moment the booking's status or provider or progress text changes. */
@@ -97,7 +103,12 @@ describe('booking and dispatch through the browser', () => {
     assert.equal(await customer.page.getByLabel('E-mail').inputValue(), 'customer@example.com');
     await customer.page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await customer.page.waitForURL('**/bookings');
-    const id = await bookThroughForm(customer, { service: 'plumbing', address: '12 Leaky Lane', shot: '02-customer-booking-form' });
+    const id = await bookThroughForm(customer, {
+      service: 'plumbing',
+      address: '12 Leaky Lane',
+      shot: '02-customer-booking-form',
+      soonest: true,
+    });
     await recordChanges(customer.page);
 
     // The worker assigns it (the least loaded, best rated plumber: Priya); the page shows it without a reload.
@@ -199,10 +210,15 @@ describe('booking and dispatch through the browser', () => {
     for (const p of [customer, provider, admin]) p.assertClean();
   });
 
-  test('a booking no provider can take dies, the admin adds a provider and retries it', { timeout: 180_000 }, async () => {
+  test('a booking every provider turns down dies, the admin adds a provider and retries it', { timeout: 180_000 }, async () => {
     const customer = await person('customer-b');
     await signIn(customer, 'customer@example.com');
-    const id = await bookThroughForm(customer, { service: 'gardening', address: '7 Overgrown Road' });
+    const id = await bookThroughForm(customer, { service: 'cleaning', address: '7 Overgrown Road', days: 3, hour: 9 });
+
+    // Both cleaners turn it down; then nobody is left to ask, and the job dies after its fourth attempt.
+    for (const cleaner of ['chen@example.com', 'dana@example.com']) {
+      await rejectWhenOffered(api, await api.login(cleaner), id);
+    }
 
     // The admin watches the dead-jobs page; the job appears there once its four attempts failed.
     const admin = await person('admin-b');
@@ -212,20 +228,20 @@ describe('booking and dispatch through the browser', () => {
     await row.waitFor({ timeout: 20_000 });
     await row.getByText('Why it died:').waitFor();
     assert.equal(await row.locator('.attempt-errors li').count(), 4);
-    assert.match(await row.locator('.attempt-errors').textContent(), /no eligible provider offers gardening/);
+    assert.match(await row.locator('.attempt-errors').textContent(), /no eligible provider for cleaning/);
     await admin.shot('07-dead-jobs');
     // The customer's open page says so too.
     await customer.page.getByTestId('assignment-exhausted').waitFor();
     const jobId = Number(await row.getAttribute('data-job-id'));
 
-    // The admin adds a gardener.
+    // The admin adds a cleaner.
     await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Providers' }).click();
     await admin.page.getByLabel('Name', { exact: true }).fill('Gina Green');
     await admin.page.getByLabel('E-mail', { exact: true }).fill('gina@example.com');
     await admin.page.getByLabel('Phone (optional)').fill('+1 555 010 0142');
     await admin.page.getByLabel('Rating (optional, 0–5)').fill('4.9');
     await admin.page.getByLabel('Password (optional)').fill('garden1234');
-    await admin.page.getByRole('group', { name: 'Services offered' }).getByLabel('Gardening').check();
+    await admin.page.getByRole('group', { name: 'Services offered' }).getByLabel('Cleaning').check();
     await admin.page.getByRole('button', { name: 'Add provider' }).click();
     await admin.page.getByTestId('provider-created').getByText('Added Gina Green').waitFor();
     await admin.page.getByTestId('provider-row').filter({ hasText: 'Gina Green' }).waitFor();
@@ -237,7 +253,8 @@ describe('booking and dispatch through the browser', () => {
     await admin.page.getByTestId('retry-report').getByText(`Retried job #${jobId}`).waitFor();
     await row.waitFor({ state: 'detached' });
 
-    // The booking is assigned to Gina: on the admin's booking page and live on the customer's.
+    // The booking is assigned to Gina (the two who declined are not asked again): on the
+    // admin's booking page and live on the customer's.
     await customer.page.locator(detail('assigned')).waitFor();
     await admin.page.goto(`/admin/bookings/${id}`);
     await admin.page.locator(detail('assigned')).waitFor();
@@ -264,7 +281,7 @@ describe('booking and dispatch through the browser', () => {
         customer_email: 'customer@example.com',
         service_type: 'cleaning',
         address: '3 Private Street',
-        scheduled_date: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+        starts_at: slotStart(3, 14),
       },
       { 'Idempotency-Key': `e2e-${Date.now()}` },
     );
@@ -311,7 +328,7 @@ describe('booking and dispatch through the browser', () => {
           customer_email: 'customer@example.com',
           service_type: 'electrical',
           address: '9 Spark Street',
-          scheduled_date: new Date(Date.now() + 4 * 86_400_000).toISOString(),
+          starts_at: slotStart(4, 11),
         },
         { 'Idempotency-Key': `e2e-restart-${Date.now()}` },
       );
@@ -433,6 +450,104 @@ describe('booking and dispatch through the browser', () => {
       assert.equal(await fresh.page.evaluate(() => window.__sameDocument), true, 'the fresh page was reloaded');
 
       for (const p of pages) p.assertClean();
+    },
+  );
+
+  test(
+    "time: a provider's working hours shape the slots a customer is offered; the admin sees why; the customer moves the booking",
+    { timeout: 180_000 },
+    async () => {
+      // Nobody offers HVAC yet: the form does not offer it.
+      const customer = await person('customer-time');
+      await signIn(customer, 'customer@example.com');
+      await customer.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Book a service' }).click();
+      const service = customer.page.getByLabel('Service', { exact: true });
+      await service.waitFor();
+      assert.equal(await service.locator('option[value=hvac]').count(), 0);
+      assert.match(await customer.page.getByText('Not offered right now').textContent(), /Heating and air conditioning/);
+
+      // The admin adds an HVAC technician with a login.
+      const admin = await person('admin-time');
+      await signIn(admin, 'admin@example.com');
+      await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Providers' }).click();
+      await admin.page.getByLabel('Name', { exact: true }).fill('Hana Hart');
+      await admin.page.getByLabel('E-mail', { exact: true }).fill('hana@example.com');
+      await admin.page.getByLabel('Password (optional)').fill('heat-pump-1');
+      await admin.page.getByRole('group', { name: 'Services offered' }).getByLabel('Heating and air conditioning').check();
+      await admin.page.getByRole('button', { name: 'Add provider' }).click();
+      await admin.page.getByTestId('provider-created').getByText('Added Hana Hart').waitFor();
+
+      // Hana sets her hours: Monday to Friday, 9 to 5, in Berlin.
+      const hana = await person('hana');
+      await signIn(hana, 'hana@example.com', 'heat-pump-1');
+      await hana.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Working hours' }).click();
+      await hana.page.getByText('You have not set working hours yet').waitFor();
+      await hana.page.getByLabel('Time zone').fill('Europe/Berlin');
+      await hana.page.getByRole('button', { name: 'Fill Monday to Friday, 9 to 5' }).click();
+      await hana.page.getByRole('button', { name: 'Save working hours' }).click();
+      await hana.page.getByText('Working hours saved.').waitFor();
+      await hana.shot('11-provider-calendar');
+
+      // The customer's form now offers HVAC, at the times Hana works only: weekdays, starts
+      // from 09:00 to 14:00 Berlin time (a visit lasts 3 hours and must end by 17:00).
+      await customer.page.reload();
+      await service.selectOption('hvac');
+      const days = await customer.page
+        .getByLabel('Day', { exact: true })
+        .locator('option')
+        .evaluateAll((os) => os.map((o) => o.value));
+      assert.ok(days.length >= 3, `expected several days of slots, got ${days}`);
+      const berlin = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', weekday: 'short', hour: '2-digit', minute: '2-digit' });
+      // A week from now holds every weekday once; the first and last of them may be cut short
+      // (by the lead time, by the week's end): the second and third are whole days.
+      const day = days[1];
+      await customer.page.getByLabel('Day', { exact: true }).selectOption(day);
+      const starts = await customer.page.locator('input[name=starts_at]').evaluateAll((is) => is.map((i) => i.value));
+      const local = starts.map((iso) => berlin.format(new Date(iso)));
+      for (const l of local) assert.doesNotMatch(l, /Sat|Sun/);
+      assert.match(local[0], /09:00/);
+      assert.match(local[local.length - 1], /14:00/);
+      assert.equal(starts.length, 11);
+      await customer.page.locator(`input[name=starts_at][value="${starts[0]}"]`).check();
+      await customer.page.getByLabel('Phone', { exact: true }).fill('+1 555 010 0199');
+      await customer.page.getByLabel('Address', { exact: true }).fill('4 Chilly Close');
+      await customer.shot('12-slot-picker');
+      await customer.page.getByRole('button', { name: 'Book service' }).click();
+      await customer.page.waitForURL(/\/bookings\/\d+$/);
+      const id = Number(/\/bookings\/(\d+)$/.exec(customer.page.url())[1]);
+      await customer.page.locator(detail('assigned')).waitFor();
+      assert.equal(await customer.page.getByTestId('booking-provider').textContent(), 'Hana Hart');
+
+      // Hana finds it on her agenda, under its day, and accepts it.
+      await hana.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My jobs' }).click();
+      const card = hana.page.locator(`[data-testid=provider-booking][data-booking-id="${id}"]`);
+      await card.getByRole('button', { name: 'Accept' }).click();
+      await hana.page.getByTestId('toast').getByText(`Booking #${id} accepted.`).waitFor();
+      await customer.page.locator(detail('accepted')).waitFor();
+
+      // The admin asks why Hana: she was the one candidate, chosen.
+      await admin.page.goto(`/admin/bookings/${id}`);
+      await admin.page.locator(detail('accepted')).waitFor();
+      const why = admin.page.getByTestId('why-panel').first();
+      await why.locator('summary').click();
+      assert.match(await why.locator('summary').textContent(), /Why Hana Hart/);
+      const chosen = why.locator('[data-testid=candidate][data-chosen=true]');
+      assert.match(await chosen.textContent(), /Hana Hart — chosen/);
+      await admin.shot('13-why');
+
+      // The customer moves it to the first start of another day: Hana is free then, so she
+      // keeps it, and is asked to accept again.
+      await customer.page.getByRole('button', { name: 'Move to another time' }).click();
+      await customer.page.getByLabel('Day', { exact: true }).selectOption(days[2]);
+      const other = await customer.page.locator('input[name=starts_at]').first().getAttribute('value');
+      await customer.page.locator(`input[name=starts_at][value="${other}"]`).check();
+      await customer.page.getByRole('button', { name: 'Move booking' }).click();
+      await customer.page.locator(detail('assigned')).waitFor();
+      assert.equal(await customer.page.getByTestId('booking-when').getAttribute('datetime'), other);
+      assert.equal(await customer.page.getByTestId('booking-provider').textContent(), 'Hana Hart');
+      await card.getByRole('button', { name: 'Accept' }).waitFor();
+
+      for (const p of [customer, admin, hana]) p.assertClean();
     },
   );
 });

@@ -52,7 +52,8 @@ function freshDatabase(dir) {
   return { url: `${server}/${name}`, drop: () => psql(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-export async function startSystem() {
+/** Starts the API and two workers; `env` adds to (or overrides) their environment. */
+export async function startSystem(overrides = {}) {
   const apiBin = path.resolve(FRONTEND_DIR, process.env.API_BIN ?? '../target/debug/api');
   const workerBin = path.resolve(FRONTEND_DIR, process.env.WORKER_BIN ?? '../target/debug/worker');
   const distDir = path.join(FRONTEND_DIR, 'dist');
@@ -77,6 +78,7 @@ export async function startSystem() {
     WORKER_POLL_MS: '20',
     SEED_DEMO: 'true',
     RUST_LOG: process.env.RUST_LOG ?? 'info',
+    ...overrides,
   };
 
   // One entry per process: { name, bin, log, child }. `restartApi` replaces the API's child
@@ -193,4 +195,31 @@ export function apiClient(baseUrl) {
     post: (p, token, body, headers) => call('POST', p, { token, body, headers }),
     patch: (p, token, body) => call('PATCH', p, { token, body }),
   };
+}
+
+/**
+ * A bookable start `days` from today at `hour`:`minute` UTC (the service area's zone in these
+ * tests): on the 30-minute grid, past the lead time. Give each booking of a test its own,
+ * so that a provider's earlier jobs do not overlap it.
+ */
+export function slotStart(days, hour, minute = 0) {
+  const d = new Date();
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + days, hour, minute)).toISOString();
+}
+
+/**
+ * Waits until the booking is offered to the provider signed in with `token`, then has them
+ * reject it: a failed attempt, and that provider is not asked again for this booking.
+ */
+export async function rejectWhenOffered(api, token, bookingId, reason = 'Fully booked that day') {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const b = await api.get(`/bookings/${bookingId}`, token).catch(() => null);
+    if (b?.status === 'assigned' && b.allowed_transitions.includes('rejected')) {
+      await api.patch(`/bookings/${bookingId}/status`, token, { status: 'rejected', reason, expected_version: b.version });
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`booking #${bookingId} was not offered to this provider within 20 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

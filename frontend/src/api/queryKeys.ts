@@ -8,6 +8,13 @@ export interface BookingFilters {
   status?: BookingStatus | '';
   q?: string;
   provider_id?: number;
+  /** Only assigned, accepted and in-progress bookings. */
+  active?: boolean;
+  /** A provider's record: the bookings they handled, whatever happened to them. */
+  handled?: boolean;
+  from?: string;
+  to?: string;
+  order?: 'newest' | 'starts_at';
 }
 
 export const keys = {
@@ -20,7 +27,10 @@ export const keys = {
   booking: (id: number) => ['bookings', 'detail', id] as const,
   /** Bookings that left a provider's view (they rejected it, or no-showed): never refetched. */
   goneBookings: ['gone-bookings'] as const,
+  availabilityAll: ['availability'] as const,
+  availability: (service: string, from: string, to: string) => ['availability', service, from, to] as const,
   providers: ['providers'] as const,
+  calendar: (id: number) => ['providers', 'calendar', id] as const,
   providerList: (serviceType?: string) => ['providers', serviceType ?? ''] as const,
   admin: ['admin'] as const,
   jobs: (state: JobState | '') => ['admin', 'jobs', state] as const,

@@ -101,7 +101,8 @@ export interface paths {
     };
     /**
      * A page of the bookings the caller may see (customers their own, providers those they
-     *     hold, admins all), newest first.
+     *     hold, or with `handled` every one they were offered, admins all), newest first or by
+     *     start.
      */
     get: operations['listBookings'];
     put?: never;
@@ -134,7 +135,13 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Moves a booking to another bookable start: its customer until two hours before it
+     *     starts (409 `too_late` after), an admin until the work starts. A provider who holds
+     *     it and is free then keeps it and is asked to accept again; otherwise it goes back to
+     *     dispatch. The history records the move.
+     */
+    patch: operations['rescheduleBooking'];
     trace?: never;
   };
   '/bookings/{id}/history': {
@@ -187,7 +194,9 @@ export interface paths {
     put?: never;
     /**
      * An admin assigns a provider by hand: a new assignment cycle, closed at once; pending
-     *     assignment jobs are cancelled.
+     *     assignment jobs are cancelled; the offer expires unless answered in time. A provider
+     *     busy then (another active booking overlaps) is 409 `provider_busy` naming it, unless
+     *     `override` with a reason.
      */
     post: operations['assignBooking'];
     delete?: never;
@@ -234,6 +243,27 @@ export interface paths {
     patch: operations['updateProvider'];
     trace?: never;
   };
+  '/providers/{id}/calendar': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A provider's calendar: the provider themselves or an admin (anyone else gets 404). */
+    get: operations['getProviderCalendar'];
+    /**
+     * Replaces a provider's calendar: the provider themselves or an admin. Bookings they
+     *     already hold stay theirs; matching and availability follow the new hours at once.
+     */
+    put: operations['putProviderCalendar'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/service-types': {
     parameters: {
       query?: never;
@@ -243,6 +273,47 @@ export interface paths {
     };
     /** What can be booked, by label. */
     get: operations['listServiceTypes'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/service-types/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Admins change how long a service lasts. Bookings made from then on get the new
+     *     duration; those made before keep their windows.
+     */
+    patch: operations['updateServiceType'];
+    trace?: never;
+  };
+  '/availability': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The start times on a 30-minute grid at which at least one provider who offers the
+     *     service and is taking work is working (by their calendar, in their own time zone)
+     *     and free for the service's whole duration. Any signed-in user may ask.
+     */
+    get: operations['getAvailability'];
     put?: never;
     post?: never;
     delete?: never;
@@ -347,11 +418,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /**
+     * @description Who did not turn up, on a booking that closed as a no-show.
+     * @enum {string}
+     */
+    Absent: 'customer' | 'provider';
     /** @description An admin's choice of provider. */
     AssignRequest: {
       /** Format: int64 */
       provider_id: number;
+      /** @description Why; needed to allow an overlap. */
       reason?: string | null;
+      /**
+       * @description Allow the booking's window to overlap another active booking of the provider
+       *     (recorded as an override, with the reason).
+       */
+      override?: boolean;
     };
     /** @description Where the booking's assignment stands: "attempt 2 of 4, next try at ...". */
     AssignmentView: {
@@ -376,7 +458,7 @@ export interface components {
      * @description What came of one assignment attempt.
      * @enum {string}
      */
-    AttemptOutcome: 'assigned' | 'no_provider' | 'rejected' | 'no_show' | 'error' | 'manual';
+    AttemptOutcome: 'assigned' | 'no_provider' | 'rejected' | 'no_show' | 'expired' | 'error' | 'manual';
     /** @description One assignment attempt: whom it chose or why nobody, and what came of it. */
     AttemptView: {
       /** Format: int64 */
@@ -391,10 +473,33 @@ export interface components {
       provider_id: number | null;
       outcome: components['schemas']['AttemptOutcome'];
       reason: string | null;
+      /**
+       * @description Admins only: whom the attempt considered, the chosen first, then the others
+       *     nearest to being chosen, each with the first reason they were not (at most 20).
+       */
+      candidates?: components['schemas']['CandidateView'][] | null;
+      /**
+       * Format: int64
+       * @description Admins only: how many more providers of the service were considered.
+       */
+      others_not_listed?: number | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
       updated_at: string;
+    };
+    /** @description The bookable starts of a service. */
+    AvailabilityView: {
+      service_type: components['schemas']['ServiceTypeName'];
+      /**
+       * Format: int64
+       * @description How long a booking of it lasts.
+       */
+      duration_minutes: number;
+      /** @description The zone whose clock the grid follows. */
+      time_zone: components['schemas']['TimeZoneName'];
+      /** @description In time order. */
+      slots: components['schemas']['SlotView'][];
     };
     /** @description A booking with everything its page shows. */
     BookingDetailView: components['schemas']['BookingView'] & {
@@ -428,10 +533,19 @@ export interface components {
       address: string;
       /**
        * Format: date-time
-       * @description RFC 3339 with an offset, e.g. `2026-12-01T09:30:00+01:00`; in the future and
-       *     within a year.
+       * @description When the work starts: RFC 3339 with an offset, e.g. `2026-12-01T09:30:00+01:00`;
+       *     on the 30-minute grid of the address's clock, at least `MIN_LEAD_MINUTES` from
+       *     now, within a year, and a time someone can serve (`GET /availability`). The
+       *     window lasts the service's `duration_minutes`.
        */
-      scheduled_date: string;
+      starts_at?: string | null;
+      /**
+       * Format: date-time
+       * @deprecated
+       * @description The former name of `starts_at`, still accepted; give one of the two.
+       */
+      scheduled_date?: string | null;
+      time_zone?: components['schemas']['TimeZoneName'] | null;
       notes?: string | null;
     };
     /** @description A booking as the API shows it. */
@@ -445,8 +559,21 @@ export interface components {
       customer_email: string;
       service_type: string;
       address: string;
+      /**
+       * Format: date-time
+       * @description The window the work occupies, `[starts_at, ends_at)`.
+       */
+      starts_at: string;
       /** Format: date-time */
+      ends_at: string;
+      /**
+       * Format: date-time
+       * @deprecated
+       * @description The same as `starts_at`, under its former name.
+       */
       scheduled_date: string;
+      /** @description The address's time zone: pages show the window on its clock, labelled with it. */
+      time_zone: components['schemas']['TimeZoneName'];
       status: components['schemas']['Status'];
       /** Format: int64 */
       provider_id: number | null;
@@ -464,10 +591,44 @@ export interface components {
       assignment_cycle: number;
       /** @description Every attempt of the current cycle failed; an admin may retry or assign by hand. */
       assignment_exhausted: boolean;
+      absent: components['schemas']['Absent'] | null;
+      /** @description An admin allowed its window to overlap another of its provider's bookings. */
+      overlap_override: boolean;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
       updated_at: string;
+    };
+    /**
+     * @description A provider's working calendar, in their own time zone: weekly hours (several ranges
+     *     a day allowed) and dated exceptions, each replacing that date's weekly hours.
+     */
+    CalendarBody: {
+      time_zone: components['schemas']['TimeZoneName'];
+      weekly?: components['schemas']['WeeklyHoursView'][];
+      exceptions?: components['schemas']['DateHoursView'][];
+    };
+    /** @description A provider's calendar as it stands. Without one set, it reads as every day, all day. */
+    CalendarView: {
+      /** Format: int64 */
+      provider_id: number;
+      time_zone: components['schemas']['TimeZoneName'];
+      weekly: components['schemas']['WeeklyHoursView'][];
+      exceptions: components['schemas']['DateHoursView'][];
+      /** @description Whether the provider set one; `false`: working every day, all day. */
+      set: boolean;
+    };
+    /** @description A provider an attempt considered. */
+    CandidateView: {
+      /** Format: int64 */
+      provider_id: number;
+      chosen: boolean;
+      /**
+       * @description Why they were chosen, or the first reason they were not: `off hours`,
+       *     `overlapping booking #N`, `unavailable`, `declined before`, `offer expired
+       *     before`, `ranked lower: ...`.
+       */
+      reason: string;
     };
     /** @description A provider to create; with a `password`, they also get a login with this e-mail. */
     CreateProvider: {
@@ -485,6 +646,15 @@ export interface components {
        */
       rating?: number;
       password?: string | null;
+    };
+    /** @description A date's hours instead of its weekday's: none is a day off. */
+    DateHoursView: {
+      /**
+       * Format: date
+       * @example 2026-12-24
+       */
+      date: string;
+      ranges?: components['schemas']['HoursView'][];
     };
     /** @description A demo account, as the sign-in page lists it. */
     DemoLogin: {
@@ -536,6 +706,13 @@ export interface components {
       provider_id: number | null;
       /** Format: date-time */
       timestamp: string;
+    };
+    /** @description From `start` to `end` (`HH:MM`). */
+    HoursView: {
+      /** @example 10:00 */
+      start: string;
+      /** @example 14:00 */
+      end: string;
     };
     /** @description One failed attempt of a job. */
     JobErrorView: {
@@ -629,6 +806,13 @@ export interface components {
        * @description Bookings assigned, accepted or in progress.
        */
       active_bookings: number;
+      /** @description Their own time zone, their calendar's. */
+      time_zone: components['schemas']['TimeZoneName'];
+      /**
+       * @description Whether they set working hours (`GET /providers/{id}/calendar`); without, they
+       *     work every day, all day.
+       */
+      has_calendar: boolean;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
@@ -646,6 +830,19 @@ export interface components {
      * @enum {string}
      */
     RequestedStatus: 'pending' | 'accepted' | 'in_progress' | 'completed' | 'cancelled' | 'rejected' | 'no_show';
+    /** @description A move to another start (the window keeps its length). */
+    RescheduleRequest: {
+      /**
+       * Format: date-time
+       * @description The new start: a bookable one (`GET /availability`), RFC 3339 with an offset.
+       */
+      starts_at: string;
+      /**
+       * Format: int64
+       * @description When given, the move applies only if the booking is still at this version.
+       */
+      expected_version?: number | null;
+    };
     /** @description What a retry did. */
     RetryReportView: {
       retried: number[];
@@ -676,6 +873,16 @@ export interface components {
     ServiceTypeView: {
       name: components['schemas']['ServiceTypeName'];
       label: string;
+      /**
+       * Format: int64
+       * @description How long a booking of it lasts: its window is this long from its start.
+       */
+      duration_minutes: number;
+      /**
+       * Format: int64
+       * @description How many providers offer it and are taking work; with none it cannot be booked.
+       */
+      providers: number;
     };
     /** @description A session: the token (also set as the HttpOnly `session` cookie) and who it is for. */
     Session: {
@@ -690,6 +897,13 @@ export interface components {
       /** Format: int64 */
       id: number;
       reason: string;
+    };
+    /** @description A start time, and how many providers could take a booking then. */
+    SlotView: {
+      /** Format: date-time */
+      starts_at: string;
+      /** Format: int32 */
+      providers: number;
     };
     /** @description The overview: bookings by status, jobs by state, workers. */
     StatsView: {
@@ -714,6 +928,8 @@ export interface components {
           reason?: string | null;
           /** @enum {boolean} */
           override?: false;
+          /** @description For a no-show, who was absent */
+          absent?: components['schemas']['Absent'] | null;
           /**
            * Format: int64
            * @description When given, the change applies only if the booking is still at this version
@@ -725,6 +941,8 @@ export interface components {
           reason: string;
           /** @enum {boolean} */
           override: true;
+          /** @description For a no-show, who was absent */
+          absent?: components['schemas']['Absent'] | null;
           /**
            * Format: int64
            * @description When given, the change applies only if the booking is still at this version
@@ -747,6 +965,608 @@ export interface components {
        */
       retry?: number | null;
     };
+    /**
+     * @description An IANA time zone, e.g. Europe/Berlin
+     * @enum {string}
+     */
+    TimeZoneName:
+      | 'Africa/Abidjan'
+      | 'Africa/Accra'
+      | 'Africa/Addis_Ababa'
+      | 'Africa/Algiers'
+      | 'Africa/Asmara'
+      | 'Africa/Asmera'
+      | 'Africa/Bamako'
+      | 'Africa/Bangui'
+      | 'Africa/Banjul'
+      | 'Africa/Bissau'
+      | 'Africa/Blantyre'
+      | 'Africa/Brazzaville'
+      | 'Africa/Bujumbura'
+      | 'Africa/Cairo'
+      | 'Africa/Casablanca'
+      | 'Africa/Ceuta'
+      | 'Africa/Conakry'
+      | 'Africa/Dakar'
+      | 'Africa/Dar_es_Salaam'
+      | 'Africa/Djibouti'
+      | 'Africa/Douala'
+      | 'Africa/El_Aaiun'
+      | 'Africa/Freetown'
+      | 'Africa/Gaborone'
+      | 'Africa/Harare'
+      | 'Africa/Johannesburg'
+      | 'Africa/Juba'
+      | 'Africa/Kampala'
+      | 'Africa/Khartoum'
+      | 'Africa/Kigali'
+      | 'Africa/Kinshasa'
+      | 'Africa/Lagos'
+      | 'Africa/Libreville'
+      | 'Africa/Lome'
+      | 'Africa/Luanda'
+      | 'Africa/Lubumbashi'
+      | 'Africa/Lusaka'
+      | 'Africa/Malabo'
+      | 'Africa/Maputo'
+      | 'Africa/Maseru'
+      | 'Africa/Mbabane'
+      | 'Africa/Mogadishu'
+      | 'Africa/Monrovia'
+      | 'Africa/Nairobi'
+      | 'Africa/Ndjamena'
+      | 'Africa/Niamey'
+      | 'Africa/Nouakchott'
+      | 'Africa/Ouagadougou'
+      | 'Africa/Porto-Novo'
+      | 'Africa/Sao_Tome'
+      | 'Africa/Timbuktu'
+      | 'Africa/Tripoli'
+      | 'Africa/Tunis'
+      | 'Africa/Windhoek'
+      | 'America/Adak'
+      | 'America/Anchorage'
+      | 'America/Anguilla'
+      | 'America/Antigua'
+      | 'America/Araguaina'
+      | 'America/Argentina/Buenos_Aires'
+      | 'America/Argentina/Catamarca'
+      | 'America/Argentina/ComodRivadavia'
+      | 'America/Argentina/Cordoba'
+      | 'America/Argentina/Jujuy'
+      | 'America/Argentina/La_Rioja'
+      | 'America/Argentina/Mendoza'
+      | 'America/Argentina/Rio_Gallegos'
+      | 'America/Argentina/Salta'
+      | 'America/Argentina/San_Juan'
+      | 'America/Argentina/San_Luis'
+      | 'America/Argentina/Tucuman'
+      | 'America/Argentina/Ushuaia'
+      | 'America/Aruba'
+      | 'America/Asuncion'
+      | 'America/Atikokan'
+      | 'America/Atka'
+      | 'America/Bahia'
+      | 'America/Bahia_Banderas'
+      | 'America/Barbados'
+      | 'America/Belem'
+      | 'America/Belize'
+      | 'America/Blanc-Sablon'
+      | 'America/Boa_Vista'
+      | 'America/Bogota'
+      | 'America/Boise'
+      | 'America/Buenos_Aires'
+      | 'America/Cambridge_Bay'
+      | 'America/Campo_Grande'
+      | 'America/Cancun'
+      | 'America/Caracas'
+      | 'America/Catamarca'
+      | 'America/Cayenne'
+      | 'America/Cayman'
+      | 'America/Chicago'
+      | 'America/Chihuahua'
+      | 'America/Ciudad_Juarez'
+      | 'America/Coral_Harbour'
+      | 'America/Cordoba'
+      | 'America/Costa_Rica'
+      | 'America/Coyhaique'
+      | 'America/Creston'
+      | 'America/Cuiaba'
+      | 'America/Curacao'
+      | 'America/Danmarkshavn'
+      | 'America/Dawson'
+      | 'America/Dawson_Creek'
+      | 'America/Denver'
+      | 'America/Detroit'
+      | 'America/Dominica'
+      | 'America/Edmonton'
+      | 'America/Eirunepe'
+      | 'America/El_Salvador'
+      | 'America/Ensenada'
+      | 'America/Fort_Nelson'
+      | 'America/Fort_Wayne'
+      | 'America/Fortaleza'
+      | 'America/Glace_Bay'
+      | 'America/Godthab'
+      | 'America/Goose_Bay'
+      | 'America/Grand_Turk'
+      | 'America/Grenada'
+      | 'America/Guadeloupe'
+      | 'America/Guatemala'
+      | 'America/Guayaquil'
+      | 'America/Guyana'
+      | 'America/Halifax'
+      | 'America/Havana'
+      | 'America/Hermosillo'
+      | 'America/Indiana/Indianapolis'
+      | 'America/Indiana/Knox'
+      | 'America/Indiana/Marengo'
+      | 'America/Indiana/Petersburg'
+      | 'America/Indiana/Tell_City'
+      | 'America/Indiana/Vevay'
+      | 'America/Indiana/Vincennes'
+      | 'America/Indiana/Winamac'
+      | 'America/Indianapolis'
+      | 'America/Inuvik'
+      | 'America/Iqaluit'
+      | 'America/Jamaica'
+      | 'America/Jujuy'
+      | 'America/Juneau'
+      | 'America/Kentucky/Louisville'
+      | 'America/Kentucky/Monticello'
+      | 'America/Knox_IN'
+      | 'America/Kralendijk'
+      | 'America/La_Paz'
+      | 'America/Lima'
+      | 'America/Los_Angeles'
+      | 'America/Louisville'
+      | 'America/Lower_Princes'
+      | 'America/Maceio'
+      | 'America/Managua'
+      | 'America/Manaus'
+      | 'America/Marigot'
+      | 'America/Martinique'
+      | 'America/Matamoros'
+      | 'America/Mazatlan'
+      | 'America/Mendoza'
+      | 'America/Menominee'
+      | 'America/Merida'
+      | 'America/Metlakatla'
+      | 'America/Mexico_City'
+      | 'America/Miquelon'
+      | 'America/Moncton'
+      | 'America/Monterrey'
+      | 'America/Montevideo'
+      | 'America/Montreal'
+      | 'America/Montserrat'
+      | 'America/Nassau'
+      | 'America/New_York'
+      | 'America/Nipigon'
+      | 'America/Nome'
+      | 'America/Noronha'
+      | 'America/North_Dakota/Beulah'
+      | 'America/North_Dakota/Center'
+      | 'America/North_Dakota/New_Salem'
+      | 'America/Nuuk'
+      | 'America/Ojinaga'
+      | 'America/Panama'
+      | 'America/Pangnirtung'
+      | 'America/Paramaribo'
+      | 'America/Phoenix'
+      | 'America/Port-au-Prince'
+      | 'America/Port_of_Spain'
+      | 'America/Porto_Acre'
+      | 'America/Porto_Velho'
+      | 'America/Puerto_Rico'
+      | 'America/Punta_Arenas'
+      | 'America/Rainy_River'
+      | 'America/Rankin_Inlet'
+      | 'America/Recife'
+      | 'America/Regina'
+      | 'America/Resolute'
+      | 'America/Rio_Branco'
+      | 'America/Rosario'
+      | 'America/Santa_Isabel'
+      | 'America/Santarem'
+      | 'America/Santiago'
+      | 'America/Santo_Domingo'
+      | 'America/Sao_Paulo'
+      | 'America/Scoresbysund'
+      | 'America/Shiprock'
+      | 'America/Sitka'
+      | 'America/St_Barthelemy'
+      | 'America/St_Johns'
+      | 'America/St_Kitts'
+      | 'America/St_Lucia'
+      | 'America/St_Thomas'
+      | 'America/St_Vincent'
+      | 'America/Swift_Current'
+      | 'America/Tegucigalpa'
+      | 'America/Thule'
+      | 'America/Thunder_Bay'
+      | 'America/Tijuana'
+      | 'America/Toronto'
+      | 'America/Tortola'
+      | 'America/Vancouver'
+      | 'America/Virgin'
+      | 'America/Whitehorse'
+      | 'America/Winnipeg'
+      | 'America/Yakutat'
+      | 'America/Yellowknife'
+      | 'Antarctica/Casey'
+      | 'Antarctica/Davis'
+      | 'Antarctica/DumontDUrville'
+      | 'Antarctica/Macquarie'
+      | 'Antarctica/Mawson'
+      | 'Antarctica/McMurdo'
+      | 'Antarctica/Palmer'
+      | 'Antarctica/Rothera'
+      | 'Antarctica/South_Pole'
+      | 'Antarctica/Syowa'
+      | 'Antarctica/Troll'
+      | 'Antarctica/Vostok'
+      | 'Arctic/Longyearbyen'
+      | 'Asia/Aden'
+      | 'Asia/Almaty'
+      | 'Asia/Amman'
+      | 'Asia/Anadyr'
+      | 'Asia/Aqtau'
+      | 'Asia/Aqtobe'
+      | 'Asia/Ashgabat'
+      | 'Asia/Ashkhabad'
+      | 'Asia/Atyrau'
+      | 'Asia/Baghdad'
+      | 'Asia/Bahrain'
+      | 'Asia/Baku'
+      | 'Asia/Bangkok'
+      | 'Asia/Barnaul'
+      | 'Asia/Beirut'
+      | 'Asia/Bishkek'
+      | 'Asia/Brunei'
+      | 'Asia/Calcutta'
+      | 'Asia/Chita'
+      | 'Asia/Choibalsan'
+      | 'Asia/Chongqing'
+      | 'Asia/Chungking'
+      | 'Asia/Colombo'
+      | 'Asia/Dacca'
+      | 'Asia/Damascus'
+      | 'Asia/Dhaka'
+      | 'Asia/Dili'
+      | 'Asia/Dubai'
+      | 'Asia/Dushanbe'
+      | 'Asia/Famagusta'
+      | 'Asia/Gaza'
+      | 'Asia/Harbin'
+      | 'Asia/Hebron'
+      | 'Asia/Ho_Chi_Minh'
+      | 'Asia/Hong_Kong'
+      | 'Asia/Hovd'
+      | 'Asia/Irkutsk'
+      | 'Asia/Istanbul'
+      | 'Asia/Jakarta'
+      | 'Asia/Jayapura'
+      | 'Asia/Jerusalem'
+      | 'Asia/Kabul'
+      | 'Asia/Kamchatka'
+      | 'Asia/Karachi'
+      | 'Asia/Kashgar'
+      | 'Asia/Kathmandu'
+      | 'Asia/Katmandu'
+      | 'Asia/Khandyga'
+      | 'Asia/Kolkata'
+      | 'Asia/Krasnoyarsk'
+      | 'Asia/Kuala_Lumpur'
+      | 'Asia/Kuching'
+      | 'Asia/Kuwait'
+      | 'Asia/Macao'
+      | 'Asia/Macau'
+      | 'Asia/Magadan'
+      | 'Asia/Makassar'
+      | 'Asia/Manila'
+      | 'Asia/Muscat'
+      | 'Asia/Nicosia'
+      | 'Asia/Novokuznetsk'
+      | 'Asia/Novosibirsk'
+      | 'Asia/Omsk'
+      | 'Asia/Oral'
+      | 'Asia/Phnom_Penh'
+      | 'Asia/Pontianak'
+      | 'Asia/Pyongyang'
+      | 'Asia/Qatar'
+      | 'Asia/Qostanay'
+      | 'Asia/Qyzylorda'
+      | 'Asia/Rangoon'
+      | 'Asia/Riyadh'
+      | 'Asia/Saigon'
+      | 'Asia/Sakhalin'
+      | 'Asia/Samarkand'
+      | 'Asia/Seoul'
+      | 'Asia/Shanghai'
+      | 'Asia/Singapore'
+      | 'Asia/Srednekolymsk'
+      | 'Asia/Taipei'
+      | 'Asia/Tashkent'
+      | 'Asia/Tbilisi'
+      | 'Asia/Tehran'
+      | 'Asia/Tel_Aviv'
+      | 'Asia/Thimbu'
+      | 'Asia/Thimphu'
+      | 'Asia/Tokyo'
+      | 'Asia/Tomsk'
+      | 'Asia/Ujung_Pandang'
+      | 'Asia/Ulaanbaatar'
+      | 'Asia/Ulan_Bator'
+      | 'Asia/Urumqi'
+      | 'Asia/Ust-Nera'
+      | 'Asia/Vientiane'
+      | 'Asia/Vladivostok'
+      | 'Asia/Yakutsk'
+      | 'Asia/Yangon'
+      | 'Asia/Yekaterinburg'
+      | 'Asia/Yerevan'
+      | 'Atlantic/Azores'
+      | 'Atlantic/Bermuda'
+      | 'Atlantic/Canary'
+      | 'Atlantic/Cape_Verde'
+      | 'Atlantic/Faeroe'
+      | 'Atlantic/Faroe'
+      | 'Atlantic/Jan_Mayen'
+      | 'Atlantic/Madeira'
+      | 'Atlantic/Reykjavik'
+      | 'Atlantic/South_Georgia'
+      | 'Atlantic/St_Helena'
+      | 'Atlantic/Stanley'
+      | 'Australia/ACT'
+      | 'Australia/Adelaide'
+      | 'Australia/Brisbane'
+      | 'Australia/Broken_Hill'
+      | 'Australia/Canberra'
+      | 'Australia/Currie'
+      | 'Australia/Darwin'
+      | 'Australia/Eucla'
+      | 'Australia/Hobart'
+      | 'Australia/LHI'
+      | 'Australia/Lindeman'
+      | 'Australia/Lord_Howe'
+      | 'Australia/Melbourne'
+      | 'Australia/NSW'
+      | 'Australia/North'
+      | 'Australia/Perth'
+      | 'Australia/Queensland'
+      | 'Australia/South'
+      | 'Australia/Sydney'
+      | 'Australia/Tasmania'
+      | 'Australia/Victoria'
+      | 'Australia/West'
+      | 'Australia/Yancowinna'
+      | 'Brazil/Acre'
+      | 'Brazil/DeNoronha'
+      | 'Brazil/East'
+      | 'Brazil/West'
+      | 'CET'
+      | 'CST6CDT'
+      | 'Canada/Atlantic'
+      | 'Canada/Central'
+      | 'Canada/Eastern'
+      | 'Canada/Mountain'
+      | 'Canada/Newfoundland'
+      | 'Canada/Pacific'
+      | 'Canada/Saskatchewan'
+      | 'Canada/Yukon'
+      | 'Chile/Continental'
+      | 'Chile/EasterIsland'
+      | 'Cuba'
+      | 'EET'
+      | 'EST'
+      | 'EST5EDT'
+      | 'Egypt'
+      | 'Eire'
+      | 'Etc/GMT'
+      | 'Etc/GMT+0'
+      | 'Etc/GMT+1'
+      | 'Etc/GMT+10'
+      | 'Etc/GMT+11'
+      | 'Etc/GMT+12'
+      | 'Etc/GMT+2'
+      | 'Etc/GMT+3'
+      | 'Etc/GMT+4'
+      | 'Etc/GMT+5'
+      | 'Etc/GMT+6'
+      | 'Etc/GMT+7'
+      | 'Etc/GMT+8'
+      | 'Etc/GMT+9'
+      | 'Etc/GMT-0'
+      | 'Etc/GMT-1'
+      | 'Etc/GMT-10'
+      | 'Etc/GMT-11'
+      | 'Etc/GMT-12'
+      | 'Etc/GMT-13'
+      | 'Etc/GMT-14'
+      | 'Etc/GMT-2'
+      | 'Etc/GMT-3'
+      | 'Etc/GMT-4'
+      | 'Etc/GMT-5'
+      | 'Etc/GMT-6'
+      | 'Etc/GMT-7'
+      | 'Etc/GMT-8'
+      | 'Etc/GMT-9'
+      | 'Etc/GMT0'
+      | 'Etc/Greenwich'
+      | 'Etc/UCT'
+      | 'Etc/UTC'
+      | 'Etc/Universal'
+      | 'Etc/Zulu'
+      | 'Europe/Amsterdam'
+      | 'Europe/Andorra'
+      | 'Europe/Astrakhan'
+      | 'Europe/Athens'
+      | 'Europe/Belfast'
+      | 'Europe/Belgrade'
+      | 'Europe/Berlin'
+      | 'Europe/Bratislava'
+      | 'Europe/Brussels'
+      | 'Europe/Bucharest'
+      | 'Europe/Budapest'
+      | 'Europe/Busingen'
+      | 'Europe/Chisinau'
+      | 'Europe/Copenhagen'
+      | 'Europe/Dublin'
+      | 'Europe/Gibraltar'
+      | 'Europe/Guernsey'
+      | 'Europe/Helsinki'
+      | 'Europe/Isle_of_Man'
+      | 'Europe/Istanbul'
+      | 'Europe/Jersey'
+      | 'Europe/Kaliningrad'
+      | 'Europe/Kiev'
+      | 'Europe/Kirov'
+      | 'Europe/Kyiv'
+      | 'Europe/Lisbon'
+      | 'Europe/Ljubljana'
+      | 'Europe/London'
+      | 'Europe/Luxembourg'
+      | 'Europe/Madrid'
+      | 'Europe/Malta'
+      | 'Europe/Mariehamn'
+      | 'Europe/Minsk'
+      | 'Europe/Monaco'
+      | 'Europe/Moscow'
+      | 'Europe/Nicosia'
+      | 'Europe/Oslo'
+      | 'Europe/Paris'
+      | 'Europe/Podgorica'
+      | 'Europe/Prague'
+      | 'Europe/Riga'
+      | 'Europe/Rome'
+      | 'Europe/Samara'
+      | 'Europe/San_Marino'
+      | 'Europe/Sarajevo'
+      | 'Europe/Saratov'
+      | 'Europe/Simferopol'
+      | 'Europe/Skopje'
+      | 'Europe/Sofia'
+      | 'Europe/Stockholm'
+      | 'Europe/Tallinn'
+      | 'Europe/Tirane'
+      | 'Europe/Tiraspol'
+      | 'Europe/Ulyanovsk'
+      | 'Europe/Uzhgorod'
+      | 'Europe/Vaduz'
+      | 'Europe/Vatican'
+      | 'Europe/Vienna'
+      | 'Europe/Vilnius'
+      | 'Europe/Volgograd'
+      | 'Europe/Warsaw'
+      | 'Europe/Zagreb'
+      | 'Europe/Zaporozhye'
+      | 'Europe/Zurich'
+      | 'GB'
+      | 'GB-Eire'
+      | 'GMT'
+      | 'GMT+0'
+      | 'GMT-0'
+      | 'GMT0'
+      | 'Greenwich'
+      | 'HST'
+      | 'Hongkong'
+      | 'Iceland'
+      | 'Indian/Antananarivo'
+      | 'Indian/Chagos'
+      | 'Indian/Christmas'
+      | 'Indian/Cocos'
+      | 'Indian/Comoro'
+      | 'Indian/Kerguelen'
+      | 'Indian/Mahe'
+      | 'Indian/Maldives'
+      | 'Indian/Mauritius'
+      | 'Indian/Mayotte'
+      | 'Indian/Reunion'
+      | 'Iran'
+      | 'Israel'
+      | 'Jamaica'
+      | 'Japan'
+      | 'Kwajalein'
+      | 'Libya'
+      | 'MET'
+      | 'MST'
+      | 'MST7MDT'
+      | 'Mexico/BajaNorte'
+      | 'Mexico/BajaSur'
+      | 'Mexico/General'
+      | 'NZ'
+      | 'NZ-CHAT'
+      | 'Navajo'
+      | 'PRC'
+      | 'PST8PDT'
+      | 'Pacific/Apia'
+      | 'Pacific/Auckland'
+      | 'Pacific/Bougainville'
+      | 'Pacific/Chatham'
+      | 'Pacific/Chuuk'
+      | 'Pacific/Easter'
+      | 'Pacific/Efate'
+      | 'Pacific/Enderbury'
+      | 'Pacific/Fakaofo'
+      | 'Pacific/Fiji'
+      | 'Pacific/Funafuti'
+      | 'Pacific/Galapagos'
+      | 'Pacific/Gambier'
+      | 'Pacific/Guadalcanal'
+      | 'Pacific/Guam'
+      | 'Pacific/Honolulu'
+      | 'Pacific/Johnston'
+      | 'Pacific/Kanton'
+      | 'Pacific/Kiritimati'
+      | 'Pacific/Kosrae'
+      | 'Pacific/Kwajalein'
+      | 'Pacific/Majuro'
+      | 'Pacific/Marquesas'
+      | 'Pacific/Midway'
+      | 'Pacific/Nauru'
+      | 'Pacific/Niue'
+      | 'Pacific/Norfolk'
+      | 'Pacific/Noumea'
+      | 'Pacific/Pago_Pago'
+      | 'Pacific/Palau'
+      | 'Pacific/Pitcairn'
+      | 'Pacific/Pohnpei'
+      | 'Pacific/Ponape'
+      | 'Pacific/Port_Moresby'
+      | 'Pacific/Rarotonga'
+      | 'Pacific/Saipan'
+      | 'Pacific/Samoa'
+      | 'Pacific/Tahiti'
+      | 'Pacific/Tarawa'
+      | 'Pacific/Tongatapu'
+      | 'Pacific/Truk'
+      | 'Pacific/Wake'
+      | 'Pacific/Wallis'
+      | 'Pacific/Yap'
+      | 'Poland'
+      | 'Portugal'
+      | 'ROC'
+      | 'ROK'
+      | 'Singapore'
+      | 'Turkey'
+      | 'UCT'
+      | 'US/Alaska'
+      | 'US/Aleutian'
+      | 'US/Arizona'
+      | 'US/Central'
+      | 'US/East-Indiana'
+      | 'US/Eastern'
+      | 'US/Hawaii'
+      | 'US/Indiana-Starke'
+      | 'US/Michigan'
+      | 'US/Mountain'
+      | 'US/Pacific'
+      | 'US/Samoa'
+      | 'UTC'
+      | 'Universal'
+      | 'W-SU'
+      | 'WET'
+      | 'Zulu';
     /** @description A partial update: what is absent stays as it is. */
     UpdateProvider: {
       name?: string | null;
@@ -756,6 +1576,14 @@ export interface components {
       /** Format: double */
       rating?: number | null;
       service_types?: components['schemas']['ServiceTypeName'][] | null;
+    };
+    /** @description A service's new duration. */
+    UpdateServiceType: {
+      /**
+       * Format: int64
+       * @description A multiple of 15, from 15 to 1440.
+       */
+      duration_minutes: number;
     };
     /** @description A signed-in user. */
     UserView: {
@@ -771,6 +1599,22 @@ export interface components {
       provider_id: number | null;
       /** Format: date-time */
       created_at: string;
+    };
+    /**
+     * @description A weekday, as calendars name them.
+     * @enum {string}
+     */
+    WeekdayName: 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+    /**
+     * @description Hours worked every `weekday`, from `start` to `end` (`HH:MM`, 00:00 to 24:00) in the
+     *     provider's time zone.
+     */
+    WeeklyHoursView: {
+      weekday: components['schemas']['WeekdayName'];
+      /** @example 09:00 */
+      start: string;
+      /** @example 17:00 */
+      end: string;
     };
     /** @description A worker process as it last reported itself. */
     WorkerView: {
@@ -807,7 +1651,7 @@ export interface components {
         };
       };
     };
-    /** @description An invalid transition, a stale version or a duplicate (`invalid_transition`, `version_conflict`, `duplicate_email`) */
+    /** @description An invalid transition, a stale version, a duplicate, a provider busy then, a move too early or too late (`invalid_transition`, `version_conflict`, `duplicate_email`, `provider_busy`, `too_early`, `too_late`, ...) */
     Conflict: {
       headers: {
         [name: string]: unknown;
@@ -1058,10 +1902,24 @@ export interface operations {
       query?: {
         /** @description Only bookings in this status. */
         status?: components['schemas']['Status'];
+        /** @description Only bookings a provider holds (assigned, accepted, in progress). */
+        active?: boolean;
         /** @description Only bookings held by this provider. */
         provider_id?: number;
         /** @description Text search over name, e-mail, phone, address, service and notes. */
         q?: string;
+        /** @description Only bookings starting at or after this (RFC 3339). */
+        from?: string;
+        /** @description Only bookings starting before this (RFC 3339). */
+        to?: string;
+        /**
+         * @description A provider's record: every booking they were offered, held or handled, those
+         *     they declined or let expire too (read-only, without the customer's contact
+         *     details), instead of those they hold now.
+         */
+        handled?: boolean;
+        /** @description `newest` (default) or `starts_at` (soonest first). */
+        order?: 'newest' | 'starts_at';
         /** @description Page size (default 20). */
         limit?: number;
         /** @description The `next_cursor` of the previous page. */
@@ -1157,6 +2015,43 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       404: components['responses']['NotFound'];
       408: components['responses']['Timeout'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  rescheduleBooking: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The booking's id */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RescheduleRequest'];
+      };
+    };
+    responses: {
+      /** @description The booking as it now is */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BookingView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
       503: components['responses']['Unavailable'];
     };
   };
@@ -1359,6 +2254,69 @@ export interface operations {
       503: components['responses']['Unavailable'];
     };
   };
+  getProviderCalendar: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The provider's id */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The calendar */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CalendarView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  putProviderCalendar: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The provider's id */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CalendarBody'];
+      };
+    };
+    responses: {
+      /** @description The calendar as it now is */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CalendarView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
+      503: components['responses']['Unavailable'];
+    };
+  };
   listServiceTypes: {
     parameters: {
       query?: never;
@@ -1377,6 +2335,75 @@ export interface operations {
           'application/json': components['schemas']['ServiceTypeView'][];
         };
       };
+      401: components['responses']['Unauthorized'];
+      408: components['responses']['Timeout'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  updateServiceType: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The service type */
+        name: components['schemas']['ServiceTypeName'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateServiceType'];
+      };
+    };
+    responses: {
+      /** @description The service type as it now is */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServiceTypeView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  getAvailability: {
+    parameters: {
+      query: {
+        /** @description One of `GET /service-types`. */
+        service_type: components['schemas']['ServiceTypeName'];
+        /** @description The range's start (RFC 3339); starts within the lead time from now are left out. */
+        from: string;
+        /** @description The range's end (RFC 3339), after `from` and at most 14 days later. */
+        to: string;
+        /** @description The zone whose clock the 30-minute grid follows; the service area's by default. */
+        time_zone?: components['schemas']['TimeZoneName'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The bookable starts */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AvailabilityView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       408: components['responses']['Timeout'];
       503: components['responses']['Unavailable'];

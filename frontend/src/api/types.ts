@@ -51,6 +51,19 @@ export function isRequestable(s: BookingStatus): s is RequestedStatus {
   return s !== 'assigned';
 }
 export type AssignRequest = Schemas['AssignRequest'];
+export type Reschedule = Schemas['RescheduleRequest'];
+export type Absent = Schemas['Absent'];
+export type Candidate = Schemas['CandidateView'];
+
+export type TimeZoneName = Schemas['TimeZoneName'];
+export type Availability = Schemas['AvailabilityView'];
+export type Slot = Schemas['SlotView'];
+export type Calendar = Schemas['CalendarView'];
+export type CalendarBody = Schemas['CalendarBody'];
+export type WeeklyHours = Schemas['WeeklyHoursView'];
+export type DateHours = Schemas['DateHoursView'];
+export type Weekday = Schemas['WeekdayName'];
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const satisfies readonly Weekday[];
 
 export type Provider = Schemas['ProviderView'];
 export type NewProvider = Schemas['CreateProvider'];

@@ -2,10 +2,11 @@ import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { HomeRedirect, RequireRole } from '../features/auth';
 import { Layout } from './Layout';
-import { AdminBookingPage, AdminBookingsPage, DeadJobsPage, ProvidersPage, QueuePage } from './routes/admin';
+import { AdminBookingPage, AdminBookingsPage, AdminProviderPage, DeadJobsPage, ProvidersPage, QueuePage } from './routes/admin';
 import { CustomerBookingPage, MyBookingsPage, NewBookingPage } from './routes/customer';
-import { ProviderBookingPage, ProviderHomePage } from './routes/provider';
+import { ProviderBookingPage, ProviderCalendarPage, ProviderHistoryPage, ProviderHomePage } from './routes/provider';
 import { NotFoundPage, SignInPage, SignUpPage } from './routes/public';
+import { ToastProvider } from '../ui/Toast';
 
 /** Which page answers which address, and who may open it. The pages are composed in ./routes. */
 export function AppRoutes() {
@@ -23,12 +24,15 @@ export function AppRoutes() {
         <Route element={<RequireRole roles={['provider']} />}>
           <Route path="provider" element={<ProviderHomePage />} />
           <Route path="provider/bookings/:id" element={<ProviderBookingPage />} />
+          <Route path="provider/history" element={<ProviderHistoryPage />} />
+          <Route path="provider/calendar" element={<ProviderCalendarPage />} />
         </Route>
         <Route element={<RequireRole roles={['admin']} />}>
           <Route path="admin" element={<AdminBookingsPage />} />
           <Route path="admin/bookings/:id" element={<AdminBookingPage />} />
           <Route path="admin/jobs" element={<DeadJobsPage />} />
           <Route path="admin/providers" element={<ProvidersPage />} />
+          <Route path="admin/providers/:id" element={<AdminProviderPage />} />
           <Route path="admin/queue" element={<QueuePage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
@@ -41,7 +45,9 @@ export function App({ queryClient }: { queryClient: QueryClient }) {
   return (
     <QueryClientProvider client={queryClient}>
       <BrowserRouter>
-        <AppRoutes />
+        <ToastProvider>
+          <AppRoutes />
+        </ToastProvider>
       </BrowserRouter>
     </QueryClientProvider>
   );

@@ -12,7 +12,11 @@ const NAV: Record<Exclude<Role, 'system'>, { to: string; label: string; end?: bo
     { to: '/bookings', label: 'My bookings', end: true },
     { to: '/bookings/new', label: 'Book a service' },
   ],
-  provider: [{ to: '/provider', label: 'My jobs' }],
+  provider: [
+    { to: '/provider', label: 'My jobs', end: true },
+    { to: '/provider/history', label: 'History' },
+    { to: '/provider/calendar', label: 'Working hours' },
+  ],
   admin: [
     { to: '/admin', label: 'Bookings', end: true },
     { to: '/admin/jobs', label: 'Dead jobs' },

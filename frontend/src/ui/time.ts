@@ -45,3 +45,107 @@ export function toLocalInputValue(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
+
+/** Whether `tz` is a time zone this browser knows (an IANA name such as `Europe/Berlin`). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const zoned = new Map<string, Intl.DateTimeFormat>();
+/** A cached formatter: building one per cell is slow, and lists show hundreds. */
+function inZone(tz: string, key: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const zone = isTimeZone(tz) ? tz : 'UTC';
+  const id = `${zone}|${key}`;
+  let f = zoned.get(id);
+  if (!f) {
+    f = new Intl.DateTimeFormat(undefined, { ...options, timeZone: zone });
+    zoned.set(id, f);
+  }
+  return f;
+}
+
+/** The zone's short name at that instant ("CET", "PST", "GMT+1"), as the viewer's locale writes it. */
+export function zoneAbbreviation(iso: string, tz: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return tz;
+  return (
+    inZone(tz, 'abbr', { timeZoneName: 'short' })
+      .formatToParts(d)
+      .find((p) => p.type === 'timeZoneName')?.value ?? tz
+  );
+}
+
+/** A wall-clock time of day in `tz` ("10:00 AM" or "10:00", by locale). */
+export function formatTimeIn(iso: string, tz: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return inZone(tz, 'time', { timeStyle: 'short' }).format(d);
+}
+
+/** A day in `tz` ("Wed, Dec 9, 2026"). */
+export function formatDayIn(iso: string, tz: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return inZone(tz, 'day', { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' }).format(d);
+}
+
+/** The calendar date in `tz`, as `YYYY-MM-DD` (for grouping and for keys). */
+export function dateKeyIn(iso: string, tz: string): string {
+  const parts = inZone(tz, 'key', { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(iso));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/**
+ * A booking's window on its address's clock, labelled with the zone, so that everyone
+ * (customer, provider, admin, wherever their browser is) reads the same time:
+ * "Wed, Dec 9, 2026, 10:00 – 12:00 CET".
+ */
+export function formatWindow(startsAt: string, endsAt: string | null | undefined, tz: string): string {
+  const start = new Date(startsAt);
+  if (Number.isNaN(start.getTime())) return startsAt;
+  const day = formatDayIn(startsAt, tz);
+  const from = formatTimeIn(startsAt, tz);
+  const abbr = zoneAbbreviation(startsAt, tz);
+  if (!endsAt) return `${day}, ${from} ${abbr}`;
+  const sameDay = dateKeyIn(startsAt, tz) === dateKeyIn(endsAt, tz);
+  const to = sameDay ? formatTimeIn(endsAt, tz) : `${formatDayIn(endsAt, tz)}, ${formatTimeIn(endsAt, tz)}`;
+  return `${day}, ${from} – ${to} ${abbr}`;
+}
+
+/** How far `tz`'s clock is ahead of UTC at instant `t` (ms). */
+function offsetAt(t: number, tz: string): number {
+  const parts = inZone(tz, 'offset', {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(t));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - Math.floor(t / 1000) * 1000;
+}
+
+/** The instant a calendar date (`YYYY-MM-DD`) begins on `tz`'s clock, as RFC 3339 in UTC. */
+export function startOfDayIn(dateKey: string, tz: string): string {
+  const [y, m, d] = dateKey.split('-').map(Number);
+  const guess = Date.UTC(y, m - 1, d);
+  // Twice: the offset at the guess may differ from the one at the answer around a change of clocks.
+  let t = guess - offsetAt(guess, tz);
+  t = guess - offsetAt(t, tz);
+  return new Date(t).toISOString();
+}
+
+/** The calendar date after `dateKey`. */
+export function nextDateKey(dateKey: string): string {
+  const [y, m, d] = dateKey.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}

@@ -1,8 +1,9 @@
-/** The admin's pages: all bookings, a booking with the admin's tools, dead jobs, providers, the queue. */
-import { useParams } from 'react-router';
-import { AssignPanel, BookingDetailView, BookingsTable, OverridePanel, StatusActions } from '../../features/bookings';
+/** The admin's pages: all bookings, a booking with the admin's tools, dead jobs, providers (each with calendar and day), the queue. */
+import { Link, useParams } from 'react-router';
+import { AssignPanel, BookingDetailView, BookingsTable, OverridePanel, ProviderDay, StatusActions } from '../../features/bookings';
 import { JobList, QueueOverview, useJobStateFilter } from '../../features/jobs';
-import { AddProvider, ProviderList, useProviderName } from '../../features/providers';
+import { AddProvider, CalendarEditor, ProviderList, useProviderName, useProviders } from '../../features/providers';
+import { ErrorAlert, Loading } from '../../ui/Feedback';
 
 export function AdminBookingsPage() {
   return (
@@ -71,6 +72,48 @@ export function QueuePage() {
         <h1 id="queue-title">Queue and workers</h1>
       </div>
       <QueueOverview />
+    </section>
+  );
+}
+
+/** One provider: their jobs on a day (in time order), and their working hours, editable. */
+export function AdminProviderPage() {
+  const id = Number(useParams().id);
+  const providers = useProviders();
+  const provider = providers.data?.find((p) => p.id === id);
+  return (
+    <section aria-labelledby="admin-provider-title">
+      <p className="back">
+        <Link to="/admin/providers">← Providers</Link>
+      </p>
+      {providers.isPending ? (
+        <Loading label="Loading provider…" />
+      ) : providers.isError ? (
+        <ErrorAlert error={providers.error} />
+      ) : !provider ? (
+        <>
+          <h1 id="admin-provider-title">Provider #{Number.isInteger(id) ? id : '?'}</h1>
+          <ErrorAlert>There is no such provider.</ErrorAlert>
+        </>
+      ) : (
+        <>
+          <div className="page-head">
+            <h1 id="admin-provider-title">{provider.name}</h1>
+            <span className="muted">
+              {provider.available ? 'Taking work' : 'Not taking work'} · load {provider.active_bookings} · rating{' '}
+              {provider.rating.toFixed(1)}
+            </span>
+          </div>
+          <div className="card">
+            <h2>Day</h2>
+            <ProviderDay provider={provider} />
+          </div>
+          <div className="card">
+            <h2>Working hours</h2>
+            <CalendarEditor providerId={provider.id} who="admin" />
+          </div>
+        </>
+      )}
     </section>
   );
 }

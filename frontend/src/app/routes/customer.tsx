@@ -1,7 +1,7 @@
 /** The customer's pages: their bookings, booking a service, and a booking of theirs. */
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMe } from '../../features/auth';
-import { BookingDetailView, BookingForm, CustomerBookingList, StatusActions } from '../../features/bookings';
+import { BookingDetailView, BookingForm, CustomerBookingList, RescheduleForm, StatusActions } from '../../features/bookings';
 import { useServiceTypes } from '../../features/providers';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
 
@@ -46,15 +46,25 @@ export function CustomerBookingPage() {
     <BookingDetailView
       id={id}
       back={{ to: '/bookings', label: 'My bookings' }}
-      actions={(b) =>
-        b.allowed_transitions.includes('cancelled') ? (
-          <div>
-            <h2>Change of plans?</h2>
-            <p className="muted">You can cancel until the work has started.</p>
-            <StatusActions booking={b} only={['cancelled']} />
-          </div>
-        ) : null
-      }
+      actions={(b) => (
+        <>
+          {b.allowed_transitions.includes('no_show') && (
+            <div>
+              <h2>Nobody came?</h2>
+              <p className="muted">If the provider did not turn up, tell us: we will send another.</p>
+              <StatusActions booking={b} only={['no_show']} />
+            </div>
+          )}
+          <RescheduleForm booking={b} />
+          {b.allowed_transitions.includes('cancelled') && (
+            <div>
+              <h2>Change of plans?</h2>
+              <p className="muted">You can cancel until the work has started.</p>
+              <StatusActions booking={b} only={['cancelled']} />
+            </div>
+          )}
+        </>
+      )}
     />
   );
 }

@@ -1,9 +1,9 @@
-/** The provider's pages: their jobs (with their availability) and a job of theirs. */
+/** The provider's pages: their agenda (with their availability), their history, their working hours, and a job of theirs. */
 import { useParams } from 'react-router';
 import { useMe } from '../../features/auth';
-import { BookingDetailView, ProviderBookingList, StatusActions } from '../../features/bookings';
-import { ProviderAvailabilityCard, useProviderName } from '../../features/providers';
-import { Notice } from '../../ui/Feedback';
+import { BookingDetailView, ProviderBookingList, ProviderHistory, StatusActions } from '../../features/bookings';
+import { CalendarEditor, ProviderAvailabilityCard, useProviderName } from '../../features/providers';
+import { ErrorAlert, Loading, Notice } from '../../ui/Feedback';
 
 export function ProviderHomePage() {
   return (
@@ -13,6 +13,41 @@ export function ProviderHomePage() {
       </div>
       <ProviderAvailabilityCard />
       <ProviderBookingList />
+    </section>
+  );
+}
+
+export function ProviderHistoryPage() {
+  const me = useMe();
+  return (
+    <section aria-labelledby="provider-history-title">
+      <div className="page-head">
+        <h1 id="provider-history-title">History</h1>
+      </div>
+      <p className="muted">Every job you were offered, newest first: done, declined, passed on.</p>
+      <ProviderHistory providerId={me.data?.provider_id} />
+    </section>
+  );
+}
+
+export function ProviderCalendarPage() {
+  const me = useMe();
+  const id = me.data?.provider_id;
+  return (
+    <section aria-labelledby="provider-calendar-title">
+      <div className="page-head">
+        <h1 id="provider-calendar-title">Working hours</h1>
+      </div>
+      <p className="muted">Jobs are offered to you only inside these hours, and never two at once.</p>
+      <div className="card">
+        {me.isPending ? (
+          <Loading />
+        ) : id ? (
+          <CalendarEditor providerId={id} who="self" level={2} />
+        ) : (
+          <ErrorAlert>Your account is not linked to a provider profile. Ask an admin to set it up.</ErrorAlert>
+        )}
+      </div>
     </section>
   );
 }
@@ -28,11 +63,14 @@ export function ProviderBookingPage() {
       providerName={providerName}
       actions={(b) =>
         b.provider_id !== me.data?.provider_id ? (
-          <Notice tone="info">This booking is no longer assigned to you.</Notice>
+          <Notice tone="info">This booking is no longer assigned to you: it is kept here as a record.</Notice>
         ) : b.allowed_transitions.length ? (
           <div>
             <h2>What next?</h2>
             <StatusActions booking={b} />
+            {b.status === 'in_progress' && (
+              <p className="muted">If the customer was not there, report them absent: the job closes without another visit.</p>
+            )}
           </div>
         ) : null
       }

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
 import { ApiError, errorMessage } from '../../api/client';
 import type { BookingDetail } from '../../api/types';
 import { ErrorAlert, Loading, Notice } from '../../ui/Feedback';
@@ -22,6 +23,9 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
   const [reason, setReason] = useState('');
   const [pickError, setPickError] = useState<string | undefined>();
   const [done, setDone] = useState<string | null>(null);
+  // After a 409 provider_busy: whether to assign anyway, overlapping (an override, with a reason).
+  const [allowOverlap, setAllowOverlap] = useState(false);
+  const [reasonError, setReasonError] = useState<string | undefined>();
 
   if (!ASSIGNABLE.has(booking.status)) {
     return (
@@ -41,14 +45,20 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
       failed();
       return;
     }
+    if (allowOverlap && !reason.trim()) {
+      setReasonError('Give a reason to allow the overlap: it is recorded in the history.');
+      failed();
+      return;
+    }
     const chosen = providers.data?.find((p) => p.id === Number(providerId));
     assign.mutate(
-      { provider_id: Number(providerId), reason: reason.trim() || undefined },
+      { provider_id: Number(providerId), reason: reason.trim() || undefined, override: allowOverlap || undefined },
       {
         onSuccess: () => {
-          setDone(`Assigned to ${chosen?.name ?? `provider #${providerId}`}.`);
+          setDone(`Assigned to ${chosen?.name ?? `provider #${providerId}`}${allowOverlap ? ', overlap allowed' : ''}.`);
           setProviderId('');
           setReason('');
+          setAllowOverlap(false);
         },
         onError: (err) => {
           if (err instanceof ApiError && Object.keys(err.fields).length) failed();
@@ -58,7 +68,8 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
   };
 
   const fields = assign.error instanceof ApiError ? assign.error.fields : {};
-  const messages = summaryMessages(FIELDS, { provider_id: pickError }, fields);
+  const messages = summaryMessages(FIELDS, { provider_id: pickError, reason: reasonError }, fields);
+  const busy = assign.error instanceof ApiError && assign.error.code === 'provider_busy' ? assign.error : null;
   return (
     <form ref={formRef} onSubmit={submit} noValidate aria-labelledby="assign-title">
       <h2 id="assign-title">Assign by hand</h2>
@@ -79,6 +90,8 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
             onChange={(e) => {
               setProviderId(e.target.value);
               setPickError(undefined);
+              setAllowOverlap(false);
+              assign.reset();
             }}
           >
             <option value="">Choose a provider…</option>
@@ -89,12 +102,32 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
               </option>
             ))}
           </SelectField>
+          {busy && (
+            <div className="alert alert--warning" role="alert" data-testid="provider-busy">
+              <p>
+                {errorMessage(busy)}
+                {typeof busy.details.booking_id === 'number' && (
+                  <>
+                    {' '}
+                    (<Link to={`/admin/bookings/${busy.details.booking_id}`}>booking #{busy.details.booking_id}</Link>)
+                  </>
+                )}
+              </p>
+              <label className="checkbox" htmlFor="assign-overlap">
+                <input id="assign-overlap" type="checkbox" checked={allowOverlap} onChange={(e) => setAllowOverlap(e.target.checked)} />
+                Assign anyway, overlapping (recorded as an override with the reason)
+              </label>
+            </div>
+          )}
           <TextField
             id="assign-reason"
-            label="Reason (optional)"
+            label={allowOverlap ? 'Reason (needed to allow the overlap)' : 'Reason (optional)'}
             value={reason}
-            error={fields.reason}
-            onChange={(e) => setReason(e.target.value)}
+            error={reasonError ?? fields.reason}
+            onChange={(e) => {
+              setReason(e.target.value);
+              setReasonError(undefined);
+            }}
           />
           <div className="actions">
             <button type="submit" className="btn btn--primary" disabled={assign.isPending}>
@@ -103,7 +136,7 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
           </div>
         </>
       )}
-      {assign.error && !Object.keys(fields).length && <ErrorAlert>{errorMessage(assign.error)}</ErrorAlert>}
+      {assign.error && !busy && !Object.keys(fields).length && <ErrorAlert>{errorMessage(assign.error)}</ErrorAlert>}
       {done && <Notice tone="success">{done}</Notice>}
     </form>
   );

@@ -6,6 +6,7 @@ import { ErrorAlert, Loading } from '../../ui/Feedback';
 import { formatDateTime } from '../../ui/time';
 import { useServiceLabel } from '../providers';
 import { useBooking } from './api';
+import { When } from './When';
 import { AssignmentProgress } from './AssignmentProgress';
 import { AttemptsTable } from './AttemptsTable';
 import { StatusBadge } from './status';
@@ -86,7 +87,18 @@ export function BookingDetailView({ id, back, providerName: fallbackName = provi
           <h2>Details</h2>
           <dl className="facts">
             <dt>When</dt>
-            <dd>{formatDateTime(b.scheduled_date)}</dd>
+            <dd>
+              <When booking={b} />
+              {b.overlap_override && <span className="block warning-text">Overlaps another job of the provider, allowed by an admin</span>}
+            </dd>
+            {b.status === 'no_show' && b.absent && (
+              <>
+                <dt>No-show</dt>
+                <dd data-testid="absent">
+                  {b.absent === 'customer' ? 'The customer was not there when the provider came.' : 'The provider did not come.'}
+                </dd>
+              </>
+            )}
             <dt>Address</dt>
             <dd>{b.address}</dd>
             <dt>Provider</dt>

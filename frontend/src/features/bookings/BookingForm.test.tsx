@@ -1,43 +1,77 @@
-import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import type { ServiceType } from '../../api/types';
+import type { Availability, ServiceType } from '../../api/types';
 import { json, mockApi, renderWithProviders } from '../../test/render';
-import { toLocalInputValue } from '../../ui/time';
 import { BookingForm } from './BookingForm';
 
 const types: ServiceType[] = [
-  { name: 'plumbing', label: 'Plumbing' },
-  { name: 'cleaning', label: 'Cleaning' },
+  { name: 'plumbing', label: 'Plumbing', duration_minutes: 120, providers: 2 },
+  { name: 'cleaning', label: 'Cleaning', duration_minutes: 180, providers: 1 },
+  { name: 'gardening', label: 'Gardening', duration_minutes: 180, providers: 0 },
 ];
 const me = { name: 'Casey Customer', email: 'customer@example.com' };
 
+/** Two days of plumbing slots on Berlin's clock, a week ahead (09:00 and 09:30, then 14:00 CET). */
+const plumbing: Availability = {
+  service_type: 'plumbing',
+  duration_minutes: 120,
+  time_zone: 'Europe/Berlin',
+  slots: [
+    { starts_at: '2099-01-05T08:00:00Z', providers: 2 },
+    { starts_at: '2099-01-05T08:30:00Z', providers: 1 },
+    { starts_at: '2099-01-06T13:00:00Z', providers: 1 },
+  ],
+};
+const availability = () => json(200, plumbing);
+
 async function fillValid(user: ReturnType<typeof userEvent.setup>) {
   await user.selectOptions(screen.getByLabelText('Service'), 'plumbing');
-  fireEvent.change(screen.getByLabelText('Date and time'), { target: { value: toLocalInputValue(new Date(Date.now() + 86_400_000)) } });
+  await user.click(await screen.findByRole('radio', { name: /9:30/ }));
   await user.type(screen.getByLabelText('Phone'), '+1 555 010 0199');
   await user.type(screen.getByLabelText('Address'), '12 Leaky Lane');
 }
 
 describe('the booking form', () => {
-  it('is prefilled with the signed-in name and e-mail, and offers only future times', () => {
+  it('is prefilled with the signed-in name and e-mail, and offers only services someone provides', () => {
     renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
     expect(screen.getByLabelText('Your name')).toHaveValue('Casey Customer');
     expect(screen.getByLabelText('E-mail')).toHaveValue('customer@example.com');
-    const min = screen.getByLabelText('Date and time').getAttribute('min')!;
-    expect(new Date(min).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const options = within(screen.getByLabelText('Service')).getAllByRole('option');
+    expect(options.map((o) => o.textContent)).toEqual(['Choose a service…', 'Plumbing (2 h)', 'Cleaning (3 h)']);
+    expect(screen.getByLabelText('Service')).toHaveAccessibleDescription('Not offered right now: Gardening.');
   });
 
-  it('refuses a time in the past without calling the API', async () => {
-    const { fetchMock } = mockApi({});
+  it("offers the service's free starts by day, on the service area's clock, labelled with its zone", async () => {
+    const { calls } = mockApi({ 'GET /api/v1/availability': availability });
     const user = userEvent.setup();
     renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
-    await fillValid(user);
-    fireEvent.change(screen.getByLabelText('Date and time'), { target: { value: '2020-01-01T10:00' } });
+    await user.selectOptions(screen.getByLabelText('Service'), 'plumbing');
+    const times = await screen.findAllByRole('radio');
+    // The first day's times, in Berlin (UTC+1 in January), whatever the browser's zone.
+    expect(times.map((t) => t.closest('label')!.textContent)).toEqual([expect.stringMatching(/^0?9:00/), expect.stringMatching(/^0?9:30/)]);
+    expect(screen.getByText(/Times are on the clock of Europe\/Berlin/)).toBeInTheDocument();
+    expect(screen.getByText(/takes about 2 hours/)).toBeInTheDocument();
+    const url = new URL(calls[0].url, 'http://x');
+    expect(url.searchParams.get('service_type')).toBe('plumbing');
+    expect(Date.parse(url.searchParams.get('to')!) - Date.parse(url.searchParams.get('from')!)).toBe(7 * 86_400_000);
+    // The next day has its own time.
+    await user.selectOptions(screen.getByLabelText('Day'), screen.getAllByRole('option', { name: /1 time\)/ })[0]);
+    expect(screen.getAllByRole('radio').map((t) => t.closest('label')!.textContent)).toEqual([expect.stringMatching(/^(2:00|14:00)/)]);
+  });
+
+  it('asks for a time without calling the API to book', async () => {
+    const { calls } = mockApi({ 'GET /api/v1/availability': availability });
+    const user = userEvent.setup();
+    renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
+    await user.selectOptions(screen.getByLabelText('Service'), 'plumbing');
+    await screen.findAllByRole('radio');
+    await user.type(screen.getByLabelText('Phone'), '+1 555 010 0199');
+    await user.type(screen.getByLabelText('Address'), '12 Leaky Lane');
     await user.click(screen.getByRole('button', { name: 'Book service' }));
-    expect(screen.getByLabelText('Date and time')).toHaveAccessibleDescription('Choose a time in the future.');
-    expect(screen.getByLabelText('Date and time')).toHaveAttribute('aria-invalid', 'true');
-    expect(fetchMock).not.toHaveBeenCalled();
+    expect(screen.getAllByRole('radio')[0]).toHaveAccessibleDescription('Choose a day and a start time.');
+    expect(screen.getAllByRole('radio')[0]).toHaveFocus();
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0);
   });
 
   it('shows the field errors of a 422 under the fields they are about', async () => {
@@ -50,6 +84,7 @@ describe('the booking form', () => {
             details: { fields: { customer_phone: 'must be a phone number: 7 to 15 digits', address: 'must not be empty' } },
           },
         }),
+      'GET /api/v1/availability': availability,
     });
     const user = userEvent.setup();
     renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
@@ -68,6 +103,7 @@ describe('the booking form', () => {
         ++n === 1
           ? json(503, { error: { code: 'busy', message: 'the database is busy; try again', details: {} } })
           : json(201, { id: 42, status: 'pending' }),
+      'GET /api/v1/availability': availability,
     });
     const onCreated = vi.fn();
     const user = userEvent.setup();
@@ -78,24 +114,26 @@ describe('the booking form', () => {
     await user.click(screen.getByRole('button', { name: 'Book service' }));
     await waitFor(() => expect(onCreated).toHaveBeenCalledWith(expect.objectContaining({ id: 42 })));
 
-    expect(calls).toHaveLength(2);
-    const [k1, k2] = calls.map((c) => c.headers['Idempotency-Key']);
+    const posts = calls.filter((c) => c.method === 'POST');
+    expect(posts).toHaveLength(2);
+    const [k1, k2] = posts.map((c) => c.headers['Idempotency-Key']);
     expect(k1).toBeTruthy();
     expect(k2).toBeTruthy();
     expect(k1).not.toBe(k2);
-    expect(calls[1].body).toMatchObject({
+    expect(posts[1].body).toMatchObject({
       service_type: 'plumbing',
+      starts_at: '2099-01-05T08:30:00Z',
+      time_zone: 'Europe/Berlin',
       customer_name: 'Casey Customer',
       customer_email: 'customer@example.com',
       customer_phone: '+1 555 010 0199',
       address: '12 Leaky Lane',
     });
-    expect(new Date((calls[1].body as { scheduled_date: string }).scheduled_date).getTime()).toBeGreaterThan(Date.now());
-    expect(calls[1].body).not.toHaveProperty('notes');
+    expect(posts[1].body).not.toHaveProperty('notes');
   });
 
   it('moves focus to the first invalid field after a failed check and announces what needs fixing', async () => {
-    const { fetchMock } = mockApi({});
+    const { calls } = mockApi({ 'GET /api/v1/availability': availability });
     const user = userEvent.setup();
     renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
     await user.type(screen.getByLabelText('Address'), '12 Leaky Lane');
@@ -105,15 +143,16 @@ describe('the booking form', () => {
     const alert = screen.getByRole('alert');
     expect(alert).toHaveTextContent('Some details need fixing');
     expect(alert).toHaveTextContent('Choose a service.');
-    expect(alert).toHaveTextContent('Choose a date and time.');
+    expect(alert).toHaveTextContent('Choose a service first, then a time.');
     expect(alert).toHaveTextContent('Enter a phone number we can reach you on.');
     expect(alert).not.toHaveTextContent('Enter the address');
-    expect(fetchMock).not.toHaveBeenCalled();
+    expect(calls).toHaveLength(0);
 
     // Fixing the first one moves focus on to the next still wrong, on the next try.
     await user.selectOptions(screen.getByLabelText('Service'), 'plumbing');
+    await screen.findAllByRole('radio');
     await user.click(screen.getByRole('button', { name: 'Book service' }));
-    expect(screen.getByLabelText('Date and time')).toHaveFocus();
+    expect(screen.getAllByRole('radio')[0]).toHaveFocus();
   });
 
   it("names the field in the summary of the API's field errors", async () => {
@@ -126,6 +165,7 @@ describe('the booking form', () => {
             details: { fields: { customer_phone: 'must be a phone number' } },
           },
         }),
+      'GET /api/v1/availability': availability,
     });
     const user = userEvent.setup();
     renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
@@ -133,5 +173,35 @@ describe('the booking form', () => {
     await user.click(screen.getByRole('button', { name: 'Book service' }));
     await waitFor(() => expect(screen.getByLabelText('Phone')).toHaveFocus());
     expect(screen.getByRole('alert')).toHaveTextContent('Phone: Must be a phone number.');
+  });
+});
+
+describe('the booking form, when the time is taken meanwhile', () => {
+  it("shows the API's word on the time under the picker", async () => {
+    mockApi({
+      'GET /api/v1/availability': availability,
+      'POST /api/v1/bookings': () =>
+        json(422, {
+          error: {
+            code: 'validation_failed',
+            message: 'some fields are invalid',
+            details: { fields: { starts_at: 'nobody can do plumbing at 2099-01-05 09:30 CET' } },
+          },
+        }),
+    });
+    const user = userEvent.setup();
+    renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
+    await fillValid(user);
+    await user.click(screen.getByRole('button', { name: 'Book service' }));
+    await waitFor(() =>
+      expect(screen.getAllByRole('radio')[0]).toHaveAccessibleDescription('Nobody can do plumbing at 2099-01-05 09:30 CET.'),
+    );
+    expect(screen.getByRole('alert')).toHaveTextContent('Date and time: Nobody can do plumbing');
+  });
+
+  it('says so when no service can be booked at all', () => {
+    renderWithProviders(<BookingForm serviceTypes={[types[2]]} me={me} onCreated={() => {}} />);
+    expect(screen.getByText(/No service can be booked right now/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Book service' })).toBeNull();
   });
 });

@@ -1,15 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../../api/client';
 import type { Booking, NewBooking, ServiceType, ServiceTypeName, User } from '../../api/types';
-import { ErrorAlert } from '../../ui/Feedback';
+import { Empty, ErrorAlert } from '../../ui/Feedback';
 import { SelectField, TextAreaField, TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
-import { toLocalInputValue } from '../../ui/time';
 import { useCreateBooking } from './api';
+import { SlotPicker, type ChosenSlot } from './SlotPicker';
 
-type Values = Omit<NewBooking, 'service_type' | 'scheduled_date' | 'notes'> & {
+type Values = Pick<NewBooking, 'customer_name' | 'customer_email' | 'customer_phone' | 'address'> & {
   service_type: ServiceTypeName | '';
-  scheduled_local: string;
+  slot: ChosenSlot | null;
   notes: string;
 };
 type Errors = Partial<Record<keyof NewBooking, string>>;
@@ -17,7 +17,8 @@ type Errors = Partial<Record<keyof NewBooking, string>>;
 /** The form's fields in the order they are shown, with their labels. */
 const FORM_FIELDS: { name: keyof NewBooking; label: string }[] = [
   { name: 'service_type', label: 'Service' },
-  { name: 'scheduled_date', label: 'Date and time' },
+  { name: 'starts_at', label: 'Date and time' },
+  { name: 'time_zone', label: 'Time zone' },
   { name: 'customer_name', label: 'Your name' },
   { name: 'customer_email', label: 'E-mail' },
   { name: 'customer_phone', label: 'Phone' },
@@ -29,13 +30,8 @@ const FORM_FIELDS: { name: keyof NewBooking; label: string }[] = [
 export function validateBooking(v: Values, now: Date): Errors {
   const errors: Errors = {};
   if (!v.service_type) errors.service_type = 'Choose a service.';
-  if (!v.scheduled_local) {
-    errors.scheduled_date = 'Choose a date and time.';
-  } else {
-    const when = new Date(v.scheduled_local);
-    if (Number.isNaN(when.getTime())) errors.scheduled_date = 'Enter a valid date and time.';
-    else if (when.getTime() <= now.getTime()) errors.scheduled_date = 'Choose a time in the future.';
-  }
+  if (!v.slot) errors.starts_at = v.service_type ? 'Choose a day and a start time.' : 'Choose a service first, then a time.';
+  else if (Date.parse(v.slot.starts_at) <= now.getTime()) errors.starts_at = 'That time has passed: choose another.';
   if (!v.customer_name.trim()) errors.customer_name = 'Enter your name.';
   if (!v.customer_email.trim()) errors.customer_email = 'Enter your e-mail address.';
   if (!v.customer_phone.trim()) errors.customer_phone = 'Enter a phone number we can reach you on.';
@@ -54,7 +50,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
   const { formRef, attempt, failed } = useFormFeedback();
   const [values, setValues] = useState<Values>({
     service_type: '',
-    scheduled_local: '',
+    slot: null,
     customer_name: me.name,
     customer_email: me.email,
     customer_phone: '',
@@ -62,28 +58,30 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
     notes: '',
   });
   const [clientErrors, setClientErrors] = useState<Errors>({});
-  const now = new Date();
-  const min = toLocalInputValue(now);
-  const max = toLocalInputValue(new Date(now.getTime() + 364 * 86400_000));
+  // The first week of times starts now; kept, so that the week's query is asked once.
+  const [origin] = useState(() => Date.now());
+  const bookable = serviceTypes.filter((t) => t.providers > 0);
+  const notOffered = serviceTypes.filter((t) => t.providers === 0);
 
-  const set = (k: keyof Values) => (e: { target: { value: string } }) => {
-    setValues((v) => ({ ...v, [k]: e.target.value }));
-    const field = k === 'scheduled_local' ? 'scheduled_date' : k;
-    setClientErrors((errs) => (errs[field as keyof NewBooking] ? { ...errs, [field]: undefined } : errs));
+  const clear = (field: keyof NewBooking) => setClientErrors((errs) => (errs[field] ? { ...errs, [field]: undefined } : errs));
+  const set = (k: Exclude<keyof Values, 'slot'>) => (e: { target: { value: string } }) => {
+    setValues((v) => ({ ...v, [k]: e.target.value, ...(k === 'service_type' ? { slot: null } : {}) }));
+    clear(k);
   };
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const errors = validateBooking(values, new Date());
     setClientErrors(errors);
-    if (Object.values(errors).some(Boolean) || !values.service_type) {
+    if (Object.values(errors).some(Boolean) || !values.service_type || !values.slot) {
       create.reset();
       failed();
       return;
     }
     const body: NewBooking = {
       service_type: values.service_type,
-      scheduled_date: new Date(values.scheduled_local).toISOString(),
+      starts_at: values.slot.starts_at,
+      time_zone: values.slot.time_zone,
       customer_name: values.customer_name.trim(),
       customer_email: values.customer_email.trim(),
       customer_phone: values.customer_phone.trim(),
@@ -103,6 +101,10 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
   const err = (k: keyof NewBooking) => clientErrors[k] ?? apiFields[k];
   // Field errors the form has no field for are said in the summary too.
   const messages = summaryMessages(FORM_FIELDS, clientErrors, apiFields);
+
+  if (bookable.length === 0) {
+    return <Empty>No service can be booked right now: no provider is taking work. Please try again later.</Empty>;
+  }
 
   return (
     <form
@@ -124,26 +126,37 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
         value={values.service_type}
         error={err('service_type')}
         onChange={set('service_type')}
+        hint={notOffered.length ? `Not offered right now: ${notOffered.map((t) => t.label).join(', ')}.` : undefined}
       >
         <option value="">Choose a service…</option>
-        {serviceTypes.map((t) => (
+        {bookable.map((t) => (
           <option key={t.name} value={t.name}>
-            {t.label}
+            {t.label} ({durationLabel(t.duration_minutes)})
           </option>
         ))}
       </SelectField>
-      <TextField
-        id="scheduled_date"
-        label="Date and time"
-        type="datetime-local"
-        required
-        min={min}
-        max={max}
-        value={values.scheduled_local}
-        error={err('scheduled_date')}
-        hint="Your local time. Any time from now up to a year ahead."
-        onChange={set('scheduled_local')}
-      />
+      <div className="span-all">
+        {values.service_type ? (
+          <SlotPicker
+            key={values.service_type}
+            serviceType={values.service_type}
+            origin={origin}
+            value={values.slot}
+            error={err('starts_at') ?? err('time_zone')}
+            onChange={(slot) => {
+              setValues((v) => ({ ...v, slot }));
+              clear('starts_at');
+            }}
+          />
+        ) : (
+          <fieldset className={`field${err('starts_at') ? ' field--invalid' : ''}`}>
+            <legend>Date and time</legend>
+            <p className={err('starts_at') ? 'field__error' : 'field__hint'} id="starts_at-error">
+              {err('starts_at') ?? 'Choose a service to see the times someone is free.'}
+            </p>
+          </fieldset>
+        )}
+      </div>
       <TextField
         id="customer_name"
         label="Your name"
@@ -201,4 +214,12 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       </div>
     </form>
   );
+}
+
+/** "2 h", "1 h 30 min", "45 min". */
+export function durationLabel(minutes: number): string {
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (!h) return `${m} min`;
+  return m ? `${h} h ${m} min` : `${h} h`;
 }

@@ -5,9 +5,9 @@ import { STATUSES, type BookingStatus } from '../../api/types';
 import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
 import { SelectField, TextField } from '../../ui/Field';
 import { TableScroll } from '../../ui/Table';
-import { formatDateTime } from '../../ui/time';
 import { useProviderName, useServiceLabel } from '../providers';
 import { useBookings } from './api';
+import { When } from './When';
 import { StatusBadge, statusLabel } from './status';
 
 /**
@@ -113,7 +113,9 @@ export function BookingsTable() {
                       )}
                     </td>
                     <td>{serviceLabel(b.service_type)}</td>
-                    <td className="nowrap">{formatDateTime(b.scheduled_date)}</td>
+                    <td className="nowrap">
+                      <When booking={b} />
+                    </td>
                     <td>
                       {b.customer_name}
                       <span className="block muted small">{b.customer_email}</span>

@@ -1,9 +1,9 @@
 import { Link } from 'react-router';
 import { errorMessage } from '../../api/client';
 import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
-import { formatDateTime } from '../../ui/time';
 import { useServiceLabel } from '../providers';
 import { useBookings } from './api';
+import { When } from './When';
 import { StatusBadge } from './status';
 import './BookingList.css';
 
@@ -32,7 +32,7 @@ export function CustomerBookingList() {
                 #{b.id} · {serviceLabel(b.service_type)}
               </Link>
               <span className="muted">
-                {formatDateTime(b.scheduled_date)} · {b.address}
+                <When booking={b} /> · {b.address}
               </span>
               {b.assignment_exhausted && <span className="warning-text">Assignment exhausted: we are on it.</span>}
             </div>

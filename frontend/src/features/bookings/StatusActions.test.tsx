@@ -9,22 +9,13 @@ import { StatusActions } from './StatusActions';
 const buttons = () => screen.queryAllByRole('button').map((b) => b.textContent);
 
 describe('status buttons', () => {
-  it.each<[BookingStatus[], string[]]>([
-    [
-      ['accepted', 'rejected'],
-      ['Accept', 'Reject'],
-    ],
-    [
-      ['in_progress', 'cancelled'],
-      ['Start', 'Cancel booking'],
-    ],
-    [
-      ['completed', 'no_show', 'cancelled'],
-      ['Complete', 'No-show', 'Cancel booking'],
-    ],
-    [['cancelled'], ['Cancel booking']],
-  ])('offer exactly the allowed moves %j', (allowed, expected) => {
-    renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: allowed })} />);
+  it.each<[BookingStatus, BookingStatus[], string[]]>([
+    ['assigned', ['accepted', 'rejected'], ['Accept', 'Reject']],
+    ['accepted', ['in_progress', 'no_show', 'cancelled'], ['Start', 'Provider did not come', 'Cancel booking']],
+    ['in_progress', ['completed', 'no_show', 'cancelled'], ['Complete', 'Customer absent', 'Cancel booking']],
+    ['pending', ['cancelled'], ['Cancel booking']],
+  ])('offer exactly the allowed moves from %s %j, a no-show named for who was absent', (status, allowed, expected) => {
+    renderWithProviders(<StatusActions booking={bookingDetail({ status, allowed_transitions: allowed })} />);
     expect(buttons()).toEqual(expected);
   });
 

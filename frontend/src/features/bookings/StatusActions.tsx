@@ -4,6 +4,7 @@ import { isRequestable, type Booking, type BookingStatus } from '../../api/types
 import { ErrorAlert } from '../../ui/Feedback';
 import { TextAreaField } from '../../ui/Field';
 import { ErrorSummary, useFormFeedback } from '../../ui/formFeedback';
+import { useToast } from '../../ui/Toast';
 import { useChangeStatus } from './api';
 import './StatusActions.css';
 
@@ -36,6 +37,44 @@ const ACTIONS: Partial<Record<BookingStatus, ActionSpec>> = {
   pending: { label: 'Back to pending', tone: 'plain' },
 };
 
+/**
+ * A no-show names who was absent, and the booking's status says who it can be: before the
+ * work started only the provider can have failed to come (the booking goes back to
+ * dispatch); once started, only the customer (the booking closes).
+ */
+const NO_SHOW: Record<'provider' | 'customer', ActionSpec> = {
+  provider: {
+    label: 'Provider did not come',
+    tone: 'danger',
+    reason: {
+      required: false,
+      prompt: 'What happened? (optional) We will send another provider.',
+      confirm: 'Report the provider absent',
+    },
+  },
+  customer: {
+    label: 'Customer absent',
+    tone: 'danger',
+    reason: { required: false, prompt: 'What happened? (optional)', confirm: 'Report the customer absent' },
+  },
+};
+
+/** What a move is called for a booking in `from`. */
+function actionFor(s: BookingStatus, from: BookingStatus | undefined): ActionSpec | undefined {
+  if (s === 'no_show' && from) return NO_SHOW[from === 'accepted' ? 'provider' : 'customer'];
+  return ACTIONS[s];
+}
+
+/** What the toast says once a move is made. */
+const DONE: Partial<Record<BookingStatus, string>> = {
+  accepted: 'accepted',
+  in_progress: 'started',
+  completed: 'completed',
+  rejected: 'rejected',
+  cancelled: 'cancelled',
+  pending: 'back to pending',
+};
+
 const ORDER: BookingStatus[] = ['accepted', 'in_progress', 'completed', 'no_show', 'rejected', 'pending', 'cancelled'];
 
 function describe(err: unknown): string {
@@ -49,7 +88,7 @@ function describe(err: unknown): string {
 }
 
 /** A booking with the moves its viewer may make now. */
-export type MovableBooking = Pick<Booking, 'id' | 'version'> & { allowed_transitions: BookingStatus[] };
+export type MovableBooking = Pick<Booking, 'id' | 'version'> & { allowed_transitions: BookingStatus[]; status?: BookingStatus };
 
 /**
  * One button per move the caller may make now (`allowed_transitions`: the API's, on a
@@ -57,12 +96,14 @@ export type MovableBooking = Pick<Booking, 'id' | 'version'> & { allowed_transit
  */
 export function StatusActions({ booking, only }: { booking: MovableBooking; only?: BookingStatus[] }) {
   const change = useChangeStatus(booking.id);
+  const toast = useToast();
   const { formRef, attempt, failed } = useFormFeedback();
   const [asking, setAsking] = useState<BookingStatus | null>(null);
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string | undefined>();
 
   const moves = ORDER.filter((s) => booking.allowed_transitions.includes(s) && ACTIONS[s] && (!only || only.includes(s)));
+  const spec = (s: BookingStatus) => actionFor(s, booking.status)!;
   if (!moves.length) return null;
 
   const run = (status: BookingStatus, why?: string) => {
@@ -70,9 +111,11 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
     change.mutate(
       { status, reason: why || undefined, expected_version: booking.version },
       {
-        onSuccess: () => {
+        onSuccess: (b) => {
           setAsking(null);
           setReason('');
+          const absent = b.absent === 'customer' ? 'customer reported absent' : 'provider reported absent';
+          toast(`Booking #${b.id} ${status === 'no_show' ? absent : (DONE[status] ?? status)}.`);
         },
         // The API refused the reason: back to the field, as after a failed check here.
         onError: (err) => {
@@ -84,7 +127,7 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
 
   const click = (s: BookingStatus) => {
     change.reset();
-    if (ACTIONS[s]?.reason) {
+    if (spec(s).reason) {
       setAsking(s);
       setReason('');
       setReasonError(undefined);
@@ -96,8 +139,8 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
   const submitReason = (e: FormEvent) => {
     e.preventDefault();
     if (!asking) return;
-    const spec = ACTIONS[asking]!.reason!;
-    if (spec.required && !reason.trim()) {
+    const asked = spec(asking).reason!;
+    if (asked.required && !reason.trim()) {
       setReasonError('Give a reason: it is recorded in the booking history.');
       failed();
       return;
@@ -106,14 +149,14 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
   };
 
   const apiFields = change.error instanceof ApiError ? change.error.fields : {};
-  const asked = asking ? ACTIONS[asking]! : null;
+  const asked = asking ? spec(asking) : null;
 
   return (
     <div className="status-actions">
       {!asking && (
         <div className="actions" role="group" aria-label="Booking actions">
           {moves.map((s) => {
-            const a = ACTIONS[s]!;
+            const a = spec(s);
             return (
               <button
                 key={s}

@@ -1,18 +1,40 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { api, newIdempotencyKey } from '../../api/client';
 import { keys, type BookingFilters } from '../../api/queryKeys';
-import type { AssignRequest, Booking, BookingDetail, BookingPage, HistoryRow, NewBooking, StatusChange, User } from '../../api/types';
+import type {
+  AssignRequest,
+  Availability,
+  Booking,
+  BookingDetail,
+  BookingPage,
+  HistoryRow,
+  NewBooking,
+  Reschedule,
+  StatusChange,
+  User,
+} from '../../api/types';
 
 export const PAGE_SIZE = 20;
 
-/** Bookings the caller may see, newest first, a page at a time (cursor pagination). */
+/** Bookings the caller may see, newest first (or by start), a page at a time (cursor pagination). */
 export function useBookings(filters: BookingFilters = {}, pageSize = PAGE_SIZE) {
   return useInfiniteQuery({
     queryKey: keys.bookingList(filters),
     initialPageParam: '' as string,
     queryFn: ({ pageParam, signal }) =>
       api<BookingPage>('/bookings', {
-        query: { status: filters.status, q: filters.q, provider_id: filters.provider_id, limit: pageSize, cursor: pageParam },
+        query: {
+          status: filters.status,
+          q: filters.q,
+          provider_id: filters.provider_id,
+          active: filters.active,
+          handled: filters.handled,
+          from: filters.from,
+          to: filters.to,
+          order: filters.order,
+          limit: pageSize,
+          cursor: pageParam,
+        },
         signal,
       }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
@@ -140,4 +162,26 @@ export function invalidateBooking(qc: QueryClient, id: number) {
     qc.invalidateQueries({ queryKey: keys.providers }),
     qc.invalidateQueries({ queryKey: keys.admin }),
   ]);
+}
+
+/**
+ * The starts at which `serviceType` can be booked in `[from, to)` (at most 14 days), on the
+ * service area's 30-minute grid. Slots fill up as others book, so this is refetched often.
+ */
+export function useAvailability(serviceType: string, from: string, to: string, opts: { enabled?: boolean } = {}) {
+  return useQuery({
+    queryKey: keys.availability(serviceType, from, to),
+    queryFn: ({ signal }) => api<Availability>('/availability', { query: { service_type: serviceType, from, to }, signal }),
+    enabled: !!serviceType && opts.enabled !== false,
+    staleTime: 15_000,
+  });
+}
+
+/** Moves a booking to another start (the API keeps its length). */
+export function useReschedule(id: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (r: Reschedule) => api<Booking>(`/bookings/${id}`, { method: 'PATCH', body: r }),
+    onSettled: () => Promise.all([invalidateBooking(qc, id), qc.invalidateQueries({ queryKey: keys.availabilityAll })]),
+  });
 }

@@ -35,7 +35,8 @@ export const OUTCOME_LABEL: Record<AttemptOutcome, string> = {
   assigned: 'Assigned',
   no_provider: 'No provider available',
   rejected: 'Rejected by provider',
-  no_show: 'Provider did not show',
+  no_show: 'No-show',
+  expired: 'Offer expired unanswered',
   error: 'Error',
   manual: 'Assigned by hand',
 };

@@ -1,3 +1,4 @@
+import { Link } from 'react-router';
 import { useState } from 'react';
 import { errorMessage } from '../../api/client';
 import type { Provider, ServiceType } from '../../api/types';
@@ -60,11 +61,16 @@ function ProviderCard({ provider, serviceTypes }: { provider: Provider; serviceT
     <li className="card provider-card" data-testid="provider-row" data-provider-id={provider.id}>
       <div className="provider-card__head">
         <div>
-          <h3>{provider.name}</h3>
+          <h3>
+            <Link to={`/admin/providers/${provider.id}`}>{provider.name}</Link>
+          </h3>
           <span className="muted small">
             {provider.email}
             {provider.phone ? ` · ${provider.phone}` : ''}
             {provider.user_id === null ? ' · no login' : ''}
+          </span>
+          <span className="muted small block">
+            {provider.time_zone} · {provider.has_calendar ? 'working hours set' : 'no working hours set (any time)'}
           </span>
         </div>
         <div className="provider-card__stats">

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { keys } from '../../api/queryKeys';
-import type { NewProvider, Provider, ProviderPatch, ServiceType } from '../../api/types';
+import type { Calendar, CalendarBody, NewProvider, Provider, ProviderPatch, ServiceType } from '../../api/types';
 import { useMe } from '../auth';
 
 /** The services providers can offer and customers can book. */
@@ -56,5 +56,25 @@ export function useCreateProvider() {
   return useMutation({
     mutationFn: (p: NewProvider) => api<Provider>('/providers', { method: 'POST', body: p }),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.providers }),
+  });
+}
+
+/** A provider's working calendar (their own, or anyone's for an admin). */
+export function useCalendar(providerId: number) {
+  return useQuery({
+    queryKey: keys.calendar(providerId),
+    queryFn: ({ signal }) => api<Calendar>(`/providers/${providerId}/calendar`, { signal }),
+    enabled: Number.isInteger(providerId) && providerId > 0,
+  });
+}
+
+export function useSaveCalendar(providerId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: CalendarBody) => api<Calendar>(`/providers/${providerId}/calendar`, { method: 'PUT', body }),
+    onSuccess: (c) => {
+      qc.setQueryData(keys.calendar(providerId), c);
+      return Promise.all([qc.invalidateQueries({ queryKey: keys.providers }), qc.invalidateQueries({ queryKey: keys.availabilityAll })]);
+    },
   });
 }

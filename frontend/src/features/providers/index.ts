@@ -1,5 +1,6 @@
 /** Providers and the services they offer: listing, adding, availability, names by id. */
-export { useProviderName, useProviders, useServiceLabel, useServiceTypes } from './api';
+export { useCalendar, useProviderName, useProviders, useServiceLabel, useServiceTypes } from './api';
+export { CalendarEditor } from './CalendarEditor';
 export { AvailabilityToggle } from './AvailabilityToggle';
 export { ProviderAvailabilityCard } from './ProviderAvailabilityCard';
 export { AddProvider, ProviderForm } from './ProviderForm';

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { dateKeyIn, formatTimeIn, formatWindow, nextDateKey, startOfDayIn } from './time';
+
+describe('times on the clock of a zone', () => {
+  it("read a booking's window on its address's clock, whatever the browser's zone", () => {
+    // 09:00Z is 10:00 in Berlin in winter, 01:00 in Los Angeles.
+    expect(formatTimeIn('2026-12-09T09:00:00Z', 'Europe/Berlin')).toMatch(/^10:00/);
+    expect(formatTimeIn('2026-12-09T09:00:00Z', 'America/Los_Angeles')).toMatch(/^0?1:00/);
+    const w = formatWindow('2026-12-09T09:00:00Z', '2026-12-09T11:00:00Z', 'Europe/Berlin');
+    expect(w).toMatch(/10:00( AM)? – 12:00( PM)? (CET|GMT\+1)$/);
+  });
+
+  it('find where a day begins across a change of clocks', () => {
+    // Berlin moves to summer time on 2026-03-29: that day begins at 23:00Z the day before, the next at 22:00Z.
+    expect(startOfDayIn('2026-03-29', 'Europe/Berlin')).toBe('2026-03-28T23:00:00.000Z');
+    expect(startOfDayIn(nextDateKey('2026-03-29'), 'Europe/Berlin')).toBe('2026-03-29T22:00:00.000Z');
+    expect(startOfDayIn('2026-11-01', 'America/New_York')).toBe('2026-11-01T04:00:00.000Z');
+    expect(startOfDayIn('2026-11-02', 'America/New_York')).toBe('2026-11-02T05:00:00.000Z');
+    expect(dateKeyIn('2026-03-28T23:30:00Z', 'Europe/Berlin')).toBe('2026-03-29');
+    expect(nextDateKey('2026-12-31')).toBe('2027-01-01');
+  });
+
+  it('fall back to UTC for a zone the browser does not know', () => {
+    expect(formatTimeIn('2026-12-09T09:00:00Z', 'Mars/Olympus')).toMatch(/^0?9:00/);
+  });
+});
