@@ -196,3 +196,66 @@ pub async fn raw_cycles(dir: &std::path::Path, n: usize) -> anyhow::Result<f64> 
     }
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
+
+/// Books `windows` (provider, start) of `length` straight into the bookings table, as
+/// accepted jobs of the demo customer: the backdrop of the calendar scenario (going
+/// through the API and the workers would measure those instead). The database's own
+/// rule against double booking still applies to every row.
+pub async fn book_windows(
+    db: &Db,
+    windows: &[(i64, chrono::DateTime<chrono::Utc>)],
+    length: chrono::Duration,
+) -> anyhow::Result<()> {
+    const COLUMNS: &str = "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, \
+        service_type, address, starts_at, ends_at, time_zone, status, provider_id, created_at, updated_at) ";
+    const ROW: &str = "((SELECT id FROM users WHERE email = 'customer@example.com'), 'Bench Customer', \
+        '+1 555 010 0199', 'bench@example.com', 'plumbing', '1 Booked Street', ";
+    for chunk in windows.chunks(400) {
+        let mut sql = String::from(COLUMNS);
+        sql.push_str("VALUES ");
+        for k in 0..chunk.len() {
+            let b = 4 * k;
+            if k > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "{ROW}${}, ${}, 'UTC', 'accepted', ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 4
+            ));
+        }
+        match db {
+            Db::Sqlite(p) => {
+                let now = chrono::Utc::now().timestamp_millis();
+                // Built above from constants and placeholders only: every value is bound.
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                for (provider, start) in chunk {
+                    let s = start.timestamp_millis();
+                    q = q
+                        .bind(s)
+                        .bind(s + length.num_milliseconds())
+                        .bind(provider)
+                        .bind(now);
+                }
+                q.execute(p).await?;
+            }
+            Db::Postgres(p) => {
+                let now = chrono::Utc::now();
+                // Built above from constants and placeholders only: every value is bound.
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                for (provider, start) in chunk {
+                    q = q
+                        .bind(*start)
+                        .bind(*start + length)
+                        .bind(provider)
+                        .bind(now);
+                }
+                q.execute(p).await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -82,23 +82,41 @@ pub async fn closed_loop(
     clients: usize,
     service: &str,
 ) -> anyhow::Result<(Vec<i64>, f64)> {
+    let service = service.to_owned();
+    closed_loop_with(sys, token, n, clients, move |_| body(&service)).await
+}
+
+/// Creates `n` bookings, the `i`th with `make(i)` as its body, with `clients` concurrent
+/// clients; returns their ids and the rate.
+pub async fn closed_loop_with(
+    sys: &System,
+    token: &str,
+    n: usize,
+    clients: usize,
+    make: impl Fn(usize) -> Value + Send + Sync + 'static,
+) -> anyhow::Result<(Vec<i64>, f64)> {
+    let make = Arc::new(make);
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
     let bar = progress("creating", done.clone(), n);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (client, url, token, body) = (
+        let (client, url, token, make) = (
             sys.client.clone(),
             sys.at("/api/v1/bookings"),
             token.to_owned(),
-            body(service),
+            make.clone(),
         );
         let (next, done) = (next.clone(), done.clone());
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::new();
-            while next.fetch_add(1, Ordering::Relaxed) < n {
-                ids.push(create(&client, &url, &token, &body).await?);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                ids.push(create(&client, &url, &token, &make(i)).await?);
                 done.fetch_add(1, Ordering::Relaxed);
             }
             anyhow::Ok(ids)

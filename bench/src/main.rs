@@ -27,6 +27,7 @@ pub enum Scenario {
     Steady,
     Retry,
     Scaling,
+    Calendar,
     All,
 }
 
@@ -34,7 +35,7 @@ pub enum Scenario {
 pub enum Backend {
     Sqlite,
     /// A fresh database per scenario on TEST_POSTGRES_URL (default
-    /// postgres://postgres@127.0.0.1:5432); intake, drain, steady and scaling only.
+    /// postgres://postgres@127.0.0.1:5432); intake, drain, steady, scaling and calendar only.
     Postgres,
 }
 
@@ -67,9 +68,10 @@ pub struct Args {
     /// ASSIGN_BACKOFF_BASE_MS of the retry scenario.
     #[arg(long, default_value_t = 200)]
     pub retry_base_ms: u64,
-    /// Plumbing providers added to the demo's two before each scenario (more providers
-    /// mean fewer assignments contending for one provider's row).
-    #[arg(long, default_value_t = 0)]
+    /// Plumbing providers added to the demo's two before each scenario. The load books
+    /// 4,000 distinct two-hour starts and a provider holds one job at a time, so a backlog
+    /// of N needs N / 4,000 plumbers at least: the default 8 (10 in all) takes 40,000.
+    #[arg(long, default_value_t = 8)]
     pub providers: usize,
     /// Backlog drained per worker count in the scaling scenario.
     #[arg(long, default_value_t = 5000)]
@@ -133,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let all = args.scenario.contains(&Scenario::All);
     let wants = |s| all || args.scenario.contains(&s);
+    let calendar = wants(Scenario::Calendar);
     let (queue_, intake, drain, steady, retry, scaling) = (
         wants(Scenario::Queue),
         wants(Scenario::Intake),
@@ -151,7 +154,7 @@ async fn main() -> anyhow::Result<()> {
     let postgres = run.args.backend == Backend::Postgres;
     if postgres && (queue_ || retry) {
         anyhow::bail!(
-            "on PostgreSQL the bench runs intake, drain, steady and scaling; \
+            "on PostgreSQL the bench runs intake, drain, steady, scaling and calendar; \
              the queue and retry scenarios measure SQLite (choose --scenario)"
         );
     }
@@ -192,6 +195,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if scaling {
         scenarios::scaling::run(&mut run, &mut r).await?;
+    }
+    if calendar {
+        scenarios::calendar::run(&mut run, &mut r).await?;
     }
 
     r.row(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateKeyIn, formatTimeIn, formatWindow, nextDateKey, startOfDayIn } from './time';
+import { dateKeyIn, formatTimeIn, formatWindow, nextDateKey, startOfDayIn, wallClockToUtc } from './time';
 
 describe('times on the clock of a zone', () => {
   it("read a booking's window on its address's clock, whatever the browser's zone", () => {
@@ -18,6 +18,10 @@ describe('times on the clock of a zone', () => {
     expect(startOfDayIn('2026-11-02', 'America/New_York')).toBe('2026-11-02T05:00:00.000Z');
     expect(dateKeyIn('2026-03-28T23:30:00Z', 'Europe/Berlin')).toBe('2026-03-29');
     expect(nextDateKey('2026-12-31')).toBe('2027-01-01');
+    // A time typed on Berlin's clock, in winter and in summer.
+    expect(wallClockToUtc('2026-12-09T10:00', 'Europe/Berlin')).toBe('2026-12-09T09:00:00.000Z');
+    expect(wallClockToUtc('2026-07-09T10:00', 'Europe/Berlin')).toBe('2026-07-09T08:00:00.000Z');
+    expect(wallClockToUtc('10:00', 'Europe/Berlin')).toBeNull();
   });
 
   it('fall back to UTC for a zone the browser does not know', () => {

@@ -136,8 +136,19 @@ function offsetAt(t: number, tz: string): number {
 
 /** The instant a calendar date (`YYYY-MM-DD`) begins on `tz`'s clock, as RFC 3339 in UTC. */
 export function startOfDayIn(dateKey: string, tz: string): string {
-  const [y, m, d] = dateKey.split('-').map(Number);
-  const guess = Date.UTC(y, m - 1, d);
+  return wallClockToUtc(`${dateKey}T00:00`, tz) ?? `${dateKey}T00:00:00.000Z`;
+}
+
+/**
+ * The instant a wall-clock time (`YYYY-MM-DDTHH:mm`, as `<input type="datetime-local">`
+ * gives it) is on `tz`'s clock, as RFC 3339 in UTC; null if it is not such a time.
+ */
+export function wallClockToUtc(local: string, tz: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
+  if (!m) return null;
+  const [y, mo, d, h, mi] = m.slice(1).map(Number);
+  const guess = Date.UTC(y, mo - 1, d, h, mi);
+  if (Number.isNaN(guess)) return null;
   // Twice: the offset at the guess may differ from the one at the answer around a change of clocks.
   let t = guess - offsetAt(guess, tz);
   t = guess - offsetAt(t, tz);

@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { Availability, ServiceType } from '../../api/types';
@@ -197,6 +197,21 @@ describe('the booking form, when the time is taken meanwhile', () => {
       expect(screen.getAllByRole('radio')[0]).toHaveAccessibleDescription('Nobody can do plumbing at 2099-01-05 09:30 CET.'),
     );
     expect(screen.getByRole('alert')).toHaveTextContent('Date and time: Nobody can do plumbing');
+  });
+
+  it("takes a start typed on the service area's clock, and leaves the check to the API", async () => {
+    const { calls } = mockApi({ 'GET /api/v1/availability': availability, 'POST /api/v1/bookings': () => json(201, { id: 9 }) });
+    const user = userEvent.setup();
+    renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
+    await user.selectOptions(screen.getByLabelText('Service'), 'plumbing');
+    await screen.findAllByRole('radio');
+    await user.click(screen.getByText('Or type a start time'));
+    fireEvent.change(screen.getByLabelText('Start (Europe/Berlin time)'), { target: { value: '2099-01-07T11:00' } });
+    await user.type(screen.getByLabelText('Phone'), '+1 555 010 0199');
+    await user.type(screen.getByLabelText('Address'), '12 Leaky Lane');
+    await user.click(screen.getByRole('button', { name: 'Book service' }));
+    await waitFor(() => expect(calls.filter((c) => c.method === 'POST')).toHaveLength(1));
+    expect(calls.find((c) => c.method === 'POST')!.body).toMatchObject({ starts_at: '2099-01-07T10:00:00Z', time_zone: 'Europe/Berlin' });
   });
 
   it('says so when no service can be booked at all', () => {

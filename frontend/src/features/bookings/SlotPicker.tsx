@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { sentence } from '../../api/client';
 import type { Slot, TimeZoneName } from '../../api/types';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
-import { dateKeyIn, formatDayIn, formatTimeIn, zoneAbbreviation } from '../../ui/time';
+import { dateKeyIn, formatDayIn, formatTimeIn, wallClockToUtc, zoneAbbreviation } from '../../ui/time';
 import { useAvailability } from './api';
 import './SlotPicker.css';
 
@@ -33,6 +33,7 @@ interface Props {
 export function SlotPicker({ serviceType, value, onChange, error, origin, exclude }: Props) {
   const [week, setWeek] = useState(0);
   const [day, setDay] = useState('');
+  const [typed, setTyped] = useState('');
   const from = new Date(origin + week * WEEK_MS).toISOString();
   const to = new Date(origin + (week + 1) * WEEK_MS).toISOString();
   const q = useAvailability(serviceType, from, to);
@@ -113,7 +114,10 @@ export function SlotPicker({ serviceType, value, onChange, error, origin, exclud
                     checked={value?.starts_at === s.starts_at}
                     aria-invalid={error ? true : undefined}
                     aria-describedby={error ? errorId : undefined}
-                    onChange={() => onChange({ starts_at: s.starts_at, time_zone: tz })}
+                    onChange={() => {
+                      setTyped('');
+                      onChange({ starts_at: s.starts_at, time_zone: tz });
+                    }}
                   />
                   <span>{formatTimeIn(s.starts_at, tz)}</span>
                 </label>
@@ -126,6 +130,27 @@ export function SlotPicker({ serviceType, value, onChange, error, origin, exclud
           </p>
         </>
       )}
+      <details className="slot-picker__typed">
+        <summary>Or type a start time</summary>
+        <label htmlFor="starts_at-typed" className="label-like">
+          Start ({tz} time)
+        </label>
+        <input
+          id="starts_at-typed"
+          type="datetime-local"
+          step={1800}
+          value={typed}
+          aria-describedby="starts_at-typed-hint"
+          onChange={(e) => {
+            setTyped(e.target.value);
+            const at = wallClockToUtc(e.target.value, tz);
+            onChange(at ? { starts_at: at.replace('.000Z', 'Z'), time_zone: tz } : null);
+          }}
+        />
+        <p className="field__hint" id="starts_at-typed-hint">
+          On the hour or half-hour. We check that someone can come then when you book.
+        </p>
+      </details>
       {error && (
         <p className="field__error" id={errorId}>
           {sentence(error)}
