@@ -15,15 +15,17 @@ use crate::system::System;
 /// Bookings asked for so far by this process.
 static ASKED: AtomicUsize = AtomicUsize::new(0);
 
-/// Slots the load cycles through: two hours apart (a plumbing job's length), so that one
-/// provider could take a whole round of them, over 333 days.
-const SLOTS: usize = 4000;
+/// Starts the load cycles through: three hours apart (the longest service the load books,
+/// cleaning, lasts 3 hours), so that one provider could take a whole round of them, over
+/// 362 days (a booking may be at most a year ahead).
+const SLOTS: usize = 2900;
+const SPACING_HOURS: i64 = 3;
 
 fn body(service: &str) -> Value {
     static FIRST: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
     let first = *FIRST.get_or_init(|| testkit::grid_start(chrono::Duration::days(7)));
     let k = ASKED.fetch_add(1, Ordering::Relaxed) % SLOTS;
-    let start = first + chrono::Duration::hours(2 * k as i64);
+    let start = first + chrono::Duration::hours(SPACING_HOURS * k as i64);
     json!({
         "customer_name": "Bench Customer",
         "customer_phone": "+1 555 010 0199",

@@ -69,8 +69,8 @@ pub struct Args {
     #[arg(long, default_value_t = 200)]
     pub retry_base_ms: u64,
     /// Plumbing providers added to the demo's two before each scenario. The load books
-    /// 4,000 distinct two-hour starts and a provider holds one job at a time, so a backlog
-    /// of N needs N / 4,000 plumbers at least: the default 8 (10 in all) takes 40,000.
+    /// 2,900 distinct starts 3 hours apart and a provider holds one job at a time, so a
+    /// backlog of N needs N / 2,900 plumbers at least: the default 8 (10 in all) takes 29,000.
     #[arg(long, default_value_t = 8)]
     pub providers: usize,
     /// Backlog drained per worker count in the scaling scenario.
@@ -79,6 +79,9 @@ pub struct Args {
     /// WORKER_CONCURRENCY of every worker process (the worker's default when unset).
     #[arg(long)]
     pub worker_concurrency: Option<usize>,
+    /// Keep the SQLite files of every scenario (their folder is printed) for inspection.
+    #[arg(long)]
+    pub keep: bool,
     /// Where the JSON report goes.
     #[arg(long, default_value = "target/bench-results.json")]
     pub json: std::path::PathBuf,
@@ -215,6 +218,9 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&json_path, serde_json::to_string_pretty(&r.json)?)
         .context("writing the JSON report")?;
     println!("JSON report: {}", json_path.display());
+    if run.args.keep {
+        println!("databases kept in {}", run.dir.keep().display());
+    }
     if !r.failures.is_empty() {
         bail!("correctness failures: {}", r.failures.join("; "));
     }

@@ -58,3 +58,27 @@ pub async fn add_plumbers(sys: &System, n: usize) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// One call to the API as `token`; anything but a success is an error with the answer.
+pub async fn call(
+    sys: &System,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> anyhow::Result<Value> {
+    let res = sys
+        .client
+        .request(method.parse()?, sys.at(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
+    let status = res.status();
+    let v: Value = res.json().await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "{method} {path} answered {status}: {v}"
+    );
+    Ok(v)
+}

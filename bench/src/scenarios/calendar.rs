@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::report::{Report, percentile, wait_until};
 use crate::scenarios::drain;
-use crate::system::login;
+use crate::system::{call, login};
 use crate::{Run, db, load};
 
 const PROVIDERS: usize = 200;
@@ -52,6 +52,21 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
          availability, then a backlog of {backlog} drained beside a plain drain"
     );
     let plain = drain::drain(run, backlog, workers, r, "calendar: plain drain").await?;
+    // The same drain with as many plumbers as below, none with a calendar or a booked
+    // window: what the provider count costs (every attempt considers every provider of the
+    // service, to explain itself), apart from what time costs.
+    let extra = run.args.providers;
+    run.args.providers = PROVIDERS - 2;
+    let wide = drain::drain(
+        run,
+        backlog,
+        workers,
+        r,
+        "calendar: plain drain, 200 plumbers",
+    )
+    .await;
+    run.args.providers = extra;
+    let wide = wide?;
 
     let (mut sys, token) = run.system(&[]).await?;
     let admin = login(&sys, "admin@example.com").await?;
@@ -220,9 +235,12 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
         &format!("calendar drain {n}: assignments/s"),
         format!("{rate:.0}"),
         format!(
-            "{:.2}x the plain drain of {backlog} in this run ({:.0}/s; target >= 0.80x)",
+            "{:.2}x the plain drain of {backlog} in this run ({:.0}/s; target >= 0.80x); \
+             {:.2}x the plain drain with 200 plumbers ({:.0}/s)",
             rate / plain.per_s,
-            plain.per_s
+            plain.per_s,
+            rate / wide.per_s,
+            wide.per_s
         ),
     );
     r.check("calendar", &mut sys).await?;
@@ -237,32 +255,11 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
             "drain_per_s": rate,
             "plain_drain_per_s": plain.per_s,
             "ratio": rate / plain.per_s,
+            "plain_200_drain_per_s": wide.per_s,
+            "ratio_to_plain_200": rate / wide.per_s,
         }),
     );
     Ok(())
-}
-
-async fn call(
-    sys: &crate::system::System,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Value,
-) -> anyhow::Result<Value> {
-    let res = sys
-        .client
-        .request(method.parse()?, sys.at(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await?;
-    let status = res.status();
-    let v: Value = res.json().await?;
-    anyhow::ensure!(
-        status.is_success(),
-        "{method} {path} answered {status}: {v}"
-    );
-    Ok(v)
 }
 
 fn urlencode(t: &DateTime<Utc>) -> String {

@@ -1,9 +1,11 @@
 //! Retry: bookings nobody can take; how late each retry starts after its backoff (never
 //! early).
 
+use anyhow::Context;
 use serde_json::json;
 
 use crate::report::{Report, percentile, wait_until};
+use crate::system::{call, login};
 use crate::{Run, db, load};
 
 pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
@@ -15,8 +17,28 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
     let (mut sys, token) = run
         .system(&[("ASSIGN_BACKOFF_BASE_MS", base.to_string())])
         .await?;
-    sys.add_quiet_workers(run.args.workers);
+    // A booking is taken only if someone could serve it then: a gardener is there while
+    // they are made, and stops taking work before the workers start.
+    let admin = login(&sys, "admin@example.com").await?;
+    let gardener = call(
+        &sys,
+        &admin,
+        "POST",
+        "/api/v1/providers",
+        json!({"name": "Bench Gardener", "email": "gardener@bench.example.com", "service_types": ["gardening"]}),
+    )
+    .await?;
+    let gardener = gardener["id"].as_i64().context("a provider id")?;
     let ids = load::open_loop(&sys, &token, 20, 5, "gardening").await?;
+    call(
+        &sys,
+        &admin,
+        "PATCH",
+        &format!("/api/v1/providers/{gardener}"),
+        json!({"available": false}),
+    )
+    .await?;
+    sys.add_quiet_workers(run.args.workers);
     let pool = db::open_system(&sys.url).await?;
     wait_until("exhausting", ids.len() as i64, || db::exhausted(&pool)).await?;
     let mut late = db::retry_lateness_ms(&pool, base as i64).await?;

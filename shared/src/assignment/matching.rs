@@ -22,8 +22,8 @@ use db::{Backend, Tx, on, ts};
 use crate::booking::Booking;
 use crate::booking::rows::overlapping;
 use crate::error::StoreError;
+use crate::schedule::cached_calendar;
 use crate::schedule::calendar::local_instant;
-use crate::schedule::stored_calendar;
 
 /// How a provider let this booking go before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,12 +117,22 @@ pub struct Explanation {
 /// The most candidates an attempt keeps.
 pub const MAX_LISTED: usize = 20;
 
+/// "1 job", "3 jobs".
+fn jobs(n: i64) -> String {
+    if n == 1 {
+        "1 job".into()
+    } else {
+        format!("{n} jobs")
+    }
+}
+
 /// Why `candidate` ranked below `chosen`.
 fn ranked_lower(candidate: &Candidate, chosen: &Candidate) -> String {
     if candidate.load_that_day != chosen.load_that_day {
         format!(
-            "ranked lower: {} jobs that day against {}",
-            candidate.load_that_day, chosen.load_that_day
+            "ranked lower: {} that day against {}",
+            jobs(candidate.load_that_day),
+            chosen.load_that_day
         )
     } else if candidate.rating != chosen.rating {
         format!(
@@ -138,16 +148,19 @@ fn ranked_lower(candidate: &Candidate, chosen: &Candidate) -> String {
 /// in rank order, then the rest in rank order, each with their reason.
 pub fn explain(candidates: &[Candidate], chosen: Option<i64>) -> Explanation {
     let chosen = chosen.and_then(|id| candidates.iter().find(|c| c.provider_id == id));
-    let mut ordered: Vec<&Candidate> = candidates.iter().collect();
-    ordered.sort_by(|a, b| {
-        let first = |c: &Candidate| {
-            (
+    // Each candidate's place group once (not in every comparison: `obstacle` builds text).
+    let mut ordered: Vec<((bool, bool), &Candidate)> = candidates
+        .iter()
+        .map(|c| {
+            let group = (
                 Some(c.provider_id) != chosen.map(|x| x.provider_id),
                 !c.is_eligible(),
-            )
-        };
-        first(a).cmp(&first(b)).then(rank(a, b))
-    });
+            );
+            (group, c)
+        })
+        .collect();
+    ordered.sort_by(|(ga, a), (gb, b)| ga.cmp(gb).then(rank(a, b)));
+    let ordered: Vec<&Candidate> = ordered.into_iter().map(|(_, c)| c).collect();
     let listed = ordered
         .iter()
         .take(MAX_LISTED)
@@ -155,8 +168,9 @@ pub fn explain(candidates: &[Candidate], chosen: Option<i64>) -> Explanation {
             let is_chosen = Some(c.provider_id) == chosen.map(|x| x.provider_id);
             let reason = if is_chosen {
                 format!(
-                    "chosen: {} jobs that day, rating {:.1}",
-                    c.load_that_day, c.rating
+                    "chosen: {} that day, rating {:.1}",
+                    jobs(c.load_that_day),
+                    c.rating
                 )
             } else if let Some(obstacle) = c.obstacle() {
                 obstacle
@@ -240,7 +254,7 @@ pub(crate) async fn candidates_for(
     })?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let calendar = stored_calendar(&r.time_zone, r.calendar.as_deref())?;
+        let calendar = cached_calendar(&r.time_zone, r.calendar.as_deref())?;
         out.push(Candidate {
             provider_id: r.id,
             available: r.available,
@@ -436,7 +450,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                (6, true, "chosen: 1 jobs that day, rating 4.5"),
+                (6, true, "chosen: 1 job that day, rating 4.5"),
                 (
                     7,
                     false,

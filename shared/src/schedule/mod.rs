@@ -13,6 +13,9 @@ pub mod calendar;
 pub mod rules;
 pub mod slots;
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use sqlx::FromRow;
@@ -144,6 +147,32 @@ pub(crate) fn stored_calendar(
     Calendar::from_stored(time_zone, calendar).map_err(|e| decode_error("calendar", &e))
 }
 
+/// Calendars already read, by what is stored (zone and JSON): matching and availability
+/// read every provider's calendar of a service on each call, and parsing them was most
+/// of an attempt's cost with a few hundred providers. A changed calendar is stored text
+/// not seen before, so nothing here goes stale; the map is emptied when it grows past
+/// [`PARSED_MAX`] entries (calendars replaced many times over).
+static PARSED: LazyLock<Mutex<HashMap<String, Arc<Calendar>>>> = LazyLock::new(Default::default);
+const PARSED_MAX: usize = 10_000;
+
+/// [`stored_calendar`], read once per process for each stored form.
+pub(crate) fn cached_calendar(
+    time_zone: &str,
+    calendar: Option<&str>,
+) -> Result<Arc<Calendar>, sqlx::Error> {
+    let key = format!("{time_zone}\n{}", calendar.unwrap_or(""));
+    if let Some(found) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(found.clone());
+    }
+    let parsed = Arc::new(stored_calendar(time_zone, calendar)?);
+    let mut map = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= PARSED_MAX {
+        map.clear();
+    }
+    map.insert(key, parsed.clone());
+    Ok(parsed)
+}
+
 /// The available providers of `service_type` with their calendars and the windows of
 /// their active bookings that overlap `range` (leaving out booking `except`).
 pub(crate) async fn provider_times(
@@ -186,7 +215,7 @@ pub(crate) async fn provider_times(
     for p in providers {
         times.push(ProviderTime {
             provider_id: p.id,
-            calendar: stored_calendar(&p.time_zone, p.calendar.as_deref())?,
+            calendar: cached_calendar(&p.time_zone, p.calendar.as_deref())?,
             busy: Vec::new(),
         });
     }

@@ -18,7 +18,7 @@ pub fn overlaps(a: Interval, b: Interval) -> bool {
 #[derive(Debug, Clone)]
 pub struct ProviderTime {
     pub provider_id: i64,
-    pub calendar: Calendar,
+    pub calendar: std::sync::Arc<Calendar>,
     /// Active bookings' windows.
     pub busy: Vec<Interval>,
 }
@@ -148,7 +148,7 @@ mod tests {
         let two_hours = Duration::hours(2);
         let alone = ProviderTime {
             provider_id: 1,
-            calendar: nine_to_five("UTC"),
+            calendar: nine_to_five("UTC").into(),
             busy: vec![(at("2026-12-07T11:00:00Z"), at("2026-12-07T13:00:00Z"))],
         };
         let starts: Vec<String> = slots(std::slice::from_ref(&alone), day.0, day.1, two_hours, utc)
@@ -164,7 +164,7 @@ mod tests {
 
         let other = ProviderTime {
             provider_id: 2,
-            calendar: Calendar::always(utc),
+            calendar: Calendar::always(utc).into(),
             busy: vec![],
         };
         let both = slots(&[alone, other], day.0, day.1, two_hours, utc);
@@ -186,7 +186,7 @@ mod tests {
         // Nine to five in New York is 14:00 to 22:00 UTC in December.
         let ny = ProviderTime {
             provider_id: 1,
-            calendar: nine_to_five("America/New_York"),
+            calendar: nine_to_five("America/New_York").into(),
             busy: vec![],
         };
         let found = slots(
