@@ -43,3 +43,57 @@ async fn the_frontend_is_served_at_the_root_with_client_routes_falling_back_to_i
         (StatusCode::NOT_FOUND, "not_found")
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_hsts_only_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>Bookings</title>",
+    )
+    .unwrap();
+    let path = dir.path().to_path_buf();
+    let app = TestApp::with_settings(|s| s.frontend_dir = Some(path)).await;
+    let token = app.login("customer@example.com", "demo1234").await;
+    // A page, an API answer, an error, a missing API route, a probe.
+    let answers = [
+        app.call("GET", "/bookings/12", None, None).await,
+        app.call("GET", "/api/v1/service-types", Some(&token), None)
+            .await,
+        app.call("GET", "/api/v1/bookings/999999", Some(&token), None)
+            .await,
+        app.call("GET", "/api/v1/no-such-route", None, None).await,
+        app.call("GET", "/healthz", None, None).await,
+    ];
+    for res in &answers {
+        let h = |name: &str| {
+            res.headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            h("content-security-policy").as_deref(),
+            Some(api::CONTENT_SECURITY_POLICY),
+            "{}",
+            res.status
+        );
+        assert!(
+            api::CONTENT_SECURITY_POLICY.contains("frame-ancestors 'none'")
+                && api::CONTENT_SECURITY_POLICY.contains("script-src 'self';")
+        );
+        assert_eq!(h("x-content-type-options").as_deref(), Some("nosniff"));
+        assert_eq!(h("referrer-policy").as_deref(), Some("no-referrer"));
+        assert_eq!(h("x-frame-options").as_deref(), Some("DENY"));
+        assert_eq!(h("strict-transport-security"), None, "not over plain HTTP");
+    }
+    assert_eq!(answers[2].status, StatusCode::NOT_FOUND);
+
+    let secure = TestApp::with_settings(|s| s.cookie_secure = true).await;
+    let res = secure.call("GET", "/healthz", None, None).await;
+    assert_eq!(
+        res.headers
+            .get("strict-transport-security")
+            .map(|v| v.to_str().unwrap()),
+        Some("max-age=31536000")
+    );
+}

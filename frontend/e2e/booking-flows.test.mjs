@@ -164,7 +164,13 @@ describe('booking and dispatch through the browser', () => {
       ['Complete', 'completed'],
     ]) {
       await marcoCard.getByRole('button', { name: button, exact: true }).click();
-      await provider.page.locator(`[data-testid=provider-booking][data-booking-id="${id}"][data-status=${status}]`).waitFor();
+      await provider.page
+        .getByTestId('toast')
+        .getByText(`Booking #${id} ${{ accepted: 'accepted', in_progress: 'started', completed: 'completed' }[status]}.`)
+        .waitFor();
+      // The agenda holds active jobs: a completed one leaves it.
+      if (status === 'completed') await marcoCard.waitFor({ state: 'detached' });
+      else await provider.page.locator(`[data-testid=provider-booking][data-booking-id="${id}"][data-status=${status}]`).waitFor();
       // ...and the customer sees each step on the page they have open.
       await customer.page.locator(detail(status)).waitFor();
     }

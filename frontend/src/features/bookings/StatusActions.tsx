@@ -95,8 +95,11 @@ export type MovableBooking = Pick<Booking, 'id' | 'version'> & { allowed_transit
  * booking's page); nothing else is offered. Moves that need a reason ask for it inline.
  */
 export function StatusActions({ booking, only }: { booking: MovableBooking; only?: BookingStatus[] }) {
-  const change = useChangeStatus(booking.id);
   const toast = useToast();
+  const change = useChangeStatus(booking.id, (b, c) => {
+    const absent = b.absent === 'customer' ? 'customer reported absent' : 'provider reported absent';
+    toast(`Booking #${b.id} ${c.status === 'no_show' ? absent : (DONE[c.status] ?? c.status)}.`);
+  });
   const { formRef, attempt, failed } = useFormFeedback();
   const [asking, setAsking] = useState<BookingStatus | null>(null);
   const [reason, setReason] = useState('');
@@ -111,11 +114,9 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
     change.mutate(
       { status, reason: why || undefined, expected_version: booking.version },
       {
-        onSuccess: (b) => {
+        onSuccess: () => {
           setAsking(null);
           setReason('');
-          const absent = b.absent === 'customer' ? 'customer reported absent' : 'provider reported absent';
-          toast(`Booking #${b.id} ${status === 'no_show' ? absent : (DONE[status] ?? status)}.`);
         },
         // The API refused the reason: back to the field, as after a failed check here.
         onError: (err) => {

@@ -111,11 +111,16 @@ export function useCreateBooking() {
   });
 }
 
-export function useChangeStatus(id: number) {
+/**
+ * A status change. `done` is told of each change made, even when the component that asked
+ * is gone by then (a job finished on the agenda leaves it before the refetch settles).
+ */
+export function useChangeStatus(id: number, done?: (b: Booking, c: StatusChange) => void) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (c: StatusChange) => api<Booking>(`/bookings/${id}/status`, { method: 'PATCH', body: c }),
-    onSuccess: (b) => {
+    onSuccess: (b, c) => {
+      done?.(b, c);
       const me = qc.getQueryData<User | null>(keys.me);
       const gone = me?.role === 'provider' && b.provider_id !== me.provider_id;
       if (gone) markGone(qc, id, true);
