@@ -91,7 +91,12 @@ impl TestQueue {
 
     pub async fn job(&self, id: i64) -> queue::Job {
         let mut tx = self.db.write().await.unwrap();
-        queue::lock(&mut tx, id).await.unwrap().unwrap()
+        let job = queue::lock(&mut tx, id).await.unwrap().unwrap();
+        // Ended here, not when dropped: a dropped transaction is rolled back later, on the
+        // pool's time, and until then its row lock makes a claim (SKIP LOCKED on
+        // PostgreSQL) pass the job over as if it were taken.
+        tx.commit().await.unwrap();
+        job
     }
 
     /// Runs `f` in a write transaction and commits.
