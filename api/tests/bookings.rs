@@ -475,6 +475,43 @@ async fn the_same_idempotency_key_returns_the_same_booking_and_another_body_is_r
     assert_eq!(app.booking_count().await, 1);
 }
 
+/// A retry after a timeout may come when the start is no longer bookable as new (inside
+/// the lead time): it still gets the booking the first try made.
+#[tokio::test]
+async fn a_replay_gets_the_first_answer_even_when_the_clock_has_moved_past_the_lead_time() {
+    let clock = db::ManualClock::new(chrono::Utc::now());
+    let app = TestApp::with_clock(std::sync::Arc::new(clock.clone())).await;
+    let token = app.demo("customer").await;
+    let start = testkit::grid_start(chrono::Duration::minutes(61));
+    let mut body = booking_body();
+    body["starts_at"] = json!(start.to_rfc3339());
+    let post = |key: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/api/v1/bookings")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let first = app.send(post("retry-me")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    // Half an hour before the start: inside the hour's lead time.
+    clock.advance(start - chrono::Utc::now() - chrono::Duration::minutes(30));
+    let fresh = app.send(post("another-key")).await;
+    assert_eq!(
+        fresh.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        fresh.body
+    );
+    let again = app.send(post("retry-me")).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(app.booking_count().await, 1);
+}
+
 #[tokio::test]
 async fn the_assigned_provider_works_the_booking_and_a_rejection_schedules_the_next_attempt() {
     let app = TestApp::new().await;

@@ -440,6 +440,12 @@ async fn create(
             })
         }
     };
+    // A retry gets the first answer, whatever the clock says now.
+    if let Some(key) = &idempotency
+        && let Some(booking) = state.bookings.replayed(&user.actor(), key).await?
+    {
+        return Ok((StatusCode::OK, JsonBody(booking.into())));
+    }
     let new = BookingInput::try_from(body)?.validate(state.db.now(), &state.bookings.rules())?;
     let (booking, created) = state
         .bookings

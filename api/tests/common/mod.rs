@@ -66,8 +66,23 @@ impl TestApp {
 
     /// Like [`TestApp::new`], with settings changed by `change`.
     pub async fn with_settings(change: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::with_settings_and_clock(change, None).await
+    }
+
+    /// Like [`TestApp::new`], its time read from `clock` (a test moves it).
+    pub async fn with_clock(clock: std::sync::Arc<dyn db::Clock>) -> TestApp {
+        Self::with_settings_and_clock(|_| {}, Some(clock)).await
+    }
+
+    async fn with_settings_and_clock(
+        change: impl FnOnce(&mut Settings),
+        clock: Option<std::sync::Arc<dyn db::Clock>>,
+    ) -> TestApp {
         let database = testkit::TestDatabase::create().await;
-        let db = db::Db::connect(&database.url).await.unwrap();
+        let mut db = db::Db::connect(&database.url).await.unwrap();
+        if let Some(clock) = clock {
+            db = db.with_clock(clock);
+        }
         db.migrate().await.unwrap();
         api::seed::seed_demo(
             &shared::Accounts::new(db.clone()),

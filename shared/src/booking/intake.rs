@@ -124,6 +124,23 @@ impl Bookings {
         }
     }
 
+    /// The booking an earlier request with this idempotency key made, if one did: asked
+    /// before the request is checked, so that a retry gets the first answer even when the
+    /// clock has since moved past what a new booking may ask (the lead time). A key used
+    /// for another request is a conflict.
+    pub async fn replayed(
+        &self,
+        actor: &Actor,
+        idempotency: &IdempotencyKey,
+    ) -> Result<Option<Booking>, StoreError> {
+        let Some(user_id) = actor.user_id else {
+            return Ok(None);
+        };
+        let hash = hex::encode(Sha256::digest(idempotency.canonical_request.as_bytes()));
+        let mut tx = self.db.read().await?;
+        replay(&mut tx, user_id, &idempotency.key, &hash).await
+    }
+
     /// Checks that someone could serve `new` then, and returns where its window ends. A
     /// request repeated with its idempotency key is let through: it finds its booking.
     async fn admit(
@@ -292,6 +309,36 @@ impl Bookings {
     }
 }
 
+/// The booking `key` of `user_id` already made, for a request of this `hash`; a
+/// conflict when the key was used for another request.
+async fn replay(
+    tx: &mut Tx,
+    user_id: i64,
+    key: &str,
+    hash: &str,
+) -> Result<Option<Booking>, StoreError> {
+    let seen: Option<(String, i64)> = on!(tx, |c| {
+        sqlx::query_as(
+            "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        )
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(c)
+        .await
+    })?;
+    let Some((seen_hash, booking_id)) = seen else {
+        return Ok(None);
+    };
+    if seen_hash != hash {
+        return Err(DomainError::Conflict {
+            code: "idempotency_key_reused",
+            message: "this Idempotency-Key was already used for a different booking request".into(),
+        }
+        .into());
+    }
+    Ok(Some(rows::fetch(tx, booking_id).await?))
+}
+
 /// Writes `write` in `tx`, or finds the booking its idempotency key already made. On
 /// failure nothing of it is left in `tx` (on SQLite its statements run inside a
 /// savepoint, rolled back on error), so that a transaction holding several bookings
@@ -306,29 +353,10 @@ async fn insert(tx: &mut Tx, write: &BookingWrite) -> Result<(Booking, bool), St
         ends_at,
         policy,
     } = write;
-    if let (Some(key), Some(hash)) = (key, hash) {
-        let seen: Option<(String, i64)> = on!(tx, |c| {
-            sqlx::query_as(
-                "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-            )
-            .bind(user_id)
-            .bind(key)
-            .fetch_optional(c)
-            .await
-        })?;
-        if let Some((seen_hash, booking_id)) = seen {
-            if &seen_hash != hash {
-                return Err(DomainError::Conflict {
-                    code: "idempotency_key_reused",
-                    message:
-                        "this Idempotency-Key was already used for a different booking request"
-                            .into(),
-                }
-                .into());
-            }
-            let booking = rows::fetch(tx, booking_id).await?;
-            return Ok((booking, false));
-        }
+    if let (Some(key), Some(hash)) = (key, hash)
+        && let Some(booking) = replay(tx, *user_id, key, hash).await?
+    {
+        return Ok((booking, false));
     }
     let now = ts(tx.now());
     let sql = dialect!(tx, sqlite: sqlite::CREATE, postgres: postgres::CREATE);

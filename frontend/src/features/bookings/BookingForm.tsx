@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import { ApiError, errorMessage } from '../../api/client';
+import { useRef, useState, type FormEvent } from 'react';
+import { ApiError, errorMessage, newIdempotencyKey } from '../../api/client';
 import type { Booking, NewBooking, ServiceType, ServiceTypeName, User } from '../../api/types';
 import { Empty, ErrorAlert } from '../../ui/Feedback';
 import { SelectField, TextAreaField, TextField } from '../../ui/Field';
@@ -47,6 +47,9 @@ interface BookingFormProps {
 
 export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
   const create = useCreateBooking();
+  // One key per booking meant: the same content sent again (after a timeout, a 503) keeps
+  // its key; changed content is another booking, with a key of its own.
+  const attemptKey = useRef<{ body: string; key: string } | null>(null);
   const { formRef, attempt, failed } = useFormFeedback();
   const [values, setValues] = useState<Values>({
     service_type: '',
@@ -88,12 +91,17 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       address: values.address.trim(),
     };
     if (values.notes.trim()) body.notes = values.notes.trim();
-    create.mutate(body, {
-      onSuccess: (b) => onCreated(b),
-      onError: (e) => {
-        if (e instanceof ApiError && Object.keys(e.fields).length) failed();
+    const sent = JSON.stringify(body);
+    if (attemptKey.current?.body !== sent) attemptKey.current = { body: sent, key: newIdempotencyKey() };
+    create.mutate(
+      { booking: body, key: attemptKey.current.key },
+      {
+        onSuccess: (b) => onCreated(b),
+        onError: (e) => {
+          if (e instanceof ApiError && Object.keys(e.fields).length) failed();
+        },
       },
-    });
+    );
   };
 
   const apiErr = create.error instanceof ApiError ? create.error : null;

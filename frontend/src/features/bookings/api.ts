@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
-import { api, newIdempotencyKey } from '../../api/client';
+import { api } from '../../api/client';
 import { keys, type BookingFilters } from '../../api/queryKeys';
 import type {
   AssignRequest,
@@ -101,12 +101,16 @@ export function useBooking(id: number, opts: { enabled?: boolean } = {}) {
   });
 }
 
+/**
+ * Creates a booking under an idempotency key. The form keeps one key per booking it means
+ * to make: sending it again after a timeout or a 503 reuses the key, so the API answers with
+ * the booking the first try made, if it did, instead of making a second.
+ */
 export function useCreateBooking() {
   const qc = useQueryClient();
   return useMutation({
-    // A new key per submission attempt: the API answers a repeated key with the first result.
-    mutationFn: (b: NewBooking) =>
-      api<Booking>('/bookings', { method: 'POST', body: b, headers: { 'Idempotency-Key': newIdempotencyKey() } }),
+    mutationFn: ({ booking, key }: { booking: NewBooking; key: string }) =>
+      api<Booking>('/bookings', { method: 'POST', body: booking, headers: { 'Idempotency-Key': key } }),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.bookingLists }),
   });
 }
