@@ -20,6 +20,8 @@ pub struct Config {
     pub retry: RetryArgs,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
+    #[command(flatten)]
+    pub rate_limits: RateLimitArgs,
     /// Address to listen on.
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:5000")]
     pub bind_addr: String,
@@ -74,6 +76,30 @@ impl RetryArgs {
         RetryPolicy {
             base: Duration::from_millis(self.assign_backoff_base_ms),
             max_attempts: self.assign_max_attempts,
+        }
+    }
+}
+
+/// Rate limits, per API process (README, Configuration). 0 turns one off.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitArgs {
+    /// Requests a minute from one client address without a valid sign-in.
+    #[arg(long, env = "RATE_LIMIT_ANONYMOUS_PER_MIN", default_value_t = 300)]
+    pub anonymous_per_min: u32,
+    /// Requests a minute from one signed-in user.
+    #[arg(long, env = "RATE_LIMIT_USER_PER_MIN", default_value_t = 1200)]
+    pub user_per_min: u32,
+    /// Bookings one user may create a minute.
+    #[arg(long, env = "RATE_LIMIT_BOOKINGS_PER_MIN", default_value_t = 30)]
+    pub bookings_per_min: u32,
+}
+
+impl RateLimitArgs {
+    pub fn settings(&self) -> crate::limits::RateLimitSettings {
+        crate::limits::RateLimitSettings {
+            anonymous_per_min: self.anonymous_per_min,
+            user_per_min: self.user_per_min,
+            bookings_per_min: self.bookings_per_min,
         }
     }
 }

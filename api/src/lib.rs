@@ -11,6 +11,7 @@ pub mod doc;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod limits;
 pub mod routes;
 pub mod seed;
 
@@ -63,6 +64,9 @@ pub struct Settings {
     /// The rules of time: service area, lead time, offer timeout (stored with every
     /// assignment job, like the retry policy).
     pub schedule: ScheduleRules,
+    /// Requests a minute per client address, per user, and bookings per user (0: none;
+    /// none by default here, the binary's flags set them).
+    pub rate_limits: limits::RateLimitSettings,
 }
 
 /// Everything a handler needs, room by room; cheap to clone.
@@ -80,6 +84,7 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub events: EventHub,
     pub limiter: LoginLimiter,
+    pub limits: limits::RateLimits,
     pub settings: Arc<Settings>,
 }
 
@@ -109,6 +114,7 @@ impl AppState {
             tokens,
             events,
             limiter: LoginLimiter::default(),
+            limits: limits::RateLimits::new(settings.rate_limits),
             settings: Arc::new(settings),
         };
         (state, shutdown)
@@ -186,9 +192,12 @@ pub fn app(state: AppState) -> Router {
     let timeout = state.settings.request_timeout;
     let (api, _) = api_routes(timeout).split_for_parts();
     // Unknown API paths are JSON 404s, not the frontend's index page.
-    let api = api.fallback(|| async {
-        error::ApiError::NotFound("there is nothing at this address".into())
-    });
+    let api = api
+        .fallback(|| async { error::ApiError::NotFound("there is nothing at this address".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit,
+        ));
 
     let mut router = Router::new()
         .nest("/api/v1", api)
@@ -250,12 +259,16 @@ pub async fn serve(
     events: EventShutdown,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            events.close();
-        })
-        .await
+    // With each connection's peer address: the rate limits of anonymous requests key on it.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        events.close();
+    })
+    .await
 }
 
 /// Starts the API as configured: connects, migrates, bootstraps accounts, and serves
@@ -304,6 +317,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         frontend_dir: frontend_dir(&config.frontend_dir),
         retry_policy: config.retry.policy(),
         schedule: config.schedule.rules(),
+        rate_limits: config.rate_limits.settings(),
     };
     let tokens = TokenKeys::new(
         secret.as_bytes(),

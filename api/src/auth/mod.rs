@@ -68,7 +68,7 @@ impl TokenKeys {
     }
 
     /// The user id of a valid, unexpired token.
-    fn verify(&self, token: &str) -> Option<i64> {
+    pub(crate) fn verify(&self, token: &str) -> Option<i64> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
