@@ -445,21 +445,24 @@ async fn an_override_without_a_reason_is_refused_and_with_one_is_applied_and_rec
     assert_eq!(last["new_status"], "completed");
 }
 
+/// `POST /bookings` of `body` as `token`, under the idempotency key `key`.
+fn keyed_booking(token: &str, key: &str, body: &serde_json::Value) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri("/api/v1/bookings")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_same_idempotency_key_returns_the_same_booking_and_another_body_is_refused() {
     let app = TestApp::new().await;
     let token = app.demo("customer").await;
     let body = booking_body();
-    let post = |key: &str, body: &serde_json::Value| {
-        Request::builder()
-            .method("POST")
-            .uri("/api/v1/bookings")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("idempotency-key", key)
-            .body(Body::from(body.to_string()))
-            .unwrap()
-    };
+    let post = |key: &str, body: &serde_json::Value| keyed_booking(&token, key, body);
     let first = app.send(post("order-1", &body)).await;
     assert_eq!(first.status, StatusCode::CREATED);
     let again = app.send(post("order-1", &body)).await;
@@ -485,16 +488,7 @@ async fn a_replay_gets_the_first_answer_even_when_the_clock_has_moved_past_the_l
     let start = testkit::grid_start(chrono::Duration::minutes(61));
     let mut body = booking_body();
     body["starts_at"] = json!(start.to_rfc3339());
-    let post = |key: &str| {
-        Request::builder()
-            .method("POST")
-            .uri("/api/v1/bookings")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("idempotency-key", key)
-            .body(Body::from(body.to_string()))
-            .unwrap()
-    };
+    let post = |key: &str| keyed_booking(&token, key, &body);
     let first = app.send(post("retry-me")).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
     // Half an hour before the start: inside the hour's lead time.

@@ -199,6 +199,26 @@ describe('the booking form, when the time is taken meanwhile', () => {
     expect(screen.getByRole('alert')).toHaveTextContent('Date and time: Nobody can do plumbing');
   });
 
+  it('gives a changed booking a key of its own', async () => {
+    let n = 0;
+    const { calls } = mockApi({
+      'GET /api/v1/availability': availability,
+      'POST /api/v1/bookings': () =>
+        ++n === 1 ? json(503, { error: { code: 'busy', message: 'busy', details: {} } }) : json(201, { id: 43 }),
+    });
+    const user = userEvent.setup();
+    renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
+    await fillValid(user);
+    await user.click(screen.getByRole('button', { name: 'Book service' }));
+    await screen.findByText('Busy.');
+    await user.type(screen.getByLabelText('Address'), ', flat 2');
+    await user.click(screen.getByRole('button', { name: 'Book service' }));
+    await waitFor(() => expect(calls.filter((c) => c.method === 'POST')).toHaveLength(2));
+    const [k1, k2] = calls.filter((c) => c.method === 'POST').map((c) => c.headers['Idempotency-Key']);
+    expect(k1).toBeTruthy();
+    expect(k2).not.toBe(k1);
+  });
+
   it("takes a start typed on the service area's clock, and leaves the check to the API", async () => {
     const { calls } = mockApi({ 'GET /api/v1/availability': availability, 'POST /api/v1/bookings': () => json(201, { id: 9 }) });
     const user = userEvent.setup();

@@ -7,6 +7,7 @@ import { dateKeyIn, formatTimeIn, nextDateKey, startOfDayIn } from '../../ui/tim
 import { useServiceLabel } from '../providers';
 import { useBookings } from './api';
 import { StatusBadge } from './status';
+import './ProviderDay.css';
 
 /**
  * A provider's jobs on one day of their own calendar, in time order, for an admin: what
@@ -23,7 +24,7 @@ export function ProviderDay({ provider }: { provider: Provider }) {
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
 
   return (
-    <div data-testid="provider-day">
+    <div className="provider-day" data-testid="provider-day">
       <div className="filters">
         <div className="field">
           <label htmlFor={`day-${provider.id}`}>Day ({tz})</label>

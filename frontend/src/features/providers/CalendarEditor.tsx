@@ -330,33 +330,54 @@ function RangeInputs({
 }) {
   return (
     <div className={`calendar-range${error ? ' field--invalid' : ''}`} role="group" aria-label={label}>
-      <input
-        type="text"
-        inputMode="numeric"
+      <TimeOfDay
+        label={`${label}: from`}
         placeholder="09:00"
-        pattern="([01][0-9]|2[0-3]):[0-5][0-9]"
-        className="calendar-range__time"
-        aria-label={`${label}: from`}
         value={range.start}
-        aria-invalid={error ? true : undefined}
-        onChange={(e) => onChange({ ...range, start: e.target.value })}
+        invalid={!!error}
+        onChange={(start) => onChange({ ...range, start })}
       />
       <span aria-hidden="true">–</span>
-      <input
-        type="text"
-        inputMode="numeric"
-        pattern="([01][0-9]|2[0-3]):[0-5][0-9]|24:00"
+      <TimeOfDay
+        label={`${label}: until`}
         placeholder="17:00"
-        className="calendar-range__time"
-        aria-label={`${label}: until`}
         value={range.end}
-        aria-invalid={error ? true : undefined}
-        onChange={(e) => onChange({ ...range, end: e.target.value })}
+        invalid={!!error}
+        onChange={(end) => onChange({ ...range, end })}
       />
       <button type="button" className="btn btn--small" onClick={onRemove} aria-label={`Remove ${label}`}>
         ✕
       </button>
       {error && <p className="field__error">{sentence(error)}</p>}
     </div>
+  );
+}
+
+/** A wall-clock time, `HH:MM` (24:00 is the end of a day), typed. */
+function TimeOfDay({
+  label,
+  placeholder,
+  value,
+  invalid,
+  onChange,
+}: {
+  label: string;
+  placeholder: string;
+  value: string;
+  invalid: boolean;
+  onChange: (v: string) => void;
+}) {
+  return (
+    <input
+      type="text"
+      inputMode="numeric"
+      pattern="([01][0-9]|2[0-3]):[0-5][0-9]|24:00"
+      placeholder={placeholder}
+      className="calendar-range__time"
+      aria-label={label}
+      value={value}
+      aria-invalid={invalid || undefined}
+      onChange={(e) => onChange(e.target.value)}
+    />
   );
 }
