@@ -29,7 +29,7 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("the request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
-    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    #[error("too many attempts; try again in {}", wait_in_words(*retry_after_secs))]
     RateLimited { retry_after_secs: u64 },
     #[error("some fields are invalid")]
     Validation(FieldErrors),
@@ -37,6 +37,16 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// A wait as people say it: "42 seconds", "1 minute", "15 minutes" (whole minutes from two
+/// minutes on, rounded up).
+fn wait_in_words(secs: u64) -> String {
+    match secs {
+        1 => "1 second".into(),
+        s if s < 120 => format!("{s} seconds"),
+        s => format!("{} minutes", s.div_ceil(60)),
+    }
 }
 
 impl From<DomainError> for ApiError {

@@ -16,6 +16,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -106,6 +107,7 @@ pub struct EventsQuery {
 /// Server-Sent Events: `ready` when the stream opens (its `id` is where it starts), then
 /// one `booking` event per history row the caller may see (its `data` is a HistoryView),
 /// with `id:` its feed position. Reconnect with `Last-Event-ID` to resume without loss.
+/// When the sign-in the stream was opened with expires, an `expired` event ends it.
 #[utoipa::path(
     get,
     path = "/events",
@@ -144,11 +146,17 @@ pub async fn events(
         Some(id) => id.max(0),
         None => state.feed.latest_position().await?,
     };
+    // The stream ends when the sign-in it was opened with expires: an open page must not
+    // go on receiving what its caller may no longer see.
+    let expires = crate::auth::request_token(&headers)
+        .and_then(|t| state.tokens.verify_until(&t))
+        .map_or_else(Utc::now, |(_, at)| at);
     let stream = event_stream(
         state.feed.clone(),
         state.events.clone(),
         user.actor(),
         cursor,
+        expires,
     );
     Ok(Sse::new(stream).keep_alive(
         KeepAlive::new()
@@ -162,9 +170,12 @@ fn event_stream(
     hub: EventHub,
     actor: Actor,
     mut cursor: i64,
+    expires: DateTime<Utc>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let mut latest = hub.latest.clone();
     let mut shutdown = hub.shutdown.clone();
+    let deadline =
+        tokio::time::Instant::now() + (expires - Utc::now()).to_std().unwrap_or_default();
     async_stream::stream! {
         // Tell the client the stream is open and where it starts, and to reconnect after
         // a second (not the browser's default three) when the connection drops. The `id:`
@@ -176,6 +187,11 @@ fn event_stream(
             .retry(RECONNECT));
         loop {
             if *shutdown.borrow() {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                // The client's EventSource reconnects, gets 401, and its page signs out.
+                yield Ok(Event::default().event("expired").data("sign in again"));
                 break;
             }
             match feed.after(&actor, cursor, BATCH).await {
@@ -211,6 +227,8 @@ fn event_stream(
             tokio::select! {
                 changed = latest.changed() => if changed.is_err() { break },
                 _ = shutdown.changed() => break,
+                // Round the loop once more: the check above ends the stream.
+                _ = tokio::time::sleep_until(deadline) => {}
             }
         }
     }

@@ -13,12 +13,11 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::AppState;
-use crate::auth::SESSION_COOKIE;
+use crate::auth::request_token;
 use crate::error::ApiError;
 
 /// The budgets, in requests a minute (0: no limit).
@@ -96,21 +95,6 @@ fn forget_idle<K: std::hash::Hash + Eq + Clone>(limiter: &Option<DefaultKeyedRat
     }
 }
 
-/// The token a request carries (bearer, or the session cookie), if any.
-fn token(req: &Request) -> Option<String> {
-    let headers = req.headers();
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
-        .or_else(|| {
-            CookieJar::from_headers(headers)
-                .get(SESSION_COOKIE)
-                .map(|c| c.value().to_owned())
-        })
-}
-
 /// The middleware: counts the request against its budgets before anything else runs.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(l) = &state.limits.inner else {
@@ -122,7 +106,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         forget_idle(&l.bookings);
     }
     // A token that verifies names the user; anything else counts as its address's.
-    let user = token(&req).and_then(|t| state.tokens.verify(&t));
+    let user = request_token(req.headers()).and_then(|t| state.tokens.verify(&t));
     let outcome = match user {
         Some(user) => check(&l.user, &user, &l.clock).and_then(|()| {
             let creating = req.method() == Method::POST && req.uri().path().ends_with("/bookings");

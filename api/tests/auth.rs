@@ -156,6 +156,47 @@ async fn repeated_failed_sign_ins_are_rate_limited_with_429() {
         (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
     );
     assert!(res.headers.contains_key(header::RETRY_AFTER));
+    assert_eq!(
+        res.body["error"]["message"],
+        "too many attempts; try again in 15 minutes"
+    );
+}
+
+/// A sign-in from `address` with `password`.
+fn sign_in_from(address: &str, password: &str) -> Request<Body> {
+    let mut req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"email": "customer@example.com", "password": password}).to_string(),
+        ))
+        .unwrap();
+    let peer: std::net::SocketAddr = address.parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    req
+}
+
+/// Guesses from one address lock that address out for the account, not the account's
+/// owner signing in from elsewhere.
+#[tokio::test]
+async fn a_stranger_s_guesses_do_not_lock_the_owner_out() {
+    let app = TestApp::new().await;
+    for _ in 0..10 {
+        let res = app.send(sign_in_from("203.0.113.9:4000", "guess")).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let res = app.send(sign_in_from("203.0.113.9:4001", "demo1234")).await;
+    assert_eq!(
+        res.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser's address is locked out"
+    );
+    let owner = app
+        .send(sign_in_from("198.51.100.1:5000", "demo1234"))
+        .await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
 }
 
 #[tokio::test]
@@ -181,4 +222,48 @@ async fn health_and_readiness_answer_and_demo_logins_are_listed() {
             .iter()
             .any(|t| t["name"] == "plumbing")
     );
+}
+
+/// An open event stream ends once the sign-in it was opened with expires (its page's
+/// EventSource then reconnects and gets 401), not hours later.
+#[tokio::test]
+async fn an_event_stream_ends_when_its_sign_in_expires() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let app = TestApp::new().await;
+    let (user, _) = app
+        .state
+        .accounts
+        .user_with_password("customer@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    // The app's own key, with a two-second life.
+    let token = api::auth::TokenKeys::new(
+        b"test-secret-test-secret-test-secret",
+        chrono::Duration::seconds(2),
+    )
+    .issue(&user)
+    .unwrap();
+    let req = Request::builder()
+        .uri("/api/v1/events")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    let body = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        res.into_body().collect(),
+    )
+    .await
+    .expect("the stream ended")
+    .unwrap()
+    .to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("event: ready"), "{text}");
+    assert!(text.contains("event: expired"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
 }

@@ -9,7 +9,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -69,11 +69,31 @@ impl TokenKeys {
 
     /// The user id of a valid, unexpired token.
     pub(crate) fn verify(&self, token: &str) -> Option<i64> {
+        self.verify_until(token).map(|(user_id, _)| user_id)
+    }
+
+    /// The user id of a valid, unexpired token, and when it expires.
+    pub(crate) fn verify_until(&self, token: &str) -> Option<(i64, DateTime<Utc>)> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        data.claims.sub.parse().ok()
+        let expires = DateTime::from_timestamp(data.claims.exp, 0)?;
+        Some((data.claims.sub.parse().ok()?, expires))
     }
+}
+
+/// The token a request carries: its bearer token, or else its session cookie.
+pub(crate) fn request_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .or_else(|| {
+            CookieJar::from_headers(headers)
+                .get(SESSION_COOKIE)
+                .map(|c| c.value().to_owned())
+        })
 }
 
 /// The signed-in caller. Extracting it is what makes a route require sign-in (401).
@@ -99,19 +119,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned());
-        let token = match bearer {
-            Some(t) => t,
-            None => CookieJar::from_headers(&parts.headers)
-                .get(SESSION_COOKIE)
-                .map(|c| c.value().to_owned())
-                .ok_or(ApiError::Unauthenticated)?,
-        };
+        let token = request_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let user_id = TokenKeys::from_ref(state)
             .verify(&token)
             .ok_or(ApiError::Unauthenticated)?;

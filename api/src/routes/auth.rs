@@ -1,7 +1,10 @@
 //! `/auth`: sign up, sign in, sign out, who am I, and the demo logins; with their
 //! request and response types.
 
-use axum::extract::State;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum_extra::extract::CookieJar;
@@ -145,7 +148,8 @@ async fn register(
 }
 
 /// Signs in with e-mail and password: the token in the body, and in an HttpOnly cookie.
-/// Ten failed sign-ins for one e-mail lock it for 15 minutes (429).
+/// Ten failed sign-ins for one e-mail from one client address lock that pair out for 15
+/// minutes (429); the account's owner, elsewhere, is not locked out.
 #[utoipa::path(
     post,
     path = "/login",
@@ -167,13 +171,16 @@ async fn register(
 )]
 async fn login(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     jar: CookieJar,
     Json(body): Json<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let email = body.email.trim().to_lowercase();
+    let address = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
+    // Counted before the password is checked, so that many at once cannot pass the limit.
     state
         .limiter
-        .check(&email)
+        .attempt(address, &email)
         .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     // An unknown e-mail is checked against a dummy hash, so that the answer takes as
     // long as for a known one and does not tell which accounts exist.
@@ -183,10 +190,9 @@ async fn login(
     };
     let matches = password::verify(body.password, hash).await;
     let Some(user) = user.filter(|_| matches) else {
-        state.limiter.record_failure(&email);
         return Err(ApiError::InvalidCredentials);
     };
-    state.limiter.record_success(&email);
+    state.limiter.succeeded(address, &email);
     tracing::info!(user_id = user.id, role = %user.role, "signed in");
     let (jar, session) = start_session(&state, jar, user)?;
     Ok((jar, axum::Json(session)))

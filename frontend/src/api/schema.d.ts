@@ -32,7 +32,8 @@ export interface paths {
     put?: never;
     /**
      * Signs in with e-mail and password: the token in the body, and in an HttpOnly cookie.
-     *     Ten failed sign-ins for one e-mail lock it for 15 minutes (429).
+     *     Ten failed sign-ins for one e-mail from one client address lock that pair out for 15
+     *     minutes (429); the account's owner, elsewhere, is not locked out.
      */
     post: operations['login'];
     delete?: never;
@@ -404,6 +405,7 @@ export interface paths {
      * Server-Sent Events: `ready` when the stream opens (its `id` is where it starts), then
      *     one `booking` event per history row the caller may see (its `data` is a HistoryView),
      *     with `id:` its feed position. Reconnect with `Last-Event-ID` to resume without loss.
+     *     When the sign-in the stream was opened with expires, an `expired` event ends it.
      */
     get: operations['streamEvents'];
     put?: never;
