@@ -207,7 +207,7 @@ fn event_stream(
                         if last_of_position {
                             sse = sse.id(event.position.to_string());
                         }
-                        match sse.json_data(crate::routes::bookings::HistoryView::from(event.entry)) {
+                        match sse.json_data(crate::routes::bookings::HistoryView::for_viewer(event.entry, &actor)) {
                             Ok(sse) => yield Ok(sse),
                             Err(e) => tracing::error!(error = %e, "serialising an event"),
                         }

@@ -436,13 +436,33 @@ async fn an_override_without_a_reason_is_refused_and_with_one_is_applied_and_rec
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["status"], "completed");
-    let history = app.get(&format!("{path}/history"), &customer).await.body;
+    let history = app.get(&format!("{path}/history"), &admin).await.body;
     let last = history.as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["changed_by_role"], "admin");
+    assert_eq!(last["changed_by_name"], "Ada Admin");
     assert_eq!(last["reason"], "done by phone");
     assert_eq!(last["is_override"], true);
     assert_eq!(last["old_status"], "pending");
     assert_eq!(last["new_status"], "completed");
+    // The customer sees the change, by "Home services": not the admin's name or reason.
+    let theirs = app.get(&format!("{path}/history"), &customer).await.body;
+    let last = theirs.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            &last["new_status"],
+            &last["changed_by_role"],
+            &last["changed_by_name"]
+        ),
+        (
+            &json!("completed"),
+            &json!("admin"),
+            &json!("Home services")
+        )
+    );
+    assert_eq!(
+        (&last["reason"], &last["changed_by"]),
+        (&json!(null), &json!(null))
+    );
 }
 
 /// `POST /bookings` of `body` as `token`, under the idempotency key `key`.
@@ -565,14 +585,34 @@ async fn the_assigned_provider_works_the_booking_and_a_rejection_schedules_the_n
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let detail = app.get(&path, &customer).await.body;
     assert_eq!(detail["status"], "rejected");
-    assert_eq!(
-        detail["provider_names"][priya_id.to_string()],
-        "Priya Patel",
-        "the customer can name who rejected"
-    );
+    // The customer follows the assignment, but not who turned the job down or why.
     assert_eq!(detail["assignment"]["state"], "retrying");
     assert_eq!(detail["assignment"]["attempt"], 2);
-    assert_eq!(detail["attempts"][0]["outcome"], "rejected");
+    assert_eq!(detail["attempts"], json!([]));
+    assert_eq!(detail["provider_names"][priya_id.to_string()], json!(null));
+    let rejection = detail["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            &rejection["new_status"],
+            &rejection["changed_by_name"],
+            &rejection["reason"]
+        ),
+        (&json!("rejected"), &json!("the provider"), &json!(null))
+    );
+    // The admin sees all of it.
+    let admin = app.demo("admin").await;
+    let full = app.get(&path, &admin).await.body;
+    assert_eq!(full["attempts"][0]["outcome"], "rejected");
+    assert_eq!(full["provider_names"][priya_id.to_string()], "Priya Patel");
+    assert_eq!(
+        full["history"].as_array().unwrap().last().unwrap()["reason"],
+        "fully booked"
+    );
     let hers = app.get(&path, &priya).await;
     assert_eq!(hers.status, StatusCode::OK, "her record keeps it");
     assert_eq!(
@@ -581,4 +621,124 @@ async fn the_assigned_provider_works_the_booking_and_a_rejection_schedules_the_n
         "she no longer holds it"
     );
     assert_eq!(hers.body["customer_phone"], "");
+}
+
+/// (new status, who, reason) of each row of a booking's trail, as `token` sees it, and
+/// the whole answer.
+async fn trail_as(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+) -> (Vec<(String, String, Option<String>)>, serde_json::Value) {
+    let d = app.get(path, token).await.body;
+    let rows = d["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["new_status"].as_str().unwrap().to_owned(),
+                h["changed_by_name"].as_str().unwrap().to_owned(),
+                h["reason"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    (rows, d)
+}
+
+fn row(status: &str, who: &str, why: Option<&str>) -> (String, String, Option<String>) {
+    (status.to_owned(), who.to_owned(), why.map(str::to_owned))
+}
+
+/// What each role sees of one booking's trail, field by field: the admin everything; the
+/// provider who holds it their own rows and the customer's reasons, not a colleague's or
+/// the staff's; the customer the changes, in words, with only their own reasons.
+#[tokio::test]
+async fn each_role_sees_what_is_theirs_of_a_booking_s_trail() {
+    let app = TestApp::new().await;
+    let customer = app.demo("customer").await;
+    let admin = app.demo("admin").await;
+    let priya = app.demo("priya").await;
+    let marco = app.demo("marco").await;
+    let (priya_id, marco_id) = (app.provider_id(&priya).await, app.provider_id(&marco).await);
+    let b = app.book(&customer).await;
+    let path = format!("/api/v1/bookings/{}", b["id"]);
+    let (assign, status) = (format!("{path}/assign"), format!("{path}/status"));
+    let steps = [
+        (
+            &admin,
+            &assign,
+            json!({"provider_id": priya_id, "reason": "she is closest"}),
+        ),
+        (
+            &priya,
+            &status,
+            json!({"status": "rejected", "reason": "Van broke down"}),
+        ),
+        (
+            &admin,
+            &assign,
+            json!({"provider_id": marco_id, "reason": "urgent, call first"}),
+        ),
+        (
+            &customer,
+            &status,
+            json!({"status": "cancelled", "reason": "Fixed it myself"}),
+        ),
+    ];
+    for (token, to, body) in steps {
+        let method = if to.ends_with("/assign") {
+            "POST"
+        } else {
+            "PATCH"
+        };
+        let res = app.call(method, to, Some(token), Some(body)).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    }
+
+    let (rows, d) = trail_as(&app, &path, &admin).await;
+    assert_eq!(
+        rows[1..],
+        [
+            row("assigned", "Ada Admin", Some("she is closest")),
+            row("rejected", "Priya Patel", Some("Van broke down")),
+            row("assigned", "Ada Admin", Some("urgent, call first")),
+            row("cancelled", "Casey Customer", Some("Fixed it myself")),
+        ]
+    );
+    assert_eq!(d["provider_names"][priya_id.to_string()], "Priya Patel");
+
+    let (rows, d) = trail_as(&app, &path, &marco).await;
+    assert_eq!(
+        rows[1..],
+        [
+            row("assigned", "Home services", None),
+            row("rejected", "another provider", None),
+            row("assigned", "Home services", None),
+            row("cancelled", "Casey Customer", Some("Fixed it myself")),
+        ]
+    );
+    assert_eq!(d["provider_names"][priya_id.to_string()], json!(null));
+    assert_eq!(d["provider_names"][marco_id.to_string()], "Marco Rossi");
+    assert!(
+        d["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["changed_by"].is_null())
+    );
+
+    let (rows, d) = trail_as(&app, &path, &customer).await;
+    assert_eq!(
+        rows[1..],
+        [
+            row("assigned", "Home services", None),
+            row("rejected", "the provider", None),
+            row("assigned", "Home services", None),
+            row("cancelled", "Casey Customer", Some("Fixed it myself")),
+        ]
+    );
+    assert_eq!(rows[0].1, "Casey Customer");
+    assert_eq!(d["attempts"], json!([]));
+    assert_eq!(d["provider_names"][priya_id.to_string()], json!(null));
 }

@@ -133,8 +133,9 @@ describe('booking and dispatch through the browser', () => {
     await priyaCard.getByRole('button', { name: 'Reject booking' }).click();
     await priyaCard.waitFor({ state: 'detached' });
 
-    // The customer's page shows the failed attempt, the next one, and Marco, live.
-    await customer.page.locator('[data-testid=attempt-row][data-outcome=rejected]').waitFor();
+    // The customer's page shows the rejection and then Marco, live: the change, not who
+    // turned the job down or why, and no attempts table (those are the staff's).
+    await customer.page.locator('[data-testid=timeline-row][data-status=rejected]').waitFor();
     await waitInPage(
       customer.page,
       (want) => {
@@ -145,14 +146,9 @@ describe('booking and dispatch through the browser', () => {
       },
       'Marco Rossi',
     );
-    const attempts = await customer.page
-      .locator('[data-testid=attempt-row]')
-      .evaluateAll((rows) => rows.map((r) => [...r.cells].slice(0, 3).map((c) => c.textContent)));
-    assert.deepEqual(attempts, [
-      ['1', '1', 'Rejected by provider'],
-      ['1', '2', 'Assigned'],
-    ]);
-    await customer.page.getByTestId('timeline-row').filter({ hasText: 'No parts for this model today' }).waitFor();
+    assert.equal(await customer.page.locator('[data-testid=attempt-row]').count(), 0);
+    assert.equal(await customer.page.getByText('No parts for this model today').count(), 0);
+    assert.equal(await customer.page.getByTestId('timeline-row').filter({ hasText: 'Priya Patel' }).count(), 0);
 
     // Priya signs out; Marco signs in on the same browser and accepts, starts, completes.
     await signOut(provider);
@@ -211,6 +207,15 @@ describe('booking and dispatch through the browser', () => {
     assert.deepEqual(trail, ['pending', 'assigned', 'rejected', 'assigned', 'accepted', 'in_progress', 'completed']);
     await admin.page.getByTestId('timeline-row').filter({ hasText: 'Priya Patel' }).first().waitFor();
     await admin.page.getByTestId('timeline-row').filter({ hasText: 'Marco Rossi' }).first().waitFor();
+    // The admin sees who turned it down and why, and every attempt.
+    await admin.page.getByTestId('timeline-row').filter({ hasText: 'No parts for this model today' }).waitFor();
+    const attempts = await admin.page
+      .locator('[data-testid=attempt-row]')
+      .evaluateAll((rows) => rows.map((r) => [...r.cells].slice(0, 3).map((c) => c.textContent)));
+    assert.deepEqual(attempts, [
+      ['1', '1', 'Rejected by provider'],
+      ['1', '2', 'Assigned'],
+    ]);
     await admin.shot('06-admin-booking-detail');
 
     for (const p of [customer, provider, admin]) p.assertClean();

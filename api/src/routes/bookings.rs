@@ -23,7 +23,7 @@ use shared::booking::{
     Absent, Booking, BookingDetail, BookingFilter, BookingOrder, BookingPage, Cursor, HistoryEntry,
     IdempotencyKey,
 };
-use shared::{Role, Status};
+use shared::{Actor, Role, Status};
 
 use crate::AppState;
 use crate::auth::{AdminUser, CurrentUser};
@@ -238,6 +238,38 @@ impl From<HistoryEntry> for HistoryView {
             provider_id: h.provider_id,
             timestamp: h.timestamp,
         }
+    }
+}
+
+impl HistoryView {
+    /// A history row as `viewer` may see it. Admins see all of it. Others see every
+    /// change of status, but who made it only in words ("Home services" for the system
+    /// and the staff, "the provider" or "another provider" for providers other than the
+    /// viewer), and reasons only their own, or, for the booking's provider, the
+    /// customer's too: no worker names, no admins' names or private reasons, no other
+    /// provider's reasons.
+    pub fn for_viewer(h: HistoryEntry, viewer: &Actor) -> HistoryView {
+        let mut v = HistoryView::from(h);
+        if viewer.role == Role::Admin {
+            return v;
+        }
+        let own = v.changed_by.is_some() && v.changed_by == viewer.user_id;
+        if own {
+            return v;
+        }
+        let keep_reason = viewer.role == Role::Provider && v.changed_by_role == Role::Customer;
+        if !keep_reason {
+            v.reason = None;
+        }
+        v.changed_by_name = match (v.changed_by_role, viewer.role) {
+            (Role::System | Role::Admin, _) => "Home services".into(),
+            (Role::Provider, Role::Customer) => "the provider".into(),
+            (Role::Provider, _) => "another provider".into(),
+            (Role::Customer, Role::Provider) => v.changed_by_name,
+            (Role::Customer, _) => "the customer".into(),
+        };
+        v.changed_by = None;
+        v
     }
 }
 
@@ -592,23 +624,43 @@ async fn list(
     Ok(JsonBody(page.into()))
 }
 
+/// The booking as `viewer` may see it: admins all of it; a customer the booking, its
+/// history in words ([`HistoryView::for_viewer`]) and the name of the provider who holds
+/// it, not the attempts; a provider the same, with their own attempts.
 fn detail_view(
     detail: BookingDetail,
-    role: Role,
+    viewer: &Actor,
     allowed_transitions: Vec<Status>,
 ) -> BookingDetailView {
+    let role = viewer.role;
+    let holder = detail.booking.provider_id;
+    let shown = |provider: Option<i64>| {
+        role == Role::Admin
+            || (provider.is_some() && (provider == holder || provider == viewer.provider_id))
+    };
     BookingDetailView {
         booking: detail.booking.into(),
-        history: detail.history.into_iter().map(HistoryView::from).collect(),
+        history: detail
+            .history
+            .into_iter()
+            .map(|h| HistoryView::for_viewer(h, viewer))
+            .collect(),
         attempts: detail
             .attempts
             .into_iter()
+            .filter(|a| {
+                role == Role::Admin
+                    || (role == Role::Provider
+                        && a.provider_id.is_some()
+                        && a.provider_id == viewer.provider_id)
+            })
             .map(|a| AttemptView::for_role(a, role))
             .collect(),
         assignment: detail.assignment.map(AssignmentView::from),
         provider_names: detail
             .provider_names
             .into_iter()
+            .filter(|(id, _)| shown(Some(*id)))
             .map(|(id, name)| (id.to_string(), name))
             .collect(),
         allowed_transitions,
@@ -648,7 +700,7 @@ async fn detail(
     .into_iter()
     .filter(|s| *s != Status::Assigned)
     .collect();
-    Ok(JsonBody(detail_view(detail, actor.role, allowed)))
+    Ok(JsonBody(detail_view(detail, &actor, allowed)))
 }
 
 /// A booking's audit trail, oldest first.
@@ -673,9 +725,13 @@ async fn history(
     user: CurrentUser,
     Id(id): Id,
 ) -> Result<JsonBody<Vec<HistoryView>>, ApiError> {
-    let history = state.bookings.history(&user.actor(), id).await?;
+    let actor = user.actor();
+    let history = state.bookings.history(&actor, id).await?;
     Ok(JsonBody(
-        history.into_iter().map(HistoryView::from).collect(),
+        history
+            .into_iter()
+            .map(|h| HistoryView::for_viewer(h, &actor))
+            .collect(),
     ))
 }
 

@@ -46,6 +46,7 @@ export function CustomerBookingPage() {
     <BookingDetailView
       id={id}
       back={{ to: '/bookings', label: 'My bookings' }}
+      showAttempts={false}
       actions={(b) => (
         <>
           {b.allowed_transitions.includes('no_show') && (

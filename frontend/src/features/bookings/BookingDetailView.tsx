@@ -22,10 +22,19 @@ interface Props {
   /** Role-specific panels (cancel, provider moves, admin tools), given the loaded booking. */
   actions?: (b: BookingDetail) => ReactNode;
   exhaustedHint?: string;
+  /** The attempts table (staff and providers; a customer's view has no attempts). */
+  showAttempts?: boolean;
 }
 
 /** A booking as any role sees it: summary, assignment progress, audit trail and attempts. */
-export function BookingDetailView({ id, back, providerName: fallbackName = providerById, actions, exhaustedHint }: Props) {
+export function BookingDetailView({
+  id,
+  back,
+  providerName: fallbackName = providerById,
+  actions,
+  exhaustedHint,
+  showAttempts = true,
+}: Props) {
   const q = useBooking(id);
   const providerName = (pid: number) => q.data?.provider_names?.[String(pid)] ?? fallbackName(pid);
   const serviceLabel = useServiceLabel();
@@ -128,10 +137,12 @@ export function BookingDetailView({ id, back, providerName: fallbackName = provi
         <h2>History</h2>
         <Timeline history={b.history} providerName={providerName} />
       </div>
-      <div className="card">
-        <h2>Assignment attempts</h2>
-        <AttemptsTable attempts={b.attempts} providerName={providerName} />
-      </div>
+      {showAttempts && (
+        <div className="card">
+          <h2>Assignment attempts</h2>
+          <AttemptsTable attempts={b.attempts} providerName={providerName} />
+        </div>
+      )}
     </section>
   );
 }
