@@ -208,11 +208,16 @@ pub struct HistoryView {
     #[schema(required = true)]
     pub old_status: Option<Status>,
     pub new_status: Status,
-    /// The user who made the change; absent for the system.
+    /// The user who made the change: absent for the system, and, except for admins, for
+    /// anyone but the viewer.
     #[schema(required = true)]
     pub changed_by: Option<i64>,
+    /// Who made it: their name for admins; for others their own name, the customer's, or
+    /// words ("Home services", "the provider", "another provider").
     pub changed_by_name: String,
     pub changed_by_role: Role,
+    /// Why, when the viewer may know: admins always; others their own reasons (and a
+    /// provider the customer's).
     #[schema(required = true)]
     pub reason: Option<String>,
     /// An admin forced the status past the rules.

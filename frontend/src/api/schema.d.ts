@@ -693,11 +693,20 @@ export interface components {
       new_status: components['schemas']['Status'];
       /**
        * Format: int64
-       * @description The user who made the change; absent for the system.
+       * @description The user who made the change: absent for the system, and, except for admins, for
+       *     anyone but the viewer.
        */
       changed_by: number | null;
+      /**
+       * @description Who made it: their name for admins; for others their own name, the customer's, or
+       *     words ("Home services", "the provider", "another provider").
+       */
       changed_by_name: string;
       changed_by_role: components['schemas']['Role'];
+      /**
+       * @description Why, when the viewer may know: admins always; others their own reasons (and a
+       *     provider the customer's).
+       */
       reason: string | null;
       /** @description An admin forced the status past the rules. */
       is_override: boolean;
