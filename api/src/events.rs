@@ -122,6 +122,7 @@ pub struct EventsQuery {
         (status = 400, response = crate::error::responses::BadRequest),
         (status = 401, response = crate::error::responses::Unauthorized),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]

@@ -152,6 +152,7 @@ fn query_error(parameter: &str, message: &str) -> ApiError {
         (status = 403, response = crate::error::responses::Forbidden),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -287,6 +288,7 @@ impl From<RetryReport> for RetryReportView {
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -402,6 +404,7 @@ impl From<Stats> for StatsView {
         (status = 403, response = crate::error::responses::Forbidden),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]

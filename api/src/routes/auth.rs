@@ -115,6 +115,7 @@ pub struct Session {
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(())
 )]
@@ -232,7 +233,10 @@ fn time_duration(d: chrono::Duration) -> cookie::time::Duration {
     path = "/logout",
     operation_id = "logout",
     tag = "auth",
-    responses((status = 204, description = "Signed out: the cookie is cleared")),
+    responses(
+        (status = 204, description = "Signed out: the cookie is cleared"),
+        (status = 429, response = crate::error::responses::TooManyRequests),
+    ),
     security(())
 )]
 async fn logout(jar: CookieJar) -> impl IntoResponse {
@@ -251,6 +255,7 @@ async fn logout(jar: CookieJar) -> impl IntoResponse {
         (status = 401, response = crate::error::responses::Unauthorized),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -271,7 +276,10 @@ pub struct DemoLogins {
     path = "/demo",
     operation_id = "getDemoLogins",
     tag = "auth",
-    responses((status = 200, description = "The demo logins (none unless SEED_DEMO)", body = DemoLogins)),
+    responses(
+        (status = 200, description = "The demo logins (none unless SEED_DEMO)", body = DemoLogins),
+        (status = 429, response = crate::error::responses::TooManyRequests),
+    ),
     security(())
 )]
 async fn demo(State(state): State<AppState>) -> axum::Json<DemoLogins> {

@@ -114,6 +114,7 @@ fn instant(parameter: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
         (status = 401, response = crate::error::responses::Unauthorized),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]

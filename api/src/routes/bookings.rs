@@ -445,6 +445,7 @@ impl From<BookingPage> for BookingPageView {
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -569,6 +570,7 @@ fn query_error(parameter: &str, message: &str) -> ApiError {
         (status = 401, response = crate::error::responses::Unauthorized),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -687,6 +689,7 @@ fn detail_view(
         (status = 404, response = crate::error::responses::NotFound),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -722,6 +725,7 @@ async fn detail(
         (status = 404, response = crate::error::responses::NotFound),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -816,6 +820,7 @@ pub struct StatusChange {
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -950,6 +955,7 @@ pub struct AssignRequest {
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -1015,6 +1021,7 @@ pub struct RescheduleRequest {
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]

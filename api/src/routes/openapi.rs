@@ -25,7 +25,10 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     path = "/openapi.json",
     operation_id = "getOpenApi",
     tag = "meta",
-    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)),
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object),
+        (status = 429, response = crate::error::responses::TooManyRequests),
+    ),
     security(())
 )]
 async fn openapi() -> impl IntoResponse {

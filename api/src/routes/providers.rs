@@ -159,6 +159,7 @@ pub struct UpdateServiceType {
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -376,6 +377,7 @@ fn calendar_view(provider_id: i64, calendar: &Calendar, set: bool) -> CalendarVi
         (status = 404, response = crate::error::responses::NotFound),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -407,6 +409,7 @@ async fn calendar(
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -435,6 +438,7 @@ async fn set_calendar(
         (status = 401, response = crate::error::responses::Unauthorized),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -470,6 +474,7 @@ struct ListQuery {
         (status = 403, response = crate::error::responses::Forbidden),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -563,6 +568,7 @@ fn yes() -> bool {
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -636,6 +642,7 @@ pub struct UpdateProvider {
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
         (status = 422, response = crate::error::responses::Unprocessable),
         (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
