@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
@@ -207,13 +207,33 @@ pub fn app(state: AppState) -> Router {
     if let Some(dir) = &state.settings.frontend_dir {
         // Built assets are files or 404s; any other path is a client route of the app.
         let index = ServeFile::new(dir.join("index.html"));
+        // Built assets are named by their content's hash: a browser may keep them a year.
+        // Everything else (the index page above all) is asked again each time, so that a
+        // new build is seen at once.
+        let assets = SetResponseHeader::overriding(
+            ServeDir::new(dir.join("assets")),
+            axum::http::header::CACHE_CONTROL,
+            |res: &axum::http::Response<_>| {
+                res.status().is_success().then(|| {
+                    axum::http::HeaderValue::from_static("public, max-age=31536000, immutable")
+                })
+            },
+        );
+        let pages = SetResponseHeader::if_not_present(
+            ServeDir::new(dir).fallback(index),
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-cache"),
+        );
         router = router
-            .nest_service("/assets", ServeDir::new(dir.join("assets")))
-            .fallback_service(ServeDir::new(dir).fallback(index));
+            .nest_service("/assets", assets)
+            .fallback_service(pages);
     }
     let router = router
         .layer(axum::middleware::map_response(error::ensure_envelope))
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));
+    // Compressed (brotli or gzip, as the client accepts) when worth it; never the event
+    // stream, which must flush each event as it comes (tower-http leaves SSE alone).
+    let router = router.layer(tower_http::compression::CompressionLayer::new());
     let mut router = security_headers(router, state.settings.cookie_secure);
     if let Some(origin) = state.settings.cors_origin.clone() {
         router = router.layer(

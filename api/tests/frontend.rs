@@ -97,3 +97,54 @@ async fn every_response_carries_the_security_headers_and_hsts_only_over_https() 
         Some("max-age=31536000")
     );
 }
+
+/// Hashed assets are cached for a year and sent compressed; the index page is asked for
+/// again each time; a missing asset is not cached.
+#[tokio::test]
+async fn assets_are_cached_for_good_and_compressed_and_the_index_page_is_not_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>Bookings</title>",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("assets")).unwrap();
+    let script = "console.log('a line of the app');\n".repeat(200);
+    std::fs::write(dir.path().join("assets/app-1a2b3c.js"), &script).unwrap();
+    let path = dir.path().to_path_buf();
+    let app = TestApp::with_settings(|s| s.frontend_dir = Some(path)).await;
+    let get = |uri: &str, encoding: &str| {
+        axum::http::Request::builder()
+            .uri(uri)
+            .header("accept-encoding", encoding)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let cache = |res: &common::Response| {
+        res.headers
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    for encoding in ["br", "gzip"] {
+        let res = app.send(get("/assets/app-1a2b3c.js", encoding)).await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.headers["content-encoding"], encoding);
+        assert_eq!(
+            cache(&res).as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+    }
+    let plain = app.send(get("/assets/app-1a2b3c.js", "identity")).await;
+    assert!(plain.headers.get("content-encoding").is_none());
+    assert_eq!(plain.body, json!(script));
+    for page in ["/", "/admin/jobs"] {
+        let res = app.send(get(page, "gzip")).await;
+        assert_eq!(cache(&res).as_deref(), Some("no-cache"), "{page}");
+    }
+    let missing = app.send(get("/assets/gone-000000.js", "gzip")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_ne!(
+        cache(&missing).as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+}

@@ -1,12 +1,34 @@
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
+import { lazy, type ComponentType } from 'react';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { HomeRedirect, RequireRole } from '../features/auth';
 import { Layout } from './Layout';
-import { AdminBookingPage, AdminBookingsPage, AdminProviderPage, DeadJobsPage, ProvidersPage, QueuePage } from './routes/admin';
-import { CustomerBookingPage, MyBookingsPage, NewBookingPage } from './routes/customer';
-import { ProviderBookingPage, ProviderCalendarPage, ProviderHistoryPage, ProviderHomePage } from './routes/provider';
 import { NotFoundPage, SignInPage, SignUpPage } from './routes/public';
 import { ToastProvider } from '../ui/Toast';
+
+/**
+ * A page loaded when first visited: each role's pages are a script of their own, so the
+ * sign-in page (the first load, often on a phone) does not carry the admin's console.
+ */
+function page<M>(load: () => Promise<M>, pick: (m: M) => ComponentType): ComponentType {
+  return lazy(() => load().then((m) => ({ default: pick(m) })));
+}
+const admin = () => import('./routes/admin');
+const customer = () => import('./routes/customer');
+const provider = () => import('./routes/provider');
+const AdminBookingsPage = page(admin, (m) => m.AdminBookingsPage);
+const AdminBookingPage = page(admin, (m) => m.AdminBookingPage);
+const DeadJobsPage = page(admin, (m) => m.DeadJobsPage);
+const ProvidersPage = page(admin, (m) => m.ProvidersPage);
+const AdminProviderPage = page(admin, (m) => m.AdminProviderPage);
+const QueuePage = page(admin, (m) => m.QueuePage);
+const MyBookingsPage = page(customer, (m) => m.MyBookingsPage);
+const NewBookingPage = page(customer, (m) => m.NewBookingPage);
+const CustomerBookingPage = page(customer, (m) => m.CustomerBookingPage);
+const ProviderHomePage = page(provider, (m) => m.ProviderHomePage);
+const ProviderBookingPage = page(provider, (m) => m.ProviderBookingPage);
+const ProviderHistoryPage = page(provider, (m) => m.ProviderHistoryPage);
+const ProviderCalendarPage = page(provider, (m) => m.ProviderCalendarPage);
 
 /** Which page answers which address, and who may open it. The pages are composed in ./routes. */
 export function AppRoutes() {

@@ -1,9 +1,11 @@
+import { Suspense } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import type { Role } from '../api/types';
 import { useMe, useSignOut } from '../features/auth';
 import { noteBookingEvent } from '../features/bookings';
 import { LiveIndicator } from '../live/LiveIndicator';
 import { useLiveEvents } from '../live/useLiveEvents';
+import { Loading } from '../ui/Feedback';
 import './Layout.css';
 
 /** The pages of each role that signs in (the system role never does). */
@@ -73,7 +75,9 @@ export function Layout() {
         </div>
       </header>
       <main id="main" className="main" tabIndex={-1}>
-        <Outlet />
+        <Suspense fallback={<Loading label="Loading the page…" />}>
+          <Outlet />
+        </Suspense>
       </main>
     </div>
   );
