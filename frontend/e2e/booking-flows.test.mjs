@@ -503,6 +503,8 @@ describe('booking and dispatch through the browser', () => {
       // from 09:00 to 14:00 Berlin time (a visit lasts 3 hours and must end by 17:00).
       await customer.page.reload();
       await service.selectOption('hvac');
+      // The week's slots arrive (the day list shows once they have).
+      await customer.page.getByLabel('Day', { exact: true }).waitFor();
       const days = await customer.page
         .getByLabel('Day', { exact: true })
         .locator('option')
