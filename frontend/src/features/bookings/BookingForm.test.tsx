@@ -51,7 +51,7 @@ describe('the booking form', () => {
     // The first day's times, in Berlin (UTC+1 in January), whatever the browser's zone.
     expect(times.map((t) => t.closest('label')!.textContent)).toEqual([expect.stringMatching(/^0?9:00/), expect.stringMatching(/^0?9:30/)]);
     expect(screen.getByText(/Times are on the clock of Europe\/Berlin/)).toBeInTheDocument();
-    expect(screen.getByText(/takes about 2 hours/)).toBeInTheDocument();
+    expect(screen.getByText(/takes about 2 h\./)).toBeInTheDocument();
     const url = new URL(calls[0].url, 'http://x');
     expect(url.searchParams.get('service_type')).toBe('plumbing');
     expect(Date.parse(url.searchParams.get('to')!) - Date.parse(url.searchParams.get('from')!)).toBe(7 * 86_400_000);

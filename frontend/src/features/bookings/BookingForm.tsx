@@ -4,6 +4,7 @@ import type { Booking, NewBooking, ServiceType, ServiceTypeName, User } from '..
 import { Empty, ErrorAlert } from '../../ui/Feedback';
 import { SelectField, TextAreaField, TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
+import { durationLabel } from '../../ui/time';
 import { useCreateBooking } from './api';
 import { SlotPicker, type ChosenSlot } from './SlotPicker';
 
@@ -222,12 +223,4 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       </div>
     </form>
   );
-}
-
-/** "2 h", "1 h 30 min", "45 min". */
-export function durationLabel(minutes: number): string {
-  const h = Math.floor(minutes / 60);
-  const m = minutes % 60;
-  if (!h) return `${m} min`;
-  return m ? `${h} h ${m} min` : `${h} h`;
 }

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { sentence } from '../../api/client';
 import type { Slot, TimeZoneName } from '../../api/types';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
-import { dateKeyIn, formatDayIn, formatTimeIn, wallClockToUtc, zoneAbbreviation } from '../../ui/time';
+import { dateKeyIn, durationLabel, formatDayIn, formatTimeIn, wallClockToUtc, zoneAbbreviation } from '../../ui/time';
 import { useAvailability } from './api';
 import './SlotPicker.css';
 
@@ -126,7 +126,7 @@ export function SlotPicker({ serviceType, value, onChange, error, origin, exclud
           </div>
           <p className="field__hint">
             Times are on the clock of {zoneLabel(tz, zoneAbbreviation(slots[0]?.starts_at ?? from, tz))}.
-            {q.data && ` The work takes about ${hours(q.data.duration_minutes)}.`}
+            {q.data && ` The work takes about ${durationLabel(q.data.duration_minutes)}.`}
           </p>
         </>
       )}
@@ -158,11 +158,6 @@ export function SlotPicker({ serviceType, value, onChange, error, origin, exclud
       )}
     </fieldset>
   );
-}
-
-function hours(minutes: number): string {
-  if (minutes % 60 === 0) return minutes === 60 ? '1 hour' : `${minutes / 60} hours`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 /** "Europe/Berlin (CET)", or just "UTC" when the short name says nothing more. */
