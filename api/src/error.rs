@@ -67,6 +67,16 @@ impl ApiError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         ApiError::Validation(FieldErrors::from([(field.to_owned(), message.into())]))
     }
+
+    /// 400 `invalid_query`: query parameter `parameter` is wrong; `message` says how,
+    /// after its name.
+    pub fn invalid_query(parameter: &str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code: "invalid_query",
+            message: format!("`{parameter}` {}", message.into()),
+            details: json!({"parameter": parameter}),
+        }
+    }
 }
 
 /// Builds an envelope response.

@@ -210,3 +210,18 @@ pub mod integer {
         }
     }
 }
+
+/// Query parameter `parameter`, a date and time in RFC 3339 with an offset, in UTC.
+pub fn query_instant(
+    parameter: &str,
+    value: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(value.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| {
+            ApiError::invalid_query(
+                parameter,
+                "must be an RFC 3339 date and time with an offset",
+            )
+        })
+}

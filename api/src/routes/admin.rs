@@ -130,14 +130,6 @@ struct JobsQuery {
     limit: Option<i64>,
 }
 
-fn query_error(parameter: &str, message: &str) -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_query",
-        message: format!("`{parameter}` {message}"),
-        details: serde_json::json!({"parameter": parameter}),
-    }
-}
-
 /// The job table, newest first.
 #[utoipa::path(
     get,
@@ -164,11 +156,14 @@ async fn jobs(
     let limit = match query.limit {
         None => 50,
         Some(n @ 1..=200) => n as u32,
-        Some(_) => return Err(query_error("limit", "must be from 1 to 200")),
+        Some(_) => return Err(ApiError::invalid_query("limit", "must be from 1 to 200")),
     };
     for (parameter, value) in [("booking_id", query.booking_id), ("cursor", query.cursor)] {
         if value.is_some_and(|v| v < 1) {
-            return Err(query_error(parameter, "must be a positive whole number"));
+            return Err(ApiError::invalid_query(
+                parameter,
+                "must be a positive whole number",
+            ));
         }
     }
     let filter = JobFilter {

@@ -4,7 +4,6 @@ use axum::Json as JsonBody;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,7 +14,7 @@ use shared::schedule::rules::MAX_AVAILABILITY_RANGE;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
-use crate::extract::Query;
+use crate::extract::{Query, query_instant};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(availability))
@@ -79,26 +78,6 @@ impl From<Availability> for AvailabilityView {
     }
 }
 
-fn query_error(parameter: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    ApiError::BadRequest {
-        code: "invalid_query",
-        message: format!("`{parameter}` {message}"),
-        details: json!({"parameter": parameter}),
-    }
-}
-
-fn instant(parameter: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(value.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            query_error(
-                parameter,
-                "must be an RFC 3339 date and time with an offset",
-            )
-        })
-}
-
 /// The start times on a 30-minute grid at which at least one provider who offers the
 /// service and is taking work is working (by their calendar, in their own time zone)
 /// and free for the service's whole duration. Any signed-in user may ask.
@@ -123,18 +102,21 @@ async fn availability(
     _user: CurrentUser,
     Query(query): Query<AvailabilityQuery>,
 ) -> Result<JsonBody<AvailabilityView>, ApiError> {
-    let from = instant("from", &query.from)?;
-    let to = instant("to", &query.to)?;
+    let from = query_instant("from", &query.from)?;
+    let to = query_instant("to", &query.to)?;
     if to <= from {
-        return Err(query_error("to", "must be after `from`"));
+        return Err(ApiError::invalid_query("to", "must be after `from`"));
     }
     if to - from > MAX_AVAILABILITY_RANGE {
-        return Err(query_error("to", "must be at most 14 days after `from`"));
+        return Err(ApiError::invalid_query(
+            "to",
+            "must be at most 14 days after `from`",
+        ));
     }
     let time_zone = match query.time_zone.as_deref() {
         None => None,
         Some(name) => Some(name.parse().map_err(|_| {
-            query_error(
+            ApiError::invalid_query(
                 "time_zone",
                 "must be an IANA time zone such as Europe/Berlin",
             )
@@ -142,7 +124,7 @@ async fn availability(
     };
     let types = state.providers.service_types().await?;
     if !types.iter().any(|t| t.name == query.service_type) {
-        return Err(query_error(
+        return Err(ApiError::invalid_query(
             "service_type",
             "must be one of GET /service-types",
         ));

@@ -28,7 +28,7 @@ use shared::{Actor, Role, Status};
 use crate::AppState;
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::ApiError;
-use crate::extract::{Id, Json, Query};
+use crate::extract::{Id, Json, Query, query_instant};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -547,14 +547,6 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-fn query_error(parameter: &str, message: &str) -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_query",
-        message: format!("`{parameter}` {message}"),
-        details: json!({"parameter": parameter}),
-    }
-}
-
 /// A page of the bookings the caller may see (customers their own, providers those they
 /// hold, or with `handled` every one they were offered, admins all), newest first or by
 /// start.
@@ -580,16 +572,22 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<JsonBody<BookingPageView>, ApiError> {
     let positive = |parameter: &str, value: Option<i64>| match value {
-        Some(n) if n < 1 => Err(query_error(parameter, "must be a positive whole number")),
+        Some(n) if n < 1 => Err(ApiError::invalid_query(
+            parameter,
+            "must be a positive whole number",
+        )),
         other => Ok(other),
     };
     let limit = positive("limit", query.limit)?.unwrap_or(20);
     if limit > 100 {
-        return Err(query_error("limit", "must be at most 100"));
+        return Err(ApiError::invalid_query("limit", "must be at most 100"));
     }
     let q = query.q.filter(|q| !q.trim().is_empty());
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(query_error("q", "must be at most 200 characters"));
+        return Err(ApiError::invalid_query(
+            "q",
+            "must be at most 200 characters",
+        ));
     }
     let order = match query.order.unwrap_or_default() {
         ListOrder::Newest => BookingOrder::Newest,
@@ -598,22 +596,14 @@ async fn list(
     let after = match query.cursor.as_deref() {
         None => None,
         Some(c) => Some(Cursor::decode(c, order).ok_or_else(|| {
-            query_error(
+            ApiError::invalid_query(
                 "cursor",
                 "must be a next_cursor from a page of the same order",
             )
         })?),
     };
-    let instant = |parameter: &str, value: Option<&str>| match value {
-        None => Ok(None),
-        Some(v) => DateTime::parse_from_rfc3339(v.trim())
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|_| {
-                query_error(
-                    parameter,
-                    "must be an RFC 3339 date and time with an offset",
-                )
-            }),
+    let instant = |parameter: &str, value: Option<&str>| {
+        value.map(|v| query_instant(parameter, v)).transpose()
     };
     let filter = BookingFilter {
         status: query.status,
