@@ -42,9 +42,12 @@ pub struct Config {
     /// Token signing key, at least 32 bytes; generated and kept in the database when unset.
     #[arg(long, env = "AUTH_SECRET", hide_env_values = true)]
     pub auth_secret: Option<String>,
-    /// How long a sign-in lasts.
+    /// How long a sign-in lasts at most, however active.
     #[arg(long, env = "AUTH_TOKEN_TTL_MINUTES", default_value_t = 720, value_parser = clap::value_parser!(i64).range(1..=525_600))]
     pub token_ttl_minutes: i64,
+    /// A sign-in ends after this long without a request.
+    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 240, value_parser = clap::value_parser!(i64).range(1..=525_600))]
+    pub session_idle_minutes: i64,
     /// Mark the session cookie Secure (when served over HTTPS).
     #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,

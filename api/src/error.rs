@@ -21,6 +21,8 @@ pub enum ApiError {
     Unauthenticated,
     #[error("the e-mail or password is wrong")]
     InvalidCredentials,
+    #[error("this account is disabled; ask an administrator to enable it")]
+    AccountDisabled,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -97,6 +99,7 @@ impl IntoResponse for ApiError {
             ApiError::InvalidCredentials => {
                 (StatusCode::UNAUTHORIZED, "invalid_credentials", json!({}))
             }
+            ApiError::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled", json!({})),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", json!({})),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", json!({})),
             ApiError::PayloadTooLarge { limit } => (

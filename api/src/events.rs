@@ -21,7 +21,7 @@ use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use shared::{Actor, Feed};
+use shared::{Accounts, Actor, Feed};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -34,6 +34,9 @@ const POLL: Duration = Duration::from_millis(200);
 const RECONNECT: Duration = Duration::from_secs(1);
 /// Rows per read while catching up.
 const BATCH: u32 = 200;
+/// How often a stream asks whether its session is still live (sessions this process ends
+/// are noticed at once; this is for those another API process ends).
+const SESSION_CHECK: Duration = Duration::from_secs(10);
 
 /// The process's view of the newest history row, shared by every stream.
 #[derive(Debug, Clone)]
@@ -107,7 +110,8 @@ pub struct EventsQuery {
 /// Server-Sent Events: `ready` when the stream opens (its `id` is where it starts), then
 /// one `booking` event per history row the caller may see (its `data` is a HistoryView),
 /// with `id:` its feed position. Reconnect with `Last-Event-ID` to resume without loss.
-/// When the sign-in the stream was opened with expires, an `expired` event ends it.
+/// When the session the stream was opened with ends (sign-out, expiry, a password change,
+/// the account disabled), an `expired` event ends it.
 #[utoipa::path(
     get,
     path = "/events",
@@ -128,7 +132,7 @@ pub struct EventsQuery {
 )]
 pub async fn events(
     State(state): State<AppState>,
-    user: CurrentUser,
+    CurrentUser(user, session): CurrentUser,
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -147,17 +151,19 @@ pub async fn events(
         Some(id) => id.max(0),
         None => state.feed.latest_position().await?,
     };
-    // The stream ends when the sign-in it was opened with expires: an open page must not
-    // go on receiving what its caller may no longer see.
-    let expires = crate::auth::request_token(&headers)
-        .and_then(|t| state.tokens.verify_until(&t))
-        .map_or_else(Utc::now, |(_, at)| at);
+    // The stream ends when its session does: an open page must not go on receiving what
+    // its caller may no longer see.
     let stream = event_stream(
         state.feed.clone(),
         state.events.clone(),
         user.actor(),
         cursor,
-        expires,
+        SessionWatch {
+            accounts: state.accounts.clone(),
+            id: session.id,
+            expires: session.expires_at,
+            idle: state.tokens.idle,
+        },
     );
     Ok(Sse::new(stream).keep_alive(
         KeepAlive::new()
@@ -166,17 +172,28 @@ pub async fn events(
     ))
 }
 
+/// The session a stream was opened with, to end the stream with it.
+struct SessionWatch {
+    accounts: Accounts,
+    id: i64,
+    expires: DateTime<Utc>,
+    idle: chrono::Duration,
+}
+
 fn event_stream(
     feed: Feed,
     hub: EventHub,
     actor: Actor,
     mut cursor: i64,
-    expires: DateTime<Utc>,
+    session: SessionWatch,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let mut latest = hub.latest.clone();
     let mut shutdown = hub.shutdown.clone();
+    let mut ended = session.accounts.sessions_ended();
     let deadline =
-        tokio::time::Instant::now() + (expires - Utc::now()).to_std().unwrap_or_default();
+        tokio::time::Instant::now() + (session.expires - Utc::now()).to_std().unwrap_or_default();
+    let mut next_check = tokio::time::Instant::now() + SESSION_CHECK;
+    let mut check_now = false;
     async_stream::stream! {
         // Tell the client the stream is open and where it starts, and to reconnect after
         // a second (not the browser's default three) when the connection drops. The `id:`
@@ -190,7 +207,17 @@ fn event_stream(
             if *shutdown.borrow() {
                 break;
             }
-            if tokio::time::Instant::now() >= deadline {
+            let now = tokio::time::Instant::now();
+            if check_now || now >= next_check {
+                check_now = false;
+                next_check = now + SESSION_CHECK;
+                // A failed check (the database busy) keeps the stream; the next one decides.
+                if let Ok(false) = session.accounts.session_live(session.id, session.idle).await {
+                    yield Ok(Event::default().event("expired").data("sign in again"));
+                    break;
+                }
+            }
+            if now >= deadline {
                 // The client's EventSource reconnects, gets 401, and its page signs out.
                 yield Ok(Event::default().event("expired").data("sign in again"));
                 break;
@@ -228,6 +255,11 @@ fn event_stream(
             tokio::select! {
                 changed = latest.changed() => if changed.is_err() { break },
                 _ = shutdown.changed() => break,
+                changed = ended.changed() => {
+                    if changed.is_err() { break }
+                    check_now = true;
+                }
+                _ = tokio::time::sleep_until(next_check) => {}
                 // Round the loop once more: the check above ends the stream.
                 _ = tokio::time::sleep_until(deadline) => {}
             }

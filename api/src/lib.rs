@@ -173,7 +173,10 @@ fn api_routes(timeout: Duration) -> OpenApiRouter<AppState> {
         .merge(routes::providers::service_types_router())
         .merge(routes::availability::router())
         .merge(routes::openapi::router())
-        .nest("/admin", routes::admin::router())
+        .nest(
+            "/admin",
+            routes::admin::router().merge(routes::users::router()),
+        )
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -298,7 +301,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let db = config.database.open().await?;
     let secret = match &config.auth_secret {
         Some(s) => s.clone(),
-        None => db.setting_or_insert("auth_secret", random_secret).await?,
+        None => {
+            db.setting_or_insert("auth_secret", auth::new_secret)
+                .await?
+        }
     };
     let accounts = Accounts::new(db.clone());
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password)
@@ -342,7 +348,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let tokens = TokenKeys::new(
         secret.as_bytes(),
         chrono::Duration::minutes(config.token_ttl_minutes),
-    );
+    )
+    .with_idle(chrono::Duration::minutes(config.session_idle_minutes));
     let (state, events) = AppState::new(db.clone(), tokens, settings);
     let listener = TcpListener::bind(&config.bind_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "api listening");
@@ -360,11 +367,6 @@ fn frontend_dir(dir: &std::path::Path) -> Option<std::path::PathBuf> {
         tracing::warn!(dir = %dir.display(), "no frontend build here (run `npm run build` in frontend/); serving the API only");
         None
     }
-}
-
-fn random_secret() -> String {
-    let bytes: [u8; 32] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Prints the demo logins once, when they are created (stdout, not the log).

@@ -106,7 +106,9 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         forget_idle(&l.bookings);
     }
     // A token that verifies names the user; anything else counts as its address's.
-    let user = request_token(req.headers()).and_then(|t| state.tokens.verify(&t));
+    let user = request_token(req.headers())
+        .and_then(|t| state.tokens.verify(&t))
+        .map(|c| c.user_id);
     let outcome = match user {
         Some(user) => check(&l.user, &user, &l.clock).and_then(|()| {
             let creating = req.method() == Method::POST && req.uri().path().ends_with("/bookings");

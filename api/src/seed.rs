@@ -125,7 +125,7 @@ pub async fn ensure_admin(
     if accounts.user_with_password(email).await?.is_some() {
         return Ok(false);
     }
-    password::check_new(admin_password)?;
+    password::check_new("password", admin_password)?;
     let new = NewUser {
         email: email.into(),
         name: "Administrator".into(),

@@ -27,6 +27,11 @@ async fn every_protected_route_refuses_a_caller_without_a_token_with_401() {
         ("GET", "/api/v1/admin/jobs"),
         ("POST", "/api/v1/admin/jobs/retry"),
         ("GET", "/api/v1/admin/stats"),
+        ("GET", "/api/v1/admin/users"),
+        ("PATCH", "/api/v1/admin/users/1"),
+        ("POST", "/api/v1/admin/users/1/reset-link"),
+        ("POST", "/api/v1/auth/logout-all"),
+        ("POST", "/api/v1/auth/password"),
         ("GET", "/api/v1/events"),
     ] {
         let res = app.call(method, path, None, Some(json!({}))).await;
@@ -239,13 +244,22 @@ async fn an_event_stream_ends_when_its_sign_in_expires() {
         .await
         .unwrap()
         .unwrap();
-    // The app's own key, with a two-second life.
-    let token = api::auth::TokenKeys::new(
-        b"test-secret-test-secret-test-secret",
-        chrono::Duration::seconds(2),
-    )
-    .issue(&user)
-    .unwrap();
+    // A session with a two-second life, and a token of the app's own keys naming it.
+    let rules = shared::account::SessionRules {
+        absolute: chrono::Duration::seconds(2),
+        idle: chrono::Duration::hours(1),
+    };
+    let session = app
+        .state
+        .accounts
+        .start_session(user.id, "short-lived-secret", rules)
+        .await
+        .unwrap();
+    let token = app
+        .state
+        .tokens
+        .issue(&user, "short-lived-secret", session.expires_at)
+        .unwrap();
     let req = Request::builder()
         .uri("/api/v1/events")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))

@@ -121,64 +121,75 @@ const focusAndAlerts = (page) =>
   }));
 
 describe('accessibility and phone layout of every page', () => {
-  test('signed out: sign in (empty, then half filled), sign up, a page that does not exist', { timeout: 120_000 }, async () => {
-    const visitor = await person('a11y-visitor');
-    visitor.expectHttpError(401, '/api/v1/auth/me');
-    await checkPages(visitor, [
-      [
-        'sign-in',
-        async (page) => {
-          await page.goto('/signin');
-          await page.getByRole('heading', { name: 'Demo accounts' }).waitFor();
-        },
-      ],
-      [
-        'sign-in-empty',
-        async (page) => {
-          // An empty sign-in is checked in the browser: no request, focus on the e-mail field, a summary announced.
-          let logins = 0;
-          page.on('request', (r) => r.url().endsWith('/api/v1/auth/login') && logins++);
-          await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-          const state = await focusAndAlerts(page);
-          assert.equal(state.focused, 'signin-email');
-          assert.equal(state.alerts.length, 1);
-          assert.match(state.alerts[0], /Enter your e-mail address/);
-          assert.match(state.alerts[0], /Enter your password/);
-          assert.doesNotMatch(state.alerts[0], /wrong/);
-          assert.equal(await page.getByLabel('E-mail').getAttribute('aria-invalid'), 'true');
-          assert.equal(
-            await page.getByLabel('E-mail').evaluate((el) => document.getElementById(el.getAttribute('aria-describedby')).textContent),
-            'Enter your e-mail address.',
-          );
-          // With the e-mail filled in, the password is what is missing.
-          await page.getByLabel('E-mail').fill('customer@example.com');
-          await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-          const again = await focusAndAlerts(page);
-          assert.equal(again.focused, 'signin-password');
-          assert.deepEqual(again.alerts.length, 1);
-          assert.match(again.alerts[0], /Enter your password/);
-          assert.equal(logins, 0, 'an incomplete sign-in was sent to the API');
-        },
-      ],
-      [
-        'sign-up',
-        async (page) => {
-          await page.goto('/signup');
-          await page.getByRole('heading', { name: 'Create a customer account' }).waitFor();
-        },
-      ],
-      [
-        'not-found-signed-out',
-        async (page) => {
-          await page.goto('/no-such-page');
-          await page.getByRole('heading', { name: 'Page not found' }).waitFor();
-        },
-      ],
-    ]);
-  });
+  test(
+    'signed out: sign in (empty, then half filled), sign up, a reset link, a page that does not exist',
+    { timeout: 120_000 },
+    async () => {
+      const visitor = await person('a11y-visitor');
+      visitor.expectHttpError(401, '/api/v1/auth/me');
+      await checkPages(visitor, [
+        [
+          'sign-in',
+          async (page) => {
+            await page.goto('/signin');
+            await page.getByRole('heading', { name: 'Demo accounts' }).waitFor();
+          },
+        ],
+        [
+          'sign-in-empty',
+          async (page) => {
+            // An empty sign-in is checked in the browser: no request, focus on the e-mail field, a summary announced.
+            let logins = 0;
+            page.on('request', (r) => r.url().endsWith('/api/v1/auth/login') && logins++);
+            await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+            const state = await focusAndAlerts(page);
+            assert.equal(state.focused, 'signin-email');
+            assert.equal(state.alerts.length, 1);
+            assert.match(state.alerts[0], /Enter your e-mail address/);
+            assert.match(state.alerts[0], /Enter your password/);
+            assert.doesNotMatch(state.alerts[0], /wrong/);
+            assert.equal(await page.getByLabel('E-mail').getAttribute('aria-invalid'), 'true');
+            assert.equal(
+              await page.getByLabel('E-mail').evaluate((el) => document.getElementById(el.getAttribute('aria-describedby')).textContent),
+              'Enter your e-mail address.',
+            );
+            // With the e-mail filled in, the password is what is missing.
+            await page.getByLabel('E-mail').fill('customer@example.com');
+            await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+            const again = await focusAndAlerts(page);
+            assert.equal(again.focused, 'signin-password');
+            assert.deepEqual(again.alerts.length, 1);
+            assert.match(again.alerts[0], /Enter your password/);
+            assert.equal(logins, 0, 'an incomplete sign-in was sent to the API');
+          },
+        ],
+        [
+          'sign-up',
+          async (page) => {
+            await page.goto('/signup');
+            await page.getByRole('heading', { name: 'Create a customer account' }).waitFor();
+          },
+        ],
+        [
+          'reset-password',
+          async (page) => {
+            await page.goto('/reset-password#token=0123456789abcdef');
+            await page.getByRole('heading', { name: 'Set a new password' }).waitFor();
+          },
+        ],
+        [
+          'not-found-signed-out',
+          async (page) => {
+            await page.goto('/no-such-page');
+            await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+          },
+        ],
+      ]);
+    },
+  );
 
   test(
-    'customer: my bookings, book a service (and a failed check), a booking, a booking not found, a missing page',
+    'customer: my bookings, book a service (and a failed check), a booking, a booking not found, a missing page, the account',
     { timeout: 120_000 },
     async () => {
       const customer = await person('a11y-customer');
@@ -240,6 +251,13 @@ describe('accessibility and phone layout of every page', () => {
             await page.getByRole('heading', { name: 'Page not found' }).waitFor();
           },
         ],
+        [
+          'customer-account',
+          async (page) => {
+            await page.goto('/account');
+            await page.getByRole('heading', { name: 'Change your password' }).waitFor();
+          },
+        ],
       ]);
     },
   );
@@ -291,7 +309,7 @@ describe('accessibility and phone layout of every page', () => {
   });
 
   test(
-    'admin: bookings, a booking with its assign, override and why panels, dead jobs, providers, a provider, queue',
+    'admin: bookings, a booking with its assign, override and why panels, dead jobs, providers, a provider, queue, accounts',
     { timeout: 120_000 },
     async () => {
       const admin = await person('a11y-admin');
@@ -354,6 +372,13 @@ describe('accessibility and phone layout of every page', () => {
           async (page) => {
             await page.goto('/admin/queue');
             await page.getByTestId('worker-row').first().waitFor();
+          },
+        ],
+        [
+          'admin-accounts',
+          async (page) => {
+            await page.goto('/admin/users');
+            await page.getByRole('row', { name: /customer@example\.com/ }).waitFor();
           },
         ],
       ]);

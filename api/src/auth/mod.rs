@@ -1,6 +1,10 @@
-//! Sign-in: password hashing, signed expiring tokens, and the extractors that say who is
-//! calling. A token arrives as `Authorization: Bearer ...` or in the HttpOnly `session`
-//! cookie (which is how the browser's EventSource carries it).
+//! Sign-in: password hashing, signed expiring tokens that name a session, and the
+//! extractors that say who is calling. A token arrives as `Authorization: Bearer ...` or
+//! in the HttpOnly `session` cookie (which is how the browser's EventSource carries it).
+//!
+//! The signature keeps forged tokens away from the database; the session row it names
+//! (by a secret the store keeps only hashed) is what makes it end: at logout, "sign out
+//! everywhere", a password change, or when an admin disables the account.
 
 pub mod limiter;
 pub mod password;
@@ -13,7 +17,7 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use shared::account::User;
+use shared::account::{ActiveSession, SessionRules, User};
 use shared::{Accounts, Actor, Role};
 
 use crate::error::ApiError;
@@ -26,13 +30,17 @@ pub const SESSION_COOKIE: &str = "session";
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// A session's absolute life.
     pub ttl: chrono::Duration,
+    /// How long a session lives without a request.
+    pub idle: chrono::Duration,
 }
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenKeys")
             .field("ttl", &self.ttl)
+            .field("idle", &self.idle)
             .finish_non_exhaustive()
     }
 }
@@ -41,44 +49,79 @@ impl std::fmt::Debug for TokenKeys {
 struct Claims {
     sub: String,
     role: Role,
+    /// The session's secret (the store keeps its hash).
+    sid: String,
     iat: i64,
     exp: i64,
 }
 
+/// What a validly signed, unexpired token says.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenClaims {
+    pub user_id: i64,
+    /// The secret of the session it names.
+    pub secret: String,
+}
+
+/// A fresh session secret: 256 random bits, hex.
+pub(crate) fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl TokenKeys {
+    /// Keys for tokens living `ttl`; sessions idle for four hours end (see [`Self::with_idle`]).
     pub fn new(secret: &[u8], ttl: chrono::Duration) -> Self {
         TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             ttl,
+            idle: chrono::Duration::hours(4),
         }
     }
 
-    /// A token for `user`, expiring after the configured time.
-    pub fn issue(&self, user: &User) -> Result<String, ApiError> {
-        let now = Utc::now();
+    /// Sessions end after `idle` without a request.
+    pub fn with_idle(mut self, idle: chrono::Duration) -> Self {
+        self.idle = idle;
+        self
+    }
+
+    /// How long the sessions these keys sign live.
+    pub fn rules(&self) -> SessionRules {
+        SessionRules {
+            absolute: self.ttl,
+            idle: self.idle,
+        }
+    }
+
+    /// A token for `user`'s session whose secret is `secret`, expiring at `expires_at`.
+    pub fn issue(
+        &self,
+        user: &User,
+        secret: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
         let claims = Claims {
             sub: user.id.to_string(),
             role: user.role,
-            iat: now.timestamp(),
-            exp: (now + self.ttl).timestamp(),
+            sid: secret.to_owned(),
+            iat: Utc::now().timestamp(),
+            exp: expires_at.timestamp(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))
     }
 
-    /// The user id of a valid, unexpired token.
-    pub(crate) fn verify(&self, token: &str) -> Option<i64> {
-        self.verify_until(token).map(|(user_id, _)| user_id)
-    }
-
-    /// The user id of a valid, unexpired token, and when it expires.
-    pub(crate) fn verify_until(&self, token: &str) -> Option<(i64, DateTime<Utc>)> {
+    /// What a validly signed, unexpired token says; whether its session is still live is
+    /// the store's to say.
+    pub(crate) fn verify(&self, token: &str) -> Option<TokenClaims> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        let expires = DateTime::from_timestamp(data.claims.exp, 0)?;
-        Some((data.claims.sub.parse().ok()?, expires))
+        Some(TokenClaims {
+            user_id: data.claims.sub.parse().ok()?,
+            secret: data.claims.sid,
+        })
     }
 }
 
@@ -96,9 +139,10 @@ pub(crate) fn request_token(headers: &axum::http::HeaderMap) -> Option<String> {
         })
 }
 
-/// The signed-in caller. Extracting it is what makes a route require sign-in (401).
+/// The signed-in caller, and the session they came with. Extracting it is what makes a
+/// route require sign-in (401).
 #[derive(Debug, Clone)]
-pub struct CurrentUser(pub User);
+pub struct CurrentUser(pub User, pub ActiveSession);
 
 impl CurrentUser {
     pub fn actor(&self) -> Actor {
@@ -120,15 +164,15 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = request_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let user_id = TokenKeys::from_ref(state)
-            .verify(&token)
-            .ok_or(ApiError::Unauthenticated)?;
-        // The account must still exist: a token outlives nothing it was issued for.
-        let user = Accounts::from_ref(state)
-            .user(user_id)
+        let keys = TokenKeys::from_ref(state);
+        let claims = keys.verify(&token).ok_or(ApiError::Unauthenticated)?;
+        // The session must be live and its account enabled: one indexed lookup.
+        let (user, session) = Accounts::from_ref(state)
+            .session_user(&claims.secret, keys.idle)
             .await?
+            .filter(|(user, _)| user.id == claims.user_id)
             .ok_or(ApiError::Unauthenticated)?;
-        Ok(CurrentUser(user))
+        Ok(CurrentUser(user, session))
     }
 }
 
@@ -151,7 +195,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let CurrentUser(user, _) = CurrentUser::from_request_parts(parts, state).await?;
         if user.role != Role::Admin {
             return Err(ApiError::Forbidden("only an admin may do this".into()));
         }

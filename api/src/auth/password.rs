@@ -16,18 +16,18 @@ use crate::error::ApiError;
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 128;
 
-/// Checks a new password's length; the message is for the `password` field.
-pub fn check_new(password: &str) -> Result<(), ApiError> {
+/// Checks a new password's length; the message is for `field`.
+pub fn check_new(field: &str, password: &str) -> Result<(), ApiError> {
     let n = password.chars().count();
     if n < MIN_LEN {
         return Err(ApiError::field(
-            "password",
+            field,
             format!("must be at least {MIN_LEN} characters"),
         ));
     }
     if n > MAX_LEN {
         return Err(ApiError::field(
-            "password",
+            field,
             format!("must be at most {MAX_LEN} characters"),
         ));
     }

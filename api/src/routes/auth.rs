@@ -1,5 +1,5 @@
-//! `/auth`: sign up, sign in, sign out, who am I, and the demo logins; with their
-//! request and response types.
+//! `/auth`: sign up, sign in, sign out (here or everywhere), change or reset a password,
+//! who am I, and the demo logins; with their request and response types.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -16,12 +16,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use shared::Role;
-use shared::account::{NewUser, User};
+use shared::account::{NewUser, SessionEnd, User};
 use shared::error::FieldErrors;
 use shared::input;
 
 use crate::AppState;
-use crate::auth::{CurrentUser, SESSION_COOKIE, password};
+use crate::auth::{CurrentUser, SESSION_COOKIE, new_secret, password, request_token};
 use crate::error::ApiError;
 use crate::extract::Json;
 
@@ -30,6 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(logout_all))
+        .routes(routes!(change_password))
+        .routes(routes!(reset_password))
         .routes(routes!(me))
         .routes(routes!(demo))
 }
@@ -127,7 +130,7 @@ async fn register(
     let mut errors = FieldErrors::new();
     let name = input::text(&mut errors, "name", &body.name, 200);
     let email = input::email(&mut errors, "email", &body.email);
-    if let Err(ApiError::Validation(e)) = password::check_new(&body.password) {
+    if let Err(ApiError::Validation(e)) = password::check_new("password", &body.password) {
         errors.extend(e);
     }
     if !errors.is_empty() {
@@ -144,13 +147,14 @@ async fn register(
         })
         .await?;
     tracing::info!(user_id = user.id, "customer registered");
-    let (jar, session) = start_session(&state, jar, user)?;
+    let (jar, session) = start_session(&state, jar, user).await?;
     Ok((StatusCode::CREATED, jar, axum::Json(session)))
 }
 
 /// Signs in with e-mail and password: the token in the body, and in an HttpOnly cookie.
 /// Ten failed sign-ins for one e-mail from one client address lock that pair out for 15
-/// minutes (429); the account's owner, elsewhere, is not locked out.
+/// minutes (429); the account's owner, elsewhere, is not locked out. A disabled account's
+/// right password gets 403 `account_disabled`.
 #[utoipa::path(
     post,
     path = "/login",
@@ -161,6 +165,7 @@ async fn register(
         (status = 200, description = "Signed in", body = Session),
         (status = 400, response = crate::error::responses::BadRequest),
         (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
         (status = 408, response = crate::error::responses::Timeout),
         (status = 413, response = crate::error::responses::PayloadTooLarge),
         (status = 415, response = crate::error::responses::UnsupportedMediaType),
@@ -194,18 +199,27 @@ async fn login(
         return Err(ApiError::InvalidCredentials);
     };
     state.limiter.succeeded(address, &email);
+    if user.disabled_at.is_some() {
+        return Err(ApiError::AccountDisabled);
+    }
     tracing::info!(user_id = user.id, role = %user.role, "signed in");
-    let (jar, session) = start_session(&state, jar, user)?;
+    let (jar, session) = start_session(&state, jar, user).await?;
     Ok((jar, axum::Json(session)))
 }
 
-fn start_session(
+/// Starts a session for `user`: its row, its token, and the cookie carrying it.
+async fn start_session(
     state: &AppState,
     jar: CookieJar,
     user: User,
 ) -> Result<(CookieJar, Session), ApiError> {
-    let token = state.tokens.issue(&user)?;
-    let expires_at = chrono::Utc::now() + state.tokens.ttl;
+    let secret = new_secret();
+    let started = state
+        .accounts
+        .start_session(user.id, &secret, state.tokens.rules())
+        .await?;
+    let token = state.tokens.issue(&user, &secret, started.expires_at)?;
+    let expires_at = started.expires_at;
     let cookie = Cookie::build((SESSION_COOKIE, token.clone()))
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -227,21 +241,197 @@ fn time_duration(d: chrono::Duration) -> cookie::time::Duration {
     cookie::time::Duration::seconds(d.num_seconds())
 }
 
-/// Clears the session cookie. (Tokens are stateless; they lapse at their expiry.)
+/// The cookie jar with the session cookie cleared (whether or not the request sent it).
+fn without_session_cookie(jar: CookieJar) -> CookieJar {
+    let mut cookie = Cookie::build((SESSION_COOKIE, ""))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .build();
+    cookie.make_removal();
+    jar.add(cookie)
+}
+
+/// Signs out: ends this request's session at once (its token no longer works anywhere)
+/// and clears the cookie. Without a live session there is nothing to end; still 204.
 #[utoipa::path(
     post,
     path = "/logout",
     operation_id = "logout",
     tag = "auth",
     responses(
-        (status = 204, description = "Signed out: the cookie is cleared"),
+        (status = 204, description = "Signed out: the session ended and the cookie is cleared"),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
         (status = 429, response = crate::error::responses::TooManyRequests),
     ),
     security(())
 )]
-async fn logout(jar: CookieJar) -> impl IntoResponse {
-    let cookie = Cookie::build((SESSION_COOKIE, "")).path("/").build();
-    (StatusCode::NO_CONTENT, jar.remove(cookie))
+async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, ApiError> {
+    let claims = request_token(&headers).and_then(|t| state.tokens.verify(&t));
+    if let Some(claims) = claims
+        && let Some((user, session)) = state
+            .accounts
+            .session_user(&claims.secret, state.tokens.idle)
+            .await?
+    {
+        state
+            .accounts
+            .end_session(session.id, SessionEnd::Logout)
+            .await?;
+        tracing::info!(user_id = user.id, "signed out");
+    }
+    Ok((StatusCode::NO_CONTENT, without_session_cookie(jar)))
+}
+
+/// Signs out everywhere: ends every session of the caller, this one too.
+#[utoipa::path(
+    post,
+    path = "/logout-all",
+    operation_id = "logoutAll",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Every session of this account ended; the cookie is cleared"),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn logout_all(
+    State(state): State<AppState>,
+    CurrentUser(user, _): CurrentUser,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, ApiError> {
+    let ended = state
+        .accounts
+        .end_user_sessions(user.id, None, SessionEnd::LogoutAll)
+        .await?;
+    tracing::info!(user_id = user.id, sessions = ended, "signed out everywhere");
+    Ok((StatusCode::NO_CONTENT, without_session_cookie(jar)))
+}
+
+/// Changing one's own password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(min_length = 1, max_length = 1024)]
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+/// Changes the caller's password (the current one required). Every other session of the
+/// account ends; this one goes on. Wrong current passwords count toward the sign-in
+/// limit, so this is no way round it.
+#[utoipa::path(
+    post,
+    path = "/password",
+    operation_id = "changePassword",
+    tag = "auth",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed; the account's other sessions ended"),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    CurrentUser(user, session): CurrentUser,
+    Json(body): Json<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    password::check_new("new_password", &body.new_password)?;
+    let address = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
+    state
+        .limiter
+        .attempt(address, &user.email)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let (_, hash) = state
+        .accounts
+        .user_with_password(&user.email)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if !password::verify(body.current_password, hash).await {
+        return Err(ApiError::field(
+            "current_password",
+            "this is not your current password",
+        ));
+    }
+    state.limiter.succeeded(address, &user.email);
+    let new_hash = password::hash(body.new_password).await?;
+    state
+        .accounts
+        .change_password(
+            user.id,
+            &new_hash,
+            Some(session.id),
+            SessionEnd::PasswordChanged,
+        )
+        .await?;
+    tracing::info!(user_id = user.id, "password changed; other sessions ended");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Setting a new password with a one-time reset link's token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    /// The token from the reset link (after `#token=`).
+    #[schema(min_length = 1, max_length = 200)]
+    pub token: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+/// Sets a new password with a reset link an admin issued (valid one hour, once). Every
+/// session of the account ends; sign in with the new password.
+#[utoipa::path(
+    post,
+    path = "/reset",
+    operation_id = "resetPassword",
+    tag = "auth",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "The password is set; every session of the account ended"),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(())
+)]
+async fn reset_password(
+    State(state): State<AppState>,
+    Json(body): Json<ResetPasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    password::check_new("new_password", &body.new_password)?;
+    let new_hash = password::hash(body.new_password).await?;
+    let user_id = state
+        .accounts
+        .redeem_reset(body.token.trim(), &new_hash)
+        .await?;
+    tracing::info!(
+        user_id,
+        "password reset with a one-time link; every session ended"
+    );
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Who the session is for.

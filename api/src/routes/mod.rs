@@ -8,3 +8,4 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod providers;
+pub mod users;

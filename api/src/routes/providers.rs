@@ -579,7 +579,7 @@ async fn create(
 ) -> Result<(StatusCode, JsonBody<ProviderView>), ApiError> {
     let login_password_hash = match body.password {
         Some(p) => {
-            password::check_new(&p)?;
+            password::check_new("password", &p)?;
             Some(password::hash(p).await?)
         }
         None => None,

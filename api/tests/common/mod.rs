@@ -96,9 +96,10 @@ impl TestApp {
             ..Settings::default()
         };
         change(&mut settings);
+        // The binary's defaults: twelve hours at most, four idle.
         let tokens = TokenKeys::new(
             b"test-secret-test-secret-test-secret",
-            chrono::Duration::hours(1),
+            chrono::Duration::hours(12),
         );
         let (state, events) = AppState::new(db, tokens, settings);
         TestApp {

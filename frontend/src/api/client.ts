@@ -85,6 +85,22 @@ async function toApiError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, res.status >= 500 ? 'server_error' : 'http_error', fallback);
 }
 
+/**
+ * Answers that mean "your session ended" are not about the request: a signed-in page
+ * learns of them here at once (and asks for the password again in place), whichever
+ * request got the 401. Signing in, and asking who is signed in, answer 401 as a result.
+ */
+const SESSION_PATHS = new Set(['/auth/login', '/auth/me', '/auth/logout', '/auth/register', '/auth/reset']);
+let sessionEnded: (() => void) | undefined;
+
+/** Sets what to do when a request answers 401 (the session ended); returns the undo. */
+export function onSessionEnded(listener: () => void): () => void {
+  sessionEnded = listener;
+  return () => {
+    if (sessionEnded === listener) sessionEnded = undefined;
+  };
+}
+
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   let body: string | undefined;
@@ -105,7 +121,10 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection and try again.');
   }
-  if (!res.ok) throw await toApiError(res);
+  if (!res.ok) {
+    if (res.status === 401 && !SESSION_PATHS.has(path)) sessionEnded?.();
+    throw await toApiError(res);
+  }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;

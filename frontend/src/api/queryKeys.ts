@@ -35,4 +35,6 @@ export const keys = {
   admin: ['admin'] as const,
   jobs: (state: JobState | '') => ['admin', 'jobs', state] as const,
   stats: ['admin', 'stats'] as const,
+  users: ['admin', 'users'] as const,
+  userList: (role: string, q: string) => ['admin', 'users', role, q] as const,
 };

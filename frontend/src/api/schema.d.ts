@@ -33,7 +33,8 @@ export interface paths {
     /**
      * Signs in with e-mail and password: the token in the body, and in an HttpOnly cookie.
      *     Ten failed sign-ins for one e-mail from one client address lock that pair out for 15
-     *     minutes (429); the account's owner, elsewhere, is not locked out.
+     *     minutes (429); the account's owner, elsewhere, is not locked out. A disabled account's
+     *     right password gets 403 `account_disabled`.
      */
     post: operations['login'];
     delete?: never;
@@ -51,8 +52,69 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Clears the session cookie. (Tokens are stateless; they lapse at their expiry.) */
+    /**
+     * Signs out: ends this request's session at once (its token no longer works anywhere)
+     *     and clears the cookie. Without a live session there is nothing to end; still 204.
+     */
     post: operations['logout'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/auth/logout-all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Signs out everywhere: ends every session of the caller, this one too. */
+    post: operations['logoutAll'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/auth/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Changes the caller's password (the current one required). Every other session of the
+     *     account ends; this one goes on. Wrong current passwords count toward the sign-in
+     *     limit, so this is no way round it.
+     */
+    post: operations['changePassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/auth/reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Sets a new password with a reset link an admin issued (valid one hour, once). Every
+     *     session of the account ends; sign in with the new password.
+     */
+    post: operations['resetPassword'];
     delete?: never;
     options?: never;
     head?: never;
@@ -394,6 +456,63 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The accounts, newest first, with how many live sessions each has. */
+    get: operations['listUsers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Disables or enables an account. An admin cannot disable their own (409
+     *     `cannot_disable_self`).
+     */
+    patch: operations['updateUser'];
+    trace?: never;
+  };
+  '/admin/users/{id}/reset-link': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Issues a one-time password-reset link for an account, valid for an hour (until e-mail
+     *     delivery exists, the admin passes it on). Using it ends every session of the account.
+     */
+    post: operations['createResetLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/events': {
     parameters: {
       query?: never;
@@ -405,7 +524,8 @@ export interface paths {
      * Server-Sent Events: `ready` when the stream opens (its `id` is where it starts), then
      *     one `booking` event per history row the caller may see (its `data` is a HistoryView),
      *     with `id:` its feed position. Reconnect with `Last-Event-ID` to resume without loss.
-     *     When the sign-in the stream was opened with expires, an `expired` event ends it.
+     *     When the session the stream was opened with ends (sign-out, expiry, a password change,
+     *     the account disabled), an `expired` event ends it.
      */
     get: operations['streamEvents'];
     put?: never;
@@ -425,6 +545,30 @@ export interface components {
      * @enum {string}
      */
     Absent: 'customer' | 'provider';
+    /** @description An account as an admin sees it. */
+    AdminUserView: {
+      /** Format: int64 */
+      id: number;
+      email: string;
+      name: string;
+      role: components['schemas']['Role'];
+      /**
+       * Format: int64
+       * @description For a provider's login, the provider record it acts for.
+       */
+      provider_id: number | null;
+      /** Format: date-time */
+      created_at: string;
+      /** @description A disabled account cannot sign in, and its sessions ended when it was disabled. */
+      disabled: boolean;
+      /** Format: date-time */
+      disabled_at: string | null;
+      /**
+       * Format: int64
+       * @description Sessions not ended and not past their absolute expiry.
+       */
+      live_sessions: number;
+    };
     /** @description An admin's choice of provider. */
     AssignRequest: {
       /** Format: int64 */
@@ -631,6 +775,11 @@ export interface components {
        *     before`, `ranked lower: ...`.
        */
       reason: string;
+    };
+    /** @description Changing one's own password. */
+    ChangePasswordRequest: {
+      current_password: string;
+      new_password: string;
     };
     /** @description A provider to create; with a `password`, they also get a login with this e-mail. */
     CreateProvider: {
@@ -853,6 +1002,19 @@ export interface components {
        * @description When given, the move applies only if the booking is still at this version.
        */
       expected_version?: number | null;
+    };
+    /** @description A one-time password-reset link. */
+    ResetLink: {
+      /** @description Give it to the account's owner: it opens the page that sets a new password. */
+      url: string;
+      /** Format: date-time */
+      expires_at: string;
+    };
+    /** @description Setting a new password with a one-time reset link's token. */
+    ResetPasswordRequest: {
+      /** @description The token from the reset link (after `#token=`). */
+      token: string;
+      new_password: string;
     };
     /** @description What a retry did. */
     RetryReportView: {
@@ -1596,6 +1758,20 @@ export interface components {
        */
       duration_minutes: number;
     };
+    /** @description What an admin changes about an account. */
+    UpdateUser: {
+      /**
+       * @description True disables the account (its sessions end at once; sign-in is refused with
+       *     `account_disabled`); false enables it again.
+       */
+      disabled: boolean;
+    };
+    /** @description One page of accounts, newest first. */
+    UserPage: {
+      items: components['schemas']['AdminUserView'][];
+      /** @description Pass back as `cursor` for the next page; absent on the last page. */
+      next_cursor: string | null;
+    };
     /** @description A signed-in user. */
     UserView: {
       /** Format: int64 */
@@ -1840,6 +2016,7 @@ export interface operations {
       };
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
       408: components['responses']['Timeout'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
@@ -1857,14 +2034,97 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Signed out: the cookie is cleared */
+      /** @description Signed out: the session ended and the cookie is cleared */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
       };
+      408: components['responses']['Timeout'];
       429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  logoutAll: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every session of this account ended; the cookie is cleared */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Unauthorized'];
+      408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  changePassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ChangePasswordRequest'];
+      };
+    };
+    responses: {
+      /** @description Changed; the account's other sessions ended */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      408: components['responses']['Timeout'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  resetPassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ResetPasswordRequest'];
+      };
+    };
+    responses: {
+      /** @description The password is set; every session of the account ended */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      408: components['responses']['Timeout'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
     };
   };
   getMe: {
@@ -2548,6 +2808,109 @@ export interface operations {
       };
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listUsers: {
+    parameters: {
+      query?: {
+        /** @description Only accounts of this role. */
+        role?: components['schemas']['Role'];
+        /** @description A piece of the name or e-mail, any case. */
+        q?: string;
+        /** @description The `next_cursor` of the previous page. */
+        cursor?: number;
+        /** @description Page size (default 50). */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of accounts */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserPage'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  updateUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateUser'];
+      };
+    };
+    responses: {
+      /** @description The account as it is now */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminUserView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  createResetLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The account */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The link */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ResetLink'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
       408: components['responses']['Timeout'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];

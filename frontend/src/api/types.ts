@@ -15,6 +15,11 @@ export type LoginRequest = Schemas['LoginRequest'];
 export type RegisterRequest = Schemas['RegisterRequest'];
 export type DemoLogin = Schemas['DemoLogin'];
 export type DemoInfo = Schemas['DemoLogins'];
+export type ChangePassword = Schemas['ChangePasswordRequest'];
+export type ResetPassword = Schemas['ResetPasswordRequest'];
+export type AdminUser = Schemas['AdminUserView'];
+export type UserPage = Schemas['UserPage'];
+export type ResetLink = Schemas['ResetLink'];
 
 export type ServiceTypeName = Schemas['ServiceTypeName'];
 export type ServiceType = Schemas['ServiceTypeView'];

@@ -3,7 +3,7 @@ import { lazy, type ComponentType } from 'react';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { HomeRedirect, RequireRole } from '../features/auth';
 import { Layout } from './Layout';
-import { NotFoundPage, SignInPage, SignUpPage } from './routes/public';
+import { AccountPage, NotFoundPage, ResetPasswordPage, SignInPage, SignUpPage } from './routes/public';
 import { ToastProvider } from '../ui/Toast';
 
 /**
@@ -22,6 +22,7 @@ const DeadJobsPage = page(admin, (m) => m.DeadJobsPage);
 const ProvidersPage = page(admin, (m) => m.ProvidersPage);
 const AdminProviderPage = page(admin, (m) => m.AdminProviderPage);
 const QueuePage = page(admin, (m) => m.QueuePage);
+const AdminUsersPage = page(admin, (m) => m.AdminUsersPage);
 const MyBookingsPage = page(customer, (m) => m.MyBookingsPage);
 const NewBookingPage = page(customer, (m) => m.NewBookingPage);
 const CustomerBookingPage = page(customer, (m) => m.CustomerBookingPage);
@@ -38,6 +39,10 @@ export function AppRoutes() {
         <Route index element={<HomeRedirect />} />
         <Route path="signin" element={<SignInPage />} />
         <Route path="signup" element={<SignUpPage />} />
+        <Route path="reset-password" element={<ResetPasswordPage />} />
+        <Route element={<RequireRole roles={['customer', 'provider', 'admin']} />}>
+          <Route path="account" element={<AccountPage />} />
+        </Route>
         <Route element={<RequireRole roles={['customer']} />}>
           <Route path="bookings" element={<MyBookingsPage />} />
           <Route path="bookings/new" element={<NewBookingPage />} />
@@ -56,6 +61,7 @@ export function AppRoutes() {
           <Route path="admin/providers" element={<ProvidersPage />} />
           <Route path="admin/providers/:id" element={<AdminProviderPage />} />
           <Route path="admin/queue" element={<QueuePage />} />
+          <Route path="admin/users" element={<AdminUsersPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -1,7 +1,8 @@
-import { Suspense } from 'react';
-import { NavLink, Outlet, useNavigate } from 'react-router';
+import { Suspense, useEffect } from 'react';
+import { Link, NavLink, Outlet, useNavigate } from 'react-router';
+import { onSessionEnded } from '../api/client';
 import type { Role } from '../api/types';
-import { useMe, useSignOut } from '../features/auth';
+import { fetchMe, markSessionEnded, SignInAgain, useMe, useSessionEnded, useSignOut } from '../features/auth';
 import { noteBookingEvent } from '../features/bookings';
 import { LiveIndicator } from '../live/LiveIndicator';
 import { useLiveEvents } from '../live/useLiveEvents';
@@ -24,13 +25,24 @@ const NAV: Record<Exclude<Role, 'system'>, { to: string; label: string; end?: bo
     { to: '/admin/jobs', label: 'Dead jobs' },
     { to: '/admin/providers', label: 'Providers' },
     { to: '/admin/queue', label: 'Queue' },
+    { to: '/admin/users', label: 'Accounts' },
   ],
+};
+
+/** How the event stream learns that the session ended, and says so. */
+const SESSION_WATCH = {
+  live: () => fetchMe().then((u) => u !== null),
+  onEnded: markSessionEnded,
 };
 
 export function Layout() {
   const me = useMe();
   const user = me.data ?? null;
-  const live = useLiveEvents(!!user, noteBookingEvent);
+  const sessionEnded = useSessionEnded();
+  const live = useLiveEvents(!!user && !sessionEnded, noteBookingEvent, SESSION_WATCH);
+  // While someone is signed in, a 401 from any request means their session ended.
+  const signedIn = !!user;
+  useEffect(() => (signedIn ? onSessionEnded(markSessionEnded) : undefined), [signedIn]);
   const signOut = useSignOut();
   const navigate = useNavigate();
 
@@ -58,10 +70,10 @@ export function Layout() {
           )}
           {user && (
             <div className="topbar__user">
-              <LiveIndicator state={live} />
-              <span className="topbar__name" title={user.email}>
+              <LiveIndicator state={sessionEnded ? 'signed-out' : live} />
+              <Link to="/account" className="topbar__name" title={`${user.email}: your account`}>
                 {user.name} <span className={`role role--${user.role}`}>{user.role}</span>
-              </span>
+              </Link>
               <button
                 type="button"
                 className="btn btn--small"
@@ -74,6 +86,7 @@ export function Layout() {
           )}
         </div>
       </header>
+      {user && <SignInAgain user={user} />}
       <main id="main" className="main" tabIndex={-1}>
         <Suspense fallback={<Loading label="Loading the page…" />}>
           <Outlet />

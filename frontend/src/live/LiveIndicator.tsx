@@ -5,6 +5,7 @@ const TEXT: Record<LiveState, string> = {
   connecting: 'Connecting…',
   live: 'Live',
   reconnecting: 'Reconnecting…',
+  'signed-out': 'Signed out',
 };
 
 export function LiveIndicator({ state }: { state: LiveState }) {

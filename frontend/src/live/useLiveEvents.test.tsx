@@ -74,14 +74,55 @@ describe('the live event stream', () => {
     act(() => es.emit('ready', '5'));
     expect(screen.getByTestId('live-indicator')).toHaveTextContent('Live');
 
-    // The browser gave up: we open a new stream later.
-    act(() => es.fail(true));
+    // The browser gave up (and the session is live): we open a new stream later.
+    await act(async () => es.fail(true));
     await act(async () => vi.advanceTimersByTime(3500));
     expect(FakeEventSource.instances).toHaveLength(2);
 
     // Signing out closes it.
     rerender(ui(false));
     expect(FakeEventSource.instances[1].closed).toBe(true);
+  });
+
+  it('stays closed and says signed out when the session ends, by the server saying so or by a failed reopen', async () => {
+    vi.useFakeTimers();
+    FakeEventSource.instances = [];
+    vi.stubGlobal('EventSource', FakeEventSource);
+    const client = testQueryClient();
+    let live = true;
+    const onEnded = vi.fn();
+    const session = { live: () => Promise.resolve(live), onEnded };
+    function Watched() {
+      return <LiveIndicator state={useLiveEvents(true, undefined, session)} />;
+    }
+    const { unmount } = render(
+      <QueryClientProvider client={client}>
+        <Watched />
+      </QueryClientProvider>,
+    );
+    const es = FakeEventSource.instances[0];
+    act(() => es.emit('ready', '0'));
+    act(() => es.emit('expired', 'sign in again'));
+    expect(onEnded).toHaveBeenCalledTimes(1);
+    expect(es.closed).toBe(true);
+    expect(screen.getByTestId('live-indicator')).toHaveTextContent('Signed out');
+    await act(async () => vi.advanceTimersByTime(10_000));
+    expect(FakeEventSource.instances).toHaveLength(1);
+    unmount();
+
+    // A stream the browser gave up on, and the session is gone: no reopening either.
+    FakeEventSource.instances = [];
+    render(
+      <QueryClientProvider client={client}>
+        <Watched />
+      </QueryClientProvider>,
+    );
+    live = false;
+    await act(async () => FakeEventSource.instances[0].fail(true));
+    await act(async () => vi.advanceTimersByTime(10_000));
+    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(onEnded).toHaveBeenCalledTimes(2);
+    expect(screen.getByTestId('live-indicator')).toHaveTextContent('Signed out');
   });
 
   it('lets the app see each booking event before any query is invalidated', async () => {

@@ -4,7 +4,7 @@ import { API_PREFIX } from '../api/client';
 import { keys } from '../api/queryKeys';
 import type { HistoryRow } from '../api/types';
 
-export type LiveState = 'connecting' | 'live' | 'reconnecting';
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'signed-out';
 
 /**
  * Called for each `booking` event as it arrives, before any query is invalidated: the place
@@ -24,23 +24,36 @@ function invalidateFor(qc: QueryClient, bookingIds: Set<number>) {
   void qc.invalidateQueries({ queryKey: keys.admin });
 }
 
+/** Asks whether the session is still live (after the stream failed to reopen). */
+export type SessionCheck = () => Promise<boolean>;
+
 /**
  * One EventSource on /api/v1/events for the signed-in user (the HttpOnly session cookie
  * authenticates it). Each `booking` event invalidates the queries it affects, so open pages
  * refetch at once. The browser reconnects by itself and resumes with Last-Event-ID; if it
  * gives up, the stream is reopened and everything refetched, since events may have been missed.
  *
+ * When the session ends (the server's `expired` event, or a failed reopen that
+ * `sessionLive` confirms), the stream stays closed and `onSessionEnded` is called: the
+ * page asks for the password again and turns the stream back on.
+ *
  * This layer knows query keys, not features: `onBookingEvent` lets the app plug in what a
  * feature needs to see of each event first.
  */
-export function useLiveEvents(enabled: boolean, onBookingEvent?: BookingEventHook): LiveState {
+export function useLiveEvents(
+  enabled: boolean,
+  onBookingEvent?: BookingEventHook,
+  session?: { live: SessionCheck; onEnded: () => void },
+): LiveState {
   const qc = useQueryClient();
   const [state, setState] = useState<LiveState>('connecting');
   // The latest hook, read when an event arrives: a new function must not reopen the stream.
   const hook = useRef(onBookingEvent);
+  const sessionRef = useRef(session);
   useEffect(() => {
     hook.current = onBookingEvent;
-  }, [onBookingEvent]);
+    sessionRef.current = session;
+  }, [onBookingEvent, session]);
 
   useEffect(() => {
     if (!enabled || typeof EventSource === 'undefined') return;
@@ -83,16 +96,33 @@ export function useLiveEvents(enabled: boolean, onBookingEvent?: BookingEventHoo
         pending.add(row.booking_id);
         if (!batchTimer) batchTimer = setTimeout(flush, BATCH_MS);
       });
+      const ended = () => {
+        source.close();
+        missedSome = true;
+        setState('signed-out');
+        sessionRef.current?.onEnded();
+      };
+      // The session ended while the stream was open.
+      source.addEventListener('expired', ended);
       source.onerror = () => {
         if (disposed) return;
         setState('reconnecting');
         if (source.readyState === EventSource.CLOSED) {
-          // The browser will not retry this one (e.g. the session expired): check who we
-          // are, which sends the user to sign in if the session is gone, and try again later.
+          // The browser will not retry this one: a 401 (the session ended) or a server
+          // error. Ask which; try again later unless the session is gone.
           missedSome = true;
           source.close();
-          void qc.invalidateQueries({ queryKey: keys.me });
-          reopenTimer = setTimeout(open, REOPEN_MS);
+          const check = sessionRef.current?.live ?? (() => Promise.resolve(true));
+          void check().then(
+            (live) => {
+              if (disposed) return;
+              if (live) reopenTimer = setTimeout(open, REOPEN_MS);
+              else ended();
+            },
+            () => {
+              if (!disposed) reopenTimer = setTimeout(open, REOPEN_MS);
+            },
+          );
         }
       };
     };

@@ -1,5 +1,7 @@
-//! The accounts room: logins and the identity an authenticated request acts with;
-//! [`Accounts`] is its entry point.
+//! The accounts room: logins, their sessions and password resets, and the identity an
+//! authenticated request acts with; [`Accounts`] is its entry point.
+
+pub use session::{ActiveSession, SessionEnd, SessionRules, UserFilter, UserSummary, secret_hash};
 
 use sqlx::FromRow;
 
@@ -13,6 +15,9 @@ use crate::{Actor, Role};
 #[derive(Debug, Clone)]
 pub struct Accounts {
     db: Db,
+    /// Counts sessions ended by this process, so that its open event streams look again
+    /// at once (streams of other processes look on their own timer).
+    ended: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// A login. The password hash never leaves the store except to the sign-in check.
@@ -25,6 +30,8 @@ pub struct User {
     /// For a provider's login: the provider record it acts for.
     pub provider_id: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Set while an admin has disabled the account: it cannot sign in.
+    pub disabled_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl User {
@@ -56,6 +63,7 @@ struct UserRow {
     role: String,
     provider_id: Option<i64>,
     created_at: Ts,
+    disabled_at: Option<Ts>,
     password_hash: String,
 }
 
@@ -72,26 +80,39 @@ impl UserRow {
                     .map_err(|_| decode_error("role", &self.role))?,
                 provider_id: self.provider_id,
                 created_at: self.created_at.into(),
+                disabled_at: self.disabled_at.map(Into::into),
             },
             self.password_hash,
         ))
     }
 }
 
-/// A user with the provider record their login acts for, filtered by `$where`.
+/// A user with the provider record their login acts for, filtered by `$where`; with
+/// `$columns` (starting with a comma) selected too.
 macro_rules! select_user {
     ($where:literal) => {
+        select_user!("", $where)
+    };
+    ($columns:literal, $where:literal) => {
         concat!(
             "SELECT u.id, u.email, u.name, u.role, p.id AS provider_id, u.created_at, ",
-            "u.password_hash FROM users u LEFT JOIN providers p ON p.user_id = u.id ",
+            "u.disabled_at, u.password_hash",
+            $columns,
+            " FROM users u LEFT JOIN providers p ON p.user_id = u.id ",
             $where
         )
     };
 }
 
+// After the macro, which it uses.
+mod session;
+
 impl Accounts {
     pub fn new(db: Db) -> Accounts {
-        Accounts { db }
+        Accounts {
+            db,
+            ended: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
     }
 
     /// Creates a login; a taken e-mail is a `duplicate_email` conflict.

@@ -1,8 +1,10 @@
-/** The admin's pages: all bookings, a booking with the admin's tools, dead jobs, providers (each with calendar and day), the queue. */
+/** The admin's pages: all bookings, a booking with the admin's tools, dead jobs, providers (each with calendar and day), the queue, accounts. */
 import { Link, useParams } from 'react-router';
 import { AssignPanel, BookingDetailView, BookingsTable, OverridePanel, ProviderDay, StatusActions } from '../../features/bookings';
 import { JobList, QueueOverview, useJobStateFilter } from '../../features/jobs';
 import { AddProvider, CalendarEditor, ProviderList, useProviderName, useProviders } from '../../features/providers';
+import { useMe } from '../../features/auth';
+import { UserList } from '../../features/users';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
 
 export function AdminBookingsPage() {
@@ -72,6 +74,18 @@ export function QueuePage() {
         <h1 id="queue-title">Queue and workers</h1>
       </div>
       <QueueOverview />
+    </section>
+  );
+}
+
+export function AdminUsersPage() {
+  const me = useMe();
+  return (
+    <section aria-labelledby="users-title">
+      <div className="page-head">
+        <h1 id="users-title">Accounts</h1>
+      </div>
+      {me.data && <UserList me={me.data.id} />}
     </section>
   );
 }

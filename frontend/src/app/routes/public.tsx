@@ -1,7 +1,7 @@
-/** The pages anyone can open: signing in and up, and the page for an address that has none. */
+/** The pages anyone can open (signing in and up, a reset link's page, the page for an address that has none), and each user's account. */
 import { Link } from 'react-router';
 
-export { SignInPage, SignUpPage } from '../../features/auth';
+export { AccountPage, ResetPasswordPage, SignInPage, SignUpPage } from '../../features/auth';
 
 export function NotFoundPage() {
   return (

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../../api/client';
 import { keys } from '../../api/queryKeys';
-import type { AuthResponse, DemoInfo, LoginRequest, RegisterRequest, Role, User } from '../../api/types';
+import type { AuthResponse, ChangePassword, DemoInfo, LoginRequest, RegisterRequest, ResetPassword, Role, User } from '../../api/types';
 
 /** Who is signed in: the user, or null when the session cookie is missing or expired. */
 export async function fetchMe(): Promise<User | null> {
@@ -67,5 +67,31 @@ export function useSignOut() {
       qc.clear();
       qc.setQueryData(keys.me, null);
     },
+  });
+}
+
+/** Ends every session of the signed-in user, this one too. */
+export function useSignOutEverywhere() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<void>('/auth/logout-all', { method: 'POST' }),
+    onSuccess: () => {
+      qc.clear();
+      qc.setQueryData(keys.me, null);
+    },
+  });
+}
+
+/** Changes the password; the account's other sessions end, this one goes on. */
+export function useChangePassword() {
+  return useMutation({
+    mutationFn: (b: ChangePassword) => api<void>('/auth/password', { method: 'POST', body: b }),
+  });
+}
+
+/** Sets a new password with a reset link's token. */
+export function useResetPassword() {
+  return useMutation({
+    mutationFn: (b: ResetPassword) => api<void>('/auth/reset', { method: 'POST', body: b }),
   });
 }

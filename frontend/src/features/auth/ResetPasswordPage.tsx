@@ -1,0 +1,100 @@
+import { useState, type FormEvent } from 'react';
+import { Link, useLocation } from 'react-router';
+import { ApiError, errorMessage } from '../../api/client';
+import { ErrorAlert } from '../../ui/Feedback';
+import { TextField } from '../../ui/Field';
+import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
+import { useResetPassword } from './api';
+import './AuthPage.css';
+
+const MIN_PASSWORD = 8;
+type Errors = { new_password?: string; confirm?: string };
+const FIELDS = [
+  { name: 'new_password', label: 'New password' },
+  { name: 'confirm', label: 'New password again' },
+  { name: 'token', label: 'Reset link' },
+];
+
+/** The token of a reset link: after `#token=` (a fragment, so it never reaches a server log). */
+export function resetToken(hash: string): string {
+  return new URLSearchParams(hash.replace(/^#/, '')).get('token') ?? '';
+}
+
+/** `/reset-password#token=…`: the page a one-time reset link opens, to set a new password. */
+export function ResetPasswordPage() {
+  const token = resetToken(useLocation().hash);
+  const reset = useResetPassword();
+  const { formRef, attempt, failed } = useFormFeedback();
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [clientErrors, setClientErrors] = useState<Errors>({});
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const errors: Errors = {};
+    if (next.length < MIN_PASSWORD) errors.new_password = `Choose a password of at least ${MIN_PASSWORD} characters.`;
+    else if (next !== confirm) errors.confirm = 'Type the same password twice.';
+    setClientErrors(errors);
+    if (Object.keys(errors).length) {
+      reset.reset();
+      failed();
+      return;
+    }
+    reset.mutate(
+      { token, new_password: next },
+      {
+        onError: (err) => {
+          if (err instanceof ApiError && Object.keys(err.fields).length) failed();
+        },
+      },
+    );
+  };
+
+  const err = reset.error;
+  const apiFields = err instanceof ApiError ? err.fields : {};
+  const messages = summaryMessages(FIELDS, clientErrors, apiFields);
+  return (
+    <div className="auth-page">
+      <section className="card auth-card" aria-labelledby="reset-title">
+        <h1 id="reset-title">Set a new password</h1>
+        {!token ? (
+          <ErrorAlert>
+            This address has no reset token. Open the whole link you were given, or ask an administrator for a new one.
+          </ErrorAlert>
+        ) : reset.isSuccess ? (
+          <div className="alert alert--success" role="status">
+            Your new password is set, and every session of your account was signed out. <Link to="/signin">Sign in</Link> with it.
+          </div>
+        ) : (
+          <form ref={formRef} onSubmit={submit} noValidate>
+            {messages.length > 0 ? <ErrorSummary key={attempt} messages={messages} /> : err && <ErrorAlert>{errorMessage(err)}</ErrorAlert>}
+            <TextField
+              id="reset-new"
+              label="New password"
+              type="password"
+              autoComplete="new-password"
+              hint={`At least ${MIN_PASSWORD} characters.`}
+              value={next}
+              error={clientErrors.new_password ?? apiFields.new_password}
+              onChange={(e) => setNext(e.target.value)}
+            />
+            <TextField
+              id="reset-confirm"
+              label="New password again"
+              type="password"
+              autoComplete="new-password"
+              value={confirm}
+              error={clientErrors.confirm}
+              onChange={(e) => setConfirm(e.target.value)}
+            />
+            <div className="actions">
+              <button type="submit" className="btn btn--primary" disabled={reset.isPending}>
+                {reset.isPending ? 'Saving…' : 'Set password'}
+              </button>
+            </div>
+          </form>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,2 @@
+/** Accounts, for admins: who can sign in, disabling and enabling them, password-reset links. */
+export { UserList } from './UserList';
