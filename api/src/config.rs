@@ -2,16 +2,30 @@
 
 use std::time::Duration;
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, Subcommand};
 
 use chrono_tz::Tz;
 use queue::RetryPolicy;
 use runtime::{DatabaseArgs, LogArgs};
 use shared::schedule::ScheduleRules;
 
+/// What the binary does instead of serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Copies the SQLite database to a new file while the service runs (a consistent
+    /// snapshot, checked before it is kept). For PostgreSQL use pg_dump.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        output: std::path::PathBuf,
+    },
+}
+
 #[derive(Debug, Clone, Parser)]
 #[command(name = "api", about = "The booking service's HTTP API and frontend")]
 pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]

@@ -6,10 +6,24 @@ fn main() -> anyhow::Result<()> {
     return_large_blocks_when_freed();
     let config = api::Config::parse();
     config.log.init();
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(api::run(config))
+        .build()?;
+    match &config.command {
+        Some(api::config::Command::Backup { output }) => {
+            let done =
+                runtime.block_on(db::backup_sqlite(&config.database.database_url, output))?;
+            println!(
+                "backed up {} bookings to {} ({} bytes) in {} ms",
+                done.bookings,
+                done.path.display(),
+                done.bytes,
+                done.took.as_millis()
+            );
+            Ok(())
+        }
+        None => runtime.block_on(api::run(config)),
+    }
 }
 
 /// Argon2 takes 19 MiB for each password it hashes or checks. glibc serves a block that

@@ -14,6 +14,7 @@
 //! the server's clock ([`ServerClock`]).
 
 mod backend;
+mod backup;
 mod error;
 mod time;
 
@@ -27,6 +28,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tokio::sync::watch;
 
 pub use backend::{Backend, Either, Pool, Tx};
+pub use backup::{Backup, BackupError, backup_sqlite};
 pub use error::{Error, is_transient};
 pub use time::{Clock, ManualClock, OffsetClock, ServerClock, SystemClock, Ts, from_ms, ts};
 
