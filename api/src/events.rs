@@ -5,10 +5,10 @@
 //! when this process commits a write (the database's commit signal, so no handler has to
 //! remember to say so), and every [`POLL`] for the commits of other processes. Each
 //! stream, when the position moves, reads the rows after its cursor that its caller may
-//! see. Events carry `id:` = their feed position (the
-//! history id on SQLite, the writing transaction on PostgreSQL; see
-//! `shared::store::events`), so a reconnecting EventSource resumes after `Last-Event-ID`
-//! without loss.
+//! see. Events carry `id:` = their feed position (the history id on SQLite, the position
+//! the sequencer gave the row after it committed on PostgreSQL; see `shared::feed`), so a
+//! reconnecting EventSource resumes after `Last-Event-ID` without loss. On PostgreSQL the
+//! poller is also what sequences the feed.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -68,6 +68,10 @@ impl EventHub {
         let mut commits = feed.commits();
         tokio::spawn(async move {
             loop {
+                // PostgreSQL: place what other transactions committed, then look.
+                if let Err(e) = feed.sequence().await {
+                    tracing::warn!(error = %e, "event poller could not sequence the history");
+                }
                 match feed.latest_position().await {
                     Ok(id) => {
                         latest_tx.send_if_modified(|v| std::mem::replace(v, id) != id);
@@ -224,9 +228,9 @@ fn event_stream(
             }
             match feed.after(&actor, cursor, BATCH).await {
                 Ok(batch) => {
-                    // Rows of one transaction share a position (PostgreSQL); the id goes
-                    // out with the last of them, so a client that reconnects in between
-                    // is sent the whole transaction again rather than half of it.
+                    // Each row has its own position; should rows ever share one, the id
+                    // goes out with the last of them, so that a client reconnecting in
+                    // between is sent them all again rather than half.
                     let mut events = batch.events.into_iter().peekable();
                     while let Some(event) = events.next() {
                         let last_of_position =

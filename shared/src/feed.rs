@@ -6,10 +6,11 @@
 //! A reader must never pass over a row that commits later with a smaller position.
 //! On SQLite, with one writer, rows commit in id order, so a row's position is its id.
 //! On PostgreSQL, ids are handed out before commit, so concurrent transactions can
-//! commit out of id order; there a row's position is the id of the transaction that
-//! wrote it (`tx_id`, migration 0004), and only transactions older than every one still
-//! running (the snapshot's `xmin`) are read: that set never grows behind the reader.
-//! Rows of one transaction share a position and are always returned together.
+//! commit out of id order; there each row waits in `feed_pending` (put there by a trigger
+//! in the transaction that writes it) until [`Feed::sequence`] gives it a position after
+//! it committed (migration 0008). One sequencer runs at a time and its positions appear
+//! together when it commits, so positions become visible in order; and a transaction
+//! left open anywhere on the server holds back nothing but its own rows.
 
 use sqlx::FromRow;
 
@@ -32,21 +33,27 @@ mod sqlite {
     pub const LATEST: &str = "SELECT COALESCE(MAX(id), 0) FROM booking_history";
 }
 
-/// PostgreSQL: the writing transaction is the position, and only transactions older than
-/// every one still running are read.
+/// PostgreSQL: positions handed out after commit, in order, by one sequencer at a time.
 mod postgres {
     use crate::booking::history::history_columns;
 
     pub const AFTER: &str = concat!(
-        "WITH settled AS (SELECT DISTINCT tx_id FROM booking_history ",
-        "WHERE tx_id > $1::text::xid8 AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) ",
-        "ORDER BY tx_id LIMIT $2) SELECT ",
+        "SELECT ",
         history_columns!(),
-        ", tx_id::text::bigint AS position FROM booking_history ",
-        "WHERE tx_id IN (SELECT tx_id FROM settled) ORDER BY tx_id, id"
+        ", f.position FROM feed f JOIN booking_history ON booking_history.id = f.history_id ",
+        "WHERE f.position > $1 ORDER BY f.position LIMIT $2"
     );
-    pub const LATEST: &str = "SELECT COALESCE(MAX(tx_id)::text::bigint, 0) FROM booking_history \
-         WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())";
+    pub const LATEST: &str = "SELECT COALESCE(MAX(position), 0) FROM feed";
+
+    /// Moves the committed rows of `feed_pending` to the feed, positions in history-id
+    /// order, if no other sequencer holds the lock (then it will). One statement, so one
+    /// transaction: the lock is taken before any position is drawn and released when
+    /// they are all visible. A row another sequencer moved meanwhile is skipped (its
+    /// DELETE finds it gone).
+    pub const SEQUENCE: &str = "WITH turn AS (SELECT pg_try_advisory_xact_lock(7310293875) AS mine), \
+         moved AS (DELETE FROM feed_pending WHERE (SELECT mine FROM turn) RETURNING history_id) \
+         INSERT INTO feed (position, history_id) \
+         SELECT nextval('feed_position'), history_id FROM (SELECT history_id FROM moved ORDER BY history_id) m";
 }
 
 /// The event feed's entry point. Cheap to clone.
@@ -90,8 +97,20 @@ impl Feed {
         self.db.commits()
     }
 
-    /// The rows after `position` (up to `limit` of them, or of transactions on
-    /// PostgreSQL) that `actor` may see.
+    /// Gives the history rows committed since the last call their feed positions
+    /// (PostgreSQL; on SQLite the id is the position and there is nothing to do); how many
+    /// it placed. The API's event poller calls it before each look at the feed.
+    pub async fn sequence(&self) -> Result<u64, StoreError> {
+        match self.db.split() {
+            db::Either::Sqlite(_) => Ok(0),
+            db::Either::Postgres(p) => Ok(sqlx::query(postgres::SEQUENCE)
+                .execute(p)
+                .await?
+                .rows_affected()),
+        }
+    }
+
+    /// The rows after `position` (up to `limit` of them) that `actor` may see.
     pub async fn after(
         &self,
         actor: &Actor,

@@ -110,6 +110,11 @@ impl TestApp {
         }
     }
 
+    /// The test database's URL, for a test's own connections.
+    pub fn database_url(&self) -> String {
+        self._db.url.clone()
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Response {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
