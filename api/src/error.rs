@@ -143,6 +143,19 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(1));
                 return response;
             }
+            ApiError::Store(e) if e.is_disk_full() => {
+                tracing::error!(error = %e, "the database's disk is full");
+                let mut response = envelope(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_full",
+                    "the service cannot save anything right now (its storage is full); nothing was changed, try again later",
+                    json!({}),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(30));
+                return response;
+            }
             ApiError::Store(e) => return internal(&e.to_string()),
             ApiError::Internal(cause) => return internal(&cause),
         };

@@ -251,6 +251,18 @@ async fn follow_server_clock(clock: std::sync::Weak<ServerClock>, pool: sqlx::Pg
 }
 
 /// Opens a SQLite file in WAL mode, creating it and its folder if missing.
+/// Whether a connection given back to the pool may be lent again. A COMMIT that fails
+/// with a full disk (SQLITE_FULL) rolls the transaction back inside SQLite, while sqlx
+/// still counts it open; its rollback then fails too, and every later BEGIN on that
+/// connection fails ("non-zero transaction depth"): a worker stopped claiming for good
+/// after the disk filled once. So, once the rollback of a dropped transaction has run
+/// (the ping waits for it), a connection still inside one is closed, not reused.
+async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
+}
+
 async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool, Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -270,6 +282,7 @@ async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool, Error> {
             .max_connections(8)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
+            .after_release(|conn, _| Box::pin(still_usable(conn)))
             .connect_with(options.clone())
     };
     // A connection's first pragmas (WAL) run before its busy timeout is set: while

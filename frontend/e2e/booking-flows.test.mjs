@@ -170,6 +170,16 @@ describe('booking and dispatch through the browser', () => {
       // ...and the customer sees each step on the page they have open.
       await customer.page.locator(detail(status)).waitFor();
     }
+    // The customer's timeline in words: booked, offered, confirmed with Marco (by first name),
+    // on the way, done; Priya is never named.
+    const steps = await customer.page.getByTestId('timeline-row').locator('strong').allTextContents();
+    assert.equal(steps[0], 'Booked');
+    for (const step of ['Confirmed with Marco', 'On the way: Marco started the job', 'Done'])
+      assert.ok(steps.includes(step), `${step} in ${steps}`);
+    assert.ok(
+      steps.every((s) => !s.includes('Priya')),
+      `${steps}`,
+    );
     await customer.shot('03-customer-booking-page');
     assert.equal(await customer.page.evaluate(() => window.__notReloaded), true, 'the customer page was reloaded');
 

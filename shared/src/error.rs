@@ -76,6 +76,11 @@ impl StoreError {
         matches!(self, StoreError::Db(e) if e.is_transient())
     }
 
+    /// True when the database refused a write for lack of disk space.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Db(e) if e.is_disk_full())
+    }
+
     /// As a boxed error that keeps what it is: a database error stays one (so that the
     /// queue's runtime can tell a transient one), a domain error stays one.
     pub fn boxed(self) -> queue::BoxError {

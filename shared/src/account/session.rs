@@ -154,20 +154,30 @@ impl Accounts {
             expires_at: row.expires_at.into(),
         };
         let last_seen: DateTime<Utc> = row.last_seen_at.into();
-        if now - last_seen >= TOUCH_AFTER {
-            let mut tx = self.db.write().await?;
-            let at = tx.now();
-            exec!(tx, |c| {
-                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-                    .bind(ts(at))
-                    .bind(session.id)
-                    .execute(c)
-                    .await
-            })?;
-            tx.commit().await?;
+        if now - last_seen >= TOUCH_AFTER
+            && let Err(e) = self.touch(session.id).await
+        {
+            // The session is live either way; a busy or full database must not turn
+            // every request of the minute into an error. The next request tries again.
+            tracing::warn!(error = %e, session = session.id, "could not mark a session seen");
         }
         let (user, _) = row.user.into_user()?;
         Ok(Some((user, session)))
+    }
+
+    /// Marks a session seen now.
+    async fn touch(&self, session_id: i64) -> Result<(), StoreError> {
+        let mut tx = self.db.write().await?;
+        let at = tx.now();
+        exec!(tx, |c| {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+                .bind(ts(at))
+                .bind(session_id)
+                .execute(c)
+                .await
+        })?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Whether this session is still live (open event streams ask now and then).

@@ -47,6 +47,7 @@ export function CustomerBookingPage() {
       id={id}
       back={{ to: '/bookings', label: 'My bookings' }}
       showAttempts={false}
+      plainTimeline
       actions={(b) => (
         <>
           {b.allowed_transitions.includes('no_show') && (

@@ -10,7 +10,7 @@ import { When } from './When';
 import { AssignmentProgress } from './AssignmentProgress';
 import { AttemptsTable } from './AttemptsTable';
 import { StatusBadge } from './status';
-import { Timeline } from './Timeline';
+import { CustomerTimeline, Timeline } from './Timeline';
 import './BookingDetailView.css';
 
 export const providerById = (id: number) => `Provider #${id}`;
@@ -24,6 +24,8 @@ interface Props {
   exhaustedHint?: string;
   /** The attempts table (staff and providers; a customer's view has no attempts). */
   showAttempts?: boolean;
+  /** The history in plain words (the customer's view) rather than the audit trail. */
+  plainTimeline?: boolean;
 }
 
 /** A booking as any role sees it: summary, assignment progress, audit trail and attempts. */
@@ -34,6 +36,7 @@ export function BookingDetailView({
   actions,
   exhaustedHint,
   showAttempts = true,
+  plainTimeline = false,
 }: Props) {
   const q = useBooking(id);
   const providerName = (pid: number) => q.data?.provider_names?.[String(pid)] ?? fallbackName(pid);
@@ -135,7 +138,11 @@ export function BookingDetailView({
       </div>
       <div className="card">
         <h2>History</h2>
-        <Timeline history={b.history} providerName={providerName} />
+        {plainTimeline ? (
+          <CustomerTimeline history={b.history} providerName={(pid) => q.data?.provider_names?.[String(pid)]} />
+        ) : (
+          <Timeline history={b.history} providerName={providerName} />
+        )}
       </div>
       {showAttempts && (
         <div className="card">

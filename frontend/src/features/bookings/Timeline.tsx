@@ -47,3 +47,68 @@ export function Timeline({ history, providerName }: { history: HistoryRow[]; pro
     </ol>
   );
 }
+
+/** A provider's first name, as the customer is told it ("Priya"); "a provider" when unknown. */
+export function firstName(name: string | undefined): string {
+  const first = name?.trim().split(/\s+/)[0];
+  return first ? first : 'a provider';
+}
+
+/**
+ * One step of a customer's booking in plain words: what happened, for them. `provider` is
+ * the first name of the provider the row is about, when the customer may know it.
+ */
+export function customerStep(h: HistoryRow, provider: string | undefined): string {
+  const who = provider ?? 'the provider';
+  const by = h.changed_by_role === 'customer' ? 'you' : h.changed_by_role === 'provider' ? (provider ?? 'the provider') : 'Home services';
+  if (h.old_status === null) return 'Booked';
+  if (h.old_status === h.new_status) return `Updated by ${by}`;
+  switch (h.new_status) {
+    case 'pending':
+      return 'Back to finding a provider';
+    case 'assigned':
+      return provider ? `Offered to ${provider}` : 'Offered to a provider';
+    case 'accepted':
+      return provider ? `Confirmed with ${provider}` : 'Confirmed';
+    case 'in_progress':
+      return `On the way: ${who} started the job`;
+    case 'completed':
+      return 'Done';
+    case 'cancelled':
+      return `Cancelled by ${by}`;
+    case 'rejected':
+      return h.changed_by_role === 'provider' || h.changed_by_role === 'system'
+        ? 'The provider could not take it: finding someone else'
+        : `Taken back by ${by}: finding someone else`;
+    case 'no_show':
+      return h.changed_by_role === 'customer'
+        ? 'You reported that nobody came: finding someone else'
+        : h.changed_by_role === 'provider'
+          ? `${who === 'the provider' ? 'The provider' : who} found nobody at the address`
+          : 'Marked as missed by Home services';
+  }
+}
+
+/** A customer's booking as a plain timeline: each step in words, when, and their own notes. */
+export function CustomerTimeline({ history, providerName }: { history: HistoryRow[]; providerName: (id: number) => string | undefined }) {
+  if (!history.length) return <p className="empty">Nothing has happened yet.</p>;
+  return (
+    <ol className="timeline" aria-label="What happened">
+      {history.map((h) => (
+        <li key={h.id} className="timeline__item" data-testid="timeline-row" data-status={h.new_status}>
+          <div className="timeline__head">
+            <strong>{customerStep(h, h.provider_id !== null ? optionalFirstName(providerName(h.provider_id)) : undefined)}</strong>
+            <time dateTime={h.timestamp} className="muted">
+              {formatDateTime(h.timestamp)}
+            </time>
+          </div>
+          {h.reason && <p className="timeline__reason">“{h.reason}”</p>}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function optionalFirstName(name: string | undefined): string | undefined {
+  return name ? firstName(name) : undefined;
+}

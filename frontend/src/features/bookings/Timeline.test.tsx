@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryRow } from '../../api/types';
+import { customerStep, firstName } from './Timeline';
+
+const row = (over: Partial<HistoryRow>): HistoryRow => ({
+  id: 1,
+  booking_id: 7,
+  old_status: 'pending',
+  new_status: 'assigned',
+  changed_by: null,
+  changed_by_name: 'Home services',
+  changed_by_role: 'system',
+  reason: null,
+  is_override: false,
+  provider_id: 3,
+  timestamp: '2026-12-03T10:00:00Z',
+  ...over,
+});
+
+describe("the customer's timeline, in words", () => {
+  it('names the provider by first name, and who cancelled in words', () => {
+    expect(firstName('Priya Patel')).toBe('Priya');
+    expect(firstName(undefined)).toBe('a provider');
+    expect(customerStep(row({ old_status: null, new_status: 'pending', provider_id: null }), undefined)).toBe('Booked');
+    expect(customerStep(row({}), 'Priya')).toBe('Offered to Priya');
+    expect(customerStep(row({ old_status: 'assigned', new_status: 'accepted', changed_by_role: 'provider' }), 'Priya')).toBe(
+      'Confirmed with Priya',
+    );
+    expect(customerStep(row({ old_status: 'accepted', new_status: 'in_progress', changed_by_role: 'provider' }), 'Priya')).toBe(
+      'On the way: Priya started the job',
+    );
+    expect(customerStep(row({ old_status: 'in_progress', new_status: 'completed', changed_by_role: 'provider' }), 'Priya')).toBe('Done');
+    expect(customerStep(row({ old_status: 'accepted', new_status: 'cancelled', changed_by_role: 'customer' }), 'Priya')).toBe(
+      'Cancelled by you',
+    );
+    expect(customerStep(row({ old_status: 'accepted', new_status: 'cancelled', changed_by_role: 'admin' }), 'Priya')).toBe(
+      'Cancelled by Home services',
+    );
+  });
+
+  it('never names a provider the customer was not told of', () => {
+    // A provider who turned the job down is not the customer's to know.
+    const rejected = row({ old_status: 'assigned', new_status: 'rejected', changed_by_role: 'provider', changed_by_name: 'the provider' });
+    expect(customerStep(rejected, undefined)).toBe('The provider could not take it: finding someone else');
+    expect(customerStep(row({}), undefined)).toBe('Offered to a provider');
+    expect(customerStep(row({ old_status: 'accepted', new_status: 'no_show', changed_by_role: 'customer' }), undefined)).toBe(
+      'You reported that nobody came: finding someone else',
+    );
+  });
+});
