@@ -33,7 +33,8 @@ use crate::error::responses;
         (name = "auth", description = "Signing up, in and out"),
         (name = "bookings", description = "Bookings and their status"),
         (name = "providers", description = "Providers and service types"),
-        (name = "admin", description = "The job queue and the overview (admins only)"),
+        (name = "ratings", description = "Ratings of completed bookings, and providers' reviews"),
+        (name = "admin", description = "The job queue, the overview and the accounts (admins only)"),
         (name = "events", description = "Live changes"),
         (name = "meta", description = "This document"),
     )

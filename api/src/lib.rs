@@ -36,7 +36,7 @@ use db::Db;
 use queue::{Queue, RetryPolicy};
 use shared::assignment::AssignmentPolicy;
 use shared::schedule::ScheduleRules;
-use shared::{Accounts, Assignment, Bookings, Feed, Overview, Providers, Schedule};
+use shared::{Accounts, Assignment, Bookings, Feed, Overview, Providers, Ratings, Schedule};
 
 pub use config::Config;
 
@@ -78,6 +78,7 @@ pub struct AppState {
     pub providers: Providers,
     pub schedule: Schedule,
     pub accounts: Accounts,
+    pub ratings: Ratings,
     pub feed: Feed,
     pub overview: Overview,
     pub queue: Queue,
@@ -107,6 +108,7 @@ impl AppState {
             providers: Providers::new(db.clone()),
             schedule: Schedule::new(db.clone(), rules),
             accounts: Accounts::new(db.clone()),
+            ratings: Ratings::new(db.clone()),
             overview: Overview::new(db.clone()),
             queue: Queue::new(db.clone()),
             feed,
@@ -168,14 +170,22 @@ fn security_headers(router: Router<AppState>, hsts: bool) -> Router<AppState> {
 fn api_routes(timeout: Duration) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
         .nest("/auth", routes::auth::router())
-        .nest("/bookings", routes::bookings::router())
-        .nest("/providers", routes::providers::router())
+        .nest(
+            "/bookings",
+            routes::bookings::router().merge(routes::ratings::booking_router()),
+        )
+        .nest(
+            "/providers",
+            routes::providers::router().merge(routes::ratings::provider_router()),
+        )
         .merge(routes::providers::service_types_router())
         .merge(routes::availability::router())
         .merge(routes::openapi::router())
         .nest(
             "/admin",
-            routes::admin::router().merge(routes::users::router()),
+            routes::admin::router()
+                .merge(routes::users::router())
+                .merge(routes::ratings::admin_router()),
         )
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

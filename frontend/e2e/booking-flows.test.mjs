@@ -228,6 +228,22 @@ describe('booking and dispatch through the browser', () => {
     ]);
     await admin.shot('06-admin-booking-detail');
 
+    // The customer rates the finished job; Marco reads it on his reviews page, with his mean.
+    const panel = customer.page.getByTestId('rating-panel');
+    await panel.getByRole('heading', { name: 'How did it go?' }).waitFor();
+    await panel.getByRole('button', { name: 'Rate this job' }).click();
+    await panel.getByRole('alert').getByText('Choose from 1 to 5 stars.').waitFor();
+    await panel.getByLabel('4 stars').check();
+    await panel.getByLabel('Comment (optional)').fill('Quick and tidy.');
+    await panel.getByRole('button', { name: 'Rate this job' }).click();
+    await panel.getByRole('heading', { name: 'Your rating' }).waitFor();
+    await panel.getByRole('img', { name: '4 of 5 stars' }).waitFor();
+    await customer.shot('07-customer-rated');
+    await provider.page.getByRole('link', { name: 'Reviews' }).click();
+    await provider.page.getByTestId('rating-summary').getByText('4.0 ★ from 1 review').waitFor();
+    await provider.page.getByTestId('review').getByText('Quick and tidy.').waitFor();
+    await provider.shot('08-provider-reviews');
+
     for (const p of [customer, provider, admin]) p.assertClean();
   });
 

@@ -23,6 +23,7 @@ pub mod feed;
 pub mod input;
 pub mod overview;
 pub mod provider;
+pub mod rating;
 pub mod schedule;
 
 pub use account::Accounts;
@@ -34,4 +35,5 @@ pub use error::{DomainError, StoreError};
 pub use feed::Feed;
 pub use overview::Overview;
 pub use provider::Providers;
+pub use rating::Ratings;
 pub use schedule::Schedule;

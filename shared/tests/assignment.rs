@@ -735,3 +735,203 @@ async fn a_retry_of_dead_jobs_skips_what_is_not_dead_or_no_longer_awaits_assignm
         Some("assignment retried by an admin (cycle 2)")
     );
 }
+
+/// Books `service` a day or more after the clock's now, wherever it has been moved.
+async fn book_soon(q: &Q, service: &str) -> i64 {
+    use chrono::DurationRound;
+    let mut input = q.request(service);
+    let n = q.booked.load(std::sync::atomic::Ordering::Relaxed);
+    let start = q
+        .core
+        .db
+        .now()
+        .duration_trunc(chrono::Duration::hours(1))
+        .unwrap()
+        + chrono::Duration::days(1)
+        + chrono::Duration::hours(3 * n);
+    input.starts_at = start.to_rfc3339();
+    let new = input
+        .validate(q.core.db.now(), &q.core.bookings.rules())
+        .unwrap();
+    q.core
+        .bookings
+        .create(&q.customer, new, None)
+        .await
+        .unwrap()
+        .0
+        .id
+}
+
+/// A booking of `service` assigned to `provider` by hand and worked to completion (the
+/// clock moved to its start); its id.
+async fn completed(q: &Q, service: &str, provider: i64) -> i64 {
+    let b = book_soon(q, service).await;
+    q.core
+        .bookings
+        .assign_by_hand(&q.admin, b, provider, false, None)
+        .await
+        .unwrap();
+    let p = q.provider_actor(provider).await;
+    q.core
+        .change_status(&p, b, change(Status::Accepted))
+        .await
+        .unwrap();
+    let start = q
+        .core
+        .bookings
+        .detail(&q.admin, b)
+        .await
+        .unwrap()
+        .booking
+        .starts_at;
+    q.clock.advance(start - q.core.db.now());
+    for s in [Status::InProgress, Status::Completed] {
+        q.core.change_status(&p, b, change(s)).await.unwrap();
+    }
+    b
+}
+
+fn change(status: Status) -> StatusChange {
+    StatusChange {
+        status,
+        reason: None,
+        is_override: false,
+        absent: None,
+        expected_version: None,
+    }
+}
+
+fn conflict_code(e: shared::StoreError) -> &'static str {
+    match e {
+        shared::StoreError::Domain(shared::DomainError::Conflict { code, .. }) => code,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_rating_is_its_customer_s_once_and_in_time_and_moves_the_provider_s_rank() {
+    let q = setup(2000).await;
+    let ratings = &q.core.ratings;
+    // The admin typed Pia ahead of Ola.
+    let pia = q.provider("pia", &["plumbing"], 4.0).await;
+    let ola = q.provider("ola", &["plumbing"], 3.0).await;
+    let pia_actor = q.provider_actor(pia).await;
+    let stranger = common::user(&q.core, "s@example.com", Role::Customer).await;
+
+    // Not before the work is done.
+    let open = book_soon(&q, "plumbing").await;
+    q.core
+        .bookings
+        .assign_by_hand(&q.admin, open, pia, false, None)
+        .await
+        .unwrap();
+    let err = ratings.rate(&q.customer, open, 5, None).await.unwrap_err();
+    assert_eq!(conflict_code(err), "not_completed");
+    q.core
+        .change_status(&q.customer, open, change(Status::Cancelled))
+        .await
+        .unwrap();
+
+    let b = completed(&q, "plumbing", pia).await;
+    // Only its customer: not the provider, not an admin on the customer's behalf, and a
+    // stranger does not learn the booking exists.
+    for who in [&pia_actor, &q.admin] {
+        let err = ratings.rate(who, b, 5, None).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                shared::StoreError::Domain(shared::DomainError::NotPermitted { .. })
+            ),
+            "{err:?}"
+        );
+    }
+    let err = ratings.rate(&stranger, b, 5, None).await.unwrap_err();
+    assert!(matches!(
+        err,
+        shared::StoreError::Domain(shared::DomainError::NotFound { .. })
+    ));
+    // Stars 1 to 5, a comment of at most 1,000 characters.
+    for (stars, comment) in [(0, None), (6, None), (4, Some("x".repeat(1001)))] {
+        let err = ratings
+            .rate(&q.customer, b, stars, comment.as_deref())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                shared::StoreError::Domain(shared::DomainError::Validation(_))
+            ),
+            "{stars} {err:?}"
+        );
+    }
+
+    let given = ratings
+        .rate(&q.customer, b, 2, Some("  Late, and left a mess.  "))
+        .await
+        .unwrap();
+    assert_eq!(given.comment.as_deref(), Some("Late, and left a mess."));
+    let err = ratings.rate(&q.customer, b, 5, None).await.unwrap_err();
+    assert_eq!(conflict_code(err), "already_rated");
+    let pia_now = q.core.providers.get(pia).await.unwrap().unwrap();
+    assert_eq!((pia_now.rating_count, pia_now.rating_mean), (1, Some(2.0)));
+
+    // Changed within a day: the sum follows; after a day, no more.
+    q.clock.advance(chrono::Duration::hours(23));
+    ratings.edit(&q.customer, b, 1, None).await.unwrap();
+    let pia_now = q.core.providers.get(pia).await.unwrap().unwrap();
+    assert_eq!((pia_now.rating_count, pia_now.rating_mean), (1, Some(1.0)));
+    q.clock.advance(chrono::Duration::hours(2));
+    let err = ratings.edit(&q.customer, b, 5, None).await.unwrap_err();
+    assert_eq!(conflict_code(err), "edit_window_closed");
+
+    // Ola gets a 5. The mean of all reviews is 3: Pia ranks (5·3 + 1) / 6 = 2.67 and
+    // Ola (5·3 + 5) / 6 = 3.33, although the admin had typed Pia ahead, 4 to 3.
+    let o = completed(&q, "plumbing", ola).await;
+    ratings
+        .rate(&q.customer, o, 5, Some("Spotless"))
+        .await
+        .unwrap();
+    let providers = &q.core.providers;
+    let rank = |id| async move { providers.get(id).await.unwrap().unwrap().rating };
+    assert!((rank(pia).await - 16.0 / 6.0).abs() < 1e-9);
+    assert!((rank(ola).await - 20.0 / 6.0).abs() < 1e-9);
+    // Matching follows the rank (both free, no load that day): Ola.
+    let next = book_soon(&q, "plumbing").await;
+    let job = q.claim_one("w1").await.unwrap();
+    assert_eq!(booking_of(&job), next);
+    assert_eq!(
+        q.run("w1", &job).await,
+        AssignmentOutcome::Assigned { provider_id: ola }
+    );
+
+    // Too late to rate: 30 days after completion.
+    let late = completed(&q, "plumbing", pia).await;
+    q.clock.advance(chrono::Duration::days(31));
+    let err = ratings.rate(&q.customer, late, 5, None).await.unwrap_err();
+    assert_eq!(conflict_code(err), "rating_window_closed");
+
+    // An admin hides a comment, with a reason in the trail; the stars still count.
+    let hidden = ratings
+        .set_hidden(&q.admin, o, true, "Names a neighbour")
+        .await
+        .unwrap();
+    assert!(hidden.hidden);
+    assert_eq!(
+        hidden.comment.as_deref(),
+        Some("Spotless"),
+        "admins still see it"
+    );
+    let ola_actor = q.provider_actor(ola).await;
+    let seen = ratings.reviews(&ola_actor, ola, None, 10).await.unwrap();
+    assert_eq!((seen[0].comment.clone(), seen[0].hidden), (None, true));
+    assert_eq!(seen[0].stars, 5);
+    let trail = q.core.bookings.detail(&q.admin, o).await.unwrap().history;
+    assert!(
+        trail
+            .iter()
+            .any(|h| h.reason.as_deref() == Some("review comment hidden: Names a neighbour")),
+        "{trail:?}"
+    );
+    // Another provider does not read Ola's reviews.
+    assert!(ratings.reviews(&pia_actor, ola, None, 10).await.is_err());
+}

@@ -397,6 +397,9 @@ pub struct BookingDetailView {
     pub provider_names: BTreeMap<String, String>,
     /// The statuses the caller may move this booking to now.
     pub allowed_transitions: Vec<Status>,
+    /// The customer's rating of it, once given.
+    #[schema(required = true)]
+    pub rating: Option<crate::routes::ratings::RatingView>,
 }
 
 /// One page of bookings, newest first.
@@ -661,6 +664,7 @@ fn detail_view(
             .map(|(id, name)| (id.to_string(), name))
             .collect(),
         allowed_transitions,
+        rating: None,
     }
 }
 
@@ -698,7 +702,9 @@ async fn detail(
     .into_iter()
     .filter(|s| *s != Status::Assigned)
     .collect();
-    Ok(JsonBody(detail_view(detail, &actor, allowed)))
+    let mut view = detail_view(detail, &actor, allowed);
+    view.rating = state.ratings.of_booking(&actor, id).await?.map(Into::into);
+    Ok(JsonBody(view))
 }
 
 /// A booking's audit trail, oldest first.

@@ -8,4 +8,5 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod providers;
+pub mod ratings;
 pub mod users;

@@ -45,8 +45,15 @@ pub struct ProviderView {
     pub phone: Option<String>,
     /// Taking work right now.
     pub available: bool,
-    /// 0 to 5; matching prefers higher.
+    /// 0 to 5, the rank matching prefers higher: the Bayesian average of their reviews
+    /// (C = 5, the prior the mean of all reviews), or the rating an admin gave them
+    /// while they have no reviews.
     pub rating: f64,
+    /// How many reviews they have.
+    pub rating_count: i64,
+    /// The plain mean of their reviews' stars; `null` without reviews.
+    #[schema(required = true)]
+    pub rating_mean: Option<f64>,
     #[schema(value_type = Vec<ServiceTypeName>)]
     pub service_types: Vec<String>,
     /// Bookings assigned, accepted or in progress.
@@ -71,6 +78,8 @@ impl From<Provider> for ProviderView {
             phone: p.phone,
             available: p.available,
             rating: p.rating,
+            rating_count: p.rating_count,
+            rating_mean: p.rating_mean,
             service_types: p.service_types,
             active_bookings: p.active_bookings,
             time_zone: p.time_zone.name().to_owned(),

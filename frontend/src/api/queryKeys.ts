@@ -31,6 +31,7 @@ export const keys = {
   availability: (service: string, from: string, to: string) => ['availability', service, from, to] as const,
   providers: ['providers'] as const,
   calendar: (id: number) => ['providers', 'calendar', id] as const,
+  reviews: (id: number) => ['providers', 'reviews', id] as const,
   providerList: (serviceType?: string) => ['providers', serviceType ?? ''] as const,
   admin: ['admin'] as const,
   jobs: (state: JobState | '') => ['admin', 'jobs', state] as const,

@@ -268,6 +268,31 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/bookings/{id}/rating': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rates a completed booking: its customer, once, within 30 days of completion. 409
+     *     `not_completed`, `already_rated` or `rating_window_closed`; 403 for anyone else who
+     *     may see the booking.
+     */
+    post: operations['rateBooking'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Changes a rating: its customer, within 24 hours of giving it (409
+     *     `edit_window_closed` after).
+     */
+    patch: operations['editRating'];
+    trace?: never;
+  };
   '/providers': {
     parameters: {
       query?: never;
@@ -320,6 +345,26 @@ export interface paths {
      *     already hold stay theirs; matching and availability follow the new hours at once.
      */
     put: operations['putProviderCalendar'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/providers/{id}/reviews': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A provider's reviews, newest first: the provider themself and admins (anyone else gets
+     *     404). A hidden comment comes back as `comment: null, hidden: true` (admins see it).
+     */
+    get: operations['listReviews'];
+    put?: never;
     post?: never;
     delete?: never;
     options?: never;
@@ -513,6 +558,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/reviews/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Hides a review's comment (or shows it again), with a reason recorded in the booking's
+     *     history; admins only. The stars still count.
+     */
+    patch: operations['hideReview'];
+    trace?: never;
+  };
   '/events': {
     parameters: {
       query?: never;
@@ -658,6 +723,7 @@ export interface components {
       };
       /** @description The statuses the caller may move this booking to now. */
       allowed_transitions: components['schemas']['Status'][];
+      rating: components['schemas']['RatingView'] | null;
     };
     /** @description One page of bookings, newest first. */
     BookingPageView: {
@@ -832,6 +898,12 @@ export interface components {
       /** @description More about it: `fields` (field -> message) on 422, `retry_after_secs` on 429, ... */
       details: Record<string, never>;
     };
+    /** @description Hiding or showing a review's comment. */
+    HideReview: {
+      hidden: boolean;
+      /** @description Why; recorded in the booking's history. */
+      reason: string;
+    };
     /** @description One row of a booking's audit trail: who changed what, in what role, when and why. */
     HistoryView: {
       /** Format: int64 */
@@ -957,9 +1029,21 @@ export interface components {
       available: boolean;
       /**
        * Format: double
-       * @description 0 to 5; matching prefers higher.
+       * @description 0 to 5, the rank matching prefers higher: the Bayesian average of their reviews
+       *     (C = 5, the prior the mean of all reviews), or the rating an admin gave them
+       *     while they have no reviews.
        */
       rating: number;
+      /**
+       * Format: int64
+       * @description How many reviews they have.
+       */
+      rating_count: number;
+      /**
+       * Format: double
+       * @description The plain mean of their reviews' stars; `null` without reviews.
+       */
+      rating_mean: number | null;
       service_types: components['schemas']['ServiceTypeName'][];
       /**
        * Format: int64
@@ -977,6 +1061,35 @@ export interface components {
       created_at: string;
       /** Format: date-time */
       updated_at: string;
+    };
+    /** @description Stars and an optional comment. */
+    RatingRequest: {
+      /** Format: int64 */
+      stars: number;
+      comment?: string | null;
+    };
+    /** @description A booking's rating. */
+    RatingView: {
+      /** Format: int64 */
+      booking_id: number;
+      /** Format: int64 */
+      provider_id: number;
+      /** Format: int64 */
+      stars: number;
+      /** @description `null` when none was given or an admin hid it (`hidden`); admins see it either way. */
+      comment: string | null;
+      hidden: boolean;
+      /** @description Why an admin hid the comment (admins only). */
+      hidden_reason: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      /**
+       * Format: date-time
+       * @description Until when the customer may change it.
+       */
+      editable_until: string;
     };
     /** @description A customer signing up. */
     RegisterRequest: {
@@ -1031,6 +1144,12 @@ export interface components {
           /** @enum {boolean} */
           all_dead: true;
         };
+    /** @description One page of a provider's reviews, newest first. */
+    ReviewPage: {
+      items: components['schemas']['RatingView'][];
+      /** @description Pass back as `cursor` for the next page; absent on the last page. */
+      next_cursor: string | null;
+    };
     /**
      * @description The role a change is made in. `System` is the worker; it has no login.
      * @enum {string}
@@ -2439,6 +2558,82 @@ export interface operations {
       503: components['responses']['Unavailable'];
     };
   };
+  rateBooking: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The booking */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RatingRequest'];
+      };
+    };
+    responses: {
+      /** @description Rated */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RatingView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  editRating: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The booking */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RatingRequest'];
+      };
+    };
+    responses: {
+      /** @description The rating as it now is */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RatingView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
   listProviders: {
     parameters: {
       query?: {
@@ -2600,6 +2795,40 @@ export interface operations {
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
       422: components['responses']['Unprocessable'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listReviews: {
+    parameters: {
+      query?: {
+        /** @description The `next_cursor` of the previous page. */
+        cursor?: number;
+        /** @description Page size (default 20). */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description The provider */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of reviews */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReviewPage'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];
     };
@@ -2912,6 +3141,43 @@ export interface operations {
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
       408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  hideReview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The booking the review is of */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['HideReview'];
+      };
+    };
+    responses: {
+      /** @description The review as it now is */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RatingView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];
     };

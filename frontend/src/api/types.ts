@@ -20,6 +20,9 @@ export type ResetPassword = Schemas['ResetPasswordRequest'];
 export type AdminUser = Schemas['AdminUserView'];
 export type UserPage = Schemas['UserPage'];
 export type ResetLink = Schemas['ResetLink'];
+export type Rating = Schemas['RatingView'];
+export type RatingRequest = Schemas['RatingRequest'];
+export type ReviewPage = Schemas['ReviewPage'];
 
 export type ServiceTypeName = Schemas['ServiceTypeName'];
 export type ServiceType = Schemas['ServiceTypeView'];

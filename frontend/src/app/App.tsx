@@ -30,6 +30,7 @@ const ProviderHomePage = page(provider, (m) => m.ProviderHomePage);
 const ProviderBookingPage = page(provider, (m) => m.ProviderBookingPage);
 const ProviderHistoryPage = page(provider, (m) => m.ProviderHistoryPage);
 const ProviderCalendarPage = page(provider, (m) => m.ProviderCalendarPage);
+const ProviderReviewsPage = page(provider, (m) => m.ProviderReviewsPage);
 
 /** Which page answers which address, and who may open it. The pages are composed in ./routes. */
 export function AppRoutes() {
@@ -53,6 +54,7 @@ export function AppRoutes() {
           <Route path="provider/bookings/:id" element={<ProviderBookingPage />} />
           <Route path="provider/history" element={<ProviderHistoryPage />} />
           <Route path="provider/calendar" element={<ProviderCalendarPage />} />
+          <Route path="provider/reviews" element={<ProviderReviewsPage />} />
         </Route>
         <Route element={<RequireRole roles={['admin']} />}>
           <Route path="admin" element={<AdminBookingsPage />} />

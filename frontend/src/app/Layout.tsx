@@ -18,6 +18,7 @@ const NAV: Record<Exclude<Role, 'system'>, { to: string; label: string; end?: bo
   provider: [
     { to: '/provider', label: 'My jobs', end: true },
     { to: '/provider/history', label: 'History' },
+    { to: '/provider/reviews', label: 'Reviews' },
     { to: '/provider/calendar', label: 'Working hours' },
   ],
   admin: [

@@ -35,6 +35,7 @@ export function bookingDetail(over: Partial<BookingDetail> = {}): BookingDetail 
     assignment: null,
     allowed_transitions: [],
     provider_names: {},
+    rating: null,
     ...over,
   };
 }

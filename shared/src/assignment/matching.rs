@@ -196,7 +196,13 @@ pub fn explain(candidates: &[Candidate], chosen: Option<i64>) -> Explanation {
 /// service, $2 the booking, $3 a day before its start (no window is longer, so one that
 /// overlaps starts after this), $4 its end, $5 its start, $6 and $7 the bounds of its
 /// day in its time zone. Served by `bookings_active_window` (migration 0006).
-const FACTS: &str = "SELECT p.id, p.available, p.rating, p.time_zone, p.calendar, \
+///
+/// The rating is the Bayesian rank of `crate::rating::bayesian_rank`: (C·m + Σr) / (C + n)
+/// with C = 5 and m the mean of every review, or the admin's rating without reviews.
+const FACTS: &str = "SELECT p.id, p.available, CAST(CASE WHEN p.rating_count > 0 THEN \
+         (5 * (SELECT CAST(SUM(q.rating_sum) AS DOUBLE PRECISION) / SUM(q.rating_count) \
+         FROM providers q) + p.rating_sum) / (5 + p.rating_count) ELSE p.rating END \
+         AS DOUBLE PRECISION) AS rating, p.time_zone, p.calendar, \
      (SELECT o.id FROM bookings o WHERE o.provider_id = p.id \
          AND o.status IN ('assigned', 'accepted', 'in_progress') \
          AND o.starts_at > $3 AND o.starts_at < $4 AND o.ends_at > $5 AND o.id <> $2 \

@@ -30,7 +30,12 @@ pub struct Provider {
     pub email: String,
     pub phone: Option<String>,
     pub available: bool,
+    /// The rank matching uses: the Bayesian average of their reviews, or the rating an
+    /// admin gave them while they have none (see [`crate::rating::bayesian_rank`]).
     pub rating: f64,
+    /// How many reviews they have, and their plain mean (none without reviews).
+    pub rating_count: i64,
+    pub rating_mean: Option<f64>,
     pub service_types: Vec<String>,
     /// Bookings assigned, accepted or in progress: the provider's current load.
     pub active_bookings: i64,
@@ -84,6 +89,9 @@ struct ProviderRow {
     phone: Option<String>,
     available: bool,
     rating: f64,
+    rating_count: i64,
+    rating_sum: i64,
+    mean_of_all: Option<f64>,
     services: Option<String>,
     active_bookings: i64,
     time_zone: String,
@@ -110,7 +118,14 @@ impl TryFrom<ProviderRow> for Provider {
             email: r.email,
             phone: r.phone,
             available: r.available,
-            rating: r.rating,
+            rating: crate::rating::bayesian_rank(
+                r.rating_count,
+                r.rating_sum,
+                r.mean_of_all,
+                r.rating,
+            ),
+            rating_count: r.rating_count,
+            rating_mean: (r.rating_count > 0).then(|| r.rating_sum as f64 / r.rating_count as f64),
             service_types,
             active_bookings: r.active_bookings,
             time_zone: r
@@ -135,7 +150,9 @@ macro_rules! select_provider {
     };
     ($aggregate:literal, $where:literal) => {
         concat!(
-            "SELECT p.id, p.user_id, p.name, p.email, p.phone, p.available, p.rating, (SELECT ",
+            "SELECT p.id, p.user_id, p.name, p.email, p.phone, p.available, p.rating, ",
+            "p.rating_count, p.rating_sum, (SELECT CAST(SUM(q.rating_sum) AS DOUBLE PRECISION) ",
+            "/ NULLIF(SUM(q.rating_count), 0) FROM providers q) AS mean_of_all, (SELECT ",
             $aggregate,
             " FROM provider_services s WHERE s.provider_id = p.id) AS services, ",
             "p.active_bookings, p.time_zone, p.calendar IS NOT NULL AS has_calendar, ",

@@ -36,6 +36,7 @@ pub struct Core {
     pub feed: Feed,
     pub overview: Overview,
     pub queue: Queue,
+    pub ratings: shared::Ratings,
 }
 
 impl Core {
@@ -47,6 +48,7 @@ impl Core {
             feed: Feed::new(db.clone()),
             overview: Overview::new(db.clone()),
             queue: Queue::new(db.clone()),
+            ratings: shared::Ratings::new(db.clone()),
             db,
             policy,
         }

@@ -4,6 +4,7 @@ import { AssignPanel, BookingDetailView, BookingsTable, OverridePanel, ProviderD
 import { JobList, QueueOverview, useJobStateFilter } from '../../features/jobs';
 import { AddProvider, CalendarEditor, ProviderList, useProviderName, useProviders } from '../../features/providers';
 import { useMe } from '../../features/auth';
+import { ratingSummary, ReviewList } from '../../features/ratings';
 import { UserList } from '../../features/users';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
 
@@ -114,8 +115,8 @@ export function AdminProviderPage() {
           <div className="page-head">
             <h1 id="admin-provider-title">{provider.name}</h1>
             <span className="muted">
-              {provider.available ? 'Taking work' : 'Not taking work'} · load {provider.active_bookings} · rating{' '}
-              {provider.rating.toFixed(1)}
+              {provider.available ? 'Taking work' : 'Not taking work'} · load {provider.active_bookings} ·{' '}
+              {ratingSummary(provider.rating_mean, provider.rating_count)} · rank {provider.rating.toFixed(2)}
             </span>
           </div>
           <div className="card">
@@ -125,6 +126,10 @@ export function AdminProviderPage() {
           <div className="card">
             <h2>Working hours</h2>
             <CalendarEditor providerId={provider.id} who="admin" />
+          </div>
+          <div className="card">
+            <h2>Reviews</h2>
+            <ReviewList providerId={provider.id} admin />
           </div>
         </>
       )}

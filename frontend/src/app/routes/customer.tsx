@@ -1,7 +1,8 @@
-/** The customer's pages: their bookings, booking a service, and a booking of theirs. */
+/** The customer's pages: their bookings, booking a service, and a booking of theirs (with its rating once done). */
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMe } from '../../features/auth';
 import { BookingDetailView, BookingForm, CustomerBookingList, RescheduleForm, StatusActions } from '../../features/bookings';
+import { RatingPanel } from '../../features/ratings';
 import { useServiceTypes } from '../../features/providers';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
 
@@ -57,6 +58,7 @@ export function CustomerBookingPage() {
               <StatusActions booking={b} only={['no_show']} />
             </div>
           )}
+          <RatingPanel booking={b} />
           <RescheduleForm booking={b} />
           {b.allowed_transitions.includes('cancelled') && (
             <div>

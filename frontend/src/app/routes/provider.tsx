@@ -1,8 +1,9 @@
-/** The provider's pages: their agenda (with their availability), their history, their working hours, and a job of theirs. */
+/** The provider's pages: their agenda (with their availability), their history, their reviews, their working hours, and a job of theirs. */
 import { useParams } from 'react-router';
 import { useMe } from '../../features/auth';
 import { BookingDetailView, ProviderBookingList, ProviderHistory, StatusActions } from '../../features/bookings';
-import { CalendarEditor, ProviderAvailabilityCard, useProviderName } from '../../features/providers';
+import { CalendarEditor, ProviderAvailabilityCard, useProviderName, useProviders } from '../../features/providers';
+import { ratingSummary, ReviewList } from '../../features/ratings';
 import { ErrorAlert, Loading, Notice } from '../../ui/Feedback';
 
 export function ProviderHomePage() {
@@ -26,6 +27,26 @@ export function ProviderHistoryPage() {
       </div>
       <p className="muted">Every job you were offered, newest first: done, declined, passed on.</p>
       <ProviderHistory providerId={me.data?.provider_id} />
+    </section>
+  );
+}
+
+/** The provider's reviews, newest first, and their mean. */
+export function ProviderReviewsPage() {
+  const me = useMe();
+  const id = me.data?.provider_id;
+  const own = useProviders(undefined, { fresh: true }).data?.find((p) => p.id === id);
+  return (
+    <section aria-labelledby="provider-reviews-title">
+      <div className="page-head">
+        <h1 id="provider-reviews-title">Reviews</h1>
+        {own && (
+          <span className="muted" data-testid="rating-summary">
+            {ratingSummary(own.rating_mean, own.rating_count)}
+          </span>
+        )}
+      </div>
+      {id ? <ReviewList providerId={id} /> : <Loading label="Loading reviews…" />}
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../../api/client';
 import { keys } from '../../api/queryKeys';
+import { clearSessionEnded } from './session';
 import type { AuthResponse, ChangePassword, DemoInfo, LoginRequest, RegisterRequest, ResetPassword, Role, User } from '../../api/types';
 
 /** Who is signed in: the user, or null when the session cookie is missing or expired. */
@@ -40,6 +41,7 @@ export function useSignIn() {
     mutationFn: (c: LoginRequest) => api<AuthResponse>('/auth/login', { method: 'POST', body: c }),
     onSuccess: (res) => {
       // Whatever a previous user left in the cache is not this user's to see.
+      clearSessionEnded();
       qc.clear();
       qc.setQueryData(keys.me, res.user);
     },
@@ -51,6 +53,7 @@ export function useSignUp() {
   return useMutation({
     mutationFn: (b: RegisterRequest) => api<AuthResponse>('/auth/register', { method: 'POST', body: b }),
     onSuccess: (res) => {
+      clearSessionEnded();
       qc.clear();
       qc.setQueryData(keys.me, res.user);
     },
@@ -63,7 +66,9 @@ export function useSignOut() {
     mutationFn: () => api<void>('/auth/logout', { method: 'POST' }),
     onSettled: () => {
       // Signed out (or the session was already gone): drop every cached answer. Setting
-      // `me` to null unmounts the signed-in layout, which closes the event stream.
+      // `me` to null unmounts the signed-in layout, which closes the event stream. A 401
+      // that raced the sign-out says nothing to the next person who signs in here.
+      clearSessionEnded();
       qc.clear();
       qc.setQueryData(keys.me, null);
     },
@@ -76,6 +81,7 @@ export function useSignOutEverywhere() {
   return useMutation({
     mutationFn: () => api<void>('/auth/logout-all', { method: 'POST' }),
     onSuccess: () => {
+      clearSessionEnded();
       qc.clear();
       qc.setQueryData(keys.me, null);
     },

@@ -102,7 +102,7 @@ export function CustomerTimeline({ history, providerName }: { history: HistoryRo
               {formatDateTime(h.timestamp)}
             </time>
           </div>
-          {h.reason && <p className="timeline__reason">“{h.reason}”</p>}
+          {h.reason && h.old_status !== null && <p className="timeline__reason">“{h.reason}”</p>}
         </li>
       ))}
     </ol>

@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import { useState } from 'react';
 import { errorMessage } from '../../api/client';
 import type { Provider, ServiceType } from '../../api/types';
+import { ratingSummary } from '../ratings';
 import { CheckboxGroup } from '../../ui/CheckboxGroup';
 import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
 import { ErrorSummary, useFormFeedback } from '../../ui/formFeedback';
@@ -77,8 +78,8 @@ function ProviderCard({ provider, serviceTypes }: { provider: Provider; serviceT
           <span title="Active bookings">
             Load <strong>{provider.active_bookings}</strong>
           </span>
-          <span title="Rating">
-            Rating <strong>{provider.rating.toFixed(1)}</strong>
+          <span title="Reviews (the rank matching uses in brackets)">
+            {ratingSummary(provider.rating_mean, provider.rating_count)} <span className="muted">(rank {provider.rating.toFixed(2)})</span>
           </span>
         </div>
       </div>

@@ -20,11 +20,14 @@ export function useServiceLabel(): (name: string) => string {
 }
 
 /** Providers the caller may see: every provider for an admin, just their own record for a provider. */
-export function useProviders(serviceType?: string, opts: { enabled?: boolean } = {}) {
+export function useProviders(serviceType?: string, opts: { enabled?: boolean; fresh?: boolean } = {}) {
   return useQuery({
     queryKey: keys.providerList(serviceType),
     queryFn: ({ signal }) => api<Provider[]>('/providers', { query: { service_type: serviceType }, signal }),
     enabled: opts.enabled !== false,
+    // `fresh`: fetched again whenever the page opens (a rating changes no booking, so the
+    // event stream does not refresh it).
+    ...(opts.fresh ? { staleTime: 0 } : {}),
   });
 }
 
