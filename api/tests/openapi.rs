@@ -68,6 +68,7 @@ fn the_document_states_the_core_s_patterns_for_every_field_the_core_checks() {
         ("CreateProvider", "phone", patterns::OPTIONAL_PHONE),
         ("UpdateProvider", "name", patterns::TEXT),
         ("UpdateProvider", "phone", patterns::OPTIONAL_PHONE),
+        ("HideReview", "reason", patterns::NOT_BLANK),
     ] {
         let property = &schemas[schema]["properties"][field];
         assert_eq!(

@@ -74,6 +74,7 @@ impl From<Rating> for RatingView {
 #[serde(deny_unknown_fields)]
 pub struct RatingRequest {
     #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "crate::extract::integer::deserialize")]
     pub stars: i64,
     #[schema(max_length = 1000)]
     pub comment: Option<String>,
@@ -233,8 +234,12 @@ async fn reviews(
 #[serde(deny_unknown_fields)]
 pub struct HideReview {
     pub hidden: bool,
-    /// Why; recorded in the booking's history.
-    #[schema(min_length = 1, max_length = 1000)]
+    /// Why; recorded in the booking's history. Not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[\s\S]*[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]*$"
+    )]
     pub reason: String,
 }
 

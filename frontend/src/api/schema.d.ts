@@ -901,7 +901,7 @@ export interface components {
     /** @description Hiding or showing a review's comment. */
     HideReview: {
       hidden: boolean;
-      /** @description Why; recorded in the booking's history. */
+      /** @description Why; recorded in the booking's history. Not blank. */
       reason: string;
     };
     /** @description One row of a booking's audit trail: who changed what, in what role, when and why. */
