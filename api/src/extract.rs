@@ -225,3 +225,47 @@ pub fn query_instant(
             )
         })
 }
+
+/// Paging by id, newest first, as the admin's tables and a provider's reviews page: a
+/// page size, a cursor (the previous page's last id), and the next page's cursor.
+pub mod paging {
+    use crate::error::ApiError;
+
+    /// The page size `limit` asks for: `default` without one, else 1 to `max` (400 beyond).
+    pub fn limit(limit: Option<i64>, default: u32, max: u32) -> Result<u32, ApiError> {
+        match limit {
+            None => Ok(default),
+            Some(n) if (1..=i64::from(max)).contains(&n) => Ok(n as u32),
+            Some(_) => Err(ApiError::invalid_query(
+                "limit",
+                format!("must be from 1 to {max}"),
+            )),
+        }
+    }
+
+    /// Refuses a value of query parameter `parameter` below 1 (an id or a cursor).
+    pub fn positive(parameter: &str, value: Option<i64>) -> Result<(), ApiError> {
+        match value {
+            Some(n) if n < 1 => Err(ApiError::invalid_query(
+                parameter,
+                "must be a positive whole number",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Cuts rows read with `limit + 1` to `limit`; the cursor of the next page (the last
+    /// row's id) when there is one.
+    pub fn next_cursor<T>(
+        items: &mut Vec<T>,
+        limit: u32,
+        id: impl Fn(&T) -> i64,
+    ) -> Option<String> {
+        if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|item| id(item).to_string())
+        } else {
+            None
+        }
+    }
+}

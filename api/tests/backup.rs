@@ -122,7 +122,7 @@ async fn a_sqlite_backup_taken_while_bookings_are_written_restores_everything_co
     );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.starts_with("backed up "), "{said}");
-    // Nothing waited for the backup: bookings went on being created.
+    // The service went on taking bookings after the backup.
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.store(true, Ordering::Relaxed);
     let written = writer.await.unwrap();

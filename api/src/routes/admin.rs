@@ -19,7 +19,7 @@ use shared::overview::Stats;
 use crate::AppState;
 use crate::auth::AdminUser;
 use crate::error::ApiError;
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Query, paging};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -153,19 +153,9 @@ async fn jobs(
     _admin: AdminUser,
     Query(query): Query<JobsQuery>,
 ) -> Result<JsonBody<JobPage>, ApiError> {
-    let limit = match query.limit {
-        None => 50,
-        Some(n @ 1..=200) => n as u32,
-        Some(_) => return Err(ApiError::invalid_query("limit", "must be from 1 to 200")),
-    };
-    for (parameter, value) in [("booking_id", query.booking_id), ("cursor", query.cursor)] {
-        if value.is_some_and(|v| v < 1) {
-            return Err(ApiError::invalid_query(
-                parameter,
-                "must be a positive whole number",
-            ));
-        }
-    }
+    let limit = paging::limit(query.limit, 50, 200)?;
+    paging::positive("booking_id", query.booking_id)?;
+    paging::positive("cursor", query.cursor)?;
     let filter = JobFilter {
         state: query.state,
         kind: None,
@@ -174,12 +164,7 @@ async fn jobs(
         limit: limit + 1,
     };
     let mut items = state.queue.list(&filter).await.map_err(StoreError::from)?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|j| j.id.to_string())
-    } else {
-        None
-    };
+    let next_cursor = paging::next_cursor(&mut items, limit, |j| j.id);
     let items = items.into_iter().map(JobView::from).collect();
     Ok(JsonBody(JobPage { items, next_cursor }))
 }

@@ -16,7 +16,7 @@ use shared::rating::Rating;
 use crate::AppState;
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::ApiError;
-use crate::extract::{Id, Json, Query};
+use crate::extract::{Id, Json, Query, paging};
 
 /// Under `/bookings`.
 pub fn booking_router() -> OpenApiRouter<AppState> {
@@ -202,27 +202,13 @@ async fn reviews(
     Id(id): Id,
     Query(query): Query<ReviewsQuery>,
 ) -> Result<JsonBody<ReviewPage>, ApiError> {
-    let limit = match query.limit {
-        None => 20,
-        Some(n @ 1..=100) => n as u32,
-        Some(_) => return Err(ApiError::invalid_query("limit", "must be from 1 to 100")),
-    };
-    if query.cursor.is_some_and(|c| c < 1) {
-        return Err(ApiError::invalid_query(
-            "cursor",
-            "must be a positive whole number",
-        ));
-    }
+    let limit = paging::limit(query.limit, 20, 100)?;
+    paging::positive("cursor", query.cursor)?;
     let mut items = state
         .ratings
         .reviews(&user.actor(), id, query.cursor, limit + 1)
         .await?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|r| r.booking_id.to_string())
-    } else {
-        None
-    };
+    let next_cursor = paging::next_cursor(&mut items, limit, |r| r.booking_id);
     Ok(JsonBody(ReviewPage {
         items: items.into_iter().map(RatingView::from).collect(),
         next_cursor,

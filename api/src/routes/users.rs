@@ -16,7 +16,7 @@ use shared::account::{UserFilter, UserSummary};
 use crate::AppState;
 use crate::auth::{AdminUser, new_secret};
 use crate::error::ApiError;
-use crate::extract::{Id, Json, Query};
+use crate::extract::{Id, Json, Query, paging};
 
 /// How long a reset link works.
 const RESET_LINK_LIFE: chrono::Duration = chrono::Duration::hours(1);
@@ -112,17 +112,8 @@ async fn list_users(
     _admin: AdminUser,
     Query(query): Query<UsersQuery>,
 ) -> Result<JsonBody<UserPage>, ApiError> {
-    let limit = match query.limit {
-        None => 50,
-        Some(n @ 1..=200) => n as u32,
-        Some(_) => return Err(ApiError::invalid_query("limit", "must be from 1 to 200")),
-    };
-    if query.cursor.is_some_and(|c| c < 1) {
-        return Err(ApiError::invalid_query(
-            "cursor",
-            "must be a positive whole number",
-        ));
-    }
+    let limit = paging::limit(query.limit, 50, 200)?;
+    paging::positive("cursor", query.cursor)?;
     let search = query
         .q
         .map(|q| q.trim().to_owned())
@@ -140,12 +131,7 @@ async fn list_users(
         limit: limit + 1,
     };
     let mut items = state.accounts.users(&filter).await?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|u| u.user.id.to_string())
-    } else {
-        None
-    };
+    let next_cursor = paging::next_cursor(&mut items, limit, |u| u.user.id);
     let items = items.into_iter().map(AdminUserView::from).collect();
     Ok(JsonBody(UserPage { items, next_cursor }))
 }

@@ -203,13 +203,13 @@ impl Accounts {
         self.ended.subscribe()
     }
 
-    /// Ends one session; false when it had already ended.
-    pub async fn end_session(&self, session_id: i64, why: SessionEnd) -> Result<bool, StoreError> {
+    /// Ends one session (if it has not ended already).
+    pub async fn end_session(&self, session_id: i64, why: SessionEnd) -> Result<(), StoreError> {
         let mut tx = self.db.write().await?;
-        let ended = end_sessions(&mut tx, "id", session_id, None, why).await?;
+        end_sessions(&mut tx, "id", session_id, None, why).await?;
         tx.commit().await?;
         self.ended.send_modify(|n| *n += 1);
-        Ok(ended > 0)
+        Ok(())
     }
 
     /// Ends every live session of a user, but `keep`; how many ended.

@@ -16,7 +16,7 @@ use db::{Db, Ts, Tx, exec, on, ts};
 
 use crate::booking::history::{HistoryNote, append};
 use crate::booking::permission::{Relation, can_see};
-use crate::booking::rows;
+use crate::booking::{Booking, rows};
 use crate::error::{DomainError, FieldErrors, StoreError};
 use crate::{Actor, Role, Status};
 
@@ -145,22 +145,7 @@ impl Ratings {
     ) -> Result<Rating, StoreError> {
         let comment = checked(stars, comment)?;
         let mut tx = self.db.write().await?;
-        let booking = rows::fetch(&mut tx, id).await?;
-        let relation = booking.relation_to(actor);
-        if !can_see(actor.role, relation) {
-            return Err(DomainError::NotFound {
-                entity: "booking",
-                id,
-            }
-            .into());
-        }
-        if actor.role != Role::Customer || relation != Relation::Owner {
-            return Err(DomainError::not_permitted(
-                actor.role,
-                "rate a booking; only the customer who booked it may",
-            )
-            .into());
-        }
+        let booking = customers_own(&mut tx, actor, id, "rate a booking").await?;
         let (Status::Completed, Some(provider_id)) = (booking.status, booking.provider_id) else {
             return Err(DomainError::Conflict {
                 code: "not_completed",
@@ -218,22 +203,7 @@ impl Ratings {
     ) -> Result<Rating, StoreError> {
         let comment = checked(stars, comment)?;
         let mut tx = self.db.write().await?;
-        let booking = rows::fetch(&mut tx, id).await?;
-        let relation = booking.relation_to(actor);
-        if !can_see(actor.role, relation) {
-            return Err(DomainError::NotFound {
-                entity: "booking",
-                id,
-            }
-            .into());
-        }
-        if actor.role != Role::Customer || relation != Relation::Owner {
-            return Err(DomainError::not_permitted(
-                actor.role,
-                "change a rating; only the customer who gave it may",
-            )
-            .into());
-        }
+        customers_own(&mut tx, actor, id, "change a rating").await?;
         let Some(before) = fetch(&mut tx, id).await? else {
             return Err(DomainError::NotFound {
                 entity: "rating",
@@ -360,6 +330,34 @@ impl Ratings {
         })?;
         Ok(rows.into_iter().map(|r| r.view(viewer)).collect())
     }
+}
+
+/// Booking `id` when `actor` is its customer, who alone may `action` (rate it or change the
+/// rating): whoever may not see the booking gets `NotFound`, anyone else who may (its
+/// provider, an admin) `NotPermitted`.
+async fn customers_own(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    action: &str,
+) -> Result<Booking, StoreError> {
+    let booking = rows::fetch(tx, id).await?;
+    let relation = booking.relation_to(actor);
+    if !can_see(actor.role, relation) {
+        return Err(DomainError::NotFound {
+            entity: "booking",
+            id,
+        }
+        .into());
+    }
+    if actor.role != Role::Customer || relation != Relation::Owner {
+        return Err(DomainError::not_permitted(
+            actor.role,
+            format!("{action}; only the customer who booked it may"),
+        )
+        .into());
+    }
+    Ok(booking)
 }
 
 async fn fetch(tx: &mut Tx, id: i64) -> Result<Option<RatingRow>, StoreError> {

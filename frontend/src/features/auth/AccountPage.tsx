@@ -7,8 +7,7 @@ import { TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { useToast } from '../../ui/Toast';
 import { useChangePassword, useMe, useSignOutEverywhere } from './api';
-
-const MIN_PASSWORD = 8;
+import { checkNewPassword, MIN_PASSWORD } from './password';
 
 type Errors = { current_password?: string; new_password?: string; confirm?: string };
 const FIELDS = [
@@ -21,9 +20,7 @@ const FIELDS = [
 export function validatePasswordChange(current: string, next: string, confirm: string): Errors {
   const errors: Errors = {};
   if (!current) errors.current_password = 'Enter your current password.';
-  if (next.length < MIN_PASSWORD) errors.new_password = `Choose a new password of at least ${MIN_PASSWORD} characters.`;
-  else if (next !== confirm) errors.confirm = 'Type the same new password twice.';
-  return errors;
+  return { ...errors, ...checkNewPassword(next, confirm) };
 }
 
 /** Your account, whatever your role: who you are, a new password, signing out everywhere. */

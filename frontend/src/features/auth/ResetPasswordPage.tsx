@@ -5,9 +5,9 @@ import { ErrorAlert } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { useResetPassword } from './api';
+import { checkNewPassword, MIN_PASSWORD } from './password';
 import './AuthPage.css';
 
-const MIN_PASSWORD = 8;
 type Errors = { new_password?: string; confirm?: string };
 const FIELDS = [
   { name: 'new_password', label: 'New password' },
@@ -31,9 +31,7 @@ export function ResetPasswordPage() {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const errors: Errors = {};
-    if (next.length < MIN_PASSWORD) errors.new_password = `Choose a password of at least ${MIN_PASSWORD} characters.`;
-    else if (next !== confirm) errors.confirm = 'Type the same password twice.';
+    const errors: Errors = checkNewPassword(next, confirm);
     setClientErrors(errors);
     if (Object.keys(errors).length) {
       reset.reset();

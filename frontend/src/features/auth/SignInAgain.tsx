@@ -1,11 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, ApiError, errorMessage } from '../../api/client';
 import { keys } from '../../api/queryKeys';
 import type { AuthResponse, LoginRequest, User } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
+import { useModal } from '../../ui/useModal';
 import { clearSessionEnded, useSessionEnded } from './session';
 import '../../ui/ConfirmDialog.css';
 
@@ -16,25 +17,13 @@ import '../../ui/ConfirmDialog.css';
  */
 export function SignInAgain({ user }: { user: User }) {
   const ended = useSessionEnded();
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModal(ended);
   const qc = useQueryClient();
   const navigate = useNavigate();
   const [password, setPassword] = useState('');
   const signIn = useMutation({
     mutationFn: (c: LoginRequest) => api<AuthResponse>('/auth/login', { method: 'POST', body: c }),
   });
-
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (ended && !d.open) {
-      if (typeof d.showModal === 'function') d.showModal();
-      else d.setAttribute('open', '');
-    } else if (!ended && d.open) {
-      if (typeof d.close === 'function') d.close();
-      else d.removeAttribute('open');
-    }
-  }, [ended]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -5,6 +5,7 @@ import { ErrorAlert } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { roleHome, useMe, useSignUp } from './api';
+import { MIN_PASSWORD } from './password';
 import './AuthPage.css';
 
 type Errors = { name?: string; email?: string; password?: string };
@@ -13,7 +14,6 @@ const FIELDS = [
   { name: 'email', label: 'E-mail' },
   { name: 'password', label: 'Password' },
 ];
-const MIN_PASSWORD = 8;
 
 /** What can be known without asking the API; it checks again (the e-mail's form, whether it is taken). */
 export function validateSignUp(v: { name: string; email: string; password: string }): Errors {
