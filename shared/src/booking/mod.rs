@@ -6,7 +6,7 @@
 pub mod history;
 pub(crate) mod intake;
 pub mod permission;
-mod read;
+pub(crate) mod read;
 pub(crate) mod rows;
 mod sql;
 pub mod status;

@@ -117,7 +117,7 @@ pub struct BookingDetail {
 
 /// The booking if `actor` may see it; otherwise `NotFound`, so that nobody learns which
 /// ids exist.
-async fn visible(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Booking, StoreError> {
+pub(crate) async fn visible(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Booking, StoreError> {
     let booking = rows::fetch(tx, id).await?;
     if !can_see(actor.role, booking.relation_to(actor)) {
         return Err(DomainError::NotFound {

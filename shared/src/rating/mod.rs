@@ -16,6 +16,7 @@ use db::{Db, Ts, Tx, exec, on, ts};
 
 use crate::booking::history::{HistoryNote, append};
 use crate::booking::permission::{Relation, can_see};
+use crate::booking::read::visible;
 use crate::booking::{Booking, rows};
 use crate::error::{DomainError, FieldErrors, StoreError};
 use crate::{Actor, Role, Status};
@@ -341,16 +342,8 @@ async fn customers_own(
     id: i64,
     action: &str,
 ) -> Result<Booking, StoreError> {
-    let booking = rows::fetch(tx, id).await?;
-    let relation = booking.relation_to(actor);
-    if !can_see(actor.role, relation) {
-        return Err(DomainError::NotFound {
-            entity: "booking",
-            id,
-        }
-        .into());
-    }
-    if actor.role != Role::Customer || relation != Relation::Owner {
+    let booking = visible(tx, actor, id).await?;
+    if actor.role != Role::Customer || booking.relation_to(actor) != Relation::Owner {
         return Err(DomainError::not_permitted(
             actor.role,
             format!("{action}; only the customer who booked it may"),
