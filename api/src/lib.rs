@@ -36,7 +36,9 @@ use db::Db;
 use queue::{Queue, RetryPolicy};
 use shared::assignment::AssignmentPolicy;
 use shared::schedule::ScheduleRules;
-use shared::{Accounts, Assignment, Bookings, Feed, Overview, Providers, Ratings, Schedule};
+use shared::{
+    Accounts, Analytics, Assignment, Bookings, Feed, Overview, Providers, Ratings, Schedule,
+};
 
 pub use config::Config;
 
@@ -79,6 +81,7 @@ pub struct AppState {
     pub schedule: Schedule,
     pub accounts: Accounts,
     pub ratings: Ratings,
+    pub analytics: Analytics,
     pub feed: Feed,
     pub overview: Overview,
     pub queue: Queue,
@@ -109,6 +112,7 @@ impl AppState {
             schedule: Schedule::new(db.clone(), rules),
             accounts: Accounts::new(db.clone()),
             ratings: Ratings::new(db.clone()),
+            analytics: Analytics::new(db.clone()),
             overview: Overview::new(db.clone()),
             queue: Queue::new(db.clone()),
             feed,
@@ -185,7 +189,8 @@ fn api_routes(timeout: Duration) -> OpenApiRouter<AppState> {
             "/admin",
             routes::admin::router()
                 .merge(routes::users::router())
-                .merge(routes::ratings::admin_router()),
+                .merge(routes::ratings::admin_router())
+                .merge(routes::analytics::router()),
         )
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -10,12 +10,15 @@
 //! - [`provider`], [`account`]: providers and logins; [`Providers`], [`Accounts`].
 //! - [`feed`]: the event feed of history rows; [`Feed`].
 //! - [`overview`]: the admin counts; [`Overview`].
+//! - [`analytics`]: the dashboard's figures over a range of days; [`Analytics`].
+//! - [`rating`]: customers' ratings and the providers' reviews; [`Ratings`].
 //!
 //! It knows nothing of HTTP and nothing of apalis: the API and the worker translate to
 //! and from their own worlds at their edges.
 
 pub mod account;
 pub mod actor;
+pub mod analytics;
 pub mod assignment;
 pub mod booking;
 pub mod error;
@@ -28,6 +31,7 @@ pub mod schedule;
 
 pub use account::Accounts;
 pub use actor::{Actor, Role};
+pub use analytics::Analytics;
 pub use assignment::Assignment;
 pub use booking::Bookings;
 pub use booking::status::Status;

@@ -1,6 +1,7 @@
 //! The route groups, one module per resource.
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod availability;
 pub mod bookings;

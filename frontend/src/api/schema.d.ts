@@ -578,6 +578,29 @@ export interface paths {
     patch: operations['hideReview'];
     trace?: never;
   };
+  '/admin/analytics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * How the business is doing over a range of days (admins only): per day or week of
+     *     bookings created, their statuses now and how long they waited to be assigned and
+     *     accepted; the range's rates; demand by service, weekday and hour; and each provider's
+     *     offers, accepts, rejects, expiries, no-shows and completed jobs. `format=csv` answers
+     *     one table (`table=buckets|providers`) as CSV.
+     */
+    get: operations['getAnalytics'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/events': {
     parameters: {
       query?: never;
@@ -633,6 +656,23 @@ export interface components {
        * @description Sessions not ended and not past their absolute expiry.
        */
       live_sessions: number;
+    };
+    /** @description The dashboard's figures. */
+    AnalyticsView: {
+      /** Format: date */
+      from: string;
+      /** Format: date */
+      to: string;
+      bucket: components['schemas']['BucketName'];
+      service_type: string | null;
+      /** @description The service area's time zone, whose days and hours these are. */
+      time_zone: string;
+      buckets: components['schemas']['BucketView'][];
+      rates: components['schemas']['RatesView'];
+      /** @description Cells with at least one booking. */
+      demand: components['schemas']['DemandView'][];
+      /** @description Providers with an offer or a booking in the range. */
+      providers: components['schemas']['ProviderFiguresView'][];
     };
     /** @description An admin's choice of provider. */
     AssignRequest: {
@@ -811,6 +851,42 @@ export interface components {
       /** Format: date-time */
       updated_at: string;
     };
+    /** @enum {string} */
+    BucketName: 'day' | 'week';
+    /** @description One day or week of bookings created. */
+    BucketView: {
+      /**
+       * Format: date
+       * @description Its first day.
+       */
+      start: string;
+      /** Format: int64 */
+      created: number;
+      /** @description Bookings created in it, by their status now (every status, zeros included). */
+      by_status: {
+        [key: string]: number;
+      };
+      /**
+       * Format: int64
+       * @description Of them, how many wait on a dead assignment job.
+       */
+      dead: number;
+      /**
+       * Format: int64
+       * @description Milliseconds from creation to the first assignment, p50 and p90 (nearest rank);
+       *     `null` when none was assigned.
+       */
+      assign_p50_ms: number | null;
+      /** Format: int64 */
+      assign_p90_ms: number | null;
+      /**
+       * Format: int64
+       * @description Milliseconds from creation to the first acceptance; `null` when none was accepted.
+       */
+      accept_p50_ms: number | null;
+      /** Format: int64 */
+      accept_p90_ms: number | null;
+    };
     /**
      * @description A provider's working calendar, in their own time zone: weekly hours (several ranges
      *     a day allowed) and dated exceptions, each replacing that date's weekly hours.
@@ -872,6 +948,19 @@ export interface components {
        */
       date: string;
       ranges?: components['schemas']['HoursView'][];
+    };
+    /** @description Bookings of one service created in one hour of one weekday (service area's clock). */
+    DemandView: {
+      service_type: string;
+      /**
+       * Format: int32
+       * @description 1 = Monday ... 7 = Sunday.
+       */
+      weekday: number;
+      /** Format: int32 */
+      hour: number;
+      /** Format: int64 */
+      created: number;
     };
     /** @description A demo account, as the sign-in page lists it. */
     DemoLogin: {
@@ -1013,6 +1102,31 @@ export interface components {
       email: string;
       password: string;
     };
+    /** @description One provider's part in the range. */
+    ProviderFiguresView: {
+      /** Format: int64 */
+      provider_id: number;
+      name: string;
+      /** Format: int64 */
+      offers: number;
+      /** Format: int64 */
+      accepts: number;
+      /** Format: int64 */
+      rejects: number;
+      /** Format: int64 */
+      expiries: number;
+      /** Format: int64 */
+      no_shows: number;
+      /** Format: int64 */
+      completed: number;
+      /**
+       * Format: double
+       * @description The plain mean of all their reviews; `null` without any.
+       */
+      rating_mean: number | null;
+      /** Format: int64 */
+      rating_count: number;
+    };
     /** @description A provider as the API shows it. */
     ProviderView: {
       /** Format: int64 */
@@ -1061,6 +1175,53 @@ export interface components {
       created_at: string;
       /** Format: date-time */
       updated_at: string;
+    };
+    /** @description The range's totals and rates (`null` where there is nothing to divide by). */
+    RatesView: {
+      /** Format: int64 */
+      created: number;
+      /**
+       * Format: int64
+       * @description Offers made to providers in the range.
+       */
+      offers: number;
+      /** Format: int64 */
+      accepted: number;
+      /** Format: int64 */
+      rejected: number;
+      /** Format: int64 */
+      expired: number;
+      /** Format: int64 */
+      no_shows: number;
+      /** Format: int64 */
+      cancelled: number;
+      /** Format: int64 */
+      dead: number;
+      /**
+       * Format: double
+       * @description accepted / offers.
+       */
+      acceptance: number | null;
+      /**
+       * Format: double
+       * @description rejected / offers.
+       */
+      rejection: number | null;
+      /**
+       * Format: double
+       * @description expired / offers.
+       */
+      expiry: number | null;
+      /**
+       * Format: double
+       * @description no-shows / accepted.
+       */
+      no_show: number | null;
+      /**
+       * Format: double
+       * @description cancelled / created.
+       */
+      cancellation: number | null;
     };
     /** @description Stars and an optional comment. */
     RatingRequest: {
@@ -3178,6 +3339,46 @@ export interface operations {
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
       422: components['responses']['Unprocessable'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  getAnalytics: {
+    parameters: {
+      query?: {
+        /** @description The first day (`YYYY-MM-DD`, the service area's calendar); default: 29 days before `to`. */
+        from?: string;
+        /** @description The last day, included; default: today. At most 366 days after `from`. */
+        to?: string;
+        /** @description Figures per day (default) or per week (from Monday). */
+        bucket?: components['schemas']['BucketName'];
+        /** @description Only bookings of this service. */
+        service_type?: string;
+        /** @description `csv` for one table as CSV (`table`). */
+        format?: 'json' | 'csv';
+        /** @description With `format=csv`: the buckets (default) or the providers. */
+        table?: 'buckets' | 'providers';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The figures */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AnalyticsView'];
+          'text/csv': string;
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      408: components['responses']['Timeout'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];
     };

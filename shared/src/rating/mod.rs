@@ -98,6 +98,24 @@ impl RatingRow {
 const SELECT: &str = "SELECT booking_id, provider_id, stars, comment, hidden_at, hidden_reason, \
      created_at, updated_at FROM ratings";
 
+/// Records a rating's change in the booking's trail, which also tells the provider's and
+/// the admins' pages (the event feed is the trail).
+async fn note_in_history(
+    tx: &mut Tx,
+    booking: &Booking,
+    actor: &Actor,
+    what: String,
+) -> Result<(), StoreError> {
+    let note = HistoryNote {
+        old_status: Some(booking.status),
+        reason: Some(what),
+        is_override: false,
+        provider_id: None,
+    };
+    append(tx, booking, actor, &note).await?;
+    Ok(())
+}
+
 /// Checks stars and a comment; the comment trimmed, `None` when empty.
 fn checked(stars: i64, comment: Option<&str>) -> Result<Option<String>, DomainError> {
     let mut errors = FieldErrors::new();
@@ -188,6 +206,13 @@ impl Ratings {
             .into());
         }
         move_provider_totals(&mut tx, provider_id, 1, stars).await?;
+        note_in_history(
+            &mut tx,
+            &booking,
+            actor,
+            format!("rated {stars} of 5 stars"),
+        )
+        .await?;
         let row = fetch(&mut tx, id).await?.expect("the rating just written");
         tx.commit().await?;
         Ok(row.view(actor))
@@ -204,7 +229,7 @@ impl Ratings {
     ) -> Result<Rating, StoreError> {
         let comment = checked(stars, comment)?;
         let mut tx = self.db.write().await?;
-        customers_own(&mut tx, actor, id, "change a rating").await?;
+        let booking = customers_own(&mut tx, actor, id, "change a rating").await?;
         let Some(before) = fetch(&mut tx, id).await? else {
             return Err(DomainError::NotFound {
                 entity: "rating",
@@ -233,6 +258,8 @@ impl Ratings {
             .await
         })?;
         move_provider_totals(&mut tx, before.provider_id, 0, stars - before.stars).await?;
+        let what = format!("rating changed to {stars} of 5 stars");
+        note_in_history(&mut tx, &booking, actor, what).await?;
         let row = fetch(&mut tx, id).await?.expect("the rating just written");
         tx.commit().await?;
         Ok(row.view(actor))
@@ -283,18 +310,7 @@ impl Ratings {
         } else {
             "review comment shown again"
         };
-        append(
-            &mut tx,
-            &booking,
-            admin,
-            &HistoryNote {
-                old_status: Some(booking.status),
-                reason: Some(format!("{what}: {reason}")),
-                is_override: false,
-                provider_id: None,
-            },
-        )
-        .await?;
+        note_in_history(&mut tx, &booking, admin, format!("{what}: {reason}")).await?;
         let row = fetch(&mut tx, id).await?.expect("the rating just changed");
         tx.commit().await?;
         Ok(row.view(admin))
