@@ -34,6 +34,9 @@ export const keys = {
   reviews: (id: number) => ['providers', 'reviews', id] as const,
   providerList: (serviceType?: string) => ['providers', serviceType ?? ''] as const,
   admin: ['admin'] as const,
+  /** The dashboard: not under `admin`, so that a burst of events does not cancel its fetch (see useLiveEvents). */
+  analyticsAll: ['analytics'] as const,
+  analytics: (q: { from: string; to: string; bucket: string; service: string }) => ['analytics', q] as const,
   jobs: (state: JobState | '') => ['admin', 'jobs', state] as const,
   stats: ['admin', 'stats'] as const,
   users: ['admin', 'users'] as const,

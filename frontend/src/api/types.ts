@@ -86,3 +86,10 @@ export type Worker = Schemas['WorkerView'];
 export type Stats = Schemas['StatsView'];
 
 export type ErrorBody = Schemas['ErrorBody'];
+
+export type Analytics = Schemas['AnalyticsView'];
+export type AnalyticsBucket = Schemas['BucketView'];
+export type AnalyticsRates = Schemas['RatesView'];
+export type DemandCell = Schemas['DemandView'];
+export type ProviderFigures = Schemas['ProviderFiguresView'];
+export type BucketName = Schemas['BucketName'];

@@ -23,6 +23,7 @@ const ProvidersPage = page(admin, (m) => m.ProvidersPage);
 const AdminProviderPage = page(admin, (m) => m.AdminProviderPage);
 const QueuePage = page(admin, (m) => m.QueuePage);
 const AdminUsersPage = page(admin, (m) => m.AdminUsersPage);
+const AnalyticsPage = page(admin, (m) => m.AnalyticsPage);
 const MyBookingsPage = page(customer, (m) => m.MyBookingsPage);
 const NewBookingPage = page(customer, (m) => m.NewBookingPage);
 const CustomerBookingPage = page(customer, (m) => m.CustomerBookingPage);
@@ -64,6 +65,7 @@ export function AppRoutes() {
           <Route path="admin/providers/:id" element={<AdminProviderPage />} />
           <Route path="admin/queue" element={<QueuePage />} />
           <Route path="admin/users" element={<AdminUsersPage />} />
+          <Route path="admin/analytics" element={<AnalyticsPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

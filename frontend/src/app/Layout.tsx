@@ -26,6 +26,7 @@ const NAV: Record<Exclude<Role, 'system'>, { to: string; label: string; end?: bo
     { to: '/admin/jobs', label: 'Dead jobs' },
     { to: '/admin/providers', label: 'Providers' },
     { to: '/admin/queue', label: 'Queue' },
+    { to: '/admin/analytics', label: 'Analytics' },
     { to: '/admin/users', label: 'Accounts' },
   ],
 };

@@ -22,6 +22,9 @@ function invalidateFor(qc: QueryClient, bookingIds: Set<number>) {
   for (const id of bookingIds) void qc.invalidateQueries({ queryKey: keys.booking(id) });
   void qc.invalidateQueries({ queryKey: keys.providers });
   void qc.invalidateQueries({ queryKey: keys.admin });
+  // The dashboard's figures take a while on a big database: a fetch under way is let finish
+  // rather than cancelled and restarted by every burst.
+  void qc.invalidateQueries({ queryKey: keys.analyticsAll }, { cancelRefetch: false });
 }
 
 /** Asks whether the session is still live (after the stream failed to reopen). */

@@ -19,7 +19,7 @@
 //!
 //! It is computed in SQL, the same statements on both backends, reading indexes only:
 //! bookings by creation time (which carry the times of their first assignment and
-//! acceptance, kept from the history by a trigger) and attempts by creation time.
+//! acceptance, written with the status) and attempts by creation time.
 //! Percentiles are window functions over whole milliseconds, so both backends give the
 //! same figures.
 

@@ -151,12 +151,18 @@ fn found(row: Option<BookingRow>, id: i64) -> Result<Booking, StoreError> {
 /// at, $3 the new status, $4 its provider, $5 now; `$absent` who was absent (a no-show),
 /// `$overlap` whether an admin allows its window to overlap another of its provider's.
 /// Moving to `assigned` clears the "assignment exhausted" mark; leaving the active
-/// statuses clears an allowed overlap (it was allowed for that assignment).
+/// statuses clears an allowed overlap (it was allowed for that assignment). The first
+/// move to `assigned` and to `accepted` keep their time (the analytics' waits): here, in
+/// the one statement every status change runs, not in a second write of the row (on
+/// PostgreSQL a second write re-checks the exclusion constraint, and two assignments
+/// racing for one provider's time then deadlock instead of one of them losing).
 macro_rules! booking_cas {
     ($absent:literal, $overlap:literal) => {
         concat!(
             "UPDATE bookings SET status = $3, provider_id = $4, version = version + 1, updated_at = $5, ",
             "assignment_exhausted = CASE WHEN $3 = 'assigned' THEN FALSE ELSE assignment_exhausted END, ",
+            "assigned_at = CASE WHEN $3 = 'assigned' THEN COALESCE(assigned_at, $5) ELSE assigned_at END, ",
+            "accepted_at = CASE WHEN $3 = 'accepted' THEN COALESCE(accepted_at, $5) ELSE accepted_at END, ",
             "absent = ", $absent, ", ",
             "overlap_override = CASE WHEN $3 IN ('assigned', 'accepted', 'in_progress') ",
             "THEN (overlap_override OR ", $overlap, ") ELSE FALSE END ",

@@ -1,8 +1,9 @@
-/** The admin's pages: all bookings, a booking with the admin's tools, dead jobs, providers (each with calendar and day), the queue, accounts. */
+/** The admin's pages: all bookings, the analytics dashboard, a booking with the admin's tools, dead jobs, providers (each with calendar and day), the queue, accounts. */
 import { Link, useParams } from 'react-router';
 import { AssignPanel, BookingDetailView, BookingsTable, OverridePanel, ProviderDay, StatusActions } from '../../features/bookings';
 import { JobList, QueueOverview, useJobStateFilter } from '../../features/jobs';
 import { AddProvider, CalendarEditor, ProviderList, useProviderName, useProviders } from '../../features/providers';
+import { Dashboard } from '../../features/analytics';
 import { useMe } from '../../features/auth';
 import { ratingSummary, ReviewList } from '../../features/ratings';
 import { UserList } from '../../features/users';
@@ -133,6 +134,17 @@ export function AdminProviderPage() {
           </div>
         </>
       )}
+    </section>
+  );
+}
+
+export function AnalyticsPage() {
+  return (
+    <section aria-labelledby="analytics-title">
+      <div className="page-head">
+        <h1 id="analytics-title">Analytics</h1>
+      </div>
+      <Dashboard />
     </section>
   );
 }

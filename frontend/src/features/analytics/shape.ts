@@ -1,0 +1,87 @@
+/** The dashboard's figures shaped for its charts and tables: pure functions, tested alone. */
+import { STATUSES, type AnalyticsBucket, type BookingStatus, type DemandCell, type ProviderFigures } from '../../api/types';
+
+/** One status's bookings per bucket, and the running total up to it (what a stacked chart draws). */
+export interface StackedSeries {
+  status: BookingStatus;
+  counts: number[];
+  /** This status's count plus every status stacked below it. */
+  top: number[];
+}
+
+/** The statuses with any booking in the range, stacked in the lifecycle's order. */
+export function stackByStatus(buckets: AnalyticsBucket[]): StackedSeries[] {
+  const present = STATUSES.filter((s) => buckets.some((b) => (b.by_status[s] ?? 0) > 0));
+  const below = buckets.map(() => 0);
+  return present.map((status) => {
+    const counts = buckets.map((b) => b.by_status[status] ?? 0);
+    const top = counts.map((n, i) => (below[i] += n));
+    return { status, counts, top };
+  });
+}
+
+/** Weekdays as the API numbers them (1 = Monday). */
+export const WEEKDAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+
+/** Bookings per weekday (rows, Monday first) and hour (columns), every service added up. */
+export function heatmap(demand: DemandCell[]): { cells: number[][]; max: number } {
+  const cells = WEEKDAY_NAMES.map(() => Array.from({ length: 24 }, () => 0));
+  for (const c of demand) cells[c.weekday - 1][c.hour] += c.created;
+  return { cells, max: Math.max(0, ...cells.flat()) };
+}
+
+/** Bookings per service, most first. */
+export function demandByService(demand: DemandCell[]): { service: string; created: number }[] {
+  const totals = new Map<string, number>();
+  for (const c of demand) totals.set(c.service_type, (totals.get(c.service_type) ?? 0) + c.created);
+  return [...totals]
+    .map(([service, created]) => ({ service, created }))
+    .sort((a, b) => b.created - a.created || a.service.localeCompare(b.service));
+}
+
+export type ProviderColumn = Exclude<keyof ProviderFigures, 'provider_id'>;
+
+/** Providers sorted by a column (names alphabetically; a missing rating last either way). */
+export function sortProviders(rows: ProviderFigures[], by: ProviderColumn, descending: boolean): ProviderFigures[] {
+  const sign = descending ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    const x = a[by];
+    const y = b[by];
+    if (x === y) return a.name.localeCompare(b.name);
+    if (x === null) return 1;
+    if (y === null) return -1;
+    if (typeof x === 'string' && typeof y === 'string') return sign * x.localeCompare(y);
+    return sign * (Number(x) - Number(y));
+  });
+}
+
+/** A share as people read it: "62%", "0.4%"; a dash when there was nothing to divide. */
+export function percent(share: number | null | undefined): string {
+  if (share === null || share === undefined) return '—';
+  const p = share * 100;
+  return `${p > 0 && p < 1 ? p.toFixed(1) : Math.round(p)}%`;
+}
+
+/** A wait in milliseconds, in the unit that reads best: "850 ms", "4.2 s", "12 min", "3.5 h". */
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const min = s / 60;
+  if (min < 60) return `${min < 10 ? min.toFixed(1) : Math.round(min)} min`;
+  const h = min / 60;
+  return `${h < 10 ? h.toFixed(1) : Math.round(h)} h`;
+}
+
+/** `YYYY-MM-DD` of `date` (its UTC calendar day) moved by `days`. */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** A bucket's first day as a short label: "Mon 30 Nov". */
+export function dayLabel(date: string): string {
+  return new Date(`${date}T00:00:00Z`).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' });
+}
