@@ -309,7 +309,7 @@ describe('accessibility and phone layout of every page', () => {
   });
 
   test(
-    'admin: bookings, a booking with its assign, override and why panels, dead jobs, providers, a provider, queue, accounts',
+    'admin: bookings, a booking with its assign, override and why panels, dead jobs, providers, a provider, queue, accounts, analytics',
     { timeout: 120_000 },
     async () => {
       const admin = await person('a11y-admin');
@@ -379,6 +379,14 @@ describe('accessibility and phone layout of every page', () => {
           async (page) => {
             await page.goto('/admin/users');
             await page.getByRole('row', { name: /customer@example\.com/ }).waitFor();
+          },
+        ],
+        [
+          'admin-analytics',
+          async (page) => {
+            await page.goto('/admin/analytics');
+            await page.getByRole('region', { name: 'Providers, as a table' }).waitFor();
+            await page.getByText('Show as a table').first().click();
           },
         ],
       ]);

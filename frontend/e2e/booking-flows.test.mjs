@@ -1,6 +1,7 @@
 // End-to-end: the real API (serving dist/) and two real workers on a fresh SQLite file,
 // driven through real Chromium by a customer, providers and an admin at once.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { gateRequests, launchBrowser, openPerson, signIn, signOut, waitInPage, watchEventStreams } from './support/browser.mjs';
 import { apiClient, rejectWhenOffered, slotStart, startSystem } from './support/system.mjs';
@@ -228,7 +229,15 @@ describe('booking and dispatch through the browser', () => {
     ]);
     await admin.shot('06-admin-booking-detail');
 
-    // The customer rates the finished job; Marco reads it on his reviews page, with his mean.
+    // Marco has his reviews page open, and the admin the dashboard, when the customer rates
+    // the finished job: both follow without a reload.
+    await provider.page.getByRole('link', { name: 'Reviews' }).click();
+    await provider.page.getByTestId('rating-summary').getByText('No reviews yet').waitFor();
+    await provider.page.evaluate(() => (window.__notReloaded = true));
+    await admin.page.getByRole('link', { name: 'Analytics' }).click();
+    const marcoRow = admin.page.getByRole('region', { name: 'Providers, as a table' }).getByRole('row', { name: /Marco Rossi/ });
+    await marcoRow.getByRole('cell', { name: 'no reviews' }).waitFor();
+    await admin.page.evaluate(() => (window.__notReloaded = true));
     const panel = customer.page.getByTestId('rating-panel');
     await panel.getByRole('heading', { name: 'How did it go?' }).waitFor();
     await panel.getByRole('button', { name: 'Rate this job' }).click();
@@ -239,10 +248,36 @@ describe('booking and dispatch through the browser', () => {
     await panel.getByRole('heading', { name: 'Your rating' }).waitFor();
     await panel.getByRole('img', { name: '4 of 5 stars' }).waitFor();
     await customer.shot('07-customer-rated');
-    await provider.page.getByRole('link', { name: 'Reviews' }).click();
     await provider.page.getByTestId('rating-summary').getByText('4.0 ★ from 1 review').waitFor();
     await provider.page.getByTestId('review').getByText('Quick and tidy.').waitFor();
     await provider.shot('08-provider-reviews');
+    await marcoRow.getByRole('cell', { name: '4.0 ★ (1)' }).waitFor();
+    for (const p of [provider, admin])
+      assert.equal(await p.page.evaluate(() => window.__notReloaded), true, `${p.name}'s page was reloaded`);
+
+    // The dashboard: Marco completed this job; the range goes in the address (a reload keeps
+    // it), and the providers' table comes as CSV.
+    assert.ok(Number(await marcoRow.getByRole('cell').nth(5).textContent()) >= 1, 'Marco has a completed job');
+    await admin.page.getByRole('button', { name: 'Last 7 days' }).click();
+    await admin.page.getByLabel('Per', { exact: true }).selectOption('week');
+    await admin.page.waitForURL((u) => u.searchParams.get('bucket') === 'week' && u.searchParams.has('from'));
+    const from = new URL(admin.page.url()).searchParams.get('from');
+    await admin.page.reload();
+    assert.equal(await admin.page.getByLabel('From', { exact: true }).inputValue(), from);
+    assert.equal(await admin.page.getByLabel('Per', { exact: true }).inputValue(), 'week');
+    await admin.page
+      .getByRole('region', { name: 'Providers, as a table' })
+      .getByRole('row', { name: /Marco Rossi/ })
+      .waitFor();
+    await admin.shot('09-admin-dashboard');
+    const [download] = await Promise.all([
+      admin.page.waitForEvent('download'),
+      admin.page.getByRole('link', { name: 'Download the providers as CSV' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^analytics-providers-.*\.csv$/);
+    const csv = await readFile(await download.path(), 'utf8');
+    assert.match(csv.split('\n')[0], /^provider_id,name,offers,accepts,rejects,expiries,no_shows,completed,rating_mean,rating_count/);
+    assert.match(csv, /,Marco Rossi,\d+,\d+,\d+,\d+,\d+,[1-9]\d*,4\.00,1\n/);
 
     for (const p of [customer, provider, admin]) p.assertClean();
   });

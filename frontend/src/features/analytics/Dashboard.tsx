@@ -132,7 +132,7 @@ export function Dashboard() {
           <Section title="Time to assign and to accept">
             <WaitChart data={data} />
           </Section>
-          <Section title="Demand by weekday and hour" note={`Bookings created, by the clock of ${data.time_zone}.`}>
+          <Section title="Demand by weekday and hour" note={`Bookings created, by weekday and hour in ${data.time_zone}.`}>
             <Demand data={data} />
           </Section>
           <Section title="Providers" csv={csvUrl(q, 'providers')} csvName="Download the providers as CSV">
@@ -200,11 +200,13 @@ function Rates({ data }: { data: Analytics }) {
   );
 }
 
-/** x: the buckets' positions, labelled with their first day; at most about 12 labels. */
+/** x: the buckets' positions, labelled with their first day; a label per 90 px at most. */
 function bucketAxis(starts: string[]): uPlot.Axis {
-  const every = Math.max(1, Math.ceil(starts.length / 12));
   return {
-    splits: () => starts.map((_, i) => i).filter((i) => i % every === 0),
+    splits: (u) => {
+      const every = Math.max(1, Math.ceil(starts.length / Math.max(2, Math.floor(u.width / 90))));
+      return starts.map((_, i) => i).filter((i) => i % every === 0);
+    },
     values: (_u, splits) => splits.map((i) => (starts[i] ? dayLabel(starts[i]) : '')),
   };
 }
@@ -213,7 +215,11 @@ function bucketAxis(starts: string[]): uPlot.Axis {
 function volumeOptions(drawn: BookingStatus[], starts: string[]): Omit<uPlot.Options, 'width' | 'height'> {
   return {
     scales: { x: { time: false, range: [-0.5, Math.max(starts.length - 0.5, 0.5)] } },
-    axes: [bucketAxis(starts), { label: 'bookings' }],
+    // Whole bookings on the y axis.
+    axes: [
+      bucketAxis(starts),
+      { label: 'bookings', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000] },
+    ],
     series: [
       { label: 'Bucket', value: (_u, i) => (i === null ? '—' : (starts[i] ?? '')) },
       ...drawn.map((status) => ({
@@ -222,7 +228,7 @@ function volumeOptions(drawn: BookingStatus[], starts: string[]): Omit<uPlot.Opt
         fill: STATUS_COLOUR[status],
         // The legend shows this status's own count: its stack less the one below it.
         value: (u: uPlot, v: number | null, si: number, i: number | null) =>
-          i === null || v === null ? '—' : String(v - Number(u.data[si + 1]?.[i] ?? 0)),
+          i === null ? '—' : String((v ?? 0) - Number(u.data[si + 1]?.[i] ?? 0)),
         paths: barPaths,
         points: { show: false },
       })),
@@ -246,7 +252,7 @@ function VolumeChart({ data }: { data: Analytics }) {
       <Chart options={options} data={plotted} label="Bookings created per bucket, stacked by status; the table below has the figures" />
       <details className="analytics-table">
         <summary>Show as a table</summary>
-        <TableScroll label="Bookings by status">
+        <TableScroll label="Bookings by status, as a table">
           <table className="table">
             <thead>
               <tr>
@@ -328,7 +334,7 @@ function WaitChart({ data }: { data: Analytics }) {
       />
       <details className="analytics-table">
         <summary>Show as a table</summary>
-        <TableScroll label="Time to assign and to accept">
+        <TableScroll label="Time to assign and to accept, as a table">
           <table className="table">
             <thead>
               <tr>
@@ -435,7 +441,7 @@ function Providers({ rows }: { rows: ProviderFigures[] }) {
   if (rows.length === 0) return <p className="muted">No provider had an offer or a booking in this range.</p>;
   const most = Math.max(1, ...rows.map((r) => r.offers));
   return (
-    <TableScroll label="Providers">
+    <TableScroll label="Providers, as a table">
       <table className="table analytics-providers">
         <thead>
           <tr>

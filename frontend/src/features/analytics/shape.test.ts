@@ -25,6 +25,8 @@ describe('stackByStatus', () => {
     expect(stacked[0]).toMatchObject({ counts: [2, 1], top: [2, 1] });
     expect(stacked[1]).toMatchObject({ counts: [3, 0], top: [5, 1] });
     expect(stacked[2]).toMatchObject({ counts: [0, 1], top: [5, 2] });
+    // An empty stack draws no bar.
+    expect(stackByStatus([bucket('2026-11-30', { pending: 1 }), bucket('2026-12-01', {})])[0].top).toEqual([1, null]);
   });
 });
 

@@ -5,8 +5,8 @@ import { STATUSES, type AnalyticsBucket, type BookingStatus, type DemandCell, ty
 export interface StackedSeries {
   status: BookingStatus;
   counts: number[];
-  /** This status's count plus every status stacked below it. */
-  top: number[];
+  /** This status's count plus every status stacked below it; `null` where the stack is empty (no bar). */
+  top: (number | null)[];
 }
 
 /** The statuses with any booking in the range, stacked in the lifecycle's order. */
@@ -15,7 +15,7 @@ export function stackByStatus(buckets: AnalyticsBucket[]): StackedSeries[] {
   const below = buckets.map(() => 0);
   return present.map((status) => {
     const counts = buckets.map((b) => b.by_status[status] ?? 0);
-    const top = counts.map((n, i) => (below[i] += n));
+    const top = counts.map((n, i) => (below[i] += n) || null);
     return { status, counts, top };
   });
 }
