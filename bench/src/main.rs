@@ -28,6 +28,7 @@ pub enum Scenario {
     Retry,
     Scaling,
     Calendar,
+    Analytics,
     All,
 }
 
@@ -35,7 +36,7 @@ pub enum Scenario {
 pub enum Backend {
     Sqlite,
     /// A fresh database per scenario on TEST_POSTGRES_URL (default
-    /// postgres://postgres@127.0.0.1:5432); intake, drain, steady, scaling and calendar only.
+    /// postgres://postgres@127.0.0.1:5432); intake, drain, steady, scaling, calendar and analytics.
     Postgres,
 }
 
@@ -79,7 +80,14 @@ pub struct Args {
     /// WORKER_CONCURRENCY of every worker process (the worker's default when unset).
     #[arg(long)]
     pub worker_concurrency: Option<usize>,
-    /// Keep the SQLite files of every scenario (their folder is printed) for inspection.
+    /// Bookings in the analytics scenario's database.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub analytics_bookings: usize,
+    /// Days those bookings are spread over, up to now.
+    #[arg(long, default_value_t = 730)]
+    pub analytics_days: i64,
+    /// Keep every scenario's database for inspection (the SQLite files' folder, or each
+    /// PostgreSQL database's URL, is printed).
     #[arg(long)]
     pub keep: bool,
     /// Where the JSON report goes.
@@ -105,6 +113,12 @@ impl Run {
                 // The previous scenario's database goes first, keeping the server small.
                 self.database = None;
                 let db = testkit::TestDatabase::create_on(::db::Backend::Postgres).await;
+                if self.args.keep {
+                    let url = db.url.clone();
+                    println!("keeping database {url}");
+                    std::mem::forget(db);
+                    return url;
+                }
                 self.database.insert(db).url.clone()
             }
             Backend::Sqlite => format!(
@@ -139,6 +153,7 @@ async fn main() -> anyhow::Result<()> {
     let all = args.scenario.contains(&Scenario::All);
     let wants = |s| all || args.scenario.contains(&s);
     let calendar = wants(Scenario::Calendar);
+    let analytics = wants(Scenario::Analytics);
     let (queue_, intake, drain, steady, retry, scaling) = (
         wants(Scenario::Queue),
         wants(Scenario::Intake),
@@ -157,7 +172,7 @@ async fn main() -> anyhow::Result<()> {
     let postgres = run.args.backend == Backend::Postgres;
     if postgres && (queue_ || retry) {
         anyhow::bail!(
-            "on PostgreSQL the bench runs intake, drain, steady, scaling and calendar; \
+            "on PostgreSQL the bench runs intake, drain, steady, scaling, calendar and analytics; \
              the queue and retry scenarios measure SQLite (choose --scenario)"
         );
     }
@@ -201,6 +216,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if calendar {
         scenarios::calendar::run(&mut run, &mut r).await?;
+    }
+    if analytics {
+        scenarios::analytics::run(&mut run, &mut r).await?;
     }
 
     r.row(

@@ -26,7 +26,8 @@ impl Report {
         self.rows.push((name.into(), value, note));
     }
 
-    fn memory(&mut self, sys: &System) {
+    /// Notes the processes' peak memory.
+    pub fn memory(&mut self, sys: &System) {
         let (api, workers) = sys.peak_rss_mib();
         self.peak_api_mib = self.peak_api_mib.max(api);
         for w in workers {

@@ -113,6 +113,21 @@ impl Data {
     }
 }
 
+/// A fresh database with a customer and an admin, the clock at Saturday 2026-11-28 12:00.
+async fn data() -> Data {
+    let db = common::test_db(2000).await;
+    let customer = common::user(&db.core, "c@example.com", Role::Customer).await;
+    let admin = common::user(&db.core, "a@example.com", Role::Admin).await;
+    Data {
+        core: db.core.clone(),
+        clock: db.clock.clone(),
+        customer,
+        admin,
+        booked: 0,
+        _db: db,
+    }
+}
+
 /// Saturday 2026-11-28 from 12:00 UTC (the clock's start), four bookings:
 ///
 /// | booking | assigned after | accepted after | now |
@@ -124,17 +139,7 @@ impl Data {
 ///
 /// and Sunday 2026-11-29 at 12:00, b5: assigned to Pia after 8 s, accepted after 9 s.
 async fn build() -> (Data, i64, i64) {
-    let db = common::test_db(2000).await;
-    let customer = common::user(&db.core, "c@example.com", Role::Customer).await;
-    let admin = common::user(&db.core, "a@example.com", Role::Admin).await;
-    let mut d = Data {
-        core: db.core.clone(),
-        clock: db.clock.clone(),
-        customer,
-        admin,
-        booked: 0,
-        _db: db,
-    };
+    let mut d = data().await;
     let (pia, pia_actor) = d.provider("pia").await;
     let (ola, ola_actor) = d.provider("ola").await;
 
@@ -336,4 +341,23 @@ async fn weeks_a_service_filter_and_a_range_that_misses_the_data() {
         .await;
     assert_eq!(monday.rates.created, 0);
     assert!(monday.providers.is_empty());
+}
+
+#[tokio::test]
+async fn the_p90_of_ten_waits_is_the_ninth_smallest() {
+    // Nearest rank: ceil(10 × 0.9) = 9, not the 10th (an interpolating or off-by-one
+    // rank), on both backends' ways of ranking.
+    let mut d = data().await;
+    let (pia, _) = d.provider("pia").await;
+    for k in [7, 3, 10, 1, 9, 5, 2, 8, 6, 4] {
+        let b = d.book().await;
+        d.advance_ms(k * 1000);
+        d.assign(b, pia).await;
+    }
+    let r = d
+        .report("2026-11-28", "2026-11-28", BucketSize::Day, None)
+        .await;
+    let b = &r.buckets[0];
+    assert_eq!(b.created, 10);
+    assert_eq!((b.assign_p50_ms, b.assign_p90_ms), (Some(5000), Some(9000)));
 }

@@ -2,6 +2,7 @@
 //! (through [`crate::Run`]), reports its figures beside their baselines and targets, and
 //! ends with the correctness checks.
 
+pub mod analytics;
 pub mod calendar;
 pub mod drain;
 pub mod intake;
