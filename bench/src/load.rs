@@ -1,8 +1,7 @@
 //! The load generator: bookings created over HTTP by a signed-in customer, either as
 //! fast as a fixed number of clients can (closed loop) or at a fixed arrival rate
-//! (open loop), with a progress line on stderr.
+//! (open loop), with a progress bar on stderr when it is a terminal.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -55,21 +54,30 @@ async fn create(
     v["id"].as_i64().context("a booking id")
 }
 
-/// Prints `label: done/total (rate/s)` over itself until `done` reaches `total`.
+/// A progress bar on stderr, `label: done/total (rate)`, drawn only when stderr is a
+/// terminal: a log file gets the report alone.
+pub fn bar(label: &'static str, total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("  {msg}: {pos}/{len} ({per_sec})") {
+        bar.set_style(style);
+    }
+    bar.set_message(label);
+    bar
+}
+
+/// Shows `done` against `total` until it gets there.
 pub fn progress(
     label: &'static str,
     done: Arc<AtomicUsize>,
     total: usize,
 ) -> tokio::task::JoinHandle<()> {
+    let bar = bar(label, total as u64);
     tokio::spawn(async move {
-        let started = Instant::now();
         loop {
             let n = done.load(Ordering::Relaxed);
-            let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-3);
-            eprint!("\r  {label}: {n}/{total} ({rate:.0}/s)        ");
-            let _ = std::io::stderr().flush();
+            bar.set_position(n as u64);
             if n >= total {
-                eprintln!();
+                bar.finish_and_clear();
                 return;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;

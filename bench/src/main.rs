@@ -90,6 +90,14 @@ pub struct Args {
     /// PostgreSQL database's URL, is printed).
     #[arg(long)]
     pub keep: bool,
+    /// A development loop of under a minute: intake, drain, steady and analytics (or the
+    /// scenarios chosen) with small sizes; for spotting a change, not for BENCHMARKS.md.
+    #[arg(long)]
+    pub quick: bool,
+    /// Instead of running: read two JSON reports (before, after) and print every figure
+    /// in both beside its ratio.
+    #[arg(long, num_args = 2, value_names = ["BEFORE", "AFTER"])]
+    pub compare: Option<Vec<std::path::PathBuf>>,
     /// Where the JSON report goes.
     #[arg(long, default_value = "target/bench-results.json")]
     pub json: std::path::PathBuf,
@@ -149,7 +157,32 @@ impl Run {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if let Some(files) = &args.compare {
+        let read = |f: &std::path::PathBuf| -> anyhow::Result<serde_json::Value> {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a JSON report", f.display()))
+        };
+        report::print_comparison(&report::compare(&read(&files[0])?, &read(&files[1])?))?;
+        return Ok(());
+    }
+    if args.quick {
+        if args.scenario == [Scenario::All] {
+            args.scenario = vec![
+                Scenario::Intake,
+                Scenario::Drain,
+                Scenario::Steady,
+                Scenario::Analytics,
+            ];
+        }
+        args.intake = 1000;
+        args.backlog = vec![500];
+        args.seconds = 3;
+        args.scaling_backlog = 1000;
+        args.analytics_bookings = 50_000;
+    }
     let all = args.scenario.contains(&Scenario::All);
     let wants = |s| all || args.scenario.contains(&s);
     let calendar = wants(Scenario::Calendar);
