@@ -18,6 +18,7 @@ import {
   percent,
   sortProviders,
   stackByStatus,
+  todayIn,
   WEEKDAY_NAMES,
   type ProviderColumn,
 } from './shape';
@@ -40,25 +41,24 @@ const PRESETS = [7, 30, 90] as const;
 /** Bars 70% of a bucket wide, at most 64 px. */
 const barPaths = uPlot.paths.bars!({ size: [0.7, 64] });
 
-function today(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
-/** The range, the bucket and the service, from the address (defaults: the last 30 days, by day). */
-function useAnalyticsQuery(): [AnalyticsQuery, (next: Partial<AnalyticsQuery>) => void] {
+/**
+ * The range, the bucket and the service, from the address. A range not in the address is
+ * the API's default (the last 30 days of the service area's calendar), shown once it answers.
+ */
+function useAnalyticsQuery(): [AnalyticsQuery, (next: AnalyticsQuery) => void] {
   const [params, setParams] = useSearchParams();
-  const to = params.get('to') || today();
   const q: AnalyticsQuery = {
-    to,
-    from: params.get('from') || addDays(to, -29),
+    from: params.get('from') ?? '',
+    to: params.get('to') ?? '',
     bucket: params.get('bucket') === 'week' ? 'week' : 'day',
     service: params.get('service') ?? '',
   };
-  const set = (next: Partial<AnalyticsQuery>) => {
-    const merged = { ...q, ...next };
-    const out: Record<string, string> = { from: merged.from, to: merged.to };
-    if (merged.bucket !== 'day') out.bucket = merged.bucket;
-    if (merged.service) out.service = merged.service;
+  const set = (next: AnalyticsQuery) => {
+    const out: Record<string, string> = {};
+    if (next.from) out.from = next.from;
+    if (next.to) out.to = next.to;
+    if (next.bucket !== 'day') out.bucket = next.bucket;
+    if (next.service) out.service = next.service;
     setParams(out, { replace: true });
   };
   return [q, set];
@@ -74,6 +74,11 @@ export function Dashboard() {
   const figures = useAnalytics(q);
   const types = useServiceTypes();
   const data = figures.data;
+  // What is on screen: the address's range, or the one the API chose.
+  const shown: AnalyticsQuery = { ...q, from: q.from || data?.from || '', to: q.to || data?.to || '' };
+  const change = (next: Partial<AnalyticsQuery>) => setQuery({ ...shown, ...next });
+  // "Today" on the service area's clock, which the days are counted by.
+  const today = todayIn(data?.time_zone ?? 'UTC');
 
   return (
     <>
@@ -82,30 +87,25 @@ export function Dashboard() {
           id="analytics-from"
           label="From"
           type="date"
-          value={q.from}
-          max={q.to}
+          value={shown.from}
+          max={shown.to || undefined}
           required
-          onChange={(e) => e.target.value && setQuery({ from: e.target.value })}
+          onChange={(e) => e.target.value && change({ from: e.target.value })}
         />
         <TextField
           id="analytics-to"
           label="To"
           type="date"
-          value={q.to}
-          min={q.from}
+          value={shown.to}
+          min={shown.from || undefined}
           required
-          onChange={(e) => e.target.value && setQuery({ to: e.target.value })}
+          onChange={(e) => e.target.value && change({ to: e.target.value })}
         />
-        <SelectField
-          id="analytics-bucket"
-          label="Per"
-          value={q.bucket}
-          onChange={(e) => setQuery({ bucket: e.target.value as BucketName })}
-        >
+        <SelectField id="analytics-bucket" label="Per" value={q.bucket} onChange={(e) => change({ bucket: e.target.value as BucketName })}>
           <option value="day">Day</option>
           <option value="week">Week</option>
         </SelectField>
-        <SelectField id="analytics-service" label="Service" value={q.service} onChange={(e) => setQuery({ service: e.target.value })}>
+        <SelectField id="analytics-service" label="Service" value={q.service} onChange={(e) => change({ service: e.target.value })}>
           <option value="">All services</option>
           {types.data?.map((t) => (
             <option key={t.name} value={t.name}>
@@ -115,7 +115,7 @@ export function Dashboard() {
         </SelectField>
         <div className="analytics-presets" role="group" aria-label="Quick ranges">
           {PRESETS.map((days) => (
-            <button key={days} type="button" className="btn" onClick={() => setQuery({ to: today(), from: addDays(today(), 1 - days) })}>
+            <button key={days} type="button" className="btn" onClick={() => change({ to: today, from: addDays(today, 1 - days) })}>
               Last {days} days
             </button>
           ))}
@@ -126,7 +126,7 @@ export function Dashboard() {
       {data && (
         <div className={`analytics${figures.isPlaceholderData ? ' analytics--stale' : ''}`} aria-busy={figures.isFetching}>
           <Rates data={data} />
-          <Section title="Bookings by status" csv={csvUrl(q, 'buckets')} csvName="Download the days as CSV">
+          <Section title="Bookings by status" csv={csvUrl(shown, 'buckets')} csvName="Download the days as CSV">
             <VolumeChart data={data} />
           </Section>
           <Section title="Time to assign and to accept">
@@ -135,7 +135,7 @@ export function Dashboard() {
           <Section title="Demand by weekday and hour" note={`Bookings created, by weekday and hour in ${data.time_zone}.`}>
             <Demand data={data} />
           </Section>
-          <Section title="Providers" csv={csvUrl(q, 'providers')} csvName="Download the providers as CSV">
+          <Section title="Providers" csv={csvUrl(shown, 'providers')} csvName="Download the providers as CSV">
             <Providers rows={data.providers} />
           </Section>
         </div>

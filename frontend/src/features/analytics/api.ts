@@ -5,6 +5,7 @@ import type { Analytics, BucketName } from '../../api/types';
 
 /** What the dashboard asks for, as kept in the address. */
 export interface AnalyticsQuery {
+  /** '' for the API's default range. */
   from: string;
   to: string;
   bucket: BucketName;
@@ -13,7 +14,7 @@ export interface AnalyticsQuery {
 }
 
 function query(q: AnalyticsQuery) {
-  return { from: q.from, to: q.to, bucket: q.bucket, service_type: q.service || undefined };
+  return { from: q.from || undefined, to: q.to || undefined, bucket: q.bucket, service_type: q.service || undefined };
 }
 
 /**
