@@ -34,6 +34,10 @@ const POLL: Duration = Duration::from_millis(200);
 const RECONNECT: Duration = Duration::from_secs(1);
 /// Rows per read while catching up.
 const BATCH: u32 = 200;
+/// How far behind the feed a resuming stream may be and still be replayed row by row (each
+/// read of a stream checks every row for what its caller may see: a stream resumed from the
+/// start of a million rows cost seconds of CPU); further behind, it is told to `reset`.
+const REPLAY_LIMIT: i64 = 1000;
 /// How often a stream asks whether its session is still live (sessions this process ends
 /// are noticed at once; this is for those another API process ends).
 const SESSION_CHECK: Duration = Duration::from_secs(10);
@@ -94,7 +98,7 @@ impl EventHub {
 #[derive(Debug, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct StreamEvent {
-    /// `ready` or `booking`.
+    /// `reset`, `ready`, `booking` or `expired`.
     event: Option<String>,
     /// The feed position to resume after.
     id: Option<String>,
@@ -114,6 +118,8 @@ pub struct EventsQuery {
 /// Server-Sent Events: `ready` when the stream opens (its `id` is where it starts), then
 /// one `booking` event per history row the caller may see (its `data` is a HistoryView),
 /// with `id:` its feed position. Reconnect with `Last-Event-ID` to resume without loss.
+/// A `Last-Event-ID` more than 1,000 feed rows behind (or ahead of the feed) is not
+/// replayed: the stream opens with `reset` (refetch what you show) and goes on from now.
 /// When the session the stream was opened with ends (sign-out, expiry, a password change,
 /// the account disabled), an `expired` event ends it.
 #[utoipa::path(
@@ -151,9 +157,11 @@ pub async fn events(
             details: serde_json::json!({"parameter": "last_event_id"}),
         });
     }
-    let cursor = match from_header.or(query.last_event_id) {
-        Some(id) => id.max(0),
-        None => state.feed.latest_position().await?,
+    let latest = state.feed.latest_position().await?;
+    let (cursor, reset) = match from_header.or(query.last_event_id) {
+        Some(id) if id > latest || latest - id.max(0) > REPLAY_LIMIT => (latest, true),
+        Some(id) => (id.max(0), false),
+        None => (latest, false),
     };
     // The stream ends when its session does: an open page must not go on receiving what
     // its caller may no longer see.
@@ -162,6 +170,7 @@ pub async fn events(
         state.events.clone(),
         user.actor(),
         cursor,
+        reset,
         SessionWatch {
             accounts: state.accounts.clone(),
             id: session.id,
@@ -189,6 +198,7 @@ fn event_stream(
     hub: EventHub,
     actor: Actor,
     mut cursor: i64,
+    reset: bool,
     session: SessionWatch,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let mut latest = hub.latest.clone();
@@ -199,6 +209,14 @@ fn event_stream(
     let mut next_check = tokio::time::Instant::now() + SESSION_CHECK;
     let mut check_now = false;
     async_stream::stream! {
+        if reset {
+            // Too far behind to replay row by row (a page open for a day, or a feed of
+            // another database): the client refetches what it shows, and goes on from now.
+            yield Ok(Event::default()
+                .event("reset")
+                .id(cursor.to_string())
+                .data(cursor.to_string()));
+        }
         // Tell the client the stream is open and where it starts, and to reconnect after
         // a second (not the browser's default three) when the connection drops. The `id:`
         // makes a reconnect resume from here even before any booking event arrived.

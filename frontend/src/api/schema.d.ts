@@ -612,6 +612,8 @@ export interface paths {
      * Server-Sent Events: `ready` when the stream opens (its `id` is where it starts), then
      *     one `booking` event per history row the caller may see (its `data` is a HistoryView),
      *     with `id:` its feed position. Reconnect with `Last-Event-ID` to resume without loss.
+     *     A `Last-Event-ID` more than 1,000 feed rows behind (or ahead of the feed) is not
+     *     replayed: the stream opens with `reset` (refetch what you show) and goes on from now.
      *     When the session the stream was opened with ends (sign-out, expiry, a password change,
      *     the account disabled), an `expired` event ends it.
      */
@@ -1407,7 +1409,7 @@ export interface components {
      *     starts at) or `booking` (its `data` a HistoryView as JSON).
      */
     StreamEvent: {
-      /** @description `ready` or `booking`. */
+      /** @description `reset`, `ready`, `booking` or `expired`. */
       event?: string | null;
       /** @description The feed position to resume after. */
       id?: string | null;

@@ -67,6 +67,13 @@ describe('the live event stream', () => {
     expect(invalidated).toContain(JSON.stringify(keys.booking(12)));
     expect(invalidated).toContain(JSON.stringify(keys.admin));
 
+    // Resumed from too far back, the server says `reset`: everything shown is refetched,
+    // the dashboard's figures too.
+    invalidate.mockClear();
+    act(() => es.emit('reset', '2000'));
+    const refetched = invalidate.mock.calls.map((c) => JSON.stringify(c[0]?.queryKey));
+    for (const key of [keys.bookings, keys.providers, keys.admin, keys.analyticsAll]) expect(refetched).toContain(JSON.stringify(key));
+
     // A dropped connection: the browser reconnects by itself; we only say so.
     act(() => es.fail(false));
     expect(screen.getByTestId('live-indicator')).toHaveTextContent('Reconnecting…');

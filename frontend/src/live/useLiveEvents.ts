@@ -27,14 +27,23 @@ function invalidateFor(qc: QueryClient, bookingIds: Set<number>) {
   void qc.invalidateQueries({ queryKey: keys.analyticsAll }, { cancelRefetch: false });
 }
 
+/** Refetches whatever a page shows: after events were missed, or the server said `reset`. */
+function refetchEverything(qc: QueryClient) {
+  void qc.invalidateQueries({ queryKey: keys.bookings });
+  void qc.invalidateQueries({ queryKey: keys.providers });
+  void qc.invalidateQueries({ queryKey: keys.admin });
+  void qc.invalidateQueries({ queryKey: keys.analyticsAll });
+}
+
 /** Asks whether the session is still live (after the stream failed to reopen). */
 export type SessionCheck = () => Promise<boolean>;
 
 /**
  * One EventSource on /api/v1/events for the signed-in user (the HttpOnly session cookie
  * authenticates it). Each `booking` event invalidates the queries it affects, so open pages
- * refetch at once. The browser reconnects by itself and resumes with Last-Event-ID; if it
- * gives up, the stream is reopened and everything refetched, since events may have been missed.
+ * refetch at once. The browser reconnects by itself and resumes with Last-Event-ID (from too
+ * far back, the server answers `reset` and everything is refetched); if it gives up, the
+ * stream is reopened and everything refetched, since events may have been missed.
  *
  * When the session ends (the server's `expired` event, or a failed reopen that
  * `sessionLive` confirms), the stream stays closed and `onSessionEnded` is called: the
@@ -83,11 +92,12 @@ export function useLiveEvents(
         if (missedSome) {
           // A fresh stream has no Last-Event-ID: refetch whatever we show.
           missedSome = false;
-          void qc.invalidateQueries({ queryKey: keys.bookings });
-          void qc.invalidateQueries({ queryKey: keys.providers });
-          void qc.invalidateQueries({ queryKey: keys.admin });
+          refetchEverything(qc);
         }
       });
+      // The browser resumed from too far back (a page left open for long): the server does
+      // not replay that much, it says so, and the stream goes on from now.
+      source.addEventListener('reset', () => refetchEverything(qc));
       source.addEventListener('booking', (e) => {
         let row: HistoryRow;
         try {
