@@ -612,6 +612,25 @@ async fn lists_filter_by_status_and_text_and_page_by_cursor() {
             .len(),
         0
     );
+    // By the name of the provider who holds it (any case), and by its number.
+    let p1 = f.p1.provider_id.unwrap();
+    f.core
+        .bookings
+        .assign_by_hand(&f.admin, made[1], p1, false, None)
+        .await
+        .unwrap();
+    let name = f.core.providers.get(p1).await.unwrap().unwrap().name;
+    let found = async |who: &Actor, q: &str| {
+        let page = f.core.bookings.list(who, &text(q)).await.unwrap();
+        page.items.iter().map(|b| b.id).collect::<Vec<_>>()
+    };
+    assert_eq!(found(&f.admin, &name.to_uppercase()).await, vec![made[1]]);
+    assert_eq!(found(&f.alice, &name).await, vec![made[1]]);
+    assert!(found(&f.p2, &name).await.is_empty());
+    assert_eq!(
+        found(&f.admin, &format!("#{}", made[3])).await,
+        vec![made[3]]
+    );
 }
 
 #[tokio::test]

@@ -526,7 +526,8 @@ struct ListQuery {
     /// Only bookings held by this provider.
     #[param(minimum = 1)]
     provider_id: Option<i64>,
-    /// Text search over name, e-mail, phone, address, service and notes.
+    /// Text search over name, e-mail, phone, address, service, notes and the provider's
+    /// name; `57` or `#57` also finds booking 57.
     #[param(max_length = 200)]
     q: Option<String>,
     /// Only bookings starting at or after this (RFC 3339).

@@ -2463,7 +2463,10 @@ export interface operations {
         active?: boolean;
         /** @description Only bookings held by this provider. */
         provider_id?: number;
-        /** @description Text search over name, e-mail, phone, address, service and notes. */
+        /**
+         * @description Text search over name, e-mail, phone, address, service, notes and the provider's
+         *     name; `57` or `#57` also finds booking 57.
+         */
         q?: string;
         /** @description Only bookings starting at or after this (RFC 3339). */
         from?: string;

@@ -21,7 +21,8 @@ pub struct BookingFilter {
     /// Only bookings a provider holds (assigned, accepted, in progress).
     pub active: bool,
     pub provider_id: Option<i64>,
-    /// Case-insensitive text search over name, e-mail, phone, address, service and notes.
+    /// Case-insensitive text search over name, e-mail, phone, address, service, notes and
+    /// the provider's name; `57` or `#57` also finds booking 57.
     pub q: Option<String>,
     /// Only bookings starting in `[from, to)`.
     pub from: Option<DateTime<Utc>>,
@@ -166,7 +167,8 @@ fn without_contact(mut booking: Booking) -> Booking {
 /// Parameters: $1 customer (visibility), $2 provider (visibility), $3 provider
 /// (filter), $4 status, $5 below this id, $6 text pattern, $7 limit, $8 only active, $9
 /// starting from, $10 starting before, $11 offered to this provider, $12 and $13 after
-/// this start and id.
+/// this start and id, $14 the booking number the text names (`57` or `#57`). The text
+/// also matches the name of the provider who holds the booking (whom the caller sees).
 macro_rules! list_sql {
     ($like:literal, $order:literal) => {
         concat!(
@@ -176,7 +178,9 @@ macro_rules! list_sql {
             "AND ($3 IS NULL OR provider_id = $3) AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR id < $5) ",
             "AND ($6 IS NULL OR customer_name ", $like, " $6 ESCAPE '\\' OR customer_email ", $like, " $6 ESCAPE '\\' ",
             "OR customer_phone ", $like, " $6 ESCAPE '\\' OR address ", $like, " $6 ESCAPE '\\' ",
-            "OR service_type ", $like, " $6 ESCAPE '\\' OR notes ", $like, " $6 ESCAPE '\\') ",
+            "OR service_type ", $like, " $6 ESCAPE '\\' OR notes ", $like, " $6 ESCAPE '\\' ",
+            "OR id = $14 OR EXISTS (SELECT 1 FROM providers pv WHERE pv.id = bookings.provider_id ",
+            "AND pv.name ", $like, " $6 ESCAPE '\\')) ",
             "AND (NOT $8 OR status IN ('assigned', 'accepted', 'in_progress')) ",
             "AND ($9 IS NULL OR starts_at >= $9) AND ($10 IS NULL OR starts_at < $10) ",
             "AND ($11 IS NULL OR provider_id = $11 OR EXISTS (SELECT 1 FROM assignment_attempts a ",
@@ -288,6 +292,11 @@ impl Bookings {
                     .replace('_', "\\_");
                 format!("%{escaped}%")
             });
+        let number = filter
+            .q
+            .as_deref()
+            .map(|q| q.trim().trim_start_matches('#'))
+            .and_then(|q| q.parse::<i64>().ok());
         let sql = match filter.order {
             BookingOrder::Newest => {
                 dialect!(self.db, sqlite: sqlite::NEWEST, postgres: postgres::NEWEST)
@@ -316,6 +325,7 @@ impl Bookings {
                 .bind(offered_to)
                 .bind(after.map(|a| a.0))
                 .bind(after.map(|a| a.1))
+                .bind(number)
                 .fetch_all(p)
                 .await
         })?;

@@ -53,7 +53,7 @@ export function BookingsTable() {
           id="filter-q"
           label="Search"
           type="search"
-          placeholder="Name, e-mail, phone, address…"
+          placeholder="Name, e-mail, phone, address, provider, #number…"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
         />
