@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use common::TestApp;
@@ -24,20 +23,7 @@ async fn resume(app: &TestApp, token: &str, last: i64, within: Duration) -> Stri
         .unwrap();
     let res = app.router.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let mut body = res.into_body();
-    let deadline = Instant::now() + within;
-    let mut text = String::new();
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match tokio::time::timeout(left, body.frame()).await {
-            Ok(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    text.push_str(&String::from_utf8_lossy(&data));
-                }
-            }
-            _ => break,
-        }
-    }
-    text
+    common::read_stream(&mut res.into_body(), within, |_| false).await
 }
 
 #[tokio::test]

@@ -10,32 +10,17 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use sqlx::Connection;
 use tower::ServiceExt;
 
 use common::TestApp;
 use shared::Actor;
 
-/// Reads the event stream's frames until a `booking` event about `booking_id` arrives.
+/// Reads the event stream until a `booking` event about `booking_id` arrives.
 async fn wait_for_booking_event(body: &mut Body, booking_id: i64, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    let mut text = String::new();
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match tokio::time::timeout(left, body.frame()).await {
-            Ok(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    text.push_str(&String::from_utf8_lossy(&data));
-                }
-                let needle = format!("\"booking_id\":{booking_id},");
-                if text.contains("event: booking") && text.contains(&needle) {
-                    return true;
-                }
-            }
-            _ => return false,
-        }
-    }
-    false
+    let needle = format!("\"booking_id\":{booking_id},");
+    let arrived = |text: &str| text.contains("event: booking") && text.contains(&needle);
+    arrived(&common::read_stream(body, within, arrived).await)
 }
 
 #[tokio::test]

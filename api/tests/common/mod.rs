@@ -214,3 +214,28 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// Reads an event stream's frames until `done` holds of all read so far, the stream ends, or
+/// `within` passes; returns what was read.
+pub async fn read_stream(
+    body: &mut Body,
+    within: std::time::Duration,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = std::time::Instant::now() + within;
+    let mut text = String::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match tokio::time::timeout(left, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    text.push_str(&String::from_utf8_lossy(&data));
+                }
+                if done(&text) {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    text
+}

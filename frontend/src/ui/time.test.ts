@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateKeyIn, formatTimeIn, formatWindow, nextDateKey, startOfDayIn, wallClockToUtc } from './time';
+import { dateKeyIn, formatTimeIn, formatWindow, nextDateKey, shiftDateKey, startOfDayIn, wallClockToUtc } from './time';
 
 describe('times on the clock of a zone', () => {
   it("read a booking's window on its address's clock, whatever the browser's zone", () => {
@@ -18,6 +18,12 @@ describe('times on the clock of a zone', () => {
     expect(startOfDayIn('2026-11-02', 'America/New_York')).toBe('2026-11-02T05:00:00.000Z');
     expect(dateKeyIn('2026-03-28T23:30:00Z', 'Europe/Berlin')).toBe('2026-03-29');
     expect(nextDateKey('2026-12-31')).toBe('2027-01-01');
+    expect(shiftDateKey('2026-03-01', -1)).toBe('2026-02-28');
+    expect(shiftDateKey('2026-12-02', -29)).toBe('2026-11-03');
+    // Today differs by zone around midnight UTC.
+    expect(dateKeyIn('2026-12-01T23:30:00Z', 'UTC')).toBe('2026-12-01');
+    expect(dateKeyIn('2026-12-01T23:30:00Z', 'Asia/Tokyo')).toBe('2026-12-02');
+    expect(dateKeyIn('2026-12-02T05:00:00Z', 'America/Los_Angeles')).toBe('2026-12-01');
     // A time typed on Berlin's clock, in winter and in summer.
     expect(wallClockToUtc('2026-12-09T10:00', 'Europe/Berlin')).toBe('2026-12-09T09:00:00.000Z');
     expect(wallClockToUtc('2026-07-09T10:00', 'Europe/Berlin')).toBe('2026-07-09T08:00:00.000Z');

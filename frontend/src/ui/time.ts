@@ -155,10 +155,15 @@ export function wallClockToUtc(local: string, tz: string): string | null {
   return new Date(t).toISOString();
 }
 
+/** The calendar date `days` after `dateKey` (before it when negative). */
+export function shiftDateKey(dateKey: string, days: number): string {
+  const [y, m, d] = dateKey.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
 /** The calendar date after `dateKey`. */
 export function nextDateKey(dateKey: string): string {
-  const [y, m, d] = dateKey.split('-').map(Number);
-  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+  return shiftDateKey(dateKey, 1);
 }
 
 /** "2 h", "1 h 30 min", "45 min". */

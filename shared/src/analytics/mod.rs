@@ -215,6 +215,18 @@ pub struct Report {
 /// acceptance p50, p90 (milliseconds).
 type Waits = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
 
+/// `$sql` (written with [`in_buckets`]) with the buckets and the service bound, for either
+/// backend's connection.
+macro_rules! bucket_query {
+    ($sql:expr, $buckets:expr, $service:expr) => {{
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe($sql));
+        for (i, (_, lo, hi)) in $buckets.iter().enumerate() {
+            q = q.bind(i as i64).bind(ts(*lo)).bind(ts(*hi));
+        }
+        q.bind($service)
+    }};
+}
+
 /// The analytics room's entry point. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Analytics {
@@ -331,24 +343,16 @@ impl Analytics {
         buckets: &[(NaiveDate, DateTime<Utc>, DateTime<Utc>)],
         range: &Range,
     ) -> Result<Vec<(i64, String, i64, i64, i64)>, StoreError> {
-        let service = buckets.len() * 3 + 1;
+        let (table, scan) = in_buckets(buckets.len());
         let sql = format!(
-            "{} SELECT b.i, k.status, COUNT(*), \
+            "{table} SELECT b.i, k.status, COUNT(*), \
              SUM(CASE WHEN k.assignment_exhausted THEN 1 ELSE 0 END), \
              SUM(CASE WHEN k.accepted_at IS NOT NULL THEN 1 ELSE 0 END) \
-             FROM b CROSS JOIN bookings k \
-             WHERE k.created_at >= b.lo AND k.created_at < b.hi \
-             AND (${service} IS NULL OR k.service_type = ${service}) \
-             GROUP BY b.i, k.status",
-            bucket_table(buckets.len())
+             {scan} GROUP BY b.i, k.status"
         );
         let service = range.service_type.as_deref();
         Ok(on!(self.db, |p| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-            for (i, (_, lo, hi)) in buckets.iter().enumerate() {
-                q = q.bind(i as i64).bind(ts(*lo)).bind(ts(*hi));
-            }
-            q.bind(service).fetch_all(p).await
+            bucket_query!(sql, buckets, service).fetch_all(p).await
         })?)
     }
 
@@ -388,25 +392,19 @@ impl Analytics {
         range: &Range,
         reached: &str,
     ) -> Result<Vec<(i64, Option<i64>, Option<i64>)>, StoreError> {
-        let service = buckets.len() * 3 + 1;
+        let (table, scan) = in_buckets(buckets.len());
         let sql = format!(
-            "{}, ranked AS (SELECT b.i AS i, {reached} - k.created_at AS ms, \
+            "{table}, ranked AS (SELECT b.i AS i, {reached} - k.created_at AS ms, \
                  ROW_NUMBER() OVER (PARTITION BY b.i ORDER BY {reached} - k.created_at) AS rn, \
                  COUNT(*) OVER (PARTITION BY b.i) AS n \
-                 FROM b CROSS JOIN bookings k WHERE k.created_at >= b.lo AND k.created_at < b.hi \
-                 AND (${service} IS NULL OR k.service_type = ${service}) AND {reached} IS NOT NULL) \
+                 {scan} AND {reached} IS NOT NULL) \
              SELECT i, MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN ms END), \
                  MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN ms END) \
-             FROM ranked WHERE rn IN ((n * 50 + 99) / 100, (n * 90 + 99) / 100) GROUP BY i",
-            bucket_table(buckets.len())
+             FROM ranked WHERE rn IN ((n * 50 + 99) / 100, (n * 90 + 99) / 100) GROUP BY i"
         );
         let service = range.service_type.as_deref();
         Ok(on!(self.db, |p| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-            for (i, (_, lo, hi)) in buckets.iter().enumerate() {
-                q = q.bind(i as i64).bind(ts(*lo)).bind(ts(*hi));
-            }
-            q.bind(service).fetch_all(p).await
+            bucket_query!(sql, buckets, service).fetch_all(p).await
         })?)
     }
 
@@ -419,17 +417,15 @@ impl Analytics {
         buckets: &[(NaiveDate, DateTime<Utc>, DateTime<Utc>)],
         range: &Range,
     ) -> Result<Vec<Waits>, StoreError> {
-        let service = buckets.len() * 3 + 1;
+        let (table, scan) = in_buckets(buckets.len());
         let ms = |x: &str| format!("CAST(EXTRACT(EPOCH FROM {x}) * 1000 AS BIGINT)");
         let sql = format!(
-            "{} SELECT i, {}, {}, {}, {} FROM (SELECT b.i AS i, \
+            "{table} SELECT i, {}, {}, {}, {} FROM (SELECT b.i AS i, \
                  percentile_disc(ARRAY[0.5, 0.9]) \
                      WITHIN GROUP (ORDER BY k.assigned_at - k.created_at) AS w, \
                  percentile_disc(ARRAY[0.5, 0.9]) \
                      WITHIN GROUP (ORDER BY k.accepted_at - k.created_at) AS c \
-                 FROM b CROSS JOIN bookings k WHERE k.created_at >= b.lo AND k.created_at < b.hi \
-                 AND (${service}::TEXT IS NULL OR k.service_type = ${service}) GROUP BY b.i) p",
-            bucket_table(buckets.len()),
+                 {scan} GROUP BY b.i) p",
             ms("w[1]"),
             ms("w[2]"),
             ms("c[1]"),
@@ -443,11 +439,9 @@ impl Analytics {
         sqlx::query("SET LOCAL work_mem = '64MB'")
             .execute(&mut *c)
             .await?;
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for (i, (_, lo, hi)) in buckets.iter().enumerate() {
-            q = q.bind(i as i64).bind(ts(*lo)).bind(ts(*hi));
-        }
-        let rows = q.bind(service).fetch_all(&mut *c).await?;
+        let rows = bucket_query!(sql, buckets, service)
+            .fetch_all(&mut *c)
+            .await?;
         tx.commit().await?;
         Ok(rows)
     }
@@ -549,12 +543,22 @@ impl Analytics {
     }
 }
 
-/// `WITH b(i, lo, hi) AS (VALUES ($1, $2, $3), ...)`: the buckets, bound in order.
-fn bucket_table(n: usize) -> String {
+/// The statements over the buckets' bookings: `WITH b(i, lo, hi) AS (VALUES ($1, $2, $3),
+/// ...)`, the buckets, and the scan of each bucket's bookings of the service asked for (the
+/// parameter after the buckets', `NULL` for all), `k` the booking, `b` its bucket. Bound by
+/// [`bucket_query!`].
+fn in_buckets(n: usize) -> (String, String) {
     let rows: Vec<String> = (0..n)
         .map(|k| format!("(${}, ${}, ${})", 3 * k + 1, 3 * k + 2, 3 * k + 3))
         .collect();
-    format!("WITH b(i, lo, hi) AS (VALUES {})", rows.join(", "))
+    let service = 3 * n + 1;
+    (
+        format!("WITH b(i, lo, hi) AS (VALUES {})", rows.join(", ")),
+        format!(
+            "FROM b CROSS JOIN bookings k WHERE k.created_at >= b.lo AND k.created_at < b.hi \
+             AND (${service} IS NULL OR k.service_type = ${service})"
+        ),
+    )
 }
 
 /// Hours since the epoch, per service, as cells of the service area's weekday and hour.

@@ -5,12 +5,12 @@ import type { Analytics, BookingStatus, BucketName, ProviderFigures } from '../.
 import { ErrorAlert, Loading } from '../../ui/Feedback';
 import { SelectField, TextField } from '../../ui/Field';
 import { TableScroll } from '../../ui/Table';
+import { dateKeyIn, shiftDateKey } from '../../ui/time';
 import { statusLabel } from '../bookings';
 import { useServiceLabel, useServiceTypes } from '../providers';
 import { csvUrl, useAnalytics, type AnalyticsQuery } from './api';
 import { Chart } from './Chart';
 import {
-  addDays,
   dayLabel,
   demandByService,
   duration,
@@ -18,7 +18,6 @@ import {
   percent,
   sortProviders,
   stackByStatus,
-  todayIn,
   WEEKDAY_NAMES,
   type ProviderColumn,
 } from './shape';
@@ -78,7 +77,7 @@ export function Dashboard() {
   const shown: AnalyticsQuery = { ...q, from: q.from || data?.from || '', to: q.to || data?.to || '' };
   const change = (next: Partial<AnalyticsQuery>) => setQuery({ ...shown, ...next });
   // "Today" on the service area's clock, which the days are counted by.
-  const today = todayIn(data?.time_zone ?? 'UTC');
+  const today = dateKeyIn(new Date().toISOString(), data?.time_zone ?? 'UTC');
 
   return (
     <>
@@ -115,7 +114,7 @@ export function Dashboard() {
         </SelectField>
         <div className="analytics-presets" role="group" aria-label="Quick ranges">
           {PRESETS.map((days) => (
-            <button key={days} type="button" className="btn" onClick={() => change({ to: today, from: addDays(today, 1 - days) })}>
+            <button key={days} type="button" className="btn" onClick={() => change({ to: today, from: shiftDateKey(today, 1 - days) })}>
               Last {days} days
             </button>
           ))}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalyticsBucket, DemandCell, ProviderFigures } from '../../api/types';
-import { addDays, demandByService, duration, heatmap, percent, sortProviders, stackByStatus, todayIn } from './shape';
+import { demandByService, duration, heatmap, percent, sortProviders, stackByStatus } from './shape';
 
 const zero = { pending: 0, assigned: 0, accepted: 0, in_progress: 0, completed: 0, cancelled: 0, rejected: 0, no_show: 0 };
 
@@ -89,15 +89,5 @@ describe('labels', () => {
     expect(duration(12 * 60_000)).toBe('12 min');
     expect(duration(3.5 * 3_600_000)).toBe('3.5 h');
     expect(duration(null)).toBe('—');
-  });
-  it("tells today's date on the service area's clock", () => {
-    const late = new Date('2026-12-01T23:30:00Z');
-    expect(todayIn('UTC', late)).toBe('2026-12-01');
-    expect(todayIn('Asia/Tokyo', late)).toBe('2026-12-02');
-    expect(todayIn('America/Los_Angeles', new Date('2026-12-02T05:00:00Z'))).toBe('2026-12-01');
-  });
-  it('moves dates by whole days across a month end', () => {
-    expect(addDays('2026-11-30', 1)).toBe('2026-12-01');
-    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
   });
 });

@@ -74,18 +74,6 @@ export function duration(ms: number | null | undefined): string {
   return `${h < 10 ? h.toFixed(1) : Math.round(h)} h`;
 }
 
-/** `YYYY-MM-DD` of `date` (its UTC calendar day) moved by `days`. */
-export function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
-/** Today's date (`YYYY-MM-DD`) on the clock of `timeZone`. */
-export function todayIn(timeZone: string, now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
-
 /** A bucket's first day as a short label: "Mon 30 Nov". */
 export function dayLabel(date: string): string {
   return new Date(`${date}T00:00:00Z`).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' });
