@@ -37,7 +37,8 @@ use queue::{Queue, RetryPolicy};
 use shared::assignment::AssignmentPolicy;
 use shared::schedule::ScheduleRules;
 use shared::{
-    Accounts, Analytics, Assignment, Bookings, Feed, Overview, Providers, Ratings, Schedule,
+    Accounts, Analytics, Assignment, Bookings, Console, Feed, Overview, Providers, Ratings,
+    Schedule,
 };
 
 pub use config::Config;
@@ -84,6 +85,7 @@ pub struct AppState {
     pub analytics: Analytics,
     pub feed: Feed,
     pub overview: Overview,
+    pub console: Console,
     pub queue: Queue,
     pub tokens: TokenKeys,
     pub events: EventHub,
@@ -114,6 +116,13 @@ impl AppState {
             ratings: Ratings::new(db.clone()),
             analytics: Analytics::new(db.clone()),
             overview: Overview::new(db.clone()),
+            console: Console::new(
+                db.clone(),
+                AssignmentPolicy {
+                    retry: policy,
+                    offer_timeout: rules.offer_timeout,
+                },
+            ),
             queue: Queue::new(db.clone()),
             feed,
             db,
@@ -188,6 +197,7 @@ fn api_routes(timeout: Duration) -> OpenApiRouter<AppState> {
         .nest(
             "/admin",
             routes::admin::router()
+                .merge(routes::jobs::router())
                 .merge(routes::users::router())
                 .merge(routes::ratings::admin_router())
                 .merge(routes::analytics::router()),
@@ -196,8 +206,10 @@ fn api_routes(timeout: Duration) -> OpenApiRouter<AppState> {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        // The event stream is long-lived: it is outside the timeout.
+        // The event stream is long-lived, and a bulk action on jobs works through as
+        // many as a filter matches: they are outside the timeout.
         .routes(utoipa_axum::routes!(events::events))
+        .nest("/admin", routes::jobs::actions_router())
 }
 
 /// The API's OpenAPI document, derived from the handlers and their types.

@@ -103,7 +103,8 @@ async fn every_operation_in_the_openapi_document_is_served() {
             operations += 1;
         }
     }
-    // Auth 8, bookings 7, availability, providers 5, service types 2, admin 3, admin
-    // users 3, ratings 4, analytics, events, this document.
-    assert_eq!(operations, 36);
+    // Auth 8, bookings 7, availability, providers 5, service types 2, admin 10 (stats;
+    // jobs: list, one, retry, cancel, run now; queues: list, pause, resume; audit),
+    // admin users 3, ratings 4, analytics, events, this document.
+    assert_eq!(operations, 43);
 }

@@ -1,11 +1,12 @@
-//! The queue as operators see it: jobs listed and counted, and the retention of
-//! finished jobs.
+//! The queue as operators see it: jobs listed, filtered, counted and read with every
+//! run; queues paused and resumed; the retention of finished jobs.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use sqlx::FromRow;
 
-use db::{exec, on, ts};
+use db::{Ts, Tx, exec, on, ts};
 
 use crate::Queue;
 use crate::job::{Job, JobRow, JobState, jobs};
@@ -14,33 +15,254 @@ use crate::job::{Job, JobRow, JobState, jobs};
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
     pub state: Option<JobState>,
+    pub queue: Option<String>,
     pub kind: Option<String>,
     pub subject_id: Option<i64>,
-    /// Only jobs with an id below this one (the cursor of the previous page).
+    /// Text the job's errors contain (any attempt's; case-insensitive for ASCII).
+    pub error_text: Option<String>,
+    /// Created at or after this.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before this.
+    pub created_to: Option<DateTime<Utc>>,
+    pub order: JobOrder,
+    /// Where the previous page ended ([`JobOrder::Newest`]: only its id is used).
+    pub after: Option<JobCursor>,
+    /// Only jobs with an id below this one (the cursor of the previous page, newest
+    /// first; the same as `after` with only an id).
     pub before_id: Option<i64>,
     pub limit: u32,
 }
 
+/// The order a list comes in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum JobOrder {
+    /// Newest first (by id).
+    #[default]
+    Newest,
+    /// By run time, the next due first (ties by id).
+    RunAt,
+}
+
+/// Where a page ended: its last job's run time and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobCursor {
+    pub run_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+impl JobCursor {
+    pub fn of(job: &Job) -> JobCursor {
+        JobCursor {
+            run_at: job.run_at,
+            id: job.id,
+        }
+    }
+}
+
+/// The filter's conditions, `$1`..`$7`: state, queue, kind, subject, error text (a LIKE
+/// pattern, lower case), created from, created to.
+macro_rules! matches_filter {
+    () => {
+        "($1 IS NULL OR state = $1) AND ($2 IS NULL OR queue = $2) AND ($3 IS NULL OR kind = $3) \
+         AND ($4 IS NULL OR subject_id = $4) \
+         AND ($5 IS NULL OR LOWER(last_error) LIKE $5 ESCAPE '\\' OR LOWER(CAST(errors AS TEXT)) LIKE $5 ESCAPE '\\') \
+         AND ($6 IS NULL OR created_at >= $6) AND ($7 IS NULL OR created_at < $7)"
+    };
+}
+
+/// Binds a filter's `$1`..`$7` to a query.
+macro_rules! bind_filter {
+    ($query:expr, $f:expr) => {
+        $query
+            .bind($f.state.map(JobState::as_str))
+            .bind($f.queue.as_deref())
+            .bind($f.kind.as_deref())
+            .bind($f.subject_id)
+            .bind($f.error_text.as_deref().map(like_pattern))
+            .bind($f.created_from.map(ts))
+            .bind($f.created_to.map(ts))
+    };
+}
+
+/// A LIKE pattern matching `text` anywhere, lower case, with `%`, `_` and `\` taken
+/// literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// One run of a job: an attempt as a worker ran it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRun {
+    pub round: i64,
+    pub attempt: i64,
+    pub worker: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// `done`, `failed` or `lost` (its lease expired first).
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+#[derive(FromRow)]
+struct RunRow {
+    round: i64,
+    attempt: i64,
+    worker: String,
+    started_at: Ts,
+    finished_at: Ts,
+    outcome: String,
+    error: Option<String>,
+}
+
+/// A queue as operators see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueInfo {
+    pub name: String,
+    /// Since when and by whom, if paused.
+    pub paused: Option<(DateTime<Utc>, String)>,
+    /// Jobs in each state, every state present.
+    pub depth: BTreeMap<JobState, i64>,
+    /// How long the oldest job that is due now has waited past its run time.
+    pub oldest_due_ms: Option<i64>,
+}
+
 impl Queue {
-    /// Jobs matching `filter`, newest first.
+    /// Jobs matching `filter`, in its order.
     pub async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>, db::Error> {
-        let rows: Vec<JobRow> = on!(self.db, |p| {
+        let limit = i64::from(filter.limit.clamp(1, 1000));
+        let rows: Vec<JobRow> = match filter.order {
+            JobOrder::Newest => {
+                let before = match (filter.after, filter.before_id) {
+                    (Some(a), Some(b)) => Some(a.id.min(b)),
+                    (a, b) => a.map(|a| a.id).or(b),
+                };
+                on!(self.db, |p| {
+                    bind_filter!(
+                        sqlx::query_as(concat!(
+                            "SELECT ",
+                            crate::job_columns!(),
+                            " FROM jobs WHERE ",
+                            matches_filter!(),
+                            " AND ($8 IS NULL OR id < $8) ORDER BY id DESC LIMIT $9"
+                        )),
+                        filter
+                    )
+                    .bind(before)
+                    .bind(limit)
+                    .fetch_all(p)
+                    .await
+                })?
+            }
+            JobOrder::RunAt => on!(self.db, |p| {
+                bind_filter!(
+                    sqlx::query_as(concat!(
+                        "SELECT ",
+                        crate::job_columns!(),
+                        " FROM jobs WHERE ",
+                        matches_filter!(),
+                        " AND ($8 IS NULL OR run_at > $8 OR (run_at = $8 AND id > $9)) ",
+                        "ORDER BY run_at, id LIMIT $10"
+                    )),
+                    filter
+                )
+                .bind(filter.after.map(|a| ts(a.run_at)))
+                .bind(filter.after.map(|a| a.id))
+                .bind(limit)
+                .fetch_all(p)
+                .await
+            })?,
+        };
+        Ok(jobs(rows)?)
+    }
+
+    /// How many jobs match `filter` (its paging ignored).
+    pub async fn count_matching(&self, filter: &JobFilter) -> Result<i64, db::Error> {
+        Ok(on!(self.db, |p| {
+            bind_filter!(
+                sqlx::query_scalar(concat!(
+                    "SELECT COUNT(*) FROM jobs WHERE ",
+                    matches_filter!()
+                )),
+                filter
+            )
+            .fetch_one(p)
+            .await
+        })?)
+    }
+
+    /// The ids of up to `limit` jobs matching `filter` (its paging ignored) with an id
+    /// above `after`, in id order: how a bulk action walks everything a filter matches,
+    /// one chunk at a time.
+    pub async fn matching_ids(
+        &self,
+        filter: &JobFilter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<i64>, db::Error> {
+        Ok(on!(self.db, |p| {
+            bind_filter!(
+                sqlx::query_scalar(concat!(
+                    "SELECT id FROM jobs WHERE ",
+                    matches_filter!(),
+                    " AND id > $8 ORDER BY id LIMIT $9"
+                )),
+                filter
+            )
+            .bind(after)
+            .bind(i64::from(limit.max(1)))
+            .fetch_all(p)
+            .await
+        })?)
+    }
+
+    /// One job.
+    pub async fn get(&self, id: i64) -> Result<Option<Job>, db::Error> {
+        let row: Option<JobRow> = on!(self.db, |p| {
             sqlx::query_as(concat!(
                 "SELECT ",
                 crate::job_columns!(),
-                " FROM jobs WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR kind = $2) ",
-                "AND ($3 IS NULL OR subject_id = $3) AND ($4 IS NULL OR id < $4) ",
-                "ORDER BY id DESC LIMIT $5"
+                " FROM jobs WHERE id = $1"
             ))
-            .bind(filter.state.map(JobState::as_str))
-            .bind(filter.kind.as_deref())
-            .bind(filter.subject_id)
-            .bind(filter.before_id)
-            .bind(i64::from(filter.limit.clamp(1, 1000)))
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        Ok(row.map(Job::try_from).transpose()?)
+    }
+
+    /// Every finished run of a job, oldest first (a running one is on the job itself:
+    /// its lease owner and `claimed_at`).
+    pub async fn runs(&self, job_id: i64) -> Result<Vec<JobRun>, db::Error> {
+        let rows: Vec<RunRow> = on!(self.db, |p| {
+            sqlx::query_as(
+                "SELECT round, attempt, worker, started_at, finished_at, outcome, error \
+                 FROM job_runs WHERE job_id = $1 ORDER BY id",
+            )
+            .bind(job_id)
             .fetch_all(p)
             .await
         })?;
-        Ok(jobs(rows)?)
+        Ok(rows
+            .into_iter()
+            .map(|r| JobRun {
+                round: r.round,
+                attempt: r.attempt,
+                worker: r.worker,
+                started_at: r.started_at.into(),
+                finished_at: r.finished_at.into(),
+                outcome: r.outcome,
+                error: r.error,
+            })
+            .collect())
     }
 
     /// How many jobs are in each state (every state present, zeros included).
@@ -50,20 +272,75 @@ impl Queue {
                 .fetch_all(p)
                 .await
         })?;
-        let mut counts: BTreeMap<JobState, i64> = JobState::ALL.iter().map(|s| (*s, 0)).collect();
+        let mut counts = zeros();
         for (state, n) in counted {
-            let state = JobState::parse(&state)
-                .ok_or_else(|| crate::job::decode_error("job state", &state))?;
-            counts.insert(state, n);
+            counts.insert(parse_state(&state)?, n);
         }
         Ok(counts)
     }
 
-    /// Deletes done and cancelled jobs that finished before `before`; returns how many.
-    /// Dead jobs are kept, however old: they are what an operator has to look at, until
-    /// someone retries them.
+    /// The queues named in `known` (the application's) and any other that has jobs or a
+    /// pause, by name.
+    pub async fn queues(&self, known: &[&str]) -> Result<Vec<QueueInfo>, db::Error> {
+        let now = ts(self.db.now());
+        let counted: Vec<(String, String, i64)> = on!(self.db, |p| {
+            sqlx::query_as("SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state")
+                .fetch_all(p)
+                .await
+        })?;
+        let oldest: Vec<(String, Option<Ts>)> = on!(self.db, |p| {
+            sqlx::query_as(
+                "SELECT queue, MIN(run_at) FROM jobs WHERE state IN ('scheduled', 'retrying') \
+                 AND run_at <= $1 GROUP BY queue",
+            )
+            .bind(now)
+            .fetch_all(p)
+            .await
+        })?;
+        let paused: Vec<(String, Ts, String)> = on!(self.db, |p| {
+            sqlx::query_as("SELECT queue, paused_at, paused_by FROM queue_pauses")
+                .fetch_all(p)
+                .await
+        })?;
+        let mut queues: BTreeMap<String, QueueInfo> = BTreeMap::new();
+        fn entry<'a>(queues: &'a mut BTreeMap<String, QueueInfo>, name: &str) -> &'a mut QueueInfo {
+            queues.entry(name.to_owned()).or_insert_with(|| QueueInfo {
+                name: name.to_owned(),
+                paused: None,
+                depth: zeros(),
+                oldest_due_ms: None,
+            })
+        }
+        for name in known {
+            entry(&mut queues, name);
+        }
+        for (queue, state, n) in counted {
+            entry(&mut queues, &queue).depth.insert(parse_state(&state)?, n);
+        }
+        for (queue, run_at) in oldest {
+            entry(&mut queues, &queue).oldest_due_ms =
+                run_at.map(|r| (now.millis() - r.millis()).max(0));
+        }
+        for (queue, at, by) in paused {
+            entry(&mut queues, &queue).paused = Some((at.into(), by));
+        }
+        Ok(queues.into_values().collect())
+    }
+
+    /// Deletes done and cancelled jobs that finished before `before`, with their runs;
+    /// returns how many jobs. Dead jobs are kept, however old: they are what an operator
+    /// has to look at, until someone retries them.
     pub async fn purge_finished(&self, before: DateTime<Utc>) -> Result<u64, db::Error> {
         let mut tx = self.db.write().await?;
+        exec!(tx, |c| {
+            sqlx::query(
+                "DELETE FROM job_runs WHERE job_id IN (SELECT id FROM jobs \
+                 WHERE state IN ('done', 'cancelled') AND finished_at < $1)",
+            )
+            .bind(ts(before))
+            .execute(c)
+            .await
+        })?;
         let purged = exec!(tx, |c| {
             sqlx::query(
                 "DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND finished_at < $1",
@@ -74,5 +351,74 @@ impl Queue {
         })?;
         tx.commit().await?;
         Ok(purged)
+    }
+}
+
+/// Pauses `queue` (`by`: who, in words): no worker claims from it until it is resumed;
+/// jobs keep their run times. False when it was paused already.
+pub async fn pause(tx: &mut Tx, queue: &str, by: &str) -> Result<bool, db::Error> {
+    let now = ts(tx.now());
+    let rows = exec!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO queue_pauses (queue, paused_at, paused_by) VALUES ($1, $2, $3) \
+             ON CONFLICT (queue) DO NOTHING",
+        )
+        .bind(queue)
+        .bind(now)
+        .bind(by)
+        .execute(c)
+        .await
+    })?;
+    Ok(rows == 1)
+}
+
+/// Resumes `queue`: its workers claim again at their next poll (at once on PostgreSQL,
+/// which is notified at commit). False when it was not paused.
+pub async fn resume(tx: &mut Tx, queue: &str) -> Result<bool, db::Error> {
+    let rows = exec!(tx, |c| {
+        sqlx::query("DELETE FROM queue_pauses WHERE queue = $1")
+            .bind(queue)
+            .execute(c)
+            .await
+    })?;
+    if rows == 1 && matches!(tx.backend(), db::Backend::Postgres) {
+        exec!(tx, |c| {
+            sqlx::query("SELECT pg_notify('jobs_due', $1)")
+                .bind(queue)
+                .execute(c)
+                .await
+        })?;
+    }
+    Ok(rows == 1)
+}
+
+/// Whether `queue` is paused.
+pub async fn is_paused(tx: &mut Tx, queue: &str) -> Result<bool, db::Error> {
+    let n: i64 = on!(tx, |c| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM queue_pauses WHERE queue = $1")
+            .bind(queue)
+            .fetch_one(c)
+            .await
+    })?;
+    Ok(n > 0)
+}
+
+fn zeros() -> BTreeMap<JobState, i64> {
+    JobState::ALL.iter().map(|s| (*s, 0)).collect()
+}
+
+fn parse_state(state: &str) -> Result<JobState, sqlx::Error> {
+    JobState::parse(state).ok_or_else(|| crate::job::decode_error("job state", state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn a_like_pattern_takes_the_text_literally_and_lower_case() {
+        assert_eq!(like_pattern("Rejected"), "%rejected%");
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+        assert_eq!(like_pattern(""), "%%");
     }
 }

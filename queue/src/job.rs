@@ -100,6 +100,8 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// When its current or last run was claimed.
+    pub claimed_at: Option<DateTime<Utc>>,
 }
 
 /// What fences a worker's writes to a job it claimed: the job and the claim's token. A
@@ -144,7 +146,7 @@ macro_rules! job_columns {
     () => {
         "id, queue, kind, payload, subject_id, state, attempt, max_attempts, backoff_base_ms, \
          round, run_at, lease_owner, lease_expires_at, last_error, errors, created_at, \
-         updated_at, finished_at"
+         updated_at, finished_at, claimed_at"
     };
 }
 
@@ -168,6 +170,7 @@ pub(crate) struct JobRow {
     created_at: Ts,
     updated_at: Ts,
     finished_at: Option<Ts>,
+    claimed_at: Option<Ts>,
 }
 
 /// A stored error entry: times are kept in milliseconds inside the JSON on both backends.
@@ -216,6 +219,7 @@ impl TryFrom<JobRow> for Job {
             created_at: r.created_at.into(),
             updated_at: r.updated_at.into(),
             finished_at: r.finished_at.map(Into::into),
+            claimed_at: r.claimed_at.map(Into::into),
         })
     }
 }

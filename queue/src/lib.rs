@@ -9,6 +9,9 @@
 //! - A failed attempt is retried with the backoff stored on the job ([`RetryPolicy`]),
 //!   as a row due in the future, never run early; after the last the job is dead, kept,
 //!   and can be [`retry`]'d. A lease that expires (its worker died) is a failed attempt.
+//! - Each run of a job is kept with it ([`JobRun`]: worker, start, finish, outcome,
+//!   error), written by the database when the job leaves `running`.
+//! - An operator can [`pause`] a queue: no worker claims from it until [`resume`].
 //! - PostgreSQL wakes idle workers with NOTIFY ([`Queue::wakeup`]); SQLite workers poll.
 //! - Workers report themselves with heartbeats ([`Queue::register_worker`]); one rule
 //!   says which are alive ([`WorkerInfo::is_live_at`]).
@@ -31,14 +34,14 @@ pub mod runtime;
 
 use std::time::Duration;
 
-pub use admin::JobFilter;
+pub use admin::{JobCursor, JobFilter, JobOrder, JobRun, QueueInfo, is_paused, pause, resume};
 pub use job::{ClaimedJob, Job, JobError, JobKind, JobState, Lease};
 pub use policy::RetryPolicy;
 pub use wakeup::JobWakeup;
 pub use workers::{MISSED_BEATS_BEFORE_DEAD, WorkerInfo, WorkerRegistration};
 pub use write::{
-    Failure, cancel_pending, complete, enqueue, fail, fail_attempt, ids_in_state, latest, lock,
-    release, retry, touch,
+    Failure, cancel, cancel_pending, complete, enqueue, fail, fail_attempt, ids_in_state, latest,
+    lock, release, retry, run_now, touch,
 };
 
 use db::Db;

@@ -20,8 +20,9 @@ macro_rules! claim {
     ($lock:literal) => {
         concat!(
             "UPDATE jobs SET state = 'running', lease_owner = $2, lease_token = $3, ",
-            "lease_expires_at = $4, updated_at = $5 WHERE id IN (SELECT id FROM jobs ",
+            "lease_expires_at = $4, updated_at = $5, claimed_at = $5 WHERE id IN (SELECT id FROM jobs ",
             "WHERE queue = $1 AND state IN ('scheduled', 'retrying') AND run_at <= $5 ",
+            "AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = $1) ",
             "ORDER BY run_at, id LIMIT $6",
             $lock,
             ") RETURNING id, kind, payload, attempt, max_attempts, round, run_at, lost_lease_of"

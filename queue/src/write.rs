@@ -272,8 +272,9 @@ async fn record_failure(
     Ok(failure)
 }
 
-/// Starts a dead job over: a new round at attempt 1, due now, retried by `policy`, with
-/// `payload` if given. False when the job is not dead (nothing was written).
+/// Starts a dead or cancelled job over: a new round at attempt 1, due now, retried by
+/// `policy`, with `payload` if given. False when the job is in another state (nothing
+/// was written).
 pub async fn retry(
     tx: &mut Tx,
     job_id: i64,
@@ -286,13 +287,47 @@ pub async fn retry(
             "UPDATE jobs SET state = 'scheduled', attempt = 1, round = round + 1, run_at = $2, \
              payload = COALESCE($3, payload), max_attempts = $4, backoff_base_ms = $5, \
              lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, lost_lease_of = NULL, \
-             finished_at = NULL, updated_at = $2 WHERE id = $1 AND state = 'dead'",
+             finished_at = NULL, updated_at = $2 WHERE id = $1 AND state IN ('dead', 'cancelled')",
         )
         .bind(job_id)
         .bind(now)
         .bind(payload.map(Json))
         .bind(i64::from(policy.max_attempts))
         .bind(policy.base_ms())
+        .execute(c)
+        .await
+    })?;
+    Ok(rows == 1)
+}
+
+/// Makes a scheduled or retrying job due now (an operator's "run now"). False when the
+/// job is in another state (nothing was written).
+pub async fn run_now(tx: &mut Tx, job_id: i64) -> Result<bool, db::Error> {
+    let now = ts(tx.now());
+    let rows = exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE jobs SET run_at = $2, updated_at = $2 \
+             WHERE id = $1 AND state IN ('scheduled', 'retrying')",
+        )
+        .bind(job_id)
+        .bind(now)
+        .execute(c)
+        .await
+    })?;
+    Ok(rows == 1)
+}
+
+/// Cancels a scheduled or retrying job. False when the job is in another state: a
+/// running job is never touched (nothing was written).
+pub async fn cancel(tx: &mut Tx, job_id: i64) -> Result<bool, db::Error> {
+    let now = ts(tx.now());
+    let rows = exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', finished_at = $2, updated_at = $2 \
+             WHERE id = $1 AND state IN ('scheduled', 'retrying')",
+        )
+        .bind(job_id)
+        .bind(now)
         .execute(c)
         .await
     })?;

@@ -28,6 +28,14 @@ fn describe() {
     );
     describe_gauge!("jobs", "Jobs by state (all of them, in the database).");
     describe_gauge!(
+        "queue_paused",
+        "1 while an operator has paused the queue (no worker claims from it), else 0."
+    );
+    describe_gauge!(
+        "queue_oldest_due_seconds",
+        "How long the queue's oldest due job has waited past its run time (0 when none is due)."
+    );
+    describe_gauge!(
         "workers_live",
         "Workers that have not stopped and have not missed three of their heartbeats."
     );

@@ -8,6 +8,8 @@
 //! - [`schedule`]: time: providers' calendars in their own zones, the slot grid and
 //!   the rules of the clock, bookable slots; [`Schedule`].
 //! - [`provider`], [`account`]: providers and logins; [`Providers`], [`Accounts`].
+//! - [`console`]: operators' actions on the queue (retry, cancel, run now, pause) and
+//!   the audit log of every operator action; [`Console`].
 //! - [`feed`]: the event feed of history rows; [`Feed`].
 //! - [`overview`]: the admin counts; [`Overview`].
 //! - [`analytics`]: the dashboard's figures over a range of days; [`Analytics`].
@@ -21,6 +23,7 @@ pub mod actor;
 pub mod analytics;
 pub mod assignment;
 pub mod booking;
+pub mod console;
 pub mod error;
 pub mod feed;
 pub mod input;
@@ -35,6 +38,7 @@ pub use analytics::Analytics;
 pub use assignment::Assignment;
 pub use booking::Bookings;
 pub use booking::status::Status;
+pub use console::Console;
 pub use error::{DomainError, StoreError};
 pub use feed::Feed;
 pub use overview::Overview;

@@ -12,7 +12,8 @@ use common::{Core, StatusChange, booking_of, cycle_of, t0};
 use db::ManualClock;
 use queue::{ClaimedJob, JobKind, JobState};
 use shared::assignment::matching::{self, Candidate, Declined};
-use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome, JobSelection};
+use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome};
+use shared::console::{JobAction, JobSelection};
 use shared::booking::validation::BookingInput;
 use shared::booking::{BookingFilter, IdempotencyKey};
 use shared::provider::{NewProvider, ProviderUpdate};
@@ -92,7 +93,7 @@ impl Q {
             login_password_hash: Some("-".into()),
             ..Default::default()
         };
-        self.core.providers.create(p).await.unwrap().id
+        self.core.providers.create(&shared::Actor::system("setup"), p).await.unwrap().id
     }
 
     /// Books `service` with a provider who then stops taking work: at the booking's
@@ -104,6 +105,7 @@ impl Q {
         self.core
             .providers
             .update(
+                &shared::Actor::system("setup"),
                 stand_in,
                 ProviderUpdate {
                     available: Some(false),
@@ -238,11 +240,11 @@ async fn with_nobody_eligible_attempts_run_at_base_then_double_then_the_job_is_d
     let p = q.provider("eve", &["electrical"], 3.0).await;
     let report = q
         .core
-        .assignment()
-        .retry_dead(&q.admin, JobSelection::Ids(vec![job.id]))
+        .console()
+        .act_on_jobs(&q.admin, JobAction::Retry, JobSelection::Ids(vec![job.id]))
         .await
         .unwrap();
-    assert_eq!(report.retried, vec![job.id]);
+    assert_eq!((report.changed, report.skipped_count), (1, 0));
     let job = q.claim_one("w1").await.unwrap();
     assert_eq!((job.attempt, cycle_of(&job), job.round), (1, 2, 2));
     assert_eq!(
@@ -342,7 +344,7 @@ async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_
         available: Some(false),
         ..Default::default()
     };
-    q.core.providers.update(away, unavailable).await.unwrap();
+    q.core.providers.update(&shared::Actor::system("setup"), away, unavailable).await.unwrap();
 
     let mut chosen = Vec::new();
     for _ in 0..4 {
@@ -437,6 +439,7 @@ async fn the_facts_the_store_gathers_lead_to_whom_the_rule_chooses_from_facts_fo
             q.core
                 .providers
                 .update(
+                    &shared::Actor::system("setup"),
                     id,
                     ProviderUpdate {
                         available: Some(false),
@@ -693,20 +696,22 @@ async fn a_retry_of_dead_jobs_skips_what_is_not_dead_or_no_longer_awaits_assignm
     );
     let customer_tries = q
         .core
-        .assignment()
-        .retry_dead(&q.customer, JobSelection::AllDead)
+        .console()
+        .act_on_jobs(&q.customer, JobAction::Retry, JobSelection::Ids(vec![1]))
         .await;
     assert!(customer_tries.is_err(), "only admins retry");
     let report = q
         .core
-        .assignment()
-        .retry_dead(
+        .console()
+        .act_on_jobs(
             &q.admin,
+            JobAction::Retry,
             JobSelection::Ids(vec![live_job, dead_job, cancelled_job, 9999, dead_job]),
         )
         .await
         .unwrap();
-    assert_eq!(report.retried, vec![dead_job]);
+    assert_eq!(report.changed, 1);
+    assert_eq!(q.core.queue.get(dead_job).await.unwrap().unwrap().state, JobState::Scheduled);
     let reasons: Vec<(i64, &str)> = report
         .skipped
         .iter()

@@ -9,7 +9,7 @@ use common::{Core, StatusChange};
 use db::Backend;
 use queue::JobState;
 use shared::account::NewUser;
-use shared::assignment::JobSelection;
+use shared::console::{JobAction, JobSelection};
 use shared::booking::validation::BookingInput;
 use shared::booking::{BookingFilter, BookingOrder, Cursor, IdempotencyKey};
 use shared::error::{DomainError, StoreError};
@@ -37,7 +37,7 @@ async fn fixture() -> Fixture {
     for email in ["p1@example.com", "p2@example.com"] {
         let p = core
             .providers
-            .create(NewProvider {
+            .create(&shared::Actor::system("setup"), NewProvider {
                 name: email.into(),
                 email: email.into(),
                 service_types: vec!["plumbing".into()],
@@ -777,18 +777,18 @@ async fn failures_within_one_cycle_wait_two_four_eight_seconds_then_the_job_is_d
     // Only admins retry; a retry starts cycle 2 at attempt 1, due now.
     assert!(
         f.core
-            .assignment()
-            .retry_dead(&f.alice, JobSelection::AllDead)
+            .console()
+            .act_on_jobs(&f.alice, JobAction::Retry, all_dead())
             .await
             .is_err()
     );
     let report = f
         .core
-        .assignment()
-        .retry_dead(&f.admin, JobSelection::AllDead)
+        .console()
+        .act_on_jobs(&f.admin, JobAction::Retry, all_dead())
         .await
         .unwrap();
-    assert_eq!(report.retried, vec![dead[0].id]);
+    assert_eq!((report.changed, report.skipped_count), (1, 0));
     let job = f.core.jobs(None, Some(b.id), 1).await.remove(0);
     assert_eq!(
         (job.state, job.attempt, job.run_at),
@@ -801,13 +801,13 @@ async fn failures_within_one_cycle_wait_two_four_eight_seconds_then_the_job_is_d
     // Retrying again skips it: it is no longer dead.
     let again = f
         .core
-        .assignment()
-        .retry_dead(&f.admin, JobSelection::Ids(vec![job.id, 999]))
+        .console()
+        .act_on_jobs(&f.admin, JobAction::Retry, JobSelection::Ids(vec![job.id, 999]))
         .await
         .unwrap();
-    assert!(again.retried.is_empty());
+    assert_eq!(again.changed, 0);
     assert_eq!(again.skipped.len(), 2);
-    assert!(again.skipped[0].reason.contains("only dead jobs"));
+    assert!(again.skipped[0].reason.contains("only dead or cancelled jobs"));
     assert_eq!(again.skipped[1].reason, "no such job");
 }
 
@@ -983,7 +983,7 @@ async fn manual_assignment_cancels_pending_jobs_and_needs_a_provider_offering_th
     let cleaner = f
         .core
         .providers
-        .create(NewProvider {
+        .create(&shared::Actor::system("setup"), NewProvider {
             name: "Cleo".into(),
             email: "cleo@example.com".into(),
             service_types: vec!["cleaning".into()],
@@ -1079,7 +1079,7 @@ async fn a_duplicate_email_is_a_conflict_for_users_and_providers() {
         service_types: vec!["plumbing".into()],
         ..Default::default()
     };
-    let err = domain(f.core.providers.create(dup).await.unwrap_err());
+    let err = domain(f.core.providers.create(&shared::Actor::system("setup"), dup).await.unwrap_err());
     assert!(matches!(
         err,
         DomainError::Conflict {
@@ -1150,4 +1150,12 @@ async fn a_provider_s_load_follows_its_bookings_through_every_kind_of_change() {
     };
     f.core.change_status(&f.admin, a.id, forced).await.unwrap();
     assert_eq!(load().await, 1, "an override back to work counts again");
+}
+
+/// Every dead job (what `{all_dead: true}` selects).
+fn all_dead() -> JobSelection {
+    JobSelection::Matching(queue::JobFilter {
+        state: Some(JobState::Dead),
+        ..Default::default()
+    })
 }

@@ -91,7 +91,7 @@ impl T {
         let p = self
             .core
             .providers
-            .create(NewProvider {
+            .create(&shared::Actor::system("setup"), NewProvider {
                 name: name.into(),
                 email: format!("{name}@example.com"),
                 service_types: services.iter().map(|s| s.to_string()).collect(),
@@ -318,6 +318,7 @@ async fn matching_follows_calendars_in_the_provider_s_own_zone_and_each_attempt_
     t.core
         .providers
         .update(
+            &shared::Actor::system("setup"),
             away,
             ProviderUpdate {
                 available: Some(false),

@@ -1,7 +1,7 @@
 //! `/metrics` (outside the API prefix; admins only): this API process's metrics in
 //! Prometheus's text format (see `runtime::metrics` and the README's "Metrics"), with
-//! the database's counts (bookings by status, jobs by state, live workers) as gauges
-//! read at each scrape.
+//! the database's counts (bookings by status, jobs by state, live workers, each queue's
+//! pause and oldest due job) as gauges read at each scrape.
 
 use axum::extract::State;
 use axum::http::header;
@@ -13,7 +13,7 @@ use crate::error::ApiError;
 
 pub async fn metrics(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
 ) -> Result<impl IntoResponse, ApiError> {
     let stats = state.overview.stats().await?;
     for (status, n) in &stats.bookings_by_status {
@@ -24,6 +24,12 @@ pub async fn metrics(
     }
     let live = stats.workers.iter().filter(|w| w.live).count();
     metrics::gauge!("workers_live").set(live as f64);
+    for queue in state.console.queues(&admin.actor()).await? {
+        metrics::gauge!("queue_paused", "queue" => queue.name.clone())
+            .set(if queue.paused.is_some() { 1.0 } else { 0.0 });
+        metrics::gauge!("queue_oldest_due_seconds", "queue" => queue.name)
+            .set(queue.oldest_due_ms.unwrap_or(0) as f64 / 1000.0);
+    }
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         runtime::metrics::handle().render(),

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod availability;
 pub mod bookings;
 pub mod health;
+pub mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod providers;

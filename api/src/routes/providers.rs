@@ -583,7 +583,7 @@ fn yes() -> bool {
 )]
 async fn create(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Json(body): Json<CreateProvider>,
 ) -> Result<(StatusCode, JsonBody<ProviderView>), ApiError> {
     let login_password_hash = match body.password {
@@ -595,7 +595,7 @@ async fn create(
     };
     let provider = state
         .providers
-        .create(NewProvider {
+        .create(&admin.actor(), NewProvider {
             name: body.name,
             email: body.email,
             phone: body.phone,
@@ -684,5 +684,11 @@ async fn update(
             ));
         }
     }
-    Ok(JsonBody(state.providers.update(id, update).await?.into()))
+    Ok(JsonBody(
+        state
+            .providers
+            .update(&user.actor(), id, update)
+            .await?
+            .into(),
+    ))
 }

@@ -382,7 +382,7 @@ mod tests {
             .unwrap()
             .actor();
         let provider = Providers::new(db.clone())
-            .create(crate::provider::NewProvider {
+            .create(&crate::Actor::system("setup"), crate::provider::NewProvider {
                 name: "Pat".into(),
                 email: "pat@example.com".into(),
                 service_types: vec!["plumbing".into()],

@@ -25,7 +25,6 @@ use db::{Db, Tx};
 use queue::{JobKind, JobState, RetryPolicy};
 
 pub use attempt::{Attempt, AttemptOutcome, Considered, Explanation};
-pub use cycle::{JobSelection, RetryReport, SkippedJob};
 pub use job::AssignmentOutcome;
 
 use crate::booking::Booking;

@@ -16,6 +16,7 @@ use super::{Booking, Bookings};
 use queue::JobKind;
 
 use crate::assignment::{self, AssignmentPolicy, ExpireOffer, attempt};
+use crate::console::AuditAction;
 use crate::error::{DomainError, StoreError};
 use crate::schedule::rules::{RESCHEDULE_NOTICE, wall_clock};
 use crate::schedule::{self, Servable, slots};
@@ -112,6 +113,21 @@ impl Bookings {
                 return Err(busy_after(&self.db, e, booking.provider_id, &booking).await);
             }
         };
+        if let Change::Override { to, reason, .. } = change {
+            crate::console::record(
+                &mut tx,
+                actor,
+                AuditAction::OverrideStatus,
+                &format!("booking {id}"),
+                1,
+                Some(&format!(
+                    "{} to {to}: {}",
+                    booking.status,
+                    reason.as_deref().unwrap_or_default()
+                )),
+            )
+            .await?;
+        }
         tx.commit().await?;
         if let AssignmentEffect::AttemptFailed { outcome, .. } = &effects.assignment {
             metrics::counter!("assignment_attempts_total", "outcome" => outcome.as_str())
@@ -160,6 +176,18 @@ impl Bookings {
                 provider_id,
                 given,
                 self.rules.offer_timeout,
+            )
+            .await?;
+            crate::console::record(
+                &mut tx,
+                actor,
+                AuditAction::AssignBooking,
+                &format!("booking {id}"),
+                1,
+                Some(&match given {
+                    Some(reason) => format!("to provider {provider_id}: {reason}"),
+                    None => format!("to provider {provider_id}"),
+                }),
             )
             .await?;
             Ok::<_, StoreError>(updated)

@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 
 use crate::account::{NewUser, insert_user};
 use crate::booking::rows::decode_error;
+use crate::console::AuditAction;
 use crate::error::{DomainError, FieldErrors, StoreError};
 use crate::input;
 use crate::schedule::calendar::{Calendar, CalendarInput};
@@ -71,6 +72,20 @@ pub struct ProviderUpdate {
 }
 
 impl ProviderUpdate {
+    /// The names of the fields it sets.
+    pub fn fields_set(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("phone", self.phone.is_some()),
+            ("available", self.available.is_some()),
+            ("rating", self.rating.is_some()),
+            ("service_types", self.service_types.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
     /// Only availability: what a provider may change about themselves.
     pub fn is_availability_only(&self) -> bool {
         self.name.is_none()
@@ -333,8 +348,9 @@ impl Providers {
         Ok(row.map(Provider::try_from).transpose()?)
     }
 
-    /// Creates a provider (and its login when a password hash is given) in one transaction.
-    pub async fn create(&self, new: NewProvider) -> Result<Provider, StoreError> {
+    /// Creates a provider (and its login when a password hash is given) in one
+    /// transaction; `by` an admin, it is recorded in the audit log.
+    pub async fn create(&self, by: &Actor, new: NewProvider) -> Result<Provider, StoreError> {
         let mut errors = FieldErrors::new();
         let name = input::text(&mut errors, "name", &new.name, 200);
         let email = input::email(&mut errors, "email", &new.email);
@@ -388,6 +404,15 @@ impl Providers {
             Err(e) => return Err(e.into()),
         };
         set_services(&mut tx, id, &new.service_types).await?;
+        crate::console::record(
+            &mut tx,
+            by,
+            AuditAction::CreateProvider,
+            &format!("provider {id} ({name})"),
+            1,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         self.get(id).await?.ok_or_else(|| {
             DomainError::NotFound {
@@ -398,8 +423,14 @@ impl Providers {
         })
     }
 
-    /// Applies a partial update; an unknown provider is `NotFound`.
-    pub async fn update(&self, id: i64, update: ProviderUpdate) -> Result<Provider, StoreError> {
+    /// Applies a partial update; an unknown provider is `NotFound`. Made `by` an admin, it
+    /// is recorded in the audit log with the fields it set.
+    pub async fn update(
+        &self,
+        by: &Actor,
+        id: i64,
+        update: ProviderUpdate,
+    ) -> Result<Provider, StoreError> {
         let mut errors = FieldErrors::new();
         let name = update
             .name
@@ -449,6 +480,15 @@ impl Providers {
             })?;
             set_services(&mut tx, id, types).await?;
         }
+        crate::console::record(
+            &mut tx,
+            by,
+            AuditAction::UpdateProvider,
+            &format!("provider {id}"),
+            1,
+            Some(&update.fields_set().join(", ")),
+        )
+        .await?;
         tx.commit().await?;
         self.get(id).await?.ok_or_else(|| {
             DomainError::NotFound {

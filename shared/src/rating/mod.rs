@@ -14,6 +14,7 @@ use sqlx::FromRow;
 
 use db::{Db, Ts, Tx, exec, on, ts};
 
+use crate::console::AuditAction;
 use crate::booking::history::{HistoryNote, append};
 use crate::booking::permission::{Relation, can_see};
 use crate::booking::read::visible;
@@ -311,6 +312,19 @@ impl Ratings {
             "review comment shown again"
         };
         note_in_history(&mut tx, &booking, admin, format!("{what}: {reason}")).await?;
+        crate::console::record(
+            &mut tx,
+            admin,
+            if hidden {
+                AuditAction::HideReview
+            } else {
+                AuditAction::ShowReview
+            },
+            &format!("review of booking {id}"),
+            1,
+            Some(reason),
+        )
+        .await?;
         let row = fetch(&mut tx, id).await?.expect("the rating just changed");
         tx.commit().await?;
         Ok(row.view(admin))

@@ -62,9 +62,20 @@ impl Core {
         })
     }
 
-    /// The assignment room as the API runs it (an admin's retries).
+    /// The assignment room as the API runs it.
     pub fn assignment(&self) -> Assignment {
         self.assignment_by("api")
+    }
+
+    /// The operator console as the API runs it (an admin's retries, cancels, pauses).
+    pub fn console(&self) -> shared::Console {
+        shared::Console::new(
+            self.db.clone(),
+            AssignmentPolicy {
+                retry: self.policy,
+                offer_timeout: self.bookings.rules().offer_timeout,
+            },
+        )
     }
 
     /// Assignment jobs (not offers' expiries), newest first, optionally in one state or
