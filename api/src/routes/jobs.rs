@@ -136,7 +136,7 @@ pub enum RunOutcome {
 
 /// One run of a job: an attempt as a worker ran it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AttemptView {
+pub struct JobRunView {
     pub round: i64,
     pub attempt: i64,
     pub started_at: DateTime<Utc>,
@@ -152,9 +152,9 @@ pub struct AttemptView {
     pub error: Option<String>,
 }
 
-impl From<JobRun> for AttemptView {
+impl From<JobRun> for JobRunView {
     fn from(r: JobRun) -> Self {
-        AttemptView {
+        JobRunView {
             round: r.round,
             attempt: r.attempt,
             started_at: r.started_at,
@@ -176,7 +176,7 @@ impl From<JobRun> for AttemptView {
 pub struct JobDetailView {
     #[serde(flatten)]
     pub job: JobView,
-    pub attempts: Vec<AttemptView>,
+    pub attempts: Vec<JobRunView>,
 }
 
 /// One page of jobs.
@@ -219,6 +219,7 @@ struct JobsQuery {
     /// Created before: a time (RFC 3339) or a day (YYYY-MM-DD, to its end).
     created_to: Option<String>,
     /// `id` (newest first, the default) or `run_at` (the next due first).
+    #[param(inline)]
     sort: Option<JobSort>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -436,16 +437,16 @@ async fn job(
         return Err(not_found());
     }
     let job = state.queue.get(id).await.map_err(StoreError::from)?.ok_or_else(not_found)?;
-    let mut attempts: Vec<AttemptView> = state
+    let mut attempts: Vec<JobRunView> = state
         .queue
         .runs(id)
         .await
         .map_err(StoreError::from)?
         .into_iter()
-        .map(AttemptView::from)
+        .map(JobRunView::from)
         .collect();
     if job.state == JobState::Running {
-        attempts.push(AttemptView {
+        attempts.push(JobRunView {
             round: job.round,
             attempt: job.attempt,
             started_at: job.claimed_at.unwrap_or(job.updated_at),

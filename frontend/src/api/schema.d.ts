@@ -447,43 +447,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/admin/jobs': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The job table, newest first. */
-    get: operations['listJobs'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/admin/jobs/retry': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Retries dead assignment jobs: each starts a new cycle of its booking at attempt 1,
-     *     now. Jobs that are not dead, or whose booking moved on, are skipped with the reason.
-     */
-    post: operations['retryJobs'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/admin/stats': {
     parameters: {
       query?: never;
@@ -493,6 +456,114 @@ export interface paths {
     };
     /** Bookings by status, jobs by state, and the workers with their heartbeats. */
     get: operations['getStats'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/jobs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The job table, filtered, newest first or by run time. */
+    get: operations['listJobs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/jobs/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A job with every run. */
+    get: operations['getJob'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/queues': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The queues: depth by state, the oldest due job's wait, paused or not. */
+    get: operations['listQueues'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/queues/{name}/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pauses a queue: every worker stops claiming from it within one poll interval; jobs
+     *     keep their run times. Pausing a paused queue changes nothing.
+     */
+    post: operations['pauseQueue'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/queues/{name}/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resumes a paused queue: workers claim again at their next poll (at once on
+     *     PostgreSQL). Resuming a running queue changes nothing.
+     */
+    post: operations['resumeQueue'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The audit log of operator actions, newest first. */
+    get: operations['listAudit'];
     put?: never;
     post?: never;
     delete?: never;
@@ -626,6 +697,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/jobs/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Retries dead or cancelled assignment jobs: each starts a new cycle of its booking at
+     *     attempt 1, now. Jobs in other states, or whose booking moved on, are skipped with the
+     *     reason. A filter is worked through 200 jobs per transaction, outside the request
+     *     timeout.
+     */
+    post: operations['retryJobs'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/jobs/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Cancels scheduled or retrying assignment jobs; a booking whose current assignment it
+     *     was waits for an operator (marked exhausted, with a history row). Running jobs are
+     *     never touched.
+     */
+    post: operations['cancelJobs'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/jobs/run-now': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Makes scheduled or retrying jobs due now (a job waiting on its backoff runs at once). */
+    post: operations['runJobsNow'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -635,6 +766,21 @@ export interface components {
      * @enum {string}
      */
     Absent: 'customer' | 'provider';
+    /** @description What an action did. */
+    ActionReportView: {
+      /**
+       * Format: int64
+       * @description How many jobs it changed.
+       */
+      changed: number;
+      /** @description The jobs it skipped, with the reason (the first 1,000). */
+      skipped: components['schemas']['SkippedJobView'][];
+      /**
+       * Format: int64
+       * @description How many it skipped in all.
+       */
+      skipped_count: number;
+    };
     /** @description An account as an admin sees it. */
     AdminUserView: {
       /** Format: int64 */
@@ -740,6 +886,49 @@ export interface components {
       created_at: string;
       /** Format: date-time */
       updated_at: string;
+    };
+    /**
+     * @description What an operator did.
+     * @enum {string}
+     */
+    AuditAction:
+      | 'retry_jobs'
+      | 'cancel_jobs'
+      | 'run_jobs_now'
+      | 'pause_queue'
+      | 'resume_queue'
+      | 'assign_booking'
+      | 'override_status'
+      | 'create_provider'
+      | 'update_provider'
+      | 'hide_review'
+      | 'show_review'
+      | 'create_user';
+    /** @description One row of the audit log. */
+    AuditEntryView: {
+      /** Format: int64 */
+      id: number;
+      /** Format: int64 */
+      actor_id: number;
+      /** @description The actor's name now. */
+      actor_name: string | null;
+      actor_role: string;
+      action: components['schemas']['AuditAction'];
+      /** @description What it was done to, in words. */
+      subject: string;
+      /**
+       * Format: int64
+       * @description How many things it changed.
+       */
+      count: number;
+      detail: string | null;
+      /** Format: date-time */
+      at: string;
+    };
+    /** @description One page of the audit log, newest first. */
+    AuditPage: {
+      items: components['schemas']['AuditEntryView'][];
+      next_cursor: string | null;
     };
     /** @description The bookable starts of a service. */
     AvailabilityView: {
@@ -1037,6 +1226,37 @@ export interface components {
       /** @example 14:00 */
       end: string;
     };
+    JobActionRequest:
+      | {
+          ids: number[];
+          /** @enum {boolean} */
+          all_dead?: false;
+        }
+      | {
+          /** @description The filters a list, a count or a bulk action shares. */
+          filter: {
+            state?: components['schemas']['JobState'] | null;
+            queue?: string | null;
+            /** Format: int64 */
+            booking_id?: number | null;
+            /** @description Text the job's errors contain. */
+            q?: string | null;
+            /** @description A time (RFC 3339) or a day (YYYY-MM-DD). */
+            created_from?: string | null;
+            /** @description A time (RFC 3339) or a day (YYYY-MM-DD, to its end). */
+            created_to?: string | null;
+          };
+          /** @enum {boolean} */
+          all_dead?: false;
+        }
+      | {
+          /** @enum {boolean} */
+          all_dead: true;
+        };
+    /** @description A job with every run, oldest first (a running one last, unfinished). */
+    JobDetailView: components['schemas']['JobView'] & {
+      attempts: components['schemas']['JobRunView'][];
+    };
     /** @description One failed attempt of a job. */
     JobErrorView: {
       /**
@@ -1050,11 +1270,36 @@ export interface components {
       /** Format: date-time */
       at: string;
     };
-    /** @description One page of jobs, newest first. */
+    /** @description One page of jobs. */
     JobPage: {
       items: components['schemas']['JobView'][];
       /** @description Pass back as `cursor` for the next page; absent on the last page. */
       next_cursor: string | null;
+      /**
+       * Format: int64
+       * @description How many jobs match the filters, on every page.
+       */
+      total: number;
+    };
+    /** @description One run of a job: an attempt as a worker ran it. */
+    JobRunView: {
+      /** Format: int64 */
+      round: number;
+      /** Format: int64 */
+      attempt: number;
+      /** Format: date-time */
+      started_at: string;
+      /**
+       * Format: date-time
+       * @description Absent while it runs.
+       */
+      finished_at: string | null;
+      /** Format: int64 */
+      duration_ms: number | null;
+      /** @description The worker process that ran it. */
+      worker: string;
+      outcome: components['schemas']['RunOutcome'];
+      error: string | null;
     };
     /**
      * @description A job's state.
@@ -1070,7 +1315,7 @@ export interface components {
       payload: Record<string, never>;
       /**
        * Format: int64
-       * @description The booking an assignment job is about.
+       * @description The booking an assignment job (or an offer's expiry) is about.
        */
       booking_id: number | null;
       state: components['schemas']['JobState'];
@@ -1177,6 +1422,25 @@ export interface components {
       created_at: string;
       /** Format: date-time */
       updated_at: string;
+    };
+    /** @description A queue as operators see it. */
+    QueueView: {
+      name: string;
+      /** @description No worker claims from a paused queue. */
+      paused: boolean;
+      /** Format: date-time */
+      paused_at: string | null;
+      /** @description Who paused it. */
+      paused_by: string | null;
+      /** @description State -> count, every state present. */
+      depth: {
+        [key: string]: number;
+      };
+      /**
+       * Format: int64
+       * @description How long the oldest due job has waited past its run time (absent when none is due).
+       */
+      oldest_due_age_ms: number | null;
     };
     /** @description The range's totals and rates (`null` where there is nothing to divide by). */
     RatesView: {
@@ -1292,21 +1556,6 @@ export interface components {
       token: string;
       new_password: string;
     };
-    /** @description What a retry did. */
-    RetryReportView: {
-      retried: number[];
-      skipped: components['schemas']['SkippedJobView'][];
-    };
-    RetryRequest:
-      | {
-          ids: number[];
-          /** @enum {boolean} */
-          all_dead?: false;
-        }
-      | {
-          /** @enum {boolean} */
-          all_dead: true;
-        };
     /** @description One page of a provider's reviews, newest first. */
     ReviewPage: {
       items: components['schemas']['RatingView'][];
@@ -1318,6 +1567,11 @@ export interface components {
      * @enum {string}
      */
     Role: 'customer' | 'provider' | 'admin' | 'system';
+    /**
+     * @description How a run ended.
+     * @enum {string}
+     */
+    RunOutcome: 'running' | 'done' | 'failed' | 'lost';
     /**
      * @description The services this product offers (migrations/*\/0001: `service_types`); a test checks
      *     that the list here is the database's.
@@ -1347,7 +1601,7 @@ export interface components {
       /** Format: date-time */
       expires_at: string;
     };
-    /** @description A job that was not retried, and why. */
+    /** @description A job that was not changed, and why. */
     SkippedJobView: {
       /** Format: int64 */
       id: number;
@@ -3115,15 +3369,53 @@ export interface operations {
       429: components['responses']['TooManyRequests'];
     };
   };
+  getStats: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The overview */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StatsView'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
   listJobs: {
     parameters: {
       query?: {
         /** @description Only jobs in this state. */
         state?: components['schemas']['JobState'];
+        /** @description Only jobs of this queue. */
+        queue?: string;
         /** @description Only this booking's jobs. */
         booking_id?: number;
+        /** @description Only jobs whose errors contain this text (any attempt's; case-insensitive). */
+        q?: string;
+        /**
+         * @description Created at or after: a time (RFC 3339) or a day (YYYY-MM-DD, from its start in
+         *     the service area's time zone).
+         */
+        created_from?: string;
+        /** @description Created before: a time (RFC 3339) or a day (YYYY-MM-DD, to its end). */
+        created_to?: string;
+        /** @description `id` (newest first, the default) or `run_at` (the next due first). */
+        sort?: 'id' | 'run_at';
         /** @description The `next_cursor` of the previous page. */
-        cursor?: number;
+        cursor?: string;
         /** @description Page size (default 50). */
         limit?: number;
       };
@@ -3150,40 +3442,37 @@ export interface operations {
       503: components['responses']['Unavailable'];
     };
   };
-  retryJobs: {
+  getJob: {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        /** @description The job's id */
+        id: number;
+      };
       cookie?: never;
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['RetryRequest'];
-      };
-    };
+    requestBody?: never;
     responses: {
-      /** @description What was retried and what was skipped */
+      /** @description The job and its runs */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['RetryReportView'];
+          'application/json': components['schemas']['JobDetailView'];
         };
       };
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
       408: components['responses']['Timeout'];
-      413: components['responses']['PayloadTooLarge'];
-      415: components['responses']['UnsupportedMediaType'];
-      422: components['responses']['Unprocessable'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];
     };
   };
-  getStats: {
+  listQueues: {
     parameters: {
       query?: never;
       header?: never;
@@ -3192,15 +3481,112 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The overview */
+      /** @description Every queue */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['StatsView'];
+          'application/json': components['schemas']['QueueView'][];
         };
       };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  pauseQueue: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The queue's name */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The queue, paused */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['QueueView'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  resumeQueue: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The queue's name */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The queue, running */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['QueueView'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listAudit: {
+    parameters: {
+      query?: {
+        /** @description Only this user's actions. */
+        actor?: number;
+        /** @description Only this action. */
+        action?: components['schemas']['AuditAction'];
+        /** @description At or after: a time (RFC 3339) or a day (YYYY-MM-DD). */
+        from?: string;
+        /** @description Before: a time (RFC 3339) or a day (YYYY-MM-DD, to its end). */
+        to?: string;
+        /** @description The `next_cursor` of the previous page. */
+        cursor?: number;
+        /** @description Page size (default 50). */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of the audit log */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditPage'];
+        };
+      };
+      400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       408: components['responses']['Timeout'];
@@ -3414,6 +3800,102 @@ export interface operations {
       };
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  retryJobs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['JobActionRequest'];
+      };
+    };
+    responses: {
+      /** @description How many were retried, and what was skipped */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ActionReportView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  cancelJobs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['JobActionRequest'];
+      };
+    };
+    responses: {
+      /** @description How many were cancelled, and what was skipped */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ActionReportView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  runJobsNow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['JobActionRequest'];
+      };
+    };
+    responses: {
+      /** @description How many were made due, and what was skipped */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ActionReportView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];
     };
