@@ -286,6 +286,12 @@ async fn malformed_input_gets_the_documented_4xx_in_the_envelope_and_writes_noth
             StatusCode::BAD_REQUEST,
             "invalid_query",
         ),
+        // PostgreSQL refuses a NUL in a parameter: refused here first, not a 500.
+        (
+            "/api/v1/bookings?q=pipe%00",
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
         ("/api/v1/no-such-route", StatusCode::NOT_FOUND, "not_found"),
     ] {
         let res = app.get(path, &token).await;

@@ -64,6 +64,8 @@ async fn malformed_filters_and_selections_are_400s_naming_the_field() {
         ("cursor=abc", "cursor"),
         ("sort=run_at&cursor=12", "cursor"),
         ("limit=0", "limit"),
+        ("q=a%00b", "q"),
+        ("queue=a%00b", "queue"),
     ] {
         let res = app.get(&format!("/api/v1/admin/jobs?{query}"), &admin).await;
         assert_eq!(
@@ -81,6 +83,7 @@ async fn malformed_filters_and_selections_are_400s_naming_the_field() {
         (json!({"ids": [1], "filter": {}}), "ids"),
         (json!({"filter": {"queue": "nonesuch"}}), "filter.queue"),
         (json!({"filter": {"created_to": "soon"}}), "filter.created_to"),
+        (json!({"filter": {"q": "a\u{0}b"}}), "filter.q"),
     ] {
         let res = app
             .call("POST", "/api/v1/admin/jobs/cancel", Some(&admin), Some(body.clone()))

@@ -50,6 +50,12 @@ pub fn is_blank(value: &str) -> bool {
     !NOT_BLANK.is_match(value)
 }
 
+/// Whether `value` holds a control character (which no stored text has, and PostgreSQL
+/// refuses in a parameter when it is NUL): what a search text is checked for.
+pub fn has_control(value: &str) -> bool {
+    value.chars().any(char::is_control)
+}
+
 /// A line of text of at most `max` characters; records what is wrong with it under
 /// `field`. Returns it trimmed.
 pub fn text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> String {

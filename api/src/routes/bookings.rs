@@ -593,6 +593,12 @@ async fn list(
             "must be at most 200 characters",
         ));
     }
+    if q.as_deref().is_some_and(shared::input::has_control) {
+        return Err(ApiError::invalid_query(
+            "q",
+            "must not contain control characters",
+        ));
+    }
     let order = match query.order.unwrap_or_default() {
         ListOrder::Newest => BookingOrder::Newest,
         ListOrder::StartsAt => BookingOrder::StartsAt,

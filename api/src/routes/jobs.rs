@@ -269,10 +269,13 @@ impl JobFilterBody {
                 format!("must be one of: {}", QUEUES.join(", ")),
             ));
         }
-        if let Some(q) = &self.q
-            && q.chars().count() > 200
-        {
-            return Err(invalid("q", "must be at most 200 characters".into()));
+        if let Some(q) = &self.q {
+            if q.chars().count() > 200 {
+                return Err(invalid("q", "must be at most 200 characters".into()));
+            }
+            if shared::input::has_control(q) {
+                return Err(invalid("q", "must not contain control characters".into()));
+            }
         }
         let zone = state.settings.schedule.service_time_zone;
         let instant = |name: &str, value: &Option<String>, end: bool| {

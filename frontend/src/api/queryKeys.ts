@@ -2,7 +2,7 @@
  * Query keys, in one place because the event stream invalidates across features:
  * a `booking` event touches booking lists, that booking, provider loads and admin views.
  */
-import type { BookingStatus, JobState } from './types';
+import type { AuditAction, BookingStatus, JobSort, JobState } from './types';
 
 export interface BookingFilters {
   status?: BookingStatus | '';
@@ -15,6 +15,31 @@ export interface BookingFilters {
   from?: string;
   to?: string;
   order?: 'newest' | 'starts_at';
+}
+
+/** The job table's filters, as the address keeps them ('' for "any"). */
+export interface JobFilters {
+  /** '' for every state. */
+  state: JobState | '';
+  queue: string;
+  /** A booking's id, or ''. */
+  booking: string;
+  /** Text the job's errors contain. */
+  q: string;
+  /** Days (YYYY-MM-DD) of the service area's calendar, both included. */
+  from: string;
+  to: string;
+  sort: JobSort;
+}
+
+/** The audit log's filters, as the address keeps them ('' for "any"). */
+export interface AuditFilters {
+  action: AuditAction | '';
+  /** A user's id, or ''. */
+  actor: string;
+  /** Days (YYYY-MM-DD), both included. */
+  from: string;
+  to: string;
 }
 
 export const keys = {
@@ -37,7 +62,12 @@ export const keys = {
   /** The dashboard: not under `admin`, so that a burst of events does not cancel its fetch (see useLiveEvents). */
   analyticsAll: ['analytics'] as const,
   analytics: (q: { from: string; to: string; bucket: string; service: string }) => ['analytics', q] as const,
-  jobs: (state: JobState | '') => ['admin', 'jobs', state] as const,
+  /** Under `admin`, so that booking events refetch them (useLiveEvents). */
+  jobs: ['admin', 'jobs'] as const,
+  jobList: (f: JobFilters) => ['admin', 'jobs', 'list', f] as const,
+  job: (id: number) => ['admin', 'jobs', 'detail', id] as const,
+  queues: ['admin', 'queues'] as const,
+  audit: (f: AuditFilters) => ['admin', 'audit', f] as const,
   stats: ['admin', 'stats'] as const,
   users: ['admin', 'users'] as const,
   userList: (role: string, q: string) => ['admin', 'users', role, q] as const,

@@ -4,7 +4,7 @@
  * types:check` fails when the two differ), so a change to the API's types is a type
  * error here, not a surprise at run time.
  */
-import type { components } from './schema';
+import type { components, operations } from './schema';
 
 type Schemas = components['schemas'];
 
@@ -80,8 +80,32 @@ export type ProviderPatch = Schemas['UpdateProvider'];
 export type JobError = Schemas['JobErrorView'];
 export type Job = Schemas['JobView'];
 export type JobPage = Schemas['JobPage'];
-export type RetryRequest = Schemas['RetryRequest'];
-export type RetryReport = Schemas['RetryReportView'];
+export type JobSort = NonNullable<NonNullable<operations['listJobs']['parameters']['query']>['sort']>;
+export type JobDetail = Schemas['JobDetailView'];
+export type JobRun = Schemas['JobRunView'];
+export type RunOutcome = Schemas['RunOutcome'];
+export type JobActionRequest = Schemas['JobActionRequest'];
+export type JobFilterBody = Extract<JobActionRequest, { filter: unknown }>['filter'];
+export type ActionReport = Schemas['ActionReportView'];
+export type SkippedJob = Schemas['SkippedJobView'];
+export type QueueInfo = Schemas['QueueView'];
+export type AuditAction = Schemas['AuditAction'];
+export const AUDIT_ACTIONS = [
+  'retry_jobs',
+  'cancel_jobs',
+  'run_jobs_now',
+  'pause_queue',
+  'resume_queue',
+  'assign_booking',
+  'override_status',
+  'create_provider',
+  'update_provider',
+  'hide_review',
+  'show_review',
+  'create_user',
+] as const satisfies readonly AuditAction[];
+export type AuditEntry = Schemas['AuditEntryView'];
+export type AuditPage = Schemas['AuditPage'];
 export type Worker = Schemas['WorkerView'];
 export type Stats = Schemas['StatsView'];
 
