@@ -96,7 +96,9 @@ pub async fn seed_demo(accounts: &Accounts, providers: &Providers) -> Result<usi
             rating,
             login_password_hash: Some(hash.clone()),
         };
-        created += usize::from(ignore_duplicate(providers.create(&shared::Actor::system("seed"), new).await)?);
+        created += usize::from(ignore_duplicate(
+            providers.create(&shared::Actor::system("seed"), new).await,
+        )?);
     }
     Ok(created)
 }

@@ -69,7 +69,13 @@ async fn admins_list_jobs_and_retrying_a_job_that_is_not_dead_is_skipped_with_a_
         )
         .await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!((res.body["changed"].clone(), res.body["skipped_count"].clone()), (json!(0), json!(1)));
+    assert_eq!(
+        (
+            res.body["changed"].clone(),
+            res.body["skipped_count"].clone()
+        ),
+        (json!(0), json!(1))
+    );
     assert!(
         res.body["skipped"][0]["reason"]
             .as_str()
@@ -114,7 +120,10 @@ async fn metrics_are_for_admins_and_count_bookings_and_jobs() {
     assert!(text.contains("bookings{status=\"pending\"} 1"), "{text}");
     assert!(text.contains("jobs{state=\"scheduled\"} 1"), "{text}");
     assert!(text.contains("workers_live 0"), "{text}");
-    assert!(text.contains("queue_paused{queue=\"assignment\"} 0"), "{text}");
+    assert!(
+        text.contains("queue_paused{queue=\"assignment\"} 0"),
+        "{text}"
+    );
     assert!(text.contains("bookings_created_total 1"), "{text}");
     assert!(text.contains("# HELP bookings_created_total"), "{text}");
 }

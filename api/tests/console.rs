@@ -13,9 +13,21 @@ fn routes() -> Vec<(&'static str, &'static str, Option<Value>)> {
     vec![
         ("GET", "/api/v1/admin/jobs", None),
         ("GET", "/api/v1/admin/jobs/1", None),
-        ("POST", "/api/v1/admin/jobs/retry", Some(json!({"all_dead": true}))),
-        ("POST", "/api/v1/admin/jobs/cancel", Some(json!({"ids": [1]}))),
-        ("POST", "/api/v1/admin/jobs/run-now", Some(json!({"filter": {}}))),
+        (
+            "POST",
+            "/api/v1/admin/jobs/retry",
+            Some(json!({"all_dead": true})),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/jobs/cancel",
+            Some(json!({"ids": [1]})),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/jobs/run-now",
+            Some(json!({"filter": {}})),
+        ),
         ("GET", "/api/v1/admin/queues", None),
         ("POST", "/api/v1/admin/queues/assignment/pause", None),
         ("POST", "/api/v1/admin/queues/assignment/resume", None),
@@ -59,7 +71,10 @@ async fn malformed_filters_and_selections_are_400s_naming_the_field() {
         ("queue=nonesuch", "queue"),
         ("booking_id=0", "booking_id"),
         ("created_from=yesterday", "created_from"),
-        ("created_from=2026-12-02&created_to=2026-12-01", "created_to"),
+        (
+            "created_from=2026-12-02&created_to=2026-12-01",
+            "created_to",
+        ),
         ("sort=name", "sort"),
         ("cursor=abc", "cursor"),
         ("sort=run_at&cursor=12", "cursor"),
@@ -67,14 +82,20 @@ async fn malformed_filters_and_selections_are_400s_naming_the_field() {
         ("q=a%00b", "q"),
         ("queue=a%00b", "queue"),
     ] {
-        let res = app.get(&format!("/api/v1/admin/jobs?{query}"), &admin).await;
+        let res = app
+            .get(&format!("/api/v1/admin/jobs?{query}"), &admin)
+            .await;
         assert_eq!(
             (res.status, res.code()),
             (StatusCode::BAD_REQUEST, "invalid_query"),
             "{query}: {}",
             res.body
         );
-        assert!(res.body.to_string().contains(parameter), "{query}: {}", res.body);
+        assert!(
+            res.body.to_string().contains(parameter),
+            "{query}: {}",
+            res.body
+        );
     }
     for (body, field) in [
         (json!({}), "ids"),
@@ -82,30 +103,70 @@ async fn malformed_filters_and_selections_are_400s_naming_the_field() {
         (json!({"ids": [1], "all_dead": true}), "ids"),
         (json!({"ids": [1], "filter": {}}), "ids"),
         (json!({"filter": {"queue": "nonesuch"}}), "filter.queue"),
-        (json!({"filter": {"created_to": "soon"}}), "filter.created_to"),
+        (
+            json!({"filter": {"created_to": "soon"}}),
+            "filter.created_to",
+        ),
         (json!({"filter": {"q": "a\u{0}b"}}), "filter.q"),
     ] {
         let res = app
-            .call("POST", "/api/v1/admin/jobs/cancel", Some(&admin), Some(body.clone()))
+            .call(
+                "POST",
+                "/api/v1/admin/jobs/cancel",
+                Some(&admin),
+                Some(body.clone()),
+            )
             .await;
-        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", res.body);
-        assert!(res.body["error"]["details"]["fields"][field].is_string(), "{body}: {}", res.body);
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            res.body
+        );
+        assert!(
+            res.body["error"]["details"]["fields"][field].is_string(),
+            "{body}: {}",
+            res.body
+        );
     }
     let res = app
-        .call("POST", "/api/v1/admin/jobs/cancel", Some(&admin), Some(json!({"filter": {"color": "red"}})))
+        .call(
+            "POST",
+            "/api/v1/admin/jobs/cancel",
+            Some(&admin),
+            Some(json!({"filter": {"color": "red"}})),
+        )
         .await;
     assert!(res.status.is_client_error(), "{}", res.body);
     let res = app
-        .call("POST", "/api/v1/admin/jobs/retry", Some(&admin), Some(json!({"ids": (1..=1001).collect::<Vec<i64>>()})))
+        .call(
+            "POST",
+            "/api/v1/admin/jobs/retry",
+            Some(&admin),
+            Some(json!({"ids": (1..=1001).collect::<Vec<i64>>()})),
+        )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     for path in ["/api/v1/admin/jobs/999", "/api/v1/admin/jobs/0"] {
-        assert_eq!(app.get(path, &admin).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            app.get(path, &admin).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
-    let res = app.call("POST", "/api/v1/admin/queues/nonesuch/pause", Some(&admin), None).await;
+    let res = app
+        .call(
+            "POST",
+            "/api/v1/admin/queues/nonesuch/pause",
+            Some(&admin),
+            None,
+        )
+        .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     for query in ["action=explode", "actor=0", "from=soon", "cursor=-1"] {
-        let res = app.get(&format!("/api/v1/admin/audit?{query}"), &admin).await;
+        let res = app
+            .get(&format!("/api/v1/admin/audit?{query}"), &admin)
+            .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{query}: {}", res.body);
     }
 }
@@ -120,48 +181,117 @@ async fn an_admin_filters_acts_pauses_and_reads_what_was_done() {
 
     // The table: by booking, with a total; a job with its (not yet any) runs.
     let page = app
-        .get(&format!("/api/v1/admin/jobs?booking_id={}&queue=assignment", first["id"]), &admin)
+        .get(
+            &format!(
+                "/api/v1/admin/jobs?booking_id={}&queue=assignment",
+                first["id"]
+            ),
+            &admin,
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(page.body["total"], 1);
     let job = page.body["items"][0].clone();
     assert_eq!(job["booking_id"], first["id"]);
-    let detail = app.get(&format!("/api/v1/admin/jobs/{}", job["id"]), &admin).await;
+    let detail = app
+        .get(&format!("/api/v1/admin/jobs/{}", job["id"]), &admin)
+        .await;
     assert_eq!(detail.status, StatusCode::OK);
-    assert_eq!((detail.body["id"].clone(), detail.body["attempts"].clone()), (job["id"].clone(), json!([])));
-    let sorted = app.get("/api/v1/admin/jobs?sort=run_at&limit=1", &admin).await.body;
+    assert_eq!(
+        (detail.body["id"].clone(), detail.body["attempts"].clone()),
+        (job["id"].clone(), json!([]))
+    );
+    let sorted = app
+        .get("/api/v1/admin/jobs?sort=run_at&limit=1", &admin)
+        .await
+        .body;
     assert_eq!(sorted["total"], 2);
     let next = sorted["next_cursor"].as_str().unwrap().to_owned();
-    let rest = app.get(&format!("/api/v1/admin/jobs?sort=run_at&limit=1&cursor={next}"), &admin).await.body;
+    let rest = app
+        .get(
+            &format!("/api/v1/admin/jobs?sort=run_at&limit=1&cursor={next}"),
+            &admin,
+        )
+        .await
+        .body;
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert_ne!(rest["items"][0]["id"], sorted["items"][0]["id"]);
-    let today = app.get("/api/v1/admin/jobs?created_from=2000-01-01&created_to=2000-01-02", &admin).await.body;
+    let today = app
+        .get(
+            "/api/v1/admin/jobs?created_from=2000-01-01&created_to=2000-01-02",
+            &admin,
+        )
+        .await
+        .body;
     assert_eq!(today["total"], 0);
 
     // Pause, then cancel everything matching: both waiting jobs.
-    let paused = app.call("POST", "/api/v1/admin/queues/assignment/pause", Some(&admin), None).await;
-    assert_eq!((paused.status, paused.body["paused"].clone()), (StatusCode::OK, json!(true)));
+    let paused = app
+        .call(
+            "POST",
+            "/api/v1/admin/queues/assignment/pause",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (paused.status, paused.body["paused"].clone()),
+        (StatusCode::OK, json!(true))
+    );
     assert_eq!(paused.body["paused_by"], "Ada Admin");
     assert_eq!(paused.body["depth"]["scheduled"], 2);
     let metrics = app.get("/metrics", &admin).await.body;
-    assert!(metrics.as_str().unwrap().contains("queue_paused{queue=\"assignment\"} 1"));
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .contains("queue_paused{queue=\"assignment\"} 1")
+    );
     let res = app
-        .call("POST", "/api/v1/admin/jobs/cancel", Some(&admin), Some(json!({"filter": {"state": "scheduled"}})))
+        .call(
+            "POST",
+            "/api/v1/admin/jobs/cancel",
+            Some(&admin),
+            Some(json!({"filter": {"state": "scheduled"}})),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(res.body, json!({"changed": 2, "skipped": [], "skipped_count": 0}));
-    let booking = app.get(&format!("/api/v1/bookings/{}", second["id"]), &admin).await.body;
+    assert_eq!(
+        res.body,
+        json!({"changed": 2, "skipped": [], "skipped_count": 0})
+    );
+    let booking = app
+        .get(&format!("/api/v1/bookings/{}", second["id"]), &admin)
+        .await
+        .body;
     assert_eq!(booking["assignment_exhausted"], true, "{booking}");
     // Retry one by id, run it now (already due), resume.
     let res = app
-        .call("POST", "/api/v1/admin/jobs/retry", Some(&admin), Some(json!({"ids": [job["id"]]})))
+        .call(
+            "POST",
+            "/api/v1/admin/jobs/retry",
+            Some(&admin),
+            Some(json!({"ids": [job["id"]]})),
+        )
         .await;
     assert_eq!(res.body["changed"], 1, "{}", res.body);
     let res = app
-        .call("POST", "/api/v1/admin/jobs/run-now", Some(&admin), Some(json!({"ids": [job["id"]]})))
+        .call(
+            "POST",
+            "/api/v1/admin/jobs/run-now",
+            Some(&admin),
+            Some(json!({"ids": [job["id"]]})),
+        )
         .await;
     assert_eq!(res.body["changed"], 1, "{}", res.body);
-    let resumed = app.call("POST", "/api/v1/admin/queues/assignment/resume", Some(&admin), None).await;
+    let resumed = app
+        .call(
+            "POST",
+            "/api/v1/admin/queues/assignment/resume",
+            Some(&admin),
+            None,
+        )
+        .await;
     assert_eq!(resumed.body["paused"], false);
 
     let audit = app.get("/api/v1/admin/audit", &admin).await;
@@ -188,14 +318,25 @@ async fn an_admin_filters_acts_pauses_and_reads_what_was_done() {
         ("pause_queue", "queue assignment", 1),
     ];
     assert_eq!(
-        rows.iter().map(|(a, s, n, _)| (a.as_str(), s.as_str(), *n)).collect::<Vec<_>>(),
+        rows.iter()
+            .map(|(a, s, n, _)| (a.as_str(), s.as_str(), *n))
+            .collect::<Vec<_>>(),
         expected
     );
     assert!(rows.iter().all(|(_, _, _, who)| who == "Ada Admin"));
-    let only = app.get("/api/v1/admin/audit?action=pause_queue", &admin).await.body;
+    let only = app
+        .get("/api/v1/admin/audit?action=pause_queue", &admin)
+        .await
+        .body;
     assert_eq!(only["items"].as_array().unwrap().len(), 1);
     let page = app.get("/api/v1/admin/audit?limit=2", &admin).await.body;
     let cursor = page["next_cursor"].as_str().unwrap().to_owned();
-    let next = app.get(&format!("/api/v1/admin/audit?limit=2&cursor={cursor}"), &admin).await.body;
+    let next = app
+        .get(
+            &format!("/api/v1/admin/audit?limit=2&cursor={cursor}"),
+            &admin,
+        )
+        .await
+        .body;
     assert_eq!(next["items"][0]["action"], "retry_jobs");
 }

@@ -403,9 +403,18 @@ async fn two_workers_stop_claiming_from_a_paused_queue_and_start_again_once_it_i
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (status, queue) = sys
-        .call(Method::POST, "/api/v1/admin/queues/assignment/pause", &admin, None)
+        .call(
+            Method::POST,
+            "/api/v1/admin/queues/assignment/pause",
+            &admin,
+            None,
+        )
         .await;
-    assert_eq!((status, queue["paused"].clone()), (200, json!(true)), "{queue}");
+    assert_eq!(
+        (status, queue["paused"].clone()),
+        (200, json!(true)),
+        "{queue}"
+    );
     // Past one poll interval, every worker has seen the pause: nothing is claimed.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let ids = [
@@ -420,23 +429,37 @@ async fn two_workers_stop_claiming_from_a_paused_queue_and_start_again_once_it_i
     let jobs = sys.get("/api/v1/admin/jobs?state=scheduled", &admin).await;
     assert_eq!(jobs["total"], 2, "{jobs}");
     let (status, queue) = sys
-        .call(Method::POST, "/api/v1/admin/queues/assignment/resume", &admin, None)
+        .call(
+            Method::POST,
+            "/api/v1/admin/queues/assignment/resume",
+            &admin,
+            None,
+        )
         .await;
     assert_eq!((status, queue["paused"].clone()), (200, json!(false)));
     // The next poll claims them (a generous bound: timing is the benchmark's business).
     for id in ids {
-        sys.wait_for(&customer, id, Duration::from_secs(10), assigned).await;
+        sys.wait_for(&customer, id, Duration::from_secs(10), assigned)
+            .await;
     }
     sys.assert_each_assigned_once(&customer, &admin, &ids).await;
     // Each assignment's run is on record, by one of the two workers.
-    let job = &sys.get("/api/v1/admin/jobs?state=done&queue=assignment", &admin).await["items"][0];
-    let detail = sys.get(&format!("/api/v1/admin/jobs/{}", job["id"]), &admin).await;
+    let job = &sys
+        .get("/api/v1/admin/jobs?state=done&queue=assignment", &admin)
+        .await["items"][0];
+    let detail = sys
+        .get(&format!("/api/v1/admin/jobs/{}", job["id"]), &admin)
+        .await;
     let attempts = detail["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 1, "{detail}");
     assert_eq!(attempts[0]["outcome"], "done");
     let workers = sys.get("/api/v1/admin/stats", &admin).await["workers"].clone();
     assert!(
-        workers.as_array().unwrap().iter().any(|w| w["name"] == attempts[0]["worker"]),
+        workers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["name"] == attempts[0]["worker"]),
         "{detail} {workers}"
     );
     assert!(sys.exited_workers().is_empty(), "no worker exited");

@@ -59,6 +59,16 @@ pub async fn correctness(db: &Db) -> anyhow::Result<(i64, i64)> {
     Ok((twice, stuck))
 }
 
+/// After the console scenario: jobs still dead, and bookings moved to a second cycle.
+pub async fn console_outcome(db: &Db) -> anyhow::Result<(i64, i64)> {
+    let dead: i64 = scalar!(db, "SELECT COUNT(*) FROM jobs WHERE state = 'dead'");
+    let cycled: i64 = scalar!(
+        db,
+        "SELECT COUNT(*) FROM bookings WHERE assignment_cycle = 2"
+    );
+    Ok((dead, cycled))
+}
+
 pub async fn assigned(db: &Db) -> anyhow::Result<i64> {
     Ok(scalar!(
         db,

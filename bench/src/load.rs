@@ -21,7 +21,7 @@ static ASKED: AtomicUsize = AtomicUsize::new(0);
 const SLOTS: usize = 2800;
 const SPACING_HOURS: i64 = 3;
 
-fn body(service: &str) -> Value {
+pub fn body(service: &str) -> Value {
     static FIRST: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
     let first = *FIRST.get_or_init(|| testkit::grid_start(chrono::Duration::days(7)));
     let k = ASKED.fetch_add(1, Ordering::Relaxed) % SLOTS;

@@ -29,6 +29,7 @@ pub enum Scenario {
     Scaling,
     Calendar,
     Analytics,
+    Console,
     All,
 }
 
@@ -36,7 +37,7 @@ pub enum Scenario {
 pub enum Backend {
     Sqlite,
     /// A fresh database per scenario on TEST_POSTGRES_URL (default
-    /// postgres://postgres@127.0.0.1:5432); intake, drain, steady, scaling, calendar and analytics.
+    /// postgres://postgres@127.0.0.1:5432); intake, drain, steady, scaling, calendar, analytics and console.
     Postgres,
 }
 
@@ -80,6 +81,9 @@ pub struct Args {
     /// WORKER_CONCURRENCY of every worker process (the worker's default when unset).
     #[arg(long)]
     pub worker_concurrency: Option<usize>,
+    /// Dead jobs the console scenario retries by one filter.
+    #[arg(long, default_value_t = 100_000)]
+    pub console_dead: usize,
     /// Bookings in the analytics scenario's database.
     #[arg(long, default_value_t = 1_000_000)]
     pub analytics_bookings: usize,
@@ -182,11 +186,13 @@ async fn main() -> anyhow::Result<()> {
         args.seconds = 3;
         args.scaling_backlog = 1000;
         args.analytics_bookings = 50_000;
+        args.console_dead = 5_000;
     }
     let all = args.scenario.contains(&Scenario::All);
     let wants = |s| all || args.scenario.contains(&s);
     let calendar = wants(Scenario::Calendar);
     let analytics = wants(Scenario::Analytics);
+    let console = wants(Scenario::Console);
     let (queue_, intake, drain, steady, retry, scaling) = (
         wants(Scenario::Queue),
         wants(Scenario::Intake),
@@ -205,7 +211,7 @@ async fn main() -> anyhow::Result<()> {
     let postgres = run.args.backend == Backend::Postgres;
     if postgres && (queue_ || retry) {
         anyhow::bail!(
-            "on PostgreSQL the bench runs intake, drain, steady, scaling, calendar and analytics; \
+            "on PostgreSQL the bench runs intake, drain, steady, scaling, calendar, analytics and console; \
              the queue and retry scenarios measure SQLite (choose --scenario)"
         );
     }
@@ -252,6 +258,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if analytics {
         scenarios::analytics::run(&mut run, &mut r).await?;
+    }
+    if console {
+        scenarios::console::run(&mut run, &mut r).await?;
     }
 
     r.row(

@@ -57,6 +57,10 @@ before(async () => {
     async () => (await api.get(`/bookings/${made.plumbing}`, customer)).status === 'assigned',
     'the plumbing booking is assigned',
   );
+  // Something in the audit log: the assignment queue paused and resumed.
+  const admin = await api.login('admin@example.com');
+  await api.post('/admin/queues/assignment/pause', admin);
+  await api.post('/admin/queues/assignment/resume', admin);
 });
 
 after(async () => {
@@ -309,7 +313,7 @@ describe('accessibility and phone layout of every page', () => {
   });
 
   test(
-    'admin: bookings, a booking with its assign, override and why panels, dead jobs, providers, a provider, queue, accounts, analytics',
+    'admin: bookings, a booking with its assign, override and why panels, jobs, a job, providers, a provider, queues, accounts, analytics, audit log',
     { timeout: 120_000 },
     async () => {
       const admin = await person('a11y-admin');
@@ -328,6 +332,17 @@ describe('accessibility and phone layout of every page', () => {
             await page.goto('/admin/jobs');
             // The electrical booking's job dies after its four attempts (both electricians declined).
             await page.locator(`[data-testid=job-row][data-booking-id="${made.dead}"]`).waitFor({ timeout: 30_000 });
+          },
+        ],
+        [
+          'admin-job',
+          async (page) => {
+            await page
+              .locator(`[data-testid=job-row][data-booking-id="${made.dead}"]`)
+              .getByRole('link', { name: /^Open job \d+$/ })
+              .click();
+            await page.locator('[data-testid=job-detail][data-state=dead]').waitFor();
+            await page.getByTestId('job-run').first().waitFor();
           },
         ],
         [
@@ -372,6 +387,7 @@ describe('accessibility and phone layout of every page', () => {
           async (page) => {
             await page.goto('/admin/queue');
             await page.getByTestId('worker-row').first().waitFor();
+            await page.locator('[data-testid=queue-card][data-queue=assignment]').waitFor();
           },
         ],
         [
@@ -387,6 +403,13 @@ describe('accessibility and phone layout of every page', () => {
             await page.goto('/admin/analytics');
             await page.getByRole('region', { name: 'Providers, as a table' }).waitFor();
             await page.getByText('Show as a table').first().click();
+          },
+        ],
+        [
+          'admin-audit',
+          async (page) => {
+            await page.goto('/admin/audit');
+            await page.locator('[data-testid=audit-row][data-action=pause_queue]').waitFor();
           },
         ],
       ]);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { gateRequests, launchBrowser, openPerson, signIn, signOut, waitInPage, watchEventStreams } from './support/browser.mjs';
+import { bookThroughForm } from './support/booking.mjs';
 import { apiClient, rejectWhenOffered, slotStart, startSystem } from './support/system.mjs';
 
 let system;
@@ -29,32 +30,6 @@ async function person(name, viewport) {
   const p = await openPerson(browser, system.baseUrl, name, viewport);
   people.push(p);
   return p;
-}
-
-/**
- * Books through the customer form, at `hour`:00 (UTC, the service area's zone here) `days`
- * from today, or at the first start offered (`soonest`), picked from the slots offered; returns the new booking's id (from the page it
- * lands on).
- */
-async function bookThroughForm(customer, { service, address, shot, days = 2, hour = 10, soonest = false }) {
-  const { page } = customer;
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Book a service' }).click();
-  await page.getByLabel('Service', { exact: true }).selectOption(service);
-  if (soonest) await page.locator('input[name=starts_at]').first().check();
-  else await pickSlot(page, slotStart(days, hour));
-  await page.getByLabel('Phone', { exact: true }).fill('+1 555 010 0199');
-  await page.getByLabel('Address', { exact: true }).fill(address);
-  await page.getByLabel('Notes (optional)').fill('Ring twice, please.');
-  if (shot) await customer.shot(shot);
-  await page.getByRole('button', { name: 'Book service' }).click();
-  await page.waitForURL(/\/bookings\/\d+$/);
-  return Number(/\/bookings\/(\d+)$/.exec(page.url())[1]);
-}
-
-/** Picks the start `iso` in the form's slot picker: its day, then its time. */
-async function pickSlot(page, iso) {
-  await page.getByLabel('Day', { exact: true }).selectOption(iso.slice(0, 10));
-  await page.locator(`input[type=radio][value="${iso.replace('.000Z', 'Z')}"]`).check();
 }
 
 /** Records, in the page, each moment the booking's status or provider or progress text changes. */
@@ -292,19 +267,34 @@ describe('booking and dispatch through the browser', () => {
       await rejectWhenOffered(api, await api.login(cleaner), id);
     }
 
-    // The admin watches the dead-jobs page; the job appears there once its four attempts failed.
+    // The admin watches the jobs page (dead jobs unless it is told otherwise); the job
+    // appears there once its four attempts failed.
     const admin = await person('admin-b');
     await signIn(admin, 'admin@example.com');
-    await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dead jobs' }).click();
+    const jobsLink = admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs', exact: true });
+    await jobsLink.click();
     const row = admin.page.locator(`[data-testid=job-row][data-booking-id="${id}"]`);
     await row.waitFor({ timeout: 20_000 });
-    await row.getByText('Why it died:').waitFor();
-    assert.equal(await row.locator('.attempt-errors li').count(), 4);
-    assert.match(await row.locator('.attempt-errors').textContent(), /no eligible provider for cleaning/);
+    assert.equal(await row.getAttribute('data-state'), 'dead');
+    assert.match(await row.textContent(), /find a provider/);
+    assert.match(await row.textContent(), /4 of 4/);
+    assert.match(await row.textContent(), /no eligible provider for cleaning/);
     await admin.shot('07-dead-jobs');
     // The customer's open page says so too.
     await customer.page.getByTestId('assignment-exhausted').waitFor();
     const jobId = Number(await row.getAttribute('data-job-id'));
+
+    // The job's page: each of its four runs failed (two offers turned down, then nobody left).
+    await row.getByRole('link', { name: `Open job ${jobId}`, exact: true }).click();
+    await admin.page.locator('[data-testid=job-detail][data-state=dead]').waitFor();
+    assert.deepEqual(await admin.page.getByTestId('job-run').evaluateAll((rows) => rows.map((r) => r.dataset.outcome)), [
+      'failed',
+      'failed',
+      'failed',
+      'failed',
+    ]);
+    assert.match(await admin.page.getByTestId('job-run').last().textContent(), /no eligible provider for cleaning/);
+    await admin.shot('07-dead-job');
 
     // The admin adds a cleaner.
     await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Providers' }).click();
@@ -320,9 +310,9 @@ describe('booking and dispatch through the browser', () => {
     await admin.shot('08-providers');
 
     // ...and retries the dead job from its row.
-    await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dead jobs' }).click();
+    await jobsLink.click();
     await admin.page.getByRole('button', { name: `Retry job #${jobId}` }).click();
-    await admin.page.getByTestId('retry-report').getByText(`Retried job #${jobId}`).waitFor();
+    await admin.page.getByTestId('action-report').getByText(`Retried job #${jobId}`).waitFor();
     await row.waitFor({ state: 'detached' });
 
     // The booking is assigned to Gina (the two who declined are not asked again): on the

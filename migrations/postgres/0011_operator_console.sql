@@ -15,6 +15,7 @@ CREATE TABLE job_runs (
     error       TEXT
 );
 CREATE INDEX job_runs_by_job ON job_runs (job_id, id);
+CREATE INDEX job_runs_by_finished ON job_runs (finished_at);
 
 CREATE FUNCTION jobs_record_run() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

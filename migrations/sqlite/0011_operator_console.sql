@@ -21,6 +21,8 @@ CREATE TABLE job_runs (
     error       TEXT
 );
 CREATE INDEX job_runs_by_job ON job_runs (job_id, id);
+-- The queue's throughput and failures over the last hour.
+CREATE INDEX job_runs_by_finished ON job_runs (finished_at);
 
 -- A run ends: done, failed (the attempt moved on, or the job died), or lost (reclaimed
 -- after its lease expired). A job given back unstarted (a worker shutting down) did not

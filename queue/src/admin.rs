@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use db::{Ts, Tx, exec, on, ts};
+use db::{Ts, Tx, dialect, exec, on, ts};
 
 use crate::Queue;
 use crate::job::{Job, JobRow, JobState, jobs};
@@ -133,6 +133,18 @@ pub struct QueueInfo {
     pub depth: BTreeMap<JobState, i64>,
     /// How long the oldest job that is due now has waited past its run time.
     pub oldest_due_ms: Option<i64>,
+    /// Runs that ended in each of the last 60 minutes, oldest first (the current minute
+    /// last).
+    pub last_hour: Vec<MinuteRuns>,
+}
+
+/// The runs of a queue that ended in one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinuteRuns {
+    pub minute: DateTime<Utc>,
+    pub done: i64,
+    /// Failed, or lost (their lease expired).
+    pub failed: i64,
 }
 
 impl Queue {
@@ -297,32 +309,64 @@ impl Queue {
             .fetch_all(p)
             .await
         })?;
+        let hour_ago = now.millis() - 59 * 60_000 - now.millis().rem_euclid(60_000);
+        let sql =
+            dialect!(self.db, sqlite: RUNS_BY_MINUTE_SQLITE, postgres: RUNS_BY_MINUTE_POSTGRES);
+        let runs: Vec<(String, i64, String, i64)> = on!(self.db, |p| {
+            sqlx::query_as(sql)
+                .bind(ts(db::from_ms(hour_ago)))
+                .fetch_all(p)
+                .await
+        })?;
         let paused: Vec<(String, Ts, String)> = on!(self.db, |p| {
             sqlx::query_as("SELECT queue, paused_at, paused_by FROM queue_pauses")
                 .fetch_all(p)
                 .await
         })?;
         let mut queues: BTreeMap<String, QueueInfo> = BTreeMap::new();
-        fn entry<'a>(queues: &'a mut BTreeMap<String, QueueInfo>, name: &str) -> &'a mut QueueInfo {
+        fn entry<'a>(
+            queues: &'a mut BTreeMap<String, QueueInfo>,
+            name: &str,
+            hour_ago: i64,
+        ) -> &'a mut QueueInfo {
             queues.entry(name.to_owned()).or_insert_with(|| QueueInfo {
                 name: name.to_owned(),
                 paused: None,
                 depth: zeros(),
                 oldest_due_ms: None,
+                last_hour: (0..60)
+                    .map(|k| MinuteRuns {
+                        minute: db::from_ms(hour_ago + k * 60_000),
+                        done: 0,
+                        failed: 0,
+                    })
+                    .collect(),
             })
         }
         for name in known {
-            entry(&mut queues, name);
+            entry(&mut queues, name, hour_ago);
         }
         for (queue, state, n) in counted {
-            entry(&mut queues, &queue).depth.insert(parse_state(&state)?, n);
+            entry(&mut queues, &queue, hour_ago)
+                .depth
+                .insert(parse_state(&state)?, n);
         }
         for (queue, run_at) in oldest {
-            entry(&mut queues, &queue).oldest_due_ms =
+            entry(&mut queues, &queue, hour_ago).oldest_due_ms =
                 run_at.map(|r| (now.millis() - r.millis()).max(0));
         }
+        for (queue, minute, outcome, n) in runs {
+            let k = usize::try_from((minute * 60_000 - hour_ago) / 60_000).unwrap_or(usize::MAX);
+            if let Some(m) = entry(&mut queues, &queue, hour_ago).last_hour.get_mut(k) {
+                if outcome == "done" {
+                    m.done += n;
+                } else {
+                    m.failed += n;
+                }
+            }
+        }
         for (queue, at, by) in paused {
-            entry(&mut queues, &queue).paused = Some((at.into(), by));
+            entry(&mut queues, &queue, hour_ago).paused = Some((at.into(), by));
         }
         Ok(queues.into_values().collect())
     }
@@ -353,6 +397,15 @@ impl Queue {
         Ok(purged)
     }
 }
+
+/// Runs ended since `$1`, by queue, minute (since the epoch) and outcome.
+const RUNS_BY_MINUTE_SQLITE: &str = "SELECT j.queue, r.finished_at / 60000 AS minute, r.outcome, \
+     COUNT(*) FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE r.finished_at >= $1 \
+     GROUP BY j.queue, minute, r.outcome";
+const RUNS_BY_MINUTE_POSTGRES: &str = "SELECT j.queue, \
+     floor(extract(epoch FROM r.finished_at) / 60)::bigint AS minute, r.outcome, COUNT(*) \
+     FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE r.finished_at >= $1 \
+     GROUP BY j.queue, minute, r.outcome";
 
 /// Pauses `queue` (`by`: who, in words): no worker claims from it until it is resumed;
 /// jobs keep their run times. False when it was paused already.

@@ -29,6 +29,8 @@ pub struct WorkerInfo {
     pub stopped_at: Option<DateTime<Utc>>,
     /// Whether it counts as alive now (see [`WorkerInfo::is_live_at`]).
     pub live: bool,
+    /// The jobs it runs now (under its lease), by id.
+    pub running: Vec<i64>,
 }
 
 impl WorkerInfo {
@@ -129,10 +131,23 @@ impl Queue {
             .fetch_all(p)
             .await
         })?;
+        let held: Vec<(String, i64)> = on!(self.db, |p| {
+            sqlx::query_as(
+                "SELECT lease_owner, id FROM jobs WHERE state = 'running' AND lease_owner IS NOT NULL \
+                 ORDER BY id",
+            )
+            .fetch_all(p)
+            .await
+        })?;
+        let mut running: std::collections::HashMap<String, Vec<i64>> = Default::default();
+        for (owner, id) in held {
+            running.entry(owner).or_default().push(id);
+        }
         let now = self.db.now();
         Ok(rows
             .into_iter()
             .map(|r| {
+                let held = running.remove(&r.name).unwrap_or_default();
                 let mut w = WorkerInfo {
                     name: r.name,
                     hostname: r.hostname,
@@ -143,6 +158,7 @@ impl Queue {
                     last_heartbeat_at: r.last_heartbeat_at.into(),
                     stopped_at: r.stopped_at.map(Into::into),
                     live: false,
+                    running: held,
                 };
                 w.live = w.is_live_at(now);
                 w
@@ -169,6 +185,7 @@ mod tests {
                 last_heartbeat_at: last,
                 stopped_at: stopped.then_some(last),
                 live: false,
+                running: Vec::new(),
             },
             now,
         )

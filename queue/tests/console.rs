@@ -47,8 +47,23 @@ async fn every_run_is_kept_with_its_worker_times_outcome_and_error() {
     let running = q.queue.get(id).await.unwrap().unwrap();
     assert_eq!(running.claimed_at, Some(q.db.now()));
     q.advance_ms(7);
-    assert!(q.in_tx(async |tx| queue::complete(tx, &last.lease).await).await);
+    assert!(
+        q.in_tx(async |tx| queue::complete(tx, &last.lease).await)
+            .await
+    );
 
+    let info = q.queue.queues(&[Ping::QUEUE]).await.unwrap().remove(0);
+    assert_eq!(info.last_hour.len(), 60);
+    let now_minute = info.last_hour.last().unwrap();
+    assert!(
+        now_minute.minute <= q.db.now()
+            && q.db.now() - now_minute.minute < chrono::Duration::minutes(1)
+    );
+    let (done, failed) = info
+        .last_hour
+        .iter()
+        .fold((0, 0), |(d, f), m| (d + m.done, f + m.failed));
+    assert_eq!((done, failed), (1, 2), "one done; one failed and one lost");
     let runs = q.queue.runs(id).await.unwrap();
     let seen: Vec<(i64, &str, &str, Option<&str>, i64)> = runs
         .iter()
@@ -104,13 +119,25 @@ async fn every_run_is_kept_with_its_worker_times_outcome_and_error() {
         vec![("failed", Some("boom"))]
     );
     let done_id = q.enqueue(3).await;
-    let done = q.claim("w7", 10).await.into_iter().find(|j| j.id() == done_id).unwrap();
-    assert!(q.in_tx(async |tx| queue::complete(tx, &done.lease).await).await);
+    let done = q
+        .claim("w7", 10)
+        .await
+        .into_iter()
+        .find(|j| j.id() == done_id)
+        .unwrap();
+    assert!(
+        q.in_tx(async |tx| queue::complete(tx, &done.lease).await)
+            .await
+    );
     assert_eq!(q.queue.runs(done_id).await.unwrap().len(), 1);
     q.advance_ms(1);
     q.queue.purge_finished(q.db.now()).await.unwrap();
     assert!(q.queue.runs(done_id).await.unwrap().is_empty());
-    assert_eq!(q.queue.runs(dead_id).await.unwrap().len(), 1, "dead jobs are kept");
+    assert_eq!(
+        q.queue.runs(dead_id).await.unwrap().len(),
+        1,
+        "dead jobs are kept"
+    );
 }
 
 #[tokio::test]
@@ -118,27 +145,49 @@ async fn a_paused_queue_is_not_claimed_from_until_resumed_and_its_jobs_keep_thei
     let q = test_queue().await;
     let id = q.enqueue(1).await;
     let before = q.queue.get(id).await.unwrap().unwrap();
-    assert!(q.in_tx(async |tx| queue::pause(tx, Ping::QUEUE, "Ada").await).await);
     assert!(
-        !q.in_tx(async |tx| queue::pause(tx, Ping::QUEUE, "Bo").await).await,
+        q.in_tx(async |tx| queue::pause(tx, Ping::QUEUE, "Ada").await)
+            .await
+    );
+    assert!(
+        !q.in_tx(async |tx| queue::pause(tx, Ping::QUEUE, "Bo").await)
+            .await,
         "pausing twice changes nothing"
     );
-    assert!(q.in_tx(async |tx| queue::is_paused(tx, Ping::QUEUE).await).await);
+    assert!(
+        q.in_tx(async |tx| queue::is_paused(tx, Ping::QUEUE).await)
+            .await
+    );
     q.advance_ms(5000);
-    assert!(q.claim_one("w1").await.is_none(), "a paused queue is not claimed from");
+    assert!(
+        q.claim_one("w1").await.is_none(),
+        "a paused queue is not claimed from"
+    );
     // Another queue is not paused by it.
-    assert!(!q.in_tx(async |tx| queue::is_paused(tx, "other").await).await);
+    assert!(
+        !q.in_tx(async |tx| queue::is_paused(tx, "other").await)
+            .await
+    );
     let info = q.queue.queues(&[Ping::QUEUE, "other"]).await.unwrap();
     assert_eq!(info.len(), 2);
     let pings = info.iter().find(|i| i.name == Ping::QUEUE).unwrap();
-    assert_eq!(pings.paused.as_ref().map(|(_, by)| by.as_str()), Some("Ada"));
+    assert_eq!(
+        pings.paused.as_ref().map(|(_, by)| by.as_str()),
+        Some("Ada")
+    );
     assert_eq!(pings.depth[&JobState::Scheduled], 1);
     assert_eq!(pings.oldest_due_ms, Some(5000));
     let other = info.iter().find(|i| i.name == "other").unwrap();
     assert_eq!((other.paused.is_none(), other.oldest_due_ms), (true, None));
 
-    assert!(q.in_tx(async |tx| queue::resume(tx, Ping::QUEUE).await).await);
-    assert!(!q.in_tx(async |tx| queue::resume(tx, Ping::QUEUE).await).await);
+    assert!(
+        q.in_tx(async |tx| queue::resume(tx, Ping::QUEUE).await)
+            .await
+    );
+    assert!(
+        !q.in_tx(async |tx| queue::resume(tx, Ping::QUEUE).await)
+            .await
+    );
     let job = q.claim_one("w1").await.expect("claimed again once resumed");
     assert_eq!((job.id(), job.run_at), (id, before.run_at));
 }
@@ -149,14 +198,39 @@ async fn run_now_and_cancel_change_only_waiting_jobs() {
     let later = q.enqueue_in(1, 60_000, RetryPolicy::default()).await;
     let running = q.enqueue(2).await;
     q.claim_one("w1").await.unwrap();
+    q.queue
+        .register_worker(&queue::WorkerRegistration {
+            name: "w1".into(),
+            hostname: "h".into(),
+            pid: 1,
+            concurrency: 1,
+            heartbeat: Duration::from_secs(1),
+        })
+        .await
+        .unwrap();
+    let workers = q.queue.workers().await.unwrap();
+    assert_eq!(
+        workers[0].running,
+        vec![running],
+        "what each worker runs now"
+    );
     assert!(q.in_tx(async |tx| queue::run_now(tx, later).await).await);
-    assert_eq!(q.queue.get(later).await.unwrap().unwrap().run_at, q.db.now());
+    assert_eq!(
+        q.queue.get(later).await.unwrap().unwrap().run_at,
+        q.db.now()
+    );
     assert!(!q.in_tx(async |tx| queue::run_now(tx, running).await).await);
     assert!(!q.in_tx(async |tx| queue::cancel(tx, running).await).await);
-    assert_eq!(q.queue.get(running).await.unwrap().unwrap().state, JobState::Running);
+    assert_eq!(
+        q.queue.get(running).await.unwrap().unwrap().state,
+        JobState::Running
+    );
     assert!(q.in_tx(async |tx| queue::cancel(tx, later).await).await);
     let cancelled = q.queue.get(later).await.unwrap().unwrap();
-    assert_eq!((cancelled.state, cancelled.finished_at), (JobState::Cancelled, Some(q.db.now())));
+    assert_eq!(
+        (cancelled.state, cancelled.finished_at),
+        (JobState::Cancelled, Some(q.db.now()))
+    );
     assert!(!q.in_tx(async |tx| queue::run_now(tx, later).await).await);
     // A cancelled job can be retried: a new round, due now.
     assert!(
@@ -164,7 +238,10 @@ async fn run_now_and_cancel_change_only_waiting_jobs() {
             .await
     );
     let retried = q.queue.get(later).await.unwrap().unwrap();
-    assert_eq!((retried.state, retried.round, retried.attempt), (JobState::Scheduled, 2, 1));
+    assert_eq!(
+        (retried.state, retried.round, retried.attempt),
+        (JobState::Scheduled, 2, 1)
+    );
 }
 
 #[tokio::test]
@@ -250,5 +327,8 @@ async fn the_job_table_filters_by_queue_error_text_and_creation_and_pages_by_run
         state: Some(JobState::Retrying),
         ..all
     };
-    assert_eq!(q.queue.matching_ids(&retrying, 0, 10).await.unwrap(), vec![d]);
+    assert_eq!(
+        q.queue.matching_ids(&retrying, 0, 10).await.unwrap(),
+        vec![d]
+    );
 }

@@ -66,7 +66,12 @@ impl Data {
             login_password_hash: Some("-".into()),
             ..Default::default()
         };
-        let p = self.core.providers.create(&shared::Actor::system("setup"), p).await.unwrap();
+        let p = self
+            .core
+            .providers
+            .create(&shared::Actor::system("setup"), p)
+            .await
+            .unwrap();
         let user = self.core.accounts.user(p.user_id.unwrap()).await.unwrap();
         (p.id, user.unwrap().actor())
     }

@@ -13,9 +13,9 @@ use db::ManualClock;
 use queue::{ClaimedJob, JobKind, JobState};
 use shared::assignment::matching::{self, Candidate, Declined};
 use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome};
-use shared::console::{JobAction, JobSelection};
 use shared::booking::validation::BookingInput;
 use shared::booking::{BookingFilter, IdempotencyKey};
+use shared::console::{JobAction, JobSelection};
 use shared::provider::{NewProvider, ProviderUpdate};
 use shared::schedule::calendar::{CalendarInput, WeeklyHours};
 use shared::{Actor, Role, Status};
@@ -93,7 +93,12 @@ impl Q {
             login_password_hash: Some("-".into()),
             ..Default::default()
         };
-        self.core.providers.create(&shared::Actor::system("setup"), p).await.unwrap().id
+        self.core
+            .providers
+            .create(&shared::Actor::system("setup"), p)
+            .await
+            .unwrap()
+            .id
     }
 
     /// Books `service` with a provider who then stops taking work: at the booking's
@@ -344,7 +349,11 @@ async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_
         available: Some(false),
         ..Default::default()
     };
-    q.core.providers.update(&shared::Actor::system("setup"), away, unavailable).await.unwrap();
+    q.core
+        .providers
+        .update(&shared::Actor::system("setup"), away, unavailable)
+        .await
+        .unwrap();
 
     let mut chosen = Vec::new();
     for _ in 0..4 {
@@ -711,7 +720,10 @@ async fn a_retry_of_dead_jobs_skips_what_is_not_dead_or_no_longer_awaits_assignm
         .await
         .unwrap();
     assert_eq!(report.changed, 1);
-    assert_eq!(q.core.queue.get(dead_job).await.unwrap().unwrap().state, JobState::Scheduled);
+    assert_eq!(
+        q.core.queue.get(dead_job).await.unwrap().unwrap().state,
+        JobState::Scheduled
+    );
     let reasons: Vec<(i64, &str)> = report
         .skipped
         .iter()

@@ -9,9 +9,9 @@ use common::{Core, StatusChange};
 use db::Backend;
 use queue::JobState;
 use shared::account::NewUser;
-use shared::console::{JobAction, JobSelection};
 use shared::booking::validation::BookingInput;
 use shared::booking::{BookingFilter, BookingOrder, Cursor, IdempotencyKey};
+use shared::console::{JobAction, JobSelection};
 use shared::error::{DomainError, StoreError};
 use shared::provider::NewProvider;
 use shared::{Actor, Role, Status};
@@ -37,15 +37,18 @@ async fn fixture() -> Fixture {
     for email in ["p1@example.com", "p2@example.com"] {
         let p = core
             .providers
-            .create(&shared::Actor::system("setup"), NewProvider {
-                name: email.into(),
-                email: email.into(),
-                service_types: vec!["plumbing".into()],
-                available: true,
-                rating: 4.0,
-                login_password_hash: Some("x".into()),
-                ..Default::default()
-            })
+            .create(
+                &shared::Actor::system("setup"),
+                NewProvider {
+                    name: email.into(),
+                    email: email.into(),
+                    service_types: vec!["plumbing".into()],
+                    available: true,
+                    rating: 4.0,
+                    login_password_hash: Some("x".into()),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         providers.push(
@@ -802,12 +805,20 @@ async fn failures_within_one_cycle_wait_two_four_eight_seconds_then_the_job_is_d
     let again = f
         .core
         .console()
-        .act_on_jobs(&f.admin, JobAction::Retry, JobSelection::Ids(vec![job.id, 999]))
+        .act_on_jobs(
+            &f.admin,
+            JobAction::Retry,
+            JobSelection::Ids(vec![job.id, 999]),
+        )
         .await
         .unwrap();
     assert_eq!(again.changed, 0);
     assert_eq!(again.skipped.len(), 2);
-    assert!(again.skipped[0].reason.contains("only dead or cancelled jobs"));
+    assert!(
+        again.skipped[0]
+            .reason
+            .contains("only dead or cancelled jobs")
+    );
     assert_eq!(again.skipped[1].reason, "no such job");
 }
 
@@ -983,13 +994,16 @@ async fn manual_assignment_cancels_pending_jobs_and_needs_a_provider_offering_th
     let cleaner = f
         .core
         .providers
-        .create(&shared::Actor::system("setup"), NewProvider {
-            name: "Cleo".into(),
-            email: "cleo@example.com".into(),
-            service_types: vec!["cleaning".into()],
-            available: true,
-            ..Default::default()
-        })
+        .create(
+            &shared::Actor::system("setup"),
+            NewProvider {
+                name: "Cleo".into(),
+                email: "cleo@example.com".into(),
+                service_types: vec!["cleaning".into()],
+                available: true,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let err = domain(
@@ -1079,7 +1093,13 @@ async fn a_duplicate_email_is_a_conflict_for_users_and_providers() {
         service_types: vec!["plumbing".into()],
         ..Default::default()
     };
-    let err = domain(f.core.providers.create(&shared::Actor::system("setup"), dup).await.unwrap_err());
+    let err = domain(
+        f.core
+            .providers
+            .create(&shared::Actor::system("setup"), dup)
+            .await
+            .unwrap_err(),
+    );
     assert!(matches!(
         err,
         DomainError::Conflict {

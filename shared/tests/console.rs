@@ -66,7 +66,15 @@ impl Fixture {
             }
             .validate(self.core.db.now(), &self.core.bookings.rules())
             .unwrap();
-            ids.push(self.core.bookings.create(&self.alice, new, None).await.unwrap().0.id);
+            ids.push(
+                self.core
+                    .bookings
+                    .create(&self.alice, new, None)
+                    .await
+                    .unwrap()
+                    .0
+                    .id,
+            );
         }
         ids
     }
@@ -136,40 +144,72 @@ async fn a_filter_retries_every_dead_job_chunk_by_chunk_and_the_audit_log_says_s
     assert_eq!(report.changed, n as u64 - 1);
     assert_eq!(report.skipped_count, 1);
     assert!(
-        report.skipped[0].reason.contains("no longer awaits assignment"),
+        report.skipped[0]
+            .reason
+            .contains("no longer awaits assignment"),
         "{:?}",
         report.skipped
     );
     let counts = f.state_counts().await;
-    assert_eq!((counts[&JobState::Scheduled], counts[&JobState::Dead]), (n - 1, 1));
+    assert_eq!(
+        (counts[&JobState::Scheduled], counts[&JobState::Dead]),
+        (n - 1, 1)
+    );
     for id in [bookings[0], bookings[CHUNK], bookings[n as usize - 1]] {
         let b = f.core.bookings.get(&f.admin, id).await.unwrap();
         assert_eq!((b.assignment_cycle, b.assignment_exhausted), (2, false));
         let job = f.core.jobs(None, Some(id), 1).await.remove(0);
-        assert_eq!((job.state, job.round, job.payload["cycle"].as_i64()), (JobState::Scheduled, 2, Some(2)));
+        assert_eq!(
+            (job.state, job.round, job.payload["cycle"].as_i64()),
+            (JobState::Scheduled, 2, Some(2))
+        );
     }
     let audit = f
         .core
         .console()
-        .audit(&f.admin, &AuditFilter { limit: 10, ..Default::default() })
+        .audit(
+            &f.admin,
+            &AuditFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let last = &audit[0];
     assert_eq!(
-        (last.action, last.subject.as_str(), last.count, last.detail.as_deref(), last.actor_id),
-        (AuditAction::RetryJobs, "jobs matching state=dead", n - 1, Some("1 skipped"), f.admin.user_id.unwrap())
+        (
+            last.action,
+            last.subject.as_str(),
+            last.count,
+            last.detail.as_deref(),
+            last.actor_id
+        ),
+        (
+            AuditAction::RetryJobs,
+            "jobs matching state=dead",
+            n - 1,
+            Some("1 skipped"),
+            f.admin.user_id.unwrap()
+        )
     );
     assert_eq!(last.actor_name.as_deref(), Some("admin"));
 }
 
 #[tokio::test]
-async fn cancel_and_run_now_leave_running_jobs_alone_and_a_cancelled_booking_waits_for_an_operator() {
+async fn cancel_and_run_now_leave_running_jobs_alone_and_a_cancelled_booking_waits_for_an_operator()
+{
     let f = fixture().await;
     let bookings = f.book(3).await;
     let running = f
         .core
         .queue
-        .claim(AssignProvider::QUEUE, "w1", 1, std::time::Duration::from_secs(30))
+        .claim(
+            AssignProvider::QUEUE,
+            "w1",
+            1,
+            std::time::Duration::from_secs(30),
+        )
         .await
         .unwrap()
         .remove(0);
@@ -206,7 +246,11 @@ async fn cancel_and_run_now_leave_running_jobs_alone_and_a_cancelled_booking_wai
         .unwrap();
     assert_eq!((report.changed, report.skipped_count), (2, 1));
     assert_eq!(report.skipped[0].id, running.id());
-    assert!(report.skipped[0].reason.contains("running jobs are never touched"));
+    assert!(
+        report.skipped[0]
+            .reason
+            .contains("running jobs are never touched")
+    );
     for id in &ids {
         let job = f.core.queue.get(*id).await.unwrap().unwrap();
         if *id != running.id() {
@@ -218,12 +262,20 @@ async fn cancel_and_run_now_leave_running_jobs_alone_and_a_cancelled_booking_wai
     let report = f
         .core
         .console()
-        .act_on_jobs(&f.admin, JobAction::Cancel, JobSelection::Matching(JobFilter::default()))
+        .act_on_jobs(
+            &f.admin,
+            JobAction::Cancel,
+            JobSelection::Matching(JobFilter::default()),
+        )
         .await
         .unwrap();
     assert_eq!((report.changed, report.skipped_count), (2, 1));
     let still = f.core.queue.get(running.id()).await.unwrap().unwrap();
-    assert_eq!(still.state, JobState::Running, "a running job is never touched");
+    assert_eq!(
+        still.state,
+        JobState::Running,
+        "a running job is never touched"
+    );
     for b in &bookings {
         let job = job_of(*b).await;
         if job.id == running.id() {
@@ -235,7 +287,12 @@ async fn cancel_and_run_now_leave_running_jobs_alone_and_a_cancelled_booking_wai
         let history = f.core.bookings.history(&f.admin, *b).await.unwrap();
         let last = history.last().unwrap();
         assert_eq!(last.changed_by_role, Role::Admin);
-        assert!(last.reason.as_deref().unwrap().starts_with("assignment cancelled by an admin"));
+        assert!(
+            last.reason
+                .as_deref()
+                .unwrap()
+                .starts_with("assignment cancelled by an admin")
+        );
         // ... and a cancelled job can be retried.
         let retried = f
             .core
@@ -250,18 +307,35 @@ async fn cancel_and_run_now_leave_running_jobs_alone_and_a_cancelled_booking_wai
     let again = f
         .core
         .console()
-        .act_on_jobs(&f.admin, JobAction::Cancel, JobSelection::Ids(vec![running.id(), 9999]))
+        .act_on_jobs(
+            &f.admin,
+            JobAction::Cancel,
+            JobSelection::Ids(vec![running.id(), 9999]),
+        )
         .await
         .unwrap();
     assert_eq!(again.changed, 0);
     assert_eq!(
-        again.skipped.iter().map(|s| s.reason.as_str()).collect::<Vec<_>>(),
-        vec!["the job is running; running jobs are never touched", "no such job"]
+        again
+            .skipped
+            .iter()
+            .map(|s| s.reason.as_str())
+            .collect::<Vec<_>>(),
+        vec![
+            "the job is running; running jobs are never touched",
+            "no such job"
+        ]
     );
     let actions: Vec<AuditAction> = f
         .core
         .console()
-        .audit(&f.admin, &AuditFilter { limit: 10, ..Default::default() })
+        .audit(
+            &f.admin,
+            &AuditFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
         .iter()
@@ -290,34 +364,92 @@ async fn only_admins_act_pausing_is_recorded_and_the_audit_log_is_append_only() 
             .act_on_jobs(&f.alice, action, JobSelection::Ids(vec![1]))
             .await;
         assert!(
-            matches!(refused, Err(StoreError::Domain(DomainError::NotPermitted { .. }))),
+            matches!(
+                refused,
+                Err(StoreError::Domain(DomainError::NotPermitted { .. }))
+            ),
             "{refused:?}"
         );
     }
-    assert!(f.core.console().set_paused(&f.alice, "assignment", true).await.is_err());
-    assert!(f.core.console().audit(&f.alice, &AuditFilter { limit: 10, ..Default::default() }).await.is_err());
-    assert!(f.core.console().set_paused(&f.admin, "nonesuch", true).await.is_err());
+    assert!(
+        f.core
+            .console()
+            .set_paused(&f.alice, "assignment", true)
+            .await
+            .is_err()
+    );
+    assert!(
+        f.core
+            .console()
+            .audit(
+                &f.alice,
+                &AuditFilter {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .is_err()
+    );
+    assert!(
+        f.core
+            .console()
+            .set_paused(&f.admin, "nonesuch", true)
+            .await
+            .is_err()
+    );
 
-    assert!(f.core.console().set_paused(&f.admin, "assignment", true).await.unwrap());
-    assert!(!f.core.console().set_paused(&f.admin, "assignment", true).await.unwrap());
+    assert!(
+        f.core
+            .console()
+            .set_paused(&f.admin, "assignment", true)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !f.core
+            .console()
+            .set_paused(&f.admin, "assignment", true)
+            .await
+            .unwrap()
+    );
     let queues = f.core.console().queues(&f.admin).await.unwrap();
     assert_eq!(queues.len(), 1);
-    assert_eq!(queues[0].paused.as_ref().map(|(_, by)| by.as_str()), Some("admin"));
+    assert_eq!(
+        queues[0].paused.as_ref().map(|(_, by)| by.as_str()),
+        Some("admin")
+    );
     f.book(1).await;
     assert!(
         f.core
             .queue
-            .claim(AssignProvider::QUEUE, "w1", 10, std::time::Duration::from_secs(30))
+            .claim(
+                AssignProvider::QUEUE,
+                "w1",
+                10,
+                std::time::Duration::from_secs(30)
+            )
             .await
             .unwrap()
             .is_empty(),
         "nothing is claimed from a paused queue"
     );
-    assert!(f.core.console().set_paused(&f.admin, "assignment", false).await.unwrap());
+    assert!(
+        f.core
+            .console()
+            .set_paused(&f.admin, "assignment", false)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         f.core
             .queue
-            .claim(AssignProvider::QUEUE, "w1", 10, std::time::Duration::from_secs(30))
+            .claim(
+                AssignProvider::QUEUE,
+                "w1",
+                10,
+                std::time::Duration::from_secs(30)
+            )
             .await
             .unwrap()
             .len(),
@@ -348,24 +480,55 @@ async fn only_admins_act_pausing_is_recorded_and_the_audit_log_is_append_only() 
         ]
     );
     // Paging and the time filter.
-    let all = f.core.console().audit(&f.admin, &AuditFilter { limit: 10, ..Default::default() }).await.unwrap();
+    let all = f
+        .core
+        .console()
+        .audit(
+            &f.admin,
+            &AuditFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(all.len(), 4, "{all:?}");
     let page = f
         .core
         .console()
-        .audit(&f.admin, &AuditFilter { before_id: Some(all[1].id), limit: 10, ..Default::default() })
+        .audit(
+            &f.admin,
+            &AuditFilter {
+                before_id: Some(all[1].id),
+                limit: 10,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), vec![all[2].id, all[3].id]);
+    assert_eq!(
+        page.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![all[2].id, all[3].id]
+    );
     let later = f
         .core
         .console()
-        .audit(&f.admin, &AuditFilter { from: Some(f.core.db.now() + chrono::Duration::seconds(1)), limit: 10, ..Default::default() })
+        .audit(
+            &f.admin,
+            &AuditFilter {
+                from: Some(f.core.db.now() + chrono::Duration::seconds(1)),
+                limit: 10,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(later.is_empty());
 
-    for sql in ["UPDATE operator_actions SET count = 9", "DELETE FROM operator_actions"] {
+    for sql in [
+        "UPDATE operator_actions SET count = 9",
+        "DELETE FROM operator_actions",
+    ] {
         assert!(f.db.raw(sql).await.is_err(), "{sql} must be refused");
     }
 }
@@ -410,7 +573,13 @@ async fn manual_assignment_overrides_and_provider_changes_are_in_the_audit_log()
     let rows = f
         .core
         .console()
-        .audit(&f.admin, &AuditFilter { limit: 10, ..Default::default() })
+        .audit(
+            &f.admin,
+            &AuditFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let seen: Vec<(AuditAction, &str, Option<&str>)> = rows
@@ -422,10 +591,26 @@ async fn manual_assignment_overrides_and_provider_changes_are_in_the_audit_log()
     assert_eq!(
         seen,
         vec![
-            (AuditAction::UpdateProvider, p.as_str(), Some("phone, available")),
-            (AuditAction::OverrideStatus, b.as_str(), Some("assigned to completed: done on the phone")),
-            (AuditAction::AssignBooking, b.as_str(), Some(format!("to provider {pat}").as_str())),
-            (AuditAction::CreateProvider, format!("provider {pat} (Pat)").as_str(), None),
+            (
+                AuditAction::UpdateProvider,
+                p.as_str(),
+                Some("phone, available")
+            ),
+            (
+                AuditAction::OverrideStatus,
+                b.as_str(),
+                Some("assigned to completed: done on the phone")
+            ),
+            (
+                AuditAction::AssignBooking,
+                b.as_str(),
+                Some(format!("to provider {pat}").as_str())
+            ),
+            (
+                AuditAction::CreateProvider,
+                format!("provider {pat} (Pat)").as_str(),
+                None
+            ),
         ]
     );
     // A provider's own change of availability is not an operator action.
@@ -442,6 +627,17 @@ async fn manual_assignment_overrides_and_provider_changes_are_in_the_audit_log()
         )
         .await
         .unwrap();
-    let after = f.core.console().audit(&f.admin, &AuditFilter { limit: 10, ..Default::default() }).await.unwrap();
+    let after = f
+        .core
+        .console()
+        .audit(
+            &f.admin,
+            &AuditFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(after.len(), before);
 }

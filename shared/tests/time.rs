@@ -91,15 +91,18 @@ impl T {
         let p = self
             .core
             .providers
-            .create(&shared::Actor::system("setup"), NewProvider {
-                name: name.into(),
-                email: format!("{name}@example.com"),
-                service_types: services.iter().map(|s| s.to_string()).collect(),
-                available: true,
-                rating,
-                login_password_hash: Some("-".into()),
-                ..Default::default()
-            })
+            .create(
+                &shared::Actor::system("setup"),
+                NewProvider {
+                    name: name.into(),
+                    email: format!("{name}@example.com"),
+                    service_types: services.iter().map(|s| s.to_string()).collect(),
+                    available: true,
+                    rating,
+                    login_password_hash: Some("-".into()),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         let actor = self

@@ -19,8 +19,7 @@ use crate::auth::AdminUser;
 use crate::error::ApiError;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(stats))
+    OpenApiRouter::new().routes(routes!(stats))
 }
 
 /// A worker process as it last reported itself.
@@ -38,6 +37,8 @@ pub struct WorkerView {
     pub stopped_at: Option<DateTime<Utc>>,
     /// Not stopped, and has not missed three of its heartbeats.
     pub live: bool,
+    /// The jobs it runs now, by id.
+    pub running: Vec<i64>,
 }
 
 impl From<WorkerInfo> for WorkerView {
@@ -52,6 +53,7 @@ impl From<WorkerInfo> for WorkerView {
             last_heartbeat_at: w.last_heartbeat_at,
             stopped_at: w.stopped_at,
             live: w.live,
+            running: w.running,
         }
     }
 }

@@ -207,11 +207,14 @@ struct JobsQuery {
     /// Only jobs in this state.
     state: Option<JobState>,
     /// Only jobs of this queue.
+    #[param(pattern = r"^[^\x00]*$")]
     queue: Option<String>,
     /// Only this booking's jobs.
     #[param(minimum = 1)]
     booking_id: Option<i64>,
-    /// Only jobs whose errors contain this text (any attempt's; case-insensitive).
+    /// Only jobs whose errors contain this text (any attempt's; case-insensitive; no
+    /// control characters).
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     q: Option<String>,
     /// Created at or after: a time (RFC 3339) or a day (YYYY-MM-DD, from its start in
     /// the service area's time zone).
@@ -240,7 +243,8 @@ pub struct JobFilterBody {
     )]
     #[schema(minimum = 1)]
     pub booking_id: Option<i64>,
-    /// Text the job's errors contain.
+    /// Text the job's errors contain (no control characters).
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub q: Option<String>,
     /// A time (RFC 3339) or a day (YYYY-MM-DD).
     pub created_from: Option<String>,
@@ -259,7 +263,10 @@ impl JobFilterBody {
         if let Some(id) = self.booking_id
             && id < 1
         {
-            return Err(invalid("booking_id", "must be a positive whole number".into()));
+            return Err(invalid(
+                "booking_id",
+                "must be a positive whole number".into(),
+            ));
         }
         if let Some(queue) = &self.queue
             && !QUEUES.contains(&queue.as_str())
@@ -281,7 +288,14 @@ impl JobFilterBody {
         let instant = |name: &str, value: &Option<String>, end: bool| {
             value
                 .as_deref()
-                .map(|v| parse_instant(v, zone, end).ok_or_else(|| invalid(name, "must be a time (RFC 3339) or a day (YYYY-MM-DD)".into())))
+                .map(|v| {
+                    parse_instant(v, zone, end).ok_or_else(|| {
+                        invalid(
+                            name,
+                            "must be a time (RFC 3339) or a day (YYYY-MM-DD)".into(),
+                        )
+                    })
+                })
                 .transpose()
         };
         let created_from = instant("created_from", &self.created_from, false)?;
@@ -317,7 +331,11 @@ fn parse_instant(value: &str, zone: chrono_tz::Tz, end: bool) -> Option<DateTime
     midnight
         .and_local_timezone(zone)
         .earliest()
-        .or_else(|| (midnight + chrono::Duration::hours(1)).and_local_timezone(zone).earliest())
+        .or_else(|| {
+            (midnight + chrono::Duration::hours(1))
+                .and_local_timezone(zone)
+                .earliest()
+        })
         .map(|t| t.with_timezone(&Utc))
 }
 
@@ -353,7 +371,7 @@ async fn jobs(
         created_from: query.created_from,
         created_to: query.created_to,
     };
-    let mut filter = body.to_filter(&state, |p, m| ApiError::invalid_query(p, m))?;
+    let mut filter = body.to_filter(&state, ApiError::invalid_query)?;
     let sort = query.sort.unwrap_or_default();
     filter.order = match sort {
         JobSort::Id => JobOrder::Newest,
@@ -362,7 +380,11 @@ async fn jobs(
     filter.after = query
         .cursor
         .as_deref()
-        .map(|c| parse_cursor(c, sort).ok_or_else(|| ApiError::invalid_query("cursor", "must be a next_cursor of this listing")))
+        .map(|c| {
+            parse_cursor(c, sort).ok_or_else(|| {
+                ApiError::invalid_query("cursor", "must be a next_cursor of this listing")
+            })
+        })
         .transpose()?;
     filter.limit = limit + 1;
     let total = state
@@ -439,7 +461,12 @@ async fn job(
     if id < 1 {
         return Err(not_found());
     }
-    let job = state.queue.get(id).await.map_err(StoreError::from)?.ok_or_else(not_found)?;
+    let job = state
+        .queue
+        .get(id)
+        .await
+        .map_err(StoreError::from)?
+        .ok_or_else(not_found)?;
     let mut attempts: Vec<JobRunView> = state
         .queue
         .runs(id)
@@ -485,9 +512,12 @@ pub struct JobActionRequest {
 /// The schema says what the handler checks: exactly one of the three selections.
 impl utoipa::PartialSchema for JobActionRequest {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        use utoipa::openapi::schema::{
+            AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Type,
+        };
         use utoipa::openapi::{KnownFormat, SchemaFormat};
-        let closed = |o: ObjectBuilder| o.additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let closed =
+            |o: ObjectBuilder| o.additional_properties(Some(AdditionalProperties::FreeForm(false)));
         let boolean = |value: bool| {
             ObjectBuilder::new()
                 .schema_type(Type::Boolean)
@@ -520,7 +550,11 @@ impl utoipa::PartialSchema for JobActionRequest {
                 .property("all_dead", boolean(true))
                 .required("all_dead"),
         );
-        OneOfBuilder::new().item(ids).item(filter).item(all_dead).into()
+        OneOfBuilder::new()
+            .item(ids)
+            .item(filter)
+            .item(all_dead)
+            .into()
     }
 }
 
@@ -713,6 +747,18 @@ pub struct QueueView {
     /// How long the oldest due job has waited past its run time (absent when none is due).
     #[schema(required = true)]
     pub oldest_due_age_ms: Option<i64>,
+    /// Runs that ended in each of the last 60 minutes, oldest first.
+    pub last_hour: Vec<MinuteRunsView>,
+}
+
+/// The runs of a queue that ended in one minute.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MinuteRunsView {
+    /// The minute's start.
+    pub minute: DateTime<Utc>,
+    pub done: i64,
+    /// Failed, or lost (the lease expired first).
+    pub failed: i64,
 }
 
 impl From<QueueInfo> for QueueView {
@@ -728,6 +774,15 @@ impl From<QueueInfo> for QueueView {
                 .map(|(s, n)| (s.as_str().to_owned(), n))
                 .collect(),
             oldest_due_age_ms: q.oldest_due_ms,
+            last_hour: q
+                .last_hour
+                .into_iter()
+                .map(|m| MinuteRunsView {
+                    minute: m.minute,
+                    done: m.done,
+                    failed: m.failed,
+                })
+                .collect(),
         }
     }
 }
@@ -973,7 +1028,10 @@ mod tests {
     #[test]
     fn a_cursor_is_read_back_as_it_was_written() {
         let run_at = "2026-12-02T10:00:00.123Z".parse::<DateTime<Utc>>().unwrap();
-        let c = parse_cursor(&format!("{}_{}", run_at.timestamp_millis(), 42), JobSort::RunAt);
+        let c = parse_cursor(
+            &format!("{}_{}", run_at.timestamp_millis(), 42),
+            JobSort::RunAt,
+        );
         assert_eq!(c, Some(JobCursor { run_at, id: 42 }));
         assert_eq!(parse_cursor("42", JobSort::Id).map(|c| c.id), Some(42));
         assert_eq!(parse_cursor("0", JobSort::Id), None);

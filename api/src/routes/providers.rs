@@ -465,6 +465,7 @@ async fn service_types(
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Only providers offering this service (admins).
+    #[param(pattern = r"^[^\x00]*$")]
     service_type: Option<String>,
 }
 
@@ -595,15 +596,18 @@ async fn create(
     };
     let provider = state
         .providers
-        .create(&admin.actor(), NewProvider {
-            name: body.name,
-            email: body.email,
-            phone: body.phone,
-            service_types: body.service_types,
-            available: body.available,
-            rating: body.rating,
-            login_password_hash,
-        })
+        .create(
+            &admin.actor(),
+            NewProvider {
+                name: body.name,
+                email: body.email,
+                phone: body.phone,
+                service_types: body.service_types,
+                available: body.available,
+                rating: body.rating,
+                login_password_hash,
+            },
+        )
         .await?;
     tracing::info!(provider_id = provider.id, "provider created");
     Ok((StatusCode::CREATED, JsonBody(provider.into())))

@@ -79,7 +79,7 @@ struct UsersQuery {
     /// Only accounts of this role.
     role: Option<Role>,
     /// A piece of the name or e-mail, any case.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = r"^[^\x00]*$")]
     q: Option<String>,
     /// The `next_cursor` of the previous page.
     #[param(minimum = 1)]

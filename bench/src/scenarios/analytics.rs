@@ -28,14 +28,14 @@ const DAY_MS: i64 = 86_400_000;
 const RUNS: usize = 15;
 
 /// The numbers 0..n as rows `n(i)`, and the expression for a time given in milliseconds.
-struct Dialect {
-    numbers: String,
-    from: String,
-    postgres: bool,
+pub(crate) struct Dialect {
+    pub numbers: String,
+    pub from: String,
+    pub postgres: bool,
 }
 
 impl Dialect {
-    fn new(postgres: bool, n: usize) -> Dialect {
+    pub fn new(postgres: bool, n: usize) -> Dialect {
         if postgres {
             Dialect {
                 numbers: String::new(),
@@ -53,7 +53,7 @@ impl Dialect {
         }
     }
 
-    fn time(&self, ms: &str) -> String {
+    pub fn time(&self, ms: &str) -> String {
         if self.postgres {
             format!("to_timestamp(({ms}) / 1000.0)")
         } else {

@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod calendar;
+pub mod console;
 pub mod drain;
 pub mod intake;
 pub mod queue;

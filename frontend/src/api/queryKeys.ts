@@ -17,18 +17,18 @@ export interface BookingFilters {
   order?: 'newest' | 'starts_at';
 }
 
-/** The job table's filters, as the address keeps them ('' for "any"). */
+/** The job table's filters, by the API's names, as the address keeps them ('' for "any"). */
 export interface JobFilters {
   /** '' for every state. */
   state: JobState | '';
   queue: string;
   /** A booking's id, or ''. */
-  booking: string;
+  booking_id: string;
   /** Text the job's errors contain. */
   q: string;
   /** Days (YYYY-MM-DD) of the service area's calendar, both included. */
-  from: string;
-  to: string;
+  created_from: string;
+  created_to: string;
   sort: JobSort;
 }
 

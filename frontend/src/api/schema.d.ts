@@ -1239,7 +1239,7 @@ export interface components {
             queue?: string | null;
             /** Format: int64 */
             booking_id?: number | null;
-            /** @description Text the job's errors contain. */
+            /** @description Text the job's errors contain (no control characters). */
             q?: string | null;
             /** @description A time (RFC 3339) or a day (YYYY-MM-DD). */
             created_from?: string | null;
@@ -1349,6 +1349,21 @@ export interface components {
       email: string;
       password: string;
     };
+    /** @description The runs of a queue that ended in one minute. */
+    MinuteRunsView: {
+      /**
+       * Format: date-time
+       * @description The minute's start.
+       */
+      minute: string;
+      /** Format: int64 */
+      done: number;
+      /**
+       * Format: int64
+       * @description Failed, or lost (the lease expired first).
+       */
+      failed: number;
+    };
     /** @description One provider's part in the range. */
     ProviderFiguresView: {
       /** Format: int64 */
@@ -1441,6 +1456,8 @@ export interface components {
        * @description How long the oldest due job has waited past its run time (absent when none is due).
        */
       oldest_due_age_ms: number | null;
+      /** @description Runs that ended in each of the last 60 minutes, oldest first. */
+      last_hour: components['schemas']['MinuteRunsView'][];
     };
     /** @description The range's totals and rates (`null` where there is nothing to divide by). */
     RatesView: {
@@ -2360,6 +2377,8 @@ export interface components {
       stopped_at: string | null;
       /** @description Not stopped, and has not missed three of its heartbeats. */
       live: boolean;
+      /** @description The jobs it runs now, by id. */
+      running: number[];
     };
   };
   responses: {
@@ -2719,7 +2738,8 @@ export interface operations {
         provider_id?: number;
         /**
          * @description Text search over name, e-mail, phone, address, service, notes and the provider's
-         *     name; `57` or `#57` also finds booking 57.
+         *     name; `57` or `#57` also finds booking 57. (No stored text holds a NUL: one is
+         *     refused.)
          */
         q?: string;
         /** @description Only bookings starting at or after this (RFC 3339). */
@@ -3403,7 +3423,10 @@ export interface operations {
         queue?: string;
         /** @description Only this booking's jobs. */
         booking_id?: number;
-        /** @description Only jobs whose errors contain this text (any attempt's; case-insensitive). */
+        /**
+         * @description Only jobs whose errors contain this text (any attempt's; case-insensitive; no
+         *     control characters).
+         */
         q?: string;
         /**
          * @description Created at or after: a time (RFC 3339) or a day (YYYY-MM-DD, from its start in

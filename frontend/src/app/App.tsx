@@ -18,7 +18,9 @@ const customer = () => import('./routes/customer');
 const provider = () => import('./routes/provider');
 const AdminBookingsPage = page(admin, (m) => m.AdminBookingsPage);
 const AdminBookingPage = page(admin, (m) => m.AdminBookingPage);
-const DeadJobsPage = page(admin, (m) => m.DeadJobsPage);
+const JobsPage = page(admin, (m) => m.JobsPage);
+const AdminJobPage = page(admin, (m) => m.AdminJobPage);
+const AuditPage = page(admin, (m) => m.AuditPage);
 const ProvidersPage = page(admin, (m) => m.ProvidersPage);
 const AdminProviderPage = page(admin, (m) => m.AdminProviderPage);
 const QueuePage = page(admin, (m) => m.QueuePage);
@@ -60,10 +62,12 @@ export function AppRoutes() {
         <Route element={<RequireRole roles={['admin']} />}>
           <Route path="admin" element={<AdminBookingsPage />} />
           <Route path="admin/bookings/:id" element={<AdminBookingPage />} />
-          <Route path="admin/jobs" element={<DeadJobsPage />} />
+          <Route path="admin/jobs" element={<JobsPage />} />
+          <Route path="admin/jobs/:id" element={<AdminJobPage />} />
           <Route path="admin/providers" element={<ProvidersPage />} />
           <Route path="admin/providers/:id" element={<AdminProviderPage />} />
           <Route path="admin/queue" element={<QueuePage />} />
+          <Route path="admin/audit" element={<AuditPage />} />
           <Route path="admin/users" element={<AdminUsersPage />} />
           <Route path="admin/analytics" element={<AnalyticsPage />} />
         </Route>

@@ -23,10 +23,11 @@ const NAV: Record<Exclude<Role, 'system'>, { to: string; label: string; end?: bo
   ],
   admin: [
     { to: '/admin', label: 'Bookings', end: true },
-    { to: '/admin/jobs', label: 'Dead jobs' },
+    { to: '/admin/jobs', label: 'Jobs' },
     { to: '/admin/providers', label: 'Providers' },
     { to: '/admin/queue', label: 'Queue' },
     { to: '/admin/analytics', label: 'Analytics' },
+    { to: '/admin/audit', label: 'Audit' },
     { to: '/admin/users', label: 'Accounts' },
   ],
 };

@@ -1,4 +1,4 @@
-import type { Booking, BookingDetail } from '../api/types';
+import type { Booking, BookingDetail, Job, JobDetail } from '../api/types';
 
 export function booking(over: Partial<Booking> = {}): Booking {
   return {
@@ -38,4 +38,33 @@ export function bookingDetail(over: Partial<BookingDetail> = {}): BookingDetail 
     rating: null,
     ...over,
   };
+}
+
+export function job(over: Partial<Job> = {}): Job {
+  return {
+    id: 5,
+    queue: 'assignment',
+    kind: 'assign_provider',
+    // The document says only "an object" of a payload.
+    payload: { booking_id: 7, cycle: 1 } as unknown as Job['payload'],
+    booking_id: 7,
+    state: 'dead',
+    attempt: 4,
+    max_attempts: 4,
+    backoff_base_ms: 300,
+    round: 1,
+    run_at: '2030-01-01T09:00:05Z',
+    lease_owner: null,
+    lease_expires_at: null,
+    last_error: 'no eligible provider for cleaning at 10:00',
+    errors: [],
+    created_at: '2030-01-01T09:00:00Z',
+    updated_at: '2030-01-01T09:00:06Z',
+    finished_at: '2030-01-01T09:00:06Z',
+    ...over,
+  };
+}
+
+export function jobDetail(over: Partial<JobDetail> = {}): JobDetail {
+  return { ...job(), attempts: [], ...over };
 }

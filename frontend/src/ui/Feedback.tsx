@@ -12,18 +12,26 @@ export function ErrorAlert({ error, children }: { error?: unknown; children?: Re
   );
 }
 
+/** A notice, announced politely; with `onDismiss` it stays until its close button is pressed. */
 export function Notice({
   tone = 'info',
   children,
   testId,
+  onDismiss,
 }: {
   tone?: 'info' | 'success' | 'warning';
   children: ReactNode;
   testId?: string;
+  onDismiss?: () => void;
 }) {
   return (
-    <div className={`alert alert--${tone}`} role="status" data-testid={testId}>
+    <div className={`alert alert--${tone}${onDismiss ? ' alert--dismissable' : ''}`} role="status" data-testid={testId}>
       {children}
+      {onDismiss && (
+        <button type="button" className="alert__close" onClick={onDismiss} aria-label="Dismiss">
+          ✕
+        </button>
+      )}
     </div>
   );
 }

@@ -6,9 +6,9 @@ use db::{Tx, exec, ts};
 use queue::{Failure, JobKind};
 
 use super::{AssignProvider, AssignmentPolicy};
+use crate::Actor;
 use crate::booking::history::{self, HistoryNote};
 use crate::booking::{Booking, rows};
-use crate::Actor;
 use crate::error::StoreError;
 
 /// Records that attempt `attempt` of the booking's cycle failed with `error` on its job

@@ -382,14 +382,17 @@ mod tests {
             .unwrap()
             .actor();
         let provider = Providers::new(db.clone())
-            .create(&crate::Actor::system("setup"), crate::provider::NewProvider {
-                name: "Pat".into(),
-                email: "pat@example.com".into(),
-                service_types: vec!["plumbing".into()],
-                available: true,
-                rating: 4.0,
-                ..Default::default()
-            })
+            .create(
+                &crate::Actor::system("setup"),
+                crate::provider::NewProvider {
+                    name: "Pat".into(),
+                    email: "pat@example.com".into(),
+                    service_types: vec!["plumbing".into()],
+                    available: true,
+                    rating: 4.0,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap()
             .id;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use queue::{Job, JobFilter, JobKind, JobState};
 
-use super::{CHUNK, Console, audit};
 use super::audit::AuditAction;
+use super::{CHUNK, Console, audit};
 use crate::Actor;
 use crate::assignment::{AssignProvider, cycle};
 use crate::booking::history::{self, HistoryNote};
@@ -121,7 +121,8 @@ impl Console {
                 filter_subject(filter)
             }
         };
-        let detail = (report.skipped_count > 0).then(|| format!("{} skipped", report.skipped_count));
+        let detail =
+            (report.skipped_count > 0).then(|| format!("{} skipped", report.skipped_count));
         let mut tx = self.db.write().await?;
         audit::record(
             &mut tx,
@@ -247,11 +248,7 @@ impl Console {
 /// A scheduled or retrying job is cancelled. If it was the current assignment of a
 /// booking that awaits one, the booking is marked exhausted (it waits for an operator's
 /// retry or a manual assignment), with a history row saying so.
-async fn cancel(
-    tx: &mut db::Tx,
-    actor: &Actor,
-    job: &Job,
-) -> Result<Option<String>, StoreError> {
+async fn cancel(tx: &mut db::Tx, actor: &Actor, job: &Job) -> Result<Option<String>, StoreError> {
     if !job.state.is_pending() {
         return Ok(Some(format!(
             "the job is {}; only scheduled or retrying jobs are cancelled",
@@ -269,9 +266,16 @@ async fn cancel(
         return Ok(None);
     };
     let booking = rows::lock(tx, booking_id).await?;
-    let current = job.payload.get("cycle").and_then(|c| c.as_i64()) == Some(booking.assignment_cycle);
+    let current =
+        job.payload.get("cycle").and_then(|c| c.as_i64()) == Some(booking.assignment_cycle);
     if current && booking.awaits_assignment() {
-        cycle::mark_exhausted(tx, &booking, actor, "assignment cancelled by an admin; retry it or assign a provider by hand").await?;
+        cycle::mark_exhausted(
+            tx,
+            &booking,
+            actor,
+            "assignment cancelled by an admin; retry it or assign a provider by hand",
+        )
+        .await?;
     }
     Ok(None)
 }
@@ -324,7 +328,10 @@ mod tests {
         assert_eq!(ids_subject(&[7]), "job 7");
         assert_eq!(ids_subject(&[1, 2, 3]), "jobs 1, 2, 3");
         let many: Vec<i64> = (1..=12).collect();
-        assert_eq!(ids_subject(&many), "jobs 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more");
+        assert_eq!(
+            ids_subject(&many),
+            "jobs 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more"
+        );
         let f = JobFilter {
             state: Some(JobState::Dead),
             error_text: Some("rejected".into()),

@@ -60,7 +60,14 @@ impl Console {
         queue: &str,
         paused: bool,
     ) -> Result<bool, StoreError> {
-        audit::ensure_operator(actor, if paused { "pause a queue" } else { "resume a queue" })?;
+        audit::ensure_operator(
+            actor,
+            if paused {
+                "pause a queue"
+            } else {
+                "resume a queue"
+            },
+        )?;
         if !QUEUES.contains(&queue) {
             return Err(DomainError::field("queue", format!("no queue is named `{queue}`")).into());
         }

@@ -14,11 +14,11 @@ use sqlx::FromRow;
 
 use db::{Db, Ts, Tx, exec, on, ts};
 
-use crate::console::AuditAction;
 use crate::booking::history::{HistoryNote, append};
 use crate::booking::permission::{Relation, can_see};
 use crate::booking::read::visible;
 use crate::booking::{Booking, rows};
+use crate::console::AuditAction;
 use crate::error::{DomainError, FieldErrors, StoreError};
 use crate::{Actor, Role, Status};
 

@@ -1,7 +1,8 @@
-/** The admin's pages: all bookings, the analytics dashboard, a booking with the admin's tools, dead jobs, providers (each with calendar and day), the queue, accounts. */
+/** The admin's pages: all bookings, the analytics dashboard, a booking with the admin's tools, jobs (and a job), providers (each with calendar and day), the queues, the audit log, accounts. */
 import { Link, useParams } from 'react-router';
 import { AssignPanel, BookingDetailView, BookingsTable, OverridePanel, ProviderDay, StatusActions } from '../../features/bookings';
-import { JobList, QueueOverview, useJobStateFilter } from '../../features/jobs';
+import { AuditLog } from '../../features/audit';
+import { JobDetailView, JobList, QueueOverview, useJobFilters } from '../../features/jobs';
 import { AddProvider, CalendarEditor, ProviderList, useProviderName, useProviders } from '../../features/providers';
 import { Dashboard } from '../../features/analytics';
 import { useMe } from '../../features/auth';
@@ -28,7 +29,7 @@ export function AdminBookingPage() {
       id={id}
       back={{ to: '/admin', label: 'All bookings' }}
       providerName={providerName}
-      exhaustedHint="Retry it from Dead jobs, or assign a provider by hand below."
+      exhaustedHint="Retry it from Jobs, or assign a provider by hand below."
       actions={(b) => (
         <>
           {b.allowed_transitions.length > 0 && (
@@ -45,14 +46,29 @@ export function AdminBookingPage() {
   );
 }
 
-export function DeadJobsPage() {
-  const [state, setState] = useJobStateFilter();
+export function JobsPage() {
+  const [filters, setFilters] = useJobFilters();
   return (
     <section aria-labelledby="jobs-title">
       <div className="page-head">
-        <h1 id="jobs-title">{state === 'dead' ? 'Dead jobs' : 'Jobs'}</h1>
+        <h1 id="jobs-title">Jobs</h1>
       </div>
-      <JobList state={state} onStateChange={setState} />
+      <JobList filters={filters} onFiltersChange={setFilters} />
+    </section>
+  );
+}
+
+export function AdminJobPage() {
+  return <JobDetailView id={Number(useParams().id)} />;
+}
+
+export function AuditPage() {
+  return (
+    <section aria-labelledby="audit-title">
+      <div className="page-head">
+        <h1 id="audit-title">Audit log</h1>
+      </div>
+      <AuditLog />
     </section>
   );
 }
@@ -73,7 +89,7 @@ export function QueuePage() {
   return (
     <section aria-labelledby="queue-title">
       <div className="page-head">
-        <h1 id="queue-title">Queue and workers</h1>
+        <h1 id="queue-title">Queues and workers</h1>
       </div>
       <QueueOverview />
     </section>

@@ -62,17 +62,8 @@ export function percent(share: number | null | undefined): string {
   return `${p > 0 && p < 1 ? p.toFixed(1) : Math.round(p)}%`;
 }
 
-/** A wait in milliseconds, in the unit that reads best: "850 ms", "4.2 s", "12 min", "3.5 h". */
-export function duration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '—';
-  if (ms < 1000) return `${ms} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
-  const min = s / 60;
-  if (min < 60) return `${min < 10 ? min.toFixed(1) : Math.round(min)} min`;
-  const h = min / 60;
-  return `${h < 10 ? h.toFixed(1) : Math.round(h)} h`;
-}
+/** A wait in milliseconds, in the unit that reads best (the jobs' pages read durations the same way). */
+export { formatDuration as duration } from '../../ui/duration';
 
 /** A bucket's first day as a short label: "Mon 30 Nov". */
 export function dayLabel(date: string): string {

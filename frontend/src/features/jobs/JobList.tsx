@@ -1,229 +1,291 @@
-import { useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { useMemo, useState } from 'react';
+import { Link, useLocation, useSearchParams } from 'react-router';
 import { errorMessage } from '../../api/client';
-import { JOB_STATES, type Job, type JobState, type RetryReport, type RetryRequest } from '../../api/types';
-import { Empty, ErrorAlert, Loading, Notice } from '../../ui/Feedback';
-import { SelectField } from '../../ui/Field';
+import type { JobFilters } from '../../api/queryKeys';
+import type { Job, JobActionRequest } from '../../api/types';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
+import { TableScroll } from '../../ui/Table';
 import { formatDateTime } from '../../ui/time';
-import { useJobs, useRetryJobs } from './api';
+import { ActionReportNotice, type ActionOutcome } from './ActionReportNotice';
+import { useJobAction, useJobs, useQueues } from './api';
+import { describeFilters, filtersFromParams, filtersToParams, isFiltered } from './filters';
+import type { FromJobList } from './JobDetailView';
+import { JobFilterForm } from './JobFilterForm';
+import { JobStateBadge } from './JobStateBadge';
+import { actionRequest, canAct, NO_SELECTION, selectedCount, toggled, type Selection } from './selection';
+import { ACTION_WORDS, actionApplies, JOB_ACTIONS, jobs as jobCount, kindLabel, type JobAction } from './words';
 import './JobList.css';
 
-function ReportNotice({ report }: { report: RetryReport }) {
+/** The job table's filters, kept in the address (see filters.ts): a reload or a shared link shows the same jobs. */
+export function useJobFilters(): [JobFilters, (f: JobFilters) => void] {
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo(() => filtersFromParams(params), [params]);
+  return [filters, (f) => setParams(filtersToParams(f), { replace: true })];
+}
+
+/** Whether an operator can do anything to a job in this state (a running or done one: no). */
+const actionable = (j: Job) => JOB_ACTIONS.some((a) => actionApplies(a, j.state));
+
+/** When the job runs next, or ran, in a cell. */
+function RunCell({ job }: { job: Job }) {
+  const [label, at] =
+    job.state === 'scheduled' || job.state === 'retrying'
+      ? ['next run', job.run_at]
+      : job.state === 'running'
+        ? ['running since', job.updated_at]
+        : ['finished', job.finished_at ?? job.updated_at];
   return (
-    <Notice tone={report.skipped.length ? 'warning' : 'success'} testId="retry-report">
-      {report.retried.length ? (
-        <span className="block">
-          Retried {report.retried.length === 1 ? 'job' : 'jobs'} {report.retried.map((id) => `#${id}`).join(', ')}:{' '}
-          {report.retried.length === 1 ? 'it starts' : 'each starts'} a new assignment cycle now.
-        </span>
-      ) : (
-        <span className="block">No job was retried.</span>
-      )}
-      {report.skipped.length > 0 && (
-        <>
-          <span className="block">Skipped:</span>
-          <ul>
-            {report.skipped.map((s) => (
-              <li key={s.id}>
-                #{s.id}: {s.reason}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
-    </Notice>
+    <>
+      <span className="block muted small">{label}</span>
+      <time dateTime={at}>{formatDateTime(at, true)}</time>
+    </>
   );
 }
 
-function JobCard({
+function JobRow({
   job,
   selected,
+  locked,
   onSelect,
   onRetry,
   busy,
+  from,
 }: {
   job: Job;
   selected: boolean;
+  /** Every matching job is selected: the boxes show it and cannot be changed one by one. */
+  locked: boolean;
   onSelect: (on: boolean) => void;
   onRetry: () => void;
   busy: boolean;
+  /** The list's address, for the job page's way back. */
+  from: FromJobList;
 }) {
-  const dead = job.state === 'dead';
-  const bookingId = job.booking_id;
+  const can = actionable(job);
   return (
-    <li className="card job-card" data-testid="job-row" data-job-id={job.id} data-booking-id={bookingId}>
-      <div className="job-card__head">
-        {dead && (
-          <input
-            type="checkbox"
-            id={`select-job-${job.id}`}
-            checked={selected}
-            onChange={(e) => onSelect(e.target.checked)}
-            aria-label={`Select job #${job.id}`}
-          />
-        )}
-        <h2 className="job-card__title">
-          Job #{job.id}
-          {bookingId != null && (
-            <>
-              {' '}
-              · <Link to={`/admin/bookings/${bookingId}`}>booking #{bookingId}</Link>
-            </>
-          )}
-        </h2>
-        <span className={`badge badge--job-${job.state}`}>{job.state}</span>
-        <span className="muted small">
-          {job.kind} on {job.queue} · attempt {job.attempt} of {job.max_attempts} · round {job.round}
-        </span>
-        {dead && (
-          <button
-            type="button"
-            className="btn btn--small job-card__retry"
-            onClick={onRetry}
-            disabled={busy}
-            aria-label={`Retry job #${job.id}`}
-          >
+    <tr data-testid="job-row" data-job-id={job.id} data-booking-id={job.booking_id ?? undefined} data-state={job.state}>
+      <td>
+        <input
+          type="checkbox"
+          checked={can && (locked || selected)}
+          disabled={!can || locked}
+          onChange={(e) => onSelect(e.target.checked)}
+          aria-label={`Select job #${job.id}`}
+        />
+      </td>
+      <td>
+        <Link to={`/admin/jobs/${job.id}`} state={from} aria-label={`Open job ${job.id}`}>
+          #{job.id}
+        </Link>
+      </td>
+      <td>
+        <JobStateBadge state={job.state} />
+      </td>
+      <td>
+        <span className="nowrap">{kindLabel(job.kind)}</span>
+        <span className="block muted small nowrap">{job.queue} queue</span>
+      </td>
+      <td>{job.booking_id !== null ? <Link to={`/admin/bookings/${job.booking_id}`}>#{job.booking_id}</Link> : '—'}</td>
+      <td className="nowrap">
+        {job.attempt} of {job.max_attempts}
+        {job.round > 1 && <span className="block muted small">round {job.round}</span>}
+      </td>
+      <td className="nowrap">
+        <RunCell job={job} />
+      </td>
+      <td className="job-table__error">{job.last_error ?? <span className="muted">—</span>}</td>
+      <td>
+        {job.state === 'dead' && (
+          <button type="button" className="btn btn--small" onClick={onRetry} disabled={busy} aria-label={`Retry job #${job.id}`}>
             Retry
           </button>
         )}
-      </div>
-      {job.last_error && (
-        <p className="job-card__reason">
-          <strong>{dead ? 'Why it died:' : 'Last error:'}</strong> {job.last_error}
-        </p>
-      )}
-      {job.errors.length > 0 && (
-        <details open={dead}>
-          <summary>
-            {job.errors.length} failed attempt{job.errors.length === 1 ? '' : 's'}
-          </summary>
-          <ol className="attempt-errors">
-            {job.errors.map((e, i) => (
-              <li key={i}>
-                <span className="muted small">
-                  round {e.round}, attempt {e.attempt} · {formatDateTime(e.at, true)}
-                </span>
-                <span className="block">{e.error}</span>
-              </li>
-            ))}
-          </ol>
-        </details>
-      )}
-      <p className="muted small">
-        Created {formatDateTime(job.created_at, true)} · updated {formatDateTime(job.updated_at, true)}
-        {job.finished_at && <> · finished {formatDateTime(job.finished_at, true)}</>}
-        {job.state === 'retrying' || job.state === 'scheduled' ? <> · runs at {formatDateTime(job.run_at, true)}</> : null}
-        {job.lease_owner && <> · leased by {job.lease_owner}</>}
-      </p>
-    </li>
+      </td>
+    </tr>
   );
 }
 
-/** The job state to show, kept in the address (`?state=`): dead jobs unless it says otherwise, '' for all. */
-export function useJobStateFilter(): [JobState | '', (state: JobState | '') => void] {
-  const [params, setParams] = useSearchParams();
-  const raw = params.get('state');
-  const state: JobState | '' = raw === 'all' ? '' : JOB_STATES.includes(raw as JobState) ? (raw as JobState) : 'dead';
-  const setState = (s: JobState | '') => setParams(s === 'dead' ? {} : { state: s || 'all' }, { replace: true });
-  return [state, setState];
-}
+/**
+ * The job table for operators: filtered (every filter in the address), newest first or next
+ * to run first, with how many jobs match. Tick rows, or select every matching job, and
+ * retry, cancel or run them now; the report of what changed and what was skipped stays
+ * until dismissed.
+ */
+export function JobList({ filters, onFiltersChange }: { filters: JobFilters; onFiltersChange: (f: JobFilters) => void }) {
+  const list = useJobs(filters);
+  const queues = useQueues();
+  const act = useJobAction();
+  const from: FromJobList = { jobsSearch: useLocation().search };
+  const address = filtersToParams(filters).toString();
+  // The selection belongs to the filters it was made under: new filters, nothing selected.
+  const [picked, setPicked] = useState<{ address: string; selection: Selection }>({ address, selection: NO_SELECTION });
+  const selection = picked.address === address ? picked.selection : NO_SELECTION;
+  const select = (s: Selection) => setPicked({ address, selection: s });
+  const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
+  const [confirming, setConfirming] = useState<JobAction | null>(null);
 
-/** Jobs in one state (dead ones by default), each with why it failed, and retrying one, some or all. */
-export function JobList({ state, onStateChange }: { state: JobState | ''; onStateChange: (state: JobState | '') => void }) {
-  const jobs = useJobs(state);
-  const retry = useRetryJobs();
-  const [selected, setSelected] = useState<Set<number>>(new Set());
-  const items = jobs.data?.pages.flatMap((p) => p.items) ?? [];
-  const dead = items.filter((j) => j.state === 'dead');
-  const chosen = dead.filter((j) => selected.has(j.id)).map((j) => j.id);
+  const pages = list.data?.pages ?? [];
+  const items = pages.flatMap((p) => p.items);
+  const total = pages.length ? pages[pages.length - 1].total : 0;
+  const selectable = items.filter(actionable);
+  const count = selectedCount(selection, total);
+  const allShown = selection.kind === 'ids' && selectable.length > 0 && selectable.every((j) => selection.ids.has(j.id));
 
-  const send = (r: RetryRequest) =>
-    retry.mutate(r, {
-      onSuccess: (report) => setSelected((s) => new Set([...s].filter((id) => !report.retried.includes(id)))),
-    });
+  const run = (action: JobAction, request: JobActionRequest) =>
+    act.mutate(
+      { action, request },
+      {
+        onSuccess: (report) => {
+          setOutcome({ action, request, report });
+          select(NO_SELECTION);
+        },
+        onSettled: () => setConfirming(null),
+      },
+    );
 
-  const toggle = (id: number, on: boolean) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (on) n.add(id);
-      else n.delete(id);
-      return n;
-    });
-
-  const allChosen = dead.length > 0 && chosen.length === dead.length;
+  const onAction = (action: JobAction) => {
+    if (selection.kind === 'matching') {
+      setConfirming(action);
+      return;
+    }
+    const request = actionRequest(selection, filters);
+    if (request) run(action, request);
+  };
 
   return (
     <>
-      <div className="card filters">
-        <SelectField
-          id="job-state"
-          label="State"
-          value={state || 'all'}
-          onChange={(e) => {
-            setSelected(new Set());
-            onStateChange(e.target.value === 'all' ? '' : (e.target.value as JobState));
-          }}
-        >
-          <option value="all">All states</option>
-          {JOB_STATES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </SelectField>
-        <div className="actions filters__actions">
-          {dead.length > 0 && (
-            <label className="checkbox">
-              <input
-                type="checkbox"
-                checked={allChosen}
-                onChange={(e) => setSelected(e.target.checked ? new Set(dead.map((j) => j.id)) : new Set())}
-              />
-              Select all shown
-            </label>
-          )}
-          <button type="button" className="btn" disabled={!chosen.length || retry.isPending} onClick={() => send({ ids: chosen })}>
-            Retry selected{chosen.length ? ` (${chosen.length})` : ''}
-          </button>
-          <button type="button" className="btn btn--primary" disabled={retry.isPending} onClick={() => send({ all_dead: true })}>
-            Retry all dead
-          </button>
-        </div>
-      </div>
-      {retry.error && <ErrorAlert>Could not retry. {errorMessage(retry.error)}</ErrorAlert>}
-      {retry.data && <ReportNotice report={retry.data} />}
-      {jobs.isPending ? (
+      <JobFilterForm key={address} filters={filters} queues={queues.data?.map((q) => q.name) ?? []} onChange={onFiltersChange} />
+      {outcome && <ActionReportNotice outcome={outcome} onDismiss={() => setOutcome(null)} />}
+      {act.error && (
+        <ErrorAlert>
+          {act.variables ? `${ACTION_WORDS[act.variables.action].label} failed.` : 'The action failed.'} {errorMessage(act.error)}
+        </ErrorAlert>
+      )}
+      {list.isPending ? (
         <Loading label="Loading jobs…" />
-      ) : !jobs.data ? (
-        <ErrorAlert error={jobs.error} />
-      ) : items.length === 0 ? (
-        <Empty>
-          {state === 'dead'
-            ? 'No dead jobs. Every booking that needed a provider got one, or is still being tried.'
-            : 'No jobs in this state.'}
-        </Empty>
+      ) : !list.data ? (
+        <ErrorAlert error={list.error} />
       ) : (
-        <ul className="job-list">
-          {items.map((j) => (
-            <JobCard
-              key={j.id}
-              job={j}
-              selected={selected.has(j.id)}
-              onSelect={(on) => toggle(j.id, on)}
-              onRetry={() => send({ ids: [j.id] })}
-              busy={retry.isPending}
-            />
-          ))}
-        </ul>
+        <>
+          <div className="card job-toolbar">
+            <p className="job-toolbar__total" data-testid="job-total" aria-live="polite">
+              <strong>{total === 1 ? '1 job matches' : `${jobCount(total)} match`}</strong>
+              {count > 0 && (
+                <span className="muted" data-testid="job-selected">
+                  {' '}
+                  · {selection.kind === 'matching' ? `all ${jobCount(count)} selected` : `${count} selected`}
+                </span>
+              )}
+            </p>
+            <div className="actions job-toolbar__select">
+              {selection.kind === 'ids' && total > 0 && (
+                <button type="button" className="btn btn--small" onClick={() => select({ kind: 'matching' })}>
+                  Select all {total.toLocaleString()} matching
+                </button>
+              )}
+              {count > 0 && (
+                <button type="button" className="btn btn--small" onClick={() => select(NO_SELECTION)}>
+                  Clear selection
+                </button>
+              )}
+            </div>
+            <div className="actions job-toolbar__act" role="group" aria-label="Act on the selected jobs">
+              {JOB_ACTIONS.map((a) => (
+                <button
+                  key={a}
+                  type="button"
+                  className={`btn${a === 'retry' ? ' btn--primary' : ''}`}
+                  disabled={act.isPending || !canAct(a, selection, items, filters, total)}
+                  onClick={() => onAction(a)}
+                >
+                  {ACTION_WORDS[a].label}
+                </button>
+              ))}
+            </div>
+          </div>
+          {items.length === 0 ? (
+            <Empty>
+              {isFiltered(filters)
+                ? 'No jobs match these filters.'
+                : 'No dead jobs. Every booking that needed a provider got one, or is still being tried.'}
+            </Empty>
+          ) : (
+            <TableScroll label="Table of jobs" className={`card card--flush${list.isPlaceholderData ? ' job-table--stale' : ''}`}>
+              <table className="table table--compact job-table" aria-label="Jobs" aria-busy={list.isFetching}>
+                <thead>
+                  <tr>
+                    <th scope="col">
+                      <input
+                        type="checkbox"
+                        checked={selection.kind === 'matching' || allShown}
+                        disabled={selection.kind === 'matching' || selectable.length === 0}
+                        onChange={(e) =>
+                          select(e.target.checked ? { kind: 'ids', ids: new Set(selectable.map((j) => j.id)) } : NO_SELECTION)
+                        }
+                        aria-label="Select every job shown"
+                      />
+                    </th>
+                    <th scope="col">Job</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Does</th>
+                    <th scope="col">Booking</th>
+                    <th scope="col">Attempt</th>
+                    <th scope="col">Runs</th>
+                    <th scope="col">Last error</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {items.map((j) => (
+                    <JobRow
+                      key={j.id}
+                      job={j}
+                      selected={selection.kind === 'ids' && selection.ids.has(j.id)}
+                      locked={selection.kind === 'matching'}
+                      onSelect={(on) => select(toggled(selection, j.id, on))}
+                      onRetry={() => run('retry', { ids: [j.id] })}
+                      busy={act.isPending}
+                      from={from}
+                    />
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
+          )}
+          {list.isError && <ErrorAlert>Could not refresh the jobs. {errorMessage(list.error)}</ErrorAlert>}
+          {list.hasNextPage && (
+            <div className="actions">
+              <button type="button" className="btn" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+                {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              </button>
+            </div>
+          )}
+        </>
       )}
-      {jobs.isError && jobs.data && <ErrorAlert>Could not refresh the jobs. {errorMessage(jobs.error)}</ErrorAlert>}
-      {jobs.hasNextPage && (
-        <div className="actions">
-          <button type="button" className="btn" onClick={() => jobs.fetchNextPage()} disabled={jobs.isFetchingNextPage}>
-            {jobs.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
-      )}
+      <ConfirmDialog
+        open={confirming !== null}
+        title={confirming ? `${ACTION_WORDS[confirming].command(total)}?` : ''}
+        confirmLabel={confirming ? ACTION_WORDS[confirming].command(total) : ''}
+        danger={confirming === 'cancel'}
+        busy={act.isPending}
+        onConfirm={() => {
+          const request = actionRequest({ kind: 'matching' }, filters);
+          if (confirming && request) run(confirming, request);
+        }}
+        onCancel={() => setConfirming(null)}
+      >
+        <p>
+          This acts on every job that matches the filters when it runs ({describeFilters(filters)}), not only those shown: {jobCount(total)}{' '}
+          now.
+        </p>
+        <p className="muted">
+          Jobs it does not apply to are skipped and listed with the reason; running jobs are never touched. Many jobs take a while: the
+          report shows here when it is done.
+        </p>
+      </ConfirmDialog>
     </>
   );
 }

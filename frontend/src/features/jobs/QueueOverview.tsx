@@ -1,3 +1,4 @@
+import { Link } from 'react-router';
 import { errorMessage } from '../../api/client';
 import { JOB_STATES, STATUSES, type Worker } from '../../api/types';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
@@ -5,6 +6,7 @@ import { formatAgo, formatDateTime, useNow } from '../../ui/time';
 import { TableScroll } from '../../ui/Table';
 import { statusLabel } from '../bookings';
 import { useStats } from './api';
+import { Queues } from './Queues';
 import './QueueOverview.css';
 
 /** The API says whether a worker is live (one rule, in the queue: it missed no three of its beats). */
@@ -45,13 +47,17 @@ function Counts({
   );
 }
 
-/** Bookings by status, jobs by state, and the workers with their heartbeats, refreshed every few seconds. */
+/**
+ * The queues (depth, oldest due job, pause and resume), bookings by status, jobs by state,
+ * and the workers with their heartbeats, refreshed every few seconds.
+ */
 export function QueueOverview() {
   const stats = useStats();
   const now = useNow(1000);
 
   return (
     <>
+      <Queues />
       {stats.isPending ? (
         <Loading label="Loading queue statistics…" />
       ) : !stats.data ? (
@@ -81,6 +87,7 @@ export function QueueOverview() {
                       <th scope="col">State</th>
                       <th scope="col">Host / pid</th>
                       <th scope="col">Concurrency</th>
+                      <th scope="col">Running now</th>
                       <th scope="col">Started</th>
                       <th scope="col">Last heartbeat</th>
                       <th scope="col">Stopped</th>
@@ -101,6 +108,20 @@ export function QueueOverview() {
                             {w.hostname} / {w.pid}
                           </td>
                           <td>{w.concurrency}</td>
+                          <td>
+                            {w.running.length === 0 ? (
+                              <span className="muted">—</span>
+                            ) : (
+                              w.running.map((id, i) => (
+                                <span key={id}>
+                                  {i > 0 && ', '}
+                                  <Link to={`/admin/jobs/${id}`} aria-label={`Job ${id}`}>
+                                    #{id}
+                                  </Link>
+                                </span>
+                              ))
+                            )}
+                          </td>
                           <td className="nowrap">{formatDateTime(w.started_at)}</td>
                           <td className="nowrap">
                             <time dateTime={w.last_heartbeat_at} title={formatDateTime(w.last_heartbeat_at, true)}>

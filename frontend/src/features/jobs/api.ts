@@ -1,22 +1,66 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
-import { keys } from '../../api/queryKeys';
-import type { JobPage, JobState, RetryReport, RetryRequest, Stats } from '../../api/types';
+import { keys, type JobFilters } from '../../api/queryKeys';
+import type { ActionReport, JobActionRequest, JobDetail, JobPage, QueueInfo, Stats } from '../../api/types';
+import { listQuery } from './filters';
+import { ACTION_WORDS, type JobAction } from './words';
 
-export function useJobs(state: JobState | '', pageSize = 50) {
+/** The job table, a page at a time; every page carries how many jobs match in all. */
+export function useJobs(filters: JobFilters, pageSize = 50) {
   return useInfiniteQuery({
-    queryKey: keys.jobs(state),
+    queryKey: keys.jobList(filters),
     initialPageParam: '' as string,
-    queryFn: ({ pageParam, signal }) => api<JobPage>('/admin/jobs', { query: { state, limit: pageSize, cursor: pageParam }, signal }),
+    queryFn: ({ pageParam, signal }) =>
+      api<JobPage>('/admin/jobs', { query: { ...listQuery(filters), limit: pageSize, cursor: pageParam }, signal }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    // New filters: the last table stays until the new one comes.
+    placeholderData: keepPreviousData,
   });
 }
 
-export function useRetryJobs() {
+const IN_FLIGHT = new Set(['scheduled', 'retrying', 'running']);
+
+/**
+ * One job with its runs. Booking events refetch it (it is under `admin`); while it is
+ * waiting or running it is also polled, since a failed attempt that changes no booking
+ * sends no event.
+ */
+export function useJob(id: number) {
+  return useQuery({
+    queryKey: keys.job(id),
+    queryFn: ({ signal }) => api<JobDetail>(`/admin/jobs/${id}`, { signal }),
+    enabled: Number.isInteger(id) && id > 0,
+    refetchInterval: (q) => (q.state.data && IN_FLIGHT.has(q.state.data.state) ? 5000 : false),
+  });
+}
+
+/** Retry, cancel or run now, on ids or on every job a filter matches (which may take many seconds). */
+export function useJobAction() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (r: RetryRequest) => api<RetryReport>('/admin/jobs/retry', { method: 'POST', body: r }),
+    mutationFn: ({ action, request }: { action: JobAction; request: JobActionRequest }) =>
+      api<ActionReport>(`/admin/jobs/${ACTION_WORDS[action].path}`, { method: 'POST', body: request }),
     onSettled: () => Promise.all([qc.invalidateQueries({ queryKey: keys.admin }), qc.invalidateQueries({ queryKey: keys.bookings })]),
+  });
+}
+
+/** The queues: depth by state, the oldest due job's wait, paused or not. */
+export function useQueues() {
+  return useQuery({
+    queryKey: keys.queues,
+    queryFn: ({ signal }) => api<QueueInfo[]>('/admin/queues', { signal }),
+    // The oldest due job's wait grows without any event.
+    refetchInterval: 5000,
+  });
+}
+
+export function useSetPaused() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, paused }: { name: string; paused: boolean }) =>
+      api<QueueInfo>(`/admin/queues/${encodeURIComponent(name)}/${paused ? 'pause' : 'resume'}`, { method: 'POST' }),
+    onSuccess: (queue) => qc.setQueryData<QueueInfo[]>(keys.queues, (all) => all?.map((q) => (q.name === queue.name ? queue : q))),
+    onSettled: () => qc.invalidateQueries({ queryKey: keys.admin }),
   });
 }
 

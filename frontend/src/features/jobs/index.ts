@@ -1,3 +1,8 @@
-/** The job queue, for admins: jobs by state with their errors, retrying dead ones, counts and workers. */
-export { JobList, useJobStateFilter } from './JobList';
+/**
+ * The operator console's jobs: the job table (filtered, with retry, cancel and run now on a
+ * selection or on every matching job), a job with its runs, and the queues (depth, pause
+ * and resume) with the workers.
+ */
+export { JobDetailView } from './JobDetailView';
+export { JobList, useJobFilters } from './JobList';
 export { QueueOverview } from './QueueOverview';

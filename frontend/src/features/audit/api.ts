@@ -1,0 +1,16 @@
+import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
+import { api } from '../../api/client';
+import { keys, type AuditFilters } from '../../api/queryKeys';
+import type { AuditPage } from '../../api/types';
+
+/** The audit log, newest first, a page at a time. Under `admin`: booking events refetch it. */
+export function useAudit(filters: AuditFilters, pageSize = 50) {
+  return useInfiniteQuery({
+    queryKey: keys.audit(filters),
+    initialPageParam: '' as string,
+    queryFn: ({ pageParam, signal }) =>
+      api<AuditPage>('/admin/audit', { query: { ...filters, limit: pageSize, cursor: pageParam }, signal }),
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    placeholderData: keepPreviousData,
+  });
+}
