@@ -2,9 +2,10 @@
 //! jobs now, one by one, on a selection or on everything a filter matches; pause and
 //! resume a queue) and the audit log that records every operator action.
 //!
-//! A bulk action is worked through in chunks of [`CHUNK`] jobs, each chunk in a
-//! transaction of its own, so that nothing else waits behind it for long: a booking
-//! created meanwhile waits for at most one chunk. A running job is never touched.
+//! A bulk action is worked through in chunks of at most [`CHUNK`] jobs, each in a
+//! transaction of its own that also ends after 20 ms, so that nothing else waits behind
+//! it for long: a booking created meanwhile waits for at most one such transaction. A
+//! running job is never touched.
 
 mod audit;
 mod jobs;
