@@ -641,3 +641,34 @@ async fn manual_assignment_overrides_and_provider_changes_are_in_the_audit_log()
         .unwrap();
     assert_eq!(after.len(), before);
 }
+
+#[tokio::test]
+async fn forcing_rejected_on_a_booking_nobody_holds_fails_no_attempt() {
+    let f = fixture().await;
+    let booking = f.book(1).await[0];
+    let before = f.core.jobs(None, Some(booking), 1).await.remove(0);
+    let forced = f
+        .core
+        .change_status(
+            &f.admin,
+            booking,
+            common::StatusChange {
+                status: Status::Rejected,
+                reason: Some("the customer asked to wait".into()),
+                is_override: true,
+                absent: None,
+                expected_version: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(forced.status, Status::Rejected);
+    let after = f.core.jobs(None, Some(booking), 1).await.remove(0);
+    assert_eq!(
+        (after.id, after.state, after.attempt, after.errors.len()),
+        (before.id, JobState::Scheduled, 1, 0),
+        "no attempt of anyone failed: the assignment goes on as it stood"
+    );
+    let detail = f.core.bookings.get(&f.admin, booking).await.unwrap();
+    assert!(!detail.assignment_exhausted);
+}

@@ -220,6 +220,7 @@ pub(crate) async fn follow_change(
             cycle::after_failed_attempt(tx, &after, attempt, error, policy).await
         }
         AssignmentEffect::NewCycle => cycle::start_new_cycle(tx, &after, policy).await,
+        AssignmentEffect::Keep => Ok(after),
     }
 }
 

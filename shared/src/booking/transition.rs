@@ -138,6 +138,10 @@ pub enum AssignmentEffect {
     /// The booking closed with its provider (a customer absent): its jobs stop, and
     /// nothing is dispatched again.
     Close,
+    /// Nothing changes: an admin forced a status that awaits assignment (rejected, a
+    /// provider's no-show) on a booking nobody holds, so no one's attempt failed; its
+    /// assignment goes on as it stood (or stays dead, to be retried).
+    Keep,
 }
 
 /// Everything a change causes.
@@ -242,10 +246,16 @@ pub fn decide(
     let who = booking
         .provider_id
         .map_or("the provider".to_owned(), |p| format!("provider {p}"));
+    // An override is the admin's word, not the provider's: the attempt ends, said as such.
     let failed = |outcome: AttemptOutcome, what: &str, reason: Option<&str>| {
+        let said = if is_override {
+            format!("an admin set the booking to {to}, ending the attempt of {who}")
+        } else {
+            format!("{who} {what}")
+        };
         let error = match reason {
-            Some(r) => format!("{who} {what}: {r}"),
-            None => format!("{who} {what}"),
+            Some(r) => format!("{said}: {r}"),
+            None => said,
         };
         AssignmentEffect::AttemptFailed {
             outcome,
@@ -266,6 +276,11 @@ pub fn decide(
                 reason: Some(expired.clone()),
                 error: expired,
             }
+        }
+        (_, Status::Rejected | Status::NoShow)
+            if booking.provider_id.is_none() && !closes_with_provider =>
+        {
+            AssignmentEffect::Keep
         }
         (_, Status::Rejected) => failed(AttemptOutcome::Rejected, "rejected the booking", reason),
         (_, Status::NoShow) if closes_with_provider => AssignmentEffect::Close,
@@ -642,6 +657,56 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_forced_rejection_speaks_for_the_admin_and_fails_nobody_s_attempt_when_nobody_holds_it() {
+        let forced = |to: Status, absent: Option<Absent>| Change::Override {
+            to,
+            reason: Some("sorted out by phone".into()),
+            absent,
+        };
+        // Held by provider 20: their attempt ends, in the admin's words, not theirs.
+        let e = decide(
+            &booking(Status::Accepted, Some(20)),
+            &admin(),
+            &forced(Status::Rejected, None),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            e.assignment,
+            AssignmentEffect::AttemptFailed {
+                outcome: AttemptOutcome::Rejected,
+                reason: Some("sorted out by phone".into()),
+                error: "an admin set the booking to rejected, ending the attempt of provider 20: \
+                        sorted out by phone"
+                    .into()
+            }
+        );
+        // Held by nobody (waiting, or its job dead): no attempt to fail, nothing changes.
+        for (to, absent) in [
+            (Status::Rejected, None),
+            (Status::NoShow, Some(Absent::Provider)),
+        ] {
+            let e = decide(
+                &booking(Status::Pending, None),
+                &admin(),
+                &forced(to, absent),
+                None,
+            )
+            .unwrap();
+            assert_eq!(e.assignment, AssignmentEffect::Keep, "{to}");
+        }
+        // A customer absent still closes it.
+        let e = decide(
+            &booking(Status::Pending, None),
+            &admin(),
+            &forced(Status::NoShow, Some(Absent::Customer)),
+            None,
+        )
+        .unwrap();
+        assert_eq!(e.assignment, AssignmentEffect::Close);
     }
 
     #[test]
