@@ -193,6 +193,10 @@ async fn an_admin_filters_acts_pauses_and_reads_what_was_done() {
     assert_eq!(page.body["total"], 1);
     let job = page.body["items"][0].clone();
     assert_eq!(job["booking_id"], first["id"]);
+    assert_eq!(job["booking"]["service_type"], first["service_type"]);
+    assert_eq!(job["booking"]["customer_name"], first["customer_name"]);
+    assert_eq!(job["booking"]["starts_at"], first["starts_at"]);
+    assert_eq!(job["booking"]["status"], "pending");
     let detail = app
         .get(&format!("/api/v1/admin/jobs/{}", job["id"]), &admin)
         .await;

@@ -15,7 +15,8 @@ use utoipa_axum::routes;
 use queue::{Job, JobCursor, JobError, JobFilter, JobOrder, JobRun, JobState, QueueInfo};
 use shared::StoreError;
 use shared::console::{
-    ActionReport, AuditAction, AuditEntry, AuditFilter, JobAction, JobSelection, QUEUES,
+    ActionReport, AuditAction, AuditEntry, AuditFilter, BookingSummary, JobAction, JobSelection,
+    QUEUES,
 };
 
 use crate::AppState;
@@ -75,6 +76,9 @@ pub struct JobView {
     /// The booking an assignment job (or an offer's expiry) is about.
     #[schema(required = true)]
     pub booking_id: Option<i64>,
+    /// That booking in a few words (absent when it is not a booking's job).
+    #[schema(required = true)]
+    pub booking: Option<JobBookingView>,
     pub state: JobState,
     pub attempt: i64,
     pub max_attempts: i64,
@@ -95,10 +99,56 @@ pub struct JobView {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// A booking as a job's row names it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobBookingView {
+    pub service_type: String,
+    pub customer_name: String,
+    pub starts_at: DateTime<Utc>,
+    /// The address's time zone.
+    pub time_zone: String,
+    pub status: shared::Status,
+}
+
+impl From<BookingSummary> for JobBookingView {
+    fn from(b: BookingSummary) -> Self {
+        JobBookingView {
+            service_type: b.service_type,
+            customer_name: b.customer_name,
+            starts_at: b.starts_at,
+            time_zone: b.time_zone,
+            status: b.status,
+        }
+    }
+}
+
+/// The jobs as views, each with its booking in a few words (one query for them all).
+async fn views(
+    state: &AppState,
+    admin: &AdminUser,
+    jobs: Vec<Job>,
+) -> Result<Vec<JobView>, ApiError> {
+    let ids: Vec<i64> = jobs.iter().filter_map(|j| j.subject_id).collect();
+    let summaries = state
+        .console
+        .booking_summaries(&admin.actor(), &ids)
+        .await?;
+    Ok(jobs
+        .into_iter()
+        .map(|j| {
+            let booking = j.subject_id.and_then(|id| summaries.get(&id).cloned());
+            let mut view = JobView::from(j);
+            view.booking = booking.map(JobBookingView::from);
+            view
+        })
+        .collect())
+}
+
 impl From<Job> for JobView {
     fn from(j: Job) -> Self {
         JobView {
             booking_id: j.subject_id,
+            booking: None,
             id: j.id,
             queue: j.queue,
             kind: j.kind,
@@ -398,7 +448,7 @@ async fn jobs(
     } else {
         None
     };
-    let items = items.into_iter().map(JobView::from).collect();
+    let items = views(&state, &admin, items).await?;
     Ok(JsonBody(JobPage {
         items,
         next_cursor,
@@ -454,7 +504,7 @@ fn parse_cursor(cursor: &str, sort: JobSort) -> Option<JobCursor> {
 )]
 async fn job(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    admin: AdminUser,
     Path(id): Path<i64>,
 ) -> Result<JsonBody<JobDetailView>, ApiError> {
     let not_found = || ApiError::NotFound(format!("job {id} was not found"));
@@ -487,10 +537,11 @@ async fn job(
             error: None,
         });
     }
-    Ok(JsonBody(JobDetailView {
-        job: job.into(),
-        attempts,
-    }))
+    let job = views(&state, &admin, vec![job])
+        .await?
+        .pop()
+        .ok_or_else(not_found)?;
+    Ok(JsonBody(JobDetailView { job, attempts }))
 }
 
 /// Which jobs an action is for: `ids` (1 to 1,000), or `filter` (every job it matches),

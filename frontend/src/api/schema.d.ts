@@ -902,8 +902,7 @@ export interface components {
       | 'create_provider'
       | 'update_provider'
       | 'hide_review'
-      | 'show_review'
-      | 'create_user';
+      | 'show_review';
     /** @description One row of the audit log. */
     AuditEntryView: {
       /** Format: int64 */
@@ -1253,6 +1252,16 @@ export interface components {
           /** @enum {boolean} */
           all_dead: true;
         };
+    /** @description A booking as a job's row names it. */
+    JobBookingView: {
+      service_type: string;
+      customer_name: string;
+      /** Format: date-time */
+      starts_at: string;
+      /** @description The address's time zone. */
+      time_zone: string;
+      status: components['schemas']['Status'];
+    };
     /** @description A job with every run, oldest first (a running one last, unfinished). */
     JobDetailView: components['schemas']['JobView'] & {
       attempts: components['schemas']['JobRunView'][];
@@ -1318,6 +1327,7 @@ export interface components {
        * @description The booking an assignment job (or an offer's expiry) is about.
        */
       booking_id: number | null;
+      booking: components['schemas']['JobBookingView'] | null;
       state: components['schemas']['JobState'];
       /** Format: int64 */
       attempt: number;

@@ -102,7 +102,6 @@ export const AUDIT_ACTIONS = [
   'update_provider',
   'hide_review',
   'show_review',
-  'create_user',
 ] as const satisfies readonly AuditAction[];
 export type AuditEntry = Schemas['AuditEntryView'];
 export type AuditPage = Schemas['AuditPage'];

@@ -48,6 +48,7 @@ export function job(over: Partial<Job> = {}): Job {
     // The document says only "an object" of a payload.
     payload: { booking_id: 7, cycle: 1 } as unknown as Job['payload'],
     booking_id: 7,
+    booking: { service_type: 'cleaning', customer_name: 'Casey', starts_at: '2030-01-02T10:00:00Z', time_zone: 'UTC', status: 'pending' },
     state: 'dead',
     attempt: 4,
     max_attempts: 4,

@@ -27,11 +27,10 @@ pub enum AuditAction {
     UpdateProvider,
     HideReview,
     ShowReview,
-    CreateUser,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 11] = [
         AuditAction::RetryJobs,
         AuditAction::CancelJobs,
         AuditAction::RunJobsNow,
@@ -43,7 +42,6 @@ impl AuditAction {
         AuditAction::UpdateProvider,
         AuditAction::HideReview,
         AuditAction::ShowReview,
-        AuditAction::CreateUser,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,7 +57,6 @@ impl AuditAction {
             AuditAction::UpdateProvider => "update_provider",
             AuditAction::HideReview => "hide_review",
             AuditAction::ShowReview => "show_review",
-            AuditAction::CreateUser => "create_user",
         }
     }
 

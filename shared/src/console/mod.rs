@@ -10,7 +10,10 @@
 mod audit;
 mod jobs;
 
-use db::Db;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use db::{Db, Ts, dialect, on};
 use queue::{JobFilter, JobKind, Queue, QueueInfo};
 
 pub use audit::{AuditAction, AuditEntry, AuditFilter};
@@ -20,13 +23,30 @@ pub(crate) use audit::record;
 
 use crate::assignment::{AssignProvider, AssignmentPolicy};
 use crate::error::StoreError;
-use crate::{Actor, DomainError};
+use crate::{Actor, DomainError, Status};
 
 /// Jobs changed per transaction by a bulk action.
 pub const CHUNK: usize = 200;
 
 /// The queues this application runs (the console lists them even when empty).
 pub const QUEUES: [&str; 1] = [AssignProvider::QUEUE];
+
+/// A booking as a job's row names it: what, for whom, when, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingSummary {
+    pub service_type: String,
+    pub customer_name: String,
+    pub starts_at: DateTime<Utc>,
+    /// The address's time zone.
+    pub time_zone: String,
+    pub status: Status,
+}
+
+/// The bookings whose ids a JSON array `$1` lists.
+const SUMMARIES_SQLITE: &str = "SELECT id, service_type, customer_name, starts_at, time_zone, status \
+     FROM bookings WHERE id IN (SELECT value FROM json_each($1))";
+const SUMMARIES_POSTGRES: &str = "SELECT id, service_type, customer_name, starts_at, time_zone, status \
+     FROM bookings WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)";
 
 /// The console's entry point. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -109,6 +129,39 @@ impl Console {
         let rows = audit::list(&mut tx, actor, filter).await?;
         tx.commit().await?;
         Ok(rows)
+    }
+
+    /// What the operator's job table says of each booking in `ids` (those that exist).
+    pub async fn booking_summaries(
+        &self,
+        actor: &Actor,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, BookingSummary>, StoreError> {
+        audit::ensure_operator(actor, "see the jobs")?;
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let sql = dialect!(self.db, sqlite: SUMMARIES_SQLITE, postgres: SUMMARIES_POSTGRES);
+        let rows: Vec<(i64, String, String, Ts, String, String)> = on!(self.db, |p| {
+            sqlx::query_as(sql).bind(&list).fetch_all(p).await
+        })?;
+        rows.into_iter()
+            .map(
+                |(id, service_type, customer_name, starts_at, time_zone, status)| {
+                    Ok((
+                        id,
+                        BookingSummary {
+                            service_type,
+                            customer_name,
+                            starts_at: starts_at.into(),
+                            time_zone,
+                            status: crate::booking::rows::status(&status)?,
+                        },
+                    ))
+                },
+            )
+            .collect()
     }
 
     /// How many jobs `filter` matches (what "all matching" would act on).

@@ -55,5 +55,4 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, string> = {
   update_provider: 'Changed a provider',
   hide_review: 'Hid a review',
   show_review: 'Showed a review',
-  create_user: 'Created an account',
 };

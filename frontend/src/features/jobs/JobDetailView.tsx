@@ -11,6 +11,7 @@ import { useJob, useJobAction } from './api';
 import { JobStateBadge } from './JobStateBadge';
 import { ACTION_WORDS, actionApplies, JOB_ACTIONS, kindLabel, RUN_OUTCOME_LABEL } from './words';
 import './JobDetailView.css';
+import { JobBooking } from './JobBooking';
 
 /** Where the job list was (its filters), when the reader came from it. */
 export interface FromJobList {
@@ -45,7 +46,9 @@ function Facts({ job }: { job: JobDetail }) {
       </div>
       <div>
         <dt>Booking</dt>
-        <dd>{job.booking_id !== null ? <Link to={`/admin/bookings/${job.booking_id}`}>Booking #{job.booking_id}</Link> : '—'}</dd>
+        <dd>
+          <JobBooking job={job} />
+        </dd>
       </div>
       <div>
         <dt>Attempt</dt>

@@ -40,7 +40,9 @@ describe('the job table', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]).toHaveTextContent('find a provider');
     expect(rows[0]).toHaveTextContent('4 of 4');
-    expect(within(rows[0]).getByRole('link', { name: '#7' })).toHaveAttribute('href', '/admin/bookings/7');
+    expect(within(rows[0]).getByRole('link', { name: 'Booking #7' })).toHaveAttribute('href', '/admin/bookings/7');
+    // The booking in plain words: service, customer, day and time in its zone, status.
+    expect(within(rows[0]).getByTestId('job-booking')).toHaveTextContent(/cleaning for Casey, Wed, Jan 2, 2030 10:00 AM · pending/);
     expect(within(rows[0]).getByRole('link', { name: 'Open job 5' })).toHaveAttribute('href', '/admin/jobs/5');
     // Only a dead job has its own Retry.
     expect(within(rows[0]).getByRole('button', { name: 'Retry job #5' })).toBeInTheDocument();

@@ -15,6 +15,7 @@ import { JobFilterForm } from './JobFilterForm';
 import { JobStateBadge } from './JobStateBadge';
 import { actionRequest, canAct, NO_SELECTION, selectedCount, toggled, type Selection } from './selection';
 import { ACTION_WORDS, actionApplies, JOB_ACTIONS, jobs as jobCount, kindLabel, type JobAction } from './words';
+import { JobBooking } from './JobBooking';
 import './JobList.css';
 
 /** The job table's filters, kept in the address (see filters.ts): a reload or a shared link shows the same jobs. */
@@ -86,7 +87,9 @@ function JobRow({
         <span className="nowrap">{kindLabel(job.kind)}</span>
         <span className="block muted small nowrap">{job.queue} queue</span>
       </td>
-      <td>{job.booking_id !== null ? <Link to={`/admin/bookings/${job.booking_id}`}>#{job.booking_id}</Link> : '—'}</td>
+      <td>
+        <JobBooking job={job} />
+      </td>
       <td className="nowrap">
         {job.attempt} of {job.max_attempts}
         {job.round > 1 && <span className="block muted small">round {job.round}</span>}
