@@ -25,11 +25,9 @@ pub struct JobFilter {
     /// Created before this.
     pub created_to: Option<DateTime<Utc>>,
     pub order: JobOrder,
-    /// Where the previous page ended ([`JobOrder::Newest`]: only its id is used).
+    /// Where the previous page ended ([`JobOrder::Newest`]: only its id is used, and
+    /// the page goes on below it).
     pub after: Option<JobCursor>,
-    /// Only jobs with an id below this one (the cursor of the previous page, newest
-    /// first; the same as `after` with only an id).
-    pub before_id: Option<i64>,
     pub limit: u32,
 }
 
@@ -153,10 +151,7 @@ impl Queue {
         let limit = i64::from(filter.limit.clamp(1, 1000));
         let rows: Vec<JobRow> = match filter.order {
             JobOrder::Newest => {
-                let before = match (filter.after, filter.before_id) {
-                    (Some(a), Some(b)) => Some(a.id.min(b)),
-                    (a, b) => a.map(|a| a.id).or(b),
-                };
+                let before = filter.after.map(|a| a.id);
                 on!(self.db, |p| {
                     bind_filter!(
                         sqlx::query_as(concat!(
@@ -443,17 +438,6 @@ pub async fn resume(tx: &mut Tx, queue: &str) -> Result<bool, db::Error> {
         })?;
     }
     Ok(rows == 1)
-}
-
-/// Whether `queue` is paused.
-pub async fn is_paused(tx: &mut Tx, queue: &str) -> Result<bool, db::Error> {
-    let n: i64 = on!(tx, |c| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM queue_pauses WHERE queue = $1")
-            .bind(queue)
-            .fetch_one(c)
-            .await
-    })?;
-    Ok(n > 0)
 }
 
 fn zeros() -> BTreeMap<JobState, i64> {

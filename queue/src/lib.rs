@@ -34,9 +34,7 @@ pub mod runtime;
 
 use std::time::Duration;
 
-pub use admin::{
-    JobCursor, JobFilter, JobOrder, JobRun, MinuteRuns, QueueInfo, is_paused, pause, resume,
-};
+pub use admin::{JobCursor, JobFilter, JobOrder, JobRun, MinuteRuns, QueueInfo, pause, resume};
 pub use job::{ClaimedJob, Job, JobError, JobKind, JobState, Lease};
 pub use policy::RetryPolicy;
 pub use wakeup::JobWakeup;

@@ -408,7 +408,10 @@ async fn jobs_are_listed_newest_first_by_state_kind_and_subject_and_counted_by_s
     );
     assert_eq!(
         list(queue::JobFilter {
-            before_id: Some(c),
+            after: Some(queue::JobCursor {
+                run_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+                id: c,
+            }),
             limit: 1,
             ..all.clone()
         })
