@@ -12,6 +12,7 @@ interface Option<T extends string> {
  */
 export function CheckboxGroup<T extends string>({
   idPrefix,
+  name,
   legend,
   options,
   value,
@@ -19,6 +20,8 @@ export function CheckboxGroup<T extends string>({
   error,
 }: {
   idPrefix: string;
+  /** The boxes' name: what the form's errors about the group are keyed by. */
+  name?: string;
   legend: string;
   options: Option<T>[];
   value: T[];
@@ -35,6 +38,7 @@ export function CheckboxGroup<T extends string>({
             <input
               id={`${idPrefix}-${o.value}`}
               type="checkbox"
+              name={name}
               checked={value.includes(o.value)}
               aria-invalid={error ? true : undefined}
               aria-describedby={error ? errorId : undefined}

@@ -1,25 +1,66 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { sentence } from '../api/client';
 import './Feedback.css';
+
+type Errors = Partial<Record<string, string | undefined>>;
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * What a form does when a check fails, in the browser or at the API: once the errors are on
  * the page, focus moves to the first invalid field (`aria-invalid`, its message linked with
  * `aria-describedby`), and `<ErrorSummary>` announces what needs fixing.
  *
- * Call `failed()` for each failed submit. `attempt` counts them: key the summary on it so
- * that the same errors are announced again on the next try.
+ * Spread `form` on the `<form>`. Call `failed()` for each failed submit. `attempt` counts
+ * them: key the summary on it so that the same errors are announced again on the next try.
+ *
+ * An error is about what was sent: once the person edits the field, its message goes, in the
+ * field and in the summary, until the next submit. The form knows which field was edited by
+ * the control's `name` (give each control the name its errors are keyed by: the API's field
+ * name), or by `edited(name)` for a control that is not a form element. Pass each map of
+ * errors through `visible()` before showing it.
  */
 export function useFormFeedback() {
   const formRef = useRef<HTMLFormElement>(null);
   const [attempt, setAttempt] = useState(0);
+  const [editedNames, setEditedNames] = useState<ReadonlySet<string>>(NONE);
 
   useEffect(() => {
     if (attempt === 0) return;
     formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [attempt]);
 
-  return { formRef, attempt, failed: () => setAttempt((n) => n + 1) };
+  const edited = useCallback((...names: string[]) => {
+    setEditedNames((s) => (names.every((n) => s.has(n)) ? s : new Set([...s, ...names])));
+  }, []);
+
+  // React's change events bubble to the form, in the same batch as the control's own handler
+  // (a native listener would re-render between the event and that handler, and put the old
+  // value back into a controlled control). The capture handler runs before the form's
+  // onSubmit, so the errors the submit brings are all shown.
+  const form = useMemo(
+    () => ({
+      ref: formRef,
+      onChange: (e: FormEvent<HTMLFormElement>) => {
+        const name = (e.target as Partial<HTMLInputElement>).name;
+        if (name) edited(name);
+      },
+      onSubmitCapture: () => setEditedNames(NONE),
+    }),
+    [edited],
+  );
+
+  /** `errors` without those of fields edited since the last submit. */
+  const visible = useCallback(
+    <T extends Errors>(errors: T): T => {
+      if (!Object.keys(errors).some((k) => editedNames.has(k))) return errors;
+      const out: Errors = {};
+      for (const [k, v] of Object.entries(errors)) if (!editedNames.has(k)) out[k] = v;
+      return out as T;
+    },
+    [editedNames],
+  );
+
+  return { form, attempt, failed: () => setAttempt((n) => n + 1), edited, visible };
 }
 
 /**

@@ -60,7 +60,10 @@ function AuditFilterForm({ filters, onChange }: { filters: AuditFilters; onChang
         placeholder="#1"
         value={actor}
         error={actorError}
-        onChange={(e) => setActor(e.target.value)}
+        onChange={(e) => {
+          setActor(e.target.value);
+          setActorError(undefined);
+        }}
       />
       <TextField
         id="audit-from"

@@ -46,7 +46,7 @@ export function AccountPage() {
 function ChangePasswordCard() {
   const change = useChangePassword();
   const toast = useToast();
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, visible } = useFormFeedback();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -78,20 +78,28 @@ function ChangePasswordCard() {
   };
 
   const err = change.error;
-  const apiFields = err instanceof ApiError ? err.fields : {};
+  const rawApiFields = err instanceof ApiError ? err.fields : {};
+  const apiFields = visible(rawApiFields);
+  const own = visible(clientErrors);
   const errors: Errors = {
-    current_password: clientErrors.current_password ?? apiFields.current_password,
-    new_password: clientErrors.new_password ?? apiFields.new_password,
-    confirm: clientErrors.confirm,
+    current_password: own.current_password ?? apiFields.current_password,
+    new_password: own.new_password ?? apiFields.new_password,
+    confirm: own.confirm,
   };
-  const messages = summaryMessages(FIELDS, clientErrors, apiFields);
+  const messages = summaryMessages(FIELDS, own, apiFields);
+  const fieldless = err && !Object.keys(rawApiFields).length;
   return (
     <div className="card">
       <h2>Change your password</h2>
-      <form ref={formRef} onSubmit={submit} noValidate>
-        {messages.length > 0 ? <ErrorSummary key={attempt} messages={messages} /> : err && <ErrorAlert>{errorMessage(err)}</ErrorAlert>}
+      <form {...form} onSubmit={submit} noValidate>
+        {messages.length > 0 ? (
+          <ErrorSummary key={attempt} messages={messages} />
+        ) : (
+          fieldless && <ErrorAlert>{errorMessage(err)}</ErrorAlert>
+        )}
         <TextField
           id="account-current"
+          name="current_password"
           label="Current password"
           type="password"
           autoComplete="current-password"
@@ -101,6 +109,7 @@ function ChangePasswordCard() {
         />
         <TextField
           id="account-new"
+          name="new_password"
           label="New password"
           type="password"
           autoComplete="new-password"
@@ -111,6 +120,7 @@ function ChangePasswordCard() {
         />
         <TextField
           id="account-confirm"
+          name="confirm"
           label="New password again"
           type="password"
           autoComplete="new-password"

@@ -24,7 +24,7 @@ export function resetToken(hash: string): string {
 export function ResetPasswordPage() {
   const token = resetToken(useLocation().hash);
   const reset = useResetPassword();
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, visible } = useFormFeedback();
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
   const [clientErrors, setClientErrors] = useState<Errors>({});
@@ -49,8 +49,11 @@ export function ResetPasswordPage() {
   };
 
   const err = reset.error;
-  const apiFields = err instanceof ApiError ? err.fields : {};
-  const messages = summaryMessages(FIELDS, clientErrors, apiFields);
+  const rawApiFields = err instanceof ApiError ? err.fields : {};
+  const apiFields = visible(rawApiFields);
+  const own = visible(clientErrors);
+  const messages = summaryMessages(FIELDS, own, apiFields);
+  const fieldless = err && !Object.keys(rawApiFields).length;
   return (
     <div className="auth-page">
       <section className="card auth-card" aria-labelledby="reset-title">
@@ -64,25 +67,31 @@ export function ResetPasswordPage() {
             Your new password is set, and every session of your account was signed out. <Link to="/signin">Sign in</Link> with it.
           </div>
         ) : (
-          <form ref={formRef} onSubmit={submit} noValidate>
-            {messages.length > 0 ? <ErrorSummary key={attempt} messages={messages} /> : err && <ErrorAlert>{errorMessage(err)}</ErrorAlert>}
+          <form {...form} onSubmit={submit} noValidate>
+            {messages.length > 0 ? (
+              <ErrorSummary key={attempt} messages={messages} />
+            ) : (
+              fieldless && <ErrorAlert>{errorMessage(err)}</ErrorAlert>
+            )}
             <TextField
               id="reset-new"
+              name="new_password"
               label="New password"
               type="password"
               autoComplete="new-password"
               hint={`At least ${MIN_PASSWORD} characters.`}
               value={next}
-              error={clientErrors.new_password ?? apiFields.new_password}
+              error={own.new_password ?? apiFields.new_password}
               onChange={(e) => setNext(e.target.value)}
             />
             <TextField
               id="reset-confirm"
+              name="confirm"
               label="New password again"
               type="password"
               autoComplete="new-password"
               value={confirm}
-              error={clientErrors.confirm}
+              error={own.confirm}
               onChange={(e) => setConfirm(e.target.value)}
             />
             <div className="actions">

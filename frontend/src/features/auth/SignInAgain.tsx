@@ -6,6 +6,7 @@ import { keys } from '../../api/queryKeys';
 import type { AuthResponse, LoginRequest, User } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
+import { useFormFeedback } from '../../ui/formFeedback';
 import { useModal } from '../../ui/useModal';
 import { clearSessionEnded, useSessionEnded } from './session';
 import '../../ui/ConfirmDialog.css';
@@ -21,6 +22,7 @@ export function SignInAgain({ user }: { user: User }) {
   const qc = useQueryClient();
   const navigate = useNavigate();
   const [password, setPassword] = useState('');
+  const { form, visible } = useFormFeedback();
   const signIn = useMutation({
     mutationFn: (c: LoginRequest) => api<AuthResponse>('/auth/login', { method: 'POST', body: c }),
   });
@@ -51,7 +53,8 @@ export function SignInAgain({ user }: { user: User }) {
   };
 
   const err = signIn.error;
-  const fieldError = err instanceof ApiError ? err.fields.password : undefined;
+  const fieldErrors = err instanceof ApiError ? err.fields : {};
+  const fieldError = visible(fieldErrors).password;
   return (
     <dialog
       ref={ref}
@@ -61,14 +64,15 @@ export function SignInAgain({ user }: { user: User }) {
       onCancel={(e) => e.preventDefault()}
     >
       <h2 id="signin-again-title">You were signed out</h2>
-      <form onSubmit={submit} noValidate>
+      <form {...form} onSubmit={submit} noValidate>
         <p className="muted">
           Your session ended (signed out elsewhere, expired, or changed by an admin). Sign in again as <strong>{user.email}</strong> to
           carry on: this page and what you typed stay as they are.
         </p>
-        {err && !fieldError && <ErrorAlert>{errorMessage(err)}</ErrorAlert>}
+        {err && !fieldErrors.password && <ErrorAlert>{errorMessage(err)}</ErrorAlert>}
         <TextField
           id="signin-again-password"
+          name="password"
           label="Password"
           type="password"
           autoComplete="current-password"

@@ -29,7 +29,7 @@ export function SignInPage() {
   const signIn = useSignIn();
   const navigate = useNavigate();
   const location = useLocation();
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, visible } = useFormFeedback();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [clientErrors, setClientErrors] = useState<Errors>({});
@@ -71,22 +71,26 @@ export function SignInPage() {
   };
 
   const err = signIn.error;
-  const apiFields = err instanceof ApiError ? err.fields : {};
-  const errors: Errors = { email: clientErrors.email ?? apiFields.email, password: clientErrors.password ?? apiFields.password };
-  const fieldMessages = summaryMessages(FIELDS, clientErrors, apiFields);
+  const rawApiFields = err instanceof ApiError ? err.fields : {};
+  const apiFields = visible(rawApiFields);
+  const own = visible(clientErrors);
+  const errors: Errors = { email: own.email ?? apiFields.email, password: own.password ?? apiFields.password };
+  const fieldMessages = summaryMessages(FIELDS, own, apiFields);
+  const fieldless = err && !Object.keys(rawApiFields).length;
 
   return (
     <div className="auth-page">
       <section className="card auth-card" aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in</h1>
-        <form ref={formRef} onSubmit={submit} noValidate>
+        <form {...form} onSubmit={submit} noValidate>
           {fieldMessages.length > 0 ? (
             <ErrorSummary key={attempt} messages={fieldMessages} />
           ) : (
-            err && <ErrorAlert>{errorMessage(err)}</ErrorAlert>
+            fieldless && <ErrorAlert>{errorMessage(err)}</ErrorAlert>
           )}
           <TextField
             id="signin-email"
+            name="email"
             label="E-mail"
             type="email"
             autoComplete="username"
@@ -94,23 +98,18 @@ export function SignInPage() {
             ref={emailRef}
             value={email}
             error={errors.email}
-            onChange={(e) => {
-              setEmail(e.target.value);
-              setClientErrors((x) => ({ ...x, email: undefined }));
-            }}
+            onChange={(e) => setEmail(e.target.value)}
           />
           <TextField
             id="signin-password"
+            name="password"
             label="Password"
             type="password"
             autoComplete="current-password"
             required
             value={password}
             error={errors.password}
-            onChange={(e) => {
-              setPassword(e.target.value);
-              setClientErrors((x) => ({ ...x, password: undefined }));
-            }}
+            onChange={(e) => setPassword(e.target.value)}
           />
           <div className="actions">
             <button type="submit" className="btn btn--primary" disabled={signIn.isPending}>

@@ -47,5 +47,10 @@ describe('the sign-up page', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('E-mail: An account with this e-mail exists.');
     expect(screen.getByLabelText('E-mail')).toHaveFocus();
     expect(screen.getByLabelText('E-mail')).toHaveAccessibleDescription('An account with this e-mail exists.');
+    // Another address: the message is about the old one, and goes (the summary too).
+    await user.type(screen.getByLabelText('E-mail'), 'x');
+    expect(screen.getByLabelText('E-mail')).not.toHaveAttribute('aria-invalid');
+    expect(screen.queryByText(/An account with this e-mail exists/)).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 });

@@ -29,7 +29,7 @@ export function SignUpPage() {
   const me = useMe();
   const signUp = useSignUp();
   const navigate = useNavigate();
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, visible } = useFormFeedback();
   const [values, setValues] = useState({ name: '', email: '', password: '' });
   const [clientErrors, setClientErrors] = useState<Errors>({});
 
@@ -55,28 +55,27 @@ export function SignUpPage() {
     );
   };
 
-  const set = (k: keyof Errors) => (e: { target: { value: string } }) => {
-    setValues((v) => ({ ...v, [k]: e.target.value }));
-    setClientErrors((x) => ({ ...x, [k]: undefined }));
-  };
+  const set = (k: keyof Errors) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [k]: e.target.value }));
 
   const err = signUp.error;
-  const apiFields: Errors = err instanceof ApiError ? { ...err.fields } : {};
+  const rawApiFields: Errors = err instanceof ApiError ? { ...err.fields } : {};
   // A taken e-mail is about the e-mail field: say it there.
-  if (err instanceof ApiError && err.code === 'duplicate_email') apiFields.email = err.message;
+  if (err instanceof ApiError && err.code === 'duplicate_email') rawApiFields.email = err.message;
+  const apiFields = visible(rawApiFields);
+  const own = visible(clientErrors);
   const errors: Errors = {
-    name: clientErrors.name ?? apiFields.name,
-    email: clientErrors.email ?? apiFields.email,
-    password: clientErrors.password ?? apiFields.password,
+    name: own.name ?? apiFields.name,
+    email: own.email ?? apiFields.email,
+    password: own.password ?? apiFields.password,
   };
-  const fieldMessages = summaryMessages(FIELDS, clientErrors, apiFields);
-  const fieldless = err && !Object.keys(apiFields).length;
+  const fieldMessages = summaryMessages(FIELDS, own, apiFields);
+  const fieldless = err && !Object.keys(rawApiFields).length;
 
   return (
     <div className="auth-page">
       <section className="card auth-card" aria-labelledby="signup-title">
         <h1 id="signup-title">Create a customer account</h1>
-        <form ref={formRef} onSubmit={submit} noValidate>
+        <form {...form} onSubmit={submit} noValidate>
           {fieldMessages.length > 0 ? (
             <ErrorSummary key={attempt} messages={fieldMessages} />
           ) : (
@@ -84,6 +83,7 @@ export function SignUpPage() {
           )}
           <TextField
             id="signup-name"
+            name="name"
             label="Your name"
             autoComplete="name"
             required
@@ -93,6 +93,7 @@ export function SignUpPage() {
           />
           <TextField
             id="signup-email"
+            name="email"
             label="E-mail"
             type="email"
             autoComplete="email"
@@ -103,6 +104,7 @@ export function SignUpPage() {
           />
           <TextField
             id="signup-password"
+            name="password"
             label="Password"
             type="password"
             autoComplete="new-password"

@@ -18,7 +18,7 @@ const FIELDS = [
 export function AssignPanel({ booking }: { booking: BookingDetail }) {
   const providers = useProviders(booking.service_type);
   const assign = useAssign(booking.id);
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, visible } = useFormFeedback();
   const [providerId, setProviderId] = useState('');
   const [reason, setReason] = useState('');
   const [pickError, setPickError] = useState<string | undefined>();
@@ -39,14 +39,13 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setDone(null);
-    if (!providerId) {
-      setPickError('Choose a provider.');
-      assign.reset();
-      failed();
-      return;
-    }
-    if (allowOverlap && !reason.trim()) {
-      setReasonError('Give a reason to allow the overlap: it is recorded in the history.');
+    const pick = providerId ? undefined : 'Choose a provider.';
+    const why = allowOverlap && !reason.trim() ? 'Give a reason to allow the overlap: it is recorded in the history.' : undefined;
+    setPickError(pick);
+    setReasonError(why);
+    if (pick || why) {
+      // Without a provider, what the API said of the last one is moot.
+      if (pick) assign.reset();
       failed();
       return;
     }
@@ -67,11 +66,13 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
     );
   };
 
-  const fields = assign.error instanceof ApiError ? assign.error.fields : {};
-  const messages = summaryMessages(FIELDS, { provider_id: pickError, reason: reasonError }, fields);
+  const rawFields = assign.error instanceof ApiError ? assign.error.fields : {};
+  const fields = visible(rawFields);
+  const own = visible({ provider_id: pickError, reason: reasonError });
+  const messages = summaryMessages(FIELDS, own, fields);
   const busy = assign.error instanceof ApiError && assign.error.code === 'provider_busy' ? assign.error : null;
   return (
-    <form ref={formRef} onSubmit={submit} noValidate aria-labelledby="assign-title">
+    <form {...form} onSubmit={submit} noValidate aria-labelledby="assign-title">
       <h2 id="assign-title">Assign by hand</h2>
       {messages.length > 0 && <ErrorSummary key={attempt} messages={messages} />}
       {providers.isPending ? (
@@ -84,12 +85,12 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
         <>
           <SelectField
             id="assign-provider"
+            name="provider_id"
             label="Provider"
             value={providerId}
-            error={pickError ?? fields.provider_id}
+            error={own.provider_id ?? fields.provider_id}
             onChange={(e) => {
               setProviderId(e.target.value);
-              setPickError(undefined);
               setAllowOverlap(false);
               assign.reset();
             }}
@@ -121,13 +122,11 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
           )}
           <TextField
             id="assign-reason"
+            name="reason"
             label={allowOverlap ? 'Reason (needed to allow the overlap)' : 'Reason (optional)'}
             value={reason}
-            error={reasonError ?? fields.reason}
-            onChange={(e) => {
-              setReason(e.target.value);
-              setReasonError(undefined);
-            }}
+            error={own.reason ?? fields.reason}
+            onChange={(e) => setReason(e.target.value)}
           />
           <div className="actions">
             <button type="submit" className="btn btn--primary" disabled={assign.isPending}>
@@ -136,7 +135,7 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
           </div>
         </>
       )}
-      {assign.error && !busy && !Object.keys(fields).length && <ErrorAlert>{errorMessage(assign.error)}</ErrorAlert>}
+      {assign.error && !busy && !Object.keys(rawFields).length && <ErrorAlert>{errorMessage(assign.error)}</ErrorAlert>}
       {done && <Notice tone="success">{done}</Notice>}
     </form>
   );

@@ -94,6 +94,11 @@ describe('the booking form', () => {
     expect(screen.getByLabelText('Address')).toHaveAccessibleDescription('Must not be empty.');
     expect(screen.getByLabelText('Your name')).not.toHaveAttribute('aria-invalid');
     expect(screen.getByRole('alert')).toHaveTextContent('Some details need fixing');
+    // Editing the phone takes its message away; the address's stays until it is edited too.
+    await user.type(screen.getByLabelText('Phone'), '9');
+    expect(screen.getByLabelText('Phone')).not.toHaveAttribute('aria-invalid');
+    expect(screen.getByRole('alert')).not.toHaveTextContent('Phone');
+    expect(screen.getByLabelText('Address')).toHaveAccessibleDescription('Must not be empty.');
   });
 
   it('sends the booking again under the same Idempotency-Key after a failure, and reports the new booking', async () => {

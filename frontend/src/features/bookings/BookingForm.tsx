@@ -51,7 +51,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
   // One key per booking meant: the same content sent again (after a timeout, a 503) keeps
   // its key; changed content is another booking, with a key of its own.
   const attemptKey = useRef<{ body: string; key: string } | null>(null);
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, edited, visible } = useFormFeedback();
   const [values, setValues] = useState<Values>({
     service_type: '',
     slot: null,
@@ -67,10 +67,10 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
   const bookable = serviceTypes.filter((t) => t.providers > 0);
   const notOffered = serviceTypes.filter((t) => t.providers === 0);
 
-  const clear = (field: keyof NewBooking) => setClientErrors((errs) => (errs[field] ? { ...errs, [field]: undefined } : errs));
+  // A new service clears the time chosen: its errors are out of date too.
   const set = (k: Exclude<keyof Values, 'slot'>) => (e: { target: { value: string } }) => {
     setValues((v) => ({ ...v, [k]: e.target.value, ...(k === 'service_type' ? { slot: null } : {}) }));
-    clear(k);
+    if (k === 'service_type') edited('starts_at', 'time_zone');
   };
 
   const submit = (e: FormEvent) => {
@@ -106,10 +106,14 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
   };
 
   const apiErr = create.error instanceof ApiError ? create.error : null;
-  const apiFields = apiErr?.fields ?? {};
-  const err = (k: keyof NewBooking) => clientErrors[k] ?? apiFields[k];
+  const rawApiFields = apiErr?.fields ?? {};
+  const apiFields = visible(rawApiFields);
+  const own = visible(clientErrors);
+  const err = (k: keyof NewBooking) => own[k] ?? apiFields[k];
   // Field errors the form has no field for are said in the summary too.
-  const messages = summaryMessages(FORM_FIELDS, clientErrors, apiFields);
+  const messages = summaryMessages(FORM_FIELDS, own, apiFields);
+  // An error about no field in particular (a conflict, the server): said above the form.
+  const fieldless = create.error && !Object.keys(rawApiFields).length;
 
   if (bookable.length === 0) {
     return <Empty>No service can be booked right now: no provider is taking work. Please try again later.</Empty>;
@@ -117,19 +121,20 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
 
   return (
     <form
-      ref={formRef}
+      {...form}
       onSubmit={submit}
       noValidate
       className="form-grid"
-      aria-describedby={messages.length || create.error ? 'booking-form-error' : undefined}
+      aria-describedby={messages.length || fieldless ? 'booking-form-error' : undefined}
     >
-      {(messages.length > 0 || create.error) && (
+      {(messages.length > 0 || fieldless) && (
         <div id="booking-form-error" className="span-all">
           {messages.length > 0 ? <ErrorSummary key={attempt} messages={messages} /> : <ErrorAlert>{errorMessage(create.error)}</ErrorAlert>}
         </div>
       )}
       <SelectField
         id="service_type"
+        name="service_type"
         label="Service"
         required
         value={values.service_type}
@@ -154,7 +159,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
             error={err('starts_at') ?? err('time_zone')}
             onChange={(slot) => {
               setValues((v) => ({ ...v, slot }));
-              clear('starts_at');
+              edited('starts_at', 'time_zone');
             }}
           />
         ) : (
@@ -168,6 +173,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       </div>
       <TextField
         id="customer_name"
+        name="customer_name"
         label="Your name"
         autoComplete="name"
         required
@@ -177,6 +183,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       />
       <TextField
         id="customer_email"
+        name="customer_email"
         label="E-mail"
         type="email"
         autoComplete="email"
@@ -187,6 +194,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       />
       <TextField
         id="customer_phone"
+        name="customer_phone"
         label="Phone"
         type="tel"
         autoComplete="tel"
@@ -198,6 +206,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       />
       <TextField
         id="address"
+        name="address"
         label="Address"
         autoComplete="street-address"
         required
@@ -208,6 +217,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
       <div className="span-all">
         <TextAreaField
           id="notes"
+          name="notes"
           label="Notes (optional)"
           rows={3}
           value={values.notes}

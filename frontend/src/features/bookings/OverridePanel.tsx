@@ -16,7 +16,7 @@ const FIELDS = [
 /** Force any status, with a mandatory reason, after a confirmation that this bypasses the rules. */
 export function OverridePanel({ booking }: { booking: BookingDetail }) {
   const change = useChangeStatus(booking.id);
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, visible } = useFormFeedback();
   const [status, setStatus] = useState<RequestedStatus | ''>('');
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<{ status?: string; reason?: string }>({});
@@ -54,22 +54,22 @@ export function OverridePanel({ booking }: { booking: BookingDetail }) {
     );
   };
 
-  const fields = change.error instanceof ApiError ? change.error.fields : {};
-  const messages = summaryMessages(FIELDS, errors, fields);
+  const rawFields = change.error instanceof ApiError ? change.error.fields : {};
+  const fields = visible(rawFields);
+  const own = visible(errors);
+  const messages = summaryMessages(FIELDS, own, fields);
   return (
-    <form ref={formRef} onSubmit={submit} noValidate aria-labelledby="override-title">
+    <form {...form} onSubmit={submit} noValidate aria-labelledby="override-title">
       <h2 id="override-title">Override status</h2>
       <p className="muted">Force any status, outside the usual rules. Use it to correct mistakes.</p>
       {messages.length > 0 && <ErrorSummary key={attempt} messages={messages} />}
       <SelectField
         id="override-status"
+        name="status"
         label="New status"
         value={status}
-        error={errors.status ?? fields.status}
-        onChange={(e) => {
-          setStatus(e.target.value as RequestedStatus | '');
-          setErrors((x) => ({ ...x, status: undefined }));
-        }}
+        error={own.status ?? fields.status}
+        onChange={(e) => setStatus(e.target.value as RequestedStatus | '')}
       >
         <option value="">Choose a status…</option>
         {STATUSES.filter(isRequestable).map((s) => (
@@ -80,22 +80,20 @@ export function OverridePanel({ booking }: { booking: BookingDetail }) {
       </SelectField>
       <TextAreaField
         id="override-reason"
+        name="reason"
         label="Reason"
         rows={2}
         required
         value={reason}
-        error={errors.reason ?? fields.reason}
-        onChange={(e) => {
-          setReason(e.target.value);
-          setErrors((x) => ({ ...x, reason: undefined }));
-        }}
+        error={own.reason ?? fields.reason}
+        onChange={(e) => setReason(e.target.value)}
       />
       <div className="actions">
         <button type="submit" className="btn btn--danger">
           Override…
         </button>
       </div>
-      {change.error && !Object.keys(fields).length && <ErrorAlert>{errorMessage(change.error)}</ErrorAlert>}
+      {change.error && !Object.keys(rawFields).length && <ErrorAlert>{errorMessage(change.error)}</ErrorAlert>}
       {done && <Notice tone="success">{done}</Notice>}
       <ConfirmDialog
         open={confirming}

@@ -100,7 +100,7 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
     const absent = b.absent === 'customer' ? 'customer reported absent' : 'provider reported absent';
     toast(`Booking #${b.id} ${c.status === 'no_show' ? absent : (DONE[c.status] ?? c.status)}.`);
   });
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, visible } = useFormFeedback();
   const [asking, setAsking] = useState<BookingStatus | null>(null);
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string | undefined>();
@@ -146,10 +146,12 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
       failed();
       return;
     }
+    setReasonError(undefined);
     run(asking, reason.trim());
   };
 
   const apiFields = change.error instanceof ApiError ? change.error.fields : {};
+  const reasonShown = visible({ reason: reasonError ?? apiFields.reason }).reason;
   const asked = asking ? spec(asking) : null;
 
   return (
@@ -174,20 +176,18 @@ export function StatusActions({ booking, only }: { booking: MovableBooking; only
         </div>
       )}
       {asking && asked?.reason && (
-        <form ref={formRef} onSubmit={submitReason} className="reason-form" noValidate>
-          {(reasonError ?? apiFields.reason) && <ErrorSummary key={attempt} messages={[sentence(reasonError ?? apiFields.reason)]} />}
+        <form {...form} onSubmit={submitReason} className="reason-form" noValidate>
+          {reasonShown && <ErrorSummary key={attempt} messages={[sentence(reasonShown)]} />}
           <TextAreaField
             id={`reason-${booking.id}-${asking}`}
+            name="reason"
             label={asked.reason.prompt}
             rows={2}
             autoFocus
             required={asked.reason.required}
             value={reason}
-            error={reasonError ?? apiFields.reason}
-            onChange={(e) => {
-              setReason(e.target.value);
-              setReasonError(undefined);
-            }}
+            error={reasonShown}
+            onChange={(e) => setReason(e.target.value)}
           />
           <div className="actions">
             <button type="submit" className="btn btn--danger" disabled={change.isPending}>

@@ -72,7 +72,10 @@ export function JobFilterForm({
         placeholder="#57"
         value={booking}
         error={bookingError}
-        onChange={(e) => setBooking(e.target.value)}
+        onChange={(e) => {
+          setBooking(e.target.value);
+          setBookingError(undefined);
+        }}
       />
       <TextField
         id="jobs-q"

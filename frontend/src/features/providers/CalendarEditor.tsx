@@ -2,6 +2,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage, sentence } from '../../api/client';
 import { WEEKDAYS, type Calendar, type CalendarBody, type TimeZoneName, type Weekday } from '../../api/types';
 import { ErrorAlert, Loading, Notice } from '../../ui/Feedback';
+import { useFormFeedback } from '../../ui/formFeedback';
 import { isTimeZone } from '../../ui/time';
 import { useCalendar, useSaveCalendar } from './api';
 import './CalendarEditor.css';
@@ -122,16 +123,17 @@ function CalendarForm({
     setSaved(false);
   };
 
-  const apiFields = save.error instanceof ApiError ? save.error.fields : {};
-  const rowError = (day: Weekday, i: number): string | undefined => {
-    const at = weeklyRows.findIndex(([d, j]) => d === day && j === i);
-    return apiFields[`weekly[${at}]`];
-  };
+  const { form, failed, visible } = useFormFeedback();
+  const rawApiFields = save.error instanceof ApiError ? save.error.fields : {};
+  const apiFields = visible(rawApiFields);
+  /** The name the API gives a weekday's row in its errors: its place in the body's `weekly`. */
+  const rowName = (day: Weekday, i: number) => `weekly[${weeklyRows.findIndex(([d, j]) => d === day && j === i)}]`;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!isTimeZone(draft.timeZone.trim())) {
       setZoneError('Choose a time zone from the list, such as Europe/Berlin.');
+      failed();
       return;
     }
     setZoneError(undefined);
@@ -142,7 +144,7 @@ function CalendarForm({
   const otherErrors = Object.entries(apiFields).filter(([k]) => !known.has(k));
 
   return (
-    <form onSubmit={submit} noValidate className="calendar-editor" aria-label="Working hours" data-testid="calendar-editor">
+    <form {...form} onSubmit={submit} noValidate className="calendar-editor" aria-label="Working hours" data-testid="calendar-editor">
       {!calendar.set && (
         <Notice tone="info">
           {who === 'self' ? 'You have not set working hours yet, so jobs may come to you' : 'No working hours set: jobs may come'} at any
@@ -153,6 +155,7 @@ function CalendarForm({
         <label htmlFor={`tz-${providerId}`}>Time zone</label>
         <input
           id={`tz-${providerId}`}
+          name="time_zone"
           list="time-zones"
           value={draft.timeZone}
           aria-invalid={zoneError || apiFields.time_zone ? true : undefined}
@@ -199,8 +202,9 @@ function CalendarForm({
                 <RangeInputs
                   key={i}
                   label={`${DAY_NAME[day]}, hours ${i + 1}`}
+                  name={rowName(day, i)}
                   range={r}
-                  error={rowError(day, i)}
+                  error={apiFields[rowName(day, i)]}
                   onChange={(nr) => edit((d) => ((d.weekly[day][i] = nr), d))}
                   onRemove={() => edit((d) => (d.weekly[day].splice(i, 1), d))}
                 />
@@ -228,6 +232,7 @@ function CalendarForm({
               <input
                 type="date"
                 aria-label={`Date ${i + 1}`}
+                name={`exceptions[${i}].date`}
                 value={x.date}
                 aria-invalid={apiFields[`exceptions[${i}].date`] ? true : undefined}
                 onChange={(e) => {
@@ -242,6 +247,7 @@ function CalendarForm({
                 <RangeInputs
                   key={j}
                   label={`Date ${i + 1}, hours ${j + 1}`}
+                  name={`exceptions[${i}].ranges[${j}]`}
                   range={r}
                   error={apiFields[`exceptions[${i}].ranges[${j}]`]}
                   onChange={(nr) => edit((d) => ((d.exceptions[i].ranges[j] = nr), d))}
@@ -293,9 +299,7 @@ function CalendarForm({
           </ul>
         </ErrorAlert>
       )}
-      {save.error && !(save.error instanceof ApiError && Object.keys(apiFields).length) && (
-        <ErrorAlert>{errorMessage(save.error)}</ErrorAlert>
-      )}
+      {save.error && !Object.keys(rawApiFields).length && <ErrorAlert>{errorMessage(save.error)}</ErrorAlert>}
       {saved && !save.isPending && <Notice tone="success">Working hours saved.</Notice>}
       <div className="actions">
         <button type="submit" className="btn btn--primary" disabled={save.isPending}>
@@ -317,12 +321,15 @@ function nextRange(ranges: Range[]): Range {
 
 function RangeInputs({
   label,
+  name,
   range,
   error,
   onChange,
   onRemove,
 }: {
   label: string;
+  /** The API's name for the range in its errors. */
+  name: string;
   range: Range;
   error?: string;
   onChange: (r: Range) => void;
@@ -332,6 +339,7 @@ function RangeInputs({
     <div className={`calendar-range${error ? ' field--invalid' : ''}`} role="group" aria-label={label}>
       <TimeOfDay
         label={`${label}: from`}
+        name={name}
         placeholder="09:00"
         value={range.start}
         invalid={!!error}
@@ -340,6 +348,7 @@ function RangeInputs({
       <span aria-hidden="true">–</span>
       <TimeOfDay
         label={`${label}: until`}
+        name={name}
         placeholder="17:00"
         value={range.end}
         invalid={!!error}
@@ -356,12 +365,14 @@ function RangeInputs({
 /** A wall-clock time, `HH:MM` (24:00 is the end of a day), typed. */
 function TimeOfDay({
   label,
+  name,
   placeholder,
   value,
   invalid,
   onChange,
 }: {
   label: string;
+  name: string;
   placeholder: string;
   value: string;
   invalid: boolean;
@@ -375,6 +386,7 @@ function TimeOfDay({
       placeholder={placeholder}
       className="calendar-range__time"
       aria-label={label}
+      name={name}
       value={value}
       aria-invalid={invalid || undefined}
       onChange={(e) => onChange(e.target.value)}

@@ -19,7 +19,7 @@ const FIELDS = [
 
 export function ProviderForm({ serviceTypes, onCreated }: { serviceTypes: ServiceType[]; onCreated: (p: Provider) => void }) {
   const create = useCreateProvider();
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, visible } = useFormFeedback();
   const [v, setV] = useState(EMPTY);
   const [local, setLocal] = useState<Record<string, string>>({});
 
@@ -51,30 +51,48 @@ export function ProviderForm({ serviceTypes, onCreated }: { serviceTypes: Servic
   };
 
   const err = create.error instanceof ApiError ? create.error : null;
-  const fields: Record<string, string> = { ...(err?.fields ?? {}) };
-  if (err?.code === 'duplicate_email' && !fields.email) fields.email = err.message;
-  const fe = (k: string) => local[k] ?? fields[k];
-  const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) => {
-    setV((x) => ({ ...x, [k]: e.target.value }));
-    setLocal((x) => ({ ...x, [k]: undefined as unknown as string }));
-  };
-  const messages = summaryMessages(FIELDS, local, fields);
+  const rawFields: Record<string, string> = { ...(err?.fields ?? {}) };
+  if (err?.code === 'duplicate_email' && !rawFields.email) rawFields.email = err.message;
+  const fields = visible(rawFields);
+  const own = visible(local);
+  const fe = (k: string) => own[k] ?? fields[k];
+  const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) => setV((x) => ({ ...x, [k]: e.target.value }));
+  const messages = summaryMessages(FIELDS, own, fields);
+  const fieldless = create.error && !Object.keys(rawFields).length;
 
   return (
-    <form ref={formRef} onSubmit={submit} noValidate className="form-grid" aria-labelledby="new-provider-title">
+    <form {...form} onSubmit={submit} noValidate className="form-grid" aria-labelledby="new-provider-title">
       <h2 id="new-provider-title" className="span-all">
         Add a provider
       </h2>
-      {(messages.length > 0 || create.error) && (
+      {(messages.length > 0 || fieldless) && (
         <div className="span-all">
           {messages.length > 0 ? <ErrorSummary key={attempt} messages={messages} /> : <ErrorAlert>{errorMessage(create.error)}</ErrorAlert>}
         </div>
       )}
-      <TextField id="provider-name" label="Name" required value={v.name} error={fe('name')} onChange={set('name')} />
-      <TextField id="provider-email" label="E-mail" type="email" required value={v.email} error={fe('email')} onChange={set('email')} />
-      <TextField id="provider-phone" label="Phone (optional)" type="tel" value={v.phone} error={fe('phone')} onChange={set('phone')} />
+      <TextField id="provider-name" name="name" label="Name" required value={v.name} error={fe('name')} onChange={set('name')} />
+      <TextField
+        id="provider-email"
+        name="email"
+        label="E-mail"
+        type="email"
+        required
+        value={v.email}
+        error={fe('email')}
+        onChange={set('email')}
+      />
+      <TextField
+        id="provider-phone"
+        name="phone"
+        label="Phone (optional)"
+        type="tel"
+        value={v.phone}
+        error={fe('phone')}
+        onChange={set('phone')}
+      />
       <TextField
         id="provider-rating"
+        name="rating"
         label="Rating (optional, 0–5)"
         type="number"
         min={0}
@@ -87,6 +105,7 @@ export function ProviderForm({ serviceTypes, onCreated }: { serviceTypes: Servic
       />
       <TextField
         id="provider-password"
+        name="password"
         label="Password (optional)"
         type="password"
         autoComplete="new-password"
@@ -110,14 +129,12 @@ export function ProviderForm({ serviceTypes, onCreated }: { serviceTypes: Servic
       <div className="span-all">
         <CheckboxGroup
           idPrefix="provider-service"
+          name="service_types"
           legend="Services offered"
           options={serviceTypes.map((t) => ({ value: t.name, label: t.label }))}
           value={v.service_types}
           error={fe('service_types')}
-          onChange={(service_types) => {
-            setV((x) => ({ ...x, service_types }));
-            setLocal((x) => ({ ...x, service_types: undefined as unknown as string }));
-          }}
+          onChange={(service_types) => setV((x) => ({ ...x, service_types }))}
         />
       </div>
       <div className="actions span-all">

@@ -1,6 +1,6 @@
 import { Link } from 'react-router';
 import { useState } from 'react';
-import { errorMessage } from '../../api/client';
+import { ApiError, errorMessage } from '../../api/client';
 import type { Provider, ServiceType } from '../../api/types';
 import { ratingSummary } from '../ratings';
 import { CheckboxGroup } from '../../ui/CheckboxGroup';
@@ -12,12 +12,14 @@ import './ProviderList.css';
 
 function ServicesEditor({ provider, serviceTypes, onClose }: { provider: Provider; serviceTypes: ServiceType[]; onClose: () => void }) {
   const update = useUpdateProvider();
-  const { formRef, attempt, failed } = useFormFeedback();
+  const { form, attempt, failed, visible } = useFormFeedback();
   const [value, setValue] = useState(provider.service_types);
   const [error, setError] = useState<string | undefined>();
+  const apiFields = update.error instanceof ApiError ? update.error.fields : {};
+  const shown = visible({ service_types: error ?? apiFields.service_types }).service_types;
   return (
     <form
-      ref={formRef}
+      {...form}
       className="services-editor"
       noValidate
       onSubmit={(e) => {
@@ -27,22 +29,21 @@ function ServicesEditor({ provider, serviceTypes, onClose }: { provider: Provide
           failed();
           return;
         }
+        setError(undefined);
         update.mutate({ id: provider.id, patch: { service_types: value } }, { onSuccess: onClose });
       }}
     >
-      {error && <ErrorSummary key={attempt} messages={[error]} />}
+      {shown && <ErrorSummary key={attempt} messages={[shown]} />}
       <CheckboxGroup
         idPrefix={`edit-${provider.id}-service`}
+        name="service_types"
         legend={`Services offered by ${provider.name}`}
         options={serviceTypes.map((t) => ({ value: t.name, label: t.label }))}
         value={value}
-        error={error}
-        onChange={(v) => {
-          setValue(v);
-          setError(undefined);
-        }}
+        error={shown}
+        onChange={setValue}
       />
-      {update.error && <ErrorAlert>{errorMessage(update.error)}</ErrorAlert>}
+      {update.error && !apiFields.service_types && <ErrorAlert>{errorMessage(update.error)}</ErrorAlert>}
       <div className="actions">
         <button type="submit" className="btn btn--primary btn--small" disabled={update.isPending}>
           {update.isPending ? 'Saving…' : 'Save services'}

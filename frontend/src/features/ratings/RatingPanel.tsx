@@ -3,6 +3,7 @@ import { ApiError, errorMessage } from '../../api/client';
 import type { BookingDetail } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
 import { TextAreaField } from '../../ui/Field';
+import { useFormFeedback } from '../../ui/formFeedback';
 import { formatDateTime } from '../../ui/time';
 import { useToast } from '../../ui/Toast';
 import { useRate } from './api';
@@ -56,6 +57,7 @@ function RatingForm({ booking, onDone }: { booking: BookingDetail; onDone: () =>
   const [stars, setStars] = useState<number>(given?.stars ?? 0);
   const [comment, setComment] = useState(given?.comment ?? '');
   const [missing, setMissing] = useState(false);
+  const { form, visible } = useFormFeedback();
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -74,9 +76,9 @@ function RatingForm({ booking, onDone }: { booking: BookingDetail; onDone: () =>
     );
   };
 
-  const apiFields = rate.error instanceof ApiError ? rate.error.fields : {};
+  const apiFields = visible(rate.error instanceof ApiError ? rate.error.fields : {});
   return (
-    <form onSubmit={submit} noValidate>
+    <form {...form} onSubmit={submit} noValidate>
       {rate.error && <ErrorAlert>{errorMessage(rate.error)}</ErrorAlert>}
       <fieldset className="star-picker" aria-describedby={missing ? 'rating-stars-error' : undefined}>
         <legend>Stars</legend>
@@ -105,6 +107,7 @@ function RatingForm({ booking, onDone }: { booking: BookingDetail; onDone: () =>
       )}
       <TextAreaField
         id="rating-comment"
+        name="comment"
         label="Comment (optional)"
         maxLength={MAX_COMMENT}
         hint={`What went well or not, in up to ${MAX_COMMENT} characters. The provider reads it.`}
