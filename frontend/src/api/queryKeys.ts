@@ -46,6 +46,8 @@ export const keys = {
   me: ['me'] as const,
   demo: ['auth', 'demo'] as const,
   serviceTypes: ['service-types'] as const,
+  /** The service area's time zone: not under `admin`, so that events do not refetch it. */
+  serviceAreaZone: ['service-area-zone'] as const,
   bookings: ['bookings'] as const,
   bookingLists: ['bookings', 'list'] as const,
   bookingList: (f: BookingFilters) => ['bookings', 'list', f] as const,

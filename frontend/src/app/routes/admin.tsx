@@ -35,7 +35,7 @@ export function AdminBookingPage() {
           {b.allowed_transitions.length > 0 && (
             <div>
               <h2>Moves</h2>
-              <StatusActions booking={b} />
+              <StatusActions booking={b} confirmationsStay />
             </div>
           )}
           <AssignPanel booking={b} />

@@ -27,11 +27,19 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
   const [allowOverlap, setAllowOverlap] = useState(false);
   const [reasonError, setReasonError] = useState<string | undefined>();
 
+  // The word that it was assigned stays until dismissed, though the booking has moved on.
+  const doneNotice = done && (
+    <Notice tone="success" testId="assign-done" onDismiss={() => setDone(null)}>
+      {done}
+    </Notice>
+  );
+
   if (!ASSIGNABLE.has(booking.status)) {
     return (
       <div>
         <h2>Assign by hand</h2>
         <p className="muted">A booking can be assigned by hand while it is pending, rejected or a no-show.</p>
+        {doneNotice}
       </div>
     );
   }
@@ -136,7 +144,7 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
         </>
       )}
       {assign.error && !busy && !Object.keys(rawFields).length && <ErrorAlert>{errorMessage(assign.error)}</ErrorAlert>}
-      {done && <Notice tone="success">{done}</Notice>}
+      {doneNotice}
     </form>
   );
 }

@@ -1,86 +1,56 @@
-import { useState, type FormEvent } from 'react';
+import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { errorMessage } from '../../api/client';
-import { STATUSES, type BookingStatus } from '../../api/types';
 import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
-import { SelectField, TextField } from '../../ui/Field';
 import { TableScroll } from '../../ui/Table';
-import { useProviderName, useServiceLabel } from '../providers';
-import { useBookings } from './api';
+import { useProviderName, useProviders, useServiceLabel } from '../providers';
+import { PAGE_SIZE, useBookings, useServiceAreaZone } from './api';
+import { BookingFilterForm } from './BookingFilterForm';
+import {
+  bookingFiltersFromParams,
+  bookingFiltersToParams,
+  bookingListQuery,
+  isBookingFiltered,
+  needsZone,
+  type AdminBookingFilters,
+} from './listFilters';
 import { When } from './When';
-import { StatusBadge, statusLabel } from './status';
+import { StatusBadge } from './status';
+
+/** The bookings list's filters, kept in the address (see listFilters.ts): a reload or a shared link shows the same bookings. */
+function useBookingFilters(): [AdminBookingFilters, (f: AdminBookingFilters) => void] {
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo(() => bookingFiltersFromParams(params), [params]);
+  return [filters, (f) => setParams(bookingFiltersToParams(f), { replace: true })];
+}
 
 /**
- * Every booking, for an admin: filters by status and by text (kept in the address, so a
- * filtered view can be shared), a table that links to each booking, and more on demand.
+ * Every booking, for an admin: filters by status, provider, the days it starts on and text,
+ * in either order (all kept in the address, so a filtered view can be shared), a table that
+ * links to each booking, and more on demand.
  */
 export function BookingsTable() {
-  const [params, setParams] = useSearchParams();
-  const status = (STATUSES as readonly string[]).includes(params.get('status') ?? '') ? (params.get('status') as BookingStatus) : '';
-  const q = params.get('q') ?? '';
-  const [search, setSearch] = useState(q);
-  const list = useBookings({ status, q });
+  const [filters, setFilters] = useBookingFilters();
+  const address = bookingFiltersToParams(filters).toString();
+  const dated = needsZone(filters);
+  const zone = useServiceAreaZone(dated);
+  const list = useBookings(bookingListQuery(filters, zone.data ?? 'UTC'), PAGE_SIZE, { enabled: !dated || zone.isSuccess });
+  const providers = useProviders();
   const serviceLabel = useServiceLabel();
   const providerName = useProviderName();
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
 
-  const update = (next: { status?: string; q?: string }) => {
-    const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(next)) {
-      if (v) p.set(k, v);
-      else p.delete(k);
-    }
-    setParams(p, { replace: true });
-  };
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    update({ q: search.trim() });
-  };
-
   return (
     <>
-      <form className="card filters" onSubmit={submit} role="search" aria-label="Filter bookings">
-        <SelectField id="filter-status" label="Status" value={status} onChange={(e) => update({ status: e.target.value })}>
-          <option value="">All statuses</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {statusLabel(s)}
-            </option>
-          ))}
-        </SelectField>
-        <TextField
-          id="filter-q"
-          label="Search"
-          type="search"
-          placeholder="Name, e-mail, phone, address, provider, #number…"
-          value={search}
-          onChange={(e) => setSearch(e.target.value)}
-        />
-        <div className="actions filters__actions">
-          <button type="submit" className="btn btn--primary">
-            Search
-          </button>
-          {(q || status) && (
-            <button
-              type="button"
-              className="btn"
-              onClick={() => {
-                setSearch('');
-                setParams(new URLSearchParams(), { replace: true });
-              }}
-            >
-              Clear
-            </button>
-          )}
-        </div>
-      </form>
-      {list.isPending ? (
+      <BookingFilterForm key={address} filters={filters} providers={providers.data ?? []} zone={zone.data} onChange={setFilters} />
+      {dated && zone.isError ? (
+        <ErrorAlert>Could not learn the service area&apos;s time zone, which the days are on. {errorMessage(zone.error)}</ErrorAlert>
+      ) : list.isPending ? (
         <Loading label="Loading bookings…" />
       ) : !list.data ? (
         <ErrorAlert error={list.error} />
       ) : items.length === 0 ? (
-        <Empty>{q || status ? 'No bookings match these filters.' : 'No bookings yet.'}</Empty>
+        <Empty>{isBookingFiltered(filters) ? 'No bookings match these filters.' : 'No bookings yet.'}</Empty>
       ) : (
         <>
           <TableScroll label="Table of bookings" className="card card--flush">

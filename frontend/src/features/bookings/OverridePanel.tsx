@@ -94,7 +94,11 @@ export function OverridePanel({ booking }: { booking: BookingDetail }) {
         </button>
       </div>
       {change.error && !Object.keys(rawFields).length && <ErrorAlert>{errorMessage(change.error)}</ErrorAlert>}
-      {done && <Notice tone="success">{done}</Notice>}
+      {done && (
+        <Notice tone="success" onDismiss={() => setDone(null)}>
+          {done}
+        </Notice>
+      )}
       <ConfirmDialog
         open={confirming}
         title="Override the booking status?"

@@ -94,11 +94,20 @@ export type MovableBooking = Pick<Booking, 'id' | 'version'> & { allowed_transit
  * One button per move the caller may make now (`allowed_transitions`: the API's, on a
  * booking's page); nothing else is offered. Moves that need a reason ask for it inline.
  */
-export function StatusActions({ booking, only }: { booking: MovableBooking; only?: BookingStatus[] }) {
+export function StatusActions({
+  booking,
+  only,
+  confirmationsStay = false,
+}: {
+  booking: MovableBooking;
+  only?: BookingStatus[];
+  /** Whether the word that a move was made stays until dismissed (an operator's), rather than a few seconds. */
+  confirmationsStay?: boolean;
+}) {
   const toast = useToast();
   const change = useChangeStatus(booking.id, (b, c) => {
     const absent = b.absent === 'customer' ? 'customer reported absent' : 'provider reported absent';
-    toast(`Booking #${b.id} ${c.status === 'no_show' ? absent : (DONE[c.status] ?? c.status)}.`);
+    toast(`Booking #${b.id} ${c.status === 'no_show' ? absent : (DONE[c.status] ?? c.status)}.`, 'success', { stay: confirmationsStay });
   });
   const { form, attempt, failed, visible } = useFormFeedback();
   const [asking, setAsking] = useState<BookingStatus | null>(null);

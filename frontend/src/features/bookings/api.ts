@@ -2,6 +2,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteD
 import { api } from '../../api/client';
 import { keys, type BookingFilters } from '../../api/queryKeys';
 import type {
+  Analytics,
   AssignRequest,
   Availability,
   Booking,
@@ -17,8 +18,9 @@ import type {
 export const PAGE_SIZE = 20;
 
 /** Bookings the caller may see, newest first (or by start), a page at a time (cursor pagination). */
-export function useBookings(filters: BookingFilters = {}, pageSize = PAGE_SIZE) {
+export function useBookings(filters: BookingFilters = {}, pageSize = PAGE_SIZE, opts: { enabled?: boolean } = {}) {
   return useInfiniteQuery({
+    enabled: opts.enabled !== false,
     queryKey: keys.bookingList(filters),
     initialPageParam: '' as string,
     queryFn: ({ pageParam, signal }) =>
@@ -38,6 +40,22 @@ export function useBookings(filters: BookingFilters = {}, pageSize = PAGE_SIZE) 
         signal,
       }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}
+
+/**
+ * The service area's time zone, whose calendar the admin's day filters follow. The API says
+ * it with its figures (staff only); a range of one day costs it little. Asked once.
+ */
+export function useServiceAreaZone(enabled = true) {
+  return useQuery({
+    queryKey: keys.serviceAreaZone,
+    queryFn: async ({ signal }) => {
+      const day = new Date().toISOString().slice(0, 10);
+      return (await api<Analytics>('/admin/analytics', { query: { from: day, to: day }, signal })).time_zone;
+    },
+    enabled,
+    staleTime: Infinity,
   });
 }
 

@@ -157,7 +157,7 @@ export function Queues() {
     setPaused.mutate(
       { name, paused },
       {
-        onSuccess: (q) => toast(`Queue ${q.name} ${q.paused ? 'paused' : 'resumed'}.`),
+        onSuccess: (q) => toast(`Queue ${q.name} ${q.paused ? 'paused' : 'resumed'}.`, 'success', { stay: true }),
         onSettled: () => setPausing(null),
       },
     );

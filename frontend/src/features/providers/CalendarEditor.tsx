@@ -300,7 +300,11 @@ function CalendarForm({
         </ErrorAlert>
       )}
       {save.error && !Object.keys(rawApiFields).length && <ErrorAlert>{errorMessage(save.error)}</ErrorAlert>}
-      {saved && !save.isPending && <Notice tone="success">Working hours saved.</Notice>}
+      {saved && !save.isPending && (
+        <Notice tone="success" onDismiss={() => setSaved(false)}>
+          Working hours saved.
+        </Notice>
+      )}
       <div className="actions">
         <button type="submit" className="btn btn--primary" disabled={save.isPending}>
           {save.isPending ? 'Saving…' : 'Save working hours'}

@@ -160,7 +160,7 @@ export function AddProvider() {
         <ProviderForm serviceTypes={types.data} onCreated={setCreated} />
       )}
       {created && (
-        <Notice tone="success" testId="provider-created">
+        <Notice tone="success" testId="provider-created" onDismiss={() => setCreated(null)}>
           Added {created.name} (provider #{created.id}).
         </Notice>
       )}

@@ -73,7 +73,7 @@ function HideControl({ providerId, review }: { providerId: number; review: Ratin
           { bookingId: review.booking_id, hidden: !review.hidden, reason: reason.trim() },
           {
             onSuccess: () => {
-              toast(review.hidden ? 'Comment shown again.' : 'Comment hidden.');
+              toast(review.hidden ? 'Comment shown again.' : 'Comment hidden.', 'success', { stay: true });
               setOpen(false);
               setReason('');
             },

@@ -48,7 +48,7 @@ export function UserList({ me }: { me: number }) {
     setDisabled.mutate(
       { id: u.id, disabled: !u.disabled },
       {
-        onSuccess: (after) => toast(`${after.name} ${after.disabled ? 'disabled and signed out' : 'enabled'}.`),
+        onSuccess: (after) => toast(`${after.name} ${after.disabled ? 'disabled and signed out' : 'enabled'}.`, 'success', { stay: true }),
         onSettled: () => setConfirming(null),
       },
     );

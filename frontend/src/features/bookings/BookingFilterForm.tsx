@@ -1,0 +1,104 @@
+import { useState, type FormEvent } from 'react';
+import { STATUSES, type BookingStatus, type Provider } from '../../api/types';
+import { SelectField, TextField } from '../../ui/Field';
+import { isBookingFiltered, NO_BOOKING_FILTERS, type AdminBookingFilters, type BookingOrder } from './listFilters';
+import { statusLabel } from './status';
+
+/**
+ * The admin's bookings filters. Choices (status, provider, days, order) apply at once; the
+ * search text on Search or Enter. The parent keys it on the address, so that what it shows is
+ * always what the address holds.
+ */
+export function BookingFilterForm({
+  filters,
+  providers,
+  zone,
+  onChange,
+}: {
+  filters: AdminBookingFilters;
+  providers: readonly Provider[];
+  /** The service area's zone, which the days are on, once known. */
+  zone?: string;
+  onChange: (f: AdminBookingFilters) => void;
+}) {
+  const [search, setSearch] = useState(filters.q);
+  const apply = (next: Partial<AdminBookingFilters>) => onChange({ ...filters, q: search.trim(), ...next });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    apply({});
+  };
+  // A provider in the address that the list does not hold still shows as chosen.
+  const known = !filters.provider_id || providers.some((p) => String(p.id) === filters.provider_id);
+
+  return (
+    <form className="card filters booking-filters" onSubmit={submit} role="search" aria-label="Filter bookings" noValidate>
+      <SelectField
+        id="filter-status"
+        label="Status"
+        value={filters.status}
+        onChange={(e) => apply({ status: e.target.value as BookingStatus | '' })}
+      >
+        <option value="">All statuses</option>
+        {STATUSES.map((s) => (
+          <option key={s} value={s}>
+            {statusLabel(s)}
+          </option>
+        ))}
+      </SelectField>
+      <SelectField
+        id="filter-provider"
+        label="Provider"
+        value={filters.provider_id}
+        onChange={(e) => apply({ provider_id: e.target.value })}
+      >
+        <option value="">All providers</option>
+        {providers.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.name}
+          </option>
+        ))}
+        {!known && <option value={filters.provider_id}>Provider #{filters.provider_id}</option>}
+      </SelectField>
+      <TextField
+        id="filter-from"
+        label="Starts from"
+        type="date"
+        value={filters.from}
+        max={filters.to || undefined}
+        hint={zone ? `Days in ${zone}.` : undefined}
+        onChange={(e) => apply({ from: e.target.value })}
+      />
+      <TextField
+        id="filter-to"
+        label="Starts until"
+        type="date"
+        value={filters.to}
+        min={filters.from || undefined}
+        onChange={(e) => apply({ to: e.target.value })}
+      />
+      <SelectField id="filter-order" label="Order" value={filters.order} onChange={(e) => apply({ order: e.target.value as BookingOrder })}>
+        <option value="newest">Newest first</option>
+        <option value="starts_at">Soonest start first</option>
+      </SelectField>
+      <TextField
+        id="filter-q"
+        label="Search"
+        type="search"
+        maxLength={200}
+        placeholder="Name, e-mail, phone, address, provider, #number…"
+        value={search}
+        onChange={(e) => setSearch(e.target.value)}
+      />
+      <div className="actions filters__actions">
+        <button type="submit" className="btn btn--primary">
+          Search
+        </button>
+        {(isBookingFiltered(filters) || filters.order !== 'newest') && (
+          <button type="button" className="btn" onClick={() => onChange(NO_BOOKING_FILTERS)}>
+            Clear
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
