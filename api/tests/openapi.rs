@@ -67,7 +67,10 @@ fn the_document_states_the_core_s_patterns_for_every_field_the_core_checks() {
         ("CreateProvider", "email", patterns::EMAIL),
         ("CreateProvider", "phone", patterns::OPTIONAL_PHONE),
         ("UpdateProvider", "name", patterns::TEXT),
+        ("UpdateProvider", "email", patterns::EMAIL),
         ("UpdateProvider", "phone", patterns::OPTIONAL_PHONE),
+        ("CreateUser", "name", patterns::TEXT),
+        ("CreateUser", "email", patterns::EMAIL),
         ("HideReview", "reason", patterns::NOT_BLANK),
     ] {
         let property = &schemas[schema]["properties"][field];
@@ -105,6 +108,7 @@ async fn every_operation_in_the_openapi_document_is_served() {
     }
     // Auth 8, bookings 7, availability, providers 5, service types 2, admin 10 (stats;
     // jobs: list, one, retry, cancel, run now; queues: list, pause, resume; audit),
-    // admin users 3, ratings 4, analytics, events, this document.
-    assert_eq!(operations, 43);
+    // admin users 4 (list, create, update, reset link), ratings 4, analytics, events,
+    // this document.
+    assert_eq!(operations, 44);
 }

@@ -1,10 +1,12 @@
-//! Who is acting: the four roles and the identity that every store write records.
+//! Who is acting: the roles and the identity that every store write records.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The role a change is made in. `System` is the worker; it has no login.
+/// The role a change is made in. `System` is the worker; it has no login. A `Viewer` is a
+/// read-only operator: it sees what an admin sees and changes nothing, so no history row
+/// ever names it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -12,12 +14,24 @@ pub enum Role {
     Customer,
     Provider,
     Admin,
+    Viewer,
     System,
 }
 
 impl Role {
     /// Every role, in a stable order (used by tests and by the CHECK constraint's list).
-    pub const ALL: [Role; 4] = [Role::Customer, Role::Provider, Role::Admin, Role::System];
+    pub const ALL: [Role; 5] = [
+        Role::Customer,
+        Role::Provider,
+        Role::Admin,
+        Role::Viewer,
+        Role::System,
+    ];
+
+    /// An operator (admin or viewer): sees every booking, job and record.
+    pub fn sees_everything(self) -> bool {
+        matches!(self, Role::Admin | Role::Viewer)
+    }
 
     /// The name stored in the database and sent over the wire.
     pub fn as_str(self) -> &'static str {
@@ -25,6 +39,7 @@ impl Role {
             Role::Customer => "customer",
             Role::Provider => "provider",
             Role::Admin => "admin",
+            Role::Viewer => "viewer",
             Role::System => "system",
         }
     }
@@ -36,7 +51,7 @@ impl fmt::Display for Role {
     }
 }
 
-/// A role name that is not one of the four.
+/// A role name that is not one of the five.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown role `{0}`")]
 pub struct UnknownRole(pub String);
@@ -76,6 +91,11 @@ impl Actor {
 
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// An admin or a viewer: sees every booking, job and record the console shows.
+    pub fn sees_everything(&self) -> bool {
+        self.role.sees_everything()
     }
 }
 

@@ -151,11 +151,11 @@ impl Feed {
     }
 }
 
-/// Who sees a history row on the feed: admins everything, a customer their bookings, a
-/// provider the rows naming them.
+/// Who sees a history row on the feed: operators (admins and viewers) everything, a
+/// customer their bookings, a provider the rows naming them.
 fn visible_to(actor: &Actor, row: &HistoryRow) -> bool {
     match actor.role {
-        Role::Admin | Role::System => true,
+        Role::Admin | Role::Viewer | Role::System => true,
         Role::Customer => actor.user_id == Some(row.customer_id),
         Role::Provider => actor.provider_id.is_some() && row.provider_id == actor.provider_id,
     }

@@ -952,3 +952,112 @@ async fn a_rating_is_its_customer_s_once_and_in_time_and_moves_the_provider_s_ra
     // Another provider does not read Ola's reviews.
     assert!(ratings.reviews(&pia_actor, ola, None, 10).await.is_err());
 }
+
+#[tokio::test]
+async fn a_deactivated_provider_is_no_candidate_and_gives_back_what_they_hold_until_reactivated() {
+    let q = setup(2000).await;
+    let ada = q.provider("ada", &["plumbing"], 5.0).await;
+    let bo = q.provider("bo", &["plumbing"], 1.0).await;
+    let plumbers = |types: Vec<shared::provider::ServiceType>| {
+        types
+            .into_iter()
+            .find(|t| t.name == "plumbing")
+            .unwrap()
+            .providers
+    };
+    assert_eq!(plumbers(q.core.providers.service_types().await.unwrap()), 2);
+
+    // Only an admin deactivates: not a viewer, not the provider.
+    let viewer = common::user(&q.core, "v@example.com", Role::Viewer).await;
+    for who in [viewer, q.provider_actor(ada).await] {
+        assert!(
+            q.core
+                .bookings
+                .set_provider_active(&who, ada, false)
+                .await
+                .is_err()
+        );
+    }
+    let released = q
+        .core
+        .bookings
+        .set_provider_active(&q.admin, ada, false)
+        .await
+        .unwrap();
+    assert_eq!(released, Vec::<i64>::new());
+    assert_eq!(plumbers(q.core.providers.service_types().await.unwrap()), 1);
+    let deactivated = q.core.providers.get(ada).await.unwrap().unwrap();
+    assert!(deactivated.deactivated_at.is_some());
+
+    // Ada rates higher, but she is no candidate: Bo gets it, and the attempt's
+    // explanation does not list her at all.
+    let b = q.book("plumbing").await;
+    let job = q.claim_one("w").await.unwrap();
+    assert_eq!(
+        q.run("w", &job).await,
+        AssignmentOutcome::Assigned { provider_id: bo }
+    );
+    let detail = q.core.bookings.detail(&q.admin, b).await.unwrap();
+    let explanation = detail.attempts[0].explanation.as_ref().unwrap();
+    assert_eq!(explanation.others_not_listed, 0);
+    let considered: Vec<i64> = explanation.listed.iter().map(|c| c.provider_id).collect();
+    assert_eq!(considered, vec![bo]);
+
+    // Bo leaves too: the booking he held goes back to dispatch at once, in a new cycle,
+    // and now nobody can be booked for plumbing, nor found for it.
+    let released = q
+        .core
+        .bookings
+        .set_provider_active(&q.admin, bo, false)
+        .await
+        .unwrap();
+    assert_eq!(released, vec![b]);
+    let back = q.core.bookings.get(&q.admin, b).await.unwrap();
+    assert_eq!((back.status, back.provider_id), (Status::Pending, None));
+    assert_eq!(back.assignment_cycle, 2);
+    assert_eq!(plumbers(q.core.providers.service_types().await.unwrap()), 0);
+    let rules = q.core.bookings.rules();
+    let refused = q
+        .core
+        .bookings
+        .create(
+            &q.customer,
+            q.request("plumbing")
+                .validate(q.core.db.now(), &rules)
+                .unwrap(),
+            None,
+        )
+        .await;
+    assert!(refused.is_err());
+    let job = q.claim_one("w").await.unwrap();
+    assert_eq!(cycle_of(&job), 2);
+    assert_eq!(
+        q.run("w", &job).await,
+        AssignmentOutcome::NoProvider { dead: false }
+    );
+
+    // Ada back: the next attempt finds her.
+    q.core
+        .bookings
+        .set_provider_active(&q.admin, ada, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        q.core
+            .providers
+            .get(ada)
+            .await
+            .unwrap()
+            .unwrap()
+            .deactivated_at,
+        None
+    );
+    q.advance_ms(2000);
+    let job = q.claim_one("w").await.unwrap();
+    assert_eq!(booking_of(&job), b);
+    assert_eq!(
+        q.run("w", &job).await,
+        AssignmentOutcome::Assigned { provider_id: ada }
+    );
+    assert_eq!(q.assigned_count(b).await, 2);
+}

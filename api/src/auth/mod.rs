@@ -196,9 +196,45 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let CurrentUser(user, _) = CurrentUser::from_request_parts(parts, state).await?;
+        if user.role == Role::Viewer {
+            return Err(ApiError::Forbidden(
+                "a viewer may look but not act: only an admin may do this".into(),
+            ));
+        }
         if user.role != Role::Admin {
             return Err(ApiError::Forbidden("only an admin may do this".into()));
         }
         Ok(AdminUser(user))
+    }
+}
+
+/// A signed-in operator: an admin, or a viewer who may look at everything the console
+/// shows and change nothing. Anyone else signed in gets 403. Routes that read take this;
+/// routes that act take [`AdminUser`], which refuses a viewer.
+#[derive(Debug, Clone)]
+pub struct OperatorUser(pub User);
+
+impl OperatorUser {
+    pub fn actor(&self) -> Actor {
+        self.0.actor()
+    }
+}
+
+impl<S> FromRequestParts<S> for OperatorUser
+where
+    S: Send + Sync,
+    Accounts: FromRef<S>,
+    TokenKeys: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user, _) = CurrentUser::from_request_parts(parts, state).await?;
+        if !user.role.sees_everything() {
+            return Err(ApiError::Forbidden(
+                "only an admin or a viewer may see this".into(),
+            ));
+        }
+        Ok(OperatorUser(user))
     }
 }

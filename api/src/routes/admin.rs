@@ -15,7 +15,7 @@ use queue::WorkerInfo;
 use shared::overview::Stats;
 
 use crate::AppState;
-use crate::auth::AdminUser;
+use crate::auth::OperatorUser;
 use crate::error::ApiError;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -104,7 +104,7 @@ impl From<Stats> for StatsView {
 )]
 async fn stats(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    _operator: OperatorUser,
 ) -> Result<JsonBody<StatsView>, ApiError> {
     Ok(JsonBody(state.overview.stats().await?.into()))
 }

@@ -17,7 +17,7 @@ use shared::DomainError;
 use shared::analytics::{BucketSize, DemandCell, ProviderFigures, Range, Rates, Report};
 
 use crate::AppState;
-use crate::auth::AdminUser;
+use crate::auth::OperatorUser;
 use crate::error::ApiError;
 use crate::extract::Query;
 
@@ -295,7 +295,7 @@ impl From<ProviderFigures> for ProviderFiguresView {
 )]
 async fn analytics(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    _operator: OperatorUser,
     Query(query): Query<AnalyticsQuery>,
 ) -> Result<Response, ApiError> {
     let day = |name: &str, value: Option<&str>| -> Result<Option<NaiveDate>, ApiError> {

@@ -255,7 +255,7 @@ impl HistoryView {
     /// provider's reasons.
     pub fn for_viewer(h: HistoryEntry, viewer: &Actor) -> HistoryView {
         let mut v = HistoryView::from(h);
-        if viewer.role == Role::Admin {
+        if viewer.sees_everything() {
             return v;
         }
         let own = v.changed_by.is_some() && v.changed_by == viewer.user_id;
@@ -267,7 +267,7 @@ impl HistoryView {
             v.reason = None;
         }
         v.changed_by_name = match (v.changed_by_role, viewer.role) {
-            (Role::System | Role::Admin, _) => "Home services".into(),
+            (Role::System | Role::Admin | Role::Viewer, _) => "Home services".into(),
             (Role::Provider, Role::Customer) => "the provider".into(),
             (Role::Provider, _) => "another provider".into(),
             (Role::Customer, Role::Provider) => v.changed_by_name,
@@ -315,7 +315,7 @@ pub struct CandidateView {
 impl AttemptView {
     /// The attempt as `role` sees it: admins with its candidates.
     fn for_role(a: Attempt, role: Role) -> AttemptView {
-        let explained = role == Role::Admin;
+        let explained = role.sees_everything();
         let explanation = a.explanation.clone().unwrap_or_default();
         AttemptView {
             candidates: explained.then(|| {
@@ -409,6 +409,10 @@ pub struct BookingPageView {
     /// Pass back as `cursor` for the next page; absent on the last page.
     #[schema(required = true)]
     pub next_cursor: Option<String>,
+    /// How many bookings match the filter, on all pages together: for admins and
+    /// viewers; null for customers and providers.
+    #[schema(required = true)]
+    pub total: Option<i64>,
 }
 
 impl From<BookingPage> for BookingPageView {
@@ -416,6 +420,7 @@ impl From<BookingPage> for BookingPageView {
         BookingPageView {
             items: p.items.into_iter().map(BookingView::from).collect(),
             next_cursor: p.next_cursor,
+            total: p.total,
         }
     }
 }
@@ -526,6 +531,9 @@ struct ListQuery {
     /// Only bookings held by this provider.
     #[param(minimum = 1)]
     provider_id: Option<i64>,
+    /// Only bookings of this service type (its name, e.g. `plumbing`).
+    #[param(max_length = 100, pattern = r"^[^\x00]*$")]
+    service_type: Option<String>,
     /// Text search over name, e-mail, phone, address, service, notes and the provider's
     /// name; `57` or `#57` also finds booking 57. (No stored text holds a NUL: one is
     /// refused.)
@@ -594,6 +602,19 @@ async fn list(
             "must be at most 200 characters",
         ));
     }
+    let service_type = query
+        .service_type
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    if service_type
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > 100)
+    {
+        return Err(ApiError::invalid_query(
+            "service_type",
+            "must be at most 100 characters",
+        ));
+    }
     let order = match query.order.unwrap_or_default() {
         ListOrder::Newest => BookingOrder::Newest,
         ListOrder::StartsAt => BookingOrder::StartsAt,
@@ -614,6 +635,7 @@ async fn list(
         status: query.status,
         active: query.active.unwrap_or(false),
         provider_id: positive("provider_id", query.provider_id)?,
+        service_type,
         q,
         from: instant("from", query.from.as_deref())?,
         to: instant("to", query.to.as_deref())?,
@@ -637,7 +659,7 @@ fn detail_view(
     let role = viewer.role;
     let holder = detail.booking.provider_id;
     let shown = |provider: Option<i64>| {
-        role == Role::Admin
+        role.sees_everything()
             || (provider.is_some() && (provider == holder || provider == viewer.provider_id))
     };
     BookingDetailView {
@@ -651,7 +673,7 @@ fn detail_view(
             .attempts
             .into_iter()
             .filter(|a| {
-                role == Role::Admin
+                role.sees_everything()
                     || (role == Role::Provider
                         && a.provider_id.is_some()
                         && a.provider_id == viewer.provider_id)

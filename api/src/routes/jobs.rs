@@ -20,7 +20,7 @@ use shared::console::{
 };
 
 use crate::AppState;
-use crate::auth::AdminUser;
+use crate::auth::{AdminUser, OperatorUser};
 use crate::error::ApiError;
 use crate::extract::{Json, Query, paging};
 
@@ -125,13 +125,13 @@ impl From<BookingSummary> for JobBookingView {
 /// The jobs as views, each with its booking in a few words (one query for them all).
 async fn views(
     state: &AppState,
-    admin: &AdminUser,
+    operator: &OperatorUser,
     jobs: Vec<Job>,
 ) -> Result<Vec<JobView>, ApiError> {
     let ids: Vec<i64> = jobs.iter().filter_map(|j| j.subject_id).collect();
     let summaries = state
         .console
-        .booking_summaries(&admin.actor(), &ids)
+        .booking_summaries(&operator.actor(), &ids)
         .await?;
     Ok(jobs
         .into_iter()
@@ -409,7 +409,7 @@ fn parse_instant(value: &str, zone: chrono_tz::Tz, end: bool) -> Option<DateTime
 )]
 async fn jobs(
     State(state): State<AppState>,
-    admin: AdminUser,
+    operator: OperatorUser,
     Query(query): Query<JobsQuery>,
 ) -> Result<JsonBody<JobPage>, ApiError> {
     let limit = paging::limit(query.limit, 50, 200)?;
@@ -439,7 +439,7 @@ async fn jobs(
     filter.limit = limit + 1;
     let total = state
         .console
-        .count_matching(&admin.actor(), &filter)
+        .count_matching(&operator.actor(), &filter)
         .await?;
     let mut items = state.queue.list(&filter).await.map_err(StoreError::from)?;
     let next_cursor = if items.len() > limit as usize {
@@ -448,7 +448,7 @@ async fn jobs(
     } else {
         None
     };
-    let items = views(&state, &admin, items).await?;
+    let items = views(&state, &operator, items).await?;
     Ok(JsonBody(JobPage {
         items,
         next_cursor,
@@ -504,7 +504,7 @@ fn parse_cursor(cursor: &str, sort: JobSort) -> Option<JobCursor> {
 )]
 async fn job(
     State(state): State<AppState>,
-    admin: AdminUser,
+    operator: OperatorUser,
     Path(id): Path<i64>,
 ) -> Result<JsonBody<JobDetailView>, ApiError> {
     let not_found = || ApiError::NotFound(format!("job {id} was not found"));
@@ -537,7 +537,7 @@ async fn job(
             error: None,
         });
     }
-    let job = views(&state, &admin, vec![job])
+    let job = views(&state, &operator, vec![job])
         .await?
         .pop()
         .ok_or_else(not_found)?;
@@ -856,9 +856,9 @@ impl From<QueueInfo> for QueueView {
 )]
 async fn queues(
     State(state): State<AppState>,
-    admin: AdminUser,
+    operator: OperatorUser,
 ) -> Result<JsonBody<Vec<QueueView>>, ApiError> {
-    let queues = state.console.queues(&admin.actor()).await?;
+    let queues = state.console.queues(&operator.actor()).await?;
     Ok(JsonBody(queues.into_iter().map(QueueView::from).collect()))
 }
 
@@ -1020,7 +1020,7 @@ struct AuditQuery {
 )]
 async fn audit(
     State(state): State<AppState>,
-    admin: AdminUser,
+    operator: OperatorUser,
     Query(query): Query<AuditQuery>,
 ) -> Result<JsonBody<AuditPage>, ApiError> {
     let limit = paging::limit(query.limit, 50, 200)?;
@@ -1044,7 +1044,7 @@ async fn audit(
         before_id: query.cursor,
         limit: limit + 1,
     };
-    let mut items = state.console.audit(&admin.actor(), &filter).await?;
+    let mut items = state.console.audit(&operator.actor(), &filter).await?;
     let next_cursor = paging::next_cursor(&mut items, limit, |e| e.id);
     Ok(JsonBody(AuditPage {
         items: items.into_iter().map(AuditEntryView::from).collect(),

@@ -8,12 +8,12 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use crate::AppState;
-use crate::auth::AdminUser;
+use crate::auth::OperatorUser;
 use crate::error::ApiError;
 
 pub async fn metrics(
     State(state): State<AppState>,
-    admin: AdminUser,
+    operator: OperatorUser,
 ) -> Result<impl IntoResponse, ApiError> {
     let stats = state.overview.stats().await?;
     for (status, n) in &stats.bookings_by_status {
@@ -24,7 +24,7 @@ pub async fn metrics(
     }
     let live = stats.workers.iter().filter(|w| w.live).count();
     metrics::gauge!("workers_live").set(live as f64);
-    for queue in state.console.queues(&admin.actor()).await? {
+    for queue in state.console.queues(&operator.actor()).await? {
         metrics::gauge!("queue_paused", "queue" => queue.name.clone())
             .set(if queue.paused.is_some() { 1.0 } else { 0.0 });
         metrics::gauge!("queue_oldest_due_seconds", "queue" => queue.name)

@@ -66,6 +66,11 @@ pub struct ProviderView {
     pub has_calendar: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// False once an admin deactivated them: offered no work, not assignable.
+    pub active: bool,
+    /// When they were deactivated; `null` while active.
+    #[schema(required = true)]
+    pub deactivated_at: Option<DateTime<Utc>>,
 }
 
 impl From<Provider> for ProviderView {
@@ -86,6 +91,8 @@ impl From<Provider> for ProviderView {
             has_calendar: p.has_calendar,
             created_at: p.created_at,
             updated_at: p.updated_at,
+            active: p.deactivated_at.is_none(),
+            deactivated_at: p.deactivated_at,
         }
     }
 }
@@ -494,7 +501,7 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<JsonBody<Vec<ProviderView>>, ApiError> {
     let providers = match user.role() {
-        Role::Admin => {
+        Role::Admin | Role::Viewer => {
             let service = query
                 .service_type
                 .as_deref()
@@ -623,6 +630,14 @@ pub struct UpdateProvider {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub name: Option<String>,
+    /// Their login's e-mail changes with it (admins only). Another provider's or
+    /// account's is 409 `duplicate_email`.
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
+    )]
+    pub email: Option<String>,
     /// Empty clears it.
     #[schema(
         max_length = 32,
@@ -634,9 +649,14 @@ pub struct UpdateProvider {
     pub rating: Option<f64>,
     #[schema(min_items = 1, value_type = Option<Vec<ServiceTypeName>>)]
     pub service_types: Option<Vec<String>>,
+    /// Admins only. False deactivates them: they are offered no work and cannot be
+    /// assigned, and the bookings they hold and have not started go back to dispatch at
+    /// once. True reactivates them.
+    pub active: Option<bool>,
 }
 
-/// Admins change anything; a provider may switch their own availability, nothing else.
+/// Admins change anything, and deactivate or reactivate a provider; a provider may
+/// switch their own availability, nothing else.
 #[utoipa::path(
     patch,
     path = "/{id}",
@@ -665,8 +685,10 @@ async fn update(
     Id(id): Id,
     Json(body): Json<UpdateProvider>,
 ) -> Result<JsonBody<ProviderView>, ApiError> {
+    let active = body.active;
     let update = ProviderUpdate {
         name: body.name,
+        email: body.email,
         phone: body.phone,
         available: body.available,
         rating: body.rating,
@@ -675,7 +697,7 @@ async fn update(
     match user.role() {
         Role::Admin => {}
         Role::Provider if user.0.provider_id == Some(id) => {
-            if !update.is_availability_only() {
+            if !update.is_availability_only() || active.is_some() {
                 return Err(ApiError::Forbidden(
                     "a provider may only change their own availability".into(),
                 ));
@@ -688,11 +710,21 @@ async fn update(
             ));
         }
     }
-    Ok(JsonBody(
-        state
-            .providers
-            .update(&user.actor(), id, update)
-            .await?
-            .into(),
-    ))
+    let actor = user.actor();
+    if !update.fields_set().is_empty() || active.is_none() {
+        state.providers.update(&actor, id, update).await?;
+    }
+    if let Some(active) = active {
+        let released = state
+            .bookings
+            .set_provider_active(&actor, id, active)
+            .await?;
+        tracing::info!(provider_id = id, active, released = ?released, "provider {}", if active { "reactivated" } else { "deactivated" });
+    }
+    let provider = state
+        .providers
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("provider {id} was not found")))?;
+    Ok(JsonBody(provider.into()))
 }

@@ -1,5 +1,6 @@
-//! `/admin/users`: the accounts, disabling and enabling them, and one-time password-reset
-//! links; admins only. With their request and response types.
+//! `/admin/users`: the accounts, creating operators' accounts, disabling and enabling
+//! them, and one-time password-reset links; admins only. With their request and response
+//! types.
 
 use axum::Json as JsonBody;
 use axum::extract::State;
@@ -11,10 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use shared::Role;
-use shared::account::{UserFilter, UserSummary};
+use shared::account::{NewUser, UserFilter, UserSummary};
+use shared::error::FieldErrors;
+use shared::input;
 
 use crate::AppState;
-use crate::auth::{AdminUser, new_secret};
+use crate::auth::{AdminUser, new_secret, password};
 use crate::error::ApiError;
 use crate::extract::{Id, Json, Query, paging};
 
@@ -23,7 +26,7 @@ const RESET_LINK_LIFE: chrono::Duration = chrono::Duration::hours(1);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_users))
+        .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
         .routes(routes!(reset_link))
 }
@@ -134,6 +137,109 @@ async fn list_users(
     let next_cursor = paging::next_cursor(&mut items, limit, |u| u.user.id);
     let items = items.into_iter().map(AdminUserView::from).collect();
     Ok(JsonBody(UserPage { items, next_cursor }))
+}
+
+/// The role of an operator's account.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OperatorRole {
+    /// Sees and does everything in the console.
+    Admin,
+    /// Sees everything an admin sees; every action is refused (403).
+    Viewer,
+}
+
+impl From<OperatorRole> for Role {
+    fn from(role: OperatorRole) -> Role {
+        match role {
+            OperatorRole::Admin => Role::Admin,
+            OperatorRole::Viewer => Role::Viewer,
+        }
+    }
+}
+
+/// An operator's account to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
+    )]
+    pub email: String,
+    /// At least 8 characters; the account's owner can change it after signing in.
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: String,
+    pub role: OperatorRole,
+}
+
+/// Creates an admin's or a viewer's account (customers sign up themselves; a provider's
+/// login comes with the provider). A taken e-mail is 409 `duplicate_email`. Recorded in
+/// the audit log.
+#[utoipa::path(
+    post,
+    path = "/users",
+    operation_id = "createUser",
+    tag = "admin",
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "The account", body = AdminUserView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 409, response = crate::error::responses::Conflict),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 503, response = crate::error::responses::Unavailable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn create_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(body): Json<CreateUser>,
+) -> Result<(StatusCode, JsonBody<AdminUserView>), ApiError> {
+    let mut errors = FieldErrors::new();
+    let name = input::text(&mut errors, "name", &body.name, 200);
+    let email = input::email(&mut errors, "email", &body.email);
+    if let Err(ApiError::Validation(e)) = password::check_new("password", &body.password) {
+        errors.extend(e);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let password_hash = password::hash(body.password).await?;
+    let role = Role::from(body.role);
+    let user = state
+        .accounts
+        .create_operator(
+            &admin.actor(),
+            NewUser {
+                email,
+                name,
+                password_hash,
+                role,
+            },
+        )
+        .await?;
+    tracing::info!(user_id = user.id, by = admin.id, %role, "operator account created");
+    Ok((
+        StatusCode::CREATED,
+        JsonBody(AdminUserView::from(UserSummary {
+            user,
+            live_sessions: 0,
+        })),
+    ))
 }
 
 /// What an admin changes about an account.

@@ -128,6 +128,42 @@ impl Accounts {
             }))
     }
 
+    /// An admin creates an operator's account: another admin, or a read-only viewer.
+    /// Customers sign up themselves and providers' logins come with their provider
+    /// record, so any other role is refused. Recorded in the audit log.
+    pub async fn create_operator(&self, by: &Actor, new: NewUser) -> Result<User, StoreError> {
+        crate::console::ensure_admin(by, "create accounts")?;
+        if !matches!(new.role, Role::Admin | Role::Viewer) {
+            return Err(DomainError::field(
+                "role",
+                "must be admin or viewer (customers sign up; providers are created as providers)",
+            )
+            .into());
+        }
+        let mut tx = self.db.write().await?;
+        let id = insert_user(&mut tx, &new).await?;
+        crate::console::record(
+            &mut tx,
+            by,
+            crate::console::AuditAction::CreateUser,
+            &format!("user {id}"),
+            1,
+            Some(&format!(
+                "{} ({})",
+                new.email.trim().to_lowercase(),
+                new.role
+            )),
+        )
+        .await?;
+        tx.commit().await?;
+        self.user(id)
+            .await?
+            .ok_or(StoreError::Domain(DomainError::NotFound {
+                entity: "user",
+                id,
+            }))
+    }
+
     /// The user with this id, if any.
     pub async fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = on!(self.db, |p| {

@@ -14,6 +14,7 @@ use sqlx::FromRow;
 use db::{Ts, exec, on, ts};
 
 use super::{Accounts, User, UserRow};
+use crate::console::AuditAction;
 use crate::error::{DomainError, StoreError};
 use crate::{Actor, Role};
 
@@ -282,6 +283,12 @@ impl Accounts {
         if disabled {
             end_sessions(&mut tx, "user_id", user_id, None, SessionEnd::Disabled).await?;
         }
+        let action = if disabled {
+            AuditAction::DisableUser
+        } else {
+            AuditAction::EnableUser
+        };
+        crate::console::record(&mut tx, by, action, &format!("user {user_id}"), 1, None).await?;
         tx.commit().await?;
         self.ended.send_modify(|n| *n += 1);
         self.user(user_id).await?.ok_or_else(|| {

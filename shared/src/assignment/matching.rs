@@ -195,7 +195,8 @@ pub fn explain(candidates: &[Candidate], chosen: Option<i64>) -> Explanation {
 /// The facts about every provider of the booking's service, in one statement: $1 the
 /// service, $2 the booking, $3 a day before its start (no window is longer, so one that
 /// overlaps starts after this), $4 its end, $5 its start, $6 and $7 the bounds of its
-/// day in its time zone. Served by `bookings_active_window` (migration 0006).
+/// day in its time zone. Served by `bookings_active_window` (migration 0006). A provider
+/// an admin deactivated is no candidate at all.
 ///
 /// The rating is the Bayesian rank of `crate::rating::bayesian_rank`: (C·m + Σr) / (C + n)
 /// with C = 5 and m the mean of every review, or the admin's rating without reviews.
@@ -214,7 +215,7 @@ const FACTS: &str = "SELECT p.id, p.available, CAST(CASE WHEN p.rating_count > 0
          AND a.provider_id = p.id AND a.outcome IN ('rejected', 'no_show', 'expired') \
          ORDER BY a.id DESC LIMIT 1) AS declined \
      FROM providers p JOIN provider_services s ON s.provider_id = p.id \
-     WHERE s.service_type = $1 ORDER BY p.id";
+     WHERE s.service_type = $1 AND p.deactivated_at IS NULL ORDER BY p.id";
 
 #[derive(FromRow)]
 struct FactsRow {

@@ -15,14 +15,14 @@ pub enum Relation {
     Owner,
     /// The provider it is assigned to.
     AssignedProvider,
-    /// Anyone else (admins and the system see every booking whatever their relation).
+    /// Anyone else (operators and the system see every booking whatever their relation).
     Stranger,
 }
 
 /// May a caller in `role` and `relation` see this booking at all?
 pub fn can_see(role: Role, relation: Relation) -> bool {
     match role {
-        Role::Admin | Role::System => true,
+        Role::Admin | Role::Viewer | Role::System => true,
         Role::Customer => relation == Relation::Owner,
         Role::Provider => relation == Relation::AssignedProvider,
     }
@@ -39,6 +39,8 @@ pub fn authorize(
     from.transition(to)?;
     let allowed = match role {
         Role::Admin => true,
+        // A read-only operator moves nothing.
+        Role::Viewer => false,
         Role::System => to == Status::Assigned,
         Role::Customer => {
             relation == Relation::Owner

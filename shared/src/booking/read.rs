@@ -21,6 +21,8 @@ pub struct BookingFilter {
     /// Only bookings a provider holds (assigned, accepted, in progress).
     pub active: bool,
     pub provider_id: Option<i64>,
+    /// Only bookings of this service type.
+    pub service_type: Option<String>,
     /// Case-insensitive text search over name, e-mail, phone, address, service, notes and
     /// the provider's name; `57` or `#57` also finds booking 57.
     pub q: Option<String>,
@@ -99,6 +101,9 @@ pub struct BookingPage {
     pub items: Vec<Booking>,
     /// Pass back as `cursor` for the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// How many bookings match the filter, on every page together: counted for operators
+    /// (admins and viewers), whose lists are the whole book; `None` for anyone else.
+    pub total: Option<i64>,
 }
 
 /// A booking with everything its page shows. A provider who no longer holds it (they
@@ -167,24 +172,18 @@ fn without_contact(mut booking: Booking) -> Booking {
 /// Parameters: $1 customer (visibility), $2 provider (visibility), $3 provider
 /// (filter), $4 status, $5 below this id, $6 text pattern, $7 limit, $8 only active, $9
 /// starting from, $10 starting before, $11 offered to this provider, $12 and $13 after
-/// this start and id, $14 the booking number the text names (`57` or `#57`). The text
-/// also matches the name of the provider who holds the booking (whom the caller sees).
+/// this start and id, $14 the booking number the text names (`57` or `#57`), $15 service
+/// type. The text also matches the name of the provider who holds the booking (whom the
+/// caller sees). The page's condition is the filter's ([`list_filter`]) and the
+/// cursor's; the count is the filter's alone, given the same parameters.
 macro_rules! list_sql {
     ($like:literal, $order:literal) => {
         concat!(
             "SELECT ",
             $crate::booking::rows::booking_columns!(),
-            " FROM bookings WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR provider_id = $2) ",
-            "AND ($3 IS NULL OR provider_id = $3) AND ($4 IS NULL OR status = $4) AND ($5 IS NULL OR id < $5) ",
-            "AND ($6 IS NULL OR customer_name ", $like, " $6 ESCAPE '\\' OR customer_email ", $like, " $6 ESCAPE '\\' ",
-            "OR customer_phone ", $like, " $6 ESCAPE '\\' OR address ", $like, " $6 ESCAPE '\\' ",
-            "OR service_type ", $like, " $6 ESCAPE '\\' OR notes ", $like, " $6 ESCAPE '\\' ",
-            "OR id = $14 OR EXISTS (SELECT 1 FROM providers pv WHERE pv.id = bookings.provider_id ",
-            "AND pv.name ", $like, " $6 ESCAPE '\\')) ",
-            "AND (NOT $8 OR status IN ('assigned', 'accepted', 'in_progress')) ",
-            "AND ($9 IS NULL OR starts_at >= $9) AND ($10 IS NULL OR starts_at < $10) ",
-            "AND ($11 IS NULL OR provider_id = $11 OR EXISTS (SELECT 1 FROM assignment_attempts a ",
-            "WHERE a.booking_id = bookings.id AND a.provider_id = $11)) ",
+            " FROM bookings WHERE ",
+            list_filter!($like),
+            "AND ($5 IS NULL OR id < $5) ",
             "AND ($12 IS NULL OR starts_at > $12 OR (starts_at = $12 AND id > $13)) ",
             $order,
             " LIMIT $7"
@@ -192,13 +191,57 @@ macro_rules! list_sql {
     };
 }
 
+/// How many bookings the filter matches, whatever the page (the cursor's and limit's
+/// parameters are bound and unused).
+macro_rules! count_sql {
+    ($like:literal) => {
+        concat!("SELECT COUNT(*) FROM bookings WHERE ", list_filter!($like))
+    };
+}
+
+/// The list's filter and the caller's visibility (see [`list_sql`] for the parameters).
+macro_rules! list_filter {
+    ($like:literal) => {
+        concat!(
+            "($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR provider_id = $2) ",
+            "AND ($3 IS NULL OR provider_id = $3) AND ($4 IS NULL OR status = $4) ",
+            "AND ($15 IS NULL OR service_type = $15) ",
+            "AND ($6 IS NULL OR customer_name ",
+            $like,
+            " $6 ESCAPE '\\' OR customer_email ",
+            $like,
+            " $6 ESCAPE '\\' ",
+            "OR customer_phone ",
+            $like,
+            " $6 ESCAPE '\\' OR address ",
+            $like,
+            " $6 ESCAPE '\\' ",
+            "OR service_type ",
+            $like,
+            " $6 ESCAPE '\\' OR notes ",
+            $like,
+            " $6 ESCAPE '\\' ",
+            "OR id = $14 OR EXISTS (SELECT 1 FROM providers pv WHERE pv.id = bookings.provider_id ",
+            "AND pv.name ",
+            $like,
+            " $6 ESCAPE '\\')) ",
+            "AND (NOT $8 OR status IN ('assigned', 'accepted', 'in_progress')) ",
+            "AND ($9 IS NULL OR starts_at >= $9) AND ($10 IS NULL OR starts_at < $10) ",
+            "AND ($11 IS NULL OR provider_id = $11 OR EXISTS (SELECT 1 FROM assignment_attempts a ",
+            "WHERE a.booking_id = bookings.id AND a.provider_id = $11)) "
+        )
+    };
+}
+
 mod sqlite {
     pub const NEWEST: &str = list_sql!("LIKE", "ORDER BY id DESC");
     pub const BY_START: &str = list_sql!("LIKE", "ORDER BY starts_at, id");
+    pub const COUNT: &str = count_sql!("LIKE");
 }
 mod postgres {
     pub const NEWEST: &str = list_sql!("ILIKE", "ORDER BY id DESC");
     pub const BY_START: &str = list_sql!("ILIKE", "ORDER BY starts_at, id");
+    pub const COUNT: &str = count_sql!("ILIKE");
 }
 
 impl Bookings {
@@ -274,7 +317,7 @@ impl Bookings {
     ) -> Result<BookingPage, StoreError> {
         let me = actor.provider_id.unwrap_or(-1);
         let (customer, provider, offered_to) = match actor.role {
-            Role::Admin | Role::System => (None, None, None),
+            Role::Admin | Role::Viewer | Role::System => (None, None, None),
             Role::Customer => (Some(actor.user_id.unwrap_or(-1)), None, None),
             Role::Provider if filter.handled => (None, None, Some(me)),
             Role::Provider => (None, Some(me), None),
@@ -310,25 +353,40 @@ impl Bookings {
             Some(Cursor::After { starts_at, id }) => (None, Some((ts(starts_at), id))),
             None => (None, None),
         };
+        // The same fifteen parameters for the page and for the count.
+        macro_rules! bind_filter {
+            ($query:expr) => {
+                $query
+                    .bind(customer)
+                    .bind(provider)
+                    .bind(filter.provider_id)
+                    .bind(filter.status.map(Status::as_str))
+                    .bind(before_id)
+                    .bind(&pattern)
+                    .bind(i64::from(limit) + 1)
+                    .bind(filter.active)
+                    .bind(filter.from.map(ts))
+                    .bind(filter.to.map(ts))
+                    .bind(offered_to)
+                    .bind(after.map(|a| a.0))
+                    .bind(after.map(|a| a.1))
+                    .bind(number)
+                    .bind(filter.service_type.as_deref())
+            };
+        }
         let rows: Vec<BookingRow> = on!(self.db, |p| {
-            sqlx::query_as(sql)
-                .bind(customer)
-                .bind(provider)
-                .bind(filter.provider_id)
-                .bind(filter.status.map(Status::as_str))
-                .bind(before_id)
-                .bind(&pattern)
-                .bind(i64::from(limit) + 1)
-                .bind(filter.active)
-                .bind(filter.from.map(ts))
-                .bind(filter.to.map(ts))
-                .bind(offered_to)
-                .bind(after.map(|a| a.0))
-                .bind(after.map(|a| a.1))
-                .bind(number)
-                .fetch_all(p)
-                .await
+            bind_filter!(sqlx::query_as(sql)).fetch_all(p).await
         })?;
+        let total = if actor.sees_everything() {
+            let count = dialect!(self.db, sqlite: sqlite::COUNT, postgres: postgres::COUNT);
+            Some(on!(self.db, |p| {
+                bind_filter!(sqlx::query_scalar::<_, i64>(count))
+                    .fetch_one(p)
+                    .await
+            })?)
+        } else {
+            None
+        };
         let mut items: Vec<Booking> = convert(rows)?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
@@ -350,6 +408,10 @@ impl Bookings {
                 })
                 .collect();
         }
-        Ok(BookingPage { items, next_cursor })
+        Ok(BookingPage {
+            items,
+            next_cursor,
+            total,
+        })
     }
 }

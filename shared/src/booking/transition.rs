@@ -363,15 +363,19 @@ fn check_clock(booking: &Booking, to: Status, now: DateTime<Utc>) -> Result<(), 
 pub struct ProviderFacts {
     /// The provider offers the booking's service.
     pub offers: bool,
+    /// Not deactivated by an admin.
+    pub active: bool,
     /// Another active booking of the provider whose window overlaps this one.
     pub busy_with: Option<i64>,
 }
 
 /// Decides an admin's assignment of `provider_id` by hand. Whether that provider exists,
-/// offers the service and is free is the caller's to find out first (`facts`: `None`
-/// when there is no such provider). A provider busy then is refused (409
+/// is active, offers the service and is free is the caller's to find out first
+/// (`facts`: `None` when there is no such provider). A provider busy then is refused (409
 /// `provider_busy`), unless the admin allows the overlap (`allow_overlap`) with a
-/// reason: then it is recorded as an override.
+/// reason: then it is recorded as an override. A booking another provider holds and has
+/// not started (assigned or accepted) is reassigned in the same step: the history says
+/// from whom.
 pub fn decide_assign_by_hand(
     booking: &Booking,
     actor: &Actor,
@@ -393,13 +397,34 @@ pub fn decide_assign_by_hand(
         ));
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    booking.status.transition(Status::Assigned)?;
+    let reassigned_from = match (booking.status, booking.provider_id) {
+        (Status::Assigned | Status::Accepted, Some(holder)) if holder == provider_id => {
+            return Err(DomainError::Conflict {
+                code: "already_assigned",
+                message: format!(
+                    "provider {provider_id} already holds booking {}",
+                    booking.id
+                ),
+            });
+        }
+        (Status::Assigned | Status::Accepted, Some(holder)) => Some(holder),
+        _ => {
+            booking.status.transition(Status::Assigned)?;
+            None
+        }
+    };
     let Some(facts) = facts else {
         return Err(DomainError::NotFound {
             entity: "provider",
             id: provider_id,
         });
     };
+    if !facts.active {
+        return Err(DomainError::Conflict {
+            code: "provider_inactive",
+            message: format!("provider {provider_id} is deactivated: reactivate them first"),
+        });
+    }
     if !facts.offers {
         return Err(DomainError::Conflict {
             code: "provider_lacks_service",
@@ -425,9 +450,15 @@ pub fn decide_assign_by_hand(
         Some(_) => true,
         None => false,
     };
+    let said = match (reassigned_from, reason) {
+        (Some(holder), Some(reason)) => format!("reassigned from provider {holder}: {reason}"),
+        (Some(holder), None) => format!("reassigned from provider {holder}"),
+        (None, Some(reason)) => reason.to_owned(),
+        (None, None) => "assigned by hand".to_owned(),
+    };
     Ok(HistoryNote {
         old_status: Some(booking.status),
-        reason: Some(reason.unwrap_or("assigned by hand").to_owned()),
+        reason: Some(said),
         is_override,
         provider_id: Some(provider_id),
     })
@@ -962,6 +993,7 @@ mod tests {
     fn only_an_admin_assigns_by_hand_a_provider_who_offers_the_service_and_is_free() {
         let b = booking(Status::Pending, None);
         let free = Some(ProviderFacts {
+            active: true,
             offers: true,
             busy_with: None,
         });
@@ -970,6 +1002,7 @@ mod tests {
             Err(DomainError::NotPermitted { .. })
         ));
         let lacks = Some(ProviderFacts {
+            active: true,
             offers: false,
             busy_with: None,
         });
@@ -996,8 +1029,55 @@ mod tests {
                 false,
                 None
             ),
+            Err(DomainError::Conflict {
+                code: "already_assigned",
+                ..
+            })
+        ));
+        assert!(matches!(
+            decide_assign_by_hand(
+                &booking(Status::InProgress, Some(21)),
+                &admin(),
+                20,
+                free,
+                false,
+                None
+            ),
             Err(DomainError::InvalidTransition { .. })
         ));
+        let inactive = Some(ProviderFacts {
+            active: false,
+            offers: true,
+            busy_with: None,
+        });
+        assert!(matches!(
+            decide_assign_by_hand(&b, &admin(), 20, inactive, false, None),
+            Err(DomainError::Conflict {
+                code: "provider_inactive",
+                ..
+            })
+        ));
+        // A booking another provider holds and has not started is reassigned in one step.
+        for held in [Status::Assigned, Status::Accepted] {
+            let note =
+                decide_assign_by_hand(&booking(held, Some(21)), &admin(), 20, free, false, None)
+                    .unwrap();
+            assert_eq!(note.reason.as_deref(), Some("reassigned from provider 21"));
+            assert_eq!(note.old_status, Some(held));
+            let note = decide_assign_by_hand(
+                &booking(held, Some(21)),
+                &admin(),
+                20,
+                free,
+                false,
+                Some("customer asked"),
+            )
+            .unwrap();
+            assert_eq!(
+                note.reason.as_deref(),
+                Some("reassigned from provider 21: customer asked")
+            );
+        }
         let note = decide_assign_by_hand(&b, &admin(), 20, free, false, Some(" ")).unwrap();
         assert_eq!(note.reason.as_deref(), Some("assigned by hand"));
         assert_eq!(note.provider_id, Some(20));
@@ -1008,6 +1088,7 @@ mod tests {
     fn a_provider_busy_then_is_refused_by_hand_unless_the_overlap_is_allowed_with_a_reason() {
         let b = booking(Status::Pending, None);
         let busy = Some(ProviderFacts {
+            active: true,
             offers: true,
             busy_with: Some(41),
         });

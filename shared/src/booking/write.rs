@@ -138,7 +138,9 @@ impl Bookings {
 
     /// An admin assigns `provider_id` by hand: the booking is assigned in a new cycle,
     /// closed by a manual attempt, its pending assignment jobs are cancelled (a running
-    /// one becomes a no-op) and the offer will expire unless answered. A provider busy
+    /// one becomes a no-op, and so does the expiry of an earlier offer) and the offer will
+    /// expire unless answered. A booking another provider holds and has not started is
+    /// reassigned so, in one step. A provider busy
     /// then is refused unless `allow_overlap` and a reason are given.
     pub async fn assign_by_hand(
         &self,
@@ -184,9 +186,13 @@ impl Bookings {
                 AuditAction::AssignBooking,
                 &format!("booking {id}"),
                 1,
-                Some(&match given {
-                    Some(reason) => format!("to provider {provider_id}: {reason}"),
-                    None => format!("to provider {provider_id}"),
+                Some(&match (booking.provider_id, given) {
+                    (Some(was), Some(reason)) => {
+                        format!("to provider {provider_id}, from provider {was}: {reason}")
+                    }
+                    (Some(was), None) => format!("to provider {provider_id}, from provider {was}"),
+                    (None, Some(reason)) => format!("to provider {provider_id}: {reason}"),
+                    (None, None) => format!("to provider {provider_id}"),
                 }),
             )
             .await?;
@@ -203,6 +209,104 @@ impl Bookings {
                 Err(busy_after(&self.db, e, Some(provider_id), &booking).await)
             }
         }
+    }
+
+    /// An admin deactivates provider `provider_id` (`active` false) or reactivates them.
+    /// Deactivated, they are offered no work and cannot be assigned by hand; the bookings
+    /// they hold and have not started (assigned, accepted) go back to dispatch in the same
+    /// transaction, each in a new assignment cycle with a history row saying why (work
+    /// under way stays theirs to finish). Returns the ids of the bookings sent back.
+    pub async fn set_provider_active(
+        &self,
+        actor: &Actor,
+        provider_id: i64,
+        active: bool,
+    ) -> Result<Vec<i64>, StoreError> {
+        if !actor.is_admin() {
+            return Err(DomainError::not_permitted(
+                actor.role,
+                if active {
+                    "reactivate a provider"
+                } else {
+                    "deactivate a provider"
+                },
+            )
+            .into());
+        }
+        let mut tx = self.db.write().await?;
+        let now = ts(tx.now());
+        let changed = exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE providers SET deactivated_at = CASE WHEN $2 THEN NULL \
+                 ELSE COALESCE(deactivated_at, $3) END, updated_at = $3 WHERE id = $1",
+            )
+            .bind(provider_id)
+            .bind(active)
+            .bind(now)
+            .execute(c)
+            .await
+        })?;
+        if changed == 0 {
+            return Err(DomainError::NotFound {
+                entity: "provider",
+                id: provider_id,
+            }
+            .into());
+        }
+        let held: Vec<i64> = if active {
+            Vec::new()
+        } else {
+            on!(tx, |c| {
+                sqlx::query_scalar(
+                    "SELECT id FROM bookings WHERE provider_id = $1 \
+                     AND status IN ('assigned', 'accepted') ORDER BY id",
+                )
+                .bind(provider_id)
+                .fetch_all(c)
+                .await
+            })?
+        };
+        let back_to_dispatch = Change::Override {
+            to: Status::Pending,
+            reason: Some(format!(
+                "provider {provider_id} was deactivated: back to dispatch"
+            )),
+            absent: None,
+        };
+        for id in &held {
+            let booking = rows::lock(&mut tx, *id).await?;
+            apply(
+                &mut tx,
+                actor,
+                &booking,
+                &back_to_dispatch,
+                None,
+                self.assignment_policy(),
+            )
+            .await?;
+        }
+        let detail = match (active, held.as_slice()) {
+            (true, _) => "reactivated".to_owned(),
+            (false, []) => "deactivated".to_owned(),
+            (false, ids) => format!(
+                "deactivated; back to dispatch: {}",
+                ids.iter()
+                    .map(|id| format!("booking {id}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        crate::console::record(
+            &mut tx,
+            actor,
+            AuditAction::UpdateProvider,
+            &format!("provider {provider_id}"),
+            1,
+            Some(&detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(held)
     }
 
     /// Moves booking `id` to start at `starts_at` (as asked, RFC 3339), keeping its
@@ -408,19 +512,23 @@ async fn provider_facts(
     provider_id: i64,
     booking: &Booking,
 ) -> Result<Option<ProviderFacts>, StoreError> {
-    let offers: Option<bool> = on!(tx, |c| {
-        sqlx::query_scalar(
+    let found: Option<(bool, bool)> = on!(tx, |c| {
+        sqlx::query_as(
             "SELECT EXISTS (SELECT 1 FROM provider_services s WHERE s.provider_id = p.id \
-             AND s.service_type = $2) FROM providers p WHERE p.id = $1",
+             AND s.service_type = $2), p.deactivated_at IS NULL FROM providers p WHERE p.id = $1",
         )
         .bind(provider_id)
         .bind(&booking.service_type)
         .fetch_optional(c)
         .await
     })?;
-    let Some(offers) = offers else {
+    let Some((offers, active)) = found else {
         return Ok(None);
     };
     let busy_with = rows::overlapping(tx, provider_id, booking.window(), booking.id).await?;
-    Ok(Some(ProviderFacts { offers, busy_with }))
+    Ok(Some(ProviderFacts {
+        offers,
+        active,
+        busy_with,
+    }))
 }

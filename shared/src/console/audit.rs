@@ -27,10 +27,13 @@ pub enum AuditAction {
     UpdateProvider,
     HideReview,
     ShowReview,
+    CreateUser,
+    DisableUser,
+    EnableUser,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 11] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::RetryJobs,
         AuditAction::CancelJobs,
         AuditAction::RunJobsNow,
@@ -42,6 +45,9 @@ impl AuditAction {
         AuditAction::UpdateProvider,
         AuditAction::HideReview,
         AuditAction::ShowReview,
+        AuditAction::CreateUser,
+        AuditAction::DisableUser,
+        AuditAction::EnableUser,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +63,9 @@ impl AuditAction {
             AuditAction::UpdateProvider => "update_provider",
             AuditAction::HideReview => "hide_review",
             AuditAction::ShowReview => "show_review",
+            AuditAction::CreateUser => "create_user",
+            AuditAction::DisableUser => "disable_user",
+            AuditAction::EnableUser => "enable_user",
         }
     }
 
@@ -146,7 +155,7 @@ pub(crate) async fn list(
     actor: &Actor,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    ensure_operator(actor, "read the audit log")?;
+    ensure_reader(actor, "read the audit log")?;
     let rows: Vec<AuditRow> = on!(tx, |c| {
         sqlx::query_as(
             "SELECT a.id, a.actor_id, u.name AS actor_name, a.actor_role, a.action, a.subject, \
@@ -184,8 +193,17 @@ pub(crate) async fn list(
         .collect()
 }
 
-/// Only admins read the console's records and act in it.
-pub(crate) fn ensure_operator(actor: &Actor, what: &str) -> Result<(), StoreError> {
+/// Operators (admins and viewers) read the console's records.
+pub(crate) fn ensure_reader(actor: &Actor, what: &str) -> Result<(), StoreError> {
+    if actor.sees_everything() {
+        Ok(())
+    } else {
+        Err(DomainError::not_permitted(actor.role, what).into())
+    }
+}
+
+/// Only admins act in the console.
+pub(crate) fn ensure_admin(actor: &Actor, what: &str) -> Result<(), StoreError> {
     if actor.role == Role::Admin {
         Ok(())
     } else {

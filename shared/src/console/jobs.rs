@@ -100,7 +100,7 @@ impl Console {
         action: JobAction,
         selection: JobSelection,
     ) -> Result<ActionReport, StoreError> {
-        audit::ensure_operator(actor, action.verb())?;
+        audit::ensure_admin(actor, action.verb())?;
         let mut report = ActionReport::default();
         let subject = match &selection {
             JobSelection::Ids(ids) => {

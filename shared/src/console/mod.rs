@@ -19,7 +19,7 @@ use queue::{JobFilter, JobKind, Queue, QueueInfo};
 pub use audit::{AuditAction, AuditEntry, AuditFilter};
 pub use jobs::{ActionReport, JobAction, JobSelection, SkippedJob};
 
-pub(crate) use audit::record;
+pub(crate) use audit::{ensure_admin, record};
 
 use crate::assignment::{AssignProvider, AssignmentPolicy};
 use crate::error::StoreError;
@@ -69,7 +69,7 @@ impl Console {
     /// Every queue with its depth by state, its oldest due job's wait and whether it is
     /// paused.
     pub async fn queues(&self, actor: &Actor) -> Result<Vec<QueueInfo>, StoreError> {
-        audit::ensure_operator(actor, "see the queues")?;
+        audit::ensure_reader(actor, "see the queues")?;
         Ok(self.queue.queues(&QUEUES).await?)
     }
 
@@ -81,7 +81,7 @@ impl Console {
         queue: &str,
         paused: bool,
     ) -> Result<bool, StoreError> {
-        audit::ensure_operator(
+        audit::ensure_admin(
             actor,
             if paused {
                 "pause a queue"
@@ -137,7 +137,7 @@ impl Console {
         actor: &Actor,
         ids: &[i64],
     ) -> Result<HashMap<i64, BookingSummary>, StoreError> {
-        audit::ensure_operator(actor, "see the jobs")?;
+        audit::ensure_reader(actor, "see the jobs")?;
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -170,7 +170,7 @@ impl Console {
         actor: &Actor,
         filter: &JobFilter,
     ) -> Result<i64, StoreError> {
-        audit::ensure_operator(actor, "see the jobs")?;
+        audit::ensure_reader(actor, "see the jobs")?;
         Ok(self.queue.count_matching(filter).await?)
     }
 }

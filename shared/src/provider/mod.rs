@@ -46,6 +46,8 @@ pub struct Provider {
     pub has_calendar: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// When an admin deactivated them: they are offered no work and cannot be assigned.
+    pub deactivated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A provider to create; with `login`, a provider login is created with it.
@@ -65,6 +67,8 @@ pub struct NewProvider {
 #[derive(Debug, Clone, Default)]
 pub struct ProviderUpdate {
     pub name: Option<String>,
+    /// Their login's e-mail changes with it.
+    pub email: Option<String>,
     pub phone: Option<String>,
     pub available: Option<bool>,
     pub rating: Option<f64>,
@@ -76,6 +80,7 @@ impl ProviderUpdate {
     pub fn fields_set(&self) -> Vec<&'static str> {
         [
             ("name", self.name.is_some()),
+            ("email", self.email.is_some()),
             ("phone", self.phone.is_some()),
             ("available", self.available.is_some()),
             ("rating", self.rating.is_some()),
@@ -89,6 +94,7 @@ impl ProviderUpdate {
     /// Only availability: what a provider may change about themselves.
     pub fn is_availability_only(&self) -> bool {
         self.name.is_none()
+            && self.email.is_none()
             && self.phone.is_none()
             && self.rating.is_none()
             && self.service_types.is_none()
@@ -113,6 +119,7 @@ struct ProviderRow {
     has_calendar: bool,
     created_at: Ts,
     updated_at: Ts,
+    deactivated_at: Option<Ts>,
 }
 
 impl TryFrom<ProviderRow> for Provider {
@@ -150,6 +157,7 @@ impl TryFrom<ProviderRow> for Provider {
             has_calendar: r.has_calendar,
             created_at: r.created_at.into(),
             updated_at: r.updated_at.into(),
+            deactivated_at: r.deactivated_at.map(Into::into),
         })
     }
 }
@@ -171,7 +179,7 @@ macro_rules! select_provider {
             $aggregate,
             " FROM provider_services s WHERE s.provider_id = p.id) AS services, ",
             "p.active_bookings, p.time_zone, p.calendar IS NOT NULL AS has_calendar, ",
-            "p.created_at, p.updated_at FROM providers p ",
+            "p.created_at, p.updated_at, p.deactivated_at FROM providers p ",
             $where
         )
     };
@@ -184,7 +192,8 @@ pub struct ServiceType {
     pub label: String,
     /// How long a booking of it lasts.
     pub duration_minutes: i64,
-    /// Providers who offer it and are taking work (none: customers cannot book it now).
+    /// Providers who offer it and are taking work, available and not deactivated (none:
+    /// customers cannot book it now).
     pub providers: i64,
 }
 
@@ -202,7 +211,8 @@ impl Providers {
             sqlx::query_as(
                 "SELECT t.name, t.label, CAST(t.duration_minutes AS BIGINT) AS duration_minutes, \
                  (SELECT COUNT(*) FROM provider_services s JOIN providers p ON p.id = s.provider_id \
-                  WHERE s.service_type = t.name AND p.available) AS providers \
+                  WHERE s.service_type = t.name AND p.available AND p.deactivated_at IS NULL) \
+                 AS providers \
                  FROM service_types t ORDER BY t.label",
             )
             .fetch_all(p)
@@ -250,11 +260,21 @@ impl Providers {
             .find(|t| t.name == name))
     }
 
-    /// Whether `actor` may see and change provider `id`'s calendar: the provider
-    /// themselves, or an admin. Anyone else learns nothing (`NotFound`).
+    /// Whether `actor` may see provider `id`'s calendar: the provider themselves, or an
+    /// operator (admin or viewer). Anyone else learns nothing (`NotFound`).
+    fn may_see(actor: &Actor, id: i64) -> Result<(), StoreError> {
+        if actor.sees_everything() {
+            return Ok(());
+        }
+        Self::may_manage(actor, id)
+    }
+
+    /// Whether `actor` may change provider `id`'s calendar: the provider themselves, or
+    /// an admin. A viewer is refused; anyone else learns nothing (`NotFound`).
     fn may_manage(actor: &Actor, id: i64) -> Result<(), StoreError> {
         match actor.role {
             Role::Admin => Ok(()),
+            Role::Viewer => Err(DomainError::not_permitted(actor.role, "change a calendar").into()),
             Role::Provider if actor.provider_id == Some(id) => Ok(()),
             _ => Err(DomainError::NotFound {
                 entity: "provider",
@@ -267,7 +287,7 @@ impl Providers {
     /// Provider `id`'s calendar, and whether they set one (without, it is "every day,
     /// all day" in their time zone).
     pub async fn calendar(&self, actor: &Actor, id: i64) -> Result<(Calendar, bool), StoreError> {
-        Self::may_manage(actor, id)?;
+        Self::may_see(actor, id)?;
         let row: Option<(String, Option<String>)> = on!(self.db, |p| {
             sqlx::query_as("SELECT time_zone, calendar FROM providers WHERE id = $1")
                 .bind(id)
@@ -436,6 +456,10 @@ impl Providers {
             .name
             .as_deref()
             .map(|n| input::text(&mut errors, "name", n, 200));
+        let email = update
+            .email
+            .as_deref()
+            .map(|e| input::email(&mut errors, "email", e));
         let phone = optional_phone(&mut errors, update.phone.as_deref());
         // An empty phone clears it; an absent one leaves it.
         let clear_phone = update.phone.as_deref() == Some("");
@@ -451,8 +475,8 @@ impl Providers {
             sqlx::query(
                 "UPDATE providers SET name = COALESCE($2, name), \
                  phone = CASE WHEN $7 THEN NULL ELSE COALESCE($3, phone) END, \
-                 available = COALESCE($4, available), rating = COALESCE($5, rating), updated_at = $6 \
-                 WHERE id = $1",
+                 available = COALESCE($4, available), rating = COALESCE($5, rating), updated_at = $6, \
+                 email = COALESCE($8, email) WHERE id = $1",
             )
             .bind(id)
             .bind(&name)
@@ -461,9 +485,24 @@ impl Providers {
             .bind(update.rating)
             .bind(ts(now))
             .bind(clear_phone)
+            .bind(email.as_deref())
             .execute(c)
             .await
-        })?;
+        })
+        .map_err(duplicate_email)?;
+        // Their login signs in with the same address.
+        if let Some(email) = &email {
+            exec!(tx, |c| {
+                sqlx::query(
+                    "UPDATE users SET email = $2 WHERE id = (SELECT user_id FROM providers WHERE id = $1)",
+                )
+                .bind(id)
+                .bind(email)
+                .execute(c)
+                .await
+            })
+            .map_err(duplicate_email)?;
+        }
         if changed == 0 {
             return Err(DomainError::NotFound {
                 entity: "provider",
@@ -497,6 +536,19 @@ impl Providers {
             }
             .into()
         })
+    }
+}
+
+/// A unique violation on an e-mail (a provider's or a login's, the only unique columns
+/// an update writes) is `duplicate_email`.
+fn duplicate_email(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => DomainError::Conflict {
+            code: "duplicate_email",
+            message: "another provider or account has this e-mail".into(),
+        }
+        .into(),
+        e => e.into(),
     }
 }
 

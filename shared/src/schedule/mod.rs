@@ -185,7 +185,7 @@ pub(crate) async fn provider_times(
         sqlx::query_as(
             "SELECT p.id, p.time_zone, p.calendar FROM providers p \
              JOIN provider_services s ON s.provider_id = p.id \
-             WHERE s.service_type = $1 AND p.available ORDER BY p.id",
+             WHERE s.service_type = $1 AND p.available AND p.deactivated_at IS NULL ORDER BY p.id",
         )
         .bind(service_type)
         .fetch_all(c)
@@ -198,7 +198,7 @@ pub(crate) async fn provider_times(
             "SELECT b.provider_id, b.starts_at, b.ends_at FROM provider_services s \
              JOIN providers p ON p.id = s.provider_id \
              JOIN bookings b ON b.provider_id = s.provider_id \
-             WHERE s.service_type = $1 AND p.available \
+             WHERE s.service_type = $1 AND p.available AND p.deactivated_at IS NULL \
              AND b.status IN ('assigned', 'accepted', 'in_progress') \
              AND b.starts_at > $2 AND b.starts_at < $3 AND b.ends_at > $4 \
              AND ($5 IS NULL OR b.id <> $5)",
