@@ -8,6 +8,8 @@ export interface BookingFilters {
   status?: BookingStatus | '';
   q?: string;
   provider_id?: number;
+  /** A service type's name. */
+  service_type?: string;
   /** Only assigned, accepted and in-progress bookings. */
   active?: boolean;
   /** A provider's record: the bookings they handled, whatever happened to them. */

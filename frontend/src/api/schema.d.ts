@@ -327,7 +327,10 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Admins change anything; a provider may switch their own availability, nothing else. */
+    /**
+     * Admins change anything, and deactivate or reactivate a provider; a provider may
+     *     switch their own availability, nothing else.
+     */
     patch: operations['updateProvider'];
     trace?: never;
   };
@@ -582,7 +585,12 @@ export interface paths {
     /** The accounts, newest first, with how many live sessions each has. */
     get: operations['listUsers'];
     put?: never;
-    post?: never;
+    /**
+     * Creates an admin's or a viewer's account (customers sign up themselves; a provider's
+     *     login comes with the provider). A taken e-mail is 409 `duplicate_email`. Recorded in
+     *     the audit log.
+     */
+    post: operations['createUser'];
     delete?: never;
     options?: never;
     head?: never;
@@ -902,7 +910,10 @@ export interface components {
       | 'create_provider'
       | 'update_provider'
       | 'hide_review'
-      | 'show_review';
+      | 'show_review'
+      | 'create_user'
+      | 'disable_user'
+      | 'enable_user';
     /** @description One row of the audit log. */
     AuditEntryView: {
       /** Format: int64 */
@@ -960,6 +971,12 @@ export interface components {
       items: components['schemas']['BookingView'][];
       /** @description Pass back as `cursor` for the next page; absent on the last page. */
       next_cursor: string | null;
+      /**
+       * Format: int64
+       * @description How many bookings match the filter, on all pages together: for admins and
+       *     viewers; null for customers and providers.
+       */
+      total: number | null;
     };
     /** @description A booking to make. */
     BookingRequest: {
@@ -1129,6 +1146,14 @@ export interface components {
        */
       rating?: number;
       password?: string | null;
+    };
+    /** @description An operator's account to create. */
+    CreateUser: {
+      name: string;
+      email: string;
+      /** @description At least 8 characters; the account's owner can change it after signing in. */
+      password: string;
+      role: components['schemas']['OperatorRole'];
     };
     /** @description A date's hours instead of its weekday's: none is a day off. */
     DateHoursView: {
@@ -1374,6 +1399,11 @@ export interface components {
        */
       failed: number;
     };
+    /**
+     * @description The role of an operator's account.
+     * @enum {string}
+     */
+    OperatorRole: 'admin' | 'viewer';
     /** @description One provider's part in the range. */
     ProviderFiguresView: {
       /** Format: int64 */
@@ -1447,6 +1477,13 @@ export interface components {
       created_at: string;
       /** Format: date-time */
       updated_at: string;
+      /** @description False once an admin deactivated them: offered no work, not assignable. */
+      active: boolean;
+      /**
+       * Format: date-time
+       * @description When they were deactivated; `null` while active.
+       */
+      deactivated_at: string | null;
     };
     /** @description A queue as operators see it. */
     QueueView: {
@@ -1590,10 +1627,12 @@ export interface components {
       next_cursor: string | null;
     };
     /**
-     * @description The role a change is made in. `System` is the worker; it has no login.
+     * @description The role a change is made in. `System` is the worker; it has no login. A `Viewer` is a
+     *     read-only operator: it sees what an admin sees and changes nothing, so no history row
+     *     ever names it.
      * @enum {string}
      */
-    Role: 'customer' | 'provider' | 'admin' | 'system';
+    Role: 'customer' | 'provider' | 'admin' | 'viewer' | 'system';
     /**
      * @description How a run ended.
      * @enum {string}
@@ -2306,12 +2345,23 @@ export interface components {
     /** @description A partial update: what is absent stays as it is. */
     UpdateProvider: {
       name?: string | null;
+      /**
+       * @description Their login's e-mail changes with it (admins only). Another provider's or
+       *     account's is 409 `duplicate_email`.
+       */
+      email?: string | null;
       /** @description Empty clears it. */
       phone?: string | null;
       available?: boolean | null;
       /** Format: double */
       rating?: number | null;
       service_types?: components['schemas']['ServiceTypeName'][] | null;
+      /**
+       * @description Admins only. False deactivates them: they are offered no work and cannot be
+       *     assigned, and the bookings they hold and have not started go back to dispatch at
+       *     once. True reactivates them.
+       */
+      active?: boolean | null;
     };
     /** @description A service's new duration. */
     UpdateServiceType: {
@@ -2746,6 +2796,8 @@ export interface operations {
         active?: boolean;
         /** @description Only bookings held by this provider. */
         provider_id?: number;
+        /** @description Only bookings of this service type (its name, e.g. `plumbing`). */
+        service_type?: string;
         /**
          * @description Text search over name, e-mail, phone, address, service, notes and the provider's
          *     name; `57` or `#57` also finds booking 57. (No stored text holds a NUL: one is
@@ -3658,6 +3710,40 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  createUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateUser'];
+      };
+    };
+    responses: {
+      /** @description The account */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminUserView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      408: components['responses']['Timeout'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];
     };

@@ -9,6 +9,8 @@ import type { components, operations } from './schema';
 type Schemas = components['schemas'];
 
 export type Role = Schemas['Role'];
+/** The roles of the operator console: an admin acts, a viewer only looks. */
+export type OperatorRole = Schemas['OperatorRole'];
 export type User = Schemas['UserView'];
 export type AuthResponse = Schemas['Session'];
 export type LoginRequest = Schemas['LoginRequest'];
@@ -18,6 +20,7 @@ export type DemoInfo = Schemas['DemoLogins'];
 export type ChangePassword = Schemas['ChangePasswordRequest'];
 export type ResetPassword = Schemas['ResetPasswordRequest'];
 export type AdminUser = Schemas['AdminUserView'];
+export type NewOperator = Schemas['CreateUser'];
 export type UserPage = Schemas['UserPage'];
 export type ResetLink = Schemas['ResetLink'];
 export type Rating = Schemas['RatingView'];
@@ -102,6 +105,9 @@ export const AUDIT_ACTIONS = [
   'update_provider',
   'hide_review',
   'show_review',
+  'create_user',
+  'disable_user',
+  'enable_user',
 ] as const satisfies readonly AuditAction[];
 export type AuditEntry = Schemas['AuditEntryView'];
 export type AuditPage = Schemas['AuditPage'];

@@ -1,7 +1,7 @@
 import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
 import { lazy, type ComponentType } from 'react';
 import { BrowserRouter, Route, Routes } from 'react-router';
-import { HomeRedirect, RequireRole } from '../features/auth';
+import { HomeRedirect, OPERATOR_ROLES, RequireRole } from '../features/auth';
 import { Layout } from './Layout';
 import { AccountPage, NotFoundPage, ResetPasswordPage, SignInPage, SignUpPage } from './routes/public';
 import { ToastProvider } from '../ui/Toast';
@@ -44,7 +44,7 @@ export function AppRoutes() {
         <Route path="signin" element={<SignInPage />} />
         <Route path="signup" element={<SignUpPage />} />
         <Route path="reset-password" element={<ResetPasswordPage />} />
-        <Route element={<RequireRole roles={['customer', 'provider', 'admin']} />}>
+        <Route element={<RequireRole roles={['customer', 'provider', ...OPERATOR_ROLES]} />}>
           <Route path="account" element={<AccountPage />} />
         </Route>
         <Route element={<RequireRole roles={['customer']} />}>
@@ -59,7 +59,8 @@ export function AppRoutes() {
           <Route path="provider/calendar" element={<ProviderCalendarPage />} />
           <Route path="provider/reviews" element={<ProviderReviewsPage />} />
         </Route>
-        <Route element={<RequireRole roles={['admin']} />}>
+        {/* The console: admins act, viewers only look (the pages show them no control that acts). */}
+        <Route element={<RequireRole roles={OPERATOR_ROLES} />}>
           <Route path="admin" element={<AdminBookingsPage />} />
           <Route path="admin/bookings/:id" element={<AdminBookingPage />} />
           <Route path="admin/jobs" element={<JobsPage />} />
@@ -68,8 +69,10 @@ export function AppRoutes() {
           <Route path="admin/providers/:id" element={<AdminProviderPage />} />
           <Route path="admin/queue" element={<QueuePage />} />
           <Route path="admin/audit" element={<AuditPage />} />
-          <Route path="admin/users" element={<AdminUsersPage />} />
           <Route path="admin/analytics" element={<AnalyticsPage />} />
+        </Route>
+        <Route element={<RequireRole roles={['admin']} />}>
+          <Route path="admin/users" element={<AdminUsersPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

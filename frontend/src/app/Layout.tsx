@@ -9,8 +9,21 @@ import { useLiveEvents } from '../live/useLiveEvents';
 import { Loading } from '../ui/Feedback';
 import './Layout.css';
 
+type NavItem = { to: string; label: string; end?: boolean };
+
+/** The console's pages: an admin's; a viewer has them all but the accounts, which are an admin's alone. */
+const CONSOLE: (NavItem & { adminOnly?: boolean })[] = [
+  { to: '/admin', label: 'Bookings', end: true },
+  { to: '/admin/jobs', label: 'Jobs' },
+  { to: '/admin/providers', label: 'Providers' },
+  { to: '/admin/queue', label: 'Queue' },
+  { to: '/admin/analytics', label: 'Analytics' },
+  { to: '/admin/audit', label: 'Audit' },
+  { to: '/admin/users', label: 'Accounts', adminOnly: true },
+];
+
 /** The pages of each role that signs in (the system role never does). */
-const NAV: Record<Exclude<Role, 'system'>, { to: string; label: string; end?: boolean }[]> = {
+const NAV: Record<Exclude<Role, 'system'>, NavItem[]> = {
   customer: [
     { to: '/bookings', label: 'My bookings', end: true },
     { to: '/bookings/new', label: 'Book a service' },
@@ -21,15 +34,8 @@ const NAV: Record<Exclude<Role, 'system'>, { to: string; label: string; end?: bo
     { to: '/provider/reviews', label: 'Reviews' },
     { to: '/provider/calendar', label: 'Working hours' },
   ],
-  admin: [
-    { to: '/admin', label: 'Bookings', end: true },
-    { to: '/admin/jobs', label: 'Jobs' },
-    { to: '/admin/providers', label: 'Providers' },
-    { to: '/admin/queue', label: 'Queue' },
-    { to: '/admin/analytics', label: 'Analytics' },
-    { to: '/admin/audit', label: 'Audit' },
-    { to: '/admin/users', label: 'Accounts' },
-  ],
+  admin: CONSOLE,
+  viewer: CONSOLE.filter((n) => !n.adminOnly),
 };
 
 /** How the event stream learns that the session ended, and says so. */
@@ -73,6 +79,11 @@ export function Layout() {
           )}
           {user && (
             <div className="topbar__user">
+              {user.role === 'viewer' && (
+                <span className="read-only" data-testid="read-only" title="You can see the console but not change anything">
+                  Read-only
+                </span>
+              )}
               <LiveIndicator state={sessionEnded ? 'signed-out' : live} />
               <Link to="/account" className="topbar__name" title={`${user.email}: your account`}>
                 {user.name} <span className={`role role--${user.role}`}>{user.role}</span>

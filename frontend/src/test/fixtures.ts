@@ -1,4 +1,4 @@
-import type { Booking, BookingDetail, Job, JobDetail } from '../api/types';
+import type { Booking, BookingDetail, Job, JobDetail, Provider } from '../api/types';
 
 export function booking(over: Partial<Booking> = {}): Booking {
   return {
@@ -68,4 +68,27 @@ export function job(over: Partial<Job> = {}): Job {
 
 export function jobDetail(over: Partial<JobDetail> = {}): JobDetail {
   return { ...job(), attempts: [], ...over };
+}
+
+export function provider(over: Partial<Provider> = {}): Provider {
+  return {
+    id: 1,
+    user_id: 3,
+    name: 'Priya Patel',
+    email: 'priya@example.com',
+    phone: null,
+    available: true,
+    rating: 4.8,
+    rating_count: 0,
+    rating_mean: null,
+    service_types: ['plumbing'],
+    active_bookings: 0,
+    time_zone: 'UTC',
+    has_calendar: false,
+    created_at: '2030-01-01T09:00:00Z',
+    updated_at: '2030-01-01T09:00:00Z',
+    active: true,
+    deactivated_at: null,
+    ...over,
+  };
 }

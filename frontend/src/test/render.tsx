@@ -3,12 +3,42 @@ import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { MemoryRouter } from 'react-router';
 import { vi } from 'vitest';
+import { keys } from '../api/queryKeys';
+import type { Role, User } from '../api/types';
 
 export function testQueryClient() {
   return new QueryClient({ defaultOptions: { queries: { retry: false, gcTime: Infinity }, mutations: { retry: false } } });
 }
 
-export function renderWithProviders(ui: ReactElement, { client = testQueryClient(), route = '/' } = {}) {
+/** Someone signed in as `role`, as `GET /auth/me` answers. */
+export function signedIn(role: Role, over: Partial<User> = {}): User {
+  const names: Record<Role, string> = {
+    admin: 'Ada Admin',
+    viewer: 'Vera Viewer',
+    customer: 'Casey Customer',
+    provider: 'Priya Patel',
+    system: 'worker',
+  };
+  return {
+    id: 1,
+    name: names[role],
+    email: `${role}@example.com`,
+    role,
+    provider_id: role === 'provider' ? 1 : null,
+    created_at: '2030-01-01T09:00:00Z',
+    ...over,
+  };
+}
+
+/**
+ * Renders `ui` with a fresh query cache and a router at `route`. `as`: who is signed in
+ * (without it, `/auth/me` is asked like any request, of the stubbed fetch).
+ */
+export function renderWithProviders(
+  ui: ReactElement,
+  { client = testQueryClient(), route = '/', as }: { client?: QueryClient; route?: string; as?: Role } = {},
+) {
+  if (as) client.setQueryData(keys.me, signedIn(as));
   return {
     client,
     ...render(

@@ -1,13 +1,29 @@
-/** The admin's pages: all bookings, the analytics dashboard, a booking with the admin's tools, jobs (and a job), providers (each with calendar and day), the queues, the audit log, accounts. */
+/**
+ * The operator console's pages: all bookings, the analytics dashboard, a booking with the
+ * admin's tools, jobs (and a job), providers (each with calendar and day), the queues, the
+ * audit log, accounts. A viewer opens them all but the accounts, and is shown no control
+ * that would change anything (useCanAct).
+ */
 import { Link, useParams } from 'react-router';
 import { AssignPanel, BookingDetailView, BookingsTable, OverridePanel, ProviderDay, StatusActions } from '../../features/bookings';
 import { AuditLog } from '../../features/audit';
 import { JobDetailView, JobList, QueueOverview, useJobFilters } from '../../features/jobs';
-import { AddProvider, CalendarEditor, ProviderList, useProviderName, useProviders } from '../../features/providers';
+import {
+  AddProvider,
+  CalendarEditor,
+  CalendarSummary,
+  InactiveBadge,
+  ProviderActivation,
+  ProviderEditor,
+  ProviderList,
+  useProviderName,
+  useProviders,
+  useServiceTypes,
+} from '../../features/providers';
 import { Dashboard } from '../../features/analytics';
-import { useMe } from '../../features/auth';
+import { useCanAct, useMe } from '../../features/auth';
 import { ratingSummary, ReviewList } from '../../features/ratings';
-import { UserList } from '../../features/users';
+import { AddOperator, UserList } from '../../features/users';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
 
 export function AdminBookingsPage() {
@@ -24,24 +40,31 @@ export function AdminBookingsPage() {
 export function AdminBookingPage() {
   const id = Number(useParams().id);
   const providerName = useProviderName();
+  const canAct = useCanAct();
   return (
     <BookingDetailView
       id={id}
       back={{ to: '/admin', label: 'All bookings' }}
       providerName={providerName}
-      exhaustedHint="Retry it from Jobs, or assign a provider by hand below."
-      actions={(b) => (
-        <>
-          {b.allowed_transitions.length > 0 && (
-            <div>
-              <h2>Moves</h2>
-              <StatusActions booking={b} confirmationsStay />
-            </div>
-          )}
-          <AssignPanel booking={b} />
-          <OverridePanel booking={b} />
-        </>
-      )}
+      exhaustedHint={
+        canAct ? 'Retry it from Jobs, or assign a provider by hand below.' : 'An admin can retry it, or assign a provider by hand.'
+      }
+      actions={
+        canAct
+          ? (b) => (
+              <>
+                {b.allowed_transitions.length > 0 && (
+                  <div>
+                    <h2>Moves</h2>
+                    <StatusActions booking={b} confirmationsStay />
+                  </div>
+                )}
+                <AssignPanel booking={b} />
+                <OverridePanel booking={b} />
+              </>
+            )
+          : undefined
+      }
     />
   );
 }
@@ -74,12 +97,13 @@ export function AuditPage() {
 }
 
 export function ProvidersPage() {
+  const canAct = useCanAct();
   return (
     <section aria-labelledby="providers-title">
       <div className="page-head">
         <h1 id="providers-title">Providers</h1>
       </div>
-      <AddProvider />
+      {canAct && <AddProvider />}
       <ProviderList />
     </section>
   );
@@ -103,15 +127,21 @@ export function AdminUsersPage() {
       <div className="page-head">
         <h1 id="users-title">Accounts</h1>
       </div>
+      <AddOperator />
       {me.data && <UserList me={me.data.id} />}
     </section>
   );
 }
 
-/** One provider: their jobs on a day (in time order), and their working hours, editable. */
+/**
+ * One provider: their details (editable), deactivating or reactivating them, their jobs on a
+ * day (in time order), their working hours (editable) and reviews. A viewer reads them all.
+ */
 export function AdminProviderPage() {
   const id = Number(useParams().id);
   const providers = useProviders();
+  const types = useServiceTypes();
+  const canAct = useCanAct();
   const provider = providers.data?.find((p) => p.id === id);
   return (
     <section aria-labelledby="admin-provider-title">
@@ -131,18 +161,36 @@ export function AdminProviderPage() {
         <>
           <div className="page-head">
             <h1 id="admin-provider-title">{provider.name}</h1>
+            {!provider.active && <InactiveBadge />}
             <span className="muted">
               {provider.available ? 'Taking work' : 'Not taking work'} · load {provider.active_bookings} ·{' '}
               {ratingSummary(provider.rating_mean, provider.rating_count)} · rank {provider.rating.toFixed(2)}
             </span>
           </div>
+          {canAct ? (
+            <>
+              <div className="card">
+                <h2>Details</h2>
+                {types.data ? <ProviderEditor provider={provider} serviceTypes={types.data} /> : <Loading label="Loading services…" />}
+              </div>
+              <div className="card">
+                <h2>{provider.active ? 'Deactivate' : 'Reactivate'}</h2>
+                <ProviderActivation provider={provider} />
+              </div>
+            </>
+          ) : (
+            <p className="muted" data-testid="provider-contact">
+              {provider.email}
+              {provider.phone ? ` · ${provider.phone}` : ''}
+            </p>
+          )}
           <div className="card">
             <h2>Day</h2>
             <ProviderDay provider={provider} />
           </div>
           <div className="card">
             <h2>Working hours</h2>
-            <CalendarEditor providerId={provider.id} who="admin" />
+            {canAct ? <CalendarEditor providerId={provider.id} who="admin" /> : <CalendarSummary providerId={provider.id} />}
           </div>
           <div className="card">
             <h2>Reviews</h2>

@@ -55,4 +55,7 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, string> = {
   update_provider: 'Changed a provider',
   hide_review: 'Hid a review',
   show_review: 'Showed a review',
+  create_user: 'Created an account',
+  disable_user: 'Disabled an account',
+  enable_user: 'Enabled an account',
 };

@@ -18,6 +18,18 @@ export function useMe() {
   return useQuery({ queryKey: keys.me, queryFn: fetchMe, staleTime: 5 * 60_000 });
 }
 
+/**
+ * Whether the signed-in user may act in the operator console (an admin), or only look (a
+ * viewer, whom the API refuses every change with 403). Pages show a viewer no control that
+ * would change anything: not a disabled one, none.
+ */
+export function useCanAct(): boolean {
+  return useMe().data?.role === 'admin';
+}
+
+/** The roles that see the operator console. */
+export const OPERATOR_ROLES: Role[] = ['admin', 'viewer'];
+
 export function useDemoLogins() {
   return useQuery({ queryKey: keys.demo, queryFn: () => api<DemoInfo>('/auth/demo'), staleTime: Infinity });
 }
@@ -29,6 +41,7 @@ export function roleHome(role: Role): string {
     case 'provider':
       return '/provider';
     case 'admin':
+    case 'viewer':
       return '/admin';
     case 'system':
       return '/';

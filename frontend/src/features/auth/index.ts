@@ -1,6 +1,7 @@
 /** Accounts and sessions: who is signed in, signing in, up and out, and pages by role. */
-export { fetchMe, roleHome, useMe, useSignOut } from './api';
+export { fetchMe, OPERATOR_ROLES, roleHome, useCanAct, useMe, useSignOut } from './api';
 export { AccountPage } from './AccountPage';
+export { MIN_PASSWORD } from './password';
 export { ResetPasswordPage } from './ResetPasswordPage';
 export { markSessionEnded, useSessionEnded } from './session';
 export { SignInAgain } from './SignInAgain';

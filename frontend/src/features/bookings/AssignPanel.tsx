@@ -8,13 +8,20 @@ import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFee
 import { useProviders } from '../providers';
 import { useAssign } from './api';
 
+/** Nobody holds it: assign. */
 const ASSIGNABLE = new Set(['pending', 'rejected', 'no_show']);
+/** A provider holds it and has not started: reassign, in one step. */
+const REASSIGNABLE = new Set(['assigned', 'accepted']);
 const FIELDS = [
   { name: 'provider_id', label: 'Provider' },
   { name: 'reason', label: 'Reason' },
 ];
 
-/** Assign by hand: any provider offering the service, with their load and rating to choose by. */
+/**
+ * Assign by hand: any active provider offering the service, with their load and rating to
+ * choose by. A booking a provider holds and has not started is reassigned to another in one
+ * step (the holder is not offered).
+ */
 export function AssignPanel({ booking }: { booking: BookingDetail }) {
   const providers = useProviders(booking.service_type);
   const assign = useAssign(booking.id);
@@ -34,15 +41,24 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
     </Notice>
   );
 
-  if (!ASSIGNABLE.has(booking.status)) {
+  const holder = REASSIGNABLE.has(booking.status) ? booking.provider_id : null;
+  if (!ASSIGNABLE.has(booking.status) && holder === null) {
     return (
       <div>
         <h2>Assign by hand</h2>
-        <p className="muted">A booking can be assigned by hand while it is pending, rejected or a no-show.</p>
+        <p className="muted">
+          A booking can be assigned by hand while it is pending, rejected or a no-show, and given to another provider while it is assigned
+          or accepted.
+        </p>
         {doneNotice}
       </div>
     );
   }
+  const reassign = holder !== null;
+  const nameOf = (id: number) =>
+    booking.provider_names?.[String(id)] ?? providers.data?.find((p) => p.id === id)?.name ?? `provider #${id}`;
+  // Who can take it: active providers of the service, the holder aside.
+  const choices = (providers.data ?? []).filter((p) => p.active && p.id !== holder);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -57,12 +73,14 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
       failed();
       return;
     }
-    const chosen = providers.data?.find((p) => p.id === Number(providerId));
+    const to = nameOf(Number(providerId));
+    const from = holder !== null ? nameOf(holder) : null;
     assign.mutate(
       { provider_id: Number(providerId), reason: reason.trim() || undefined, override: allowOverlap || undefined },
       {
         onSuccess: () => {
-          setDone(`Assigned to ${chosen?.name ?? `provider #${providerId}`}${allowOverlap ? ', overlap allowed' : ''}.`);
+          const overlap = allowOverlap ? ', overlap allowed' : '';
+          setDone(from ? `Reassigned from ${from} to ${to}${overlap}.` : `Assigned to ${to}${overlap}.`);
           setProviderId('');
           setReason('');
           setAllowOverlap(false);
@@ -81,14 +99,23 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
   const busy = assign.error instanceof ApiError && assign.error.code === 'provider_busy' ? assign.error : null;
   return (
     <form {...form} onSubmit={submit} noValidate aria-labelledby="assign-title">
-      <h2 id="assign-title">Assign by hand</h2>
+      <h2 id="assign-title">{reassign ? 'Reassign' : 'Assign by hand'}</h2>
+      {holder !== null && (
+        <p className="muted" data-testid="assign-holder">
+          {nameOf(holder)} holds this booking ({booking.status === 'accepted' ? 'accepted' : 'not answered yet'}). Reassigning takes it from
+          them and gives it to the provider you choose, in one step.
+        </p>
+      )}
       {messages.length > 0 && <ErrorSummary key={attempt} messages={messages} />}
       {providers.isPending ? (
         <Loading label="Loading providers…" />
       ) : providers.isError ? (
         <ErrorAlert error={providers.error} />
-      ) : providers.data.length === 0 ? (
-        <p className="muted">No provider offers this service yet. Add one on the Providers page.</p>
+      ) : choices.length === 0 ? (
+        <p className="muted">
+          {reassign ? 'No other active provider offers this service.' : 'No active provider offers this service.'} Add one, or reactivate
+          one, on the Providers page.
+        </p>
       ) : (
         <>
           <SelectField
@@ -104,7 +131,7 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
             }}
           >
             <option value="">Choose a provider…</option>
-            {providers.data.map((p) => (
+            {choices.map((p) => (
               <option key={p.id} value={p.id}>
                 {p.name} — load {p.active_bookings}, rating {p.rating.toFixed(1)}
                 {p.available ? '' : ' (unavailable)'}
@@ -124,7 +151,7 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
               </p>
               <label className="checkbox" htmlFor="assign-overlap">
                 <input id="assign-overlap" type="checkbox" checked={allowOverlap} onChange={(e) => setAllowOverlap(e.target.checked)} />
-                Assign anyway, overlapping (recorded as an override with the reason)
+                {reassign ? 'Reassign' : 'Assign'} anyway, overlapping (recorded as an override with the reason)
               </label>
             </div>
           )}
@@ -138,7 +165,7 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
           />
           <div className="actions">
             <button type="submit" className="btn btn--primary" disabled={assign.isPending}>
-              {assign.isPending ? 'Assigning…' : 'Assign'}
+              {assign.isPending ? (reassign ? 'Reassigning…' : 'Assigning…') : reassign ? 'Reassign' : 'Assign'}
             </button>
           </div>
         </>

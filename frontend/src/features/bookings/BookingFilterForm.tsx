@@ -1,21 +1,23 @@
 import { useState, type FormEvent } from 'react';
-import { STATUSES, type BookingStatus, type Provider } from '../../api/types';
+import { STATUSES, type BookingStatus, type Provider, type ServiceType } from '../../api/types';
 import { SelectField, TextField } from '../../ui/Field';
 import { isBookingFiltered, NO_BOOKING_FILTERS, type AdminBookingFilters, type BookingOrder } from './listFilters';
 import { statusLabel } from './status';
 
 /**
- * The admin's bookings filters. Choices (status, provider, days, order) apply at once; the
+ * The admin's bookings filters. Choices (status, service, provider, days, order) apply at once; the
  * search text on Search or Enter. The parent keys it on the address, so that what it shows is
  * always what the address holds.
  */
 export function BookingFilterForm({
   filters,
+  serviceTypes,
   providers,
   zone,
   onChange,
 }: {
   filters: AdminBookingFilters;
+  serviceTypes: readonly ServiceType[];
   providers: readonly Provider[];
   /** The service area's zone, which the days are on, once known. */
   zone?: string;
@@ -29,6 +31,7 @@ export function BookingFilterForm({
   };
   // A provider in the address that the list does not hold still shows as chosen.
   const known = !filters.provider_id || providers.some((p) => String(p.id) === filters.provider_id);
+  const knownService = !filters.service_type || serviceTypes.some((t) => t.name === filters.service_type);
 
   return (
     <form className="card filters booking-filters" onSubmit={submit} role="search" aria-label="Filter bookings" noValidate>
@@ -46,6 +49,20 @@ export function BookingFilterForm({
         ))}
       </SelectField>
       <SelectField
+        id="filter-service"
+        label="Service"
+        value={filters.service_type}
+        onChange={(e) => apply({ service_type: e.target.value })}
+      >
+        <option value="">All services</option>
+        {serviceTypes.map((t) => (
+          <option key={t.name} value={t.name}>
+            {t.label}
+          </option>
+        ))}
+        {!knownService && <option value={filters.service_type}>{filters.service_type}</option>}
+      </SelectField>
+      <SelectField
         id="filter-provider"
         label="Provider"
         value={filters.provider_id}
@@ -55,6 +72,7 @@ export function BookingFilterForm({
         {providers.map((p) => (
           <option key={p.id} value={p.id}>
             {p.name}
+            {p.active ? '' : ' (inactive)'}
           </option>
         ))}
         {!known && <option value={filters.provider_id}>Provider #{filters.provider_id}</option>}

@@ -2,8 +2,8 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useLocation } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import type { BookingPage, Provider } from '../../api/types';
-import { booking } from '../../test/fixtures';
+import type { BookingPage } from '../../api/types';
+import { booking, provider } from '../../test/fixtures';
 import { json, mockApi, renderWithProviders } from '../../test/render';
 import { BookingsTable } from './BookingsTable';
 
@@ -16,15 +16,17 @@ function Page() {
   );
 }
 
-const provider = (id: number, name: string): Provider =>
-  ({ id, name, email: `${name.toLowerCase()}@example.com`, available: true, service_types: ['plumbing'] }) as Provider;
 const page = (over: Partial<BookingPage> = {}): BookingPage =>
-  ({ items: [booking({ id: 7 }), booking({ id: 8, provider_id: 2 })], next_cursor: null, ...over }) as BookingPage;
+  ({ items: [booking({ id: 7 }), booking({ id: 8, provider_id: 2 })], next_cursor: null, total: 2, ...over }) as BookingPage;
 
 const routes = () => ({
   'GET /api/v1/bookings': () => json(200, page()),
-  'GET /api/v1/providers': () => json(200, [provider(1, 'Priya'), provider(2, 'Paul')]),
-  'GET /api/v1/service-types': () => json(200, [{ name: 'plumbing', label: 'Plumbing', duration_minutes: 120, providers: 2 }]),
+  'GET /api/v1/providers': () => json(200, [provider({ id: 1, name: 'Priya' }), provider({ id: 2, name: 'Paul' })]),
+  'GET /api/v1/service-types': () =>
+    json(200, [
+      { name: 'plumbing', label: 'Plumbing', duration_minutes: 120, providers: 2 },
+      { name: 'cleaning', label: 'Cleaning', duration_minutes: 180, providers: 1 },
+    ]),
   'GET /api/v1/auth/me': () => json(200, { id: 1, name: 'Ada', email: 'admin@example.com', role: 'admin', provider_id: null }),
   'GET /api/v1/admin/analytics': () => json(200, { time_zone: 'Europe/Berlin' }),
 });
@@ -33,6 +35,23 @@ const lastList = (calls: { url: string }[]) =>
   new URL([...calls].reverse().find((c) => c.url.startsWith('/api/v1/bookings?'))!.url, 'http://x').searchParams;
 
 describe("the admin's bookings list", () => {
+  it('filters by service and says how many bookings match on every page, not only those shown', async () => {
+    const { calls } = mockApi({
+      ...routes(),
+      'GET /api/v1/bookings': (init) =>
+        json(200, new URL(init.url, 'http://x').searchParams.get('service_type') ? page({ total: 57, next_cursor: '1.8' }) : page()),
+    });
+    const user = userEvent.setup();
+    renderWithProviders(<Page />, { route: '/admin' });
+    expect(await screen.findByTestId('booking-total')).toHaveTextContent(/^2 bookings$/);
+    await user.selectOptions(await screen.findByLabelText('Service'), 'Cleaning');
+    expect(screen.getByTestId('address')).toHaveTextContent('?service_type=cleaning');
+    expect(await screen.findByText('57 bookings')).toBeInTheDocument();
+    expect(screen.getByTestId('booking-total')).toHaveTextContent('57 bookings · 2 shown');
+    expect(lastList(calls).get('service_type')).toBe('cleaning');
+    expect(screen.getByRole('button', { name: 'Load more' })).toBeInTheDocument();
+  });
+
   it('filters by provider, by the days it starts on (in the service area’s zone) and sorts, all in the address', async () => {
     const { calls } = mockApi(routes());
     const user = userEvent.setup();

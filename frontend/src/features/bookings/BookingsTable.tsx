@@ -3,7 +3,7 @@ import { Link, useSearchParams } from 'react-router';
 import { errorMessage } from '../../api/client';
 import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
 import { TableScroll } from '../../ui/Table';
-import { useProviderName, useProviders, useServiceLabel } from '../providers';
+import { useProviderName, useProviders, useServiceLabel, useServiceTypes } from '../providers';
 import { PAGE_SIZE, useBookings, useServiceAreaZone } from './api';
 import { BookingFilterForm } from './BookingFilterForm';
 import {
@@ -16,6 +16,9 @@ import {
 } from './listFilters';
 import { When } from './When';
 import { StatusBadge } from './status';
+import './BookingList.css';
+
+const bookingCount = (n: number) => `${n.toLocaleString()} ${n === 1 ? 'booking' : 'bookings'}`;
 
 /** The bookings list's filters, kept in the address (see listFilters.ts): a reload or a shared link shows the same bookings. */
 function useBookingFilters(): [AdminBookingFilters, (f: AdminBookingFilters) => void] {
@@ -36,13 +39,24 @@ export function BookingsTable() {
   const zone = useServiceAreaZone(dated);
   const list = useBookings(bookingListQuery(filters, zone.data ?? 'UTC'), PAGE_SIZE, { enabled: !dated || zone.isSuccess });
   const providers = useProviders();
+  const serviceTypes = useServiceTypes();
   const serviceLabel = useServiceLabel();
   const providerName = useProviderName();
-  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const pages = list.data?.pages ?? [];
+  const items = pages.flatMap((p) => p.items);
+  // How many match on every page together (the latest page's count; staff always get one).
+  const total = pages.length ? (pages[pages.length - 1].total ?? items.length) : 0;
 
   return (
     <>
-      <BookingFilterForm key={address} filters={filters} providers={providers.data ?? []} zone={zone.data} onChange={setFilters} />
+      <BookingFilterForm
+        key={address}
+        filters={filters}
+        serviceTypes={serviceTypes.data ?? []}
+        providers={providers.data ?? []}
+        zone={zone.data}
+        onChange={setFilters}
+      />
       {dated && zone.isError ? (
         <ErrorAlert>Could not learn the service area&apos;s time zone, which the days are on. {errorMessage(zone.error)}</ErrorAlert>
       ) : list.isPending ? (
@@ -53,6 +67,10 @@ export function BookingsTable() {
         <Empty>{isBookingFiltered(filters) ? 'No bookings match these filters.' : 'No bookings yet.'}</Empty>
       ) : (
         <>
+          <p className="bookings-total" data-testid="booking-total" aria-live="polite">
+            <strong>{bookingCount(total)}</strong>
+            {items.length < total && <span className="muted"> · {items.length.toLocaleString()} shown</span>}
+          </p>
           <TableScroll label="Table of bookings" className="card card--flush">
             <table className="table" aria-label="Bookings">
               <thead>
@@ -103,9 +121,7 @@ export function BookingsTable() {
                 {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
               </button>
             ) : (
-              <span className="muted small">
-                {items.length} booking{items.length === 1 ? '' : 's'}, all shown.
-              </span>
+              <span className="muted small">All {bookingCount(total)} shown.</span>
             )}
           </div>
           {list.isError && <ErrorAlert>Could not load more bookings. {errorMessage(list.error)}</ErrorAlert>}

@@ -7,7 +7,7 @@ export type BookingOrder = NonNullable<BookingFilters['order']>;
 
 /**
  * The admin's bookings list filters as the address keeps them ('' for "any"), under the
- * API's names: `status`, `q`, `provider_id`, `from` and `to` (days of the service area's
+ * API's names: `status`, `q`, `provider_id`, `service_type`, `from` and `to` (days of the service area's
  * calendar, both included; the API takes instants), `order` (`starts_at`; newest first when
  * absent).
  */
@@ -16,13 +16,23 @@ export interface AdminBookingFilters {
   q: string;
   /** A provider's id, or ''. */
   provider_id: string;
+  /** A service type's name, or ''. */
+  service_type: string;
   /** Days (YYYY-MM-DD) the booking starts on, both included. */
   from: string;
   to: string;
   order: BookingOrder;
 }
 
-export const NO_BOOKING_FILTERS: AdminBookingFilters = { status: '', q: '', provider_id: '', from: '', to: '', order: 'newest' };
+export const NO_BOOKING_FILTERS: AdminBookingFilters = {
+  status: '',
+  q: '',
+  provider_id: '',
+  service_type: '',
+  from: '',
+  to: '',
+  order: 'newest',
+};
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const ID = /^[1-9]\d{0,15}$/;
@@ -39,6 +49,7 @@ export function bookingFiltersFromParams(params: URLSearchParams): AdminBookingF
     status: (STATUSES as readonly string[]).includes(status) ? (status as BookingStatus) : '',
     q: (params.get('q') ?? '').trim(),
     provider_id: ID.test(provider) ? provider : '',
+    service_type: (params.get('service_type') ?? '').trim(),
     from: day('from'),
     to: day('to'),
     order: params.get('order') === 'starts_at' ? 'starts_at' : 'newest',
@@ -51,6 +62,7 @@ export function bookingFiltersToParams(f: AdminBookingFilters): URLSearchParams 
   if (f.status) p.set('status', f.status);
   if (f.q.trim()) p.set('q', f.q.trim());
   if (f.provider_id) p.set('provider_id', f.provider_id);
+  if (f.service_type) p.set('service_type', f.service_type);
   if (f.from) p.set('from', f.from);
   if (f.to) p.set('to', f.to);
   if (f.order !== 'newest') p.set('order', f.order);
@@ -59,7 +71,7 @@ export function bookingFiltersToParams(f: AdminBookingFilters): URLSearchParams 
 
 /** Whether `f` narrows the list in any way (the order aside). */
 export function isBookingFiltered(f: AdminBookingFilters): boolean {
-  return !!(f.status || f.q.trim() || f.provider_id || f.from || f.to);
+  return !!(f.status || f.q.trim() || f.provider_id || f.service_type || f.from || f.to);
 }
 
 /** Whether the days need the service area's zone to become the API's instants. */
@@ -72,6 +84,7 @@ export const needsZone = (f: AdminBookingFilters) => !!(f.from || f.to);
 export function bookingListQuery(f: AdminBookingFilters, zone: string): BookingFilters {
   const q: BookingFilters = { status: f.status, q: f.q.trim(), order: f.order };
   if (f.provider_id) q.provider_id = Number(f.provider_id);
+  if (f.service_type) q.service_type = f.service_type;
   if (f.from) q.from = startOfDayIn(f.from, zone);
   if (f.to) q.to = startOfDayIn(nextDateKey(f.to), zone);
   return q;

@@ -28,6 +28,7 @@ export const ROLE_LABEL: Record<ActorRole, string> = {
   customer: 'customer',
   provider: 'provider',
   admin: 'admin',
+  viewer: 'viewer',
   system: 'system',
 };
 

@@ -22,7 +22,7 @@ describe('a job page', () => {
       'GET /api/v1/admin/jobs/5': () =>
         json(200, jobDetail({ attempts: [run(1, 'rejected by Chen'), run(2, 'no eligible provider for cleaning at 10:00')] })),
     });
-    renderWithProviders(<JobDetailView id={5} />, { route: '/admin/jobs/5' });
+    renderWithProviders(<JobDetailView id={5} />, { route: '/admin/jobs/5', as: 'admin' });
     const runs = await screen.findAllByTestId('job-run');
     expect(runs).toHaveLength(2);
     expect(runs[1]).toHaveTextContent('no eligible provider for cleaning');
@@ -39,7 +39,7 @@ describe('a job page', () => {
     mockApi({
       'GET /api/v1/admin/jobs/5': () => json(200, jobDetail({ state: 'retrying', attempt: 2, run_at: runAt, finished_at: null })),
     });
-    renderWithProviders(<JobDetailView id={5} />, { route: '/admin/jobs/5' });
+    renderWithProviders(<JobDetailView id={5} />, { route: '/admin/jobs/5', as: 'admin' });
     expect(await screen.findByTestId('job-countdown')).toHaveTextContent(/\(in [1-3] s\)/);
     await act(() => vi.advanceTimersByTimeAsync(4_000));
     expect(screen.getByTestId('job-countdown')).toHaveTextContent('(due now)');
@@ -53,9 +53,18 @@ describe('a job page', () => {
       'POST /api/v1/admin/jobs/run-now': () => json(200, { changed: 1, skipped: [], skipped_count: 0 }),
     });
     const user = userEvent.setup();
-    renderWithProviders(<JobDetailView id={5} />, { route: '/admin/jobs/5' });
+    renderWithProviders(<JobDetailView id={5} />, { route: '/admin/jobs/5', as: 'admin' });
     await user.click(await screen.findByRole('button', { name: 'Run now' }));
     expect(await screen.findByTestId('action-report')).toHaveTextContent('Made job #5 due now');
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ ids: [5] });
+  });
+
+  it('shows a viewer a dead job without its actions', async () => {
+    mockApi({ 'GET /api/v1/admin/jobs/5': () => json(200, jobDetail({ attempts: [run(1, 'rejected by Chen')] })) });
+    renderWithProviders(<JobDetailView id={5} />, { route: '/admin/jobs/5', as: 'viewer' });
+    expect(await screen.findAllByTestId('job-run')).toHaveLength(1);
+    expect(screen.getByTestId('job-detail')).toHaveAttribute('data-state', 'dead');
+    expect(screen.queryByRole('group', { name: 'Act on this job' })).toBeNull();
+    expect(screen.queryByRole('button')).toBeNull();
   });
 });

@@ -3,6 +3,7 @@ import { Link, useLocation } from 'react-router';
 import { errorMessage } from '../../api/client';
 import type { JobDetail, JobRun } from '../../api/types';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
+import { useCanAct } from '../auth';
 import { TableScroll } from '../../ui/Table';
 import { formatCountdown, formatDuration } from '../../ui/duration';
 import { formatDateTime, useNow } from '../../ui/time';
@@ -179,7 +180,7 @@ function Actions({ job, onDone }: { job: JobDetail; onDone: (o: ActionOutcome) =
 
 /**
  * One job for operators: what it does, for which booking, its state and next run (counted
- * down), the actions that apply, every run, and its payload. Booking events refetch it, and
+ * down), the actions that apply (an admin's), every run, and its payload. Booking events refetch it, and
  * it is polled while it waits or runs.
  */
 export function JobDetailView({ id }: { id: number }) {
@@ -187,6 +188,7 @@ export function JobDetailView({ id }: { id: number }) {
   const job = useJob(id);
   const from = (useLocation().state as FromJobList | null)?.jobsSearch ?? '';
   const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
+  const canAct = useCanAct();
   const data = job.data;
 
   return (
@@ -214,7 +216,7 @@ export function JobDetailView({ id }: { id: number }) {
           {outcome && <ActionReportNotice outcome={outcome} onDismiss={() => setOutcome(null)} />}
           <div className="card">
             <Facts job={data} />
-            <Actions job={data} onDone={setOutcome} />
+            {canAct && <Actions job={data} onDone={setOutcome} />}
           </div>
           <section className="card" aria-labelledby="job-runs-title">
             <h2 id="job-runs-title">Runs</h2>

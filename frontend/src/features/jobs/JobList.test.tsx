@@ -32,7 +32,7 @@ const report = (over: Partial<ActionReport> = {}): ActionReport => ({ changed: 1
 describe('the job table', () => {
   it('asks for dead jobs by default, and says how many match', async () => {
     const { calls } = mockApi({ 'GET /api/v1/admin/jobs': () => json(200, page()), 'GET /api/v1/admin/queues': queues });
-    renderWithProviders(<Page />, { route: '/admin/jobs' });
+    renderWithProviders(<Page />, { route: '/admin/jobs', as: 'admin' });
     expect(await screen.findByTestId('job-total')).toHaveTextContent('2 jobs match');
     const list = calls.find((c) => c.url.startsWith('/api/v1/admin/jobs?'));
     expect(new URL(list!.url, 'http://x').searchParams.get('state')).toBe('dead');
@@ -56,7 +56,7 @@ describe('the job table', () => {
       'POST /api/v1/admin/jobs/retry': () => json(200, report()),
     });
     const user = userEvent.setup();
-    renderWithProviders(<Page />, { route: '/admin/jobs' });
+    renderWithProviders(<Page />, { route: '/admin/jobs', as: 'admin' });
     await user.click(await screen.findByRole('button', { name: 'Retry job #5' }));
     const notice = await screen.findByTestId('action-report');
     expect(notice).toHaveTextContent('Retried job #5');
@@ -72,7 +72,7 @@ describe('the job table', () => {
       'POST /api/v1/admin/jobs/run-now': () => json(200, report()),
     });
     const user = userEvent.setup();
-    renderWithProviders(<Page />, { route: '/admin/jobs' });
+    renderWithProviders(<Page />, { route: '/admin/jobs', as: 'admin' });
     const act = within(await screen.findByRole('group', { name: 'Act on the selected jobs' }));
     expect(act.getByRole('button', { name: 'Run now' })).toBeDisabled();
     await user.click(screen.getByRole('checkbox', { name: 'Select job #6' }));
@@ -97,7 +97,7 @@ describe('the job table', () => {
         ),
     });
     const user = userEvent.setup();
-    renderWithProviders(<Page />, { route: '/admin/jobs?q=timeout' });
+    renderWithProviders(<Page />, { route: '/admin/jobs?q=timeout', as: 'admin' });
     // The address's filters are in the form and in the request.
     expect(await screen.findByLabelText('Error text')).toHaveValue('timeout');
     await waitFor(() => expect(calls.some((c) => c.url.includes('q=timeout'))).toBe(true));
@@ -120,5 +120,19 @@ describe('the job table', () => {
     expect(notice).toHaveTextContent('#9: booking 3 is cancelled');
     expect(notice).toHaveTextContent('and 1 more skipped');
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ filter: { state: 'dead', q: 'no eligible' } });
+  });
+
+  it('shows a viewer the jobs and how many match, with no way to select or act on them', async () => {
+    mockApi({ 'GET /api/v1/admin/jobs': () => json(200, page({ total: 1502, next_cursor: '6' })), 'GET /api/v1/admin/queues': queues });
+    renderWithProviders(<Page />, { route: '/admin/jobs', as: 'viewer' });
+    expect(await screen.findByTestId('job-total')).toHaveTextContent(/1,?502 jobs match/);
+    expect(screen.getAllByTestId('job-row')).toHaveLength(2);
+    // The filters and the links to each job are there; nothing that acts is, not even disabled.
+    expect(screen.getByLabelText('State')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Open job 5' })).toBeInTheDocument();
+    expect(screen.queryAllByRole('checkbox')).toHaveLength(0);
+    expect(screen.queryByRole('group', { name: 'Act on the selected jobs' })).toBeNull();
+    expect(screen.queryByRole('button', { name: /Retry|Cancel|Run now|Select all/ })).toBeNull();
+    expect(screen.getAllByRole('columnheader').map((h) => h.textContent)).not.toContain('Actions');
   });
 });

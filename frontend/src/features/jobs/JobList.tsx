@@ -4,6 +4,7 @@ import { errorMessage } from '../../api/client';
 import type { JobFilters } from '../../api/queryKeys';
 import type { Job, JobActionRequest } from '../../api/types';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { useCanAct } from '../auth';
 import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
 import { TableScroll } from '../../ui/Table';
 import { formatDateTime } from '../../ui/time';
@@ -13,7 +14,7 @@ import { describeFilters, filtersFromParams, filtersToParams, isFiltered } from 
 import type { FromJobList } from './JobDetailView';
 import { JobFilterForm } from './JobFilterForm';
 import { JobStateBadge } from './JobStateBadge';
-import { actionRequest, canAct, NO_SELECTION, selectedCount, toggled, type Selection } from './selection';
+import { actionRequest, canAct as actionEnabled, NO_SELECTION, selectedCount, toggled, type Selection } from './selection';
 import { ACTION_WORDS, actionApplies, JOB_ACTIONS, jobs as jobCount, kindLabel, type JobAction } from './words';
 import { JobBooking } from './JobBooking';
 import './JobList.css';
@@ -46,6 +47,7 @@ function RunCell({ job }: { job: Job }) {
 
 function JobRow({
   job,
+  canAct,
   selected,
   locked,
   onSelect,
@@ -54,6 +56,8 @@ function JobRow({
   from,
 }: {
   job: Job;
+  /** An admin's row: a box to select it, and Retry on a dead one. A viewer's has neither. */
+  canAct: boolean;
   selected: boolean;
   /** Every matching job is selected: the boxes show it and cannot be changed one by one. */
   locked: boolean;
@@ -66,15 +70,17 @@ function JobRow({
   const can = actionable(job);
   return (
     <tr data-testid="job-row" data-job-id={job.id} data-booking-id={job.booking_id ?? undefined} data-state={job.state}>
-      <td>
-        <input
-          type="checkbox"
-          checked={can && (locked || selected)}
-          disabled={!can || locked}
-          onChange={(e) => onSelect(e.target.checked)}
-          aria-label={`Select job #${job.id}`}
-        />
-      </td>
+      {canAct && (
+        <td>
+          <input
+            type="checkbox"
+            checked={can && (locked || selected)}
+            disabled={!can || locked}
+            onChange={(e) => onSelect(e.target.checked)}
+            aria-label={`Select job #${job.id}`}
+          />
+        </td>
+      )}
       <td>
         <Link to={`/admin/jobs/${job.id}`} state={from} aria-label={`Open job ${job.id}`}>
           #{job.id}
@@ -98,13 +104,15 @@ function JobRow({
         <RunCell job={job} />
       </td>
       <td className="job-table__error">{job.last_error ?? <span className="muted">—</span>}</td>
-      <td>
-        {job.state === 'dead' && (
-          <button type="button" className="btn btn--small" onClick={onRetry} disabled={busy} aria-label={`Retry job #${job.id}`}>
-            Retry
-          </button>
-        )}
-      </td>
+      {canAct && (
+        <td>
+          {job.state === 'dead' && (
+            <button type="button" className="btn btn--small" onClick={onRetry} disabled={busy} aria-label={`Retry job #${job.id}`}>
+              Retry
+            </button>
+          )}
+        </td>
+      )}
     </tr>
   );
 }
@@ -113,9 +121,10 @@ function JobRow({
  * The job table for operators: filtered (every filter in the address), newest first or next
  * to run first, with how many jobs match. Tick rows, or select every matching job, and
  * retry, cancel or run them now; the report of what changed and what was skipped stays
- * until dismissed.
+ * until dismissed. A viewer sees the table and the count, and no way to select or act.
  */
 export function JobList({ filters, onFiltersChange }: { filters: JobFilters; onFiltersChange: (f: JobFilters) => void }) {
+  const canAct = useCanAct();
   const list = useJobs(filters);
   const queues = useQueues();
   const act = useJobAction();
@@ -181,31 +190,35 @@ export function JobList({ filters, onFiltersChange }: { filters: JobFilters; onF
                 </span>
               )}
             </p>
-            <div className="actions job-toolbar__select">
-              {selection.kind === 'ids' && total > 0 && (
-                <button type="button" className="btn btn--small" onClick={() => select({ kind: 'matching' })}>
-                  Select all {total.toLocaleString()} matching
-                </button>
-              )}
-              {count > 0 && (
-                <button type="button" className="btn btn--small" onClick={() => select(NO_SELECTION)}>
-                  Clear selection
-                </button>
-              )}
-            </div>
-            <div className="actions job-toolbar__act" role="group" aria-label="Act on the selected jobs">
-              {JOB_ACTIONS.map((a) => (
-                <button
-                  key={a}
-                  type="button"
-                  className={`btn${a === 'retry' ? ' btn--primary' : ''}`}
-                  disabled={act.isPending || !canAct(a, selection, items, filters, total)}
-                  onClick={() => onAction(a)}
-                >
-                  {ACTION_WORDS[a].label}
-                </button>
-              ))}
-            </div>
+            {canAct && (
+              <>
+                <div className="actions job-toolbar__select">
+                  {selection.kind === 'ids' && total > 0 && (
+                    <button type="button" className="btn btn--small" onClick={() => select({ kind: 'matching' })}>
+                      Select all {total.toLocaleString()} matching
+                    </button>
+                  )}
+                  {count > 0 && (
+                    <button type="button" className="btn btn--small" onClick={() => select(NO_SELECTION)}>
+                      Clear selection
+                    </button>
+                  )}
+                </div>
+                <div className="actions job-toolbar__act" role="group" aria-label="Act on the selected jobs">
+                  {JOB_ACTIONS.map((a) => (
+                    <button
+                      key={a}
+                      type="button"
+                      className={`btn${a === 'retry' ? ' btn--primary' : ''}`}
+                      disabled={act.isPending || !actionEnabled(a, selection, items, filters, total)}
+                      onClick={() => onAction(a)}
+                    >
+                      {ACTION_WORDS[a].label}
+                    </button>
+                  ))}
+                </div>
+              </>
+            )}
           </div>
           {items.length === 0 ? (
             <Empty>
@@ -215,20 +228,26 @@ export function JobList({ filters, onFiltersChange }: { filters: JobFilters; onF
             </Empty>
           ) : (
             <TableScroll label="Table of jobs" className={`card card--flush${list.isPlaceholderData ? ' job-table--stale' : ''}`}>
-              <table className="table table--compact job-table" aria-label="Jobs" aria-busy={list.isFetching}>
+              <table
+                className={`table table--compact job-table${canAct ? ' job-table--select' : ''}`}
+                aria-label="Jobs"
+                aria-busy={list.isFetching}
+              >
                 <thead>
                   <tr>
-                    <th scope="col">
-                      <input
-                        type="checkbox"
-                        checked={selection.kind === 'matching' || allShown}
-                        disabled={selection.kind === 'matching' || selectable.length === 0}
-                        onChange={(e) =>
-                          select(e.target.checked ? { kind: 'ids', ids: new Set(selectable.map((j) => j.id)) } : NO_SELECTION)
-                        }
-                        aria-label="Select every job shown"
-                      />
-                    </th>
+                    {canAct && (
+                      <th scope="col">
+                        <input
+                          type="checkbox"
+                          checked={selection.kind === 'matching' || allShown}
+                          disabled={selection.kind === 'matching' || selectable.length === 0}
+                          onChange={(e) =>
+                            select(e.target.checked ? { kind: 'ids', ids: new Set(selectable.map((j) => j.id)) } : NO_SELECTION)
+                          }
+                          aria-label="Select every job shown"
+                        />
+                      </th>
+                    )}
                     <th scope="col">Job</th>
                     <th scope="col">State</th>
                     <th scope="col">Does</th>
@@ -236,9 +255,11 @@ export function JobList({ filters, onFiltersChange }: { filters: JobFilters; onF
                     <th scope="col">Attempt</th>
                     <th scope="col">Runs</th>
                     <th scope="col">Last error</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
+                    {canAct && (
+                      <th scope="col">
+                        <span className="visually-hidden">Actions</span>
+                      </th>
+                    )}
                   </tr>
                 </thead>
                 <tbody>
@@ -246,6 +267,7 @@ export function JobList({ filters, onFiltersChange }: { filters: JobFilters; onF
                     <JobRow
                       key={j.id}
                       job={j}
+                      canAct={canAct}
                       selected={selection.kind === 'ids' && selection.ids.has(j.id)}
                       locked={selection.kind === 'matching'}
                       onSelect={(on) => select(toggled(selection, j.id, on))}
@@ -269,7 +291,7 @@ export function JobList({ filters, onFiltersChange }: { filters: JobFilters; onF
         </>
       )}
       <ConfirmDialog
-        open={confirming !== null}
+        open={canAct && confirming !== null}
         title={confirming ? `${ACTION_WORDS[confirming].command(total)}?` : ''}
         confirmLabel={confirming ? ACTION_WORDS[confirming].command(total) : ''}
         danger={confirming === 'cancel'}

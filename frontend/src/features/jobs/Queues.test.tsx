@@ -29,7 +29,7 @@ describe('the queues', () => {
       'POST /api/v1/admin/queues/assignment/pause': () => json(200, (now = paused)),
     });
     const user = userEvent.setup();
-    renderWithProviders(<Queues />);
+    renderWithProviders(<Queues />, { as: 'admin' });
     const card = await screen.findByTestId('queue-card');
     expect(within(card).getByTestId('depth-dead')).toHaveTextContent('Dead3');
     expect(within(card).getByRole('link', { name: '3 dead: show these jobs' })).toHaveAttribute(
@@ -54,10 +54,19 @@ describe('the queues', () => {
       'POST /api/v1/admin/queues/assignment/resume': () => json(200, queue()),
     });
     const user = userEvent.setup();
-    renderWithProviders(<Queues />);
+    renderWithProviders(<Queues />, { as: 'admin' });
     await user.click(await screen.findByRole('button', { name: 'Resume the assignment queue' }));
     await waitFor(() =>
       expect(calls.filter((c) => c.method === 'POST').map((c) => c.url)).toEqual(['/api/v1/admin/queues/assignment/resume']),
     );
+  });
+
+  it('show a viewer whether each queue is paused, with no Pause or Resume', async () => {
+    mockApi({ 'GET /api/v1/admin/queues': () => json(200, [queue(), queue({ name: 'mail', paused: true, paused_by: 'Ada Admin' })]) });
+    renderWithProviders(<Queues />, { as: 'viewer' });
+    const cards = await screen.findAllByTestId('queue-card');
+    expect(within(cards[1]).getByTestId('queue-status')).toHaveTextContent('Paused');
+    expect(within(cards[1]).getByText(/Paused by Ada Admin/)).toBeInTheDocument();
+    expect(screen.queryByRole('button')).toBeNull();
   });
 });

@@ -4,6 +4,7 @@ import { errorMessage } from '../../api/client';
 import { JOB_STATES, type QueueInfo } from '../../api/types';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
+import { useCanAct } from '../auth';
 import { formatDuration } from '../../ui/duration';
 import { formatAgo, formatDateTime, useNow } from '../../ui/time';
 import { useToast } from '../../ui/Toast';
@@ -50,12 +51,15 @@ function LastHour({ minutes }: { minutes: QueueInfo['last_hour'] }) {
 function QueueCard({
   queue,
   fetchedAt,
+  canAct,
   busy,
   onPause,
   onResume,
 }: {
   queue: QueueInfo;
   fetchedAt: number;
+  /** An admin's card, with Pause or Resume; a viewer's has neither. */
+  canAct: boolean;
   busy: boolean;
   onPause: () => void;
   onResume: () => void;
@@ -76,7 +80,7 @@ function QueueCard({
         <span className={`badge ${queue.paused ? 'badge--queue-paused' : 'badge--queue-running'}`} data-testid="queue-status">
           {queue.paused ? 'Paused' : 'Running'}
         </span>
-        {queue.paused ? (
+        {!canAct ? null : queue.paused ? (
           <button
             type="button"
             className="btn btn--primary queue-card__toggle"
@@ -151,6 +155,7 @@ export function Queues() {
   const queues = useQueues();
   const setPaused = useSetPaused();
   const toast = useToast();
+  const canAct = useCanAct();
   const [pausing, setPausing] = useState<string | null>(null);
 
   const change = (name: string, paused: boolean) =>
@@ -173,13 +178,14 @@ export function Queues() {
           key={q.name}
           queue={q}
           fetchedAt={queues.dataUpdatedAt}
+          canAct={canAct}
           busy={setPaused.isPending}
           onPause={() => setPausing(q.name)}
           onResume={() => change(q.name, false)}
         />
       ))}
       <ConfirmDialog
-        open={pausing !== null}
+        open={canAct && pausing !== null}
         title={`Pause the ${pausing ?? ''} queue?`}
         confirmLabel="Pause queue"
         danger

@@ -7,7 +7,7 @@ import { isTimeZone } from '../../ui/time';
 import { useCalendar, useSaveCalendar } from './api';
 import './CalendarEditor.css';
 
-const DAY_NAME: Record<Weekday, string> = {
+export const DAY_NAME: Record<Weekday, string> = {
   mon: 'Monday',
   tue: 'Tuesday',
   wed: 'Wednesday',

@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import { useState } from 'react';
 import { ApiError, errorMessage } from '../../api/client';
 import type { Provider, ServiceType } from '../../api/types';
+import { useCanAct } from '../auth';
 import { ratingSummary } from '../ratings';
 import { CheckboxGroup } from '../../ui/CheckboxGroup';
 import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
@@ -56,15 +57,26 @@ function ServicesEditor({ provider, serviceTypes, onClose }: { provider: Provide
   );
 }
 
-function ProviderCard({ provider, serviceTypes }: { provider: Provider; serviceTypes: ServiceType[] }) {
+function ProviderCard({ provider, serviceTypes, canAct }: { provider: Provider; serviceTypes: ServiceType[]; canAct: boolean }) {
   const [editing, setEditing] = useState(false);
   const label = (n: string) => serviceTypes.find((t) => t.name === n)?.label ?? n;
   return (
-    <li className="card provider-card" data-testid="provider-row" data-provider-id={provider.id}>
+    <li
+      className={`card provider-card${provider.active ? '' : ' provider-card--inactive'}`}
+      data-testid="provider-row"
+      data-provider-id={provider.id}
+      data-active={provider.active}
+    >
       <div className="provider-card__head">
         <div>
           <h3>
             <Link to={`/admin/providers/${provider.id}`}>{provider.name}</Link>
+            {!provider.active && (
+              <>
+                {' '}
+                <InactiveBadge />
+              </>
+            )}
           </h3>
           <span className="muted small">
             {provider.email}
@@ -84,8 +96,12 @@ function ProviderCard({ provider, serviceTypes }: { provider: Provider; serviceT
           </span>
         </div>
       </div>
-      <AvailabilityToggle provider={provider} label="Available" />
-      {editing ? (
+      {canAct ? (
+        <AvailabilityToggle provider={provider} label="Available" />
+      ) : (
+        <p className="provider-card__available">{provider.available ? 'Available for new bookings' : 'Not available for new bookings'}</p>
+      )}
+      {editing && canAct ? (
         <ServicesEditor provider={provider} serviceTypes={serviceTypes} onClose={() => setEditing(false)} />
       ) : (
         <div className="provider-card__services">
@@ -98,24 +114,39 @@ function ProviderCard({ provider, serviceTypes }: { provider: Provider; serviceT
           ) : (
             <span className="muted">No services</span>
           )}
-          <button
-            type="button"
-            className="btn btn--small"
-            onClick={() => setEditing(true)}
-            aria-label={`Edit services of ${provider.name}`}
-          >
-            Edit services
-          </button>
+          {canAct && (
+            <button
+              type="button"
+              className="btn btn--small"
+              onClick={() => setEditing(true)}
+              aria-label={`Edit services of ${provider.name}`}
+            >
+              Edit services
+            </button>
+          )}
         </div>
       )}
     </li>
   );
 }
 
-/** Every provider, each with their load, rating, availability switch and services to edit. */
+/** Marks a deactivated provider: offered no work, not assignable. */
+export function InactiveBadge() {
+  return (
+    <span className="badge badge--inactive" data-testid="inactive-badge" title="Deactivated: offered no work, not assignable">
+      Inactive
+    </span>
+  );
+}
+
+/**
+ * Every provider, each with their load, rating, availability switch and services to edit (an
+ * admin's; a viewer reads them), deactivated ones marked.
+ */
 export function ProviderList() {
   const providers = useProviders();
   const types = useServiceTypes();
+  const canAct = useCanAct();
   return (
     <section aria-labelledby="provider-list-title">
       <h2 id="provider-list-title">All providers</h2>
@@ -124,11 +155,11 @@ export function ProviderList() {
       ) : providers.isError ? (
         <ErrorAlert error={providers.error} />
       ) : providers.data.length === 0 ? (
-        <Empty>No providers yet. Add the first one above.</Empty>
+        <Empty>No providers yet.{canAct ? ' Add the first one above.' : ''}</Empty>
       ) : (
         <ul className="provider-list">
           {providers.data.map((p) => (
-            <ProviderCard key={p.id} provider={p} serviceTypes={types.data ?? []} />
+            <ProviderCard key={p.id} provider={p} serviceTypes={types.data ?? []} canAct={canAct} />
           ))}
         </ul>
       )}

@@ -37,7 +37,8 @@ export function useProviders(serviceType?: string, opts: { enabled?: boolean; fr
  */
 export function useProviderName(): (id: number) => string {
   const me = useMe();
-  const canList = me.data?.role === 'admin' || me.data?.role === 'provider';
+  const role = me.data?.role;
+  const canList = role === 'admin' || role === 'viewer' || role === 'provider';
   const { data } = useProviders(undefined, { enabled: canList });
   return (id) => {
     const p = data?.find((x) => x.id === id);

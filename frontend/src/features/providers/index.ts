@@ -4,4 +4,6 @@ export { CalendarEditor } from './CalendarEditor';
 export { AvailabilityToggle } from './AvailabilityToggle';
 export { ProviderAvailabilityCard } from './ProviderAvailabilityCard';
 export { AddProvider, ProviderForm } from './ProviderForm';
-export { ProviderList } from './ProviderList';
+export { ProviderActivation, ProviderEditor } from './ProviderEditor';
+export { CalendarSummary } from './CalendarSummary';
+export { InactiveBadge, ProviderList } from './ProviderList';

@@ -6,16 +6,18 @@ import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
 import { formatDateTime } from '../../ui/time';
 import { useToast } from '../../ui/Toast';
+import { useCanAct } from '../auth';
 import { useHideReview, useReviews } from './api';
 import { Stars } from './Stars';
 import './Ratings.css';
 
 /**
- * A provider's reviews, newest first. `admin`: each with its booking's link and hiding or
- * showing its comment with a reason (the stars still count).
+ * A provider's reviews, newest first. `admin` (the console): each with its booking's link,
+ * and for an admin hiding or showing its comment with a reason (the stars still count).
  */
 export function ReviewList({ providerId, admin = false }: { providerId: number; admin?: boolean }) {
   const reviews = useReviews(providerId);
+  const canAct = useCanAct();
   const items = reviews.data?.pages.flatMap((p) => p.items) ?? [];
   if (reviews.isPending) return <Loading label="Loading reviews…" />;
   if (!reviews.data) return <ErrorAlert error={reviews.error} />;
@@ -36,7 +38,7 @@ export function ReviewList({ providerId, admin = false }: { providerId: number; 
             </p>
             {r.comment && <p className="timeline__reason">“{r.comment}”</p>}
             {r.hidden && <p className="muted">Comment hidden{admin && r.hidden_reason ? `: ${r.hidden_reason}` : ' by the team'}.</p>}
-            {admin && <HideControl providerId={providerId} review={r} />}
+            {admin && canAct && <HideControl providerId={providerId} review={r} />}
           </li>
         ))}
       </ul>

@@ -16,7 +16,17 @@ const ROLES = [
   { value: 'customer', label: 'Customers' },
   { value: 'provider', label: 'Providers' },
   { value: 'admin', label: 'Admins' },
+  { value: 'viewer', label: 'Viewers' },
 ];
+
+/** An account's role, in a word. */
+const ROLE_WORD: Record<AdminUser['role'], string> = {
+  customer: 'Customer',
+  provider: 'Provider',
+  admin: 'Admin',
+  viewer: 'Viewer (read-only)',
+  system: 'System',
+};
 
 /**
  * Every account, newest first, filtered by role and by a piece of the name or e-mail (both
@@ -137,7 +147,11 @@ export function UserList({ me }: { me: number }) {
                 <tr key={u.id} className={u.disabled ? 'user-row--disabled' : undefined}>
                   <td>{u.name}</td>
                   <td>{u.email}</td>
-                  <td>{u.role}</td>
+                  <td>
+                    <span className={`role role--${u.role}`} data-testid="user-role">
+                      {ROLE_WORD[u.role] ?? u.role}
+                    </span>
+                  </td>
                   <td>{u.disabled ? `Disabled ${formatDateTime(u.disabled_at)}` : 'Active'}</td>
                   <td>{u.live_sessions === 1 ? '1 device' : `${u.live_sessions} devices`}</td>
                   <td>{formatDateTime(u.created_at)}</td>
