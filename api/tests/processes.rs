@@ -468,3 +468,58 @@ async fn two_workers_stop_claiming_from_a_paused_queue_and_start_again_once_it_i
     );
     assert!(sys.exited_workers().is_empty(), "no worker exited");
 }
+
+/// A worker polling only every 10 s still takes a new booking at once, and the jobs of a
+/// queue resumed: the commit wakes it (PostgreSQL's notification; on SQLite a datagram
+/// to the worker's socket beside the database file). With the poll alone, each would
+/// wait up to 10 s.
+#[tokio::test]
+async fn a_worker_polling_every_10_s_is_woken_at_once_by_a_new_booking_and_by_a_resume() {
+    let mut sys = common::process::start(&[]).await;
+    sys.add_worker(&[("WORKER_POLL_MS", "10000")]);
+    let customer = sys.login("customer@example.com", "demo1234").await;
+    let admin = sys.login("admin@example.com", "demo1234").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sys.get("/api/v1/admin/stats", &admin).await["workers"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the worker did not register");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Its first claim found nothing: it waits out its poll.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..3 {
+        let id = sys.book(&customer, "plumbing").await;
+        sys.wait_for(&customer, id, Duration::from_secs(2), assigned)
+            .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let (status, _) = sys
+        .call(
+            Method::POST,
+            "/api/v1/admin/queues/assignment/pause",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let id = sys.book(&customer, "cleaning").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let b = sys.get(&format!("/api/v1/bookings/{id}"), &customer).await;
+    assert_eq!(b["status"], "pending", "claimed from a paused queue: {b}");
+    let (status, _) = sys
+        .call(
+            Method::POST,
+            "/api/v1/admin/queues/assignment/resume",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    sys.wait_for(&customer, id, Duration::from_secs(2), assigned)
+        .await;
+    assert!(sys.exited_workers().is_empty(), "no worker exited");
+}

@@ -77,6 +77,10 @@ pub struct Tx {
     pub(crate) now: DateTime<Utc>,
     /// Told of the commit (write transactions only).
     pub(crate) committed: Option<tokio::sync::watch::Sender<u64>>,
+    /// On a SQLite file, wakes other processes' workers after the commit, for `wake`.
+    pub(crate) waker: Option<std::sync::Arc<crate::wake::Waker>>,
+    /// The queues whose jobs this transaction made claimable.
+    pub(crate) wake: Vec<String>,
 }
 
 pub(crate) enum TxInner {
@@ -107,7 +111,17 @@ impl Tx {
         }
     }
 
-    /// Commits, and tells this process's listeners that something changed.
+    /// Says that this transaction makes jobs of `queue` claimable ([`crate::wake::ANY_QUEUE`]
+    /// for jobs of any): once it commits, idle workers of other processes on this host
+    /// are woken at once (SQLite). PostgreSQL's trigger notifies by itself: a no-op there.
+    pub fn wake(&mut self, queue: &str) {
+        if self.waker.is_some() && !self.wake.iter().any(|q| q == queue) {
+            self.wake.push(queue.to_owned());
+        }
+    }
+
+    /// Commits, and tells this process's listeners that something changed (and, after a
+    /// [`Tx::wake`], other processes' idle workers).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {
             TxInner::Sqlite { tx, .. } => tx.commit().await?,
@@ -115,6 +129,11 @@ impl Tx {
         }
         if let Some(committed) = self.committed {
             committed.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        if let Some(waker) = self.waker
+            && !self.wake.is_empty()
+        {
+            waker.wake(&self.wake);
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ mod backend;
 mod backup;
 mod error;
 mod time;
+pub mod wake;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -55,6 +56,9 @@ pub struct Db {
     write_turn: Arc<tokio::sync::Mutex<()>>,
     /// Counts this process's committed write transactions.
     committed: watch::Sender<u64>,
+    /// On a SQLite file: wakes the idle workers of other processes when a commit made
+    /// jobs claimable ([`Tx::wake`]).
+    waker: Option<Arc<wake::Waker>>,
 }
 
 impl Db {
@@ -80,11 +84,18 @@ impl Db {
             }
             Backend::Sqlite => (Pool::Sqlite(connect_sqlite(url).await?), local),
         };
+        let waker = match &pool {
+            Pool::Sqlite(p) => {
+                sqlite_file(p).map(|file| Arc::new(wake::Waker::new(wake::folder_of(&file))))
+            }
+            Pool::Postgres(_) => None,
+        };
         Ok(Db {
             pool,
             clock,
             write_turn: Arc::default(),
             committed: watch::Sender::new(0),
+            waker,
         })
     }
 
@@ -129,6 +140,8 @@ impl Db {
             inner,
             now: self.now(),
             committed: Some(self.committed.clone()),
+            waker: self.waker.clone(),
+            wake: Vec::new(),
         })
     }
 
@@ -149,7 +162,19 @@ impl Db {
             inner,
             now: self.now(),
             committed: None,
+            waker: None,
+            wake: Vec::new(),
         })
+    }
+
+    /// Where a listener binds its socket to be woken when jobs become claimable: a folder
+    /// beside the SQLite file ([`wake`]); `None` on PostgreSQL (it notifies) and for a
+    /// database in memory.
+    pub fn wake_folder(&self) -> Option<std::path::PathBuf> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlite_file(p).map(|f| wake::folder_of(&f)),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// Changes whenever this process commits a write transaction. (Other processes'
@@ -261,6 +286,15 @@ async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::E
     use sqlx::Connection;
     conn.ping().await?;
     Ok(!conn.is_in_transaction())
+}
+
+/// The file of a SQLite pool; `None` for a database in memory.
+fn sqlite_file(pool: &sqlx::SqlitePool) -> Option<std::path::PathBuf> {
+    let options = pool.connect_options();
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    (!name.is_empty() && name != ":memory:" && !name.starts_with("file:"))
+        .then(|| std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()))
 }
 
 async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool, Error> {

@@ -420,8 +420,9 @@ pub async fn pause(tx: &mut Tx, queue: &str, by: &str) -> Result<bool, db::Error
     Ok(rows == 1)
 }
 
-/// Resumes `queue`: its workers claim again at their next poll (at once on PostgreSQL,
-/// which is notified at commit). False when it was not paused.
+/// Resumes `queue`: its workers claim again at once, woken at commit (PostgreSQL's
+/// notification, a SQLite file's wake-up), or at their next poll. False when it was not
+/// paused.
 pub async fn resume(tx: &mut Tx, queue: &str) -> Result<bool, db::Error> {
     let rows = exec!(tx, |c| {
         sqlx::query("DELETE FROM queue_pauses WHERE queue = $1")
@@ -429,6 +430,9 @@ pub async fn resume(tx: &mut Tx, queue: &str) -> Result<bool, db::Error> {
             .execute(c)
             .await
     })?;
+    if rows == 1 {
+        tx.wake(queue);
+    }
     if rows == 1 && matches!(tx.backend(), db::Backend::Postgres) {
         exec!(tx, |c| {
             sqlx::query("SELECT pg_notify('jobs_due', $1)")

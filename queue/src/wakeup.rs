@@ -1,7 +1,9 @@
 //! Waking idle workers when a job becomes claimable. On PostgreSQL a trigger on `jobs`
 //! sends `NOTIFY jobs_due` with the queue's name at commit (migration 0004); one
 //! listening connection per worker process turns it into a [`JobWakeup`]. SQLite has no
-//! such signal: its workers share one host and rely on their poll alone.
+//! such signal, but its processes share a host: a transaction that makes jobs claimable
+//! says so ([`db::Tx::wake`]), and at commit a datagram goes to every listener's socket
+//! beside the database file ([`db::wake`]), which turns it into the same wakeup.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,9 +33,12 @@ impl JobWakeup {
 impl Queue {
     /// Starts listening for jobs of `queue` becoming due. The listener reconnects by
     /// itself after the connection is lost, and stops when every clone of the returned
-    /// wakeup is gone. On SQLite the wakeup never fires.
+    /// wakeup is gone. On a SQLite database in memory the wakeup never fires.
     pub fn wakeup(&self, queue: &str) -> JobWakeup {
         let wakeup = JobWakeup::default();
+        if let Some(folder) = self.db.wake_folder() {
+            listen_beside_file(&folder, queue, &wakeup);
+        }
         if let Pool::Postgres(pool) = self.db.pool() {
             let (pool, queue, notify) = (pool.clone(), queue.to_owned(), Arc::downgrade(&wakeup.0));
             tokio::spawn(async move {
@@ -73,4 +78,41 @@ impl Queue {
         }
         wakeup
     }
+}
+
+/// Listens on a socket of its own in `folder` for wake-ups naming `queue` (or any queue),
+/// until every clone of `wakeup` is gone (checked at each datagram, and each second).
+fn listen_beside_file(folder: &std::path::Path, queue: &str, wakeup: &JobWakeup) {
+    let listener = match db::wake::Listener::bind(folder) {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::warn!(error = %e, folder = %folder.display(), "cannot listen for due jobs; polling only");
+            return;
+        }
+    };
+    let (queue, notify) = (queue.to_owned(), Arc::downgrade(&wakeup.0));
+    tokio::spawn(async move {
+        let mut buf = [0u8; 256];
+        loop {
+            let received =
+                tokio::time::timeout(Duration::from_secs(1), listener.socket.recv(&mut buf)).await;
+            let Some(notify) = notify.upgrade() else {
+                return;
+            };
+            match received {
+                Ok(Ok(n)) => {
+                    let named = &buf[..n];
+                    if named == queue.as_bytes() || named == db::wake::ANY_QUEUE.as_bytes() {
+                        notify.notify_one();
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "the due-jobs socket failed; polling only");
+                    return;
+                }
+                // Only to look whether anyone still waits.
+                Err(_) => {}
+            }
+        }
+    });
 }

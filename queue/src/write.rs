@@ -48,6 +48,9 @@ pub async fn enqueue<J: JobKind>(
 ) -> Result<i64, db::Error> {
     let now = tx.now();
     let payload = Json(serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(e.into()))?);
+    if run_at <= now {
+        tx.wake(J::QUEUE);
+    }
     Ok(on!(tx, |c| {
         sqlx::query_scalar(concat!(
             "INSERT INTO jobs (",
@@ -297,6 +300,9 @@ pub async fn retry(
         .execute(c)
         .await
     })?;
+    if rows == 1 {
+        tx.wake(db::wake::ANY_QUEUE);
+    }
     Ok(rows == 1)
 }
 
@@ -314,6 +320,9 @@ pub async fn run_now(tx: &mut Tx, job_id: i64) -> Result<bool, db::Error> {
         .execute(c)
         .await
     })?;
+    if rows == 1 {
+        tx.wake(db::wake::ANY_QUEUE);
+    }
     Ok(rows == 1)
 }
 
