@@ -357,8 +357,17 @@ describe('accessibility and phone layout of every page', () => {
           },
         ],
         [
+          'admin-booking-reassign',
+          async (page) => {
+            await page.goto(`/admin/bookings/${made.plumbing}`);
+            await page.getByRole('heading', { name: 'Reassign' }).waitFor();
+          },
+        ],
+        [
           'admin-booking-invalid',
           async (page) => {
+            await page.goto(`/admin/bookings/${made.dead}`);
+            await page.getByRole('heading', { name: 'Assign by hand' }).waitFor();
             await page.getByRole('button', { name: 'Override…' }).click();
             const state = await focusAndAlerts(page);
             assert.equal(state.focused, 'override-status');
@@ -415,4 +424,67 @@ describe('accessibility and phone layout of every page', () => {
       ]);
     },
   );
+
+  test('viewer: the console read-only: bookings, a booking, jobs, a job, providers, a provider, queues', { timeout: 120_000 }, async () => {
+    const admin = await api.login('admin@example.com');
+    await api.post('/admin/users', admin, { name: 'Vera Viewer', email: 'vera@example.com', password: 'viewer-pass-1', role: 'viewer' });
+    const viewer = await person('a11y-viewer');
+    await signIn(viewer, 'vera@example.com', 'viewer-pass-1');
+    await checkPages(viewer, [
+      [
+        'viewer-bookings',
+        async (page) => {
+          await page.goto('/admin');
+          await page.getByTestId('read-only').waitFor();
+          await page.locator(`[data-testid=admin-booking-row][data-booking-id="${made.dead}"]`).waitFor();
+        },
+      ],
+      [
+        'viewer-booking',
+        async (page) => {
+          await page.goto(`/admin/bookings/${made.plumbing}`);
+          await page.locator('[data-testid=booking-detail][data-status=assigned]').waitFor();
+        },
+      ],
+      [
+        'viewer-jobs',
+        async (page) => {
+          await page.goto('/admin/jobs');
+          await page.locator(`[data-testid=job-row][data-booking-id="${made.dead}"]`).waitFor({ timeout: 30_000 });
+        },
+      ],
+      [
+        'viewer-job',
+        async (page) => {
+          await page
+            .locator(`[data-testid=job-row][data-booking-id="${made.dead}"]`)
+            .getByRole('link', { name: /^Open job \d+$/ })
+            .click();
+          await page.locator('[data-testid=job-detail][data-state=dead]').waitFor();
+        },
+      ],
+      [
+        'viewer-providers',
+        async (page) => {
+          await page.goto('/admin/providers');
+          await page.getByTestId('provider-row').first().waitFor();
+        },
+      ],
+      [
+        'viewer-provider',
+        async (page) => {
+          await page.getByTestId('provider-row').first().getByRole('link').first().click();
+          await page.getByTestId('provider-day').waitFor();
+          await page.getByRole('heading', { name: 'Working hours' }).waitFor();
+        },
+      ],
+      [
+        'viewer-queue',
+        async (page) => {
+          await page.goto('/admin/queue');
+          await page.getByTestId('worker-row').first().waitFor();
+        },
+      ],
+    ]);
+  });
 });

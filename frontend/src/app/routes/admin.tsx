@@ -128,6 +128,7 @@ export function AdminUsersPage() {
         <h1 id="users-title">Accounts</h1>
       </div>
       <AddOperator />
+      <h2>All accounts</h2>
       {me.data && <UserList me={me.data.id} />}
     </section>
   );
@@ -160,11 +161,18 @@ export function AdminProviderPage() {
       ) : (
         <>
           <div className="page-head">
-            <h1 id="admin-provider-title">{provider.name}</h1>
-            {!provider.active && <InactiveBadge />}
+            <h1 id="admin-provider-title">
+              {provider.name}
+              {!provider.active && (
+                <>
+                  {' '}
+                  <InactiveBadge />
+                </>
+              )}
+            </h1>
             <span className="muted">
-              {provider.available ? 'Taking work' : 'Not taking work'} · load {provider.active_bookings} ·{' '}
-              {ratingSummary(provider.rating_mean, provider.rating_count)} · rank {provider.rating.toFixed(2)}
+              {!provider.active ? 'Deactivated' : provider.available ? 'Taking work' : 'Not taking work'} · load {provider.active_bookings}{' '}
+              · {ratingSummary(provider.rating_mean, provider.rating_count)} · rank {provider.rating.toFixed(2)}
             </span>
           </div>
           {canAct ? (

@@ -33,7 +33,8 @@ export function AttemptsTable({ attempts, providerName }: { attempts: Assignment
                 <td>{a.reason ?? '—'}</td>
                 <td>{formatDateTime(a.updated_at, true)}</td>
               </tr>
-              {a.candidates && (
+              {/* An admin's pick (assigned or reassigned by hand) ranked nobody: nothing to explain. */}
+              {a.candidates && a.outcome !== 'manual' && (
                 <tr className="attempt-why">
                   <td colSpan={6}>
                     <Why attempt={a} providerName={providerName} />

@@ -94,7 +94,7 @@ export function BookingDetailView({
       </div>
       <AssignmentProgress assignment={b.assignment} exhausted={b.assignment_exhausted} exhaustedHint={exhaustedHint} />
       {q.isError && <ErrorAlert>Could not refresh this booking ({errorMessage(q.error)}) Showing what was loaded last.</ErrorAlert>}
-      <div className="detail-grid">
+      <div className={`detail-grid${panel ? '' : ' detail-grid--alone'}`}>
         <div className="card">
           <h2>Details</h2>
           <dl className="facts">

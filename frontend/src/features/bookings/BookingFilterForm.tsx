@@ -13,14 +13,11 @@ export function BookingFilterForm({
   filters,
   serviceTypes,
   providers,
-  zone,
   onChange,
 }: {
   filters: AdminBookingFilters;
   serviceTypes: readonly ServiceType[];
   providers: readonly Provider[];
-  /** The service area's zone, which the days are on, once known. */
-  zone?: string;
   onChange: (f: AdminBookingFilters) => void;
 }) {
   const [search, setSearch] = useState(filters.q);
@@ -83,7 +80,6 @@ export function BookingFilterForm({
         type="date"
         value={filters.from}
         max={filters.to || undefined}
-        hint={zone ? `Days in ${zone}.` : undefined}
         onChange={(e) => apply({ from: e.target.value })}
       />
       <TextField

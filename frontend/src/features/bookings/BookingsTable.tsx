@@ -54,7 +54,6 @@ export function BookingsTable() {
         filters={filters}
         serviceTypes={serviceTypes.data ?? []}
         providers={providers.data ?? []}
-        zone={zone.data}
         onChange={setFilters}
       />
       {dated && zone.isError ? (
@@ -70,6 +69,7 @@ export function BookingsTable() {
           <p className="bookings-total" data-testid="booking-total" aria-live="polite">
             <strong>{bookingCount(total)}</strong>
             {items.length < total && <span className="muted"> · {items.length.toLocaleString()} shown</span>}
+            {dated && zone.data && <span className="muted"> · starting on the days chosen, in {zone.data}</span>}
           </p>
           <TableScroll label="Table of bookings" className="card card--flush">
             <table className="table" aria-label="Bookings">

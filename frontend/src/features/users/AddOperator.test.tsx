@@ -77,7 +77,8 @@ describe('adding an operator', () => {
     });
     // The list asks again and shows the new account with its role; the form is empty for the next.
     const row = (await screen.findByRole('cell', { name: 'Vera Viewer' })).closest('tr')!;
-    expect(within(row).getByTestId('user-role')).toHaveTextContent('Viewer (read-only)');
+    expect(within(row).getByTestId('user-role')).toHaveTextContent('viewer');
+    expect(row).toHaveTextContent('read-only');
     expect(form.getByLabelText('Name')).toHaveValue('');
     // The confirmation stays until dismissed.
     await user.click(within(notice).getByRole('button', { name: 'Dismiss' }));

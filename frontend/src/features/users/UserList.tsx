@@ -19,15 +19,6 @@ const ROLES = [
   { value: 'viewer', label: 'Viewers' },
 ];
 
-/** An account's role, in a word. */
-const ROLE_WORD: Record<AdminUser['role'], string> = {
-  customer: 'Customer',
-  provider: 'Provider',
-  admin: 'Admin',
-  viewer: 'Viewer (read-only)',
-  system: 'System',
-};
-
 /**
  * Every account, newest first, filtered by role and by a piece of the name or e-mail (both
  * kept in the address): disable or enable one (a disabled account is signed out at once
@@ -68,6 +59,7 @@ export function UserList({ me }: { me: number }) {
       <form
         className="card filters"
         role="search"
+        aria-label="Filter accounts"
         onSubmit={(e) => {
           e.preventDefault();
           filter({ q: search });
@@ -149,8 +141,9 @@ export function UserList({ me }: { me: number }) {
                   <td>{u.email}</td>
                   <td>
                     <span className={`role role--${u.role}`} data-testid="user-role">
-                      {ROLE_WORD[u.role] ?? u.role}
+                      {u.role}
                     </span>
+                    {u.role === 'viewer' && <span className="block muted small">read-only</span>}
                   </td>
                   <td>{u.disabled ? `Disabled ${formatDateTime(u.disabled_at)}` : 'Active'}</td>
                   <td>{u.live_sessions === 1 ? '1 device' : `${u.live_sessions} devices`}</td>
