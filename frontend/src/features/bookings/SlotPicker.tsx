@@ -137,7 +137,6 @@ export function SlotPicker({ serviceType, value, onChange, error, origin, exclud
         </label>
         <input
           id="starts_at-typed"
-          name="starts_at"
           type="datetime-local"
           step={1800}
           value={typed}
