@@ -457,7 +457,7 @@ async fn an_admin_reassigns_a_held_booking_in_one_step() {
     assert_eq!(last["new_status"], "assigned");
     assert_eq!(
         last["reason"],
-        format!("reassigned from provider {priya}: Priya is ill")
+        format!("reassigned from Priya Patel (provider {priya}): Priya is ill")
     );
     // Priya no longer holds it: it is gone from her list, and her load is back to 0.
     let hers = app.get("/api/v1/bookings", &priya_token).await.body;

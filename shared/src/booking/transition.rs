@@ -375,7 +375,7 @@ pub struct ProviderFacts {
 /// `provider_busy`), unless the admin allows the overlap (`allow_overlap`) with a
 /// reason: then it is recorded as an override. A booking another provider holds and has
 /// not started (assigned or accepted) is reassigned in the same step: the history says
-/// from whom.
+/// from whom (`holder_name`, the holder's name as the caller found it).
 pub fn decide_assign_by_hand(
     booking: &Booking,
     actor: &Actor,
@@ -383,6 +383,7 @@ pub fn decide_assign_by_hand(
     facts: Option<ProviderFacts>,
     allow_overlap: bool,
     reason: Option<&str>,
+    holder_name: Option<&str>,
 ) -> Result<HistoryNote, DomainError> {
     if !actor.is_admin() {
         return Err(DomainError::not_permitted(
@@ -450,9 +451,13 @@ pub fn decide_assign_by_hand(
         Some(_) => true,
         None => false,
     };
+    let from = |holder: i64| match holder_name {
+        Some(name) => format!("reassigned from {name} (provider {holder})"),
+        None => format!("reassigned from provider {holder}"),
+    };
     let said = match (reassigned_from, reason) {
-        (Some(holder), Some(reason)) => format!("reassigned from provider {holder}: {reason}"),
-        (Some(holder), None) => format!("reassigned from provider {holder}"),
+        (Some(holder), Some(reason)) => format!("{}: {reason}", from(holder)),
+        (Some(holder), None) => from(holder),
         (None, Some(reason)) => reason.to_owned(),
         (None, None) => "assigned by hand".to_owned(),
     };
@@ -998,7 +1003,7 @@ mod tests {
             busy_with: None,
         });
         assert!(matches!(
-            decide_assign_by_hand(&b, &owner(), 20, free, false, None),
+            decide_assign_by_hand(&b, &owner(), 20, free, false, None, None),
             Err(DomainError::NotPermitted { .. })
         ));
         let lacks = Some(ProviderFacts {
@@ -1007,14 +1012,14 @@ mod tests {
             busy_with: None,
         });
         assert!(matches!(
-            decide_assign_by_hand(&b, &admin(), 20, lacks, false, None),
+            decide_assign_by_hand(&b, &admin(), 20, lacks, false, None, None),
             Err(DomainError::Conflict {
                 code: "provider_lacks_service",
                 ..
             })
         ));
         assert_eq!(
-            decide_assign_by_hand(&b, &admin(), 20, None, false, None),
+            decide_assign_by_hand(&b, &admin(), 20, None, false, None, None),
             Err(DomainError::NotFound {
                 entity: "provider",
                 id: 20
@@ -1027,6 +1032,7 @@ mod tests {
                 20,
                 free,
                 false,
+                None,
                 None
             ),
             Err(DomainError::Conflict {
@@ -1041,6 +1047,7 @@ mod tests {
                 20,
                 free,
                 false,
+                None,
                 None
             ),
             Err(DomainError::InvalidTransition { .. })
@@ -1051,7 +1058,7 @@ mod tests {
             busy_with: None,
         });
         assert!(matches!(
-            decide_assign_by_hand(&b, &admin(), 20, inactive, false, None),
+            decide_assign_by_hand(&b, &admin(), 20, inactive, false, None, None),
             Err(DomainError::Conflict {
                 code: "provider_inactive",
                 ..
@@ -1059,10 +1066,31 @@ mod tests {
         ));
         // A booking another provider holds and has not started is reassigned in one step.
         for held in [Status::Assigned, Status::Accepted] {
-            let note =
-                decide_assign_by_hand(&booking(held, Some(21)), &admin(), 20, free, false, None)
-                    .unwrap();
+            let note = decide_assign_by_hand(
+                &booking(held, Some(21)),
+                &admin(),
+                20,
+                free,
+                false,
+                None,
+                None,
+            )
+            .unwrap();
             assert_eq!(note.reason.as_deref(), Some("reassigned from provider 21"));
+            let note = decide_assign_by_hand(
+                &booking(held, Some(21)),
+                &admin(),
+                20,
+                free,
+                false,
+                None,
+                Some("Priya Patel"),
+            )
+            .unwrap();
+            assert_eq!(
+                note.reason.as_deref(),
+                Some("reassigned from Priya Patel (provider 21)")
+            );
             assert_eq!(note.old_status, Some(held));
             let note = decide_assign_by_hand(
                 &booking(held, Some(21)),
@@ -1071,6 +1099,7 @@ mod tests {
                 free,
                 false,
                 Some("customer asked"),
+                None,
             )
             .unwrap();
             assert_eq!(
@@ -1078,7 +1107,7 @@ mod tests {
                 Some("reassigned from provider 21: customer asked")
             );
         }
-        let note = decide_assign_by_hand(&b, &admin(), 20, free, false, Some(" ")).unwrap();
+        let note = decide_assign_by_hand(&b, &admin(), 20, free, false, Some(" "), None).unwrap();
         assert_eq!(note.reason.as_deref(), Some("assigned by hand"));
         assert_eq!(note.provider_id, Some(20));
         assert!(!note.is_override);
@@ -1093,14 +1122,14 @@ mod tests {
             busy_with: Some(41),
         });
         assert_eq!(
-            decide_assign_by_hand(&b, &admin(), 20, busy, false, Some("urgent")),
+            decide_assign_by_hand(&b, &admin(), 20, busy, false, Some("urgent"), None),
             Err(DomainError::ProviderBusy {
                 provider_id: 20,
                 booking_id: 41
             })
         );
         assert!(matches!(
-            decide_assign_by_hand(&b, &admin(), 20, busy, true, Some("  ")),
+            decide_assign_by_hand(&b, &admin(), 20, busy, true, Some("  "), None),
             Err(DomainError::Validation(f)) if f.contains_key("reason")
         ));
         let note = decide_assign_by_hand(
@@ -1110,6 +1139,7 @@ mod tests {
             busy,
             true,
             Some("same street, ten minutes"),
+            None,
         )
         .unwrap();
         assert!(note.is_override, "recorded as an override");

@@ -154,6 +154,15 @@ impl Bookings {
         let booking = rows::lock(&mut tx, id).await?;
         let written = async {
             let facts = provider_facts(&mut tx, provider_id, &booking).await?;
+            let holder_name: Option<String> = match booking.provider_id {
+                Some(holder) => on!(tx, |c| {
+                    sqlx::query_scalar("SELECT name FROM providers WHERE id = $1")
+                        .bind(holder)
+                        .fetch_optional(c)
+                        .await
+                })?,
+                None => None,
+            };
             let note = transition::decide_assign_by_hand(
                 &booking,
                 actor,
@@ -161,6 +170,7 @@ impl Bookings {
                 facts,
                 allow_overlap,
                 reason,
+                holder_name.as_deref(),
             )?;
             let cycled = assignment::begin_manual_cycle(&mut tx, &booking).await?;
             let extra = CasExtra {
