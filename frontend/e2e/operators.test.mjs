@@ -224,7 +224,7 @@ describe('operators', () => {
     const b = await api.get(`/bookings/${made.first}`, adminToken);
     assert.equal(b.provider_id, made.marco);
     assert.equal(b.status, 'assigned');
-    assert.match(b.history.at(-1).reason, /reassigned from provider \d+: Priya is off sick/);
+    assert.match(b.history.at(-1).reason, /reassigned from Priya Patel \(provider \d+\): Priya is off sick/);
     await admin.shot('operators-08-reassigned');
     admin.assertClean();
   });

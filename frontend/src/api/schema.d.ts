@@ -259,7 +259,9 @@ export interface paths {
      * An admin assigns a provider by hand: a new assignment cycle, closed at once; pending
      *     assignment jobs are cancelled; the offer expires unless answered in time. A provider
      *     busy then (another active booking overlaps) is 409 `provider_busy` naming it, unless
-     *     `override` with a reason.
+     *     `override` with a reason. A booking another provider holds and has not started
+     *     (assigned, accepted) is reassigned in the same step, the history saying from whom; its
+     *     own holder is 409 `already_assigned`, a deactivated provider 409 `provider_inactive`.
      */
     post: operations['assignBooking'];
     delete?: never;
