@@ -184,7 +184,7 @@ pub async fn run(dir: &std::path::Path, raw_cycles: f64, r: &mut Report) -> anyh
     let lat = pickup_latency_us(dir, 100, 5, 8).await?;
     let ms = |p| percentile(&lat, p) as f64 / 1000.0;
     r.row(
-        "no-op pickup at 100/s, poll 50 ms: p50/p99",
+        "no-op pickup at 100/s, woken (poll 50 ms): p50/p99",
         format!("{:.1}/{:.1} ms", ms(0.5), ms(0.99)),
         format!("max {:.1} ms", ms(1.0)),
     );

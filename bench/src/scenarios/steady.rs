@@ -30,7 +30,7 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
     r.row(
         "steady create->assigned p50/p90/p99/max",
         format!("{p50}/{p90}/{p99}/{max} ms"),
-        "target p50 <= 30, p99 <= 100".into(),
+        "target p50 <= 10, p99 <= 30 (woken at commit)".into(),
     );
     r.check("steady", &mut sys).await?;
     r.json.insert(
