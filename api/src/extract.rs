@@ -206,8 +206,10 @@ pub mod integer {
         }
     }
 
-    /// An optional list of whole numbers.
-    pub mod option_vec {
+    /// A list of whole numbers that may be left out but, when given, is a list: with
+    /// `#[serde(default)]`, absent is `None` and `null` an error (a body that names the
+    /// field says which selection it is).
+    pub mod present_vec {
         use serde::Deserialize;
         use serde::de::Deserializer;
 
@@ -215,10 +217,24 @@ pub mod integer {
         struct Wrapped(#[serde(deserialize_with = "super::deserialize")] i64);
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
-            Ok(Option::<Vec<Wrapped>>::deserialize(d)?
-                .map(|v| v.into_iter().map(|Wrapped(n)| n).collect()))
+            Ok(Some(
+                Vec::<Wrapped>::deserialize(d)?
+                    .into_iter()
+                    .map(|Wrapped(n)| n)
+                    .collect(),
+            ))
         }
     }
+}
+
+/// A field that may be left out but, when given, may not be `null`: with
+/// `#[serde(default, deserialize_with = "present")]`, absent is `None` and `null` an error.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::de::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// Query parameter `parameter`, a date and time in RFC 3339 with an offset, in UTC.

@@ -102,6 +102,10 @@ async fn malformed_filters_and_selections_are_400s_naming_the_field() {
         (json!({"ids": []}), "ids"),
         (json!({"ids": [1], "all_dead": true}), "ids"),
         (json!({"ids": [1], "filter": {}}), "ids"),
+        // Named, a selection may not be null (the schema's oneOf refuses such a body).
+        (json!({"all_dead": true, "ids": null}), "ids"),
+        (json!({"all_dead": true, "filter": null}), "filter"),
+        (json!({"ids": null}), "ids"),
         (json!({"filter": {"queue": "nonesuch"}}), "filter.queue"),
         (
             json!({"filter": {"created_to": "soon"}}),

@@ -549,12 +549,13 @@ async fn job(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobActionRequest {
+    // Named, each is what it says: `null` is no selection, refused (the schema's oneOf).
     #[serde(
         default,
-        deserialize_with = "crate::extract::integer::option_vec::deserialize"
+        deserialize_with = "crate::extract::integer::present_vec::deserialize"
     )]
     pub ids: Option<Vec<i64>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub filter: Option<JobFilterBody>,
     #[serde(default)]
     pub all_dead: bool,
