@@ -1,6 +1,7 @@
 //! Direct reads of the system's database (correctness counts, latencies from the
 //! history), and the raw baselines: plain sqlx on the same disk with the same settings.
-//! The raw baselines and the retry-lateness read are SQLite's; the counts work on both.
+//! The raw baselines exist for both backends (PostgreSQL's on a scratch database of the
+//! same server); the retry-lateness read is SQLite's; the counts work on both.
 
 use std::time::{Duration, Instant};
 
@@ -198,6 +199,72 @@ pub async fn raw_cycles(dir: &std::path::Path, n: usize) -> anyhow::Result<f64> 
         .await?;
         tx.commit().await?;
         let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        sqlx::query("UPDATE jobs SET state = 'done', finished_at = 1, lease_token = NULL WHERE id = $1 AND lease_token = 't'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// PostgreSQL's raw baseline: single-row durable inserts per second, one transaction
+/// each, on `pool` (a scratch database of the system's server).
+pub async fn raw_inserts_pg(pool: &PgPool, n: usize) -> anyhow::Result<f64> {
+    sqlx::query(
+        "CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id BIGINT, \
+         customer_name TEXT, customer_phone TEXT, customer_email TEXT, service_type TEXT, address TEXT, \
+         scheduled_date BIGINT, status TEXT, created_at BIGINT, updated_at BIGINT)",
+    )
+    .execute(pool)
+    .await?;
+    let started = Instant::now();
+    for i in 0..n as i64 {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO t (customer_id, customer_name, customer_phone, customer_email, service_type, address, \
+             scheduled_date, status, created_at, updated_at) VALUES ($1, 'Bench Customer', '+1 555 010 0199', \
+             'bench@example.com', 'plumbing', '1 Load Street', $1, 'pending', $1, $1)",
+        )
+        .bind(i)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// PostgreSQL's raw baseline: claim (`FOR UPDATE SKIP LOCKED`, `UPDATE ... RETURNING`) +
+/// complete cycles per second, one job each, on `pool` (a scratch database).
+pub async fn raw_cycles_pg(pool: &PgPool, n: usize) -> anyhow::Result<f64> {
+    sqlx::query(
+        "CREATE TABLE jobs (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, queue TEXT NOT NULL, \
+         state TEXT NOT NULL, run_at BIGINT NOT NULL, lease_token TEXT, finished_at BIGINT)",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query("CREATE INDEX jobs_claimable ON jobs (queue, run_at, id) WHERE state IN ('scheduled', 'retrying')")
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO jobs (queue, state, run_at) SELECT 'q', 'scheduled', 0 FROM generate_series(1, $1)",
+    )
+    .bind(n as i64)
+    .execute(pool)
+    .await?;
+    sqlx::query("ANALYZE jobs").execute(pool).await?;
+    let started = Instant::now();
+    for _ in 0..n {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "UPDATE jobs SET state = 'running', lease_token = 't' WHERE id = (SELECT id FROM jobs WHERE queue = 'q' \
+             AND state IN ('scheduled', 'retrying') AND run_at <= 1 ORDER BY run_at, id LIMIT 1 \
+             FOR UPDATE SKIP LOCKED) RETURNING id",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut tx = pool.begin().await?;
         sqlx::query("UPDATE jobs SET state = 'done', finished_at = 1, lease_token = NULL WHERE id = $1 AND lease_token = 't'")
             .bind(id)
             .execute(&mut *tx)

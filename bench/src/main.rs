@@ -222,8 +222,16 @@ async fn main() -> anyhow::Result<()> {
         run.args.backend
     );
 
-    let raw_cycles = if !postgres && (queue_ || drain || scaling) {
-        let v = db::raw_cycles(run.dir.path(), 3000).await?;
+    let raw_cycles = if queue_ || drain || scaling {
+        let v = if postgres {
+            let scratch = testkit::TestDatabase::create_on(::db::Backend::Postgres).await;
+            let pool = sqlx::PgPool::connect(&scratch.url).await?;
+            let v = db::raw_cycles_pg(&pool, 3000).await?;
+            pool.close().await;
+            v
+        } else {
+            db::raw_cycles(run.dir.path(), 3000).await?
+        };
         r.row(
             "raw sqlx claim+complete cycles/s",
             format!("{v:.0}"),

@@ -12,7 +12,11 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
         run.args.clients
     );
     let raw = if run.postgres() {
-        f64::NAN
+        let scratch = testkit::TestDatabase::create_on(::db::Backend::Postgres).await;
+        let pool = sqlx::PgPool::connect(&scratch.url).await?;
+        let v = db::raw_inserts_pg(&pool, 3000).await?;
+        pool.close().await;
+        v
     } else {
         db::raw_inserts(run.dir.path(), 3000).await?
     };
