@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use shared::error::FieldErrors;
+use shared::input;
+
 use crate::error::ApiError;
 
 /// The shortest and longest passwords accepted.
@@ -32,6 +35,26 @@ pub fn check_new(field: &str, password: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+/// A new account's name, e-mail and password, checked field by field (every bad field
+/// named at once); the name trimmed and the e-mail lower-cased, ready to store, and the
+/// password hashed.
+pub async fn new_account(
+    name: &str,
+    email: &str,
+    password: String,
+) -> Result<(String, String, String), ApiError> {
+    let mut errors = FieldErrors::new();
+    let name = input::text(&mut errors, "name", name, 200);
+    let email = input::email(&mut errors, "email", email);
+    if let Err(ApiError::Validation(e)) = check_new("password", &password) {
+        errors.extend(e);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    Ok((name, email, hash(password).await?))
 }
 
 /// Argon2 is all CPU and takes 19 MiB at a time: as many hash at once as there are

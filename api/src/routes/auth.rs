@@ -17,8 +17,6 @@ use utoipa_axum::routes;
 
 use shared::Role;
 use shared::account::{NewUser, SessionEnd, User};
-use shared::error::FieldErrors;
-use shared::input;
 
 use crate::AppState;
 use crate::auth::{CurrentUser, SESSION_COOKIE, new_secret, password, request_token};
@@ -127,16 +125,8 @@ async fn register(
     jar: CookieJar,
     Json(body): Json<RegisterRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let mut errors = FieldErrors::new();
-    let name = input::text(&mut errors, "name", &body.name, 200);
-    let email = input::email(&mut errors, "email", &body.email);
-    if let Err(ApiError::Validation(e)) = password::check_new("password", &body.password) {
-        errors.extend(e);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let password_hash = password::hash(body.password).await?;
+    let (name, email, password_hash) =
+        password::new_account(&body.name, &body.email, body.password).await?;
     let user = state
         .accounts
         .create_user(NewUser {

@@ -13,8 +13,6 @@ use utoipa_axum::routes;
 
 use shared::Role;
 use shared::account::{NewUser, UserFilter, UserSummary};
-use shared::error::FieldErrors;
-use shared::input;
 
 use crate::AppState;
 use crate::auth::{AdminUser, new_secret, password};
@@ -209,16 +207,8 @@ async fn create_user(
     AdminUser(admin): AdminUser,
     Json(body): Json<CreateUser>,
 ) -> Result<(StatusCode, JsonBody<AdminUserView>), ApiError> {
-    let mut errors = FieldErrors::new();
-    let name = input::text(&mut errors, "name", &body.name, 200);
-    let email = input::email(&mut errors, "email", &body.email);
-    if let Err(ApiError::Validation(e)) = password::check_new("password", &body.password) {
-        errors.extend(e);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let password_hash = password::hash(body.password).await?;
+    let (name, email, password_hash) =
+        password::new_account(&body.name, &body.email, body.password).await?;
     let role = Role::from(body.role);
     let user = state
         .accounts
