@@ -180,15 +180,8 @@ async fn a_worker_cut_off_from_postgres_loses_its_leases_to_another_and_recovers
         ],
         log.path(),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sys.get("/api/v1/admin/stats", &admin).await["workers"]
-        .as_array()
-        .unwrap()
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline, "the far worker did not register");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    sys.wait_for_workers(&admin, 1, Duration::from_secs(30))
+        .await;
 
     // Work arrives; the far worker claims some over its slow link, and the link stalls
     // mid-query while it holds those leases.

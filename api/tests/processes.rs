@@ -23,16 +23,8 @@ async fn two_workers_assign_a_new_booking_within_a_second_and_sixty_at_once_each
     let customer = sys.login("customer@example.com", "demo1234").await;
     let admin = sys.login("admin@example.com", "demo1234").await;
     // Both workers are up once they show in the stats.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while sys.get("/api/v1/admin/stats", &admin).await["workers"]
-        .as_array()
-        .unwrap()
-        .len()
-        < 2
-    {
-        assert!(Instant::now() < deadline, "workers did not register");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    sys.wait_for_workers(&admin, 2, Duration::from_secs(20))
+        .await;
 
     let first = sys.book(&customer, "plumbing").await;
     let b = sys
@@ -396,16 +388,8 @@ async fn two_workers_stop_claiming_from_a_paused_queue_and_start_again_once_it_i
     sys.add_worker(&[("WORKER_POLL_MS", "1000")]);
     let customer = sys.login("customer@example.com", "demo1234").await;
     let admin = sys.login("admin@example.com", "demo1234").await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while sys.get("/api/v1/admin/stats", &admin).await["workers"]
-        .as_array()
-        .unwrap()
-        .len()
-        < 2
-    {
-        assert!(Instant::now() < deadline, "workers did not register");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    sys.wait_for_workers(&admin, 2, Duration::from_secs(20))
+        .await;
     let (status, queue) = sys
         .call(
             Method::POST,
@@ -479,15 +463,8 @@ async fn a_worker_polling_every_10_s_is_woken_at_once_by_a_new_booking_and_by_a_
     sys.add_worker(&[("WORKER_POLL_MS", "10000")]);
     let customer = sys.login("customer@example.com", "demo1234").await;
     let admin = sys.login("admin@example.com", "demo1234").await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while sys.get("/api/v1/admin/stats", &admin).await["workers"]
-        .as_array()
-        .unwrap()
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline, "the worker did not register");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    sys.wait_for_workers(&admin, 1, Duration::from_secs(20))
+        .await;
     // Its first claim found nothing: it waits out its poll.
     tokio::time::sleep(Duration::from_millis(500)).await;
     for _ in 0..3 {

@@ -232,6 +232,24 @@ impl System {
         body
     }
 
+    /// Waits until at least `n` workers show in the admin's stats (they have started and
+    /// sent a heartbeat), or panics after `within`.
+    pub async fn wait_for_workers(&self, admin: &str, n: usize, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let stats = self.get("/api/v1/admin/stats", admin).await;
+            let registered = stats["workers"].as_array().map_or(0, Vec::len);
+            if registered >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{registered} of {n} workers registered within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// A start on the grid about two days ahead; each call three hours after the one
     /// before, so that the bookings of a test never overlap.
     pub fn next_start(&self) -> String {
