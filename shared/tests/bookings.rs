@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{Core, StatusChange};
-use db::Backend;
+use db::{Backend, Db};
 use queue::JobState;
 use shared::account::NewUser;
 use shared::booking::validation::BookingInput;
@@ -1178,4 +1178,39 @@ fn all_dead() -> JobSelection {
         state: Some(JobState::Dead),
         ..Default::default()
     })
+}
+
+#[tokio::test]
+async fn two_processes_sent_one_key_at_once_make_one_booking_and_both_answer_with_it() {
+    // Each "process" has its own connections and its own intake: on PostgreSQL both may
+    // look for the key before either writes it, and the loser, refused by the key's
+    // uniqueness, must answer with the winner's booking, not an error.
+    let f = fixture().await;
+    let other = Db::connect(&f.db.db.url)
+        .await
+        .unwrap()
+        .with_clock(std::sync::Arc::new(f.db.clock.clone()));
+    let other = Core::new(other, f.core.policy);
+    let new = request()
+        .validate(f.core.db.now(), &f.core.bookings.rules())
+        .unwrap();
+    let mut created = BTreeSet::new();
+    for round in 0..20 {
+        let key = || {
+            Some(IdempotencyKey {
+                key: format!("race-{round}"),
+                canonical_request: "the same body".into(),
+            })
+        };
+        let (a, b) = tokio::join!(
+            f.core.bookings.create(&f.alice, new.clone(), key()),
+            other.bookings.create(&f.alice, new.clone(), key()),
+        );
+        let ((a, a_made), (b, b_made)) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.id, b.id, "round {round}");
+        assert!(a_made != b_made, "round {round}: exactly one made it");
+        created.insert(a.id);
+    }
+    assert_eq!(created.len(), 20);
+    f.assert_written_exactly(&created).await;
 }
