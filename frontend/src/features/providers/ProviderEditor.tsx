@@ -1,13 +1,12 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../../api/client';
 import type { Provider, ProviderPatch, ServiceType } from '../../api/types';
-import { CheckboxGroup } from '../../ui/CheckboxGroup';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { ErrorAlert, Notice } from '../../ui/Feedback';
-import { TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { formatDateTime } from '../../ui/time';
 import { useUpdateProvider } from './api';
+import { missingProviderFields, ProviderFields, type ProviderFieldValues } from './ProviderFields';
 import './ProviderEditor.css';
 
 const FIELDS = [
@@ -18,13 +17,13 @@ const FIELDS = [
 ];
 
 /** What changed between the provider and the form: only that is sent. */
-function patchOf(p: Provider, v: { name: string; email: string; phone: string; service_types: string[] }): ProviderPatch {
+function patchOf(p: Provider, v: ProviderFieldValues): ProviderPatch {
   const patch: ProviderPatch = {};
   if (v.name.trim() !== p.name) patch.name = v.name.trim();
   if (v.email.trim() !== p.email) patch.email = v.email.trim();
   if (v.phone.trim() !== (p.phone ?? '')) patch.phone = v.phone.trim();
-  const same = v.service_types.length === p.service_types.length && v.service_types.every((s) => p.service_types.includes(s as never));
-  if (!same) patch.service_types = v.service_types as ProviderPatch['service_types'];
+  const same = v.service_types.length === p.service_types.length && v.service_types.every((s) => p.service_types.includes(s));
+  if (!same) patch.service_types = v.service_types;
   return patch;
 }
 
@@ -35,11 +34,11 @@ function patchOf(p: Provider, v: { name: string; email: string; phone: string; s
 export function ProviderEditor({ provider, serviceTypes }: { provider: Provider; serviceTypes: ServiceType[] }) {
   const update = useUpdateProvider();
   const { form, attempt, failed, visible } = useFormFeedback();
-  const [v, setV] = useState({
+  const [v, setV] = useState<ProviderFieldValues>({
     name: provider.name,
     email: provider.email,
     phone: provider.phone ?? '',
-    service_types: provider.service_types as string[],
+    service_types: provider.service_types,
   });
   const [local, setLocal] = useState<Record<string, string>>({});
   const [saved, setSaved] = useState<string | null>(null);
@@ -47,10 +46,7 @@ export function ProviderEditor({ provider, serviceTypes }: { provider: Provider;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setSaved(null);
-    const errs: Record<string, string> = {};
-    if (!v.name.trim()) errs.name = 'Enter the provider’s name.';
-    if (!v.email.trim()) errs.email = 'Enter an e-mail address.';
-    if (!v.service_types.length) errs.service_types = 'Choose at least one service.';
+    const errs = missingProviderFields(v);
     setLocal(errs);
     if (Object.keys(errs).length) {
       update.reset();
@@ -83,7 +79,6 @@ export function ProviderEditor({ provider, serviceTypes }: { provider: Provider;
   const fe = (k: string) => own[k] ?? fields[k];
   const messages = summaryMessages(FIELDS, own, fields);
   const fieldless = update.error && !Object.keys(rawFields).length;
-  const set = (k: 'name' | 'email' | 'phone') => (e: { target: { value: string } }) => setV((x) => ({ ...x, [k]: e.target.value }));
 
   return (
     <form {...form} onSubmit={submit} noValidate className="form-grid provider-editor" aria-label={`Details of ${provider.name}`}>
@@ -92,38 +87,14 @@ export function ProviderEditor({ provider, serviceTypes }: { provider: Provider;
           {messages.length > 0 ? <ErrorSummary key={attempt} messages={messages} /> : <ErrorAlert>{errorMessage(update.error)}</ErrorAlert>}
         </div>
       )}
-      <TextField id="edit-provider-name" name="name" label="Name" required value={v.name} error={fe('name')} onChange={set('name')} />
-      <TextField
-        id="edit-provider-email"
-        name="email"
-        label="E-mail"
-        type="email"
-        required
-        hint={provider.user_id !== null ? 'Their login’s e-mail changes with it.' : undefined}
-        value={v.email}
-        error={fe('email')}
-        onChange={set('email')}
+      <ProviderFields
+        idPrefix="edit-provider"
+        values={v}
+        serviceTypes={serviceTypes}
+        error={fe}
+        emailHint={provider.user_id !== null ? 'Their login’s e-mail changes with it.' : undefined}
+        onChange={(change) => setV((x) => ({ ...x, ...change }))}
       />
-      <TextField
-        id="edit-provider-phone"
-        name="phone"
-        label="Phone (optional)"
-        type="tel"
-        value={v.phone}
-        error={fe('phone')}
-        onChange={set('phone')}
-      />
-      <div className="span-all">
-        <CheckboxGroup
-          idPrefix="edit-provider-service"
-          name="service_types"
-          legend="Services offered"
-          options={serviceTypes.map((t) => ({ value: t.name, label: t.label }))}
-          value={v.service_types}
-          error={fe('service_types')}
-          onChange={(service_types) => setV((x) => ({ ...x, service_types }))}
-        />
-      </div>
       <div className="actions span-all">
         <button type="submit" className="btn btn--primary" disabled={update.isPending}>
           {update.isPending ? 'Saving…' : 'Save details'}

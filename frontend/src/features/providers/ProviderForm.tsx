@@ -1,11 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../../api/client';
 import type { NewProvider, Provider, ServiceType, ServiceTypeName } from '../../api/types';
-import { CheckboxGroup } from '../../ui/CheckboxGroup';
 import { ErrorAlert, Loading, Notice } from '../../ui/Feedback';
 import { TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { useCreateProvider, useServiceTypes } from './api';
+import { missingProviderFields, ProviderFields } from './ProviderFields';
 
 const EMPTY = { name: '', email: '', phone: '', rating: '', password: '', available: true, service_types: [] as ServiceTypeName[] };
 const FIELDS = [
@@ -25,10 +25,7 @@ export function ProviderForm({ serviceTypes, onCreated }: { serviceTypes: Servic
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const errs: Record<string, string> = {};
-    if (!v.name.trim()) errs.name = 'Enter the provider’s name.';
-    if (!v.email.trim()) errs.email = 'Enter an e-mail address.';
-    if (!v.service_types.length) errs.service_types = 'Choose at least one service.';
+    const errs = missingProviderFields(v);
     const rating = v.rating.trim() ? Number(v.rating) : undefined;
     if (rating !== undefined && (Number.isNaN(rating) || rating < 0 || rating > 5)) errs.rating = 'Rating is a number from 0 to 5.';
     setLocal(errs);
@@ -56,7 +53,7 @@ export function ProviderForm({ serviceTypes, onCreated }: { serviceTypes: Servic
   const fields = visible(rawFields);
   const own = visible(local);
   const fe = (k: string) => own[k] ?? fields[k];
-  const set = (k: keyof typeof EMPTY) => (e: { target: { value: string } }) => setV((x) => ({ ...x, [k]: e.target.value }));
+  const set = (k: 'rating' | 'password') => (e: { target: { value: string } }) => setV((x) => ({ ...x, [k]: e.target.value }));
   const messages = summaryMessages(FIELDS, own, fields);
   const fieldless = create.error && !Object.keys(rawFields).length;
 
@@ -70,73 +67,50 @@ export function ProviderForm({ serviceTypes, onCreated }: { serviceTypes: Servic
           {messages.length > 0 ? <ErrorSummary key={attempt} messages={messages} /> : <ErrorAlert>{errorMessage(create.error)}</ErrorAlert>}
         </div>
       )}
-      <TextField id="provider-name" name="name" label="Name" required value={v.name} error={fe('name')} onChange={set('name')} />
-      <TextField
-        id="provider-email"
-        name="email"
-        label="E-mail"
-        type="email"
-        required
-        value={v.email}
-        error={fe('email')}
-        onChange={set('email')}
-      />
-      <TextField
-        id="provider-phone"
-        name="phone"
-        label="Phone (optional)"
-        type="tel"
-        value={v.phone}
-        error={fe('phone')}
-        onChange={set('phone')}
-      />
-      <TextField
-        id="provider-rating"
-        name="rating"
-        label="Rating (optional, 0–5)"
-        type="number"
-        min={0}
-        max={5}
-        step={0.1}
-        inputMode="decimal"
-        value={v.rating}
-        error={fe('rating')}
-        onChange={set('rating')}
-      />
-      <TextField
-        id="provider-password"
-        name="password"
-        label="Password (optional)"
-        type="password"
-        autoComplete="new-password"
-        hint="Set one to give the provider a login of their own."
-        value={v.password}
-        error={fe('password')}
-        onChange={set('password')}
-      />
-      <div className="field">
-        <span className="label-like">Availability</span>
-        <label className="checkbox" htmlFor="provider-available">
-          <input
-            id="provider-available"
-            type="checkbox"
-            checked={v.available}
-            onChange={(e) => setV((x) => ({ ...x, available: e.target.checked }))}
-          />
-          Available for new bookings
-        </label>
-      </div>
-      <div className="span-all">
-        <CheckboxGroup
-          idPrefix="provider-service"
-          name="service_types"
-          legend="Services offered"
-          options={serviceTypes.map((t) => ({ value: t.name, label: t.label }))}
-          value={v.service_types}
-          error={fe('service_types')}
-          onChange={(service_types) => setV((x) => ({ ...x, service_types }))}
+      <ProviderFields
+        idPrefix="provider"
+        values={v}
+        serviceTypes={serviceTypes}
+        error={fe}
+        onChange={(change) => setV((x) => ({ ...x, ...change }))}
+      >
+        <TextField
+          id="provider-rating"
+          name="rating"
+          label="Rating (optional, 0–5)"
+          type="number"
+          min={0}
+          max={5}
+          step={0.1}
+          inputMode="decimal"
+          value={v.rating}
+          error={fe('rating')}
+          onChange={set('rating')}
         />
-      </div>
+        <TextField
+          id="provider-password"
+          name="password"
+          label="Password (optional)"
+          type="password"
+          autoComplete="new-password"
+          hint="Set one to give the provider a login of their own."
+          value={v.password}
+          error={fe('password')}
+          onChange={set('password')}
+        />
+        <div className="field">
+          <span className="label-like">Availability</span>
+          <label className="checkbox" htmlFor="provider-available">
+            <input
+              id="provider-available"
+              type="checkbox"
+              checked={v.available}
+              onChange={(e) => setV((x) => ({ ...x, available: e.target.checked }))}
+            />
+            Available for new bookings
+          </label>
+        </div>
+      </ProviderFields>
       <div className="actions span-all">
         <button type="submit" className="btn btn--primary" disabled={create.isPending}>
           {create.isPending ? 'Adding…' : 'Add provider'}
