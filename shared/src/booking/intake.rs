@@ -1,12 +1,11 @@
 //! Creating bookings: each written with its first history row, its first assignment job
-//! and its idempotency key in one transaction; bookings asked for at the same time share
-//! one (group commit).
+//! and its idempotency key in one transaction; on SQLite, bookings asked for at the same
+//! time share one (group commit).
 //!
-//! What a booking's write costs is mostly the transaction around it rather than its
-//! statements: on SQLite, which admits one writer at a time, `BEGIN IMMEDIATE` and
-//! `COMMIT` (each a hand-off to the connection's thread) and the commit's write to the
-//! log; on PostgreSQL the commit's flush of the log. So bookings go through one task per
-//! process, which writes those waiting together in
+//! SQLite admits one writer at a time, and what a booking's write costs is mostly the
+//! transaction around it (`BEGIN IMMEDIATE` and `COMMIT`, each a hand-off to the
+//! connection's thread, and the commit's write to the log) rather than its statements.
+//! So bookings go through one task per process, which writes those waiting together in
 //! one transaction: under load, many per commit; alone, one. Each booking still succeeds
 //! or fails on its own: a booking refused (an unknown service, an idempotency key
 //! reused) leaves nothing behind and the others go on; if the transaction fails partway,
@@ -110,7 +109,19 @@ impl Bookings {
             ends_at,
             policy: self.assignment_policy(),
         };
-        self.create_in_intake(write).await
+        match self.db.backend() {
+            Backend::Sqlite => self.create_in_intake(write).await,
+            Backend::Postgres => match self.create_alone(&write).await {
+                // Two requests with one key raced (both looked before either wrote); the
+                // loser finds the winner's booking now.
+                Err(StoreError::Db(db::Error::Sqlx(sqlx::Error::Database(e))))
+                    if write.key.is_some() && e.is_unique_violation() =>
+                {
+                    self.create_alone(&write).await
+                }
+                result => result,
+            },
+        }
     }
 
     /// The booking an earlier request with this idempotency key made, if one did: asked
@@ -329,11 +340,9 @@ async fn replay(
 }
 
 /// Writes `write` in `tx`, or finds the booking its idempotency key already made. On
-/// failure nothing of it is left in `tx` (its statements run inside a savepoint, rolled
-/// back on error), so that a transaction holding several bookings can go on with the
-/// others when it fails with a [`StoreError::Domain`] error. On PostgreSQL two requests
-/// with one key may race (both looked before either wrote): the loser, refused by the
-/// key's uniqueness, finds the winner's booking.
+/// failure nothing of it is left in `tx` (on SQLite its statements run inside a
+/// savepoint, rolled back on error), so that a transaction holding several bookings
+/// can go on with the others when it fails with a [`StoreError::Domain`] error.
 async fn insert(tx: &mut Tx, write: &BookingWrite) -> Result<(Booking, bool), StoreError> {
     let BookingWrite {
         actor,
@@ -353,11 +362,6 @@ async fn insert(tx: &mut Tx, write: &BookingWrite) -> Result<(Booking, bool), St
     // The booking's first assignment job is due at once: idle workers are woken at commit.
     tx.wake(crate::assignment::AssignProvider::QUEUE);
     let sql = dialect!(tx, sqlite: sqlite::CREATE, postgres: postgres::CREATE);
-    // SQLite's script opens its savepoint itself.
-    let postgres = tx.backend() == Backend::Postgres;
-    if postgres {
-        exec!(tx, |c| sqlx::raw_sql(postgres::SAVEPOINT).execute(c).await)?;
-    }
     let written = on!(tx, |c| {
         sqlx::query_as::<_, BookingRow>(sql)
             .bind(user_id)
@@ -392,25 +396,10 @@ async fn insert(tx: &mut Tx, write: &BookingWrite) -> Result<(Booking, bool), St
         ))),
     });
     let error = match written {
-        Ok(booking) => {
-            if postgres {
-                exec!(tx, |c| sqlx::raw_sql(postgres::RELEASE).execute(c).await)?;
-            }
-            return Ok((booking, true));
-        }
+        Ok(booking) => return Ok((booking, true)),
         Err(e) => e,
     };
-    if postgres {
-        exec!(tx, |c| sqlx::raw_sql(postgres::UNDO_CREATE)
-            .execute(c)
-            .await)?;
-        if let (sqlx::Error::Database(e), Some(key), Some(hash)) = (&error, key, hash)
-            && e.is_unique_violation()
-            && let Some(booking) = replay(tx, *user_id, key, hash).await?
-        {
-            return Ok((booking, false));
-        }
-    } else {
+    if tx.backend() == Backend::Sqlite {
         let undone = exec!(tx, |c| sqlx::raw_sql(sqlite::UNDO_CREATE).execute(c).await);
         // SQLite ends the whole transaction on some errors (full, I/O, busy); then the
         // savepoint is gone with it, and the error that did it is the one to report, as

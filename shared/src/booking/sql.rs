@@ -57,16 +57,9 @@ pub(super) mod sqlite {
     pub const UNDO_CREATE: &str = "ROLLBACK TO new_booking; RELEASE new_booking";
 }
 
-/// PostgreSQL chains the writes as CTEs in one statement, which fails as a whole; a
-/// savepoint around it lets a transaction shared with other bookings go on without it.
+/// PostgreSQL chains the writes as CTEs in one statement, which fails as a whole.
 pub(super) mod postgres {
     use super::*;
-
-    pub const SAVEPOINT: &str = "SAVEPOINT new_booking";
-    pub const RELEASE: &str = "RELEASE SAVEPOINT new_booking";
-    /// Undoes what [`CREATE`] wrote after it failed.
-    pub const UNDO_CREATE: &str =
-        "ROLLBACK TO SAVEPOINT new_booking; RELEASE SAVEPOINT new_booking";
 
     pub const CREATE: &str = concat!(
         "WITH b AS (",
