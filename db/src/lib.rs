@@ -170,11 +170,8 @@ impl Db {
     /// Where a listener binds its socket to be woken when jobs become claimable: a folder
     /// beside the SQLite file ([`wake`]); `None` on PostgreSQL (it notifies) and for a
     /// database in memory.
-    pub fn wake_folder(&self) -> Option<std::path::PathBuf> {
-        match &self.pool {
-            Pool::Sqlite(p) => sqlite_file(p).map(|f| wake::folder_of(&f)),
-            Pool::Postgres(_) => None,
-        }
+    pub fn wake_folder(&self) -> Option<&std::path::Path> {
+        self.waker.as_deref().map(wake::Waker::folder)
     }
 
     /// Changes whenever this process commits a write transaction. (Other processes'

@@ -35,6 +35,11 @@ pub struct Waker {
 }
 
 impl Waker {
+    /// The folder whose listeners it wakes.
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
     pub fn new(folder: PathBuf) -> Waker {
         let socket = UnixDatagram::unbound()
             .and_then(|s| s.set_nonblocking(true).map(|()| s))

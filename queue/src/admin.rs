@@ -430,10 +430,12 @@ pub async fn resume(tx: &mut Tx, queue: &str) -> Result<bool, db::Error> {
             .execute(c)
             .await
     })?;
-    if rows == 1 {
-        tx.wake(queue);
+    if rows == 0 {
+        return Ok(false);
     }
-    if rows == 1 && matches!(tx.backend(), db::Backend::Postgres) {
+    tx.wake(queue);
+    // PostgreSQL's trigger fires on jobs, not on pauses: its workers are told here.
+    if matches!(tx.backend(), db::Backend::Postgres) {
         exec!(tx, |c| {
             sqlx::query("SELECT pg_notify('jobs_due', $1)")
                 .bind(queue)
@@ -441,7 +443,7 @@ pub async fn resume(tx: &mut Tx, queue: &str) -> Result<bool, db::Error> {
                 .await
         })?;
     }
-    Ok(rows == 1)
+    Ok(true)
 }
 
 fn zeros() -> BTreeMap<JobState, i64> {

@@ -37,7 +37,7 @@ impl Queue {
     pub fn wakeup(&self, queue: &str) -> JobWakeup {
         let wakeup = JobWakeup::default();
         if let Some(folder) = self.db.wake_folder() {
-            listen_beside_file(&folder, queue, &wakeup);
+            listen_beside_file(folder, queue, &wakeup);
         }
         if let Pool::Postgres(pool) = self.db.pool() {
             let (pool, queue, notify) = (pool.clone(), queue.to_owned(), Arc::downgrade(&wakeup.0));

@@ -712,16 +712,19 @@ async fn update(
         }
     }
     let actor = user.actor();
-    if !update.fields_set().is_empty() || active.is_none() {
+    let Some(active) = active else {
+        return Ok(JsonBody(
+            state.providers.update(&actor, id, update).await?.into(),
+        ));
+    };
+    if !update.fields_set().is_empty() {
         state.providers.update(&actor, id, update).await?;
     }
-    if let Some(active) = active {
-        let released = state
-            .bookings
-            .set_provider_active(&actor, id, active)
-            .await?;
-        tracing::info!(provider_id = id, active, released = ?released, "provider {}", if active { "reactivated" } else { "deactivated" });
-    }
+    let released = state
+        .bookings
+        .set_provider_active(&actor, id, active)
+        .await?;
+    tracing::info!(provider_id = id, active, released = ?released, "provider {}", if active { "reactivated" } else { "deactivated" });
     let provider = state
         .providers
         .get(id)

@@ -207,14 +207,19 @@ pub(crate) async fn insert_user(tx: &mut Tx, new: &NewUser) -> Result<i64, Store
         .fetch_one(c)
         .await
     });
-    match result {
-        Ok(id) => Ok(id),
-        // Only the e-mail is unique in `users`, so this statement's unique violation names it.
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(DomainError::Conflict {
+    // Only the e-mail is unique in `users`, so this statement's unique violation names it.
+    result.map_err(|e| duplicate_email(e, "an account with this e-mail already exists"))
+}
+
+/// A unique violation on an e-mail (the only unique column the caller's statement can
+/// violate) is a `duplicate_email` conflict saying `message`; any other error is itself.
+pub(crate) fn duplicate_email(e: sqlx::Error, message: &str) -> StoreError {
+    match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => DomainError::Conflict {
             code: "duplicate_email",
-            message: "an account with this e-mail already exists".into(),
+            message: message.into(),
         }
-        .into()),
-        Err(e) => Err(e.into()),
+        .into(),
+        e => e.into(),
     }
 }

@@ -360,7 +360,7 @@ async fn insert(tx: &mut Tx, write: &BookingWrite) -> Result<(Booking, bool), St
     }
     let now = ts(tx.now());
     // The booking's first assignment job is due at once: idle workers are woken at commit.
-    tx.wake(crate::assignment::AssignProvider::QUEUE);
+    tx.wake(AssignProvider::QUEUE);
     let sql = dialect!(tx, sqlite: sqlite::CREATE, postgres: postgres::CREATE);
     let written = on!(tx, |c| {
         sqlx::query_as::<_, BookingRow>(sql)

@@ -7,7 +7,7 @@ use db::{Db, Ts, Tx, dialect, exec, on, ts};
 
 use chrono_tz::Tz;
 
-use crate::account::{NewUser, insert_user};
+use crate::account::{NewUser, duplicate_email, insert_user};
 use crate::booking::rows::decode_error;
 use crate::console::AuditAction;
 use crate::error::{DomainError, FieldErrors, StoreError};
@@ -411,18 +411,9 @@ impl Providers {
             .fetch_one(c)
             .await
         });
-        let id: i64 = match inserted {
-            Ok(id) => id,
-            // `email` is the only unique column this statement can violate (user_id is new).
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(DomainError::Conflict {
-                    code: "duplicate_email",
-                    message: "a provider with this e-mail already exists".into(),
-                }
-                .into());
-            }
-            Err(e) => return Err(e.into()),
-        };
+        // `email` is the only unique column this statement can violate (user_id is new).
+        let id: i64 = inserted
+            .map_err(|e| duplicate_email(e, "a provider with this e-mail already exists"))?;
         set_services(&mut tx, id, &new.service_types).await?;
         crate::console::record(
             &mut tx,
@@ -489,7 +480,7 @@ impl Providers {
             .execute(c)
             .await
         })
-        .map_err(duplicate_email)?;
+        .map_err(|e| duplicate_email(e, "another provider or account has this e-mail"))?;
         // Their login signs in with the same address.
         if let Some(email) = &email {
             exec!(tx, |c| {
@@ -501,7 +492,7 @@ impl Providers {
                 .execute(c)
                 .await
             })
-            .map_err(duplicate_email)?;
+            .map_err(|e| duplicate_email(e, "another provider or account has this e-mail"))?;
         }
         if changed == 0 {
             return Err(DomainError::NotFound {
@@ -536,19 +527,6 @@ impl Providers {
             }
             .into()
         })
-    }
-}
-
-/// A unique violation on an e-mail (a provider's or a login's, the only unique columns
-/// an update writes) is `duplicate_email`.
-fn duplicate_email(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => DomainError::Conflict {
-            code: "duplicate_email",
-            message: "another provider or account has this e-mail".into(),
-        }
-        .into(),
-        e => e.into(),
     }
 }
 
