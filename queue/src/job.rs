@@ -228,3 +228,17 @@ impl TryFrom<JobRow> for Job {
 pub(crate) fn jobs(rows: Vec<JobRow>) -> Result<Vec<Job>, sqlx::Error> {
     rows.into_iter().map(Job::try_from).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::JobState;
+
+    #[test]
+    fn only_scheduled_and_retrying_jobs_wait_to_run() {
+        let pending: Vec<JobState> = JobState::ALL
+            .into_iter()
+            .filter(|s| s.is_pending())
+            .collect();
+        assert_eq!(pending, [JobState::Scheduled, JobState::Retrying]);
+    }
+}

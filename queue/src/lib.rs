@@ -40,8 +40,8 @@ pub use policy::RetryPolicy;
 pub use wakeup::JobWakeup;
 pub use workers::{MISSED_BEATS_BEFORE_DEAD, WorkerInfo, WorkerRegistration};
 pub use write::{
-    Failure, cancel, cancel_pending, complete, enqueue, fail, fail_attempt, ids_in_state, latest,
-    lock, release, retry, run_now, touch,
+    Failure, cancel, cancel_pending, complete, enqueue, fail, fail_attempt, latest, lock, release,
+    retry, run_now, touch,
 };
 
 use db::Db;
@@ -125,5 +125,90 @@ where
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use super::{is_transient, retry_transient};
+
+    /// An application's error that wraps a database error, as the store's errors do.
+    #[derive(Debug)]
+    struct Wrapped(sqlx::Error);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "while testing: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_busy_database_is_transient_however_wrapped_and_other_errors_are_not() {
+        assert!(is_transient(&sqlx::Error::PoolTimedOut));
+        assert!(is_transient(&db::Error::from(sqlx::Error::PoolTimedOut)));
+        assert!(is_transient(&Wrapped(sqlx::Error::PoolTimedOut)));
+        assert!(!is_transient(&Wrapped(sqlx::Error::RowNotFound)));
+        assert!(!is_transient(&db::Error::from(sqlx::Error::RowNotFound)));
+        assert!(!is_transient(&std::fmt::Error));
+    }
+
+    /// Runs `retry_transient` with `tries` over an operation that fails `failures`
+    /// times with a busy database, then succeeds: what it answered, how many times it
+    /// ran the operation and how long it waited in all (on tokio's paused clock).
+    async fn retried(tries: u32, failures: u32) -> (Result<u32, Wrapped>, u32, Duration) {
+        let calls = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let answer = retry_transient("testing", tries, || async {
+            let call = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            if call <= failures {
+                Err(Wrapped(sqlx::Error::PoolTimedOut))
+            } else {
+                Ok(call)
+            }
+        })
+        .await;
+        (answer, calls.into_inner(), started.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_transient_failure_is_tried_again_after_waits_that_double() {
+        let (answer, calls, waited) = retried(8, 3).await;
+        assert_eq!(answer.unwrap(), 4);
+        assert_eq!(calls, 4);
+        // 5, 10 and 20 ms between the four tries.
+        assert_eq!(waited, Duration::from_millis(35));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn it_gives_up_after_the_tries_given_with_waits_of_at_most_half_a_second() {
+        let (answer, calls, waited) = retried(10, u32::MAX).await;
+        assert!(matches!(answer, Err(Wrapped(sqlx::Error::PoolTimedOut))));
+        assert_eq!(calls, 10);
+        // 5, 10, 20, 40, 80, 160, 320, then 500 and 500 ms between the ten tries.
+        assert_eq!(waited, Duration::from_millis(1635));
+        let (answer, calls, _) = retried(1, u32::MAX).await;
+        assert!(answer.is_err());
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lasting_failure_is_answered_at_once() {
+        let calls = AtomicU32::new(0);
+        let answer: Result<(), Wrapped> = retry_transient("testing", 8, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(Wrapped(sqlx::Error::RowNotFound))
+        })
+        .await;
+        assert!(matches!(answer, Err(Wrapped(sqlx::Error::RowNotFound))));
+        assert_eq!(calls.into_inner(), 1);
     }
 }

@@ -219,16 +219,6 @@ pub async fn fail_attempt(
     record_failure(tx, job_id, (attempt, max_attempts, base_ms), error).await
 }
 
-/// The ids of every job in `state`, oldest first.
-pub async fn ids_in_state(tx: &mut Tx, state: JobState) -> Result<Vec<i64>, db::Error> {
-    Ok(on!(tx, |c| {
-        sqlx::query_scalar("SELECT id FROM jobs WHERE state = $1 ORDER BY id")
-            .bind(state.as_str())
-            .fetch_all(c)
-            .await
-    })?)
-}
-
 async fn record_failure(
     tx: &mut Tx,
     job_id: i64,

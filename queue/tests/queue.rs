@@ -18,6 +18,74 @@ fn policy(base_ms: u64, max_attempts: u32) -> RetryPolicy {
     }
 }
 
+/// SQLite: a listener of its own beside the database file; `None` on PostgreSQL, which
+/// wakes workers through its trigger instead (migration 0004).
+fn wake_listener(q: &common::TestQueue) -> Option<db::wake::Listener> {
+    let Some(folder) = q.db.wake_folder() else {
+        assert!(matches!(q.db.pool(), db::Pool::Postgres(_)));
+        return None;
+    };
+    Some(db::wake::Listener::bind(folder).unwrap())
+}
+
+/// The queue `listener` was woken for, if any. The datagram is sent before the commit
+/// returns: the wait is only for the reactor.
+async fn heard(listener: &db::wake::Listener) -> Option<String> {
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_millis(200), listener.socket.recv(&mut buf))
+        .await
+        .ok()?
+        .unwrap();
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+/// SQLite: a transaction that enqueues a job due now wakes the listeners beside the
+/// database file as it commits; one due later wakes nobody (the poll finds it then).
+#[tokio::test]
+async fn enqueueing_a_job_due_now_wakes_the_listeners_beside_the_file_and_one_due_later_does_not() {
+    let q = test_queue().await;
+    let Some(listener) = wake_listener(&q) else {
+        return;
+    };
+    q.enqueue_in(1, 5, RetryPolicy::default()).await;
+    assert_eq!(heard(&listener).await, None, "a job due later wakes nobody");
+    q.enqueue(2).await;
+    assert_eq!(heard(&listener).await.as_deref(), Some(Ping::QUEUE));
+}
+
+/// SQLite: an operator's retry of a dead job, and run-now of a waiting one, wake the
+/// listeners of every queue as they commit; a retry or run-now that changes nothing
+/// wakes nobody.
+#[tokio::test]
+async fn a_retry_or_run_now_that_changes_a_job_wakes_the_listeners_and_one_that_does_not_wakes_nobody()
+ {
+    let q = test_queue().await;
+    let dead = q.enqueue_in(1, 0, policy(0, 1)).await;
+    let claimed = q.claim_one("w1").await.unwrap();
+    q.in_tx(async |tx| queue::fail(tx, &claimed.lease, "boom").await)
+        .await
+        .unwrap();
+    let waiting = q.enqueue_in(2, 60_000, RetryPolicy::default()).await;
+    let Some(listener) = wake_listener(&q) else {
+        return;
+    };
+    assert!(!q.in_tx(async |tx| queue::run_now(tx, dead).await).await);
+    let retried = async |id| {
+        q.in_tx(async |tx| queue::retry(tx, id, None, RetryPolicy::default()).await)
+            .await
+    };
+    assert!(!retried(waiting).await);
+    assert_eq!(
+        heard(&listener).await,
+        None,
+        "nothing changed, nobody woken"
+    );
+    assert!(retried(dead).await);
+    assert_eq!(heard(&listener).await.as_deref(), Some(db::wake::ANY_QUEUE));
+    assert!(q.in_tx(async |tx| queue::run_now(tx, waiting).await).await);
+    assert_eq!(heard(&listener).await.as_deref(), Some(db::wake::ANY_QUEUE));
+}
+
 #[tokio::test]
 async fn claims_take_due_jobs_in_run_at_order_and_never_early() {
     let q = test_queue().await;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Core, StatusChange, booking_of, cycle_of, t0};
 use db::ManualClock;
-use queue::{ClaimedJob, JobKind, JobState};
+use queue::{ClaimedJob, Handler, JobKind, JobState};
 use shared::assignment::matching::{self, Candidate, Declined};
 use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome};
 use shared::booking::validation::BookingInput;
@@ -270,9 +270,8 @@ async fn a_run_that_fails_is_a_failed_attempt_with_backoff_recorded_by_its_worke
     let q = setup(2000).await;
     let b = q.book_then_nobody_available("plumbing").await;
     let job = q.claim_one("w1").await.unwrap();
-    q.core
-        .assignment_by("w1")
-        .record_failure(&job, "timed out")
+    // As the runtime reports a run that returned an error, timed out or panicked.
+    Handler::failed(&q.core.assignment_by("w1"), &job, "timed out")
         .await
         .unwrap();
     let row = q.job_of(b).await;
@@ -285,6 +284,86 @@ async fn a_run_that_fails_is_a_failed_attempt_with_backoff_recorded_by_its_worke
     let detail = q.core.bookings.detail(&q.admin, b).await.unwrap();
     assert_eq!(detail.attempts.len(), 1);
     assert_eq!(detail.attempts[0].outcome, AttemptOutcome::Error);
+}
+
+/// A run of an old cycle that fails after its booking started a new one (an admin sent
+/// it back to dispatch) is simply done: no failed attempt, and the new cycle's job is
+/// untouched.
+#[tokio::test]
+async fn a_failed_run_of_a_superseded_cycle_is_done_without_a_failed_attempt() {
+    let q = setup(2000).await;
+    let b = q.book_then_nobody_available("plumbing").await;
+    let old = q.claim_one("w1").await.unwrap();
+    for (status, is_override) in [(Status::Cancelled, false), (Status::Pending, true)] {
+        let change = StatusChange {
+            status,
+            reason: Some("sent back to dispatch".into()),
+            is_override,
+            absent: None,
+            expected_version: None,
+        };
+        q.core.change_status(&q.admin, b, change).await.unwrap();
+    }
+    Handler::failed(&q.core.assignment_by("w1"), &old, "timed out")
+        .await
+        .unwrap();
+    let detail = q.core.bookings.detail(&q.admin, b).await.unwrap();
+    assert_eq!(detail.attempts, []);
+    let jobs = q.core.jobs(None, Some(b), 10).await;
+    let states: Vec<(i64, JobState, i64)> =
+        jobs.iter().map(|j| (j.id, j.state, j.attempt)).collect();
+    assert!(
+        states.contains(&(old.id(), JobState::Done, 1)),
+        "{states:?}"
+    );
+    let new = q.claim_one("w1").await.unwrap();
+    assert_eq!((cycle_of(&new), new.attempt), (2, 1));
+}
+
+/// What a worker reports of an assignment: its outcome by name, and how long the
+/// booking waited from its creation, in seconds (on the manual clock: exactly).
+#[tokio::test]
+async fn an_assignment_reports_its_outcome_and_the_seconds_its_booking_waited() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    // The test's runtime runs every task on this thread.
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let q = setup(2000).await;
+    let p = q.provider("pat", &["plumbing"], 4.0).await;
+    q.book("plumbing").await;
+    q.advance_ms(1500);
+    let job = q.claim_one("w1").await.unwrap();
+    assert_eq!(
+        q.run("w1", &job).await,
+        AssignmentOutcome::Assigned { provider_id: p }
+    );
+    let reported: Vec<(String, Vec<String>, DebugValue)> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value)| {
+            let key = key.key();
+            let labels = key.labels().map(|l| format!("{}={}", l.key(), l.value()));
+            (key.name().to_owned(), labels.collect(), value)
+        })
+        .collect();
+    assert!(
+        reported.contains(&(
+            "assignment_attempts_total".into(),
+            vec!["outcome=assigned".into()],
+            DebugValue::Counter(1)
+        )),
+        "{reported:?}"
+    );
+    assert!(
+        reported.contains(&(
+            "assignment_create_to_assigned_seconds".into(),
+            vec![],
+            DebugValue::Histogram(vec![1.5.into()])
+        )),
+        "{reported:?}"
+    );
 }
 
 #[tokio::test]

@@ -579,6 +579,65 @@ async fn an_offer_nobody_answers_expires_as_a_failed_attempt_and_its_provider_is
     let why = detail.attempts[1].explanation.clone().unwrap();
     assert_eq!(why.listed[1].provider_id, first);
     assert_eq!(why.listed[1].reason, "offer expired before");
+    // The offer of the second attempt expires the same way when nobody answers it.
+    t.clock.advance(chrono::Duration::seconds(900));
+    let expiry = t.claim("w").await;
+    assert_eq!(expiry.len(), 1);
+    assert_eq!(
+        t.core.assignment_by("w").run(&expiry[0]).await.unwrap(),
+        AssignmentOutcome::Expired {
+            provider_id: second
+        }
+    );
+    let detail = t.core.bookings.detail(&t.admin, b.id).await.unwrap();
+    assert_eq!(detail.attempts[1].outcome, AttemptOutcome::Expired);
+}
+
+/// An expiry claimed while the offer changes hands does nothing when it runs: not to the
+/// provider who holds the booking now, nor to the first provider holding it again by
+/// hand (a new cycle and a new attempt, whose offer expires on its own time).
+#[tokio::test]
+async fn an_expiry_claimed_before_the_offer_changed_hands_leaves_the_new_offer_alone() {
+    let t = setup().await;
+    let (ann, _) = t.provider("ann", &["plumbing"], 5.0).await;
+    let (ben, _) = t.provider("ben", &["plumbing"], 4.0).await;
+    let b = offered(&t, "2026-12-07T09:00:00Z").await;
+    assert_eq!(b.provider_id, Some(ann));
+    t.clock.advance(chrono::Duration::seconds(900));
+    let stale = t.claim("w").await;
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0].kind, ExpireOffer::KIND);
+    for provider in [ben, ann] {
+        t.core
+            .bookings
+            .assign_by_hand(&t.admin, b.id, provider, false, None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        t.core.assignment_by("w").run(&stale[0]).await.unwrap(),
+        AssignmentOutcome::NoOp
+    );
+    let detail = t.core.bookings.detail(&t.admin, b.id).await.unwrap();
+    assert_eq!(
+        (detail.booking.status, detail.booking.provider_id),
+        (Status::Assigned, Some(ann))
+    );
+    assert_eq!(
+        detail.attempts.last().unwrap().outcome,
+        AttemptOutcome::Manual
+    );
+    // The offer made by hand expires on its own time.
+    t.clock.advance(chrono::Duration::seconds(900));
+    let due: Vec<ClaimedJob> = t.claim("w").await;
+    let mut outcomes = Vec::new();
+    for job in &due {
+        outcomes.push(t.core.assignment_by("w").run(job).await.unwrap());
+    }
+    assert!(
+        outcomes.contains(&AssignmentOutcome::Expired { provider_id: ann }),
+        "{outcomes:?}"
+    );
 }
 
 #[tokio::test]
