@@ -64,46 +64,12 @@ pub fn is_transient(error: &sqlx::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::borrow::Cow;
     use std::sync::Arc;
 
     use super::Error;
 
-    /// A database error with only a code, as either database reports one.
-    #[derive(Debug)]
-    struct Coded(&'static str);
-
-    impl std::fmt::Display for Coded {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "error {}", self.0)
-        }
-    }
-
-    impl std::error::Error for Coded {}
-
-    impl sqlx::error::DatabaseError for Coded {
-        fn message(&self) -> &str {
-            self.0
-        }
-        fn code(&self) -> Option<Cow<'_, str>> {
-            Some(Cow::Borrowed(self.0))
-        }
-        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-            self
-        }
-        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
-            self
-        }
-        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
-            self
-        }
-        fn kind(&self) -> sqlx::error::ErrorKind {
-            sqlx::error::ErrorKind::Other
-        }
-    }
-
     fn coded(code: &'static str) -> Error {
-        Error::Sqlx(sqlx::Error::Database(Box::new(Coded(code))))
+        Error::Sqlx(testkit::database_error(code))
     }
 
     #[test]

@@ -719,9 +719,11 @@ async fn finished_jobs_and_idempotency_keys_are_purged_after_retention_and_dead_
     let (done, _) = q
         .core
         .bookings
-        .create(&q.customer, new, Some(keyed))
+        .create(&q.customer, new, Some(keyed.clone()))
         .await
         .unwrap();
+    let replayed = q.core.bookings.replayed(&q.customer, &keyed).await.unwrap();
+    assert_eq!(replayed.map(|b| b.id), Some(done.id));
     let job = q.claim_one("w").await.unwrap();
     q.run("w", &job).await;
     let dead = q.book_then_nobody_available("gardening").await;
@@ -742,6 +744,11 @@ async fn finished_jobs_and_idempotency_keys_are_purged_after_retention_and_dead_
             .unwrap(),
         1
     );
+    let purge_again = q.core.bookings.purge_idempotency_keys(before).await;
+    assert_eq!(purge_again.unwrap(), 0);
+    // The key is forgotten: a request with it is a new one.
+    let replayed = q.core.bookings.replayed(&q.customer, &keyed).await.unwrap();
+    assert_eq!(replayed, None);
     assert!(q.core.jobs(None, Some(done.id), 1).await.is_empty());
     assert_eq!(q.job_of(dead).await.state, JobState::Dead);
 }

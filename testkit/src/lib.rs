@@ -4,13 +4,16 @@
 //!   default, or PostgreSQL), so that one suite runs on both;
 //! - [`PostgresServer`]: a PostgreSQL server of one test's own, to stop and start;
 //! - [`System`]: the real `api` and `worker` binaries on a test database, spoken to
-//!   over HTTP.
+//!   over HTTP;
+//! - [`database_error`]: a database error of a given code, made by hand.
 
 mod database;
+mod errors;
 mod server;
 mod system;
 
 pub use database::{TestDatabase, backend, postgres_server};
+pub use errors::database_error;
 pub use server::PostgresServer;
 pub use system::{Binaries, System, free_port, ms_between, signal};
 

@@ -67,21 +67,11 @@ impl Assignment {
             booking_id = payload.booking_id,
             cycle = payload.cycle
         );
-        let mut tried = 0;
-        let outcome = loop {
-            tried += 1;
-            match queue::retry_transient("assigning", TRIES, || self.try_run(job, payload))
+        let outcome = choosing_again(|| {
+            queue::retry_transient("assigning", TRIES, || self.try_run(job, payload))
                 .instrument(span.clone())
-                .await
-            {
-                Err(StoreError::Db(e)) if rows::is_overlap(&e) && tried < OVERLAP_TRIES => {
-                    tracing::debug!(
-                        "the chosen provider was just given an overlapping booking; choosing again"
-                    );
-                }
-                other => break other?,
-            }
-        };
+        })
+        .await?;
         metrics::counter!("assignment_attempts_total", "outcome" => outcome.label()).increment(1);
         match &outcome {
             AssignmentOutcome::Assigned { provider_id } => {
@@ -318,6 +308,28 @@ impl Assignment {
     }
 }
 
+/// Runs `assign` again while it fails because, on PostgreSQL, another assignment gave
+/// the chosen provider an overlapping booking after this one read who was free; at most
+/// [`OVERLAP_TRIES`] times in all.
+async fn choosing_again<T, F, Fut>(mut assign: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        match assign().await {
+            Err(StoreError::Db(e)) if rows::is_overlap(&e) && tried < OVERLAP_TRIES => {
+                tracing::debug!(
+                    "the chosen provider was just given an overlapping booking; choosing again"
+                );
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Handler for Assignment {
     type Output = AssignmentOutcome;
 
@@ -349,6 +361,46 @@ mod tests {
     use crate::booking::intake::tests::{BOOKING_COLUMNS, HISTORY_COLUMNS, JOB_COLUMNS, rows_of};
     use crate::booking::validation::BookingInput;
     use crate::{Actor, Bookings, Providers, Role};
+
+    /// Runs [`choosing_again`] over an assignment beaten to its provider `beaten` times
+    /// (or failing otherwise after that, with `then`): what it answered, after how many
+    /// tries.
+    async fn chosen(beaten: u32, then: Option<sqlx::Error>) -> (Result<u32, StoreError>, u32) {
+        let tries = std::sync::atomic::AtomicU32::new(0);
+        let mut then = then;
+        let answer = choosing_again(|| {
+            let n = tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let failure = if n <= beaten {
+                Some(testkit::database_error("23P01"))
+            } else {
+                then.take()
+            };
+            async move {
+                match failure {
+                    Some(e) => Err(StoreError::Db(db::Error::Sqlx(e))),
+                    None => Ok(n),
+                }
+            }
+        })
+        .await;
+        (answer, tries.into_inner())
+    }
+
+    #[tokio::test]
+    async fn an_assignment_beaten_to_its_provider_chooses_again_four_times_in_all() {
+        let (answer, tries) = chosen(3, None).await;
+        assert_eq!((answer.unwrap(), tries), (4, 4));
+        let (answer, tries) = chosen(u32::MAX, None).await;
+        assert!(matches!(answer, Err(StoreError::Db(e)) if rows::is_overlap(&e)));
+        assert_eq!(tries, OVERLAP_TRIES);
+        // Any other failure is answered at once.
+        let (answer, tries) = chosen(0, Some(sqlx::Error::RowNotFound)).await;
+        assert!(matches!(
+            answer,
+            Err(StoreError::Db(db::Error::Sqlx(sqlx::Error::RowNotFound)))
+        ));
+        assert_eq!(tries, 1);
+    }
 
     const ATTEMPT_COLUMNS: &[&str] = &[
         "cycle",

@@ -576,6 +576,50 @@ pub(crate) mod tests {
         "finished_at",
     ];
 
+    /// The intake task (SQLite's writer of bookings that arrive together): one for the
+    /// store while it runs, a new one once it stopped (its runtime ended), and holding no
+    /// handle on the store's intake itself (or it would keep itself alive).
+    #[test]
+    fn the_intake_task_is_shared_started_again_once_stopped_and_ends_with_its_store() {
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        let first = runtime();
+        let bookings = first.block_on(async {
+            let db = Db::connect("sqlite::memory:").await.unwrap();
+            Bookings::new(db, queue::RetryPolicy::default())
+        });
+        let queue = first.block_on(async { bookings.intake_queue() });
+        assert!(
+            first
+                .block_on(async { bookings.intake_queue() })
+                .same_channel(&queue)
+        );
+        drop(first);
+        assert!(queue.is_closed(), "the task ended with its runtime");
+        let second = runtime();
+        let again = second.block_on(async { bookings.intake_queue() });
+        assert!(!again.is_closed(), "a new task");
+        let (sender, receiver) = mpsc::channel(1);
+        drop(sender);
+        second.block_on(async {
+            let ran = bookings.clone().run_intake(receiver);
+            tokio::time::timeout(std::time::Duration::from_secs(5), ran)
+                .await
+                .expect("a task whose senders are all gone ends");
+        });
+        let intake = Arc::downgrade(&bookings.intake);
+        drop(bookings);
+        assert!(
+            intake.upgrade().is_none(),
+            "the task holds no handle on the intake"
+        );
+        drop(second);
+    }
+
     #[tokio::test]
     async fn the_chained_create_and_the_step_by_step_one_leave_identical_rows() {
         let database = testkit::TestDatabase::create().await;
