@@ -488,6 +488,133 @@ async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_
     assert_eq!(attempts[1].outcome, AttemptOutcome::Assigned);
 }
 
+/// A transaction of its own that holds the rows of `providers` (PostgreSQL), as another
+/// assignment choosing them does until it commits.
+async fn hold(q: &Q, providers: &[i64]) -> db::Tx {
+    let mut tx = q.core.db.write().await.unwrap();
+    for id in providers {
+        db::on!(tx, |c| {
+            sqlx::query_scalar::<_, i64>("SELECT id FROM providers WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_one(c)
+                .await
+        })
+        .unwrap();
+    }
+    tx
+}
+
+/// Runs `job` in a task of its own; returns once the run waits for a row lock (it fails
+/// the test if the run ends first, or never waits).
+async fn run_until_it_waits(q: &Q, job: ClaimedJob) -> tokio::task::JoinHandle<AssignmentOutcome> {
+    let assignment = q.core.assignment_by("w");
+    let run = tokio::spawn(async move { assignment.run(&job).await.unwrap() });
+    for _ in 0..500 {
+        let waiting: i64 = db::on!(q.core.db, |p| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(p)
+            .await
+        })
+        .unwrap();
+        if waiting > 0 {
+            return run;
+        }
+        assert!(!run.is_finished(), "{:?}", run.await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the assignment never waited for a held provider");
+}
+
+/// PostgreSQL runs assignments side by side: each locks the provider it chooses until it
+/// commits. A provider another assignment holds is passed over for the next in rank; when
+/// every one is held, the assignment waits for the best, and once it has them looks again
+/// whether the holder gave them an overlapping booking meanwhile.
+#[tokio::test]
+async fn on_postgresql_a_provider_held_by_another_assignment_is_passed_over_or_waited_for() {
+    let q = setup(1000).await;
+    if q.core.db.backend() != db::Backend::Postgres {
+        // SQLite writes one transaction at a time: no provider is ever held.
+        return;
+    }
+    let ann = q.provider("ann", &["plumbing"], 5.0).await;
+    let bob = q.provider("bob", &["plumbing"], 4.0).await;
+    let cy = q.provider("cy", &["plumbing"], 3.0).await;
+
+    // Ann, the best, is held: Bob, the next, without waiting.
+    q.book("plumbing").await;
+    let job = q.claim_one("w").await.unwrap();
+    let held = hold(&q, &[ann]).await;
+    assert_eq!(
+        q.run("w", &job).await,
+        AssignmentOutcome::Assigned { provider_id: bob }
+    );
+    held.commit().await.unwrap();
+
+    // Everyone held: it waits for the best (Ann; Bob works that day already).
+    q.book("plumbing").await;
+    let job = q.claim_one("w").await.unwrap();
+    let held = hold(&q, &[ann, bob, cy]).await;
+    let run = run_until_it_waits(&q, job).await;
+    held.commit().await.unwrap();
+    assert_eq!(
+        run.await.unwrap(),
+        AssignmentOutcome::Assigned { provider_id: ann }
+    );
+
+    // Everyone held by a transaction that gives each of them another booking at this
+    // one's time: once it has them, it finds each busy, and nobody is left.
+    let b = q.book("plumbing").await;
+    let others = [
+        q.book("plumbing").await,
+        q.book("plumbing").await,
+        q.book("plumbing").await,
+    ];
+    let job = q.claim_one("w").await.unwrap();
+    assert_eq!(booking_of(&job), b);
+    let mut held = hold(&q, &[ann, bob, cy]).await;
+    for (other, provider) in others.iter().zip([ann, bob, cy]) {
+        db::exec!(held, |c| {
+            sqlx::query(
+                "UPDATE bookings SET status = 'assigned', provider_id = $1, \
+                 starts_at = (SELECT starts_at FROM bookings WHERE id = $2), \
+                 ends_at = (SELECT ends_at FROM bookings WHERE id = $2) WHERE id = $3",
+            )
+            .bind(provider)
+            .bind(b)
+            .bind(other)
+            .execute(c)
+            .await
+        })
+        .unwrap();
+    }
+    let run = run_until_it_waits(&q, job).await;
+    held.commit().await.unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("it gives up once everyone is busy")
+        .unwrap();
+    assert_eq!(outcome, AssignmentOutcome::NoProvider { dead: false });
+    let detail = q.core.bookings.detail(&q.admin, b).await.unwrap();
+    let why = detail.attempts[0].explanation.clone().unwrap();
+    let mut reasons: Vec<(i64, String)> = why
+        .listed
+        .iter()
+        .map(|c| (c.provider_id, c.reason.clone()))
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        others
+            .iter()
+            .zip([ann, bob, cy])
+            .map(|(other, p)| (p, format!("overlapping booking #{other}")))
+            .collect::<Vec<_>>()
+    );
+}
+
 #[tokio::test]
 async fn the_facts_the_store_gathers_lead_to_whom_the_rule_chooses_from_facts_found_apart() {
     // Random providers (rating, availability, trade, working hours) and random earlier
