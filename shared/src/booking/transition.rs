@@ -966,6 +966,40 @@ mod tests {
     }
 
     #[test]
+    fn a_reason_for_an_assignment_by_hand_may_be_a_thousand_characters_and_not_one_more() {
+        let b = booking(Status::Pending, None);
+        let free = Some(ProviderFacts {
+            active: true,
+            offers: true,
+            busy_with: None,
+        });
+        let with = |reason: String| {
+            decide_assign_by_hand(&b, &admin(), 20, free, false, Some(&reason), None)
+        };
+        assert!(with("r".repeat(MAX_REASON)).is_ok());
+        assert!(matches!(
+            with("r".repeat(MAX_REASON + 1)),
+            Err(DomainError::Validation(f)) if f.contains_key("reason")
+        ));
+    }
+
+    #[test]
+    fn an_offer_s_timeout_reads_in_the_largest_whole_unit() {
+        for (secs, said) in [
+            (0, "0 seconds"),
+            (30, "30 seconds"),
+            (60, "1 minute"),
+            (90, "90 seconds"),
+            (900, "15 minutes"),
+            (3600, "1 hour"),
+            (5400, "90 minutes"),
+            (7200, "2 hours"),
+        ] {
+            assert_eq!(minutes(std::time::Duration::from_secs(secs)), said);
+        }
+    }
+
+    #[test]
     fn every_status_request_names_its_event() {
         for (to, change) in [
             (Status::Accepted, Change::Accept),
