@@ -214,6 +214,46 @@ async fn the_database_refuses_two_overlapping_active_windows_of_one_provider_who
     assert!(!rejected.overlap_override);
 }
 
+/// An admin's override that puts a provider back to work on a window they were given
+/// again since (a finished job reopened) is allowed, and marked as an override.
+#[tokio::test]
+async fn an_override_back_onto_a_window_the_provider_was_given_again_is_allowed_and_marked() {
+    let t = setup().await;
+    let (p, provider) = t.provider("pat", &["plumbing"], 4.0).await;
+    let a = t.book("plumbing", "2026-12-07T09:00:00Z").await.unwrap();
+    t.core
+        .bookings
+        .assign_by_hand(&t.admin, a.id, p, false, None)
+        .await
+        .unwrap();
+    t.set_clock(at("2026-12-07T08:30:00Z"));
+    for status in [Status::Accepted, Status::InProgress, Status::Completed] {
+        t.core
+            .change_status(&provider, a.id, change(status, None))
+            .await
+            .unwrap();
+    }
+    let b = t.book("plumbing", "2026-12-07T10:00:00Z").await.unwrap();
+    t.core
+        .bookings
+        .assign_by_hand(&t.admin, b.id, p, false, None)
+        .await
+        .unwrap();
+    let reopen = StatusChange {
+        status: Status::InProgress,
+        reason: Some("not finished after all".into()),
+        is_override: true,
+        absent: None,
+        expected_version: None,
+    };
+    let reopened = t.core.change_status(&t.admin, a.id, reopen).await.unwrap();
+    assert_eq!(
+        (reopened.status, reopened.overlap_override),
+        (Status::InProgress, true)
+    );
+    assert!(!t.get(b.id).await.overlap_override);
+}
+
 #[tokio::test]
 async fn of_two_assignments_of_one_provider_to_overlapping_windows_racing_exactly_one_wins() {
     let t = setup().await;

@@ -246,6 +246,7 @@ mod tests {
             ("2026-11-28T12:00:00Z", "at least 60 minutes"),
             ("2026-11-28T12:30:00Z", "at least 60 minutes"),
             ("2028-01-01T10:00:00Z", "year"),
+            ("2027-11-29T12:30:00Z", "year"),
             ("2026-12-01T10:15:00+01:00", "half past"),
             ("2026-12-01T10:00:30+01:00", "half past"),
         ] {
@@ -262,6 +263,14 @@ mod tests {
         assert!(
             ok.validate(now(), &rules()).is_ok(),
             "exactly the lead time"
+        );
+        let furthest = BookingInput {
+            starts_at: (now() + MAX_AHEAD).to_rfc3339(),
+            ..valid()
+        };
+        assert!(
+            furthest.validate(now(), &rules()).is_ok(),
+            "exactly a year and a day ahead"
         );
     }
 
