@@ -208,6 +208,12 @@ async fn the_database_refuses_two_overlapping_active_windows_of_one_provider_who
     let last = history.last().unwrap();
     assert!(last.is_override);
     assert_eq!(last.reason.as_deref(), Some("same street, ten minutes"));
+    let detail = t.core.bookings.detail(&t.admin, b.id).await.unwrap();
+    let manual = detail.attempts.last().unwrap();
+    assert_eq!(
+        (manual.outcome, manual.reason.as_deref()),
+        (AttemptOutcome::Manual, Some("same street, ten minutes"))
+    );
     // Back to dispatch, the allowance goes with the assignment.
     let reject = change(Status::Rejected, None);
     let rejected = t.core.change_status(&provider, b.id, reject).await.unwrap();
@@ -252,6 +258,13 @@ async fn an_override_back_onto_a_window_the_provider_was_given_again_is_allowed_
         (Status::InProgress, true)
     );
     assert!(!t.get(b.id).await.overlap_override);
+    // The provider accepting the other one changes nothing of that.
+    let accepted = t
+        .core
+        .change_status(&provider, b.id, change(Status::Accepted, None))
+        .await
+        .unwrap();
+    assert!(!accepted.overlap_override);
 }
 
 #[tokio::test]
