@@ -928,6 +928,25 @@ async fn a_customer_moves_a_booking_keeping_a_free_provider_or_back_to_dispatch_
         .await
         .unwrap_err();
     assert!(matches!(domain(refused), DomainError::Validation(f) if f.contains_key("starts_at")));
+    // A move of a version that is not the booking's is a conflict, before anything else.
+    let version = t.get(c.id).await.version;
+    let stale = t
+        .core
+        .bookings
+        .reschedule(&t.customer, c.id, "2026-12-12T03:15:00Z", Some(version + 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(domain(stale), DomainError::VersionConflict { .. }));
+    // Two hours before the start the customer may still move it (this time is refused
+    // for being off the grid, not for being late); a minute later, no more.
+    t.set_clock(at("2026-12-09T07:30:00Z"));
+    let in_time = t
+        .core
+        .bookings
+        .reschedule(&t.customer, c.id, "2026-12-12T03:15:00Z", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(domain(in_time), DomainError::Validation(_)));
     t.set_clock(at("2026-12-09T07:31:00Z"));
     let late = t
         .core
@@ -935,7 +954,9 @@ async fn a_customer_moves_a_booking_keeping_a_free_provider_or_back_to_dispatch_
         .reschedule(&t.customer, c.id, "2026-12-10T09:00:00Z", None)
         .await
         .unwrap_err();
-    assert!(matches!(domain(late), DomainError::TooLate { .. }));
+    assert!(
+        matches!(domain(late), DomainError::TooLate { until, .. } if until == at("2026-12-09T07:30:00Z"))
+    );
     // An admin still may; a stranger learns nothing.
     assert!(
         t.core
