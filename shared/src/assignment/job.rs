@@ -365,9 +365,8 @@ mod tests {
     /// Runs [`choosing_again`] over an assignment beaten to its provider `beaten` times
     /// (or failing otherwise after that, with `then`): what it answered, after how many
     /// tries.
-    async fn chosen(beaten: u32, then: Option<sqlx::Error>) -> (Result<u32, StoreError>, u32) {
+    async fn chosen(beaten: u32, mut then: Option<sqlx::Error>) -> (Result<u32, StoreError>, u32) {
         let tries = std::sync::atomic::AtomicU32::new(0);
-        let mut then = then;
         let answer = choosing_again(|| {
             let n = tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             let failure = if n <= beaten {

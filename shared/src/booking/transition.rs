@@ -156,6 +156,18 @@ pub struct Effects {
     pub absent: Option<Absent>,
 }
 
+/// The reason a caller gave, trimmed; `None` when blank. At most [`MAX_REASON`]
+/// characters as given.
+pub(crate) fn given_reason(reason: Option<&str>) -> Result<Option<&str>, DomainError> {
+    if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
+        return Err(DomainError::field(
+            "reason",
+            format!("must be at most {MAX_REASON} characters"),
+        ));
+    }
+    Ok(reason.map(str::trim).filter(|r| !r.is_empty()))
+}
+
 /// Decides `change` of `booking` for `actor` at `now`. Checked in this order: the
 /// reason's length (422), whether the actor may see the booking at all (404), the
 /// version it expects (409), the transition table and the actor's rights (409, then
@@ -169,16 +181,7 @@ pub fn decide(
     expected_version: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Effects, DomainError> {
-    if change
-        .reason()
-        .is_some_and(|r| r.chars().count() > MAX_REASON)
-    {
-        return Err(DomainError::field(
-            "reason",
-            format!("must be at most {MAX_REASON} characters"),
-        ));
-    }
-    let reason = change.reason().map(str::trim).filter(|r| !r.is_empty());
+    let reason = given_reason(change.reason())?;
     let relation = booking.relation_to(actor);
     if !can_see(actor.role, relation) {
         return Err(DomainError::NotFound {
@@ -391,13 +394,7 @@ pub fn decide_assign_by_hand(
             "assign a provider by hand",
         ));
     }
-    if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
-        return Err(DomainError::field(
-            "reason",
-            format!("must be at most {MAX_REASON} characters"),
-        ));
-    }
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let reason = given_reason(reason)?;
     let reassigned_from = match (booking.status, booking.provider_id) {
         (Status::Assigned | Status::Accepted, Some(holder)) if holder == provider_id => {
             return Err(DomainError::Conflict {

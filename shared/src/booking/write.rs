@@ -181,7 +181,7 @@ impl Bookings {
                 rows::compare_and_set(&mut tx, &cycled, Status::Assigned, Some(provider_id), extra)
                     .await?;
             history::append(&mut tx, &updated, actor, &note).await?;
-            let given = reason.map(str::trim).filter(|r| !r.is_empty());
+            let given = transition::given_reason(reason)?;
             assignment::record_manual(
                 &mut tx,
                 &updated,
