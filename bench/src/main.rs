@@ -22,6 +22,8 @@ use system::System;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
     Queue,
+    /// The queue beside apalis-sqlite 1.0, the storage the design card names (SQLite).
+    Peer,
     Intake,
     Drain,
     Steady,
@@ -30,6 +32,8 @@ pub enum Scenario {
     Calendar,
     Analytics,
     Console,
+    /// Every page's read through the API on a million bookings.
+    Scale,
     All,
 }
 
@@ -87,6 +91,9 @@ pub struct Args {
     /// Bookings in the analytics scenario's database.
     #[arg(long, default_value_t = 1_000_000)]
     pub analytics_bookings: usize,
+    /// Bookings in the scale scenario's database (the analytics data set).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub scale_bookings: usize,
     /// Days those bookings are spread over, up to now.
     #[arg(long, default_value_t = 730)]
     pub analytics_days: i64,
@@ -186,13 +193,20 @@ async fn main() -> anyhow::Result<()> {
         args.seconds = 3;
         args.scaling_backlog = 1000;
         args.analytics_bookings = 50_000;
+        args.scale_bookings = 50_000;
         args.console_dead = 5_000;
     }
     let all = args.scenario.contains(&Scenario::All);
-    let wants = |s| all || args.scenario.contains(&s);
+    // The queue, peer and retry scenarios measure SQLite: "all" on PostgreSQL leaves them out.
+    let sqlite_only = [Scenario::Queue, Scenario::Peer, Scenario::Retry];
+    let on_postgres = args.backend == Backend::Postgres;
+    let wants =
+        |s| (all && !(on_postgres && sqlite_only.contains(&s))) || args.scenario.contains(&s);
     let calendar = wants(Scenario::Calendar);
     let analytics = wants(Scenario::Analytics);
     let console = wants(Scenario::Console);
+    let scale = wants(Scenario::Scale);
+    let peer = wants(Scenario::Peer);
     let (queue_, intake, drain, steady, retry, scaling) = (
         wants(Scenario::Queue),
         wants(Scenario::Intake),
@@ -209,10 +223,10 @@ async fn main() -> anyhow::Result<()> {
         database: None,
     };
     let postgres = run.args.backend == Backend::Postgres;
-    if postgres && (queue_ || retry) {
+    if postgres && (queue_ || peer || retry) {
         anyhow::bail!(
             "on PostgreSQL the bench runs intake, drain, steady, scaling, calendar, analytics and console; \
-             the queue and retry scenarios measure SQLite (choose --scenario)"
+             the queue, peer and retry scenarios measure SQLite (choose --scenario)"
         );
     }
     let mut r = Report::default();
@@ -246,6 +260,9 @@ async fn main() -> anyhow::Result<()> {
     if queue_ {
         scenarios::queue::run(run.dir.path(), raw_cycles, &mut r).await?;
     }
+    if peer {
+        scenarios::peer::run(run.dir.path(), &mut r).await?;
+    }
     if intake {
         scenarios::intake::run(&mut run, &mut r).await?;
     }
@@ -269,6 +286,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if console {
         scenarios::console::run(&mut run, &mut r).await?;
+    }
+    if scale {
+        scenarios::scale::run(&mut run, &mut r).await?;
     }
 
     r.row(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use db::{Db, on};
+use db::Db;
 use queue::{Queue, WorkerInfo};
 
 use crate::Status;
@@ -34,16 +34,7 @@ impl Overview {
 
     /// Bookings by status (every status, zeros included), jobs by state, and workers.
     pub async fn stats(&self) -> Result<Stats, StoreError> {
-        let counted: Vec<(String, i64)> = on!(self.db, |p| {
-            sqlx::query_as("SELECT status, COUNT(*) FROM bookings GROUP BY status")
-                .fetch_all(p)
-                .await
-        })?;
-        let mut bookings_by_status: BTreeMap<Status, i64> =
-            Status::ALL.iter().map(|s| (*s, 0)).collect();
-        for (status, n) in counted {
-            bookings_by_status.insert(crate::booking::rows::status(&status)?, n);
-        }
+        let bookings_by_status = crate::booking::counts::read(&self.db).await?.by_status();
         Ok(Stats {
             bookings_by_status,
             jobs_by_state: self.queue.count_by_state().await?,

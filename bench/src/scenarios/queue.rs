@@ -122,7 +122,11 @@ async fn run_worker(
 }
 
 /// Drains a backlog of `n` no-op jobs with one worker; jobs per second.
-async fn drain_noop(dir: &std::path::Path, n: usize, concurrency: u32) -> anyhow::Result<f64> {
+pub(crate) async fn drain_noop(
+    dir: &std::path::Path,
+    n: usize,
+    concurrency: u32,
+) -> anyhow::Result<f64> {
     let (db, raw) = fresh(dir, &format!("noop-{n}")).await?;
     enqueue(&db, n).await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -138,7 +142,7 @@ async fn drain_noop(dir: &std::path::Path, n: usize, concurrency: u32) -> anyhow
 }
 
 /// Pickup latency with one job arriving every `1/rate` s for `seconds`, sorted, in µs.
-async fn pickup_latency_us(
+pub(crate) async fn pickup_latency_us(
     dir: &std::path::Path,
     rate: u64,
     seconds: u64,

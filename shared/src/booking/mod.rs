@@ -3,6 +3,7 @@
 //! after their events and what each causes ([`transition`]), the audit trail
 //! ([`history`]); and [`Bookings`], the entry point that creates, changes and reads them.
 
+pub mod counts;
 pub mod history;
 pub(crate) mod intake;
 pub mod permission;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use db::{Tx, dialect, on, ts};
+use db::{Tx, on, ts};
 
 use super::permission::can_see;
 use super::rows::{self, BookingRow, convert};
@@ -168,80 +168,170 @@ fn without_contact(mut booking: Booking) -> Booking {
     booking
 }
 
-/// Text search: SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same search.
-/// Parameters: $1 customer (visibility), $2 provider (visibility), $3 provider
-/// (filter), $4 status, $5 below this id, $6 text pattern, $7 limit, $8 only active, $9
-/// starting from, $10 starting before, $11 offered to this provider, $12 and $13 after
-/// this start and id, $14 the booking number the text names (`57` or `#57`), $15 service
-/// type. The text also matches the name of the provider who holds the booking (whom the
-/// caller sees). The page's condition is the filter's ([`list_filter`]) and the
-/// cursor's; the count is the filter's alone, given the same parameters.
-macro_rules! list_sql {
-    ($like:literal, $order:literal) => {
-        concat!(
-            "SELECT ",
-            $crate::booking::rows::booking_columns!(),
-            " FROM bookings WHERE ",
-            list_filter!($like),
-            "AND ($5 IS NULL OR id < $5) ",
-            "AND ($12 IS NULL OR starts_at > $12 OR (starts_at = $12 AND id > $13)) ",
-            $order,
-            " LIMIT $7"
-        )
-    };
+/// A parameter of a built statement.
+#[derive(Debug, Clone)]
+enum Param {
+    Int(i64),
+    Text(String),
+    Time(db::Ts),
 }
 
-/// How many bookings the filter matches, whatever the page (the cursor's and limit's
-/// parameters are bound and unused).
-macro_rules! count_sql {
-    ($like:literal) => {
-        concat!("SELECT COUNT(*) FROM bookings WHERE ", list_filter!($like))
-    };
+/// The list's condition, built from the filters present only, so that each can use its
+/// index (a `$1 IS NULL OR ...` condition cannot): its text and its parameters, numbered
+/// in the order they were added.
+#[derive(Debug, Default)]
+struct Condition {
+    clauses: Vec<String>,
+    params: Vec<Param>,
 }
 
-/// The list's filter and the caller's visibility (see [`list_sql`] for the parameters).
-macro_rules! list_filter {
-    ($like:literal) => {
-        concat!(
-            "($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR provider_id = $2) ",
-            "AND ($3 IS NULL OR provider_id = $3) AND ($4 IS NULL OR status = $4) ",
-            "AND ($15 IS NULL OR service_type = $15) ",
-            "AND ($6 IS NULL OR customer_name ",
-            $like,
-            " $6 ESCAPE '\\' OR customer_email ",
-            $like,
-            " $6 ESCAPE '\\' ",
-            "OR customer_phone ",
-            $like,
-            " $6 ESCAPE '\\' OR address ",
-            $like,
-            " $6 ESCAPE '\\' ",
-            "OR service_type ",
-            $like,
-            " $6 ESCAPE '\\' OR notes ",
-            $like,
-            " $6 ESCAPE '\\' ",
-            "OR id = $14 OR EXISTS (SELECT 1 FROM providers pv WHERE pv.id = bookings.provider_id ",
-            "AND pv.name ",
-            $like,
-            " $6 ESCAPE '\\')) ",
-            "AND (NOT $8 OR status IN ('assigned', 'accepted', 'in_progress')) ",
-            "AND ($9 IS NULL OR starts_at >= $9) AND ($10 IS NULL OR starts_at < $10) ",
-            "AND ($11 IS NULL OR provider_id = $11 OR EXISTS (SELECT 1 FROM assignment_attempts a ",
-            "WHERE a.booking_id = bookings.id AND a.provider_id = $11)) "
-        )
-    };
+impl Condition {
+    /// The placeholder of a new parameter.
+    fn param(&mut self, value: Param) -> String {
+        self.params.push(value);
+        format!("${}", self.params.len())
+    }
+
+    fn and(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            "1 = 1".into()
+        } else {
+            self.clauses.join(" AND ")
+        }
+    }
 }
 
-mod sqlite {
-    pub const NEWEST: &str = list_sql!("LIKE", "ORDER BY id DESC");
-    pub const BY_START: &str = list_sql!("LIKE", "ORDER BY starts_at, id");
-    pub const COUNT: &str = count_sql!("LIKE");
+/// Binds a built statement's parameters, in order.
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for param in $params {
+            query = match param {
+                Param::Int(v) => query.bind(*v),
+                Param::Text(v) => query.bind(v.as_str()),
+                Param::Time(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
 }
-mod postgres {
-    pub const NEWEST: &str = list_sql!("ILIKE", "ORDER BY id DESC");
-    pub const BY_START: &str = list_sql!("ILIKE", "ORDER BY starts_at, id");
-    pub const COUNT: &str = count_sql!("ILIKE");
+
+/// The text of a search as a `LIKE` pattern (`%`, `_` and `\` taken literally), or none
+/// when it is blank.
+fn like_pattern(q: Option<&str>) -> Option<String> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Some(format!("%{escaped}%"))
+}
+
+/// The list's filter and the caller's visibility. `customer` and `provider` are what the
+/// caller may see (their own bookings), `offered_to` a provider's handled list (every
+/// booking they were offered). Text search: SQLite's LIKE ignores ASCII case; PostgreSQL's
+/// ILIKE is the same search. The text also matches the name of the provider who holds the
+/// booking (whom the caller sees), and `57` or `#57` finds booking 57.
+fn list_condition(
+    postgres: bool,
+    filter: &BookingFilter,
+    customer: Option<i64>,
+    provider: Option<i64>,
+    offered_to: Option<i64>,
+) -> Condition {
+    let mut c = Condition::default();
+    if let Some(id) = customer {
+        let p = c.param(Param::Int(id));
+        c.and(format!("customer_id = {p}"));
+    }
+    for id in [provider, filter.provider_id].into_iter().flatten() {
+        let p = c.param(Param::Int(id));
+        c.and(format!("provider_id = {p}"));
+    }
+    if let Some(status) = filter.status {
+        let p = c.param(Param::Text(status.as_str().into()));
+        c.and(format!("status = {p}"));
+    }
+    if let Some(service) = &filter.service_type {
+        let p = c.param(Param::Text(service.clone()));
+        c.and(format!("service_type = {p}"));
+    }
+    if let Some(pattern) = like_pattern(filter.q.as_deref()) {
+        let like = if postgres { "ILIKE" } else { "LIKE" };
+        let p = c.param(Param::Text(pattern));
+        let matches: Vec<String> = [
+            "customer_name",
+            "customer_email",
+            "customer_phone",
+            "address",
+            "service_type",
+            "notes",
+        ]
+        .iter()
+        .map(|column| format!("{column} {like} {p} ESCAPE '\\'"))
+        .chain([format!(
+            "provider_id IN (SELECT id FROM providers WHERE name {like} {p} ESCAPE '\\')"
+        )])
+        .collect();
+        let number = filter
+            .q
+            .as_deref()
+            .map(|q| q.trim().trim_start_matches('#'))
+            .and_then(|q| q.parse::<i64>().ok());
+        let by_number = match number {
+            Some(n) => format!(" OR id = {}", c.param(Param::Int(n))),
+            None => String::new(),
+        };
+        c.and(format!("({}{by_number})", matches.join(" OR ")));
+    }
+    if filter.active {
+        c.and("status IN ('assigned', 'accepted', 'in_progress')".into());
+    }
+    if let Some(from) = filter.from {
+        let p = c.param(Param::Time(ts(from)));
+        c.and(format!("starts_at >= {p}"));
+    }
+    if let Some(to) = filter.to {
+        let p = c.param(Param::Time(ts(to)));
+        c.and(format!("starts_at < {p}"));
+    }
+    if let Some(me) = offered_to {
+        let p = c.param(Param::Int(me));
+        c.and(format!(
+            "id IN (SELECT id FROM bookings WHERE provider_id = {p} \
+             UNION SELECT booking_id FROM assignment_attempts WHERE provider_id = {p})"
+        ));
+    }
+    c
+}
+
+/// How many bookings `filter` matches, from the kept counts, when it filters by status,
+/// activity and service alone (and the caller sees every booking); otherwise none.
+async fn counted_total(db: &db::Db, filter: &BookingFilter) -> Result<Option<i64>, StoreError> {
+    let other = filter.provider_id.is_some()
+        || like_pattern(filter.q.as_deref()).is_some()
+        || filter.from.is_some()
+        || filter.to.is_some();
+    if other {
+        return Ok(None);
+    }
+    let statuses: Vec<Status> = match (filter.status, filter.active) {
+        (Some(s), true) if !s.is_active_for_provider() => return Ok(Some(0)),
+        (Some(s), _) => vec![s],
+        (None, true) => Status::ALL
+            .into_iter()
+            .filter(|s| s.is_active_for_provider())
+            .collect(),
+        (None, false) => Vec::new(),
+    };
+    let counts = super::counts::read(db).await?;
+    Ok(Some(
+        counts.matching(&statuses, filter.service_type.as_deref()),
+    ))
 }
 
 impl Bookings {
@@ -323,70 +413,55 @@ impl Bookings {
             Role::Provider => (None, Some(me), None),
         };
         let limit = filter.limit.clamp(1, 100);
-        let pattern = filter
-            .q
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(|q| {
-                let escaped = q
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                format!("%{escaped}%")
-            });
-        let number = filter
-            .q
-            .as_deref()
-            .map(|q| q.trim().trim_start_matches('#'))
-            .and_then(|q| q.parse::<i64>().ok());
-        let sql = match filter.order {
-            BookingOrder::Newest => {
-                dialect!(self.db, sqlite: sqlite::NEWEST, postgres: postgres::NEWEST)
-            }
-            BookingOrder::StartsAt => {
-                dialect!(self.db, sqlite: sqlite::BY_START, postgres: postgres::BY_START)
-            }
-        };
-        let (before_id, after) = match filter.after {
-            Some(Cursor::BeforeId(id)) => (Some(id), None),
-            Some(Cursor::After { starts_at, id }) => (None, Some((ts(starts_at), id))),
-            None => (None, None),
-        };
-        // The same fifteen parameters for the page and for the count.
-        macro_rules! bind_filter {
-            ($query:expr) => {
-                $query
-                    .bind(customer)
-                    .bind(provider)
-                    .bind(filter.provider_id)
-                    .bind(filter.status.map(Status::as_str))
-                    .bind(before_id)
-                    .bind(&pattern)
-                    .bind(i64::from(limit) + 1)
-                    .bind(filter.active)
-                    .bind(filter.from.map(ts))
-                    .bind(filter.to.map(ts))
-                    .bind(offered_to)
-                    .bind(after.map(|a| a.0))
-                    .bind(after.map(|a| a.1))
-                    .bind(number)
-                    .bind(filter.service_type.as_deref())
-            };
-        }
-        let rows: Vec<BookingRow> = on!(self.db, |p| {
-            bind_filter!(sqlx::query_as(sql)).fetch_all(p).await
-        })?;
-        let total = if actor.sees_everything() {
-            let count = dialect!(self.db, sqlite: sqlite::COUNT, postgres: postgres::COUNT);
-            Some(on!(self.db, |p| {
-                bind_filter!(sqlx::query_scalar::<_, i64>(count))
-                    .fetch_one(p)
-                    .await
-            })?)
-        } else {
+        let postgres = self.db.backend() == db::Backend::Postgres;
+        let mut condition = list_condition(postgres, filter, customer, provider, offered_to);
+        // How many the filter matches, whatever the page: from the kept counts when it
+        // filters by status and service only.
+        let total = if !actor.sees_everything() {
             None
+        } else if let Some(total) = counted_total(&self.db, filter).await? {
+            Some(total)
+        } else {
+            let count = format!("SELECT COUNT(*) FROM bookings WHERE {}", condition.sql());
+            Some(on!(self.db, |p| {
+                bind_params!(
+                    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count)),
+                    &condition.params
+                )
+                .fetch_one(p)
+                .await
+            })?)
         };
+        let order = match (filter.order, filter.after) {
+            (BookingOrder::Newest, after) => {
+                if let Some(Cursor::BeforeId(id)) = after {
+                    let p = condition.param(Param::Int(id));
+                    condition.and(format!("id < {p}"));
+                }
+                "ORDER BY id DESC"
+            }
+            (BookingOrder::StartsAt, after) => {
+                if let Some(Cursor::After { starts_at, id }) = after {
+                    let at = condition.param(Param::Time(ts(starts_at)));
+                    let id = condition.param(Param::Int(id));
+                    condition.and(format!(
+                        "(starts_at > {at} OR (starts_at = {at} AND id > {id}))"
+                    ));
+                }
+                "ORDER BY starts_at, id"
+            }
+        };
+        let page = format!(
+            "SELECT {} FROM bookings WHERE {} {order} LIMIT {}",
+            rows::booking_columns!(),
+            condition.sql(),
+            i64::from(limit) + 1
+        );
+        let rows: Vec<BookingRow> = on!(self.db, |p| {
+            bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(page)), &condition.params)
+                .fetch_all(p)
+                .await
+        })?;
         let mut items: Vec<Booking> = convert(rows)?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
