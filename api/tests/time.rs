@@ -554,6 +554,27 @@ async fn a_provider_s_agenda_is_in_time_order_and_their_record_keeps_what_they_d
         .body;
     let items = record["items"].as_array().unwrap();
     assert_eq!(items.len(), 5);
+    // Page by page, the same record in the same order (newest first): those she holds and
+    // the one she declined, merged.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = "/api/v1/bookings?handled=true&limit=2".to_owned();
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.get(&path, &priya).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for item in page.body["items"].as_array().unwrap() {
+            paged.push(item["id"].as_i64().unwrap());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let whole: Vec<i64> = items.iter().map(|b| b["id"].as_i64().unwrap()).collect();
+    assert_eq!(paged, whole);
     let gone = items.iter().find(|b| b["id"] == declined).unwrap();
     assert_eq!(gone["customer_phone"], "");
     let page = app

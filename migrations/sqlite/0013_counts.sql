@@ -31,3 +31,7 @@ END;
 -- and a service's newest first.
 CREATE INDEX bookings_by_start ON bookings (starts_at, id);
 CREATE INDEX bookings_by_service ON bookings (service_type, id);
+
+-- A provider's active bookings, newest first (the provider's page).
+CREATE INDEX bookings_active_by_provider ON bookings (provider_id, id)
+    WHERE status IN ('assigned', 'accepted', 'in_progress');

@@ -1445,3 +1445,57 @@ async fn on_postgresql_the_counts_fold_their_deltas_and_stay_equal_to_a_recount(
         expected
     );
 }
+
+#[tokio::test]
+async fn text_search_finds_a_piece_of_any_field_in_any_case_and_follows_a_change() {
+    let f = fixture().await;
+    let mut ask = request();
+    ask.address = "12 Orchard Close".into();
+    ask.notes = Some("Gate code 4411, the blue door".into());
+    let new = ask
+        .validate(f.core.db.now(), &f.core.bookings.rules())
+        .unwrap();
+    let id = f
+        .core
+        .bookings
+        .create(&f.alice, new, None)
+        .await
+        .unwrap()
+        .0
+        .id;
+    f.book(&f.bob).await;
+    let found = async |q: &str| {
+        let filter = BookingFilter {
+            q: Some(q.into()),
+            limit: 10,
+            ..Default::default()
+        };
+        let page = f.core.bookings.list(&f.admin, &filter).await.unwrap();
+        assert_eq!(page.total, Some(page.items.len() as i64), "{q}");
+        page.items.iter().map(|b| b.id).collect::<Vec<_>>()
+    };
+    assert_eq!(found("blue d").await, vec![id]);
+    assert_eq!(found("ATE COD").await, vec![id]);
+    assert_eq!(found("orchard").await, vec![id]);
+    // Two characters: read without the index, the same answer.
+    assert_eq!(found("41").await, vec![id]);
+    assert!(found("door\"").await.is_empty());
+    assert!(found("\"blue").await.is_empty());
+    assert!(found("zzqx").await.is_empty());
+    // A change to a searched field (none of the API's changes makes one; an operator's
+    // correction in the database might) is searched as it now reads.
+    db::exec!(&f.core.db, |p| {
+        sqlx::query("UPDATE bookings SET address = '9 Mill Lane' WHERE id = $1")
+            .bind(id)
+            .execute(p)
+            .await
+    })
+    .unwrap();
+    assert_eq!(found("mill lane").await, vec![id]);
+    assert!(found("orchard").await.is_empty());
+    assert_eq!(
+        found("blue d").await,
+        vec![id],
+        "the other fields stay found"
+    );
+}

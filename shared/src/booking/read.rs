@@ -263,20 +263,33 @@ fn list_condition(
     if let Some(pattern) = like_pattern(filter.q.as_deref()) {
         let like = if postgres { "ILIKE" } else { "LIKE" };
         let p = c.param(Param::Text(pattern));
-        let matches: Vec<String> = [
-            "customer_name",
-            "customer_email",
-            "customer_phone",
-            "address",
-            "service_type",
-            "notes",
-        ]
-        .iter()
-        .map(|column| format!("{column} {like} {p} ESCAPE '\\'"))
-        .chain([format!(
-            "provider_id IN (SELECT id FROM providers WHERE name {like} {p} ESCAPE '\\')"
-        )])
-        .collect();
+        let text = filter.q.as_deref().unwrap_or_default().trim();
+        // On SQLite, three characters or more are looked up in the index of trigrams
+        // (migration 0014_search) as a phrase; PostgreSQL's trigram indexes serve ILIKE.
+        let words: Vec<String> = if !postgres && text.chars().count() >= 3 {
+            let phrase = c.param(Param::Text(format!("\"{}\"", text.replace('"', "\"\""))));
+            vec![format!(
+                "id IN (SELECT rowid FROM bookings_search WHERE bookings_search MATCH {phrase})"
+            )]
+        } else {
+            [
+                "customer_name",
+                "customer_email",
+                "customer_phone",
+                "address",
+                "service_type",
+                "notes",
+            ]
+            .iter()
+            .map(|column| format!("{column} {like} {p} ESCAPE '\\'"))
+            .collect()
+        };
+        let matches: Vec<String> = words
+            .into_iter()
+            .chain([format!(
+                "provider_id IN (SELECT id FROM providers WHERE name {like} {p} ESCAPE '\\')"
+            )])
+            .collect();
         let number = filter
             .q
             .as_deref()
@@ -301,10 +314,30 @@ fn list_condition(
     }
     if let Some(me) = offered_to {
         let p = c.param(Param::Int(me));
-        c.and(format!(
-            "id IN (SELECT id FROM bookings WHERE provider_id = {p} \
-             UNION SELECT booking_id FROM assignment_attempts WHERE provider_id = {p})"
-        ));
+        if c.clauses.is_empty() && filter.order == BookingOrder::Newest {
+            // Nothing else filters this newest-first page: its bookings are among the
+            // newest page's worth the provider held and the newest they were offered
+            // (each read down its index), whatever their number.
+            let (held_below, offered_below) = match filter.after {
+                Some(Cursor::BeforeId(id)) => {
+                    let b = c.param(Param::Int(id));
+                    (format!(" AND id < {b}"), format!(" AND booking_id < {b}"))
+                }
+                _ => (String::new(), String::new()),
+            };
+            let page = i64::from(filter.limit.clamp(1, 100)) + 1;
+            c.and(format!(
+                "id IN (SELECT id FROM (SELECT id FROM bookings \
+                 WHERE provider_id = {p}{held_below} ORDER BY id DESC LIMIT {page}) AS held \
+                 UNION SELECT booking_id FROM (SELECT DISTINCT booking_id FROM assignment_attempts \
+                 WHERE provider_id = {p}{offered_below} ORDER BY booking_id DESC LIMIT {page}) AS offered)"
+            ));
+        } else {
+            c.and(format!(
+                "id IN (SELECT id FROM bookings WHERE provider_id = {p} \
+                 UNION SELECT booking_id FROM assignment_attempts WHERE provider_id = {p})"
+            ));
+        }
     }
     c
 }
