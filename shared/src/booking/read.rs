@@ -168,7 +168,10 @@ fn without_contact(mut booking: Booking) -> Booking {
     booking
 }
 
-/// A parameter of a built statement.
+/// A parameter of a built statement. The list's statements are not kept prepared
+/// (`persistent(false)`): PostgreSQL then plans each with its values, where a kept one gets
+/// a generic plan after five runs, blind to how few bookings have a status or contain a
+/// piece of text, one that may read every booking.
 #[derive(Debug, Clone)]
 enum Param {
     Int(i64),
@@ -284,22 +287,31 @@ fn list_condition(
             .map(|column| format!("{column} {like} {p} ESCAPE '\\'"))
             .collect()
         };
-        let matches: Vec<String> = words
-            .into_iter()
-            .chain([format!(
-                "provider_id IN (SELECT id FROM providers WHERE name {like} {p} ESCAPE '\\')"
-            )])
-            .collect();
         let number = filter
             .q
             .as_deref()
             .map(|q| q.trim().trim_start_matches('#'))
-            .and_then(|q| q.parse::<i64>().ok());
-        let by_number = match number {
-            Some(n) => format!(" OR id = {}", c.param(Param::Int(n))),
-            None => String::new(),
-        };
-        c.and(format!("({}{by_number})", matches.join(" OR ")));
+            .and_then(|q| q.parse::<i64>().ok())
+            .map(|n| c.param(Param::Int(n)));
+        let holders = format!("SELECT id FROM providers WHERE name {like} {p} ESCAPE '\\'");
+        if postgres {
+            // Each way of matching is its own branch of a union, so that PostgreSQL reads
+            // each from its index (the trigram indexes, the providers' bookings). ORed
+            // together, it cannot tell how many bookings the holders' branch matches, and
+            // reads every booking.
+            let mut branches = vec![
+                format!("SELECT id FROM bookings WHERE {}", words.join(" OR ")),
+                format!("SELECT id FROM bookings WHERE provider_id = ANY (ARRAY({holders}))"),
+            ];
+            branches.extend(number.map(|n| format!("SELECT CAST({n} AS BIGINT)")));
+            c.and(format!("id IN ({})", branches.join(" UNION ALL ")));
+        } else {
+            let by_number = number.map_or(String::new(), |n| format!(" OR id = {n}"));
+            c.and(format!(
+                "({} OR provider_id IN ({holders}){by_number})",
+                words.join(" OR ")
+            ));
+        }
     }
     if filter.active {
         c.and("status IN ('assigned', 'accepted', 'in_progress')".into());
@@ -461,6 +473,7 @@ impl Bookings {
                     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count)),
                     &condition.params
                 )
+                .persistent(false)
                 .fetch_one(p)
                 .await
             })?)
@@ -492,6 +505,7 @@ impl Bookings {
         );
         let rows: Vec<BookingRow> = on!(self.db, |p| {
             bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(page)), &condition.params)
+                .persistent(false)
                 .fetch_all(p)
                 .await
         })?;
