@@ -178,3 +178,33 @@ pub async fn open_loop(
     bar.await?;
     Ok(ids)
 }
+
+/// GETs `path` as `token` `runs` + 2 times (the first two warm up); the last `runs`
+/// durations in µs, sorted, and the last answer's body. Anything but a success is an error.
+pub async fn gets(
+    sys: &System,
+    token: &str,
+    path: &str,
+    runs: usize,
+) -> anyhow::Result<(Vec<i64>, Value)> {
+    let mut took = Vec::with_capacity(runs);
+    let mut body = Value::Null;
+    for k in 0..runs + 2 {
+        let t = Instant::now();
+        let res = sys
+            .client
+            .get(sys.at(path))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let status = res.status();
+        let text = res.text().await?;
+        anyhow::ensure!(status.is_success(), "GET {path} answered {status}: {text}");
+        if k >= 2 {
+            took.push(t.elapsed().as_micros() as i64);
+        }
+        body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    }
+    took.sort_unstable();
+    Ok((took, body))
+}

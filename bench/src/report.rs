@@ -57,6 +57,11 @@ impl Report {
     }
 }
 
+/// A percentile of sorted µs, in ms.
+pub fn percentile_ms(sorted_us: &[i64], p: f64) -> f64 {
+    percentile(sorted_us, p) as f64 / 1000.0
+}
+
 pub fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
         return 0;

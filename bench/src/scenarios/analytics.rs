@@ -19,11 +19,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::report::{Report, percentile};
+use crate::report::{Report, percentile, percentile_ms};
 use crate::system::login;
-use crate::{Run, db};
+use crate::{Run, db, load};
 
 const DAY_MS: i64 = 86_400_000;
 const RUNS: usize = 15;
@@ -326,24 +326,12 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
             None,
         ),
     ] {
-        let mut took = Vec::with_capacity(RUNS);
-        let mut body = Value::Null;
-        for k in 0..RUNS + 2 {
-            let t = Instant::now();
-            let res = sys
-                .client
-                .get(sys.at(&format!("/api/v1/admin/analytics?{query}")))
-                .bearer_auth(&admin)
-                .send()
-                .await?
-                .error_for_status()?;
-            body = res.json().await?;
-            if k >= 2 {
-                took.push(t.elapsed().as_millis() as i64);
-            }
-        }
-        took.sort_unstable();
-        let (p50, p90) = (percentile(&took, 0.5), percentile(&took, 0.9));
+        let path = format!("/api/v1/admin/analytics?{query}");
+        let (took, body) = load::gets(&sys, &admin, &path, RUNS).await?;
+        let (p50, p90) = (
+            percentile_ms(&took, 0.5).round() as i64,
+            percentile_ms(&took, 0.9).round() as i64,
+        );
         let note = match target {
             Some(t) => format!(
                 "{:.1}x the count; target p50 <= {t} ms ({} bookings)",

@@ -5,16 +5,22 @@
 //! search, `/admin/stats` and `/metrics` (p50 of 15 after 2 to warm up); and create ->
 //! assigned at 20 bookings/s, on the empty database first and again on the full one.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::report::{Report, percentile, wait_until};
+use crate::report::{Report, percentile, percentile_ms, wait_until};
 use crate::scenarios::analytics;
 use crate::system::{System, login};
 use crate::{Run, db, load};
 
 const RUNS: usize = 15;
+
+/// The p50 (ms) of RUNS GETs of `path` as `token`, and the last answer.
+async fn timed(sys: &System, token: &str, path: &str) -> anyhow::Result<(f64, Value)> {
+    let (took, body) = load::gets(sys, token, path, RUNS).await?;
+    Ok((percentile_ms(&took, 0.5), body))
+}
 
 /// Milliseconds from creation to assignment of the bookings numbered `first` and above.
 async fn create_to_assigned_ms(pool: &db::Db, first: i64) -> anyhow::Result<Vec<i64>> {
@@ -56,30 +62,6 @@ async fn create_to_assigned(sys: &System, token: &str) -> anyhow::Result<(i64, i
     let mut lat = create_to_assigned_ms(&pool, first).await?;
     lat.sort_unstable();
     Ok((percentile(&lat, 0.5), percentile(&lat, 0.99)))
-}
-
-/// GETs `path` as `token` RUNS + 2 times; the p50 in ms (of the last RUNS) and the last body.
-async fn timed(sys: &System, token: &str, path: &str) -> anyhow::Result<(f64, Value)> {
-    let mut took = Vec::with_capacity(RUNS);
-    let mut body = Value::Null;
-    for k in 0..RUNS + 2 {
-        let t = Instant::now();
-        let res = sys
-            .client
-            .get(sys.at(path))
-            .bearer_auth(token)
-            .send()
-            .await?;
-        let status = res.status();
-        let text = res.text().await?;
-        anyhow::ensure!(status.is_success(), "GET {path} answered {status}: {text}");
-        if k >= 2 {
-            took.push(t.elapsed().as_micros() as i64);
-        }
-        body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    }
-    took.sort_unstable();
-    Ok((percentile(&took, 0.5) as f64 / 1000.0, body))
 }
 
 pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
