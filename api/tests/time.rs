@@ -42,6 +42,28 @@ async fn run_jobs(app: &TestApp) {
     }
 }
 
+/// The ids of every page of the list at `path` as `token`, following `next_cursor`.
+async fn every_page(app: &TestApp, path: &str, token: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut at = path.to_owned();
+        if let Some(c) = &cursor {
+            at.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.get(&at, token).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for item in page.body["items"].as_array().unwrap() {
+            ids.push(item["id"].as_i64().unwrap());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    ids
+}
+
 #[tokio::test]
 async fn availability_lists_slots_for_any_signed_in_user_and_refuses_a_bad_range_with_400() {
     let app = TestApp::new().await;
@@ -524,23 +546,12 @@ async fn a_provider_s_agenda_is_in_time_order_and_their_record_keeps_what_they_d
         .await;
     assert_eq!(res.status, StatusCode::OK);
 
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = "/api/v1/bookings?active=true&order=starts_at&limit=2".to_owned();
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let page = app.get(&path, &priya).await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        for item in page.body["items"].as_array().unwrap() {
-            seen.push(item["id"].as_i64().unwrap());
-        }
-        match page.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let seen = every_page(
+        &app,
+        "/api/v1/bookings?active=true&order=starts_at&limit=2",
+        &priya,
+    )
+    .await;
     assert_eq!(seen, ids[..4], "soonest first, every active job");
     let wrong_order = app
         .get("/api/v1/bookings?order=starts_at&cursor=42", &priya)
@@ -556,23 +567,7 @@ async fn a_provider_s_agenda_is_in_time_order_and_their_record_keeps_what_they_d
     assert_eq!(items.len(), 5);
     // Page by page, the same record in the same order (newest first): those she holds and
     // the one she declined, merged.
-    let mut paged = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = "/api/v1/bookings?handled=true&limit=2".to_owned();
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let page = app.get(&path, &priya).await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        for item in page.body["items"].as_array().unwrap() {
-            paged.push(item["id"].as_i64().unwrap());
-        }
-        match page.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let paged = every_page(&app, "/api/v1/bookings?handled=true&limit=2", &priya).await;
     let whole: Vec<i64> = items.iter().map(|b| b["id"].as_i64().unwrap()).collect();
     assert_eq!(paged, whole);
     let gone = items.iter().find(|b| b["id"] == declined).unwrap();
