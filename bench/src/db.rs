@@ -98,22 +98,26 @@ pub async fn assigning_span_ms(db: &Db) -> anyhow::Result<i64> {
     ))
 }
 
-/// Milliseconds from each booking's creation to its assignment.
-pub async fn create_to_assigned_ms(db: &Db) -> anyhow::Result<Vec<i64>> {
+/// Milliseconds from creation to assignment of each booking numbered `first` or above.
+pub async fn create_to_assigned_ms(db: &Db, first: i64) -> anyhow::Result<Vec<i64>> {
     Ok(match db {
         Db::Sqlite(p) => {
             sqlx::query_scalar(
                 "SELECT h.timestamp - b.created_at FROM bookings b \
-                 JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned'",
+                 JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned' \
+                 WHERE b.id >= $1",
             )
+            .bind(first)
             .fetch_all(p)
             .await?
         }
         Db::Postgres(p) => {
             sqlx::query_scalar(
                 "SELECT (EXTRACT(EPOCH FROM h.timestamp - b.created_at) * 1000)::BIGINT FROM bookings b \
-                 JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned'",
+                 JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned' \
+                 WHERE b.id >= $1",
             )
+            .bind(first)
             .fetch_all(p)
             .await?
         }

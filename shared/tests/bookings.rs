@@ -1425,15 +1425,12 @@ async fn on_postgresql_the_counts_fold_their_deltas_and_stay_equal_to_a_recount(
     assert_eq!(rows().await, 90, "not folded yet");
     // Past a thousand rows, a read folds them: one row per status and service is left
     // (pending's sum is zero: none).
-    db::exec!(&f.core.db, |p| {
-        sqlx::query(
-            "INSERT INTO booking_counts (status, service_type, n) \
-             SELECT 'pending', 'plumbing', CASE WHEN i % 2 = 0 THEN 1 ELSE -1 END \
-             FROM generate_series(1, 1000) AS i",
-        )
-        .execute(p)
-        .await
-    })
+    f.db.raw(
+        "INSERT INTO booking_counts (status, service_type, n) \
+         SELECT 'pending', 'plumbing', CASE WHEN i % 2 = 0 THEN 1 ELSE -1 END \
+         FROM generate_series(1, 1000) AS i",
+    )
+    .await
     .unwrap();
     assert_eq!(
         shared::booking::counts::read(&f.core.db).await.unwrap().0,
@@ -1484,13 +1481,13 @@ async fn text_search_finds_a_piece_of_any_field_in_any_case_and_follows_a_change
     assert!(found("zzqx").await.is_empty());
     // A change to a searched field (none of the API's changes makes one; an operator's
     // correction in the database might) is searched as it now reads.
-    db::exec!(&f.core.db, |p| {
-        sqlx::query("UPDATE bookings SET address = '9 Mill Lane' WHERE id = $1")
-            .bind(id)
-            .execute(p)
-            .await
-    })
-    .unwrap();
+    let moved =
+        f.db.raw(&format!(
+            "UPDATE bookings SET address = '9 Mill Lane' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
     assert_eq!(found("mill lane").await, vec![id]);
     assert!(found("orchard").await.is_empty());
     assert_eq!(

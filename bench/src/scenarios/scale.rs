@@ -22,33 +22,6 @@ async fn timed(sys: &System, token: &str, path: &str) -> anyhow::Result<(f64, Va
     Ok((percentile_ms(&took, 0.5), body))
 }
 
-/// Milliseconds from creation to assignment of the bookings numbered `first` and above.
-async fn create_to_assigned_ms(pool: &db::Db, first: i64) -> anyhow::Result<Vec<i64>> {
-    Ok(match pool {
-        db::Db::Sqlite(p) => {
-            sqlx::query_scalar(
-                "SELECT h.timestamp - b.created_at FROM bookings b \
-                 JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned' \
-                 WHERE b.id >= $1",
-            )
-            .bind(first)
-            .fetch_all(p)
-            .await?
-        }
-        db::Db::Postgres(p) => {
-            sqlx::query_scalar(
-                "SELECT (EXTRACT(EPOCH FROM h.timestamp - b.created_at) * 1000)::BIGINT \
-                 FROM bookings b \
-                 JOIN booking_history h ON h.booking_id = b.id AND h.new_status = 'assigned' \
-                 WHERE b.id >= $1",
-            )
-            .bind(first)
-            .fetch_all(p)
-            .await?
-        }
-    })
-}
-
 /// Books 100 cleaning jobs at 20/s and waits for them to be assigned; p50 and p99 (ms).
 async fn create_to_assigned(sys: &System, token: &str) -> anyhow::Result<(i64, i64)> {
     let pool = db::open_system(&sys.url).await?;
@@ -56,10 +29,10 @@ async fn create_to_assigned(sys: &System, token: &str) -> anyhow::Result<(i64, i
     let first = ids.iter().copied().min().unwrap_or(0);
     let n = ids.len() as i64;
     wait_until("assigning", n, || async {
-        Ok(create_to_assigned_ms(&pool, first).await?.len() as i64)
+        Ok(db::create_to_assigned_ms(&pool, first).await?.len() as i64)
     })
     .await?;
-    let mut lat = create_to_assigned_ms(&pool, first).await?;
+    let mut lat = db::create_to_assigned_ms(&pool, first).await?;
     lat.sort_unstable();
     Ok((percentile(&lat, 0.5), percentile(&lat, 0.99)))
 }

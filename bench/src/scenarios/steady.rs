@@ -19,7 +19,7 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
     let ids = load::open_loop(&sys, &token, run.args.rate, run.args.seconds, "cleaning").await?;
     let pool = db::open_system(&sys.url).await?;
     wait_until("assigning", ids.len() as i64, || db::assigned(&pool)).await?;
-    let mut lat = db::create_to_assigned_ms(&pool).await?;
+    let mut lat = db::create_to_assigned_ms(&pool, 0).await?;
     lat.sort_unstable();
     let (p50, p90, p99, max) = (
         percentile(&lat, 0.5),

@@ -38,6 +38,13 @@ pub struct BookingFilter {
     pub limit: u32,
 }
 
+impl BookingFilter {
+    /// How many bookings a page holds: the `limit` asked for, 1 to 100.
+    pub fn page_size(&self) -> u32 {
+        self.limit.clamp(1, 100)
+    }
+}
+
 /// The order of a list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BookingOrder {
@@ -337,7 +344,7 @@ fn list_condition(
                 }
                 _ => (String::new(), String::new()),
             };
-            let page = i64::from(filter.limit.clamp(1, 100)) + 1;
+            let page = i64::from(filter.page_size()) + 1;
             c.and(format!(
                 "id IN (SELECT id FROM (SELECT id FROM bookings \
                  WHERE provider_id = {p}{held_below} ORDER BY id DESC LIMIT {page}) AS held \
@@ -457,7 +464,7 @@ impl Bookings {
             Role::Provider if filter.handled => (None, None, Some(me)),
             Role::Provider => (None, Some(me), None),
         };
-        let limit = filter.limit.clamp(1, 100);
+        let limit = filter.page_size();
         let postgres = self.db.backend() == db::Backend::Postgres;
         let mut condition = list_condition(postgres, filter, customer, provider, offered_to);
         // How many the filter matches, whatever the page: from the kept counts when it
