@@ -1,16 +1,20 @@
 //! `GET /events`: Server-Sent Events of the status changes a caller may see.
 //!
 //! The feed is the history table, so a change made by any process (a worker, another
-//! API) is delivered. One poller per process watches the newest feed position: at once
+//! API) is delivered. One reader per process, the [`EventHub`], follows the feed: at once
 //! when this process commits a write (the database's commit signal, so no handler has to
-//! remember to say so), and every [`POLL`] for the commits of other processes. Each
-//! stream, when the position moves, reads the rows after its cursor that its caller may
-//! see. Events carry `id:` = their feed position (the history id on SQLite, the position
-//! the sequencer gave the row after it committed on PostgreSQL; see `shared::feed`), so a
-//! reconnecting EventSource resumes after `Last-Event-ID` without loss. On PostgreSQL the
-//! poller is also what sequences the feed.
+//! remember to say so), and every [`POLL`] for the commits of other processes. It reads
+//! each new row once and fans it out to every open stream, which keeps what its caller may
+//! see ([`shared::feed::Event::visible_to`]): a change costs one read however many streams
+//! are open. A stream that starts behind the hub (resuming after `Last-Event-ID`) or falls
+//! behind it (too slow to take its rows) catches up by reading the feed itself, then
+//! follows the hub again. Events carry `id:` = their feed position (the history id on
+//! SQLite, the position the sequencer gave the row after it committed on PostgreSQL; see
+//! `shared::feed`), so a reconnecting EventSource resumes after `Last-Event-ID` without
+//! loss. On PostgreSQL the hub is also what sequences the feed.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -19,7 +23,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use serde::Deserialize;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use shared::{Accounts, Actor, Feed};
 
@@ -32,8 +36,11 @@ use crate::extract::Query;
 const POLL: Duration = Duration::from_millis(200);
 /// How soon a dropped client should reconnect (sent as the SSE `retry:` field).
 const RECONNECT: Duration = Duration::from_secs(1);
-/// Rows per read while catching up.
+/// Rows per read of the feed.
 const BATCH: u32 = 200;
+/// Reads of the feed the hub keeps for streams that have not taken them yet; a stream
+/// further behind reads the feed itself.
+const FANNED_KEPT: usize = 256;
 /// How far behind the feed a resuming stream may be and still be replayed row by row (each
 /// read of a stream checks every row for what its caller may see: a stream resumed from the
 /// start of a million rows cost seconds of CPU); further behind, it is told to `reset`.
@@ -42,11 +49,24 @@ const REPLAY_LIMIT: i64 = 1000;
 /// are noticed at once; this is for those another API process ends).
 const SESSION_CHECK: Duration = Duration::from_secs(10);
 
-/// The process's view of the newest history row, shared by every stream.
+/// The process's one reader of the feed, shared by every stream.
 #[derive(Debug, Clone)]
 pub struct EventHub {
-    latest: watch::Receiver<i64>,
+    /// The feed position through which rows have been fanned out.
+    fanned: watch::Receiver<i64>,
+    rows: broadcast::Sender<Arc<Fanned>>,
     shutdown: watch::Receiver<bool>,
+}
+
+/// One read of the feed, as every stream receives it.
+#[derive(Debug)]
+struct Fanned {
+    /// The position the read started after.
+    from: i64,
+    /// Every row read, whoever may see it.
+    events: Vec<shared::feed::Event>,
+    /// The position the read reached.
+    next: i64,
 }
 
 /// Ends every open stream (so that graceful shutdown is not held up by listeners).
@@ -60,27 +80,63 @@ impl EventShutdown {
 }
 
 impl EventHub {
-    /// Starts the poller; it stops when the returned handle is closed or dropped.
+    /// Starts the reader; it stops when the returned handle is closed or dropped.
     pub fn start(feed: Feed) -> (EventHub, EventShutdown) {
-        let (latest_tx, latest) = watch::channel(0);
+        let (fanned_tx, fanned) = watch::channel(0);
+        let (rows, _) = broadcast::channel(FANNED_KEPT);
         let (shutdown_tx, shutdown) = watch::channel(false);
         let hub = EventHub {
-            latest,
+            fanned,
+            rows: rows.clone(),
             shutdown: shutdown.clone(),
         };
         let mut stop = shutdown;
         let mut commits = feed.commits();
         tokio::spawn(async move {
+            // Where the reader is: the newest row when it starts (streams resuming from
+            // before that read it themselves).
+            let mut cursor = None;
             loop {
                 // PostgreSQL: place what other transactions committed, then look.
                 if let Err(e) = feed.sequence().await {
-                    tracing::warn!(error = %e, "event poller could not sequence the history");
+                    tracing::warn!(error = %e, "event reader could not sequence the history");
                 }
-                match feed.latest_position().await {
-                    Ok(id) => {
-                        latest_tx.send_if_modified(|v| std::mem::replace(v, id) != id);
-                    }
-                    Err(e) => tracing::warn!(error = %e, "event poller could not read the history"),
+                match cursor {
+                    None => match feed.latest_position().await {
+                        Ok(latest) => {
+                            cursor = Some(latest);
+                            fanned_tx.send_replace(latest);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "event reader could not read the history")
+                        }
+                    },
+                    Some(ref mut at) => loop {
+                        match feed.after_all(*at, BATCH).await {
+                            Ok(batch) => {
+                                metrics::counter!("event_feed_reads_total", "reader" => "hub")
+                                    .increment(1);
+                                if batch.next > *at {
+                                    // The rows go out before the new position, so a stream
+                                    // that sees the position finds the rows waiting for it.
+                                    let _ = rows.send(Arc::new(Fanned {
+                                        from: *at,
+                                        events: batch.events,
+                                        next: batch.next,
+                                    }));
+                                    *at = batch.next;
+                                    fanned_tx.send_replace(batch.next);
+                                }
+                                if !batch.more {
+                                    break;
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "event reader could not read the history");
+                                break;
+                            }
+                        }
+                    },
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(POLL) => {}
@@ -193,6 +249,15 @@ struct SessionWatch {
     idle: chrono::Duration,
 }
 
+/// What woke a stream that was level with the hub.
+enum Wake {
+    /// The hub's next read.
+    Rows(Arc<Fanned>),
+    /// Something to look at again: the session, the deadline, or reads missed.
+    Again,
+    End,
+}
+
 fn event_stream(
     feed: Feed,
     hub: EventHub,
@@ -201,14 +266,19 @@ fn event_stream(
     reset: bool,
     session: SessionWatch,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    let mut latest = hub.latest.clone();
+    // Subscribed before anything is read, so that no read of the hub's falls in between.
+    let mut rows = hub.rows.subscribe();
+    let fanned = hub.fanned.clone();
     let mut shutdown = hub.shutdown.clone();
     let mut ended = session.accounts.sessions_ended();
     let deadline =
         tokio::time::Instant::now() + (session.expires - Utc::now()).to_std().unwrap_or_default();
     let mut next_check = tokio::time::Instant::now() + SESSION_CHECK;
     let mut check_now = false;
+    metrics::gauge!("event_streams_open").increment(1.0);
+    let _open = OpenStream;
     async_stream::stream! {
+        let _open = _open;
         if reset {
             // Too far behind to replay row by row (a page open for a day, or a feed of
             // another database): the client refetches what it shows, and goes on from now.
@@ -244,47 +314,100 @@ fn event_stream(
                 yield Ok(Event::default().event("expired").data("sign in again"));
                 break;
             }
-            match feed.after(&actor, cursor, BATCH).await {
-                Ok(batch) => {
-                    // Each row has its own position; should rows ever share one, the id
-                    // goes out with the last of them, so that a client reconnecting in
-                    // between is sent them all again rather than half.
-                    let mut events = batch.events.into_iter().peekable();
-                    while let Some(event) = events.next() {
-                        let last_of_position =
-                            events.peek().is_none_or(|next| next.position != event.position);
-                        let mut sse = Event::default().event("booking");
-                        if last_of_position {
-                            sse = sse.id(event.position.to_string());
+            // The hub's reads this stream has not taken yet come first; past them, if the
+            // stream is still behind the hub (it resumed from an earlier row, or missed reads
+            // the hub no longer keeps), it reads the feed itself until level with the hub;
+            // level, it waits for the hub's next read.
+            let read = match rows.try_recv() {
+                Ok(read) => read,
+                Err(broadcast::error::TryRecvError::Closed) => break,
+                Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Lagged(_)) => {
+                    let hub_at = *fanned.borrow();
+                    if cursor < hub_at {
+                        match feed.after(&actor, cursor, BATCH).await {
+                            Ok(batch) => {
+                                metrics::counter!("event_feed_reads_total", "reader" => "stream")
+                                    .increment(1);
+                                for sse in events_of(batch.events, &actor) {
+                                    yield Ok(sse);
+                                }
+                                // Nothing after the cursor although the hub is further on: the
+                                // rows in between are gone (a restored database); go on from
+                                // the hub.
+                                cursor = if batch.next > cursor { batch.next } else { hub_at };
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "reading events");
+                                tokio::time::sleep(POLL).await;
+                            }
                         }
-                        match sse.json_data(crate::routes::bookings::HistoryView::for_viewer(event.entry, &actor)) {
-                            Ok(sse) => yield Ok(sse),
-                            Err(e) => tracing::error!(error = %e, "serialising an event"),
-                        }
-                    }
-                    cursor = batch.next;
-                    if batch.more {
                         continue;
                     }
+                    let wake = tokio::select! {
+                        read = rows.recv() => match read {
+                            Ok(read) => Wake::Rows(read),
+                            Err(broadcast::error::RecvError::Lagged(_)) => Wake::Again,
+                            Err(broadcast::error::RecvError::Closed) => Wake::End,
+                        },
+                        _ = shutdown.changed() => Wake::End,
+                        changed = ended.changed() => {
+                            check_now = true;
+                            if changed.is_ok() { Wake::Again } else { Wake::End }
+                        }
+                        _ = tokio::time::sleep_until(next_check) => Wake::Again,
+                        // Round the loop once more: the check above ends the stream.
+                        _ = tokio::time::sleep_until(deadline) => Wake::Again,
+                    };
+                    match wake {
+                        Wake::Rows(read) => read,
+                        Wake::Again => continue,
+                        Wake::End => break,
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "reading events");
-                    tokio::time::sleep(POLL).await;
-                    continue;
+            };
+            // A read that starts past the cursor leaves a gap (reads were missed): the loop
+            // reads the feed to fill it, and skips the hub's rows it already sent.
+            if read.from <= cursor {
+                let new = read.events.iter().filter(|e| e.position > cursor && e.visible_to(&actor));
+                for sse in events_of(new.cloned().collect(), &actor) {
+                    yield Ok(sse);
                 }
-            }
-            // Caught up: wait until the newest history id moves.
-            tokio::select! {
-                changed = latest.changed() => if changed.is_err() { break },
-                _ = shutdown.changed() => break,
-                changed = ended.changed() => {
-                    if changed.is_err() { break }
-                    check_now = true;
-                }
-                _ = tokio::time::sleep_until(next_check) => {}
-                // Round the loop once more: the check above ends the stream.
-                _ = tokio::time::sleep_until(deadline) => {}
+                cursor = cursor.max(read.next);
             }
         }
+    }
+}
+
+/// The SSE events of feed rows a caller may see, in feed order. Each row has its own
+/// position; should rows ever share one, the id goes out with the last of them, so that a
+/// client reconnecting in between is sent them all again rather than half.
+fn events_of(events: Vec<shared::feed::Event>, actor: &Actor) -> Vec<Event> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut events = events.into_iter().peekable();
+    while let Some(event) = events.next() {
+        let last_of_position = events
+            .peek()
+            .is_none_or(|next| next.position != event.position);
+        let mut sse = Event::default().event("booking");
+        if last_of_position {
+            sse = sse.id(event.position.to_string());
+        }
+        match sse.json_data(crate::routes::bookings::HistoryView::for_viewer(
+            event.entry,
+            actor,
+        )) {
+            Ok(sse) => out.push(sse),
+            Err(e) => tracing::error!(error = %e, "serialising an event"),
+        }
+    }
+    out
+}
+
+/// Counts a stream out of `event_streams_open` when it ends, however it ends.
+struct OpenStream;
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("event_streams_open").decrement(1.0);
     }
 }

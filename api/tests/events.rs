@@ -70,3 +70,143 @@ async fn a_stream_resumed_from_too_far_back_is_told_to_reset_instead_of_replayin
     assert!(!text.contains("event: reset"), "{text}");
     assert_eq!(text.matches("event: booking").count(), 3, "{text}");
 }
+
+/// Opens the stream as `token` from now, and waits until it is open.
+async fn open(app: &TestApp, token: &str) -> Body {
+    let req = Request::builder()
+        .uri("/api/v1/events")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.into_body();
+    let text = common::read_stream(&mut body, Duration::from_secs(2), |t| {
+        t.contains("event: ready")
+    })
+    .await;
+    assert!(text.contains("event: ready"), "{text}");
+    body
+}
+
+/// The booking ids of the `booking` events a stream sends until it has sent `count` (or
+/// three seconds pass), and of any it has ready after those.
+async fn booking_ids(body: &mut Body, count: usize) -> Vec<i64> {
+    let mut text = common::read_stream(body, Duration::from_secs(3), |t| {
+        t.matches("event: booking").count() >= count
+    })
+    .await;
+    text.push_str(&common::read_stream(body, Duration::from_millis(50), |_| false).await);
+    ids_in(&text)
+}
+
+/// The booking ids of the `booking` events in a stream's text.
+fn ids_in(text: &str) -> Vec<i64> {
+    text.split("\n\n")
+        .filter(|frame| frame.contains("event: booking"))
+        .filter_map(|frame| frame.lines().find_map(|l| l.strip_prefix("data:")))
+        .map(|data| serde_json::from_str::<serde_json::Value>(data.trim()).unwrap())
+        .map(|data| data["booking_id"].as_i64().unwrap())
+        .collect()
+}
+
+/// A metric's value in the API's `/metrics` text (0 when it has not been counted yet).
+async fn metric(app: &TestApp, admin: &str, series: &str) -> f64 {
+    let text = app.get("/metrics", admin).await.body;
+    text.as_str()
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Many open streams share one reader of the feed: a change is read once, not once per
+/// stream, and each stream still gets exactly the rows its caller may see. (Each test runs
+/// in a process of its own under nextest, so the process's counters are this test's.)
+#[tokio::test]
+async fn open_streams_share_one_read_of_each_change_and_each_keeps_its_own_rows() {
+    let app = TestApp::new().await;
+    let admin = app.demo("admin").await;
+    let alice = app.customer("alice").await;
+    let bob = app.customer("bob").await;
+    // Let the hub settle on the sign-ups before the streams open from its position.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut alices = Vec::new();
+    let mut bobs = Vec::new();
+    for _ in 0..15 {
+        alices.push(open(&app, &alice).await);
+        bobs.push(open(&app, &bob).await);
+    }
+    let mut admins = open(&app, &admin).await;
+    assert_eq!(metric(&app, &admin, "event_streams_open").await, 31.0);
+    let stream_reads = metric(&app, &admin, "event_feed_reads_total{reader=\"stream\"}").await;
+
+    let a1 = app.book(&alice).await["id"].as_i64().unwrap();
+    let b1 = app.book(&bob).await["id"].as_i64().unwrap();
+    let a2 = app.book(&alice).await["id"].as_i64().unwrap();
+    // Time for anything a stream should not get to arrive.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    for body in &mut alices {
+        assert_eq!(booking_ids(body, 2).await, [a1, a2]);
+    }
+    for body in &mut bobs {
+        assert_eq!(booking_ids(body, 1).await, [b1]);
+    }
+    assert_eq!(booking_ids(&mut admins, 3).await, [a1, b1, a2]);
+    // No stream read the feed itself: the hub's reads reached all 31.
+    assert_eq!(
+        metric(&app, &admin, "event_feed_reads_total{reader=\"stream\"}").await,
+        stream_reads
+    );
+    assert!(metric(&app, &admin, "event_feed_reads_total{reader=\"hub\"}").await > 0.0);
+
+    // A closed stream is counted out.
+    drop(alices);
+    drop(bobs);
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while metric(&app, &admin, "event_streams_open").await != 1.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "closed streams still counted open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A stream too slow to take the hub's reads (it falls more reads behind than the hub
+/// keeps) reads the feed itself from where it was, and loses nothing.
+#[tokio::test]
+async fn a_stream_that_falls_behind_the_hub_catches_up_from_the_feed_without_loss() {
+    let app = TestApp::new().await;
+    let admin = app.demo("admin").await;
+    let customer = app.demo("customer").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Not read until the end.
+    let mut slow = open(&app, &admin).await;
+    let mut fast = open(&app, &admin).await;
+    let stream_reads = metric(&app, &admin, "event_feed_reads_total{reader=\"stream\"}").await;
+
+    // One booking per read of the hub's (the fast stream has it before the next), more
+    // reads than the hub keeps.
+    let mut ids = Vec::new();
+    for _ in 0..300 {
+        let id = app.book(&customer).await["id"].as_i64().unwrap();
+        let text = common::read_stream(&mut fast, Duration::from_secs(3), |t| {
+            t.contains("event: booking")
+        })
+        .await;
+        assert_eq!(ids_in(&text), [id]);
+        ids.push(id);
+    }
+    assert_eq!(
+        metric(&app, &admin, "event_feed_reads_total{reader=\"stream\"}").await,
+        stream_reads,
+        "the fast stream read the feed itself"
+    );
+    assert_eq!(booking_ids(&mut slow, ids.len()).await, ids);
+    assert!(
+        metric(&app, &admin, "event_feed_reads_total{reader=\"stream\"}").await > stream_reads,
+        "the slow stream was not behind: nothing tested"
+    );
+}

@@ -43,6 +43,14 @@ fn describe() {
         "bookings_created_total",
         "Bookings this API process created."
     );
+    describe_gauge!(
+        "event_streams_open",
+        "Event streams (GET /events) this API process has open."
+    );
+    describe_counter!(
+        "event_feed_reads_total",
+        "Reads of the event feed, by reader: hub (the process's one reader, whose rows every open stream shares) or stream (a stream catching up after it resumed from an earlier row or fell behind)."
+    );
     describe_counter!(
         "assignment_attempts_total",
         "Assignment attempts by outcome, recorded by the process that saw it: assigned, no_provider, error, lease_lost and noop in workers; rejected and no_show in the API."

@@ -67,6 +67,22 @@ pub struct Feed {
 pub struct Event {
     pub position: i64,
     pub entry: HistoryEntry,
+    /// The booking's customer (who, besides operators and the provider named, sees it).
+    pub customer_id: i64,
+}
+
+impl Event {
+    /// Who sees a history row on the feed: operators (admins and viewers) everything, a
+    /// customer their bookings, a provider the rows naming them.
+    pub fn visible_to(&self, actor: &Actor) -> bool {
+        match actor.role {
+            Role::Admin | Role::Viewer | Role::System => true,
+            Role::Customer => actor.user_id == Some(self.customer_id),
+            Role::Provider => {
+                actor.provider_id.is_some() && self.entry.provider_id == actor.provider_id
+            }
+        }
+    }
 }
 
 /// What one read of the feed returned.
@@ -117,6 +133,14 @@ impl Feed {
         position: i64,
         limit: u32,
     ) -> Result<EventBatch, StoreError> {
+        let mut batch = self.after_all(position, limit).await?;
+        batch.events.retain(|event| event.visible_to(actor));
+        Ok(batch)
+    }
+
+    /// Every row after `position` (up to `limit` of them), whoever may see it: what one
+    /// reader hands to many listeners, each keeping what [`Event::visible_to`] its caller.
+    pub async fn after_all(&self, position: i64, limit: u32) -> Result<EventBatch, StoreError> {
         let sql = dialect!(self.db, sqlite: sqlite::AFTER, postgres: postgres::AFTER);
         let rows: Vec<EventRow> = on!(self.db, |p| {
             sqlx::query_as(sql)
@@ -129,15 +153,16 @@ impl Feed {
         let mut positions: Vec<i64> = rows.iter().map(|r| r.position).collect();
         positions.dedup();
         let more = positions.len() >= limit as usize;
-        let mut events = Vec::new();
-        for EventRow { row, position } in rows {
-            if visible_to(actor, &row) {
-                events.push(Event {
+        let events = rows
+            .into_iter()
+            .map(|EventRow { row, position }| {
+                Ok(Event {
                     position,
+                    customer_id: row.customer_id,
                     entry: HistoryEntry::try_from(row)?,
-                });
-            }
-        }
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(EventBatch { events, next, more })
     }
 
@@ -148,15 +173,5 @@ impl Feed {
         Ok(on!(self.db, |p| sqlx::query_scalar(sql)
             .fetch_one(p)
             .await)?)
-    }
-}
-
-/// Who sees a history row on the feed: operators (admins and viewers) everything, a
-/// customer their bookings, a provider the rows naming them.
-fn visible_to(actor: &Actor, row: &HistoryRow) -> bool {
-    match actor.role {
-        Role::Admin | Role::Viewer | Role::System => true,
-        Role::Customer => actor.user_id == Some(row.customer_id),
-        Role::Provider => actor.provider_id.is_some() && row.provider_id == actor.provider_id,
     }
 }
