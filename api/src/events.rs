@@ -4,17 +4,21 @@
 //! API) is delivered. One reader per process, the [`EventHub`], follows the feed: at once
 //! when this process commits a write (the database's commit signal, so no handler has to
 //! remember to say so), and every [`POLL`] for the commits of other processes. It reads
-//! each new row once and fans it out to every open stream, which keeps what its caller may
-//! see ([`shared::feed::Event::visible_to`]): a change costs one read however many streams
-//! are open. A stream that starts behind the hub (resuming after `Last-Event-ID`) or falls
-//! behind it (too slow to take its rows) catches up by reading the feed itself, then
-//! follows the hub again. Events carry `id:` = their feed position (the history id on
-//! SQLite, the position the sequencer gave the row after it committed on PostgreSQL; see
-//! `shared::feed`), so a reconnecting EventSource resumes after `Last-Event-ID` without
-//! loss. On PostgreSQL the hub is also what sequences the feed.
+//! each new row once and hands it to the streams that may see it, found by who they are
+//! ([`shared::feed::Audience`]: operators see every row, a customer the rows of their
+//! bookings, a provider the rows naming them): a change costs one read, and wakes only its
+//! own listeners, however many streams are open. A stream that starts behind the hub
+//! (resuming after `Last-Event-ID`) or falls behind it (too slow to take its rows) reads
+//! the feed itself until level, then follows the hub again. Events carry `id:` = their
+//! feed position (the history id on SQLite, the position the sequencer gave the row after
+//! it committed on PostgreSQL; see `shared::feed`), so a reconnecting EventSource resumes
+//! after `Last-Event-ID` without loss. On PostgreSQL the hub is also what sequences the
+//! feed.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -23,8 +27,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use serde::Deserialize;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
+use shared::feed::Audience;
 use shared::{Accounts, Actor, Feed};
 
 use crate::AppState;
@@ -38,9 +43,9 @@ const POLL: Duration = Duration::from_millis(200);
 const RECONNECT: Duration = Duration::from_secs(1);
 /// Rows per read of the feed.
 const BATCH: u32 = 200;
-/// Reads of the feed the hub keeps for streams that have not taken them yet; a stream
-/// further behind reads the feed itself.
-const FANNED_KEPT: usize = 256;
+/// Reads of the hub's a stream may have waiting; a stream slower than that misses the
+/// next and reads the feed itself.
+const QUEUED: usize = 64;
 /// How far behind the feed a resuming stream may be and still be replayed row by row (each
 /// read of a stream checks every row for what its caller may see: a stream resumed from the
 /// start of a million rows cost seconds of CPU); further behind, it is told to `reset`.
@@ -52,21 +57,118 @@ const SESSION_CHECK: Duration = Duration::from_secs(10);
 /// The process's one reader of the feed, shared by every stream.
 #[derive(Debug, Clone)]
 pub struct EventHub {
-    /// The feed position through which rows have been fanned out.
-    fanned: watch::Receiver<i64>,
-    rows: broadcast::Sender<Arc<Fanned>>,
+    listeners: Arc<Mutex<Listeners>>,
     shutdown: watch::Receiver<bool>,
 }
 
-/// One read of the feed, as every stream receives it.
+/// The open streams by who they are, and where the hub is: one lock, so that a stream
+/// joins at a known position.
+#[derive(Debug, Default)]
+struct Listeners {
+    /// The feed position through which rows have been handed out; `None` before the hub's
+    /// first look.
+    at: Option<i64>,
+    by_audience: HashMap<Audience, HashMap<u64, Arc<Listener>>>,
+    next_id: u64,
+}
+
+/// One open stream, as the hub sees it.
+#[derive(Debug)]
+struct Listener {
+    rows: mpsc::Sender<Arc<Fanned>>,
+    /// Where the stream, when it began, was on the feed.
+    joined_at: i64,
+    /// [`LEVEL`], or the position after which the stream must read the feed itself: it
+    /// joined behind the hub, or missed a read (its queue was full). While it is behind,
+    /// the hub sends it nothing.
+    behind: AtomicI64,
+    /// Wakes the stream when it falls behind.
+    wake: Notify,
+}
+
+/// A listener that has every row it may see up to the hub's position.
+const LEVEL: i64 = i64::MAX;
+
+impl Listener {
+    /// Hands the stream a read of the hub's (`from` is where the read started).
+    fn offer(&self, read: &Arc<Fanned>, from: i64) {
+        if self.behind.load(Ordering::SeqCst) != LEVEL {
+            return;
+        }
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.rows.try_send(read.clone()) {
+            self.fall_behind(from);
+        }
+    }
+
+    fn fall_behind(&self, from: i64) {
+        self.behind.fetch_min(from, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+}
+
+/// Rows of one read of the hub's, as the streams receive them.
 #[derive(Debug)]
 struct Fanned {
-    /// The position the read started after.
-    from: i64,
-    /// Every row read, whoever may see it.
+    /// The rows the receiving streams may see.
     events: Vec<shared::feed::Event>,
     /// The position the read reached.
     next: i64,
+}
+
+impl Listeners {
+    /// Hands a read (the rows after `from`, up to `next`) to the streams that may see its
+    /// rows: all of them to operators', each row to its customer's and its provider's.
+    fn hand_out(&mut self, from: i64, events: Vec<shared::feed::Event>, next: i64) {
+        self.at = Some(next);
+        let mut by_audience: HashMap<Audience, Vec<shared::feed::Event>> = HashMap::new();
+        for event in &events {
+            for audience in event.audiences() {
+                if self.by_audience.contains_key(&audience) {
+                    by_audience.entry(audience).or_default().push(event.clone());
+                }
+            }
+        }
+        if let Some(operators) = self.by_audience.get(&Audience::Everyone) {
+            let read = Arc::new(Fanned { events, next });
+            for listener in operators.values() {
+                listener.offer(&read, from);
+            }
+        }
+        for (audience, events) in by_audience {
+            let read = Arc::new(Fanned { events, next });
+            for listener in self.by_audience[&audience].values() {
+                listener.offer(&read, from);
+            }
+        }
+    }
+}
+
+/// A stream's place among the listeners; leaving it (when the stream ends, however it
+/// ends) takes it out.
+struct Membership {
+    listeners: Arc<Mutex<Listeners>>,
+    audience: Audience,
+    id: u64,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let mut listeners = lock(&self.listeners);
+        if let Some(group) = listeners.by_audience.get_mut(&self.audience) {
+            group.remove(&self.id);
+            if group.is_empty() {
+                listeners.by_audience.remove(&self.audience);
+            }
+        }
+        metrics::gauge!("event_streams_open").decrement(1.0);
+    }
+}
+
+/// The listeners, whatever a panicking holder left (each change under the lock is whole).
+fn lock(listeners: &Mutex<Listeners>) -> std::sync::MutexGuard<'_, Listeners> {
+    listeners
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Ends every open stream (so that graceful shutdown is not held up by listeners).
@@ -82,19 +184,17 @@ impl EventShutdown {
 impl EventHub {
     /// Starts the reader; it stops when the returned handle is closed or dropped.
     pub fn start(feed: Feed) -> (EventHub, EventShutdown) {
-        let (fanned_tx, fanned) = watch::channel(0);
-        let (rows, _) = broadcast::channel(FANNED_KEPT);
+        let listeners = Arc::new(Mutex::new(Listeners::default()));
         let (shutdown_tx, shutdown) = watch::channel(false);
         let hub = EventHub {
-            fanned,
-            rows: rows.clone(),
+            listeners: listeners.clone(),
             shutdown: shutdown.clone(),
         };
         let mut stop = shutdown;
         let mut commits = feed.commits();
         tokio::spawn(async move {
-            // Where the reader is: the newest row when it starts (streams resuming from
-            // before that read it themselves).
+            // Where the reader is: the newest row when it starts (streams that began before
+            // that read the feed themselves).
             let mut cursor = None;
             loop {
                 // PostgreSQL: place what other transactions committed, then look.
@@ -105,7 +205,14 @@ impl EventHub {
                     None => match feed.latest_position().await {
                         Ok(latest) => {
                             cursor = Some(latest);
-                            fanned_tx.send_replace(latest);
+                            let mut listeners = lock(&listeners);
+                            listeners.at = Some(latest);
+                            for listener in listeners.by_audience.values().flat_map(|g| g.values())
+                            {
+                                if listener.joined_at < latest {
+                                    listener.fall_behind(listener.joined_at);
+                                }
+                            }
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "event reader could not read the history")
@@ -117,15 +224,8 @@ impl EventHub {
                                 metrics::counter!("event_feed_reads_total", "reader" => "hub")
                                     .increment(1);
                                 if batch.next > *at {
-                                    // The rows go out before the new position, so a stream
-                                    // that sees the position finds the rows waiting for it.
-                                    let _ = rows.send(Arc::new(Fanned {
-                                        from: *at,
-                                        events: batch.events,
-                                        next: batch.next,
-                                    }));
+                                    lock(&listeners).hand_out(*at, batch.events, batch.next);
                                     *at = batch.next;
-                                    fanned_tx.send_replace(batch.next);
                                 }
                                 if !batch.more {
                                     break;
@@ -146,6 +246,42 @@ impl EventHub {
             }
         });
         (hub, EventShutdown(shutdown_tx))
+    }
+
+    /// Adds a stream of `actor`'s that begins at `cursor`.
+    fn join(
+        &self,
+        actor: &Actor,
+        cursor: i64,
+    ) -> (Membership, Arc<Listener>, mpsc::Receiver<Arc<Fanned>>) {
+        let (tx, rx) = mpsc::channel(QUEUED);
+        let audience = Audience::of(actor);
+        let mut listeners = lock(&self.listeners);
+        // Behind the hub: what came in between is read from the feed.
+        let behind = match listeners.at {
+            Some(at) if cursor < at => cursor,
+            _ => LEVEL,
+        };
+        let listener = Arc::new(Listener {
+            rows: tx,
+            joined_at: cursor,
+            behind: AtomicI64::new(behind),
+            wake: Notify::new(),
+        });
+        let id = listeners.next_id;
+        listeners.next_id += 1;
+        listeners
+            .by_audience
+            .entry(audience)
+            .or_default()
+            .insert(id, listener.clone());
+        metrics::gauge!("event_streams_open").increment(1.0);
+        let membership = Membership {
+            listeners: self.listeners.clone(),
+            audience,
+            id,
+        };
+        (membership, listener, rx)
     }
 }
 
@@ -249,9 +385,9 @@ struct SessionWatch {
     idle: chrono::Duration,
 }
 
-/// What woke a stream that was level with the hub.
+/// What woke a stream that was waiting for the hub.
 enum Wake {
-    /// The hub's next read.
+    /// The hub's next read for it.
     Rows(Arc<Fanned>),
     /// Something to look at again: the session, the deadline, or reads missed.
     Again,
@@ -266,19 +402,16 @@ fn event_stream(
     reset: bool,
     session: SessionWatch,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    // Subscribed before anything is read, so that no read of the hub's falls in between.
-    let mut rows = hub.rows.subscribe();
-    let fanned = hub.fanned.clone();
+    // Joined before anything is read, so that no read of the hub's falls in between.
+    let (membership, listener, mut rows) = hub.join(&actor, cursor);
     let mut shutdown = hub.shutdown.clone();
     let mut ended = session.accounts.sessions_ended();
     let deadline =
         tokio::time::Instant::now() + (session.expires - Utc::now()).to_std().unwrap_or_default();
     let mut next_check = tokio::time::Instant::now() + SESSION_CHECK;
     let mut check_now = false;
-    metrics::gauge!("event_streams_open").increment(1.0);
-    let _open = OpenStream;
     async_stream::stream! {
-        let _open = _open;
+        let _membership = membership;
         if reset {
             // Too far behind to replay row by row (a page open for a day, or a feed of
             // another database): the client refetches what it shows, and goes on from now.
@@ -314,41 +447,47 @@ fn event_stream(
                 yield Ok(Event::default().event("expired").data("sign in again"));
                 break;
             }
-            // The hub's reads this stream has not taken yet come first; past them, if the
-            // stream is still behind the hub (it resumed from an earlier row, or missed reads
-            // the hub no longer keeps), it reads the feed itself until level with the hub;
-            // level, it waits for the hub's next read.
+            // The hub's reads waiting for the stream come first. Past them, a stream that
+            // is behind (it began before the hub's position, or missed a read) reads the
+            // feed itself until it has every row up to the newest, rows the hub sends after
+            // that are skipped up to where the stream got to. Level, it waits for the hub.
             let read = match rows.try_recv() {
                 Ok(read) => read,
-                Err(broadcast::error::TryRecvError::Closed) => break,
-                Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Lagged(_)) => {
-                    let hub_at = *fanned.borrow();
-                    if cursor < hub_at {
-                        match feed.after(&actor, cursor, BATCH).await {
-                            Ok(batch) => {
-                                metrics::counter!("event_feed_reads_total", "reader" => "stream")
-                                    .increment(1);
-                                for sse in events_of(batch.events, &actor) {
-                                    yield Ok(sse);
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    let from = listener.behind.swap(LEVEL, Ordering::SeqCst);
+                    if from != LEVEL {
+                        let mut at = cursor.max(from);
+                        loop {
+                            match feed.after(&actor, at, BATCH).await {
+                                Ok(batch) => {
+                                    metrics::counter!("event_feed_reads_total", "reader" => "stream")
+                                        .increment(1);
+                                    for sse in events_of(batch.events, &actor) {
+                                        yield Ok(sse);
+                                    }
+                                    at = batch.next;
+                                    cursor = cursor.max(at);
+                                    if !batch.more {
+                                        break;
+                                    }
                                 }
-                                // Nothing after the cursor although the hub is further on: the
-                                // rows in between are gone (a restored database); go on from
-                                // the hub.
-                                cursor = if batch.next > cursor { batch.next } else { hub_at };
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "reading events");
-                                tokio::time::sleep(POLL).await;
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "reading events");
+                                    listener.behind.fetch_min(at, Ordering::SeqCst);
+                                    tokio::time::sleep(POLL).await;
+                                    break;
+                                }
                             }
                         }
                         continue;
                     }
                     let wake = tokio::select! {
                         read = rows.recv() => match read {
-                            Ok(read) => Wake::Rows(read),
-                            Err(broadcast::error::RecvError::Lagged(_)) => Wake::Again,
-                            Err(broadcast::error::RecvError::Closed) => Wake::End,
+                            Some(read) => Wake::Rows(read),
+                            None => Wake::End,
                         },
+                        _ = listener.wake.notified() => Wake::Again,
                         _ = shutdown.changed() => Wake::End,
                         changed = ended.changed() => {
                             check_now = true;
@@ -365,15 +504,11 @@ fn event_stream(
                     }
                 }
             };
-            // A read that starts past the cursor leaves a gap (reads were missed): the loop
-            // reads the feed to fill it, and skips the hub's rows it already sent.
-            if read.from <= cursor {
-                let new = read.events.iter().filter(|e| e.position > cursor && e.visible_to(&actor));
-                for sse in events_of(new.cloned().collect(), &actor) {
-                    yield Ok(sse);
-                }
-                cursor = cursor.max(read.next);
+            let new = read.events.iter().filter(|e| e.position > cursor);
+            for sse in events_of(new.cloned().collect(), &actor) {
+                yield Ok(sse);
             }
+            cursor = cursor.max(read.next);
         }
     }
 }
@@ -401,13 +536,4 @@ fn events_of(events: Vec<shared::feed::Event>, actor: &Actor) -> Vec<Event> {
         }
     }
     out
-}
-
-/// Counts a stream out of `event_streams_open` when it ends, however it ends.
-struct OpenStream;
-
-impl Drop for OpenStream {
-    fn drop(&mut self) {
-        metrics::gauge!("event_streams_open").decrement(1.0);
-    }
 }

@@ -36,7 +36,7 @@ pub fn body(service: &str) -> Value {
     })
 }
 
-async fn create(
+pub async fn create(
     client: &reqwest::Client,
     url: &str,
     token: &str,

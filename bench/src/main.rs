@@ -34,6 +34,8 @@ pub enum Scenario {
     Console,
     /// Every page's read through the API on a million bookings.
     Scale,
+    /// Booking creation with thousands of event streams open.
+    Streams,
     All,
 }
 
@@ -41,7 +43,7 @@ pub enum Scenario {
 pub enum Backend {
     Sqlite,
     /// A fresh database per scenario on TEST_POSTGRES_URL (default
-    /// postgres://postgres@127.0.0.1:5432); intake, drain, steady, scaling, calendar, analytics and console.
+    /// postgres://postgres@127.0.0.1:5432); intake, drain, steady, scaling, calendar, analytics, console, scale and streams.
     Postgres,
 }
 
@@ -94,6 +96,9 @@ pub struct Args {
     /// Bookings in the scale scenario's database (the analytics data set).
     #[arg(long, default_value_t = 1_000_000)]
     pub scale_bookings: usize,
+    /// Event streams open in the streams scenario.
+    #[arg(long, default_value_t = 3000)]
+    pub streams: usize,
     /// Days those bookings are spread over, up to now.
     #[arg(long, default_value_t = 730)]
     pub analytics_days: i64,
@@ -195,6 +200,7 @@ async fn main() -> anyhow::Result<()> {
         args.analytics_bookings = 50_000;
         args.scale_bookings = 50_000;
         args.console_dead = 5_000;
+        args.streams = 300;
     }
     let all = args.scenario.contains(&Scenario::All);
     // The queue, peer and retry scenarios measure SQLite: "all" on PostgreSQL leaves them out.
@@ -206,6 +212,7 @@ async fn main() -> anyhow::Result<()> {
     let analytics = wants(Scenario::Analytics);
     let console = wants(Scenario::Console);
     let scale = wants(Scenario::Scale);
+    let streams = wants(Scenario::Streams);
     let peer = wants(Scenario::Peer);
     let (queue_, intake, drain, steady, retry, scaling) = (
         wants(Scenario::Queue),
@@ -225,7 +232,7 @@ async fn main() -> anyhow::Result<()> {
     let postgres = run.args.backend == Backend::Postgres;
     if postgres && (queue_ || peer || retry) {
         anyhow::bail!(
-            "on PostgreSQL the bench runs intake, drain, steady, scaling, calendar, analytics and console; \
+            "on PostgreSQL the bench runs intake, drain, steady, scaling, calendar, analytics, console, scale and streams; \
              the queue, peer and retry scenarios measure SQLite (choose --scenario)"
         );
     }
@@ -289,6 +296,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if scale {
         scenarios::scale::run(&mut run, &mut r).await?;
+    }
+    if streams {
+        scenarios::streams::run(&mut run, &mut r).await?;
     }
 
     r.row(

@@ -72,15 +72,44 @@ pub struct Event {
 }
 
 impl Event {
-    /// Who sees a history row on the feed: operators (admins and viewers) everything, a
+    /// Whether `actor` may see this row: operators (admins and viewers) see everything, a
     /// customer their bookings, a provider the rows naming them.
     pub fn visible_to(&self, actor: &Actor) -> bool {
-        match actor.role {
-            Role::Admin | Role::Viewer | Role::System => true,
-            Role::Customer => actor.user_id == Some(self.customer_id),
-            Role::Provider => {
-                actor.provider_id.is_some() && self.entry.provider_id == actor.provider_id
-            }
+        match Audience::of(actor) {
+            Audience::Everyone => true,
+            Audience::Nobody => false,
+            own => self.audiences().any(|a| a == own),
+        }
+    }
+
+    /// The listeners besides operators who see this row: its booking's customer, and the
+    /// provider it names.
+    pub fn audiences(&self) -> impl Iterator<Item = Audience> + use<> {
+        std::iter::once(Audience::Customer(self.customer_id))
+            .chain(self.entry.provider_id.map(Audience::Provider))
+    }
+}
+
+/// What a listener sees of the feed, by who they are: one key per customer and per
+/// provider, so that a reader handing rows to many listeners finds each row's listeners
+/// by key ([`Event::audiences`]) instead of asking every listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// Operators (admins, viewers) and the system: every row.
+    Everyone,
+    Customer(i64),
+    Provider(i64),
+    /// A customer or provider without the id that would name their rows: none.
+    Nobody,
+}
+
+impl Audience {
+    pub fn of(actor: &Actor) -> Audience {
+        match (actor.role, actor.user_id, actor.provider_id) {
+            (Role::Admin | Role::Viewer | Role::System, _, _) => Audience::Everyone,
+            (Role::Customer, Some(user), _) => Audience::Customer(user),
+            (Role::Provider, _, Some(provider)) => Audience::Provider(provider),
+            (Role::Customer | Role::Provider, _, _) => Audience::Nobody,
         }
     }
 }

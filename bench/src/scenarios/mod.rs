@@ -13,3 +13,4 @@ pub mod retry;
 pub mod scale;
 pub mod scaling;
 pub mod steady;
+pub mod streams;

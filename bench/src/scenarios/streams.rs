@@ -1,0 +1,186 @@
+//! Many open event streams: bookings created one after another with no stream open, then
+//! with `--streams` open, the p50 and p99 of the creates beside each other; then whether
+//! every stream that may see the new bookings got all of them (and none that may not), and
+//! how long after the last create the last one arrived. Two rounds: pages left open by
+//! many users, of whom 1% may see the new bookings (the rest a provider's, who may not);
+//! then the worst case, every stream one that sees every create. The API reads each change
+//! once and fans it out; before that, every stream read the feed itself on every change.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::report::{Report, percentile_ms, wait_until};
+use crate::system::{System, login};
+use crate::{Run, load};
+
+/// Creates timed with and without the streams.
+const CREATES: usize = 200;
+
+/// `CREATES` bookings one after another; each one's time (µs), sorted.
+async fn creates(sys: &System, token: &str) -> anyhow::Result<Vec<i64>> {
+    let url = sys.at("/api/v1/bookings");
+    let mut took = Vec::with_capacity(CREATES);
+    for _ in 0..CREATES {
+        let t = Instant::now();
+        load::create(&sys.client, &url, token, &load::body("cleaning")).await?;
+        took.push(t.elapsed().as_micros() as i64);
+    }
+    took.sort_unstable();
+    Ok(took)
+}
+
+/// One open stream: counts its `ready` and `booking` events until the API closes it or
+/// the task is aborted.
+fn open(
+    sys: &System,
+    token: &str,
+    ready: Arc<AtomicUsize>,
+    bookings: Arc<AtomicUsize>,
+) -> tokio::task::JoinHandle<()> {
+    let request = sys.client.get(sys.at("/api/v1/events")).bearer_auth(token);
+    tokio::spawn(async move {
+        let Ok(mut res) = request.send().await else {
+            return;
+        };
+        if !res.status().is_success() {
+            return;
+        }
+        let mut buf = String::new();
+        while let Ok(Some(chunk)) = res.chunk().await {
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let frame: String = buf.drain(..end + 2).collect();
+                if frame.contains("event: ready") {
+                    ready.fetch_add(1, Ordering::Relaxed);
+                } else if frame.contains("event: booking") {
+                    bookings.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    })
+}
+
+/// What one round of creates with streams open measured.
+struct Round {
+    /// Each create's time (µs), sorted.
+    took: Vec<i64>,
+    /// Booking events the streams that may see the creates were due, and got.
+    expected: usize,
+    got: usize,
+    /// Booking events the streams that may not see them got (must be none).
+    leaked: usize,
+    /// From the last create until every event had arrived (or the wait gave up).
+    last_delivery: Duration,
+}
+
+/// Opens `n` streams, `seeing` of them as callers who may see the customer's new bookings
+/// (the admin and the customer, in turn) and the rest as a provider who may not (nobody
+/// is assigned); times the creates; closes the streams.
+async fn round(sys: &System, tokens: [&str; 3], n: usize, seeing: usize) -> anyhow::Result<Round> {
+    let [customer, admin, provider] = tokens;
+    let ready = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(AtomicUsize::new(0));
+    let leaked = Arc::new(AtomicUsize::new(0));
+    let mut streams = Vec::with_capacity(n);
+    for i in 0..n {
+        let (who, count) = match i {
+            i if i >= seeing => (provider, &leaked),
+            i if i % 2 == 0 => (admin, &seen),
+            _ => (customer, &seen),
+        };
+        streams.push(open(sys, who, ready.clone(), count.clone()));
+    }
+    wait_until("opening streams", n as i64, || async {
+        Ok(ready.load(Ordering::Relaxed) as i64)
+    })
+    .await?;
+    let took = creates(sys, customer).await?;
+    let last_create = Instant::now();
+    let expected = seeing * CREATES;
+    // Every event arrives, or the wait gives up (the report says how many did).
+    let _ = wait_until("delivering", expected as i64, || async {
+        Ok(seen.load(Ordering::Relaxed) as i64)
+    })
+    .await;
+    let last_delivery = last_create.elapsed();
+    for stream in streams {
+        stream.abort();
+    }
+    Ok(Round {
+        took,
+        expected,
+        got: seen.load(Ordering::Relaxed),
+        leaked: leaked.load(Ordering::Relaxed),
+        last_delivery,
+    })
+}
+
+pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
+    let n = run.args.streams;
+    println!("streams: booking creation with none and with {n} event streams open");
+    // No workers: the creates alone (each writes one history row every stream is offered).
+    let (mut sys, token) = run.system(&[]).await?;
+    let admin = login(&sys, "admin@example.com").await?;
+    let provider = login(&sys, "chen@example.com").await?;
+    let tokens = [token.as_str(), admin.as_str(), provider.as_str()];
+    let none = creates(&sys, &token).await?;
+    let none_p50 = percentile_ms(&none, 0.5);
+    r.row(
+        "streams: create p50/p99, none open",
+        format!("{none_p50:.1}/{:.1} ms", percentile_ms(&none, 0.99)),
+        "baseline".into(),
+    );
+    let mut figures = serde_json::Map::new();
+    // Pages left open by many users, of whom a few may see each new booking (its customer
+    // and the operators); then the worst case, every stream sent every create.
+    for (label, seeing) in [
+        ("1% may see them", (n / 100).max(2)),
+        ("all may see them", n),
+    ] {
+        let round = round(&sys, tokens, n, seeing).await?;
+        let p50 = percentile_ms(&round.took, 0.5);
+        let ratio = p50 / none_p50.max(0.001);
+        r.row(
+            &format!("streams: create p50/p99, {n} open, {label}"),
+            format!("{p50:.1}/{:.1} ms", percentile_ms(&round.took, 0.99)),
+            format!(
+                "{ratio:.2}x none (target <= 2x{})",
+                if ratio > 2.0 { ", MISSED" } else { "" }
+            ),
+        );
+        r.row(
+            &format!("streams: events delivered, {label}"),
+            format!("{} of {}", round.got, round.expected),
+            format!(
+                "the last {:.0} ms after the last create; {} to streams that may not see them",
+                round.last_delivery.as_secs_f64() * 1000.0,
+                round.leaked
+            ),
+        );
+        if round.got != round.expected || round.leaked != 0 {
+            r.failures.push(format!(
+                "streams, {label}: {} of {} events delivered, {} to streams that may not see them",
+                round.got, round.expected, round.leaked
+            ));
+        }
+        figures.insert(
+            label.into(),
+            json!({"seeing": seeing, "create_ms": [p50, percentile_ms(&round.took, 0.99)],
+                   "ratio_p50": ratio, "delivered": round.got, "expected": round.expected,
+                   "last_delivery_ms": round.last_delivery.as_secs_f64() * 1000.0}),
+        );
+        r.memory(&sys);
+    }
+    r.json.insert(
+        "streams".into(),
+        json!({"open": n, "creates": CREATES,
+               "create_ms_none": [none_p50, percentile_ms(&none, 0.99)], "rounds": figures}),
+    );
+    if !sys.all_alive() {
+        r.failures.push("streams: a process exited".into());
+    }
+    Ok(())
+}
