@@ -6,6 +6,7 @@
 //!     scripts/bench                      # every scenario, SQLite
 //!     scripts/bench --scenario steady --rate 100 --seconds 10
 
+mod cpu;
 mod db;
 mod load;
 mod report;
@@ -84,6 +85,11 @@ pub struct Args {
     /// Backlog drained per worker count in the scaling scenario.
     #[arg(long, default_value_t = 5000)]
     pub scaling_backlog: usize,
+    /// Caps each worker of the scaling scenario at this many cores (e.g. 0.25), in a
+    /// cgroup of its own (cgroup v1's cpu controller; root): workers on small hosts of
+    /// their own, the database and the API uncapped.
+    #[arg(long)]
+    pub cap_workers: Option<f64>,
     /// WORKER_CONCURRENCY of every worker process (the worker's default when unset).
     #[arg(long)]
     pub worker_concurrency: Option<usize>,

@@ -51,7 +51,7 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
         "calendar: {PROVIDERS} providers with working hours, a week of booked windows; \
          availability, then a backlog of {backlog} drained beside a plain drain"
     );
-    let plain = drain::drain(run, backlog, workers, r, "calendar: plain drain").await?;
+    let plain = drain::drain(run, backlog, workers, None, r, "calendar: plain drain").await?;
     // The same drain with as many plumbers as below, none with a calendar or a booked
     // window: what the provider count costs (every attempt considers every provider of the
     // service, to explain itself), apart from what time costs.
@@ -61,6 +61,7 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
         run,
         backlog,
         workers,
+        None,
         r,
         "calendar: plain drain, 200 plumbers",
     )

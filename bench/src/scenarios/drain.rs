@@ -6,34 +6,80 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::report::{Report, wait_until};
-use crate::{Run, db, load};
+use crate::{Run, cpu, db, load};
 
-/// How fast a backlog was assigned.
+/// How fast a backlog was assigned, and at what cost in CPU.
 pub struct Drained {
     /// From the first assignment to the last, by the history's timestamps.
     pub per_s: f64,
     /// From starting the worker processes to the last assignment (so with their start-up).
     pub with_start_per_s: f64,
+    /// CPU milliseconds per booking: the workers' per assignment (their start-up
+    /// included); the API's per create; the database server's per create and per
+    /// assignment (PostgreSQL only: SQLite runs inside the processes).
+    pub cpu: CpuCost,
+    /// Scheduler periods the capped workers were held back in (0 uncapped).
+    pub throttled: u64,
 }
 
-/// Creates a backlog with no worker running, then drains it with `workers`.
+/// CPU milliseconds per booking, by process and phase.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct CpuCost {
+    pub worker_per_assignment: f64,
+    pub api_per_create: f64,
+    pub database_per_create: Option<f64>,
+    pub database_per_assignment: Option<f64>,
+}
+
+/// Creates a backlog with no worker running, then drains it with `workers`, each capped at
+/// `cap` cores when given (a cgroup of its own, standing in for a host of its own).
 pub async fn drain(
     run: &mut Run,
     backlog: usize,
     workers: usize,
+    cap: Option<f64>,
     r: &mut Report,
     label: &str,
 ) -> anyhow::Result<Drained> {
     let (mut sys, token) = run.system(&[]).await?;
+    let postgres = run.postgres();
+    let ms_per = |seconds: f64| seconds * 1000.0 / backlog.max(1) as f64;
+    let (api_before, db_before) = (
+        cpu::seconds(sys.api.id()).unwrap_or(0.0),
+        cpu::postgres_seconds(),
+    );
     load::closed_loop(&sys, &token, backlog, run.args.clients, "plumbing").await?;
+    let api_per_create = ms_per(cpu::seconds(sys.api.id()).unwrap_or(0.0) - api_before);
+    let db_created = cpu::postgres_seconds();
     let pool = db::open_system(&sys.url).await?;
+    let first = sys.workers.len();
     sys.add_quiet_workers(workers);
+    let caps = match cap {
+        Some(cores) => sys.workers[first..]
+            .iter()
+            .map(|w| cpu::Cap::new(w.id(), cores))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
     let took = wait_until("assigning", backlog as i64, || db::assigned(&pool)).await?;
+    let db_assigned = cpu::postgres_seconds();
+    let worker_seconds: f64 = sys.workers[first..]
+        .iter()
+        .filter_map(|w| cpu::seconds(w.id()))
+        .sum();
+    let throttled = caps.iter().map(cpu::Cap::throttled_periods).sum();
     let span_ms = db::assigning_span_ms(&pool).await?;
     r.check(label, &mut sys).await?;
     Ok(Drained {
         per_s: (backlog - 1) as f64 * 1000.0 / span_ms.max(1) as f64,
         with_start_per_s: backlog as f64 / took.as_secs_f64(),
+        cpu: CpuCost {
+            worker_per_assignment: ms_per(worker_seconds),
+            api_per_create,
+            database_per_create: postgres.then(|| ms_per(db_created - db_before)),
+            database_per_assignment: postgres.then(|| ms_per(db_assigned - db_created)),
+        },
+        throttled,
     })
 }
 
@@ -42,7 +88,7 @@ pub async fn run(run: &mut Run, raw_cycles: f64, r: &mut Report) -> anyhow::Resu
     let mut rates = BTreeMap::new();
     for backlog in run.args.backlog.clone() {
         let workers = run.args.workers;
-        let drained = drain(run, backlog, workers, r, &format!("drain {backlog}")).await?;
+        let drained = drain(run, backlog, workers, None, r, &format!("drain {backlog}")).await?;
         let rate = drained.per_s;
         r.row(
             &format!("drain {backlog}: assignments/s"),
