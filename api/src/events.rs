@@ -37,7 +37,7 @@ use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::extract::Query;
 
-/// How often the poller looks for rows written by other processes.
+/// How often the hub looks for rows written by other processes.
 const POLL: Duration = Duration::from_millis(200);
 /// How soon a dropped client should reconnect (sent as the SSE `retry:` field).
 const RECONNECT: Duration = Duration::from_secs(1);

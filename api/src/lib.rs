@@ -95,8 +95,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state and starts the event poller, which runs until the returned
-    /// handle is closed (or dropped).
+    /// Builds the state and starts the event hub (the process's one reader of the feed),
+    /// which runs until the returned handle is closed (or dropped).
     pub fn new(db: Db, tokens: TokenKeys, settings: Settings) -> (AppState, EventShutdown) {
         // The process's metrics recorder, before anything counts.
         runtime::metrics::handle();
