@@ -136,6 +136,27 @@ pub struct QueueInfo {
     pub last_hour: Vec<MinuteRuns>,
 }
 
+/// A queue's gauges (see [`Queue::gauges`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueGauges {
+    pub name: String,
+    /// Since when and by whom, if paused.
+    pub paused: Option<(DateTime<Utc>, String)>,
+    /// How long the oldest job that is due now has waited past its run time.
+    pub oldest_due_ms: Option<i64>,
+}
+
+/// The gauges of the queue `name`, added empty when it is not there yet.
+fn gauges_of<'a>(queues: &'a mut BTreeMap<String, QueueGauges>, name: &str) -> &'a mut QueueGauges {
+    queues
+        .entry(name.to_owned())
+        .or_insert_with(|| QueueGauges {
+            name: name.to_owned(),
+            paused: None,
+            oldest_due_ms: None,
+        })
+}
+
 /// The runs of a queue that ended in one minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MinuteRuns {
@@ -286,15 +307,11 @@ impl Queue {
         Ok(counts)
     }
 
-    /// The queues named in `known` (the application's) and any other that has jobs or a
-    /// pause, by name.
-    pub async fn queues(&self, known: &[&str]) -> Result<Vec<QueueInfo>, db::Error> {
+    /// What a scrape of the metrics shows of each queue: whether it is paused and how long
+    /// its oldest due job has waited; for the queues named in `known` and any other that
+    /// has a due job or a pause, by name. Two reads of indexes, whatever the jobs' number.
+    pub async fn gauges(&self, known: &[&str]) -> Result<Vec<QueueGauges>, db::Error> {
         let now = ts(self.db.now());
-        let counted: Vec<(String, String, i64)> = on!(self.db, |p| {
-            sqlx::query_as("SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state")
-                .fetch_all(p)
-                .await
-        })?;
         let oldest: Vec<(String, Option<Ts>)> = on!(self.db, |p| {
             sqlx::query_as(
                 "SELECT queue, MIN(run_at) FROM jobs WHERE state IN ('scheduled', 'retrying') \
@@ -304,17 +321,41 @@ impl Queue {
             .fetch_all(p)
             .await
         })?;
+        let paused: Vec<(String, Ts, String)> = on!(self.db, |p| {
+            sqlx::query_as("SELECT queue, paused_at, paused_by FROM queue_pauses")
+                .fetch_all(p)
+                .await
+        })?;
+        let mut queues: BTreeMap<String, QueueGauges> = BTreeMap::new();
+        for name in known {
+            gauges_of(&mut queues, name);
+        }
+        for (queue, run_at) in oldest {
+            gauges_of(&mut queues, &queue).oldest_due_ms =
+                run_at.map(|r| (now.millis() - r.millis()).max(0));
+        }
+        for (queue, at, by) in paused {
+            gauges_of(&mut queues, &queue).paused = Some((at.into(), by));
+        }
+        Ok(queues.into_values().collect())
+    }
+
+    /// The queues named in `known` (the application's) and any other that has jobs or a
+    /// pause, by name: their [`gauges`](Self::gauges), depth by state and last hour's runs.
+    pub async fn queues(&self, known: &[&str]) -> Result<Vec<QueueInfo>, db::Error> {
+        let now = ts(self.db.now());
+        let gauges = self.gauges(known).await?;
+        let counted: Vec<(String, String, i64)> = on!(self.db, |p| {
+            sqlx::query_as("SELECT queue, state, COUNT(*) FROM jobs GROUP BY queue, state")
+                .fetch_all(p)
+                .await
+        })?;
         let hour_ago = now.millis() - 59 * 60_000 - now.millis().rem_euclid(60_000);
         let sql =
             dialect!(self.db, sqlite: RUNS_BY_MINUTE_SQLITE, postgres: RUNS_BY_MINUTE_POSTGRES);
         let runs: Vec<(String, i64, String, i64)> = on!(self.db, |p| {
             sqlx::query_as(sql)
                 .bind(ts(db::from_ms(hour_ago)))
-                .fetch_all(p)
-                .await
-        })?;
-        let paused: Vec<(String, Ts, String)> = on!(self.db, |p| {
-            sqlx::query_as("SELECT queue, paused_at, paused_by FROM queue_pauses")
                 .fetch_all(p)
                 .await
         })?;
@@ -338,17 +379,15 @@ impl Queue {
                     .collect(),
             })
         }
-        for name in known {
-            entry(&mut queues, name, hour_ago);
+        for g in gauges {
+            let info = entry(&mut queues, &g.name, hour_ago);
+            info.paused = g.paused;
+            info.oldest_due_ms = g.oldest_due_ms;
         }
         for (queue, state, n) in counted {
             entry(&mut queues, &queue, hour_ago)
                 .depth
                 .insert(parse_state(&state)?, n);
-        }
-        for (queue, run_at) in oldest {
-            entry(&mut queues, &queue, hour_ago).oldest_due_ms =
-                run_at.map(|r| (now.millis() - r.millis()).max(0));
         }
         for (queue, minute, outcome, n) in runs {
             let k = usize::try_from((minute * 60_000 - hour_ago) / 60_000).unwrap_or(usize::MAX);
@@ -359,9 +398,6 @@ impl Queue {
                     m.failed += n;
                 }
             }
-        }
-        for (queue, at, by) in paused {
-            entry(&mut queues, &queue, hour_ago).paused = Some((at.into(), by));
         }
         Ok(queues.into_values().collect())
     }

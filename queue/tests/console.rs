@@ -171,6 +171,25 @@ async fn a_paused_queue_is_not_claimed_from_until_resumed_and_its_jobs_keep_thei
     assert_eq!(pings.oldest_due_ms, Some(5000));
     let other = info.iter().find(|i| i.name == "other").unwrap();
     assert_eq!((other.paused.is_none(), other.oldest_due_ms), (true, None));
+    // The metrics' gauges (paused, oldest due) say the same, without the counts.
+    let gauges = q.queue.gauges(&[Ping::QUEUE, "other"]).await.unwrap();
+    let said: Vec<_> = gauges
+        .iter()
+        .map(|g| {
+            (
+                g.name.as_str(),
+                g.paused.as_ref().map(|(_, by)| by.as_str()),
+                g.oldest_due_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("other", None, None),
+            (Ping::QUEUE, Some("Ada"), Some(5000))
+        ]
+    );
 
     assert!(
         q.in_tx(async |tx| queue::resume(tx, Ping::QUEUE).await)

@@ -24,9 +24,12 @@ pub async fn metrics(
     }
     let live = stats.workers.iter().filter(|w| w.live).count();
     metrics::gauge!("workers_live").set(live as f64);
-    for queue in state.console.queues(&operator.actor()).await? {
-        metrics::gauge!("queue_paused", "queue" => queue.name.clone())
-            .set(if queue.paused.is_some() { 1.0 } else { 0.0 });
+    for queue in state.console.queue_gauges(&operator.actor()).await? {
+        metrics::gauge!("queue_paused", "queue" => queue.name.clone()).set(if queue.paused {
+            1.0
+        } else {
+            0.0
+        });
         metrics::gauge!("queue_oldest_due_seconds", "queue" => queue.name)
             .set(queue.oldest_due_ms.unwrap_or(0) as f64 / 1000.0);
     }

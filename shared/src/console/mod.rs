@@ -57,6 +57,15 @@ pub struct Console {
     policy: AssignmentPolicy,
 }
 
+/// What a metrics scrape shows of a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueGauge {
+    pub name: String,
+    pub paused: bool,
+    /// How long the oldest job that is due now has waited past its run time.
+    pub oldest_due_ms: Option<i64>,
+}
+
 impl Console {
     pub fn new(db: Db, policy: AssignmentPolicy) -> Console {
         Console {
@@ -71,6 +80,21 @@ impl Console {
     pub async fn queues(&self, actor: &Actor) -> Result<Vec<QueueInfo>, StoreError> {
         audit::ensure_reader(actor, "see the queues")?;
         Ok(self.queue.queues(&QUEUES).await?)
+    }
+
+    /// Each queue's gauges for a metrics scrape: whether it is paused and its oldest due
+    /// job's wait (not its depth or its runs, which cost a count of every job).
+    pub async fn queue_gauges(&self, actor: &Actor) -> Result<Vec<QueueGauge>, StoreError> {
+        audit::ensure_reader(actor, "see the queues")?;
+        let gauges = self.queue.gauges(&QUEUES).await?;
+        Ok(gauges
+            .into_iter()
+            .map(|g| QueueGauge {
+                name: g.name,
+                paused: g.paused.is_some(),
+                oldest_due_ms: g.oldest_due_ms,
+            })
+            .collect())
     }
 
     /// Pauses or resumes `queue`; false when it already was so. Recorded in the audit
