@@ -234,7 +234,6 @@ async fn health_and_readiness_answer_and_demo_logins_are_listed() {
 #[tokio::test]
 async fn an_event_stream_ends_when_its_sign_in_expires() {
     use http_body_util::BodyExt;
-    use tower::ServiceExt;
 
     let app = TestApp::new().await;
     let (user, _) = app
@@ -260,22 +259,13 @@ async fn an_event_stream_ends_when_its_sign_in_expires() {
         .tokens
         .issue(&user, "short-lived-secret", session.expires_at)
         .unwrap();
-    let req = Request::builder()
-        .uri("/api/v1/events")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let res = app.router.clone().oneshot(req).await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    let body = app.events(&token, None).await;
     let started = std::time::Instant::now();
-    let body = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        res.into_body().collect(),
-    )
-    .await
-    .expect("the stream ended")
-    .unwrap()
-    .to_bytes();
+    let body = tokio::time::timeout(std::time::Duration::from_secs(10), body.collect())
+        .await
+        .expect("the stream ended")
+        .unwrap()
+        .to_bytes();
     let text = String::from_utf8_lossy(&body);
     assert!(text.contains("event: ready"), "{text}");
     assert!(text.contains("event: expired"), "{text}");

@@ -7,23 +7,14 @@ mod common;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use tower::ServiceExt;
 
 use common::TestApp;
 
 /// Opens the stream as `token` resuming after `last`, and returns what it sent within
 /// `within`.
 async fn resume(app: &TestApp, token: &str, last: i64, within: Duration) -> String {
-    let req = Request::builder()
-        .uri("/api/v1/events")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header("last-event-id", last.to_string())
-        .body(Body::empty())
-        .unwrap();
-    let res = app.router.clone().oneshot(req).await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    common::read_stream(&mut res.into_body(), within, |_| false).await
+    let mut body = app.events(token, Some(last)).await;
+    common::read_stream(&mut body, within, |_| false).await
 }
 
 #[tokio::test]
@@ -73,14 +64,7 @@ async fn a_stream_resumed_from_too_far_back_is_told_to_reset_instead_of_replayin
 
 /// Opens the stream as `token` from now, and waits until it is open.
 async fn open(app: &TestApp, token: &str) -> Body {
-    let req = Request::builder()
-        .uri("/api/v1/events")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let res = app.router.clone().oneshot(req).await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let mut body = res.into_body();
+    let mut body = app.events(token, None).await;
     let text = common::read_stream(&mut body, Duration::from_secs(2), |t| {
         t.contains("event: ready")
     })

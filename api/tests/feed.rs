@@ -9,9 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
 use sqlx::Connection;
-use tower::ServiceExt;
 
 use common::TestApp;
 use shared::Actor;
@@ -51,14 +49,7 @@ async fn live_updates_flow_while_other_sessions_hold_transactions_open() {
         .await
         .unwrap();
 
-    let req = Request::builder()
-        .uri("/api/v1/events")
-        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
-        .body(Body::empty())
-        .unwrap();
-    let res = app.router.clone().oneshot(req).await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let mut body = res.into_body();
+    let mut body = app.events(&admin, None).await;
     for _ in 0..3 {
         let booked = std::time::Instant::now();
         let id = app.book(&customer).await["id"].as_i64().unwrap();

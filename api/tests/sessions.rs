@@ -386,22 +386,12 @@ async fn a_session_lapses_when_idle_too_long_and_at_its_absolute_limit() {
 /// from another device), not at the token's expiry hours later.
 #[tokio::test]
 async fn an_open_event_stream_ends_when_its_session_is_ended() {
-    use axum::body::Body;
-    use axum::http::{Request, header};
     use http_body_util::BodyExt;
-    use tower::ServiceExt;
 
     let app = TestApp::new().await;
     let watching = app.demo("customer").await;
     let other_device = app.demo("customer").await;
-    let req = Request::builder()
-        .uri("/api/v1/events")
-        .header(header::AUTHORIZATION, format!("Bearer {watching}"))
-        .body(Body::empty())
-        .unwrap();
-    let res = app.router.clone().oneshot(req).await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let mut body = res.into_body();
+    let mut body = app.events(&watching, None).await;
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("event: ready"));
 

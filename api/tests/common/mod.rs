@@ -171,6 +171,25 @@ impl TestApp {
         res.body["token"].as_str().unwrap().to_owned()
     }
 
+    /// Opens the event stream as `token` (resuming after `last_event_id` if given) and
+    /// returns its body, unread; the stream answered 200.
+    pub async fn events(&self, token: &str, last_event_id: Option<i64>) -> Body {
+        let mut req = Request::builder()
+            .uri("/api/v1/events")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.into_body()
+    }
+
     pub async fn demo(&self, who: &str) -> String {
         self.login(&format!("{who}@example.com"), "demo1234").await
     }
