@@ -38,8 +38,22 @@ impl Queue {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<ClaimedJob>, db::Error> {
+        self.claim_up_to(queue, owner, || limit, lease).await
+    }
+
+    /// [`Queue::claim`], with the limit asked once the claim's transaction has begun (on
+    /// SQLite, once it has the write lock): a worker whose runs are ending while it waits
+    /// for the lock claims for all the slots they free.
+    pub async fn claim_up_to(
+        &self,
+        queue: &str,
+        owner: &str,
+        limit: impl FnOnce() -> u32,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>, db::Error> {
         let token = format!("{owner}:{:016x}", rand::random::<u64>());
         let mut tx = self.db.write().await?;
+        let limit = limit();
         let now = tx.now();
         let reclaim = dialect!(tx, sqlite: sqlite::RECLAIM, postgres: postgres::RECLAIM);
         exec!(tx, |c| sqlx::query(reclaim)

@@ -86,6 +86,38 @@ async fn a_retry_or_run_now_that_changes_a_job_wakes_the_listeners_and_one_that_
     assert_eq!(heard(&listener).await.as_deref(), Some(db::wake::ANY_QUEUE));
 }
 
+/// A worker asks how many slots it has free once its claim holds the write lock: runs
+/// that end while it waits for the lock free slots that the claim fills.
+#[tokio::test]
+async fn a_claim_asks_how_many_to_take_once_it_holds_the_write_lock() {
+    let q = test_queue().await;
+    for n in 0..5 {
+        q.enqueue(n).await;
+    }
+    let limit = std::sync::atomic::AtomicU32::new(1);
+    let asked = || limit.load(std::sync::atomic::Ordering::SeqCst);
+    let held = q.db.write().await.unwrap();
+    let claim = q.queue.claim_up_to(Ping::QUEUE, "w1", asked, LEASE);
+    tokio::pin!(claim);
+    if q.db.backend() == db::Backend::Sqlite {
+        tokio::select! {
+            biased;
+            _ = &mut claim => panic!("a claim does not begin while another write holds the lock"),
+            _ = std::future::ready(()) => {}
+        }
+        limit.store(3, std::sync::atomic::Ordering::SeqCst);
+    }
+    drop(held);
+    let claimed = claim.await.unwrap();
+    let expected = match q.db.backend() {
+        db::Backend::Sqlite => 3,
+        // Writers do not wait for each other to begin: the claim asked at once.
+        db::Backend::Postgres => 1,
+    };
+    assert_eq!(claimed.len(), expected);
+    assert_eq!(q.claim("w2", 10).await.len(), 5 - expected);
+}
+
 #[tokio::test]
 async fn claims_take_due_jobs_in_run_at_order_and_never_early() {
     let q = test_queue().await;

@@ -55,6 +55,10 @@ fn describe() {
         "assignment_attempts_total",
         "Assignment attempts by outcome, recorded by the process that saw it: assigned, no_provider, error, lease_lost and noop in workers; rejected and no_show in the API."
     );
+    describe_counter!(
+        "assignment_transactions_total",
+        "Transactions in which this worker committed assignment attempts; assignment_attempts_total over it is how many jobs a transaction held."
+    );
     describe_histogram!(
         "assignment_create_to_assigned_seconds",
         Unit::Seconds,

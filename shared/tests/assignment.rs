@@ -366,6 +366,143 @@ async fn an_assignment_reports_its_outcome_and_the_seconds_its_booking_waited() 
     );
 }
 
+/// How many write transactions the core's process has committed so far.
+fn commits(q: &Q) -> u64 {
+    *q.core.db.commits().borrow()
+}
+
+#[tokio::test]
+async fn the_jobs_a_worker_runs_at_once_are_written_in_one_transaction() {
+    let q = setup(2000).await;
+    let p = q.provider("pat", &["plumbing"], 4.0).await;
+    for _ in 0..4 {
+        q.book("plumbing").await;
+    }
+    let jobs = q
+        .core
+        .queue
+        .claim(AssignProvider::QUEUE, "w", 4, LEASE)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 4);
+    let before = commits(&q);
+    // As the runtime runs them: four runs at once through the handler. (The test's
+    // runtime has one thread, so all four are waiting before the writer takes them.)
+    let assignment = q.core.assignment_by("w");
+    let run = |i: usize| Handler::run(&assignment, &jobs[i]);
+    let (a, b, c, d) = tokio::join!(run(0), run(1), run(2), run(3));
+    assert_eq!(commits(&q) - before, 1, "one commit for the four");
+    for (job, outcome) in jobs.iter().zip([a, b, c, d]) {
+        assert_eq!(
+            outcome.unwrap(),
+            AssignmentOutcome::Assigned { provider_id: p }
+        );
+        let booking = q
+            .core
+            .bookings
+            .get(&q.admin, booking_of(job))
+            .await
+            .unwrap();
+        assert_eq!(
+            (booking.status, booking.provider_id),
+            (Status::Assigned, Some(p))
+        );
+        assert_eq!(q.assigned_count(booking.id).await, 1);
+        assert_eq!(q.job_of(booking.id).await.state, JobState::Done);
+    }
+}
+
+#[tokio::test]
+async fn in_a_shared_transaction_an_assignment_that_fails_or_lost_its_lease_leaves_nothing_and_the_others_are_written()
+ {
+    let q = setup(2000).await;
+    let p = q.provider("pat", &["plumbing"], 4.0).await;
+    let ids = [
+        q.book("plumbing").await,
+        q.book("plumbing").await,
+        q.book("plumbing").await,
+        q.book("plumbing").await,
+    ];
+    // A trigger stands in for a fault in the middle of an assignment's writes: the
+    // database refuses the attempt record of the second booking, after (on SQLite) its
+    // booking row and history row were written.
+    let trigger = match q.core.db.backend() {
+        db::Backend::Sqlite => format!(
+            "CREATE TRIGGER refuse_attempt BEFORE INSERT ON assignment_attempts \
+             WHEN NEW.booking_id = {} BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END",
+            ids[1]
+        ),
+        db::Backend::Postgres => format!(
+            "CREATE FUNCTION refuse_attempt() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.booking_id = {} THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_attempt BEFORE INSERT ON assignment_attempts FOR EACH ROW \
+             EXECUTE FUNCTION refuse_attempt()",
+            ids[1]
+        ),
+    };
+    q._db.raw(&trigger).await.unwrap();
+    let mut jobs = q
+        .core
+        .queue
+        .claim(AssignProvider::QUEUE, "w", 4, LEASE)
+        .await
+        .unwrap();
+    assert_eq!(jobs.iter().map(booking_of).collect::<Vec<_>>(), ids);
+    // The fourth was taken over by another worker meanwhile: this claim no longer holds it.
+    jobs[3].lease.token = "taken over".into();
+    let before = commits(&q);
+    let outcomes = q
+        .core
+        .assignment_by("w")
+        .run_together(&jobs.iter().collect::<Vec<_>>())
+        .await;
+    // One commit: the refused assignment was rolled back to its savepoint, then tried
+    // again alone, which failed and committed nothing.
+    assert_eq!(commits(&q) - before, 1);
+    let mut outcomes = outcomes.into_iter();
+    for expected in [
+        Some(AssignmentOutcome::Assigned { provider_id: p }),
+        None,
+        Some(AssignmentOutcome::Assigned { provider_id: p }),
+        Some(AssignmentOutcome::LeaseLost),
+    ] {
+        match (expected, outcomes.next().unwrap()) {
+            (Some(expected), outcome) => assert_eq!(outcome.unwrap(), expected),
+            (None, outcome) => assert!(
+                outcome
+                    .as_ref()
+                    .is_err_and(|e| e.to_string().contains("refused by a test trigger")),
+                "{outcome:?}"
+            ),
+        }
+    }
+    for (id, assigned) in [
+        (ids[0], true),
+        (ids[1], false),
+        (ids[2], true),
+        (ids[3], false),
+    ] {
+        let booking = q.core.bookings.detail(&q.admin, id).await.unwrap();
+        let history = q.core.bookings.history(&q.admin, id).await.unwrap();
+        let job = q.job_of(id).await;
+        if assigned {
+            assert_eq!(booking.booking.status, Status::Assigned);
+            assert_eq!((history.len(), booking.attempts.len()), (2, 1));
+            assert_eq!(job.state, JobState::Done);
+        } else {
+            // Nothing of it was written: the booking as it was made, its job still held
+            // (the runtime records the failed attempt, fenced on the lease).
+            assert_eq!(
+                (booking.booking.status, booking.booking.version),
+                (Status::Pending, 1)
+            );
+            assert_eq!((history.len(), booking.attempts.len()), (1, 0));
+            assert_eq!(job.state, JobState::Running);
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_lost_lease_is_a_failed_attempt_and_the_old_holder_changes_nothing() {
     let q = setup(2000).await;

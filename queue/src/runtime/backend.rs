@@ -131,10 +131,10 @@ impl Claims {
                 }
                 match claims
                     .queue
-                    .claim(
+                    .claim_up_to(
                         claims.name,
                         &claims.owner,
-                        claims.free_slots(),
+                        || claims.free_slots(),
                         claims.lease,
                     )
                     .await

@@ -54,46 +54,19 @@ const TRIES: u32 = 8;
 const OVERLAP_TRIES: u32 = 4;
 
 impl Assignment {
-    /// Runs one attempt of a job of the assignment queue (see the module documentation).
+    /// Runs one attempt of a job of the assignment queue (see the module documentation),
+    /// in a transaction of its own.
     pub async fn run(&self, job: &ClaimedJob) -> Result<AssignmentOutcome, StoreError> {
         if job.kind == ExpireOffer::KIND {
             return self.expire(job).await;
         }
-        let payload: AssignProvider = job
-            .payload_as()
-            .map_err(|e| sqlx::Error::Decode(e.into()))?;
-        let span = tracing::info_span!(
-            "assign",
-            booking_id = payload.booking_id,
-            cycle = payload.cycle
-        );
+        let payload = payload_of(job)?;
         let outcome = choosing_again(|| {
             queue::retry_transient("assigning", TRIES, || self.try_run(job, payload))
-                .instrument(span.clone())
+                .instrument(span_of(payload))
         })
         .await?;
-        metrics::counter!("assignment_attempts_total", "outcome" => outcome.label()).increment(1);
-        match &outcome {
-            AssignmentOutcome::Assigned { provider_id } => {
-                tracing::info!(
-                    booking_id = payload.booking_id,
-                    provider_id,
-                    "booking assigned"
-                )
-            }
-            AssignmentOutcome::NoProvider { dead } => {
-                tracing::info!(
-                    booking_id = payload.booking_id,
-                    dead,
-                    "no eligible provider"
-                )
-            }
-            AssignmentOutcome::NoOp => tracing::debug!("nothing to do"),
-            AssignmentOutcome::LeaseLost => {
-                tracing::warn!("lease lost; another worker runs this job")
-            }
-            AssignmentOutcome::Expired { .. } => {}
-        }
+        report(payload, &outcome);
         Ok(outcome)
     }
 
@@ -163,10 +136,44 @@ impl Assignment {
         payload: AssignProvider,
     ) -> Result<AssignmentOutcome, StoreError> {
         let mut tx = self.db.write().await?;
+        let outcome = self.assign_in(&mut tx, job, payload, None).await?;
+        if outcome != AssignmentOutcome::LeaseLost {
+            tx.commit().await?;
+            metrics::counter!("assignment_transactions_total").increment(1);
+        }
+        Ok(outcome)
+    }
+
+    /// The attempt of `job` (an [`AssignProvider`] job with `payload`), written in `tx`
+    /// and not committed; with `savepoint`, after a savepoint of that name. When it
+    /// answers [`AssignmentOutcome::LeaseLost`] or fails, what it wrote must not be
+    /// committed: the caller rolls it back (to the savepoint, which may not have been
+    /// taken if it failed).
+    pub(super) async fn assign_in(
+        &self,
+        tx: &mut db::Tx,
+        job: &ClaimedJob,
+        payload: AssignProvider,
+        savepoint: Option<&str>,
+    ) -> Result<AssignmentOutcome, StoreError> {
         let now = ts(tx.now());
         // The fence and the read in one round trip: the booking comes back only if this
-        // claim still holds the job.
-        let sql = dialect!(tx, sqlite: sqlite::FENCED_BOOKING, postgres: postgres::FENCED_BOOKING);
+        // claim still holds the job. (On SQLite the savepoint goes in the same trip.)
+        let sql = match (tx.backend(), savepoint) {
+            (_, None) => {
+                dialect!(tx, sqlite: sqlite::FENCED_BOOKING, postgres: postgres::FENCED_BOOKING)
+                    .to_owned()
+            }
+            (db::Backend::Sqlite, Some(name)) => {
+                format!("SAVEPOINT {name}; {}", sqlite::FENCED_BOOKING)
+            }
+            (db::Backend::Postgres, Some(name)) => {
+                let savepoint = sqlx::AssertSqlSafe(format!("SAVEPOINT {name}"));
+                db::exec!(tx, |c| sqlx::raw_sql(savepoint).execute(c).await)?;
+                postgres::FENCED_BOOKING.to_owned()
+            }
+        };
+        let sql = sqlx::AssertSqlSafe(sql);
         let fenced: Option<BookingRow> = on!(tx, |c| {
             sqlx::query_as(sql)
                 .bind(job.id())
@@ -180,11 +187,10 @@ impl Assignment {
             return Ok(AssignmentOutcome::LeaseLost);
         };
         if !booking.awaits_assignment() || booking.assignment_cycle != payload.cycle {
-            queue::complete(&mut tx, &job.lease).await?;
-            tx.commit().await?;
+            queue::complete(tx, &job.lease).await?;
             return Ok(AssignmentOutcome::NoOp);
         }
-        let choice = matching::choose_for(&mut tx, &booking).await?;
+        let choice = matching::choose_for(tx, &booking).await?;
         let (candidates, others) = attempt::stored(Some(&choice.explanation));
         let outcome = match choice.chosen {
             Some(provider_id) => {
@@ -227,7 +233,7 @@ impl Assignment {
                     ..booking.clone()
                 };
                 let timeout = std::time::Duration::from_secs(payload.offer_timeout_secs);
-                super::offer(&mut tx, &assigned, job.attempt, timeout).await?;
+                super::offer(tx, &assigned, job.attempt, timeout).await?;
                 let waited = (tx.now() - booking.created_at).num_milliseconds().max(0);
                 metrics::histogram!("assignment_create_to_assigned_seconds")
                     .record(waited as f64 / 1000.0);
@@ -240,7 +246,7 @@ impl Assignment {
                     crate::schedule::rules::wall_clock(booking.starts_at, booking.time_zone)
                 );
                 attempt::record(
-                    &mut tx,
+                    tx,
                     &booking,
                     job.attempt,
                     None,
@@ -249,16 +255,15 @@ impl Assignment {
                     Some(&choice.explanation),
                 )
                 .await?;
-                let Some(failure) = queue::fail(&mut tx, &job.lease, &error).await? else {
+                let Some(failure) = queue::fail(tx, &job.lease, &error).await? else {
                     return Ok(AssignmentOutcome::LeaseLost);
                 };
-                cycle::after_failure(&mut tx, &booking, failure, &error).await?;
+                cycle::after_failure(tx, &booking, failure, &error).await?;
                 AssignmentOutcome::NoProvider {
                     dead: failure.is_dead(),
                 }
             }
         };
-        tx.commit().await?;
         Ok(outcome)
     }
 
@@ -276,9 +281,7 @@ impl Assignment {
             tx.commit().await?;
             return Ok(());
         }
-        let payload: AssignProvider = job
-            .payload_as()
-            .map_err(|e| sqlx::Error::Decode(e.into()))?;
+        let payload = payload_of(job)?;
         let mut recorded = false;
         let booking = rows::lock(&mut tx, payload.booking_id).await?;
         if !booking.awaits_assignment() || booking.assignment_cycle != payload.cycle {
@@ -330,6 +333,48 @@ where
     }
 }
 
+/// The payload of an [`AssignProvider`] job.
+pub(super) fn payload_of(job: &ClaimedJob) -> Result<AssignProvider, StoreError> {
+    Ok(job
+        .payload_as()
+        .map_err(|e| sqlx::Error::Decode(e.into()))?)
+}
+
+/// The span an assignment's work is logged in.
+pub(super) fn span_of(payload: AssignProvider) -> tracing::Span {
+    tracing::info_span!(
+        "assign",
+        booking_id = payload.booking_id,
+        cycle = payload.cycle
+    )
+}
+
+/// Counts and logs what an attempt of the job with `payload` did, once it is committed.
+pub(super) fn report(payload: AssignProvider, outcome: &AssignmentOutcome) {
+    metrics::counter!("assignment_attempts_total", "outcome" => outcome.label()).increment(1);
+    match outcome {
+        AssignmentOutcome::Assigned { provider_id } => {
+            tracing::info!(
+                booking_id = payload.booking_id,
+                provider_id,
+                "booking assigned"
+            )
+        }
+        AssignmentOutcome::NoProvider { dead } => {
+            tracing::info!(
+                booking_id = payload.booking_id,
+                dead,
+                "no eligible provider"
+            )
+        }
+        AssignmentOutcome::NoOp => tracing::debug!("nothing to do"),
+        AssignmentOutcome::LeaseLost => {
+            tracing::warn!("lease lost; another worker runs this job")
+        }
+        AssignmentOutcome::Expired { .. } => {}
+    }
+}
+
 impl Handler for Assignment {
     type Output = AssignmentOutcome;
 
@@ -338,7 +383,7 @@ impl Handler for Assignment {
     }
 
     async fn run(&self, job: &ClaimedJob) -> Result<AssignmentOutcome, BoxError> {
-        Assignment::run(self, job).await.map_err(StoreError::boxed)
+        self.run_batched(job).await.map_err(StoreError::boxed)
     }
 
     async fn failed(&self, job: &ClaimedJob, error: &str) -> Result<(), BoxError> {

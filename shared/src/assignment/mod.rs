@@ -1,6 +1,7 @@
 //! The assignment room: how a provider is chosen ([`matching`]), the record of attempts
 //! ([`attempt`]), what a failed attempt leads to and how a new cycle starts ([`cycle`]),
-//! and the job that does it ([`job`]): [`AssignProvider`], run by [`Assignment`].
+//! and the job that does it ([`job`]): [`AssignProvider`], run by [`Assignment`], which
+//! writes the jobs a worker runs at the same time in one transaction ([`batch`]).
 //!
 //! One job per assignment cycle of a booking. Attempt 1 runs when the booking is made;
 //! a failed attempt (nobody eligible, an error, a provider who declines, lets the offer
@@ -13,6 +14,7 @@
 //! expires the offer: a failed attempt like a rejection, recorded as the system's.
 
 pub mod attempt;
+mod batch;
 pub(crate) mod cycle;
 mod job;
 pub mod matching;
@@ -145,6 +147,8 @@ pub struct Assignment {
     worker: String,
     /// How a retried job's attempts are retried and its offers time out (stored with it).
     policy: AssignmentPolicy,
+    /// Where the jobs run at the same time meet, to be written together.
+    lane: batch::Lane,
 }
 
 impl Assignment {
@@ -157,6 +161,7 @@ impl Assignment {
                 retry: RetryPolicy::default(),
                 offer_timeout: ScheduleRules::default().offer_timeout,
             },
+            lane: batch::Lane::default(),
         }
     }
 

@@ -1,0 +1,180 @@
+//! Assignments written together: the jobs a worker runs at the same time share one
+//! transaction (group commit, as booking intake does on SQLite).
+//!
+//! A worker runs several jobs at once, and what an assignment's write costs is mostly
+//! the transaction around it (taking SQLite's write lock, `BEGIN` and `COMMIT`) rather
+//! than its statements. So the worker's assignment jobs go through one task per
+//! process, which writes those waiting together: under load, many per commit; alone,
+//! one, exactly as [`Assignment::run`] does.
+//!
+//! Each job still succeeds or fails on its own. Each is fenced on its own lease, and
+//! runs after a savepoint of its own: one whose lease was lost leaves nothing behind, and
+//! one that fails is rolled back to its savepoint while the others go on, then runs
+//! again alone once they are committed (with the retries a job alone has: a busy
+//! database, a provider another worker just took). If the shared transaction itself
+//! fails (it cannot start, a statement ends it, the commit fails), nothing of it was
+//! written and every job runs alone. A job whose run has ended meanwhile (it timed out)
+//! is not written. The task is started by the first job, again if it ever stopped, and
+//! ends when the last handle on the room is gone.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+use db::{Tx, exec};
+use queue::{ClaimedJob, JobKind};
+
+use super::job::{payload_of, report, span_of};
+use super::{AssignProvider, Assignment, AssignmentOutcome};
+use crate::error::StoreError;
+
+/// At most this many jobs share a transaction (and SQLite's write lock, meanwhile).
+const MAX_BATCH: usize = 32;
+/// Jobs waiting for the task; further runs wait to hand theirs over.
+const QUEUE: usize = 256;
+
+type Outcome = Result<AssignmentOutcome, StoreError>;
+
+/// A job handed to the task, with where its outcome goes.
+#[derive(Debug)]
+pub(super) struct Waiting {
+    job: ClaimedJob,
+    answer: oneshot::Sender<Outcome>,
+}
+
+/// The way to the room's batching task, while it runs.
+pub(super) type Lane = Arc<Mutex<Option<mpsc::Sender<Waiting>>>>;
+
+impl Assignment {
+    /// Runs one attempt of `job` with whatever other assignment jobs of this process
+    /// are waiting, in one transaction (see the module documentation); an
+    /// [`super::ExpireOffer`] job runs alone.
+    pub async fn run_batched(&self, job: &ClaimedJob) -> Outcome {
+        if job.kind != AssignProvider::KIND {
+            return self.run(job).await;
+        }
+        let (answer, answered) = oneshot::channel();
+        let waiting = Waiting {
+            job: job.clone(),
+            answer,
+        };
+        self.lane_queue()
+            .send(waiting)
+            .await
+            .map_err(|_| sqlx::Error::WorkerCrashed)?;
+        answered.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+
+    /// The running task's queue, starting the task if it is not running.
+    fn lane_queue(&self) -> mpsc::Sender<Waiting> {
+        let mut running = self.lane.lock().unwrap_or_else(|e| e.into_inner());
+        match running.as_ref() {
+            Some(queue) if !queue.is_closed() => queue.clone(),
+            _ => {
+                let (queue, receiver) = mpsc::channel(QUEUE);
+                // The task's own handle has no lane: it must not keep itself alive.
+                let writer = Assignment {
+                    lane: Lane::default(),
+                    ..self.clone()
+                };
+                tokio::spawn(writer.run_lane(receiver));
+                running.insert(queue).clone()
+            }
+        }
+    }
+
+    async fn run_lane(self, mut receiver: mpsc::Receiver<Waiting>) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            batch.retain(|waiting| !waiting.answer.is_closed());
+            let jobs: Vec<&ClaimedJob> = batch.iter().map(|waiting| &waiting.job).collect();
+            let outcomes = self.run_together(&jobs).await;
+            for (waiting, outcome) in batch.drain(..).zip(outcomes) {
+                let _ = waiting.answer.send(outcome);
+            }
+        }
+    }
+
+    /// Runs one attempt of each of `jobs` in one transaction, each in a savepoint of its
+    /// own; a job that fails there, or that is not an [`AssignProvider`] job, runs alone
+    /// afterwards (see the module documentation). Each job's outcome, in order.
+    pub async fn run_together(&self, jobs: &[&ClaimedJob]) -> Vec<Outcome> {
+        match jobs {
+            [] => return Vec::new(),
+            [job] => return vec![self.run(job).await],
+            _ => {}
+        }
+        let written = match self.write_together(jobs).await {
+            Ok(written) => written,
+            Err(error) => {
+                tracing::warn!(%error, jobs = jobs.len(), "a shared assignment transaction failed; running each job alone");
+                vec![None; jobs.len()]
+            }
+        };
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for (job, written) in jobs.iter().zip(written) {
+            outcomes.push(match written {
+                Some((payload, outcome)) => {
+                    report(payload, &outcome);
+                    Ok(outcome)
+                }
+                None => self.run(job).await,
+            });
+        }
+        outcomes
+    }
+
+    /// Writes the attempts of `jobs` in one transaction and commits it: for each job, its
+    /// payload and outcome, or `None` for one to run alone (nothing of it was written).
+    async fn write_together(
+        &self,
+        jobs: &[&ClaimedJob],
+    ) -> Result<Vec<Option<(AssignProvider, AssignmentOutcome)>>, StoreError> {
+        let mut tx = self.db.write().await?;
+        let mut written = Vec::with_capacity(jobs.len());
+        for (i, job) in jobs.iter().enumerate() {
+            let payload = match payload_of(job) {
+                Ok(payload) if job.kind == AssignProvider::KIND => payload,
+                _ => {
+                    written.push(None);
+                    continue;
+                }
+            };
+            // Each job's savepoint has a name of its own, so that rolling back to one
+            // that was never taken fails (and with it the shared transaction) instead of
+            // undoing the job before.
+            let savepoint = format!("assignment_{i}");
+            let attempt = self
+                .assign_in(&mut tx, job, payload, Some(&savepoint))
+                .instrument(span_of(payload))
+                .await;
+            written.push(match attempt {
+                Ok(AssignmentOutcome::LeaseLost) => {
+                    undo(&mut tx, &savepoint).await?;
+                    Some((payload, AssignmentOutcome::LeaseLost))
+                }
+                Ok(outcome) => Some((payload, outcome)),
+                Err(error) => {
+                    tracing::debug!(job_id = job.id(), %error, "an assignment failed in a shared transaction; it runs alone next");
+                    undo(&mut tx, &savepoint).await?;
+                    None
+                }
+            });
+        }
+        tx.commit().await?;
+        metrics::counter!("assignment_transactions_total").increment(1);
+        Ok(written)
+    }
+}
+
+/// Undoes what a job wrote since its savepoint `name`. (Savepoints are not released:
+/// each job's is taken after the one before, and the commit ends them all, a round trip
+/// fewer per job.) When this fails (the savepoint was never taken, or the transaction
+/// has ended: on SQLite a full disk or an I/O error ends it, on PostgreSQL a lost
+/// connection), the shared transaction has failed as a whole.
+async fn undo(tx: &mut Tx, name: &str) -> Result<(), StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("ROLLBACK TO {name}"));
+    exec!(tx, |c| sqlx::raw_sql(sql).execute(c).await)?;
+    Ok(())
+}
