@@ -12,7 +12,7 @@ use common::{Core, StatusChange, booking_of, cycle_of, t0};
 use db::ManualClock;
 use queue::{ClaimedJob, Handler, JobKind, JobState};
 use shared::assignment::matching::{self, Candidate, Declined};
-use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome};
+use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome, ExpireOffer};
 use shared::booking::validation::BookingInput;
 use shared::booking::{BookingFilter, IdempotencyKey};
 use shared::console::{JobAction, JobSelection};
@@ -501,6 +501,47 @@ async fn in_a_shared_transaction_an_assignment_that_fails_or_lost_its_lease_leav
             assert_eq!(job.state, JobState::Running);
         }
     }
+}
+
+#[tokio::test]
+async fn an_offer_s_expiry_run_with_assignments_expires_the_offer_and_nothing_is_not_a_transaction()
+{
+    let q = setup(2000).await;
+    let p = q.provider("pat", &["plumbing"], 4.0).await;
+    let offered = q.book("plumbing").await;
+    let job = q.claim_one("w").await.unwrap();
+    assert_eq!(
+        q.run("w", &job).await,
+        AssignmentOutcome::Assigned { provider_id: p }
+    );
+    // Nobody answers the offer; meanwhile another booking comes in.
+    q.advance_ms(15 * 60 * 1000);
+    let other = q.book("plumbing").await;
+    let jobs = q
+        .core
+        .queue
+        .claim(AssignProvider::QUEUE, "w", 10, LEASE)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 2);
+    let assignment = q.core.assignment_by("w");
+    let outcomes = assignment
+        .run_together(&jobs.iter().collect::<Vec<_>>())
+        .await;
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        let (booking, expected) = if job.kind == ExpireOffer::KIND {
+            (offered, AssignmentOutcome::Expired { provider_id: p })
+        } else {
+            (other, AssignmentOutcome::Assigned { provider_id: p })
+        };
+        assert_eq!(booking_of(job), booking);
+        assert_eq!(outcome.unwrap(), expected);
+    }
+    let expired = q.core.bookings.get(&q.admin, offered).await.unwrap();
+    assert_eq!(expired.status, Status::Rejected);
+    let before = commits(&q);
+    assert!(assignment.run_together(&[]).await.is_empty());
+    assert_eq!(commits(&q), before, "no jobs, no transaction");
 }
 
 #[tokio::test]

@@ -9,7 +9,9 @@
 //! after a short backoff.
 //!
 //! A claim takes only as many jobs as the worker has free slots: a job claimed but not
-//! started is not renewed, and would sit under a lease nobody keeps alive.
+//! started is not renewed, and would sit under a lease nobody keeps alive. It counts them
+//! once it holds the write lock, so that the runs that ended while it waited for the
+//! lock (a batch of assignments committing) are counted free.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;

@@ -17,8 +17,6 @@
 //! is not written. The task is started by the first job, again if it ever stopped, and
 //! ends when the last handle on the room is gone.
 
-use std::sync::{Arc, Mutex};
-
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
@@ -44,7 +42,7 @@ pub(super) struct Waiting {
 }
 
 /// The way to the room's batching task, while it runs.
-pub(super) type Lane = Arc<Mutex<Option<mpsc::Sender<Waiting>>>>;
+pub(super) type Lane = crate::lane::Lane<Waiting>;
 
 impl Assignment {
     /// Runs one attempt of `job` with whatever other assignment jobs of this process
@@ -68,20 +66,14 @@ impl Assignment {
 
     /// The running task's queue, starting the task if it is not running.
     fn lane_queue(&self) -> mpsc::Sender<Waiting> {
-        let mut running = self.lane.lock().unwrap_or_else(|e| e.into_inner());
-        match running.as_ref() {
-            Some(queue) if !queue.is_closed() => queue.clone(),
-            _ => {
-                let (queue, receiver) = mpsc::channel(QUEUE);
-                // The task's own handle has no lane: it must not keep itself alive.
-                let writer = Assignment {
-                    lane: Lane::default(),
-                    ..self.clone()
-                };
-                tokio::spawn(writer.run_lane(receiver));
-                running.insert(queue).clone()
-            }
-        }
+        self.lane.queue(QUEUE, |receiver| {
+            // The task's own handle has no lane: it must not keep itself alive.
+            let writer = Assignment {
+                lane: Lane::default(),
+                ..self.clone()
+            };
+            writer.run_lane(receiver)
+        })
     }
 
     async fn run_lane(self, mut receiver: mpsc::Receiver<Waiting>) {
@@ -177,4 +169,30 @@ async fn undo(tx: &mut Tx, name: &str) -> Result<(), StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("ROLLBACK TO {name}"));
     exec!(tx, |c| sqlx::raw_sql(sql).execute(c).await)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_batching_task_holds_no_handle_on_its_lane() {
+        let db = db::Db::connect("sqlite::memory:").await.unwrap();
+        let assignment = Assignment::new(db.clone(), "w");
+        let queue = assignment.lane_queue();
+        assert!(assignment.lane_queue().same_channel(&queue));
+        let lane = assignment.lane.downgrade();
+        drop(assignment);
+        assert!(
+            lane.upgrade().is_none(),
+            "the task holds no handle on the lane (or it would keep itself alive)"
+        );
+        assert!(!queue.is_closed(), "it runs while a sender is left");
+        let (sender, receiver) = mpsc::channel(1);
+        drop(sender);
+        let ran = Assignment::new(db, "w").run_lane(receiver);
+        tokio::time::timeout(std::time::Duration::from_secs(5), ran)
+            .await
+            .expect("a task whose senders are all gone ends");
+    }
 }

@@ -15,7 +15,7 @@
 //! its turn is not written. The task is started by the first booking, again if it ever
 //! stopped, and ends when the last handle on the room is gone.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -71,7 +71,7 @@ pub(super) struct Pending {
 }
 
 /// The way to the room's intake task, while it runs.
-pub(super) type Intake = Arc<Mutex<Option<mpsc::Sender<Pending>>>>;
+pub(super) type Intake = crate::lane::Lane<Pending>;
 
 /// How writing a batch together went.
 enum Together {
@@ -227,20 +227,14 @@ impl Bookings {
 
     /// The running task's queue, starting the task if it is not running.
     fn intake_queue(&self) -> mpsc::Sender<Pending> {
-        let mut running = self.intake.lock().unwrap_or_else(|e| e.into_inner());
-        match running.as_ref() {
-            Some(queue) if !queue.is_closed() => queue.clone(),
-            _ => {
-                let (queue, receiver) = mpsc::channel(QUEUE);
-                // The task's own handle has no intake: it must not keep itself alive.
-                let writer = Bookings {
-                    intake: Intake::default(),
-                    ..self.clone()
-                };
-                tokio::spawn(writer.run_intake(receiver));
-                running.insert(queue).clone()
-            }
-        }
+        self.intake.queue(QUEUE, |receiver| {
+            // The task's own handle has no intake: it must not keep itself alive.
+            let writer = Bookings {
+                intake: Intake::default(),
+                ..self.clone()
+            };
+            writer.run_intake(receiver)
+        })
     }
 
     async fn run_intake(self, mut receiver: mpsc::Receiver<Pending>) {
@@ -611,7 +605,7 @@ pub(crate) mod tests {
                 .await
                 .expect("a task whose senders are all gone ends");
         });
-        let intake = Arc::downgrade(&bookings.intake);
+        let intake = bookings.intake.downgrade();
         drop(bookings);
         assert!(
             intake.upgrade().is_none(),

@@ -15,8 +15,6 @@ pub mod transition;
 pub mod validation;
 pub(crate) mod write;
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -154,7 +152,7 @@ impl Bookings {
         Bookings {
             db,
             policy,
-            intake: Arc::default(),
+            intake: intake::Intake::default(),
             rules: ScheduleRules::default(),
         }
     }

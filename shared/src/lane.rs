@@ -1,0 +1,94 @@
+//! A lane: one task per process that takes the work handed to it from a queue, so that
+//! what arrives together can be written together (booking intake on SQLite, the jobs a
+//! worker runs at once). The task is started by the first piece of work, again if it
+//! ever stopped (its runtime ended, or it panicked), and ends when every sender is gone:
+//! the task's own handle on its room must not hold the lane, or it would keep itself
+//! alive.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+
+/// The way to a lane's task, while it runs. Clones share it.
+#[derive(Debug)]
+pub(crate) struct Lane<T>(Arc<Mutex<Option<mpsc::Sender<T>>>>);
+
+impl<T> Default for Lane<T> {
+    fn default() -> Lane<T> {
+        Lane(Arc::default())
+    }
+}
+
+impl<T> Clone for Lane<T> {
+    fn clone(&self) -> Lane<T> {
+        Lane(self.0.clone())
+    }
+}
+
+impl<T: Send + 'static> Lane<T> {
+    /// The running task's queue (of `capacity`); when none runs, spawns `start` with the
+    /// receiving end of a new one.
+    pub(crate) fn queue<F>(
+        &self,
+        capacity: usize,
+        start: impl FnOnce(mpsc::Receiver<T>) -> F,
+    ) -> mpsc::Sender<T>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let mut running = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match running.as_ref() {
+            Some(queue) if !queue.is_closed() => queue.clone(),
+            _ => {
+                let (queue, receiver) = mpsc::channel(capacity);
+                tokio::spawn(start(receiver));
+                running.insert(queue).clone()
+            }
+        }
+    }
+
+    /// Whether anyone still holds this lane (for the tests that check a task does not).
+    #[cfg(test)]
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Mutex<Option<mpsc::Sender<T>>>> {
+        Arc::downgrade(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Echoes each number it receives back on the oneshot beside it.
+    async fn echo(mut receiver: mpsc::Receiver<(u32, tokio::sync::oneshot::Sender<u32>)>) {
+        while let Some((n, answer)) = receiver.recv().await {
+            let _ = answer.send(n);
+        }
+    }
+
+    #[test]
+    fn one_task_serves_every_clone_and_a_new_one_starts_once_it_stopped() {
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        let lane = Lane::default();
+        let first = runtime();
+        let queue = first.block_on(async { lane.queue(4, echo) });
+        let again = first.block_on(async { lane.clone().queue(4, echo) });
+        assert!(again.same_channel(&queue), "one task while it runs");
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        first.block_on(async {
+            queue.send((7, answer)).await.unwrap();
+            assert_eq!(answered.await.unwrap(), 7);
+        });
+        drop(first);
+        assert!(queue.is_closed(), "the task ended with its runtime");
+        let second = runtime();
+        let restarted = second.block_on(async { lane.queue(4, echo) });
+        assert!(!restarted.is_closed(), "a new task");
+        assert!(!restarted.same_channel(&queue));
+        drop(second);
+    }
+}
