@@ -90,3 +90,66 @@ impl StoreError {
         }
     }
 }
+
+/// A write made again when it fails with a database error of one kind: which kind
+/// (`when`), how many times in all (`tries`), and what the log says meanwhile.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Again {
+    pub(crate) when: fn(&db::Error) -> bool,
+    pub(crate) tries: u32,
+    pub(crate) what: &'static str,
+}
+
+impl Again {
+    /// Runs `write`, again while it fails with an error of this kind, at most `tries`
+    /// times in all; any other outcome is answered at once.
+    pub(crate) async fn run<T, F, Fut>(&self, mut write: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            match write().await {
+                Err(StoreError::Db(e)) if (self.when)(&e) && tried < self.tries => {
+                    tracing::debug!(tried, "{}", self.what);
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Runs `again` over a write that fails with the database error `code` `failing` times
+    /// (then with `then`, or succeeds): what it answered, after how many tries.
+    pub(crate) async fn tried(
+        again: &Again,
+        code: &'static str,
+        failing: u32,
+        mut then: Option<sqlx::Error>,
+    ) -> (Result<u32, StoreError>, u32) {
+        let tries = std::sync::atomic::AtomicU32::new(0);
+        let answer = again
+            .run(|| {
+                let n = tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                let failure = if n <= failing {
+                    Some(testkit::database_error(code))
+                } else {
+                    then.take()
+                };
+                async move {
+                    match failure {
+                        Some(e) => Err(StoreError::Db(db::Error::Sqlx(e))),
+                        None => Ok(n),
+                    }
+                }
+            })
+            .await;
+        (answer, tries.into_inner())
+    }
+}

@@ -16,7 +16,7 @@ use super::{AssignProvider, Assignment, ExpireOffer, cycle, matching};
 use crate::booking::Booking;
 use crate::booking::rows::{self, BookingRow};
 use crate::booking::transition::Change;
-use crate::error::{DomainError, StoreError};
+use crate::error::{Again, DomainError, StoreError};
 use crate::{Actor, Status};
 
 /// What running an assignment job did.
@@ -49,9 +49,13 @@ impl AssignmentOutcome {
 
 /// How many times a transaction that meets a busy database is tried.
 const TRIES: u32 = 8;
-/// How many times an assignment is worked out again when, on PostgreSQL, another
-/// assignment gave its provider an overlapping booking first.
-const OVERLAP_TRIES: u32 = 4;
+/// An assignment is worked out again when, on PostgreSQL, another assignment gave the
+/// chosen provider an overlapping booking after this one read who was free.
+const CHOOSING_AGAIN: Again = Again {
+    when: rows::is_overlap,
+    tries: 4,
+    what: "the chosen provider was just given an overlapping booking; choosing again",
+};
 
 impl Assignment {
     /// Runs one attempt of a job of the assignment queue (see the module documentation),
@@ -61,11 +65,12 @@ impl Assignment {
             return self.expire(job).await;
         }
         let payload = payload_of(job)?;
-        let outcome = choosing_again(|| {
-            queue::retry_transient("assigning", TRIES, || self.try_run(job, payload))
-                .instrument(span_of(payload))
-        })
-        .await?;
+        let outcome = CHOOSING_AGAIN
+            .run(|| {
+                queue::retry_transient("assigning", TRIES, || self.try_run(job, payload))
+                    .instrument(span_of(payload))
+            })
+            .await?;
         report(payload, &outcome);
         Ok(outcome)
     }
@@ -311,28 +316,6 @@ impl Assignment {
     }
 }
 
-/// Runs `assign` again while it fails because, on PostgreSQL, another assignment gave
-/// the chosen provider an overlapping booking after this one read who was free; at most
-/// [`OVERLAP_TRIES`] times in all.
-async fn choosing_again<T, F, Fut>(mut assign: F) -> Result<T, StoreError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, StoreError>>,
-{
-    let mut tried = 0;
-    loop {
-        tried += 1;
-        match assign().await {
-            Err(StoreError::Db(e)) if rows::is_overlap(&e) && tried < OVERLAP_TRIES => {
-                tracing::debug!(
-                    "the chosen provider was just given an overlapping booking; choosing again"
-                );
-            }
-            other => return other,
-        }
-    }
-}
-
 /// The payload of an [`AssignProvider`] job.
 pub(super) fn payload_of(job: &ClaimedJob) -> Result<AssignProvider, StoreError> {
     Ok(job
@@ -405,38 +388,17 @@ mod tests {
     use crate::booking::history::{self, HistoryNote};
     use crate::booking::intake::tests::{BOOKING_COLUMNS, HISTORY_COLUMNS, JOB_COLUMNS, rows_of};
     use crate::booking::validation::BookingInput;
+    use crate::error::tests::tried;
     use crate::{Actor, Bookings, Providers, Role};
-
-    /// Runs [`choosing_again`] over an assignment beaten to its provider `beaten` times
-    /// (or failing otherwise after that, with `then`): what it answered, after how many
-    /// tries.
-    async fn chosen(beaten: u32, mut then: Option<sqlx::Error>) -> (Result<u32, StoreError>, u32) {
-        let tries = std::sync::atomic::AtomicU32::new(0);
-        let answer = choosing_again(|| {
-            let n = tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            let failure = if n <= beaten {
-                Some(testkit::database_error("23P01"))
-            } else {
-                then.take()
-            };
-            async move {
-                match failure {
-                    Some(e) => Err(StoreError::Db(db::Error::Sqlx(e))),
-                    None => Ok(n),
-                }
-            }
-        })
-        .await;
-        (answer, tries.into_inner())
-    }
 
     #[tokio::test]
     async fn an_assignment_beaten_to_its_provider_chooses_again_four_times_in_all() {
+        let chosen = |beaten, then| tried(&CHOOSING_AGAIN, "23P01", beaten, then);
         let (answer, tries) = chosen(3, None).await;
         assert_eq!((answer.unwrap(), tries), (4, 4));
         let (answer, tries) = chosen(u32::MAX, None).await;
         assert!(matches!(answer, Err(StoreError::Db(e)) if rows::is_overlap(&e)));
-        assert_eq!(tries, OVERLAP_TRIES);
+        assert_eq!(tries, 4);
         // Any other failure is answered at once.
         let (answer, tries) = chosen(0, Some(sqlx::Error::RowNotFound)).await;
         assert!(matches!(

@@ -17,7 +17,7 @@ use queue::JobKind;
 
 use crate::assignment::{self, AssignmentPolicy, ExpireOffer, attempt};
 use crate::console::AuditAction;
-use crate::error::{DomainError, StoreError};
+use crate::error::{Again, DomainError, StoreError};
 use crate::schedule::rules::{RESCHEDULE_NOTICE, wall_clock};
 use crate::schedule::{self, Servable, slots};
 use crate::{Actor, Role, Status};
@@ -85,30 +85,15 @@ async fn busy_after(
     }
 }
 
-/// How many times a change is made in all when PostgreSQL ends it as a deadlock.
-const DEADLOCK_TRIES: u32 = 3;
-
-/// Runs `write` again when PostgreSQL ended it as a deadlock, at most [`DEADLOCK_TRIES`]
-/// times in all. Two transactions that give one provider overlapping windows at the same
-/// moment can each wait for the other at the exclusion constraint; the server ends one of
-/// them. Run again, it finds the other's booking and answers as any overlap does
-/// ([`DomainError::ProviderBusy`]).
-async fn again_after_deadlock<T, F, Fut>(mut write: F) -> Result<T, StoreError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, StoreError>>,
-{
-    let mut tried = 0;
-    loop {
-        tried += 1;
-        match write().await {
-            Err(StoreError::Db(e)) if is_deadlock(&e) && tried < DEADLOCK_TRIES => {
-                tracing::debug!("a change met another at the exclusion constraint; again");
-            }
-            other => return other,
-        }
-    }
-}
+/// A change is made again when PostgreSQL ended it as a deadlock. Two transactions that
+/// give one provider overlapping windows at the same moment can each wait for the other
+/// at the exclusion constraint; the server ends one of them. Run again, it finds the
+/// other's booking and answers as any overlap does ([`DomainError::ProviderBusy`]).
+const AFTER_DEADLOCK: Again = Again {
+    when: is_deadlock,
+    tries: 3,
+    what: "a change met another at the exclusion constraint; again",
+};
 
 /// PostgreSQL's "deadlock detected".
 fn is_deadlock(e: &db::Error) -> bool {
@@ -125,7 +110,9 @@ impl Bookings {
         change: &Change,
         expected_version: Option<i64>,
     ) -> Result<Booking, StoreError> {
-        again_after_deadlock(|| self.try_change(actor, id, change, expected_version)).await
+        AFTER_DEADLOCK
+            .run(|| self.try_change(actor, id, change, expected_version))
+            .await
     }
 
     async fn try_change(
@@ -190,10 +177,9 @@ impl Bookings {
         allow_overlap: bool,
         reason: Option<&str>,
     ) -> Result<Booking, StoreError> {
-        again_after_deadlock(|| {
-            self.try_assign_by_hand(actor, id, provider_id, allow_overlap, reason)
-        })
-        .await
+        AFTER_DEADLOCK
+            .run(|| self.try_assign_by_hand(actor, id, provider_id, allow_overlap, reason))
+            .await
     }
 
     async fn try_assign_by_hand(
@@ -386,7 +372,9 @@ impl Bookings {
         starts_at: &str,
         expected_version: Option<i64>,
     ) -> Result<Booking, StoreError> {
-        again_after_deadlock(|| self.try_reschedule(actor, id, starts_at, expected_version)).await
+        AFTER_DEADLOCK
+            .run(|| self.try_reschedule(actor, id, starts_at, expected_version))
+            .await
     }
 
     async fn try_reschedule(
@@ -610,37 +598,16 @@ async fn provider_facts(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Runs [`again_after_deadlock`] over a change ended as a deadlock `deadlocks` times
-    /// (or failing otherwise after that, with `then`): what it answered, after how many
-    /// tries.
-    async fn made(deadlocks: u32, mut then: Option<sqlx::Error>) -> (Result<u32, StoreError>, u32) {
-        let tries = std::sync::atomic::AtomicU32::new(0);
-        let answer = again_after_deadlock(|| {
-            let n = tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            let failure = if n <= deadlocks {
-                Some(testkit::database_error("40P01"))
-            } else {
-                then.take()
-            };
-            async move {
-                match failure {
-                    Some(e) => Err(StoreError::Db(db::Error::Sqlx(e))),
-                    None => Ok(n),
-                }
-            }
-        })
-        .await;
-        (answer, tries.into_inner())
-    }
+    use crate::error::tests::tried;
 
     #[tokio::test]
     async fn a_change_ended_as_a_deadlock_is_made_again_three_times_in_all() {
+        let made = |deadlocks, then| tried(&AFTER_DEADLOCK, "40P01", deadlocks, then);
         let (answer, tries) = made(2, None).await;
         assert_eq!((answer.unwrap(), tries), (3, 3));
         let (answer, tries) = made(u32::MAX, None).await;
         assert!(matches!(answer, Err(StoreError::Db(e)) if is_deadlock(&e)));
-        assert_eq!(tries, DEADLOCK_TRIES);
+        assert_eq!(tries, 3);
         // Any other failure, an overlap included, is answered at once.
         let (answer, tries) = made(0, Some(testkit::database_error("23P01"))).await;
         assert!(matches!(answer, Err(StoreError::Db(e)) if rows::is_overlap(&e)));
