@@ -1,11 +1,12 @@
 //! Assignments written together: the jobs a worker runs at the same time share one
 //! transaction (group commit, as booking intake does on SQLite).
 //!
-//! A worker runs several jobs at once, and what an assignment's write costs is mostly
-//! the transaction around it (taking SQLite's write lock, `BEGIN` and `COMMIT`) rather
-//! than its statements. So the worker's assignment jobs go through one task per
-//! process, which writes those waiting together: under load, many per commit; alone,
-//! one, exactly as [`Assignment::run`] does.
+//! A worker runs several jobs at once, and part of what an assignment's write costs is
+//! the transaction around it (taking SQLite's write lock, `BEGIN`, `COMMIT` and its
+//! write to the log; on PostgreSQL a flush per commit). So the worker's assignment jobs
+//! go through one task per process, which writes those waiting together: under load,
+//! many per commit; alone, one, exactly as [`Assignment::run`] does. (The rest, the rows
+//! each assignment writes, is what bounds a drain now: BENCHMARKS.md.)
 //!
 //! Each job still succeeds or fails on its own. Each is fenced on its own lease, and
 //! runs after a savepoint of its own: one whose lease was lost leaves nothing behind, and
