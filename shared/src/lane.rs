@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// The way to a lane's task, while it runs. Clones share it.
 #[derive(Debug)]
@@ -54,6 +54,20 @@ impl<T: Send + 'static> Lane<T> {
     }
 }
 
+/// Hands a lane's task (its `queue`, from [`Lane::queue`]) the work `made` with where its
+/// answer goes, and waits for the answer; an error when the task is gone.
+pub(crate) async fn ask<T, R>(
+    queue: mpsc::Sender<T>,
+    made: impl FnOnce(oneshot::Sender<R>) -> T,
+) -> Result<R, sqlx::Error> {
+    let (answer, answered) = oneshot::channel();
+    queue
+        .send(made(answer))
+        .await
+        .map_err(|_| sqlx::Error::WorkerCrashed)?;
+    answered.await.map_err(|_| sqlx::Error::WorkerCrashed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,11 +92,8 @@ mod tests {
         let queue = first.block_on(async { lane.queue(4, echo) });
         let again = first.block_on(async { lane.clone().queue(4, echo) });
         assert!(again.same_channel(&queue), "one task while it runs");
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        first.block_on(async {
-            queue.send((7, answer)).await.unwrap();
-            assert_eq!(answered.await.unwrap(), 7);
-        });
+        let answered = first.block_on(ask(queue.clone(), |answer| (7, answer)));
+        assert_eq!(answered.unwrap(), 7);
         drop(first);
         assert!(queue.is_closed(), "the task ended with its runtime");
         let second = runtime();
@@ -90,5 +101,7 @@ mod tests {
         assert!(!restarted.is_closed(), "a new task");
         assert!(!restarted.same_channel(&queue));
         drop(second);
+        let gone = runtime().block_on(ask(queue, |answer| (7, answer)));
+        assert!(matches!(gone, Err(sqlx::Error::WorkerCrashed)), "{gone:?}");
     }
 }

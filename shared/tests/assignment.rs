@@ -122,13 +122,17 @@ impl Q {
         b
     }
 
-    async fn claim_one(&self, owner: &str) -> Option<ClaimedJob> {
+    /// Claims up to `n` due jobs for `owner`.
+    async fn claim(&self, owner: &str, n: u32) -> Vec<ClaimedJob> {
         self.core
             .queue
-            .claim(AssignProvider::QUEUE, owner, 1, LEASE)
+            .claim(AssignProvider::QUEUE, owner, n, LEASE)
             .await
             .unwrap()
-            .pop()
+    }
+
+    async fn claim_one(&self, owner: &str) -> Option<ClaimedJob> {
+        self.claim(owner, 1).await.pop()
     }
 
     async fn run(&self, worker: &str, job: &ClaimedJob) -> AssignmentOutcome {
@@ -378,12 +382,7 @@ async fn the_jobs_a_worker_runs_at_once_are_written_in_one_transaction() {
     for _ in 0..4 {
         q.book("plumbing").await;
     }
-    let jobs = q
-        .core
-        .queue
-        .claim(AssignProvider::QUEUE, "w", 4, LEASE)
-        .await
-        .unwrap();
+    let jobs = q.claim("w", 4).await;
     assert_eq!(jobs.len(), 4);
     let before = commits(&q);
     // As the runtime runs them: four runs at once through the handler. (The test's
@@ -442,12 +441,7 @@ async fn in_a_shared_transaction_an_assignment_that_fails_or_lost_its_lease_leav
         ),
     };
     q._db.raw(&trigger).await.unwrap();
-    let mut jobs = q
-        .core
-        .queue
-        .claim(AssignProvider::QUEUE, "w", 4, LEASE)
-        .await
-        .unwrap();
+    let mut jobs = q.claim("w", 4).await;
     assert_eq!(jobs.iter().map(booking_of).collect::<Vec<_>>(), ids);
     // The fourth was taken over by another worker meanwhile: this claim no longer holds it.
     jobs[3].lease.token = "taken over".into();
@@ -517,12 +511,7 @@ async fn an_offer_s_expiry_run_with_assignments_expires_the_offer_and_nothing_is
     // Nobody answers the offer; meanwhile another booking comes in.
     q.advance_ms(15 * 60 * 1000);
     let other = q.book("plumbing").await;
-    let jobs = q
-        .core
-        .queue
-        .claim(AssignProvider::QUEUE, "w", 10, LEASE)
-        .await
-        .unwrap();
+    let jobs = q.claim("w", 10).await;
     assert_eq!(jobs.len(), 2);
     let assignment = q.core.assignment_by("w");
     let outcomes = assignment

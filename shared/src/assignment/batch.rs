@@ -53,16 +53,8 @@ impl Assignment {
         if job.kind != AssignProvider::KIND {
             return self.run(job).await;
         }
-        let (answer, answered) = oneshot::channel();
-        let waiting = Waiting {
-            job: job.clone(),
-            answer,
-        };
-        self.lane_queue()
-            .send(waiting)
-            .await
-            .map_err(|_| sqlx::Error::WorkerCrashed)?;
-        answered.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+        let job = job.clone();
+        crate::lane::ask(self.lane_queue(), |answer| Waiting { job, answer }).await?
     }
 
     /// The running task's queue, starting the task if it is not running.

@@ -217,12 +217,7 @@ impl Bookings {
 
     /// Writes `write` with whatever other bookings are waiting, and answers for it alone.
     async fn create_in_intake(&self, write: BookingWrite) -> Outcome {
-        let (answer, answered) = oneshot::channel();
-        self.intake_queue()
-            .send(Pending { write, answer })
-            .await
-            .map_err(|_| sqlx::Error::WorkerCrashed)?;
-        answered.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+        crate::lane::ask(self.intake_queue(), |answer| Pending { write, answer }).await?
     }
 
     /// The running task's queue, starting the task if it is not running.
