@@ -68,39 +68,85 @@ impl Clock for OffsetClock {
 }
 
 /// The database server's time, as this process sees it: a local clock plus the
-/// difference to the server's clock, last measured by [`ServerClock::measure`] (a round
-/// trip's midpoint, so within half a round trip of the server on loopback or a LAN).
+/// difference to the server's clock, last measured by [`ServerClock::measure`] (the
+/// midpoint of the quickest of a few round trips, so within half that round trip of the
+/// server: well under a millisecond on loopback, a few on a LAN).
 #[derive(Debug)]
 pub struct ServerClock {
     local: Arc<dyn Clock>,
-    offset_ms: AtomicI64,
+    offset_us: AtomicI64,
+}
+
+/// How many round trips one measurement makes; the quickest says the most.
+const SAMPLES: usize = 3;
+
+/// One round trip: the local clock before it, the server's clock during it (in
+/// microseconds since the epoch), the local clock after it.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    before: DateTime<Utc>,
+    server_us: i64,
+    after: DateTime<Utc>,
+}
+
+impl Sample {
+    fn round_trip(&self) -> Duration {
+        self.after - self.before
+    }
+
+    /// The server's clock minus the local one, taking the server to have read its
+    /// clock halfway through the round trip.
+    fn offset_us(&self) -> i64 {
+        let midpoint = self.before + self.round_trip() / 2;
+        self.server_us - midpoint.timestamp_micros()
+    }
+}
+
+/// The offset the quickest round trip gives: a slow one (a busy machine, a stalled
+/// network) leaves the server's reading anywhere in a longer interval.
+fn offset_of_quickest(samples: &[Sample]) -> Option<i64> {
+    samples
+        .iter()
+        .min_by_key(|s| s.round_trip())
+        .map(Sample::offset_us)
 }
 
 impl ServerClock {
     pub fn new(local: Arc<dyn Clock>) -> ServerClock {
         ServerClock {
             local,
-            offset_ms: AtomicI64::new(0),
+            offset_us: AtomicI64::new(0),
         }
     }
 
-    /// Measures the server's clock against the local one, once.
+    /// Measures the server's clock against the local one, with [`SAMPLES`] round trips
+    /// on one connection.
     pub async fn measure(&self, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
-        let before = self.local.now();
-        let server_ms: i64 =
-            sqlx::query_scalar("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint")
-                .fetch_one(pool)
-                .await?;
-        let after = self.local.now();
-        let midpoint = before + (after - before) / 2;
-        self.offset_ms
-            .store(server_ms - midpoint.timestamp_millis(), Ordering::Relaxed);
+        let mut conn = pool.acquire().await?;
+        let mut samples = Vec::with_capacity(SAMPLES);
+        for _ in 0..SAMPLES {
+            let before = self.local.now();
+            let server_us: i64 = sqlx::query_scalar(
+                "SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::bigint",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            let after = self.local.now();
+            samples.push(Sample {
+                before,
+                server_us,
+                after,
+            });
+        }
+        if let Some(offset) = offset_of_quickest(&samples) {
+            self.offset_us.store(offset, Ordering::Relaxed);
+        }
         Ok(())
     }
 
     /// How far the server's clock is ahead of the local one (negative: behind).
     pub fn offset(&self) -> Duration {
-        Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
+        Duration::microseconds(self.offset_us.load(Ordering::Relaxed))
     }
 }
 
@@ -188,6 +234,27 @@ mod tests {
         let t: DateTime<Utc> = "2026-12-02T10:00:00.123456Z".parse().unwrap();
         assert_eq!(ts(t).0.to_rfc3339(), "2026-12-02T10:00:00.123+00:00");
         assert_eq!(from_ms(ts(t).millis()), ts(t).0);
+    }
+
+    #[test]
+    fn the_server_s_offset_is_taken_from_the_quickest_round_trip() {
+        let at = |ms: i64| from_ms(1_800_000_000_000 + ms);
+        // The server is 5 s ahead. A slow round trip puts its reading late in a long
+        // interval; the quick one brackets it to within 1 ms.
+        let slow = Sample {
+            before: at(0),
+            server_us: at(5_090).timestamp_micros(),
+            after: at(100),
+        };
+        let quick = Sample {
+            before: at(200),
+            server_us: at(5_201).timestamp_micros(),
+            after: at(202),
+        };
+        assert_eq!(slow.offset_us(), 5_040_000);
+        assert_eq!(quick.offset_us(), 5_000_000);
+        assert_eq!(offset_of_quickest(&[slow, quick, slow]), Some(5_000_000));
+        assert_eq!(offset_of_quickest(&[]), None);
     }
 
     #[test]

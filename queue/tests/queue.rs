@@ -615,14 +615,16 @@ async fn on_postgresql_workers_with_wrong_clocks_neither_delay_due_jobs_nor_stea
     honest.db().migrate().await.unwrap();
     let (slow, fast) = (on_host(-20).await, on_host(15).await);
 
+    // Each host reads the server's clock to within half a round trip, a millisecond or
+    // so on a busy machine: a job due 100 ms ago is due for every host.
     let mut tx = honest.db().write().await.unwrap();
-    let now = tx.now();
-    queue::enqueue(&mut tx, &Ping { n: 1 }, now, RetryPolicy::default())
+    let due = tx.now() - chrono::Duration::milliseconds(100);
+    queue::enqueue(&mut tx, &Ping { n: 1 }, due, RetryPolicy::default())
         .await
         .unwrap();
     tx.commit().await.unwrap();
 
-    // 20 s slow, yet the job due now is due for it now.
+    // 20 s slow, yet the job due a moment ago is due for it.
     let held = slow.claim(Ping::QUEUE, "slow", 1, LEASE).await.unwrap();
     assert_eq!(held.len(), 1);
     // 15 s fast, yet the 10 s lease taken a moment ago is still live for it.
