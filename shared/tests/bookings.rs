@@ -1444,6 +1444,112 @@ async fn on_postgresql_the_counts_fold_their_deltas_and_stay_equal_to_a_recount(
 }
 
 #[tokio::test]
+async fn a_search_matching_by_text_and_by_provider_pages_in_order_through_every_filter() {
+    let f = fixture().await;
+    let p1 = f.p1.provider_id.unwrap();
+    let name = f.core.providers.get(p1).await.unwrap().unwrap().name;
+    // Ten bookings starting in another order than they were made; the provider's name
+    // is in the notes of some, others are held by that provider, one both; half are Bob's.
+    let first: chrono::DateTime<chrono::Utc> = "2026-12-05T08:00:00Z".parse().unwrap();
+    let (by_text, held) = ([1, 4, 5, 8], [2, 3, 5, 6, 9]);
+    let mut made = Vec::new();
+    for i in 0..10_usize {
+        let mut ask = request();
+        ask.starts_at = (first + chrono::Duration::hours(3 * ((7 * i as i64) % 10))).to_rfc3339();
+        if by_text.contains(&i) {
+            ask.notes = Some(format!("ask for {name} at the gate"));
+        }
+        let new = ask
+            .validate(f.core.db.now(), &f.core.bookings.rules())
+            .unwrap();
+        let who = if i % 2 == 0 { &f.alice } else { &f.bob };
+        let booking = f.core.bookings.create(who, new, None).await.unwrap().0;
+        if held.contains(&i) {
+            f.core
+                .bookings
+                .assign_by_hand(&f.admin, booking.id, p1, false, None)
+                .await
+                .unwrap();
+        }
+        made.push(booking);
+    }
+    let matching: Vec<(usize, &shared::booking::Booking)> = made
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| by_text.contains(i) || held.contains(i))
+        .collect();
+    // Every page of two, in `order`, and the total the first page gave.
+    let pages = async |who: &Actor, filter: BookingFilter| {
+        let mut ids = Vec::new();
+        let mut after = None;
+        let mut total = None;
+        loop {
+            let page = f
+                .core
+                .bookings
+                .list(
+                    who,
+                    &BookingFilter {
+                        q: Some(name.clone()),
+                        limit: 2,
+                        after,
+                        ..filter.clone()
+                    },
+                )
+                .await
+                .unwrap();
+            total = total.or(Some(page.total));
+            ids.extend(page.items.iter().map(|b| b.id));
+            assert!(ids.len() <= 10, "the pages do not end: {ids:?}");
+            match page.next_cursor {
+                Some(c) => after = Cursor::decode(&c, filter.order),
+                None => return (ids, total.flatten()),
+            }
+        }
+    };
+    let newest = |keep: &dyn Fn(usize, &shared::booking::Booking) -> bool| {
+        let mut ids: Vec<i64> = matching
+            .iter()
+            .filter(|(i, b)| keep(*i, b))
+            .map(|(_, b)| b.id)
+            .collect();
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids
+    };
+
+    let all = newest(&|_, _| true);
+    assert_eq!(all.len(), 8);
+    assert_eq!(
+        pages(&f.admin, BookingFilter::default()).await,
+        (all.clone(), Some(8))
+    );
+    let mut soonest: Vec<(chrono::DateTime<chrono::Utc>, i64)> =
+        matching.iter().map(|(_, b)| (b.starts_at, b.id)).collect();
+    soonest.sort_unstable();
+    let soonest: Vec<i64> = soonest.into_iter().map(|(_, id)| id).collect();
+    assert_ne!(soonest, all);
+    let by_start = BookingFilter {
+        order: BookingOrder::StartsAt,
+        ..Default::default()
+    };
+    assert_eq!(pages(&f.admin, by_start).await, (soonest, Some(8)));
+    // Every other filter holds in each way of matching.
+    let pending = BookingFilter {
+        status: Some(Status::Pending),
+        ..Default::default()
+    };
+    let unheld = newest(&|i, _| !held.contains(&i));
+    assert_eq!(unheld.len(), 3);
+    assert_eq!(pages(&f.admin, pending).await, (unheld, Some(3)));
+    let alices = newest(&|_, b| b.customer_id == f.alice.user_id.unwrap());
+    assert_eq!(alices.len(), 4);
+    assert_eq!(
+        pages(&f.alice, BookingFilter::default()).await,
+        (alices, None)
+    );
+}
+
+#[tokio::test]
 async fn text_search_finds_a_piece_of_any_field_in_any_case_and_follows_a_change() {
     let f = fixture().await;
     let mut ask = request();

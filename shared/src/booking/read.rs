@@ -191,7 +191,11 @@ enum Param {
 /// in the order they were added.
 #[derive(Debug, Default)]
 struct Condition {
+    /// What every booking listed meets.
     clauses: Vec<String>,
+    /// A text search's ways of matching, of which a booking listed meets at least one:
+    /// each is read from its own index.
+    any_of: Vec<String>,
     params: Vec<Param>,
 }
 
@@ -206,12 +210,68 @@ impl Condition {
         self.clauses.push(clause);
     }
 
-    fn sql(&self) -> String {
-        if self.clauses.is_empty() {
+    fn is_empty(&self) -> bool {
+        self.clauses.is_empty() && self.any_of.is_empty()
+    }
+
+    /// The statement that counts the bookings matching. With a text search, it adds up
+    /// each way of matching's bookings that no earlier way matched: each is counted down
+    /// its own index, and none twice. (ORed together, PostgreSQL cannot tell how many
+    /// bookings each way matches, and reads every booking; a union gathers every match
+    /// to remove those matched twice, which takes longer than the counting.)
+    fn count_sql(&self) -> String {
+        let clauses = Self::joined(&self.clauses);
+        if self.any_of.is_empty() {
+            return format!("SELECT COUNT(*) FROM bookings WHERE {clauses}");
+        }
+        let counts: Vec<String> = (0..self.any_of.len())
+            .map(|i| {
+                let earlier: String = self.any_of[..i]
+                    .iter()
+                    .map(|way| format!(" AND NOT COALESCE(({way}), FALSE)"))
+                    .collect();
+                format!(
+                    "(SELECT COUNT(*) FROM bookings WHERE ({}) AND {clauses}{earlier})",
+                    self.any_of[i]
+                )
+            })
+            .collect();
+        format!("SELECT {}", counts.join(" + "))
+    }
+
+    fn joined(clauses: &[String]) -> String {
+        if clauses.is_empty() {
             "1 = 1".into()
         } else {
-            self.clauses.join(" AND ")
+            clauses.join(" AND ")
         }
+    }
+
+    /// The bookings of one page: the first `rows` in `order`. With a text search, each way
+    /// of matching gives its own first `rows` down its index, and the page is the first
+    /// of these together: when a provider's name matches tens of thousands of bookings,
+    /// only a page's worth of them is read and sorted, not all.
+    fn page_sql(&self, order: &str, rows: i64) -> String {
+        let columns = rows::booking_columns!();
+        let clauses = Self::joined(&self.clauses);
+        if self.any_of.is_empty() {
+            return format!("SELECT {columns} FROM bookings WHERE {clauses} {order} LIMIT {rows}");
+        }
+        let firsts: Vec<String> = self
+            .any_of
+            .iter()
+            .enumerate()
+            .map(|(i, way)| {
+                format!(
+                    "SELECT id FROM (SELECT id FROM bookings WHERE ({way}) AND {clauses} \
+                     {order} LIMIT {rows}) AS way_{i}"
+                )
+            })
+            .collect();
+        format!(
+            "SELECT {columns} FROM bookings WHERE id IN ({}) {order} LIMIT {rows}",
+            firsts.join(" UNION ")
+        )
     }
 }
 
@@ -245,10 +305,12 @@ fn like_pattern(q: Option<&str>) -> Option<String> {
 /// caller may see (their own bookings), `offered_to` a provider's handled list (every
 /// booking they were offered). Text search: SQLite's LIKE ignores ASCII case; PostgreSQL's
 /// ILIKE is the same search. The text also matches the name of the provider who holds the
-/// booking (whom the caller sees), and `57` or `#57` finds booking 57.
+/// booking (`named`: the providers whose name contains it), and `57` or `#57` finds
+/// booking 57.
 fn list_condition(
     postgres: bool,
     filter: &BookingFilter,
+    named: &[i64],
     customer: Option<i64>,
     provider: Option<i64>,
     offered_to: Option<i64>,
@@ -272,7 +334,6 @@ fn list_condition(
     }
     if let Some(pattern) = like_pattern(filter.q.as_deref()) {
         let like = if postgres { "ILIKE" } else { "LIKE" };
-        let p = c.param(Param::Text(pattern));
         let text = filter.q.as_deref().unwrap_or_default().trim();
         // On SQLite, three characters or more are looked up in the index of trigrams
         // (migration 0014_search) as a phrase; PostgreSQL's trigram indexes serve ILIKE.
@@ -282,6 +343,7 @@ fn list_condition(
                 "id IN (SELECT rowid FROM bookings_search WHERE bookings_search MATCH {phrase})"
             )]
         } else {
+            let p = c.param(Param::Text(pattern));
             [
                 "customer_name",
                 "customer_email",
@@ -300,25 +362,24 @@ fn list_condition(
             .map(|q| q.trim().trim_start_matches('#'))
             .and_then(|q| q.parse::<i64>().ok())
             .map(|n| c.param(Param::Int(n)));
-        let holders = format!("SELECT id FROM providers WHERE name {like} {p} ESCAPE '\\'");
-        if postgres {
-            // Each way of matching is its own branch of a union, so that PostgreSQL reads
-            // each from its index (the trigram indexes, the providers' bookings). ORed
-            // together, it cannot tell how many bookings the holders' branch matches, and
-            // reads every booking.
-            let mut branches = vec![
-                format!("SELECT id FROM bookings WHERE {}", words.join(" OR ")),
-                format!("SELECT id FROM bookings WHERE provider_id = ANY (ARRAY({holders}))"),
-            ];
-            branches.extend(number.map(|n| format!("SELECT CAST({n} AS BIGINT)")));
-            c.and(format!("id IN ({})", branches.join(" UNION ALL ")));
-        } else {
-            let by_number = number.map_or(String::new(), |n| format!(" OR id = {n}"));
-            c.and(format!(
-                "({} OR provider_id IN ({holders}){by_number})",
-                words.join(" OR ")
-            ));
+        // A provider's name first, as it may match every booking they ever held: each
+        // later way's count leaves out what an earlier way matched by checking its own
+        // bookings, which are fewer. The providers are named by their ids, all in one
+        // parameter, so that the database plans with how many bookings they hold (and a
+        // name nobody has adds no way at all).
+        if !named.is_empty() {
+            let ids: Vec<String> = named.iter().map(i64::to_string).collect();
+            let held_by = if postgres {
+                let ids = c.param(Param::Text(ids.join(",")));
+                format!("provider_id = ANY (CAST(string_to_array({ids}, ',') AS BIGINT[]))")
+            } else {
+                let ids = c.param(Param::Text(format!("[{}]", ids.join(","))));
+                format!("provider_id IN (SELECT value FROM json_each({ids}))")
+            };
+            c.any_of.push(held_by);
         }
+        c.any_of.push(words.join(" OR "));
+        c.any_of.extend(number.map(|n| format!("id = {n}")));
     }
     if filter.active {
         c.and("status IN ('assigned', 'accepted', 'in_progress')".into());
@@ -333,7 +394,7 @@ fn list_condition(
     }
     if let Some(me) = offered_to {
         let p = c.param(Param::Int(me));
-        if c.clauses.is_empty() && filter.order == BookingOrder::Newest {
+        if c.is_empty() && filter.order == BookingOrder::Newest {
             // Nothing else filters this newest-first page: its bookings are among the
             // newest page's worth the provider held and the newest they were offered
             // (each read down its index), whatever their number.
@@ -359,6 +420,21 @@ fn list_condition(
         }
     }
     c
+}
+
+/// The providers whose name matches a search's `LIKE` pattern, in any case.
+async fn named_providers(db: &db::Db, pattern: &str) -> Result<Vec<i64>, StoreError> {
+    let like = match db.backend() {
+        db::Backend::Postgres => "ILIKE",
+        db::Backend::Sqlite => "LIKE",
+    };
+    let named = format!("SELECT id FROM providers WHERE name {like} $1 ESCAPE '\\' ORDER BY id");
+    Ok(on!(db, |p| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(named.as_str()))
+            .bind(pattern)
+            .fetch_all(p)
+            .await
+    })?)
 }
 
 /// How many bookings `filter` matches, from the kept counts, when it filters by status,
@@ -466,7 +542,12 @@ impl Bookings {
         };
         let limit = filter.page_size();
         let postgres = self.db.backend() == db::Backend::Postgres;
-        let mut condition = list_condition(postgres, filter, customer, provider, offered_to);
+        let named = match like_pattern(filter.q.as_deref()) {
+            Some(pattern) => named_providers(&self.db, &pattern).await?,
+            None => Vec::new(),
+        };
+        let mut condition =
+            list_condition(postgres, filter, &named, customer, provider, offered_to);
         // How many the filter matches, whatever the page: from the kept counts when it
         // filters by status and service only.
         let total = if !actor.sees_everything() {
@@ -474,7 +555,7 @@ impl Bookings {
         } else if let Some(total) = counted_total(&self.db, filter).await? {
             Some(total)
         } else {
-            let count = format!("SELECT COUNT(*) FROM bookings WHERE {}", condition.sql());
+            let count = condition.count_sql();
             Some(on!(self.db, |p| {
                 bind_params!(
                     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count)),
@@ -504,12 +585,7 @@ impl Bookings {
                 "ORDER BY starts_at, id"
             }
         };
-        let page = format!(
-            "SELECT {} FROM bookings WHERE {} {order} LIMIT {}",
-            rows::booking_columns!(),
-            condition.sql(),
-            i64::from(limit) + 1
-        );
+        let page = condition.page_sql(order, i64::from(limit) + 1);
         let rows: Vec<BookingRow> = on!(self.db, |p| {
             bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(page)), &condition.params)
                 .persistent(false)
