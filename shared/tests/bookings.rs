@@ -1446,40 +1446,48 @@ async fn on_postgresql_the_counts_fold_their_deltas_and_stay_equal_to_a_recount(
 #[tokio::test]
 async fn a_search_matching_by_text_and_by_provider_pages_in_order_through_every_filter() {
     let f = fixture().await;
-    let p1 = f.p1.provider_id.unwrap();
-    let name = f.core.providers.get(p1).await.unwrap().unwrap().name;
-    // Ten bookings starting in another order than they were made; the provider's name
-    // is in the notes of some, others are held by that provider, one both; half are Bob's.
+    let (p1, p2) = (f.p1.provider_id.unwrap(), f.p2.provider_id.unwrap());
+    for (id, name) in [(p1, "Crew One"), (p2, "Crew Two")] {
+        let renamed =
+            f.db.raw(&format!(
+                "UPDATE providers SET name = '{name}' WHERE id = {id}"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(renamed, 1);
+    }
+    // Eleven bookings starting in another order than they were made; "Crew One" is in the
+    // notes of some, others are held by Crew One, one both, one by Crew Two; half are Bob's.
     let first: chrono::DateTime<chrono::Utc> = "2026-12-05T08:00:00Z".parse().unwrap();
-    let (by_text, held) = ([1, 4, 5, 8], [2, 3, 5, 6, 9]);
+    let (by_text, held, held_by_two) = ([1, 4, 5, 8], [2, 3, 5, 6, 9], 7);
     let mut made = Vec::new();
-    for i in 0..10_usize {
+    for i in 0..11_usize {
         let mut ask = request();
-        ask.starts_at = (first + chrono::Duration::hours(3 * ((7 * i as i64) % 10))).to_rfc3339();
+        ask.starts_at = (first + chrono::Duration::hours(3 * ((7 * i as i64) % 11))).to_rfc3339();
         if by_text.contains(&i) {
-            ask.notes = Some(format!("ask for {name} at the gate"));
+            ask.notes = Some("ask for Crew One at the gate".into());
         }
         let new = ask
             .validate(f.core.db.now(), &f.core.bookings.rules())
             .unwrap();
         let who = if i % 2 == 0 { &f.alice } else { &f.bob };
         let booking = f.core.bookings.create(who, new, None).await.unwrap().0;
-        if held.contains(&i) {
+        let holder = if held.contains(&i) {
+            Some(p1)
+        } else {
+            (i == held_by_two).then_some(p2)
+        };
+        if let Some(holder) = holder {
             f.core
                 .bookings
-                .assign_by_hand(&f.admin, booking.id, p1, false, None)
+                .assign_by_hand(&f.admin, booking.id, holder, false, None)
                 .await
                 .unwrap();
         }
         made.push(booking);
     }
-    let matching: Vec<(usize, &shared::booking::Booking)> = made
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| by_text.contains(i) || held.contains(i))
-        .collect();
-    // Every page of two, in `order`, and the total the first page gave.
-    let pages = async |who: &Actor, filter: BookingFilter| {
+    // Every page of two of a search, in `order`, and the total the first page gave.
+    let pages = async |who: &Actor, q: &str, filter: BookingFilter| {
         let mut ids = Vec::new();
         let mut after = None;
         let mut total = None;
@@ -1490,7 +1498,7 @@ async fn a_search_matching_by_text_and_by_provider_pages_in_order_through_every_
                 .list(
                     who,
                     &BookingFilter {
-                        q: Some(name.clone()),
+                        q: Some(q.into()),
                         limit: 2,
                         after,
                         ..filter.clone()
@@ -1500,31 +1508,37 @@ async fn a_search_matching_by_text_and_by_provider_pages_in_order_through_every_
                 .unwrap();
             total = total.or(Some(page.total));
             ids.extend(page.items.iter().map(|b| b.id));
-            assert!(ids.len() <= 10, "the pages do not end: {ids:?}");
+            assert!(ids.len() <= 11, "the pages do not end: {ids:?}");
             match page.next_cursor {
                 Some(c) => after = Cursor::decode(&c, filter.order),
                 None => return (ids, total.flatten()),
             }
         }
     };
+    // The ids of the bookings `keep` keeps, newest first.
     let newest = |keep: &dyn Fn(usize, &shared::booking::Booking) -> bool| {
-        let mut ids: Vec<i64> = matching
+        let mut ids: Vec<i64> = made
             .iter()
+            .enumerate()
             .filter(|(i, b)| keep(*i, b))
             .map(|(_, b)| b.id)
             .collect();
         ids.sort_unstable_by(|a, b| b.cmp(a));
         ids
     };
+    let crew_one = |i: usize| by_text.contains(&i) || held.contains(&i);
 
-    let all = newest(&|_, _| true);
+    let all = newest(&|i, _| crew_one(i));
     assert_eq!(all.len(), 8);
     assert_eq!(
-        pages(&f.admin, BookingFilter::default()).await,
+        pages(&f.admin, "crew one", BookingFilter::default()).await,
         (all.clone(), Some(8))
     );
-    let mut soonest: Vec<(chrono::DateTime<chrono::Utc>, i64)> =
-        matching.iter().map(|(_, b)| (b.starts_at, b.id)).collect();
+    let mut soonest: Vec<(chrono::DateTime<chrono::Utc>, i64)> = made
+        .iter()
+        .filter(|b| all.contains(&b.id))
+        .map(|b| (b.starts_at, b.id))
+        .collect();
     soonest.sort_unstable();
     let soonest: Vec<i64> = soonest.into_iter().map(|(_, id)| id).collect();
     assert_ne!(soonest, all);
@@ -1532,19 +1546,32 @@ async fn a_search_matching_by_text_and_by_provider_pages_in_order_through_every_
         order: BookingOrder::StartsAt,
         ..Default::default()
     };
-    assert_eq!(pages(&f.admin, by_start).await, (soonest, Some(8)));
+    assert_eq!(
+        pages(&f.admin, "Crew One", by_start).await,
+        (soonest, Some(8))
+    );
+    // A name both providers share: the bookings of either.
+    let either = newest(&|i, _| crew_one(i) || i == held_by_two);
+    assert_eq!(either.len(), 9);
+    assert_eq!(
+        pages(&f.admin, "crew", BookingFilter::default()).await,
+        (either, Some(9))
+    );
     // Every other filter holds in each way of matching.
     let pending = BookingFilter {
         status: Some(Status::Pending),
         ..Default::default()
     };
-    let unheld = newest(&|i, _| !held.contains(&i));
+    let unheld = newest(&|i, _| crew_one(i) && !held.contains(&i));
     assert_eq!(unheld.len(), 3);
-    assert_eq!(pages(&f.admin, pending).await, (unheld, Some(3)));
-    let alices = newest(&|_, b| b.customer_id == f.alice.user_id.unwrap());
+    assert_eq!(
+        pages(&f.admin, "Crew One", pending).await,
+        (unheld, Some(3))
+    );
+    let alices = newest(&|i, b| crew_one(i) && b.customer_id == f.alice.user_id.unwrap());
     assert_eq!(alices.len(), 4);
     assert_eq!(
-        pages(&f.alice, BookingFilter::default()).await,
+        pages(&f.alice, "Crew One", BookingFilter::default()).await,
         (alices, None)
     );
 }

@@ -103,6 +103,12 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
             10.0,
         ),
         (
+            "list, one provider by start",
+            "admin",
+            format!("/api/v1/bookings?{provider_filter}&order=starts_at"),
+            10.0,
+        ),
+        (
             "list, three weeks by start",
             "admin",
             format!("/api/v1/bookings?{range}&order=starts_at"),
@@ -143,6 +149,12 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
             "search, a name",
             "admin",
             "/api/v1/bookings?q=Chen".into(),
+            20.0,
+        ),
+        (
+            "search, a name by start",
+            "admin",
+            "/api/v1/bookings?q=Chen&order=starts_at".into(),
             20.0,
         ),
         ("/admin/stats", "admin", "/api/v1/admin/stats".into(), 5.0),

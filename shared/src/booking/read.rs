@@ -364,10 +364,13 @@ fn list_condition(
             .map(|n| c.param(Param::Int(n)));
         // A provider's name first, as it may match every booking they ever held: each
         // later way's count leaves out what an earlier way matched by checking its own
-        // bookings, which are fewer. The providers are named by their ids, all in one
-        // parameter, so that the database plans with how many bookings they hold (and a
-        // name nobody has adds no way at all).
-        if !named.is_empty() {
+        // bookings, which are fewer. The providers are named by their ids (several in one
+        // parameter), so that the database plans with how many bookings they hold, and
+        // reads one provider's in order down an index; a name nobody has adds no way.
+        if let [one] = named {
+            let id = c.param(Param::Int(*one));
+            c.any_of.push(format!("provider_id = {id}"));
+        } else if !named.is_empty() {
             let ids: Vec<String> = named.iter().map(i64::to_string).collect();
             let held_by = if postgres {
                 let ids = c.param(Param::Text(ids.join(",")));
