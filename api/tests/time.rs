@@ -570,6 +570,22 @@ async fn a_provider_s_agenda_is_in_time_order_and_their_record_keeps_what_they_d
     let paged = every_page(&app, "/api/v1/bookings?handled=true&limit=2", &priya).await;
     let whole: Vec<i64> = items.iter().map(|b| b["id"].as_i64().unwrap()).collect();
     assert_eq!(paged, whole);
+    // By start, or searched, the record is read whole, not from its newest page's worth.
+    let by_start = every_page(
+        &app,
+        "/api/v1/bookings?handled=true&order=starts_at&limit=2",
+        &priya,
+    )
+    .await;
+    assert_eq!(by_start, ids, "booked in order of start");
+    let oldest = ids[0];
+    let searched = every_page(
+        &app,
+        &format!("/api/v1/bookings?handled=true&q=%23{oldest}&limit=2"),
+        &priya,
+    )
+    .await;
+    assert_eq!(searched, vec![oldest]);
     let gone = items.iter().find(|b| b["id"] == declined).unwrap();
     assert_eq!(gone["customer_phone"], "");
     let page = app
