@@ -87,6 +87,10 @@ async fn a_full_disk_answers_503_loses_nothing_and_everything_resumes_when_space
     sys.add_worker(&[]);
     let customer = sys.login("customer@example.com", "demo1234").await;
     let admin = sys.login("admin@example.com", "demo1234").await;
+    // Both workers running before the disk fills: a worker that cannot even register
+    // (its first write) ends, for its supervisor to start again.
+    sys.wait_for_workers(&admin, 2, Duration::from_secs(20))
+        .await;
 
     let mut committed = Vec::new();
     for k in 0..5 {
