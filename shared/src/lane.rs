@@ -73,7 +73,7 @@ mod tests {
     use super::*;
 
     /// Echoes each number it receives back on the oneshot beside it.
-    async fn echo(mut receiver: mpsc::Receiver<(u32, tokio::sync::oneshot::Sender<u32>)>) {
+    async fn echo(mut receiver: mpsc::Receiver<(u32, oneshot::Sender<u32>)>) {
         while let Some((n, answer)) = receiver.recv().await {
             let _ = answer.send(n);
         }

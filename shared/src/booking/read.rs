@@ -301,12 +301,17 @@ fn like_pattern(q: Option<&str>) -> Option<String> {
     Some(format!("%{escaped}%"))
 }
 
+/// The case-insensitive `LIKE` of each backend: SQLite's LIKE ignores ASCII case;
+/// PostgreSQL's ILIKE is the same search.
+fn like(postgres: bool) -> &'static str {
+    if postgres { "ILIKE" } else { "LIKE" }
+}
+
 /// The list's filter and the caller's visibility. `customer` and `provider` are what the
 /// caller may see (their own bookings), `offered_to` a provider's handled list (every
-/// booking they were offered). Text search: SQLite's LIKE ignores ASCII case; PostgreSQL's
-/// ILIKE is the same search. The text also matches the name of the provider who holds the
-/// booking (`named`: the providers whose name contains it), and `57` or `#57` finds
-/// booking 57.
+/// booking they were offered). Text search ([`like`]) also matches the name of the
+/// provider who holds the booking (`named`: the providers whose name contains it), and
+/// `57` or `#57` finds booking 57.
 fn list_condition(
     postgres: bool,
     filter: &BookingFilter,
@@ -333,7 +338,7 @@ fn list_condition(
         c.and(format!("service_type = {p}"));
     }
     if let Some(pattern) = like_pattern(filter.q.as_deref()) {
-        let like = if postgres { "ILIKE" } else { "LIKE" };
+        let like = like(postgres);
         let text = filter.q.as_deref().unwrap_or_default().trim();
         // On SQLite, three characters or more are looked up in the index of trigrams
         // (migration 0014_search) as a phrase; PostgreSQL's trigram indexes serve ILIKE.
@@ -426,11 +431,12 @@ fn list_condition(
 }
 
 /// The providers whose name matches a search's `LIKE` pattern, in any case.
-async fn named_providers(db: &db::Db, pattern: &str) -> Result<Vec<i64>, StoreError> {
-    let like = match db.backend() {
-        db::Backend::Postgres => "ILIKE",
-        db::Backend::Sqlite => "LIKE",
-    };
+async fn named_providers(
+    db: &db::Db,
+    postgres: bool,
+    pattern: &str,
+) -> Result<Vec<i64>, StoreError> {
+    let like = like(postgres);
     let named = format!("SELECT id FROM providers WHERE name {like} $1 ESCAPE '\\' ORDER BY id");
     Ok(on!(db, |p| {
         sqlx::query_scalar(sqlx::AssertSqlSafe(named.as_str()))
@@ -546,7 +552,7 @@ impl Bookings {
         let limit = filter.page_size();
         let postgres = self.db.backend() == db::Backend::Postgres;
         let named = match like_pattern(filter.q.as_deref()) {
-            Some(pattern) => named_providers(&self.db, &pattern).await?,
+            Some(pattern) => named_providers(&self.db, postgres, &pattern).await?,
             None => Vec::new(),
         };
         let mut condition =
