@@ -198,6 +198,10 @@ describe('operators', () => {
     await page.getByText('No bookings match these filters.').waitFor();
     await page.getByRole('button', { name: 'Clear' }).click();
     await page.waitForURL((u) => u.search === '');
+    // The address changes before the page has redrawn the cleared form: wait for the list it
+    // shows, or the next choice can land on the old form and keep its days.
+    await total.getByText('3 bookings').waitFor();
+    assert.equal(await page.getByLabel('Service', { exact: true }).inputValue(), '');
     await page.getByLabel('Service', { exact: true }).selectOption('cleaning');
     await total.getByText('1 booking', { exact: true }).waitFor();
     admin.assertClean();
