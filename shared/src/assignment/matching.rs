@@ -198,6 +198,11 @@ pub fn explain(candidates: &[Candidate], chosen: Option<i64>) -> Explanation {
 /// day in its time zone. Served by `bookings_active_window` (migration 0006). A provider
 /// an admin deactivated is no candidate at all.
 ///
+/// The day's count reads its rows in start order only to name the index: a PostgreSQL
+/// table that has no statistics yet (new, or grown faster than autovacuum analyses it)
+/// otherwise counts by `bookings_active_by_provider`, every active booking the provider
+/// holds, instead of the day's few (10 ms against 0.1 ms per match at 2,000 each).
+///
 /// The rating is the Bayesian rank of `crate::rating::bayesian_rank`: (C·m + Σr) / (C + n)
 /// with C = 5 and m the mean of every review, or the admin's rating without reviews.
 const FACTS: &str = "SELECT p.id, p.available, CAST(CASE WHEN p.rating_count > 0 THEN \
@@ -208,9 +213,9 @@ const FACTS: &str = "SELECT p.id, p.available, CAST(CASE WHEN p.rating_count > 0
          AND o.status IN ('assigned', 'accepted', 'in_progress') \
          AND o.starts_at > $3 AND o.starts_at < $4 AND o.ends_at > $5 AND o.id <> $2 \
          ORDER BY o.starts_at LIMIT 1) AS overlapping, \
-     (SELECT COUNT(*) FROM bookings o WHERE o.provider_id = p.id \
+     (SELECT COUNT(*) FROM (SELECT 1 FROM bookings o WHERE o.provider_id = p.id \
          AND o.status IN ('assigned', 'accepted', 'in_progress') \
-         AND o.starts_at >= $6 AND o.starts_at < $7) AS load_that_day, \
+         AND o.starts_at >= $6 AND o.starts_at < $7 ORDER BY o.starts_at) AS d) AS load_that_day, \
      (SELECT a.outcome FROM assignment_attempts a WHERE a.booking_id = $2 \
          AND a.provider_id = p.id AND a.outcome IN ('rejected', 'no_show', 'expired') \
          ORDER BY a.id DESC LIMIT 1) AS declined \
@@ -373,6 +378,9 @@ async fn lock_provider(tx: &mut Tx, id: i64, wait: bool) -> Result<bool, StoreEr
 
 #[cfg(test)]
 mod tests {
+    use db::{Db, Either};
+    use sqlx::{AssertSqlSafe, Row};
+
     use super::*;
 
     fn candidate(provider_id: i64, load_that_day: i64, rating: f64) -> Candidate {
@@ -484,5 +492,48 @@ mod tests {
         assert_eq!(e.listed[19].provider_id, 20);
         let nobody = explain(&all[..0], None);
         assert_eq!(nobody, Explanation::default());
+    }
+
+    /// The plan of the candidates' facts, one line per step, on a database just migrated:
+    /// no rows and, on PostgreSQL, no statistics, as a table has until it is analysed.
+    async fn plan_on_a_new_database() -> String {
+        let database = testkit::TestDatabase::create().await;
+        let db = Db::connect(&database.url).await.unwrap();
+        db.migrate().await.unwrap();
+        let t = ts("2026-12-05T10:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let lines: Vec<String> = match db.split() {
+            Either::Sqlite(p) => {
+                let sql = format!("EXPLAIN QUERY PLAN {FACTS}");
+                let q = sqlx::query(AssertSqlSafe(sql)).bind("plumbing").bind(1_i64);
+                let q = (0..5).fold(q, |q, _| q.bind(t));
+                let rows = q.fetch_all(p).await.unwrap();
+                rows.iter().map(|r| r.get::<String, _>(3)).collect()
+            }
+            Either::Postgres(p) => {
+                let sql = format!("EXPLAIN {FACTS}");
+                let q = sqlx::query(AssertSqlSafe(sql)).bind("plumbing").bind(1_i64);
+                let q = (0..5).fold(q, |q, _| q.bind(t));
+                let rows = q.fetch_all(p).await.unwrap();
+                rows.iter().map(|r| r.get::<String, _>(0)).collect()
+            }
+        };
+        db.close().await;
+        lines.join("\n")
+    }
+
+    /// A provider's load on the booking's day is counted from the day's bookings, down an
+    /// index by provider and start, even before the planner knows anything of the table:
+    /// not from every active booking the provider holds, which grows with their backlog.
+    #[tokio::test]
+    async fn the_day_s_load_is_read_by_start_even_on_a_table_without_statistics() {
+        let plan = plan_on_a_new_database().await;
+        assert!(
+            !plan.contains("bookings_active_by_provider"),
+            "the facts read every active booking of each provider:\n{plan}"
+        );
+        assert!(
+            plan.contains("bookings_active_window") || plan.contains("bookings_by_provider_start"),
+            "the facts read no index by provider and start:\n{plan}"
+        );
     }
 }
