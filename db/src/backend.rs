@@ -77,8 +77,8 @@ pub struct Tx {
     pub(crate) now: DateTime<Utc>,
     /// Told of the commit (write transactions only).
     pub(crate) committed: Option<tokio::sync::watch::Sender<u64>>,
-    /// On a SQLite file, wakes other processes' workers after the commit, for `wake`.
-    pub(crate) waker: Option<std::sync::Arc<crate::wake::Waker>>,
+    /// Wakes other processes' workers after the commit, for `wake`.
+    pub(crate) waker: Option<std::sync::Arc<crate::wake::Wakes>>,
     /// The queues whose jobs this transaction made claimable.
     pub(crate) wake: Vec<String>,
 }
@@ -112,8 +112,8 @@ impl Tx {
     }
 
     /// Says that this transaction makes jobs of `queue` claimable ([`crate::wake::ANY_QUEUE`]
-    /// for jobs of any): once it commits, idle workers of other processes on this host
-    /// are woken at once (SQLite). PostgreSQL's trigger notifies by itself: a no-op there.
+    /// for jobs of any): once it commits, idle workers of other processes are woken at
+    /// once ([`crate::wake`]).
     pub fn wake(&mut self, queue: &str) {
         if self.waker.is_some() && !self.wake.iter().any(|q| q == queue) {
             self.wake.push(queue.to_owned());

@@ -56,9 +56,9 @@ pub struct Db {
     write_turn: Arc<tokio::sync::Mutex<()>>,
     /// Counts this process's committed write transactions.
     committed: watch::Sender<u64>,
-    /// On a SQLite file: wakes the idle workers of other processes when a commit made
-    /// jobs claimable ([`Tx::wake`]).
-    waker: Option<Arc<wake::Waker>>,
+    /// Wakes the idle workers of other processes when a commit made jobs claimable
+    /// ([`Tx::wake`]); none for a SQLite database in memory.
+    waker: Option<Arc<wake::Wakes>>,
 }
 
 impl Db {
@@ -85,11 +85,11 @@ impl Db {
             Backend::Sqlite => (Pool::Sqlite(connect_sqlite(url).await?), local),
         };
         let waker = match &pool {
-            Pool::Sqlite(p) => {
-                sqlite_file(p).map(|file| Arc::new(wake::Waker::new(wake::folder_of(&file))))
-            }
-            Pool::Postgres(_) => None,
-        };
+            Pool::Sqlite(p) => sqlite_file(p)
+                .map(|file| wake::Wakes::Sockets(wake::Waker::new(wake::folder_of(&file)))),
+            Pool::Postgres(p) => Some(wake::Wakes::Notify(wake::Notifier::new(p.clone()))),
+        }
+        .map(Arc::new);
         Ok(Db {
             pool,
             clock,
@@ -171,7 +171,10 @@ impl Db {
     /// beside the SQLite file ([`wake`]); `None` on PostgreSQL (it notifies) and for a
     /// database in memory.
     pub fn wake_folder(&self) -> Option<&std::path::Path> {
-        self.waker.as_deref().map(wake::Waker::folder)
+        match self.waker.as_deref()? {
+            wake::Wakes::Sockets(waker) => Some(waker.folder()),
+            wake::Wakes::Notify(_) => None,
+        }
     }
 
     /// Changes whenever this process commits a write transaction. (Other processes'

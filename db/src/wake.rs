@@ -1,13 +1,21 @@
-//! Waking a SQLite database's idle workers at once. PostgreSQL tells listeners at commit
-//! (`NOTIFY`); SQLite has no such signal, but its processes share a host. So each
-//! listening process binds a Unix datagram socket in a folder beside the database file
-//! (`bookings.db` → `bookings.db-wake/`), and a process that commits a transaction which
-//! made jobs claimable sends the queue's name to every socket there. A datagram lost (a
-//! full buffer, a listener starting) costs one poll interval: listeners still poll.
+//! Waking idle workers at once when a commit made jobs claimable. A transaction says so
+//! ([`crate::Tx::wake`]); once it has committed, the queues it named are told:
 //!
-//! The folder is read again only when it changes (its modification time), so a commit
-//! costs a `stat` and one `sendto` per listener. A socket nobody reads any more (its
-//! process died) refuses the datagram and is removed.
+//! - PostgreSQL: `NOTIFY jobs_due` with each queue's name ([`Notifier`]), sent after the
+//!   commit, from a statement of its own. Sent inside the writing transaction, as a
+//!   trigger did until migration 0016, each commit held the server's notification lock
+//!   while its log was flushed, so committing writers queued one flush each instead of
+//!   sharing flushes.
+//! - SQLite has no such signal, but its processes share a host. So each listening
+//!   process binds a Unix datagram socket in a folder beside the database file
+//!   (`bookings.db` → `bookings.db-wake/`), and the committing process sends the queue's
+//!   name to every socket there ([`Waker`]). The folder is read again only when it
+//!   changes (its modification time), so a commit costs a `stat` and one `sendto` per
+//!   listener. A socket nobody reads any more (its process died) refuses the datagram
+//!   and is removed.
+//!
+//! A wake-up lost (a full buffer, a listener starting, a process that dies between its
+//! commit and the notification) costs one poll interval: listeners still poll.
 
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -15,14 +23,73 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-/// What a datagram says when every queue should look (a change to jobs of any queue).
+/// What a wake-up says when every queue should look (a change to jobs of any queue).
 pub const ANY_QUEUE: &str = "*";
+
+/// PostgreSQL's notification channel for due jobs; each notification's payload is a
+/// queue's name or [`ANY_QUEUE`].
+pub const CHANNEL: &str = "jobs_due";
+
+/// Sends PostgreSQL's wake-ups, from a task of its own: the queues that commits named
+/// while it was sending go together in the next statement, each once.
+#[derive(Debug)]
+pub struct Notifier {
+    asked: tokio::sync::mpsc::UnboundedSender<Vec<String>>,
+}
+
+impl Notifier {
+    /// Starts the task, which ends when the notifier is dropped.
+    pub fn new(pool: sqlx::PgPool) -> Notifier {
+        let (asked, mut waiting) = tokio::sync::mpsc::unbounded_channel::<Vec<String>>();
+        tokio::spawn(async move {
+            while let Some(mut queues) = waiting.recv().await {
+                while let Ok(more) = waiting.try_recv() {
+                    queues.extend(more);
+                }
+                queues.sort();
+                queues.dedup();
+                let sent = sqlx::query("SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q")
+                    .bind(CHANNEL)
+                    .bind(&queues)
+                    .execute(&pool)
+                    .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "could not wake the workers; they will find the jobs at their next poll");
+                }
+            }
+        });
+        Notifier { asked }
+    }
+
+    /// Tells the listeners of `queues`, soon; never waits.
+    pub fn wake(&self, queues: &[String]) {
+        let _ = self.asked.send(queues.to_vec());
+    }
+}
 
 /// The folder of a SQLite database file's wake-up sockets.
 pub fn folder_of(database: &Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
     name.push("-wake");
     PathBuf::from(name)
+}
+
+/// How a process wakes the idle workers of others, by backend.
+#[derive(Debug)]
+pub(crate) enum Wakes {
+    /// SQLite: datagrams to the sockets beside the file.
+    Sockets(Waker),
+    /// PostgreSQL: notifications.
+    Notify(Notifier),
+}
+
+impl Wakes {
+    pub(crate) fn wake(&self, queues: &[String]) {
+        match self {
+            Wakes::Sockets(waker) => waker.wake(queues),
+            Wakes::Notify(notifier) => notifier.wake(queues),
+        }
+    }
 }
 
 /// Sends wake-ups to the listeners in one folder.

@@ -470,15 +470,6 @@ pub async fn resume(tx: &mut Tx, queue: &str) -> Result<bool, db::Error> {
         return Ok(false);
     }
     tx.wake(queue);
-    // PostgreSQL's trigger fires on jobs, not on pauses: its workers are told here.
-    if matches!(tx.backend(), db::Backend::Postgres) {
-        exec!(tx, |c| {
-            sqlx::query("SELECT pg_notify('jobs_due', $1)")
-                .bind(queue)
-                .execute(c)
-                .await
-        })?;
-    }
     Ok(true)
 }
 

@@ -56,11 +56,15 @@ impl Queue {
         let limit = limit();
         let now = tx.now();
         let reclaim = dialect!(tx, sqlite: sqlite::RECLAIM, postgres: postgres::RECLAIM);
-        exec!(tx, |c| sqlx::query(reclaim)
+        let reclaimed = exec!(tx, |c| sqlx::query(reclaim)
             .bind(queue)
             .bind(ts(now))
             .execute(c)
             .await)?;
+        if reclaimed > 0 {
+            // Those this claim does not take are due for the other workers.
+            tx.wake(queue);
+        }
         let claim = dialect!(tx, sqlite: sqlite::CLAIM, postgres: postgres::CLAIM);
         type Row = (
             i64,

@@ -1,9 +1,8 @@
-//! Waking idle workers when a job becomes claimable. On PostgreSQL a trigger on `jobs`
-//! sends `NOTIFY jobs_due` with the queue's name at commit (migration 0004); one
-//! listening connection per worker process turns it into a [`JobWakeup`]. SQLite has no
-//! such signal, but its processes share a host: a transaction that makes jobs claimable
-//! says so ([`db::Tx::wake`]), and at commit a datagram goes to every listener's socket
-//! beside the database file ([`db::wake`]), which turns it into the same wakeup.
+//! Waking idle workers when a job becomes claimable. A transaction that makes jobs
+//! claimable says so ([`db::Tx::wake`]); once it commits, the queue's name goes out
+//! ([`db::wake`]): on PostgreSQL as `NOTIFY jobs_due`, which one listening connection per
+//! worker process turns into a [`JobWakeup`]; on SQLite as a datagram to every listener's
+//! socket beside the database file, which turns into the same wakeup.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +13,6 @@ use tokio::sync::Notify;
 use db::Pool;
 
 use crate::Queue;
-
-/// The notification channel of migration 0004's trigger.
-const CHANNEL: &str = "jobs_due";
 
 /// Fires when a job of one queue may have become claimable. A worker waits on it
 /// together with its poll timer, so a lost notification costs one poll interval.
@@ -45,7 +41,7 @@ impl Queue {
                 let mut listener = loop {
                     let connected = async {
                         let mut listener = PgListener::connect_with(&pool).await?;
-                        listener.listen(CHANNEL).await?;
+                        listener.listen(db::wake::CHANNEL).await?;
                         Ok::<_, sqlx::Error>(listener)
                     };
                     match connected.await {
@@ -65,7 +61,9 @@ impl Queue {
                         return;
                     };
                     match received {
-                        Ok(n) if n.payload() == queue => notify.notify_one(),
+                        Ok(n) if n.payload() == queue || n.payload() == db::wake::ANY_QUEUE => {
+                            notify.notify_one()
+                        }
                         Ok(_) => {}
                         Err(e) => {
                             // The next recv reconnects; until then the poll carries on.

@@ -175,7 +175,7 @@ pub async fn complete(tx: &mut Tx, lease: &Lease) -> Result<bool, db::Error> {
 /// Gives a claimed job back, unstarted: claimable at once by anyone, its attempt not
 /// spent (a worker shutting down). False when the claim no longer holds it.
 pub async fn release(tx: &mut Tx, lease: &Lease) -> Result<bool, db::Error> {
-    update_fenced(
+    let released = update_fenced(
         tx,
         lease,
         fenced!(
@@ -183,7 +183,11 @@ pub async fn release(tx: &mut Tx, lease: &Lease) -> Result<bool, db::Error> {
              lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $3"
         ),
     )
-    .await
+    .await?;
+    if released {
+        tx.wake(db::wake::ANY_QUEUE);
+    }
+    Ok(released)
 }
 
 /// Records that the attempt this claim holds failed with `error`: the next attempt is

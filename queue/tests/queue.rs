@@ -18,43 +18,94 @@ fn policy(base_ms: u64, max_attempts: u32) -> RetryPolicy {
     }
 }
 
-/// SQLite: a listener of its own beside the database file; `None` on PostgreSQL, which
-/// wakes workers through its trigger instead (migration 0004).
-fn wake_listener(q: &common::TestQueue) -> Option<db::wake::Listener> {
-    let Some(folder) = q.db.wake_folder() else {
-        assert!(matches!(q.db.pool(), db::Pool::Postgres(_)));
-        return None;
+/// A listener of its own for wake-ups: a socket beside the SQLite file, or PostgreSQL's
+/// notification channel.
+enum WakeListener {
+    File(db::wake::Listener),
+    Channel(sqlx::postgres::PgListener),
+}
+
+/// Listens, then drops whatever the set-up's commits woke (PostgreSQL's notifications
+/// are sent just after the commit, and could otherwise arrive during the test).
+async fn wake_listener(q: &common::TestQueue) -> WakeListener {
+    let mut listener = match q.db.pool() {
+        db::Pool::Postgres(pool) => {
+            let mut listener = sqlx::postgres::PgListener::connect_with(pool)
+                .await
+                .unwrap();
+            listener.listen(db::wake::CHANNEL).await.unwrap();
+            WakeListener::Channel(listener)
+        }
+        db::Pool::Sqlite(_) => {
+            WakeListener::File(db::wake::Listener::bind(q.db.wake_folder().unwrap()).unwrap())
+        }
     };
-    Some(db::wake::Listener::bind(folder).unwrap())
+    while heard(&mut listener).await.is_some() {}
+    listener
 }
 
-/// The queue `listener` was woken for, if any. The datagram is sent before the commit
-/// returns: the wait is only for the reactor.
-async fn heard(listener: &db::wake::Listener) -> Option<String> {
-    let mut buf = [0u8; 64];
-    let n = tokio::time::timeout(Duration::from_millis(200), listener.socket.recv(&mut buf))
-        .await
-        .ok()?
-        .unwrap();
-    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+/// The queue `listener` was woken for, if any within half a second.
+async fn heard(listener: &mut WakeListener) -> Option<String> {
+    let within = Duration::from_millis(500);
+    match listener {
+        WakeListener::File(l) => {
+            let mut buf = [0u8; 64];
+            let n = tokio::time::timeout(within, l.socket.recv(&mut buf))
+                .await
+                .ok()?
+                .unwrap();
+            Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+        }
+        WakeListener::Channel(l) => {
+            let n = tokio::time::timeout(within, l.recv()).await.ok()?.unwrap();
+            Some(n.payload().to_owned())
+        }
+    }
 }
 
-/// SQLite: a transaction that enqueues a job due now wakes the listeners beside the
-/// database file as it commits; one due later wakes nobody (the poll finds it then).
+/// A transaction that enqueues a job due now wakes the listeners once it has committed;
+/// one due later wakes nobody (the poll finds it then).
 #[tokio::test]
-async fn enqueueing_a_job_due_now_wakes_the_listeners_beside_the_file_and_one_due_later_does_not() {
+async fn enqueueing_a_job_due_now_wakes_the_listeners_and_one_due_later_does_not() {
     let q = test_queue().await;
-    let Some(listener) = wake_listener(&q) else {
-        return;
-    };
+    let mut listener = wake_listener(&q).await;
     q.enqueue_in(1, 5, RetryPolicy::default()).await;
-    assert_eq!(heard(&listener).await, None, "a job due later wakes nobody");
+    assert_eq!(
+        heard(&mut listener).await,
+        None,
+        "a job due later wakes nobody"
+    );
     q.enqueue(2).await;
-    assert_eq!(heard(&listener).await.as_deref(), Some(Ping::QUEUE));
+    assert_eq!(heard(&mut listener).await.as_deref(), Some(Ping::QUEUE));
 }
 
-/// SQLite: an operator's retry of a dead job, and run-now of a waiting one, wake the
-/// listeners of every queue as they commit; a retry or run-now that changes nothing
+/// A job given back unstarted (a worker stopping), and jobs whose lease expired, put
+/// back by the next claim, are due for the other workers: both wake them.
+#[tokio::test]
+async fn a_job_given_back_or_reclaimed_from_an_expired_lease_wakes_the_listeners() {
+    let q = test_queue().await;
+    q.enqueue(1).await;
+    q.enqueue(2).await;
+    let first = q.claim_one("w1").await.unwrap();
+    let mut listener = wake_listener(&q).await;
+    assert!(q.queue.release(&first.lease).await.unwrap());
+    assert_eq!(
+        heard(&mut listener).await.as_deref(),
+        Some(db::wake::ANY_QUEUE)
+    );
+    assert_eq!(q.claim("w1", 2).await.len(), 2);
+    assert_eq!(
+        heard(&mut listener).await,
+        None,
+        "a claim that reclaims nothing wakes nobody"
+    );
+    q.advance_ms(LEASE.as_millis() as i64 + 1000);
+    assert!(q.claim_one("w2").await.is_some());
+    assert_eq!(heard(&mut listener).await.as_deref(), Some(Ping::QUEUE));
+}
+
+/// An operator's retry of a dead job, and run-now of a waiting one, wake the listeners
+/// of every queue once they have committed; a retry or run-now that changes nothing
 /// wakes nobody.
 #[tokio::test]
 async fn a_retry_or_run_now_that_changes_a_job_wakes_the_listeners_and_one_that_does_not_wakes_nobody()
@@ -66,9 +117,7 @@ async fn a_retry_or_run_now_that_changes_a_job_wakes_the_listeners_and_one_that_
         .await
         .unwrap();
     let waiting = q.enqueue_in(2, 60_000, RetryPolicy::default()).await;
-    let Some(listener) = wake_listener(&q) else {
-        return;
-    };
+    let mut listener = wake_listener(&q).await;
     assert!(!q.in_tx(async |tx| queue::run_now(tx, dead).await).await);
     let retried = async |id| {
         q.in_tx(async |tx| queue::retry(tx, id, None, RetryPolicy::default()).await)
@@ -76,14 +125,20 @@ async fn a_retry_or_run_now_that_changes_a_job_wakes_the_listeners_and_one_that_
     };
     assert!(!retried(waiting).await);
     assert_eq!(
-        heard(&listener).await,
+        heard(&mut listener).await,
         None,
         "nothing changed, nobody woken"
     );
     assert!(retried(dead).await);
-    assert_eq!(heard(&listener).await.as_deref(), Some(db::wake::ANY_QUEUE));
+    assert_eq!(
+        heard(&mut listener).await.as_deref(),
+        Some(db::wake::ANY_QUEUE)
+    );
     assert!(q.in_tx(async |tx| queue::run_now(tx, waiting).await).await);
-    assert_eq!(heard(&listener).await.as_deref(), Some(db::wake::ANY_QUEUE));
+    assert_eq!(
+        heard(&mut listener).await.as_deref(),
+        Some(db::wake::ANY_QUEUE)
+    );
 }
 
 /// A worker asks how many slots it has free once its claim holds the write lock: runs
