@@ -104,6 +104,46 @@ async fn a_job_given_back_or_reclaimed_from_an_expired_lease_wakes_the_listeners
     assert_eq!(heard(&mut listener).await.as_deref(), Some(Ping::QUEUE));
 }
 
+/// Commits a transaction that says it made jobs of `queue` claimable (and writes nothing).
+async fn wake(q: &common::TestQueue, queue: &str) {
+    let mut tx = q.db.write().await.unwrap();
+    tx.wake(queue);
+    tx.commit().await.unwrap();
+}
+
+/// Whether `wakeup` fires within half a second.
+async fn fired(wakeup: &queue::JobWakeup) -> bool {
+    tokio::time::timeout(Duration::from_millis(500), wakeup.notified())
+        .await
+        .is_ok()
+}
+
+/// A worker's wake-up fires when its queue, or any queue, is named by a commit, and not
+/// for another queue.
+#[tokio::test]
+async fn a_worker_s_wakeup_fires_for_its_queue_and_for_any_queue_but_not_for_another() {
+    let q = test_queue().await;
+    let wakeup = q.queue.wakeup(Ping::QUEUE);
+    // PostgreSQL's listener connects in the background: wake until it hears.
+    let mut listening = false;
+    for _ in 0..20 {
+        wake(&q, Ping::QUEUE).await;
+        if fired(&wakeup).await {
+            listening = true;
+            break;
+        }
+    }
+    assert!(listening, "the wake-up never fired for its own queue");
+    while fired(&wakeup).await {}
+
+    wake(&q, "another-queue").await;
+    assert!(!fired(&wakeup).await, "woken for another queue");
+    wake(&q, db::wake::ANY_QUEUE).await;
+    assert!(fired(&wakeup).await, "not woken for any queue");
+    wake(&q, Ping::QUEUE).await;
+    assert!(fired(&wakeup).await, "not woken for its own queue");
+}
+
 /// An operator's retry of a dead job, and run-now of a waiting one, wake the listeners
 /// of every queue once they have committed; a retry or run-now that changes nothing
 /// wakes nobody.
