@@ -378,7 +378,7 @@ async fn lock_provider(tx: &mut Tx, id: i64, wait: bool) -> Result<bool, StoreEr
 
 #[cfg(test)]
 mod tests {
-    use db::{Db, Either};
+    use db::Db;
     use sqlx::{AssertSqlSafe, Row};
 
     use super::*;
@@ -501,22 +501,17 @@ mod tests {
         let db = Db::connect(&database.url).await.unwrap();
         db.migrate().await.unwrap();
         let t = ts("2026-12-05T10:00:00Z".parse::<DateTime<Utc>>().unwrap());
-        let lines: Vec<String> = match db.split() {
-            Either::Sqlite(p) => {
-                let sql = format!("EXPLAIN QUERY PLAN {FACTS}");
-                let q = sqlx::query(AssertSqlSafe(sql)).bind("plumbing").bind(1_i64);
-                let q = (0..5).fold(q, |q, _| q.bind(t));
-                let rows = q.fetch_all(p).await.unwrap();
-                rows.iter().map(|r| r.get::<String, _>(3)).collect()
-            }
-            Either::Postgres(p) => {
-                let sql = format!("EXPLAIN {FACTS}");
-                let q = sqlx::query(AssertSqlSafe(sql)).bind("plumbing").bind(1_i64);
-                let q = (0..5).fold(q, |q, _| q.bind(t));
-                let rows = q.fetch_all(p).await.unwrap();
-                rows.iter().map(|r| r.get::<String, _>(0)).collect()
-            }
-        };
+        // SQLite's plan is one step a row, described in the fourth column; PostgreSQL's one
+        // line a row.
+        let (explain, column) =
+            db::dialect!(db, sqlite: ("EXPLAIN QUERY PLAN", 3), postgres: ("EXPLAIN", 0));
+        let sql = format!("{explain} {FACTS}");
+        let lines: Vec<String> = db::on!(db, |p| {
+            let q = sqlx::query(AssertSqlSafe(sql)).bind("plumbing").bind(1_i64);
+            let q = (0..5).fold(q, |q, _| q.bind(t));
+            let rows = q.fetch_all(p).await.unwrap();
+            rows.iter().map(|r| r.get::<String, _>(column)).collect()
+        });
         db.close().await;
         lines.join("\n")
     }
