@@ -62,7 +62,7 @@ pub struct Args {
     /// Bookings created in the intake scenario.
     #[arg(long, default_value_t = 5000)]
     pub intake: usize,
-    /// Backlogs drained in the drain scenario.
+    /// Backlogs drained in the drain and peer scenarios.
     #[arg(long, value_delimiter = ',', default_value = "1000,20000")]
     pub backlog: Vec<usize>,
     /// Concurrent clients of the closed-loop load.
@@ -274,7 +274,7 @@ async fn main() -> anyhow::Result<()> {
         scenarios::queue::run(run.dir.path(), raw_cycles, &mut r).await?;
     }
     if peer {
-        scenarios::peer::run(run.dir.path(), &mut r).await?;
+        scenarios::peer::run(run.dir.path(), &run.args.backlog, &mut r).await?;
     }
     if intake {
         scenarios::intake::run(&mut run, &mut r).await?;

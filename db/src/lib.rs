@@ -16,6 +16,7 @@
 mod backend;
 mod backup;
 mod error;
+pub mod lane;
 mod time;
 pub mod wake;
 

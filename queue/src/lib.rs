@@ -5,7 +5,9 @@
 //!   job commits in the same transaction as the change that caused it ([`enqueue`]).
 //! - Workers [`Queue::claim`] due jobs under a lease (owner, token, expiry), renew it
 //!   while they run, and end each attempt with a write fenced on the lease ([`complete`],
-//!   [`fail`]): a worker that lost its lease changes nothing.
+//!   [`fail`]): a worker that lost its lease changes nothing. A job whose handler writes
+//!   nothing else can end with [`Queue::complete`], shared with the completions that
+//!   arrive with it (one transaction for many).
 //! - A failed attempt is retried with the backoff stored on the job ([`RetryPolicy`]),
 //!   as a row due in the future, never run early; after the last the job is dead, kept,
 //!   and can be [`retry`]'d. A lease that expires (its worker died) is a failed attempt.
@@ -22,6 +24,7 @@
 
 mod admin;
 mod claim;
+mod complete;
 mod job;
 mod policy;
 mod sql;
@@ -54,11 +57,16 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug, Clone)]
 pub struct Queue {
     db: Db,
+    /// Shared by clones: one completing task per queue handle and its clones.
+    completions: complete::Lane,
 }
 
 impl Queue {
     pub fn new(db: Db) -> Queue {
-        Queue { db }
+        Queue {
+            db,
+            completions: complete::Lane::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -76,7 +84,8 @@ pub trait Handler: Clone + Send + Sync + 'static {
     fn queue(&self) -> &'static str;
 
     /// Runs one attempt of a claimed job. Its writes must be fenced on `job.lease` (in
-    /// the application's transaction: [`touch`], then [`complete`] or [`fail`]).
+    /// the application's transaction: [`touch`], then [`complete`] or [`fail`]; a job
+    /// with nothing else to write ends with [`Queue::complete`]).
     fn run(&self, job: &ClaimedJob) -> impl Future<Output = Result<Self::Output, BoxError>> + Send;
 
     /// Records that `job`'s attempt failed with `error`: the run returned an error, timed

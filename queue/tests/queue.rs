@@ -438,6 +438,103 @@ async fn a_completed_job_is_done_and_cannot_be_completed_or_failed_again() {
     );
 }
 
+fn commits(q: &common::TestQueue) -> u64 {
+    *q.db.commits().borrow()
+}
+
+/// Completions handed over together (a worker's runs ending at once) are written in one
+/// transaction, and each is fenced on its own lease: one whose claim was lost changes
+/// nothing and is answered false, the others are done.
+#[tokio::test]
+async fn completions_arriving_together_share_one_commit_and_each_is_fenced_on_its_own_lease() {
+    let q = test_queue().await;
+    let ids = [
+        q.enqueue(1).await,
+        q.enqueue(2).await,
+        q.enqueue(3).await,
+        q.enqueue(4).await,
+    ];
+    let mut jobs = q.claim("w1", 4).await;
+    assert_eq!(jobs.iter().map(|j| j.id()).collect::<Vec<_>>(), ids);
+    // The third was taken over by another worker meanwhile: this claim no longer holds it.
+    jobs[2].lease.token = "taken over".into();
+    let before = commits(&q);
+    // Handed over from one task, as runs ending at once are: the completing task takes
+    // them all once this task waits for the answers.
+    let done =
+        futures_util::future::join_all(jobs.iter().map(|j| q.queue.complete(&j.lease))).await;
+    let done: Vec<bool> = done.into_iter().map(Result::unwrap).collect();
+    assert_eq!(done, [true, true, false, true]);
+    assert_eq!(commits(&q) - before, 1, "one transaction for the four");
+    for (id, state) in ids.into_iter().zip([
+        JobState::Done,
+        JobState::Done,
+        JobState::Running,
+        JobState::Done,
+    ]) {
+        assert_eq!(q.job(id).await.state, state);
+    }
+    // One alone is written as it arrives.
+    q.enqueue(5).await;
+    let job = q.claim_one("w1").await.unwrap();
+    let before = commits(&q);
+    assert!(q.queue.complete(&job.lease).await.unwrap());
+    assert_eq!(commits(&q) - before, 1);
+    assert_eq!(q.job(job.id()).await.state, JobState::Done);
+    assert!(q.queue.complete_together(&[]).await.is_empty());
+}
+
+/// A shared transaction that fails leaves nothing of it behind, and each completion is
+/// written again alone: the one the database refuses fails by itself.
+#[tokio::test]
+async fn when_a_shared_completion_fails_each_is_written_alone_and_only_the_refused_one_fails() {
+    let q = test_queue().await;
+    let ids = [q.enqueue(1).await, q.enqueue(2).await, q.enqueue(3).await];
+    // A trigger stands in for a fault in the middle of the shared transaction: the
+    // database refuses to end the second job.
+    let trigger = match q.db.backend() {
+        db::Backend::Sqlite => format!(
+            "CREATE TRIGGER refuse_done BEFORE UPDATE OF state ON jobs \
+             WHEN NEW.id = {} AND NEW.state = 'done' BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END",
+            ids[1]
+        ),
+        db::Backend::Postgres => format!(
+            "CREATE FUNCTION refuse_done() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.id = {} AND NEW.state = 'done' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_done BEFORE UPDATE ON jobs FOR EACH ROW \
+             EXECUTE FUNCTION refuse_done()",
+            ids[1]
+        ),
+    };
+    let trigger = sqlx::AssertSqlSafe(trigger);
+    q.in_tx(async |tx| Ok(db::exec!(tx, |c| sqlx::raw_sql(trigger).execute(c).await)?))
+        .await;
+    let jobs = q.claim("w1", 3).await;
+    let before = commits(&q);
+    let done = q
+        .queue
+        .complete_together(&jobs.iter().map(|j| &j.lease).collect::<Vec<_>>())
+        .await;
+    assert!(matches!(done[0], Ok(true)), "{:?}", done[0]);
+    assert!(
+        done[1]
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("refused by a test trigger")),
+        "{:?}",
+        done[1]
+    );
+    assert!(matches!(done[2], Ok(true)), "{:?}", done[2]);
+    // The shared transaction committed nothing; the first and third, alone, one each.
+    assert_eq!(commits(&q) - before, 2);
+    for (id, state) in ids
+        .into_iter()
+        .zip([JobState::Done, JobState::Running, JobState::Done])
+    {
+        assert_eq!(q.job(id).await.state, state);
+    }
+}
+
 #[tokio::test]
 async fn work_undone_later_reopens_the_finished_job_as_a_failed_attempt() {
     let q = test_queue().await;

@@ -27,7 +27,6 @@ pub mod console;
 pub mod error;
 pub mod feed;
 pub mod input;
-mod lane;
 pub mod overview;
 pub mod provider;
 pub mod rating;

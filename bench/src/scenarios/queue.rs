@@ -25,10 +25,11 @@ impl JobKind for Noop {
     }
 }
 
-/// Completes each job, noting how long after its run_at it was picked up (µs).
+/// Completes each job (with the completions that arrive with it, as a handler with
+/// nothing else to write does), noting how long after its run_at it was picked up (µs).
 #[derive(Debug, Clone)]
 struct Completer {
-    db: Db,
+    queue: Queue,
     pickups: Arc<Mutex<Vec<i64>>>,
 }
 
@@ -47,14 +48,12 @@ impl Handler for Completer {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(waited);
-        let mut tx = self.db.write().await?;
-        queue::complete(&mut tx, &job.lease).await?;
-        tx.commit().await?;
+        self.queue.complete(&job.lease).await?;
         Ok(())
     }
 
     async fn failed(&self, job: &ClaimedJob, error: &str) -> Result<(), BoxError> {
-        let mut tx = self.db.write().await?;
+        let mut tx = self.queue.db().write().await?;
         queue::fail(&mut tx, &job.lease, error).await?;
         tx.commit().await?;
         Ok(())
@@ -108,11 +107,12 @@ async fn run_worker(
         heartbeat: Duration::from_secs(5),
         retention: Duration::from_secs(86_400),
     };
+    let queue = Queue::new(db);
     let handler = Completer {
-        db: db.clone(),
+        queue: queue.clone(),
         pickups,
     };
-    if let Err(e) = queue::runtime::run(Queue::new(db), handler, settings, async move {
+    if let Err(e) = queue::runtime::run(queue, handler, settings, async move {
         let _ = stop.await;
     })
     .await

@@ -43,7 +43,7 @@ pub(super) struct Waiting {
 }
 
 /// The way to the room's batching task, while it runs.
-pub(super) type Lane = crate::lane::Lane<Waiting>;
+pub(super) type Lane = db::lane::Lane<Waiting>;
 
 impl Assignment {
     /// Runs one attempt of `job` with whatever other assignment jobs of this process
@@ -54,7 +54,7 @@ impl Assignment {
             return self.run(job).await;
         }
         let job = job.clone();
-        crate::lane::ask(self.lane_queue(), |answer| Waiting { job, answer }).await?
+        db::lane::ask(self.lane_queue(), |answer| Waiting { job, answer }).await?
     }
 
     /// The running task's queue, starting the task if it is not running.

@@ -71,7 +71,7 @@ pub(super) struct Pending {
 }
 
 /// The way to the room's intake task, while it runs.
-pub(super) type Intake = crate::lane::Lane<Pending>;
+pub(super) type Intake = db::lane::Lane<Pending>;
 
 /// How writing a batch together went.
 enum Together {
@@ -217,7 +217,7 @@ impl Bookings {
 
     /// Writes `write` with whatever other bookings are waiting, and answers for it alone.
     async fn create_in_intake(&self, write: BookingWrite) -> Outcome {
-        crate::lane::ask(self.intake_queue(), |answer| Pending { write, answer }).await?
+        db::lane::ask(self.intake_queue(), |answer| Pending { write, answer }).await?
     }
 
     /// The running task's queue, starting the task if it is not running.

@@ -1,9 +1,9 @@
 //! A lane: one task per process that takes the work handed to it from a queue, so that
 //! what arrives together can be written together (booking intake on SQLite, the jobs a
-//! worker runs at once). The task is started by the first piece of work, again if it
-//! ever stopped (its runtime ended, or it panicked), and ends when every sender is gone:
-//! the task's own handle on its room must not hold the lane, or it would keep itself
-//! alive.
+//! worker runs at once, the queue's completions). The task is started by the first piece
+//! of work, again if it ever stopped (its runtime ended, or it panicked), and ends when
+//! every sender is gone: the task's own handle on what owns the lane must not hold the
+//! lane, or it would keep itself alive.
 
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 /// The way to a lane's task, while it runs. Clones share it.
 #[derive(Debug)]
-pub(crate) struct Lane<T>(Arc<Mutex<Option<mpsc::Sender<T>>>>);
+pub struct Lane<T>(Arc<Mutex<Option<mpsc::Sender<T>>>>);
 
 impl<T> Default for Lane<T> {
     fn default() -> Lane<T> {
@@ -28,7 +28,7 @@ impl<T> Clone for Lane<T> {
 impl<T: Send + 'static> Lane<T> {
     /// The running task's queue (of `capacity`); when none runs, spawns `start` with the
     /// receiving end of a new one.
-    pub(crate) fn queue<F>(
+    pub fn queue<F>(
         &self,
         capacity: usize,
         start: impl FnOnce(mpsc::Receiver<T>) -> F,
@@ -48,15 +48,14 @@ impl<T: Send + 'static> Lane<T> {
     }
 
     /// Whether anyone still holds this lane (for the tests that check a task does not).
-    #[cfg(test)]
-    pub(crate) fn downgrade(&self) -> std::sync::Weak<Mutex<Option<mpsc::Sender<T>>>> {
+    pub fn downgrade(&self) -> std::sync::Weak<Mutex<Option<mpsc::Sender<T>>>> {
         Arc::downgrade(&self.0)
     }
 }
 
 /// Hands a lane's task (its `queue`, from [`Lane::queue`]) the work `made` with where its
 /// answer goes, and waits for the answer; an error when the task is gone.
-pub(crate) async fn ask<T, R>(
+pub async fn ask<T, R>(
     queue: mpsc::Sender<T>,
     made: impl FnOnce(oneshot::Sender<R>) -> T,
 ) -> Result<R, sqlx::Error> {
