@@ -70,10 +70,18 @@ pub async fn console_outcome(db: &Db) -> anyhow::Result<(i64, i64)> {
     Ok((dead, cycled))
 }
 
+/// Bookings assigned now, read every 20 ms while a backlog drains. On SQLite from the
+/// counts the store keeps in step (one row, where counting 20,000 bookings takes 0.6 ms
+/// of the cores the drain runs on); PostgreSQL keeps them as delta rows, one per change,
+/// which the index on `status` counts faster.
 pub async fn assigned(db: &Db) -> anyhow::Result<i64> {
     Ok(scalar!(
         db,
-        "SELECT COUNT(*) FROM bookings WHERE status = 'assigned'"
+        match db {
+            Db::Sqlite(_) =>
+                "SELECT COALESCE(SUM(n), 0) FROM booking_counts WHERE status = 'assigned'",
+            Db::Postgres(_) => "SELECT COUNT(*) FROM bookings WHERE status = 'assigned'",
+        }
     ))
 }
 

@@ -60,8 +60,12 @@ impl Handler for Completer {
     }
 }
 
+/// A new migrated file in `dir`, named after `name` and numbered: the queue and peer
+/// scenarios both drain here in one run, and must not find each other's jobs done.
 async fn fresh(dir: &std::path::Path, name: &str) -> anyhow::Result<(Db, SqlitePool)> {
-    let url = format!("sqlite://{}/{name}.db", dir.display());
+    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let k = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let url = format!("sqlite://{}/{name}-{k}.db", dir.display());
     let db = Db::connect(&url).await?;
     db.migrate().await?;
     Ok((db, crate::db::open(&url).await?))
@@ -183,7 +187,7 @@ pub async fn run(dir: &std::path::Path, raw_cycles: f64, r: &mut Report) -> anyh
     r.row(
         "no-op 20k / 1k",
         format!("{:.2}", rates[1] / rates[0]),
-        "target >= 0.80".into(),
+        "target >= 0.90".into(),
     );
     let lat = pickup_latency_us(dir, 100, 5, 8).await?;
     let ms = |p| percentile(&lat, p) as f64 / 1000.0;
