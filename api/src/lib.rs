@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::routing::get;
 use tokio::net::TcpListener;
@@ -72,9 +72,24 @@ pub struct Settings {
     pub rate_limits: limits::RateLimitSettings,
 }
 
-/// Everything a handler needs, room by room; cheap to clone.
-#[derive(Debug, Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler needs, room by room, behind one `Arc`: every request clones the
+/// state (its extractors each take one), and a clone of the rooms themselves would count
+/// a dozen shared handles up and down, each an atomic the two cores contend for, and copy
+/// the token keys.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Rooms>);
+
+impl std::ops::Deref for AppState {
+    type Target = Rooms;
+
+    fn deref(&self) -> &Rooms {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Rooms {
     pub db: Db,
     pub bookings: Bookings,
     pub assignment: Assignment,
@@ -104,7 +119,7 @@ impl AppState {
         let (events, shutdown) = EventHub::start(feed.clone());
         let policy = settings.retry_policy;
         let rules = settings.schedule;
-        let state = AppState {
+        let state = AppState(Arc::new(Rooms {
             bookings: Bookings::new(db.clone(), policy).with_rules(rules),
             assignment: Assignment::new(db.clone(), "api").with_policy(AssignmentPolicy {
                 retry: policy,
@@ -131,7 +146,7 @@ impl AppState {
             limiter: LoginLimiter::default(),
             limits: limits::RateLimits::new(settings.rate_limits),
             settings: Arc::new(settings),
-        };
+        }));
         (state, shutdown)
     }
 }

@@ -18,8 +18,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use shared::account::{ActiveSession, SessionRules, User};
-use shared::{Accounts, Actor, Role};
+use shared::{Actor, Role};
 
+use crate::AppState;
 use crate::error::ApiError;
 
 /// The session cookie's name.
@@ -157,18 +158,18 @@ impl CurrentUser {
 impl<S> FromRequestParts<S> for CurrentUser
 where
     S: Send + Sync,
-    Accounts: FromRef<S>,
-    TokenKeys: FromRef<S>,
+    AppState: FromRef<S>,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = request_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let keys = TokenKeys::from_ref(state);
-        let claims = keys.verify(&token).ok_or(ApiError::Unauthenticated)?;
+        let app = AppState::from_ref(state);
+        let claims = app.tokens.verify(&token).ok_or(ApiError::Unauthenticated)?;
         // The session must be live and its account enabled: one indexed lookup.
-        let (user, session) = Accounts::from_ref(state)
-            .session_user(&claims.secret, keys.idle)
+        let (user, session) = app
+            .accounts
+            .session_user(&claims.secret, app.tokens.idle)
             .await?
             .filter(|(user, _)| user.id == claims.user_id)
             .ok_or(ApiError::Unauthenticated)?;
@@ -189,8 +190,7 @@ impl AdminUser {
 impl<S> FromRequestParts<S> for AdminUser
 where
     S: Send + Sync,
-    Accounts: FromRef<S>,
-    TokenKeys: FromRef<S>,
+    AppState: FromRef<S>,
 {
     type Rejection = ApiError;
 
@@ -223,8 +223,7 @@ impl OperatorUser {
 impl<S> FromRequestParts<S> for OperatorUser
 where
     S: Send + Sync,
-    Accounts: FromRef<S>,
-    TokenKeys: FromRef<S>,
+    AppState: FromRef<S>,
 {
     type Rejection = ApiError;
 
