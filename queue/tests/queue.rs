@@ -481,7 +481,6 @@ async fn completions_arriving_together_share_one_commit_and_each_is_fenced_on_it
     assert!(q.queue.complete(&job.lease).await.unwrap());
     assert_eq!(commits(&q) - before, 1);
     assert_eq!(q.job(job.id()).await.state, JobState::Done);
-    assert!(q.queue.complete_together(&[]).await.is_empty());
 }
 
 /// A shared transaction that fails leaves nothing of it behind, and each completion is
@@ -498,14 +497,29 @@ async fn when_a_shared_completion_fails_each_is_written_alone_and_only_the_refus
              WHEN NEW.id = {} AND NEW.state = 'done' BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END",
             ids[1]
         ),
+        // On PostgreSQL it also counts its refusals in a sequence, which no rollback
+        // takes back: how many times the refused completion was tried.
         db::Backend::Postgres => format!(
-            "CREATE FUNCTION refuse_done() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-             IF NEW.id = {} AND NEW.state = 'done' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; \
+            "CREATE SEQUENCE refusals; \
+             CREATE FUNCTION refuse_done() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.id = {} AND NEW.state = 'done' THEN PERFORM nextval('refusals'); \
+             RAISE EXCEPTION 'refused by a test trigger'; END IF; \
              RETURN NEW; END $$; \
              CREATE TRIGGER refuse_done BEFORE UPDATE ON jobs FOR EACH ROW \
              EXECUTE FUNCTION refuse_done()",
             ids[1]
         ),
+    };
+    let refusals = async || match q.db.pool() {
+        db::Pool::Postgres(pool) => Some(
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM refusals",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        ),
+        db::Pool::Sqlite(_) => None,
     };
     let trigger = sqlx::AssertSqlSafe(trigger);
     q.in_tx(async |tx| Ok(db::exec!(tx, |c| sqlx::raw_sql(trigger).execute(c).await)?))
@@ -533,6 +547,16 @@ async fn when_a_shared_completion_fails_each_is_written_alone_and_only_the_refus
     {
         assert_eq!(q.job(id).await.state, state);
     }
+    // Tried in the shared transaction, then alone.
+    assert!(matches!(refusals().await, Some(2) | None));
+    // A completion by itself is tried once: its failure is its own.
+    let before = commits(&q);
+    let alone = q.queue.complete_together(&[&jobs[1].lease]).await;
+    assert!(alone[0].is_err(), "{alone:?}");
+    assert!(matches!(refusals().await, Some(3) | None));
+    // None: no transaction at all.
+    assert!(q.queue.complete_together(&[]).await.is_empty());
+    assert_eq!(commits(&q), before);
 }
 
 #[tokio::test]
