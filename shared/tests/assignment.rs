@@ -655,6 +655,62 @@ async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_
     assert_eq!(attempts[1].outcome, AttemptOutcome::Assigned);
 }
 
+/// Jobs that share a transaction never wait for a provider another transaction holds:
+/// two such transactions, each holding a provider the other's next job wants, would wait
+/// for each other until PostgreSQL broke the deadlock a second later by failing one whole.
+/// A job that would wait is tried again alone once the others are committed, and waits
+/// there, holding no other provider.
+#[tokio::test]
+async fn on_postgresql_jobs_sharing_a_transaction_never_wait_for_a_held_provider() {
+    let q = setup(1000).await;
+    if q.core.db.backend() != db::Backend::Postgres {
+        // SQLite writes one transaction at a time: no provider is ever held.
+        return;
+    }
+    let ann = q.provider("ann", &["plumbing"], 5.0).await;
+    let ids = [q.book("plumbing").await, q.book("plumbing").await];
+    let jobs = q.claim("w", 2).await;
+    assert_eq!(jobs.iter().map(booking_of).collect::<Vec<_>>(), ids);
+    let held = hold(&q, &[ann]).await;
+    let before = commits(&q);
+    let assignment = q.core.assignment_by("w");
+    let run = tokio::spawn(async move {
+        assignment
+            .run_together(&jobs.iter().collect::<Vec<_>>())
+            .await
+    });
+    // The shared transaction commits while Ann is still held: it did not wait for her.
+    let mut shared_committed = false;
+    for _ in 0..500 {
+        if commits(&q) > before {
+            shared_committed = true;
+            break;
+        }
+        assert!(!run.is_finished(), "{:?}", run.await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        shared_committed,
+        "the shared transaction waited for a provider another transaction holds"
+    );
+    // Alone, the first job waits for her, as a job in a transaction of its own does.
+    held.commit().await.unwrap();
+    let outcomes = run.await.unwrap();
+    for outcome in outcomes {
+        assert_eq!(
+            outcome.unwrap(),
+            AssignmentOutcome::Assigned { provider_id: ann }
+        );
+    }
+    for id in ids {
+        let booking = q.core.bookings.get(&q.admin, id).await.unwrap();
+        assert_eq!(
+            (booking.status, booking.provider_id),
+            (Status::Assigned, Some(ann))
+        );
+    }
+}
+
 /// A transaction of its own that holds the rows of `providers` (PostgreSQL), as another
 /// assignment choosing them does until it commits.
 async fn hold(q: &Q, providers: &[i64]) -> db::Tx {

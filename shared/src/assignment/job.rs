@@ -195,7 +195,13 @@ impl Assignment {
             queue::complete(tx, &job.lease).await?;
             return Ok(AssignmentOutcome::NoOp);
         }
-        let choice = matching::choose_for(tx, &booking).await?;
+        // A shared transaction (one with savepoints) never waits for a provider another
+        // holds: a job that would is tried again alone, after the others are committed.
+        let wait = match savepoint {
+            Some(_) => matching::Wait::Never,
+            None => matching::Wait::ForTheBest,
+        };
+        let choice = matching::choose_for(tx, &booking, wait).await?;
         let (candidates, others) = attempt::stored(Some(&choice.explanation));
         let outcome = match choice.chosen {
             Some(provider_id) => {
@@ -498,7 +504,9 @@ mod tests {
         let mut tx = db.write().await.unwrap();
         assert!(queue::touch(&mut tx, &job.lease).await.unwrap());
         let booking = rows::lock(&mut tx, ids[1]).await.unwrap();
-        let choice = matching::choose_for(&mut tx, &booking).await.unwrap();
+        let choice = matching::choose_for(&mut tx, &booking, matching::Wait::ForTheBest)
+            .await
+            .unwrap();
         assert_eq!(choice.chosen, Some(provider));
         let updated = rows::compare_and_set(
             &mut tx,

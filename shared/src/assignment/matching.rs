@@ -21,7 +21,7 @@ use db::{Backend, Tx, on, ts};
 
 use crate::booking::Booking;
 use crate::booking::rows::overlapping;
-use crate::error::StoreError;
+use crate::error::{DomainError, StoreError};
 use crate::schedule::cached_calendar;
 use crate::schedule::calendar::local_instant;
 
@@ -293,13 +293,39 @@ pub(crate) struct Choice {
     pub explanation: Explanation,
 }
 
+/// Whether an assignment may wait for a provider's row that another transaction holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// When every eligible provider is held, wait for the best (an assignment in a
+    /// transaction of its own, which holds no other provider meanwhile).
+    ForTheBest,
+    /// Never: an assignment that shares a transaction with others may already hold
+    /// providers they locked, and two such transactions waiting for each other's would
+    /// deadlock (PostgreSQL breaks that after a second, failing one of them whole).
+    Never,
+}
+
+/// What an assignment that may not wait meets when every eligible provider is held by
+/// another transaction: it is tried again in a transaction of its own.
+pub(crate) fn held_elsewhere() -> DomainError {
+    DomainError::Conflict {
+        code: "providers_held",
+        message: "every eligible provider is held by another assignment's transaction".into(),
+    }
+}
+
 /// Runs the rule for `booking` in the store. On PostgreSQL, where assignments run side
 /// by side, the chosen provider's row is locked until the transaction ends: the first
 /// in rank order that no other assignment holds (so that workers on many hosts spread
 /// over the eligible instead of queueing on one), or, when every one is held, the best,
-/// waited for. Once locked, the overlap is looked at again: another assignment may have
-/// just given them an overlapping booking.
-pub(crate) async fn choose_for(tx: &mut Tx, booking: &Booking) -> Result<Choice, StoreError> {
+/// waited for ([`Wait::ForTheBest`]; with [`Wait::Never`], [`held_elsewhere`] instead).
+/// Once locked, the overlap is looked at again: another assignment may have just given
+/// them an overlapping booking.
+pub(crate) async fn choose_for(
+    tx: &mut Tx,
+    booking: &Booking,
+    may: Wait,
+) -> Result<Choice, StoreError> {
     let mut candidates = candidates_for(tx, booking).await?;
     if tx.backend() == Backend::Sqlite {
         // The write transaction excludes every other writer: the facts stay true.
@@ -321,6 +347,9 @@ pub(crate) async fn choose_for(tx: &mut Tx, booking: &Booking) -> Result<Choice,
                 candidates.iter_mut().filter(|c| c.held_elsewhere).collect();
             if held.is_empty() || wait {
                 break;
+            }
+            if may == Wait::Never {
+                return Err(held_elsewhere().into());
             }
             for c in held {
                 c.held_elsewhere = false;
