@@ -1,8 +1,8 @@
 //! Completions written together: jobs whose handler has nothing of its own to write
 //! beside the job's end (a no-op, a message sent elsewhere) are marked done through one
-//! task per queue handle (and its clones), which writes those waiting in one transaction (group commit, as the
-//! application's assignment jobs and SQLite intake do): under load, many per commit;
-//! alone, one, exactly as [`crate::complete`] in a transaction of its own.
+//! task per queue handle (and its clones), which writes those waiting in one transaction
+//! (group commit, as the application's assignment jobs and SQLite intake do): under load,
+//! many per commit; alone, one, exactly as [`crate::complete`] in a transaction of its own.
 //!
 //! Each is still fenced on its own lease: one whose claim was lost changes nothing, and
 //! its answer says so. If the shared transaction fails (it cannot start, a statement
@@ -30,8 +30,8 @@ pub(crate) type Lane = db::lane::Lane<Completion>;
 
 impl Queue {
     /// Marks the job done, as [`crate::complete`] does, in a transaction shared with the
-    /// other completions of this process that arrive meanwhile (see the module
-    /// documentation); false when the claim no longer holds the job. For a handler whose
+    /// other completions of this queue handle (and its clones) that arrive meanwhile (see
+    /// the module documentation); false when the claim no longer holds the job. For a handler whose
     /// job writes nothing else: one that does ends the job in its own transaction.
     pub async fn complete(&self, lease: &Lease) -> Result<bool, db::Error> {
         let lease = lease.clone();
