@@ -307,7 +307,7 @@ pub(crate) enum Wait {
 
 /// What an assignment that may not wait meets when every eligible provider is held by
 /// another transaction: it is tried again in a transaction of its own.
-pub(crate) fn held_elsewhere() -> DomainError {
+fn held_elsewhere() -> DomainError {
     DomainError::Conflict {
         code: "providers_held",
         message: "every eligible provider is held by another assignment's transaction".into(),
