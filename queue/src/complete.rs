@@ -31,8 +31,9 @@ pub(crate) type Lane = db::lane::Lane<Completion>;
 impl Queue {
     /// Marks the job done, as [`crate::complete`] does, in a transaction shared with the
     /// other completions of this queue handle (and its clones) that arrive meanwhile (see
-    /// the module documentation); false when the claim no longer holds the job. For a handler whose
-    /// job writes nothing else: one that does ends the job in its own transaction.
+    /// the module documentation); false when the claim no longer holds the job. For a
+    /// handler whose job writes nothing else: one that does ends the job in its own
+    /// transaction.
     pub async fn complete(&self, lease: &Lease) -> Result<bool, db::Error> {
         let lease = lease.clone();
         let waiting = self.completions.queue(WAITING, |receiver| {
@@ -76,6 +77,8 @@ impl Queue {
         }
     }
 
+    /// Marks the jobs of `leases` done in one transaction and commits it; whether each
+    /// claim still held its job, in order.
     async fn write_together(&self, leases: &[&Lease]) -> Result<Vec<bool>, db::Error> {
         let mut tx = self.db.write().await?;
         let mut done = Vec::with_capacity(leases.len());
@@ -87,10 +90,7 @@ impl Queue {
     }
 
     async fn complete_alone(&self, lease: &Lease) -> Result<bool, db::Error> {
-        let mut tx = self.db.write().await?;
-        let done = crate::complete(&mut tx, lease).await?;
-        tx.commit().await?;
-        Ok(done)
+        Ok(self.write_together(&[lease]).await?[0])
     }
 }
 

@@ -693,7 +693,7 @@ async fn on_postgresql_jobs_sharing_a_transaction_never_wait_for_a_held_provider
         shared_committed,
         "the shared transaction waited for a provider another transaction holds"
     );
-    // Alone, the first job waits for her, as a job in a transaction of its own does.
+    // Once she is free, each job, run alone after the shared transaction, gets her.
     held.commit().await.unwrap();
     let outcomes = run.await.unwrap();
     for outcome in outcomes {
