@@ -6,6 +6,7 @@
 //! is named once, as a `sqlite`/`postgres` pair beside the statement that needs it.
 
 use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// Which database a store runs on.
@@ -71,7 +72,8 @@ impl Pool {
 
 /// A transaction of either backend, with the time it runs at: every row it writes
 /// carries the same `now`. A SQLite write transaction also holds this process's write
-/// turn (see [`crate::Db`]). Dropped without [`Tx::commit`], it rolls back.
+/// turn (see [`crate::Db`]). Dropped without [`Tx::commit`], it rolls back (except a
+/// [`crate::Db::write_one`] on PostgreSQL, whose statement committed as it ran).
 pub struct Tx {
     pub(crate) inner: TxInner,
     pub(crate) now: DateTime<Utc>,
@@ -89,13 +91,16 @@ pub(crate) enum TxInner {
         _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     },
     Postgres(Transaction<'static, Postgres>),
+    /// No transaction of its own: each statement is committed by itself
+    /// ([`crate::Db::write_one`]).
+    PostgresAlone(PoolConnection<Postgres>),
 }
 
 impl Tx {
     pub fn backend(&self) -> Backend {
         match self.inner {
             TxInner::Sqlite { .. } => Backend::Sqlite,
-            TxInner::Postgres(_) => Backend::Postgres,
+            TxInner::Postgres(_) | TxInner::PostgresAlone(_) => Backend::Postgres,
         }
     }
 
@@ -108,6 +113,7 @@ impl Tx {
         match &mut self.inner {
             TxInner::Sqlite { tx, .. } => Either::Sqlite(&mut **tx),
             TxInner::Postgres(tx) => Either::Postgres(&mut **tx),
+            TxInner::PostgresAlone(c) => Either::Postgres(&mut **c),
         }
     }
 
@@ -126,6 +132,8 @@ impl Tx {
         match self.inner {
             TxInner::Sqlite { tx, .. } => tx.commit().await?,
             TxInner::Postgres(tx) => tx.commit().await?,
+            // Its statement committed as it ran.
+            TxInner::PostgresAlone(_) => {}
         }
         if let Some(committed) = self.committed {
             committed.send_modify(|n| *n = n.wrapping_add(1));

@@ -146,6 +146,27 @@ impl Db {
         })
     }
 
+    /// A write of one statement. On PostgreSQL it runs without a transaction of its own:
+    /// a statement is atomic by itself, and leaving out `BEGIN` and `COMMIT` saves two
+    /// round trips. Its [`Tx::commit`] only tells the listeners; a statement that fails
+    /// writes nothing. On SQLite it is [`Db::write`] (the write turn, and a transaction
+    /// its statements can make savepoints in).
+    ///
+    /// A write of more than one statement needs [`Db::write`]: here each would commit
+    /// by itself.
+    pub async fn write_one(&self) -> Result<Tx, Error> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return self.write().await;
+        };
+        Ok(Tx {
+            inner: TxInner::PostgresAlone(pool.acquire().await?),
+            now: self.now(),
+            committed: Some(self.committed.clone()),
+            waker: self.waker.clone(),
+            wake: Vec::new(),
+        })
+    }
+
     /// Starts a read transaction: its statements see one snapshot (PostgreSQL) or one
     /// state of the file (SQLite).
     pub async fn read(&self) -> Result<Tx, Error> {

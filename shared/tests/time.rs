@@ -467,6 +467,69 @@ async fn matching_follows_calendars_in_the_provider_s_own_zone_and_each_attempt_
 }
 
 #[tokio::test]
+async fn a_booking_is_admitted_only_if_its_window_misses_every_active_window_that_overlaps_it() {
+    let t = setup().await;
+    // Ann works all day, every day; she cleans 08:00-11:00 on Monday.
+    let (ann, _) = t.provider("ann", &["plumbing", "cleaning"], 5.0).await;
+    t.book("cleaning", "2026-12-07T08:00:00Z").await.unwrap();
+    assert_eq!(
+        t.run_all("w").await,
+        [AssignmentOutcome::Assigned { provider_id: ann }]
+    );
+    // Bob is the only electrician, and he is not taking work.
+    let (bob, _) = t.provider("bob", &["electrical"], 5.0).await;
+    t.core
+        .providers
+        .update(
+            &shared::Actor::system("setup"),
+            bob,
+            ProviderUpdate {
+                available: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // Plumbing takes two hours: over her cleaning's start, inside it, over its end.
+    for starts_at in [
+        "2026-12-07T06:30:00Z",
+        "2026-12-07T07:00:00Z",
+        "2026-12-07T09:00:00Z",
+        "2026-12-07T10:00:00Z",
+    ] {
+        let refused = t.book("plumbing", starts_at).await.unwrap_err();
+        assert!(
+            matches!(domain(refused), DomainError::Validation(f) if f["starts_at"].contains("nobody can do plumbing")),
+            "{starts_at}"
+        );
+    }
+    // Windows that only touch it, and one the day before.
+    for starts_at in [
+        "2026-12-07T06:00:00Z",
+        "2026-12-07T11:00:00Z",
+        "2026-12-06T08:00:00Z",
+    ] {
+        let booked = t.book("plumbing", starts_at).await.unwrap();
+        assert_eq!(
+            booked.ends_at - booked.starts_at,
+            chrono::Duration::hours(2)
+        );
+    }
+    let refused = t
+        .book("electrical", "2026-12-07T08:00:00Z")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(domain(refused), DomainError::Validation(f) if f["service_type"].contains("nobody offers electrical"))
+    );
+    let refused = t.book("welding", "2026-12-07T08:00:00Z").await.unwrap_err();
+    assert!(
+        matches!(domain(refused), DomainError::Validation(f) if f["service_type"].contains("is not a service type we offer"))
+    );
+}
+
+#[tokio::test]
 async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_time() {
     let t = setup().await;
     let (berlin, _) = t.provider("berta", &["plumbing"], 4.0).await;

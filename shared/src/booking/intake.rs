@@ -149,32 +149,31 @@ impl Bookings {
         new: &NewBooking,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<DateTime<Utc>, StoreError> {
-        let mut tx = self.db.read().await?;
-        let Some(minutes) = schedule::duration_of(&mut tx, &new.service_type).await? else {
+        let seen = match idempotency {
+            Some(key) => on!(self.db, |p| {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                )
+                .bind(user_id)
+                .bind(&key.key)
+                .fetch_optional(p)
+                .await
+            })?
+            .is_some(),
+            None => false,
+        };
+        let Some(((_, ends_at), servable)) =
+            schedule::admission(&self.db, &new.service_type, new.starts_at).await?
+        else {
             return Err(DomainError::field(
                 "service_type",
                 format!("`{}` is not a service type we offer", new.service_type),
             )
             .into());
         };
-        let ends_at = new.starts_at + chrono::Duration::minutes(minutes);
-        if let Some(key) = idempotency {
-            let seen: Option<i64> = on!(tx, |c| {
-                sqlx::query_scalar(
-                    "SELECT booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-                )
-                .bind(user_id)
-                .bind(&key.key)
-                .fetch_optional(c)
-                .await
-            })?;
-            if seen.is_some() {
-                return Ok(ends_at);
-            }
+        if seen {
+            return Ok(ends_at);
         }
-        let servable =
-            schedule::servable(&mut tx, &new.service_type, (new.starts_at, ends_at), None).await?;
-        tx.commit().await?;
         match servable {
             Servable::By(_) => Ok(ends_at),
             Servable::NobodyOffers => Err(DomainError::field(
@@ -207,9 +206,10 @@ impl Bookings {
         Ok(purged)
     }
 
-    /// Writes one booking in a transaction of its own.
+    /// Writes one booking in a transaction of its own: on PostgreSQL, its one statement
+    /// ([`db::Db::write_one`]; looking up an idempotency key before it only reads).
     async fn create_alone(&self, write: &BookingWrite) -> Outcome {
-        let mut tx = self.db.write().await?;
+        let mut tx = self.db.write_one().await?;
         let result = insert(&mut tx, write).await?;
         tx.commit().await?;
         Ok(result)

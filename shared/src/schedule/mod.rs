@@ -236,16 +236,98 @@ pub(crate) async fn servable(
     except: Option<i64>,
 ) -> Result<Servable, StoreError> {
     let providers = provider_times(tx, service_type, window, except).await?;
+    Ok(servable_among(&providers, window))
+}
+
+/// Whether any of `providers` is working and free over `window`.
+fn servable_among(providers: &[ProviderTime], window: (DateTime<Utc>, DateTime<Utc>)) -> Servable {
     if providers.is_empty() {
-        return Ok(Servable::NobodyOffers);
+        return Servable::NobodyOffers;
     }
     let free = providers
         .iter()
         .filter(|p| slots::is_free(p, window))
         .count() as u32;
-    Ok(if free == 0 {
+    if free == 0 {
         Servable::NobodyFree
     } else {
         Servable::By(free)
-    })
+    }
+}
+
+#[derive(FromRow)]
+struct AdmissionRow {
+    duration_minutes: i64,
+    provider_id: Option<i64>,
+    time_zone: Option<String>,
+    calendar: Option<String>,
+    starts_at: Option<Ts>,
+    ends_at: Option<Ts>,
+}
+
+/// A new booking's window and whether anyone could take it: [`duration_of`] and
+/// [`servable`] in one statement on the pool, without a transaction (a statement reads
+/// one snapshot by itself), so that admitting a booking costs one round trip, not five.
+/// `None` when there is no such service type.
+///
+/// The statement reads every active window of the service's providers that starts
+/// within a day either side of `starts_at` and ends after it: a window overlapping the
+/// booking's (at most a day long, as every window is) is among them, and
+/// [`slots::is_free`] tells which overlap.
+pub(crate) async fn admission(
+    db: &Db,
+    service_type: &str,
+    starts_at: DateTime<Utc>,
+) -> Result<Option<((DateTime<Utc>, DateTime<Utc>), Servable)>, StoreError> {
+    let rows: Vec<AdmissionRow> = on!(db, |p| {
+        sqlx::query_as(
+            "SELECT CAST(s.duration_minutes AS BIGINT) AS duration_minutes, \
+             p.id AS provider_id, p.time_zone, p.calendar, b.starts_at, b.ends_at \
+             FROM service_types s \
+             LEFT JOIN provider_services ps ON ps.service_type = s.name \
+             LEFT JOIN providers p ON p.id = ps.provider_id \
+             AND p.available AND p.deactivated_at IS NULL \
+             LEFT JOIN bookings b ON b.provider_id = p.id \
+             AND b.status IN ('assigned', 'accepted', 'in_progress') \
+             AND b.starts_at > $2 AND b.starts_at < $3 AND b.ends_at > $4 \
+             WHERE s.name = $1 ORDER BY p.id",
+        )
+        .bind(service_type)
+        .bind(ts(starts_at - Duration::days(1)))
+        .bind(ts(starts_at + Duration::days(1)))
+        .bind(ts(starts_at))
+        .fetch_all(p)
+        .await
+    })?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let window = (
+        starts_at,
+        starts_at + Duration::minutes(first.duration_minutes),
+    );
+    let mut providers: Vec<ProviderTime> = Vec::new();
+    for row in rows {
+        // Nobody (the service's providers who are not taking work are left out).
+        let (Some(provider_id), Some(time_zone)) = (row.provider_id, row.time_zone.as_deref())
+        else {
+            continue;
+        };
+        if providers
+            .last()
+            .is_none_or(|p| p.provider_id != provider_id)
+        {
+            providers.push(ProviderTime {
+                provider_id,
+                calendar: cached_calendar(time_zone, row.calendar.as_deref())?,
+                busy: Vec::new(),
+            });
+        }
+        if let (Some(starts), Some(ends), Some(provider)) =
+            (row.starts_at, row.ends_at, providers.last_mut())
+        {
+            provider.busy.push((starts.into(), ends.into()));
+        }
+    }
+    Ok(Some((window, servable_among(&providers, window))))
 }
