@@ -297,15 +297,21 @@ async fn follow_server_clock(clock: std::sync::Weak<ServerClock>, pool: sqlx::Pg
     }
 }
 
-/// Opens a SQLite file in WAL mode, creating it and its folder if missing.
 /// Whether a connection given back to the pool may be lent again. A COMMIT that fails
 /// with a full disk (SQLITE_FULL) rolls the transaction back inside SQLite, while sqlx
 /// still counts it open; its rollback then fails too, and every later BEGIN on that
 /// connection fails ("non-zero transaction depth"): a worker stopped claiming for good
 /// after the disk filled once. So, once the rollback of a dropped transaction has run
 /// (the ping waits for it), a connection still inside one is closed, not reused.
+///
+/// A connection that sqlx counts outside any transaction (every statement on the pool,
+/// every transaction committed) is lent again without the ping, which is a round trip
+/// to the connection's thread.
 async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
     conn.ping().await?;
     Ok(!conn.is_in_transaction())
 }
@@ -319,6 +325,7 @@ fn sqlite_file(pool: &sqlx::SqlitePool) -> Option<std::path::PathBuf> {
         .then(|| std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()))
 }
 
+/// Opens a SQLite file in WAL mode, creating it and its folder if missing.
 async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool, Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
