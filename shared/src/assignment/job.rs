@@ -209,6 +209,16 @@ impl Assignment {
                     "assigned automatically (attempt {} of {})",
                     job.attempt, job.max_attempts
                 );
+                // The job that ends the offer if nobody answers it, written in the chain.
+                let timeout = std::time::Duration::from_secs(payload.offer_timeout_secs);
+                let (expiry, due) =
+                    super::offer_expiry(&booking, provider_id, job.attempt, timeout, tx.now());
+                if due <= tx.now() {
+                    tx.wake(ExpireOffer::QUEUE);
+                }
+                let expiry = sqlx::types::Json(
+                    serde_json::to_value(expiry).map_err(|e| sqlx::Error::Encode(e.into()))?,
+                );
                 let sql = dialect!(tx, sqlite: sqlite::ASSIGN, postgres: postgres::ASSIGN);
                 let chained: i64 = on!(tx, |c| {
                     sqlx::query_scalar(sql)
@@ -226,6 +236,12 @@ impl Assignment {
                         .bind(&job.lease.token)
                         .bind(&candidates)
                         .bind(others)
+                        .bind(ExpireOffer::QUEUE)
+                        .bind(ExpireOffer::KIND)
+                        .bind(&expiry)
+                        .bind(i64::from(super::EXPIRY_RETRY.max_attempts))
+                        .bind(super::EXPIRY_RETRY.base_ms())
+                        .bind(ts(due))
                         .fetch_one(c)
                         .await
                 })?;
@@ -238,13 +254,6 @@ impl Assignment {
                     }
                     .into());
                 }
-                let assigned = Booking {
-                    status: Status::Assigned,
-                    provider_id: Some(provider_id),
-                    ..booking.clone()
-                };
-                let timeout = std::time::Duration::from_secs(payload.offer_timeout_secs);
-                super::offer(tx, &assigned, job.attempt, timeout).await?;
                 let waited = (tx.now() - booking.created_at).num_milliseconds().max(0);
                 metrics::histogram!("assignment_create_to_assigned_seconds")
                     .record(waited as f64 / 1000.0);

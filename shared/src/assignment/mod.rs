@@ -96,7 +96,7 @@ impl AssignmentPolicy {
 }
 
 /// An expiry job that fails (the database away) is tried again soon, a few times.
-const EXPIRY_RETRY: RetryPolicy = RetryPolicy {
+pub(super) const EXPIRY_RETRY: RetryPolicy = RetryPolicy {
     base: std::time::Duration::from_secs(1),
     max_attempts: 5,
 };
@@ -112,6 +112,20 @@ pub(crate) async fn offer(
     let Some(provider_id) = booking.provider_id else {
         return Ok(());
     };
+    let (job, due) = offer_expiry(booking, provider_id, attempt, timeout, tx.now());
+    queue::enqueue(tx, &job, due, EXPIRY_RETRY).await?;
+    Ok(())
+}
+
+/// The job that ends the offer of `booking` to `provider_id` (made in attempt
+/// `attempt`) if nobody answers it, and when it is due.
+pub(super) fn offer_expiry(
+    booking: &Booking,
+    provider_id: i64,
+    attempt: i64,
+    timeout: std::time::Duration,
+    now: DateTime<Utc>,
+) -> (ExpireOffer, DateTime<Utc>) {
     let job = ExpireOffer {
         booking_id: booking.id,
         cycle: booking.assignment_cycle,
@@ -119,9 +133,8 @@ pub(crate) async fn offer(
         provider_id,
         offer_timeout_secs: timeout.as_secs(),
     };
-    let due = tx.now() + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::days(1));
-    queue::enqueue(tx, &job, due, EXPIRY_RETRY).await?;
-    Ok(())
+    let due = now + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::days(1));
+    (job, due)
 }
 
 /// Where a booking's assignment stands, for its page: "attempt 2 of 4, next try at ...".

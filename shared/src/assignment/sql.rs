@@ -4,14 +4,26 @@
 //! An assignment costs round trips to the database, so two of its steps are chains:
 //! reading the booking only if the job's lease still holds (the fence), and the write
 //! of a successful attempt (the booking's compare-and-set, its history row, the attempt
-//! record and the job done). Their column lists and conditions come from the same
+//! record, the job done and the job that ends the offer if nobody answers it). Their column lists and conditions come from the same
 //! definitions as the single statements (`booking_cas!`, `history_insert!`,
-//! `attempt_insert!`, `queue::held_by_lease!`, `queue::job_done_set!`), and a test checks
+//! `attempt_insert!`, `queue::held_by_lease!`, `queue::job_done_set!`,
+//! `queue::new_job_columns!`), and a test checks
 //! that the chain and the same writes made one by one leave identical rows.
 
 use super::attempt::{attempt_insert, attempt_upsert};
 use crate::booking::history::history_insert;
 use crate::booking::rows::{booking_cas, booking_columns};
+
+/// The offer's expiry job, as `queue::enqueue` writes it (its parameters are ASSIGN's).
+macro_rules! offer_expiry {
+    () => {
+        concat!(
+            "INSERT INTO jobs (",
+            queue::new_job_columns!(),
+            ") SELECT $15, $16, $17, $1, 'scheduled', 1, $18, $19, 1, $20, $5, $5"
+        )
+    };
+}
 
 /// SQLite runs each chain as a script in which every statement after the first runs only
 /// if the one before changed its row (`changes()`), and the last reports whether the
@@ -30,7 +42,9 @@ pub(super) mod sqlite {
 
     /// $1 booking id, $2 its version, $3 'assigned', $4 provider, $5 now, $6 old status,
     /// $7 worker, $8 reason, $9 cycle, $10 attempt, $11 job id, $12 lease token, $13 the
-    /// candidates considered (JSON), $14 how many more there were.
+    /// candidates considered (JSON), $14 how many more there were; the offer's expiry
+    /// job: $15 queue, $16 kind, $17 payload, $18 max attempts, $19 backoff base (ms),
+    /// $20 due.
     pub const ASSIGN: &str = concat!(
         booking_cas!("NULL", "FALSE"),
         "; ",
@@ -44,7 +58,9 @@ pub(super) mod sqlite {
         queue::job_done_set!("$5"),
         " WHERE ",
         queue::held_by_lease!("$11", "$12"),
-        " AND changes() = 1; SELECT changes()"
+        " AND changes() = 1; ",
+        offer_expiry!(),
+        " WHERE changes() = 1; SELECT changes()"
     );
 }
 
@@ -77,6 +93,9 @@ pub(super) mod postgres {
         queue::job_done_set!("$5"),
         " WHERE ",
         queue::held_by_lease!("$11", "$12"),
-        " AND EXISTS (SELECT 1 FROM b) RETURNING id) SELECT COUNT(*) FROM j"
+        " AND EXISTS (SELECT 1 FROM b) RETURNING id), ",
+        "o AS (",
+        offer_expiry!(),
+        " FROM j RETURNING id) SELECT COUNT(*) FROM o"
     );
 }
