@@ -209,13 +209,11 @@ impl Assignment {
                     "assigned automatically (attempt {} of {})",
                     job.attempt, job.max_attempts
                 );
-                // The job that ends the offer if nobody answers it, written in the chain.
+                // The job that ends the offer if nobody answers it, written in the chain. It
+                // is never due at once (an offer lasts at least a second): nobody to wake.
                 let timeout = std::time::Duration::from_secs(payload.offer_timeout_secs);
                 let (expiry, due) =
                     super::offer_expiry(&booking, provider_id, job.attempt, timeout, tx.now());
-                if due <= tx.now() {
-                    tx.wake(ExpireOffer::QUEUE);
-                }
                 let expiry = sqlx::types::Json(
                     serde_json::to_value(expiry).map_err(|e| sqlx::Error::Encode(e.into()))?,
                 );
