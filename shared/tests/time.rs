@@ -116,6 +116,22 @@ impl T {
         (p.id, actor)
     }
 
+    /// Provider `id` stops taking work.
+    async fn stop_taking_work(&self, id: i64) {
+        self.core
+            .providers
+            .update(
+                &shared::Actor::system("setup"),
+                id,
+                ProviderUpdate {
+                    available: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+
     async fn claim(&self, owner: &str) -> Vec<ClaimedJob> {
         self.core
             .queue
@@ -371,18 +387,7 @@ async fn matching_follows_calendars_in_the_provider_s_own_zone_and_each_attempt_
     let (away, _) = t.provider("otto", &["plumbing"], 5.0).await;
     // Booked while otto works, then otto stops taking work.
     let morning = t.book("plumbing", "2026-12-07T08:00:00Z").await.unwrap();
-    t.core
-        .providers
-        .update(
-            &shared::Actor::system("setup"),
-            away,
-            ProviderUpdate {
-                available: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    t.stop_taking_work(away).await;
     let afternoon = t.book("plumbing", "2026-12-07T15:00:00Z").await.unwrap();
     // 11:00-13:00 UTC: Berlin has stopped, New York has not begun; otto is away.
     let refused = t
@@ -478,18 +483,7 @@ async fn a_booking_is_admitted_only_if_its_window_misses_every_active_window_tha
     );
     // Bob is the only electrician, and he is not taking work.
     let (bob, _) = t.provider("bob", &["electrical"], 5.0).await;
-    t.core
-        .providers
-        .update(
-            &shared::Actor::system("setup"),
-            bob,
-            ProviderUpdate {
-                available: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    t.stop_taking_work(bob).await;
 
     // Plumbing takes two hours: over her cleaning's start, inside it, over its end.
     for starts_at in [
