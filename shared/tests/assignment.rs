@@ -16,7 +16,7 @@ use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome, Expi
 use shared::booking::validation::BookingInput;
 use shared::booking::{BookingFilter, IdempotencyKey};
 use shared::console::{JobAction, JobSelection};
-use shared::provider::{NewProvider, ProviderUpdate};
+use shared::provider::NewProvider;
 use shared::schedule::calendar::{CalendarInput, WeeklyHours};
 use shared::{Actor, Role, Status};
 
@@ -107,18 +107,7 @@ impl Q {
         let n = self.booked.load(std::sync::atomic::Ordering::Relaxed);
         let stand_in = self.provider(&format!("standin{n}"), &[service], 1.0).await;
         let b = self.book(service).await;
-        self.core
-            .providers
-            .update(
-                &shared::Actor::system("setup"),
-                stand_in,
-                ProviderUpdate {
-                    available: Some(false),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        common::stop_taking_work(&self.core, stand_in).await;
         b
     }
 
@@ -591,15 +580,7 @@ async fn the_eligible_provider_is_the_least_busy_then_best_rated_then_lowest_id_
     let twin = q.provider("twin", &["plumbing"], 4.9).await;
     let away = q.provider("away", &["plumbing"], 5.0).await;
     q.provider("cleaner", &["cleaning"], 5.0).await;
-    let unavailable = ProviderUpdate {
-        available: Some(false),
-        ..Default::default()
-    };
-    q.core
-        .providers
-        .update(&shared::Actor::system("setup"), away, unavailable)
-        .await
-        .unwrap();
+    common::stop_taking_work(&q.core, away).await;
 
     let mut chosen = Vec::new();
     for _ in 0..4 {
@@ -874,18 +855,7 @@ async fn the_facts_the_store_gathers_lead_to_whom_the_rule_chooses_from_facts_fo
         let rating = [3.5, 4.0, 4.5, 4.5, 5.0][next(5) as usize];
         let id = q.provider(&format!("p{i}"), services, rating).await;
         if next(5) == 0 {
-            q.core
-                .providers
-                .update(
-                    &shared::Actor::system("setup"),
-                    id,
-                    ProviderUpdate {
-                        available: Some(false),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
+            common::stop_taking_work(&q.core, id).await;
         }
         if next(3) == 0 {
             q.core

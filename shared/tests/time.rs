@@ -16,7 +16,7 @@ use shared::assignment::{AssignProvider, AssignmentOutcome, AttemptOutcome, Expi
 use shared::booking::validation::BookingInput;
 use shared::booking::{Absent, Booking};
 use shared::error::{DomainError, StoreError};
-use shared::provider::{NewProvider, ProviderUpdate};
+use shared::provider::NewProvider;
 use shared::schedule::calendar::{CalendarInput, DateHours, Hours, WeeklyHours};
 use shared::{Actor, Role, Schedule, Status};
 
@@ -114,22 +114,6 @@ impl T {
             .unwrap()
             .actor();
         (p.id, actor)
-    }
-
-    /// Provider `id` stops taking work.
-    async fn stop_taking_work(&self, id: i64) {
-        self.core
-            .providers
-            .update(
-                &shared::Actor::system("setup"),
-                id,
-                ProviderUpdate {
-                    available: Some(false),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
     }
 
     async fn claim(&self, owner: &str) -> Vec<ClaimedJob> {
@@ -387,7 +371,7 @@ async fn matching_follows_calendars_in_the_provider_s_own_zone_and_each_attempt_
     let (away, _) = t.provider("otto", &["plumbing"], 5.0).await;
     // Booked while otto works, then otto stops taking work.
     let morning = t.book("plumbing", "2026-12-07T08:00:00Z").await.unwrap();
-    t.stop_taking_work(away).await;
+    common::stop_taking_work(&t.core, away).await;
     let afternoon = t.book("plumbing", "2026-12-07T15:00:00Z").await.unwrap();
     // 11:00-13:00 UTC: Berlin has stopped, New York has not begun; otto is away.
     let refused = t
@@ -483,7 +467,7 @@ async fn a_booking_is_admitted_only_if_its_window_misses_every_active_window_tha
     );
     // Bob is the only electrician, and he is not taking work.
     let (bob, _) = t.provider("bob", &["electrical"], 5.0).await;
-    t.stop_taking_work(bob).await;
+    common::stop_taking_work(&t.core, bob).await;
 
     // Plumbing takes two hours: over her cleaning's start, inside it, over its end.
     for starts_at in [

@@ -187,6 +187,18 @@ pub async fn test_db(base_ms: u64) -> TestDb {
     }
 }
 
+/// Provider `id` stops taking work (set up by the system, as a test's backdrop).
+pub async fn stop_taking_work(core: &Core, id: i64) {
+    let unavailable = shared::provider::ProviderUpdate {
+        available: Some(false),
+        ..Default::default()
+    };
+    core.providers
+        .update(&Actor::system("setup"), id, unavailable)
+        .await
+        .unwrap();
+}
+
 /// Creates a login (with a hash nobody can sign in with) and returns who it acts as.
 pub async fn user(core: &Core, email: &str, role: Role) -> Actor {
     let new = NewUser {
