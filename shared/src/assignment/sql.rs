@@ -2,13 +2,13 @@
 //! each named once, as a pair.
 //!
 //! An assignment costs round trips to the database, so two of its steps are chains:
-//! reading the booking only if the job's lease still holds (the fence), and the write
-//! of a successful attempt (the booking's compare-and-set, its history row, the attempt
-//! record, the job done and the job that ends the offer if nobody answers it). Their column lists and conditions come from the same
-//! definitions as the single statements (`booking_cas!`, `history_insert!`,
-//! `attempt_insert!`, `queue::held_by_lease!`, `queue::job_done_set!`,
-//! `queue::new_job_columns!`), and a test checks
-//! that the chain and the same writes made one by one leave identical rows.
+//! reading the booking only if the job's lease still holds (the fence), and the write of
+//! a successful attempt (the booking's compare-and-set, its history row, the attempt
+//! record, the job done and the job that ends the offer if nobody answers it). Their
+//! column lists and conditions come from the same definitions as the single statements
+//! (`booking_cas!`, `history_insert!`, `attempt_insert!`, `queue::held_by_lease!`,
+//! `queue::job_done_set!`, `queue::new_job_columns!`), and a test checks that the chain
+//! and the same writes made one by one leave identical rows.
 
 use super::attempt::{attempt_insert, attempt_upsert};
 use crate::booking::history::history_insert;
