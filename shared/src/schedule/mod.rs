@@ -173,6 +173,24 @@ pub(crate) fn cached_calendar(
     Ok(parsed)
 }
 
+/// Of providers `p`: those taking work (available and not deactivated). The same
+/// condition for every statement that asks who could serve a booking.
+macro_rules! taking_work {
+    () => {
+        "p.available AND p.deactivated_at IS NULL"
+    };
+}
+
+/// Of bookings `b`: the active windows that start after `$2` and before `$3` and end
+/// after `$4`. A window lasts at most a day, so with `$2` a day before the start of the
+/// range asked about, every active window that overlaps it is among them.
+macro_rules! active_windows_between {
+    () => {
+        "b.status IN ('assigned', 'accepted', 'in_progress') \
+         AND b.starts_at > $2 AND b.starts_at < $3 AND b.ends_at > $4"
+    };
+}
+
 /// The available providers of `service_type` with their calendars and the windows of
 /// their active bookings that overlap `range` (leaving out booking `except`).
 pub(crate) async fn provider_times(
@@ -182,27 +200,28 @@ pub(crate) async fn provider_times(
     except: Option<i64>,
 ) -> Result<Vec<ProviderTime>, StoreError> {
     let providers: Vec<ProviderCalendarRow> = on!(tx, |c| {
-        sqlx::query_as(
+        sqlx::query_as(concat!(
             "SELECT p.id, p.time_zone, p.calendar FROM providers p \
              JOIN provider_services s ON s.provider_id = p.id \
-             WHERE s.service_type = $1 AND p.available AND p.deactivated_at IS NULL ORDER BY p.id",
-        )
+             WHERE s.service_type = $1 AND ",
+            taking_work!(),
+            " ORDER BY p.id"
+        ))
         .bind(service_type)
         .fetch_all(c)
         .await
     })?;
-    // No window is longer than a day, so one that overlaps the range starts less than
-    // a day before it.
     let busy: Vec<BusyRow> = on!(tx, |c| {
-        sqlx::query_as(
+        sqlx::query_as(concat!(
             "SELECT b.provider_id, b.starts_at, b.ends_at FROM provider_services s \
              JOIN providers p ON p.id = s.provider_id \
              JOIN bookings b ON b.provider_id = s.provider_id \
-             WHERE s.service_type = $1 AND p.available AND p.deactivated_at IS NULL \
-             AND b.status IN ('assigned', 'accepted', 'in_progress') \
-             AND b.starts_at > $2 AND b.starts_at < $3 AND b.ends_at > $4 \
-             AND ($5 IS NULL OR b.id <> $5)",
-        )
+             WHERE s.service_type = $1 AND ",
+            taking_work!(),
+            " AND ",
+            active_windows_between!(),
+            " AND ($5 IS NULL OR b.id <> $5)"
+        ))
         .bind(service_type)
         .bind(ts(range.0 - Duration::days(1)))
         .bind(ts(range.1))
@@ -273,25 +292,25 @@ struct AdmissionRow {
 /// The statement reads every active window of the service's providers that starts
 /// within a day either side of `starts_at` and ends after it: a window overlapping the
 /// booking's (at most a day long, as every window is) is among them, and
-/// [`slots::is_free`] tells which overlap.
+/// [`slots::is_free`] tells which overlap. Who is taking work and which windows are
+/// active are [`provider_times`]'s conditions, from the same macros.
 pub(crate) async fn admission(
     db: &Db,
     service_type: &str,
     starts_at: DateTime<Utc>,
 ) -> Result<Option<((DateTime<Utc>, DateTime<Utc>), Servable)>, StoreError> {
     let rows: Vec<AdmissionRow> = on!(db, |p| {
-        sqlx::query_as(
+        sqlx::query_as(concat!(
             "SELECT CAST(s.duration_minutes AS BIGINT) AS duration_minutes, \
              p.id AS provider_id, p.time_zone, p.calendar, b.starts_at, b.ends_at \
              FROM service_types s \
              LEFT JOIN provider_services ps ON ps.service_type = s.name \
-             LEFT JOIN providers p ON p.id = ps.provider_id \
-             AND p.available AND p.deactivated_at IS NULL \
-             LEFT JOIN bookings b ON b.provider_id = p.id \
-             AND b.status IN ('assigned', 'accepted', 'in_progress') \
-             AND b.starts_at > $2 AND b.starts_at < $3 AND b.ends_at > $4 \
-             WHERE s.name = $1 ORDER BY p.id",
-        )
+             LEFT JOIN providers p ON p.id = ps.provider_id AND ",
+            taking_work!(),
+            " LEFT JOIN bookings b ON b.provider_id = p.id AND ",
+            active_windows_between!(),
+            " WHERE s.name = $1 ORDER BY p.id"
+        ))
         .bind(service_type)
         .bind(ts(starts_at - Duration::days(1)))
         .bind(ts(starts_at + Duration::days(1)))
