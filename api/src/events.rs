@@ -7,7 +7,10 @@
 //! each new row once and hands it to the streams that may see it, found by who they are
 //! ([`shared::feed::Audience`]: operators see every row, a customer the rows of their
 //! bookings, a provider the rows naming them): a change costs one read, and wakes only its
-//! own listeners, however many streams are open. A stream that starts behind the hub
+//! own listeners, however many streams are open. Each row is serialised once per read and
+//! viewer, not once per stream, and the hub wakes streams a few at a time so that requests
+//! go on being served while thousands of streams take a change (the changes committed
+//! meanwhile go out together in its next read). A stream that starts behind the hub
 //! (resuming after `Last-Event-ID`) or falls behind it (too slow to take its rows) reads
 //! the feed itself until level, then follows the hub again. Events carry `id:` = their
 //! feed position (the history id on SQLite, the position the sequencer gave the row after
@@ -18,7 +21,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -30,7 +33,7 @@ use serde::Deserialize;
 use tokio::sync::{Notify, mpsc, watch};
 
 use shared::feed::Audience;
-use shared::{Accounts, Actor, Feed};
+use shared::{Accounts, Actor, Feed, Role};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -46,6 +49,8 @@ const BATCH: u32 = 200;
 /// Reads of the hub's a stream may have waiting; a stream slower than that misses the
 /// next and reads the feed itself.
 const QUEUED: usize = 64;
+/// Streams the hub wakes before it lets the process's other tasks run.
+const WAKE_CHUNK: usize = 8;
 /// How far behind the feed a resuming stream may be and still be replayed row by row (each
 /// read of a stream checks every row for what its caller may see: a stream resumed from the
 /// start of a million rows cost seconds of CPU); further behind, it is told to `reset`.
@@ -113,12 +118,48 @@ struct Fanned {
     events: Vec<shared::feed::Event>,
     /// The position the read reached.
     next: i64,
+    /// The rows' `booking` data as the first stream to take the read renders them, for
+    /// every other stream of the same viewer ([`Fanned::data_for`]).
+    rendered: OnceLock<(Viewer, Arc<[Option<String>]>)>,
 }
 
+/// Who a stream shows rows to, as far as their rendering goes: a row's view depends on
+/// the viewer's role and on whether the viewer made the change.
+type Viewer = (Role, Option<i64>);
+
+impl Fanned {
+    fn new(events: Vec<shared::feed::Event>, next: i64) -> Fanned {
+        Fanned {
+            events,
+            next,
+            rendered: OnceLock::new(),
+        }
+    }
+
+    /// Each row's `booking` data as `actor` sees it. The streams of one read are one
+    /// audience, nearly always one viewer (an operator's view is the same for all of them;
+    /// a customer's and a provider's streams are theirs), so a row is serialised once per
+    /// read, not once per stream; a stream of another viewer renders its own.
+    fn data_for(&self, actor: &Actor) -> Arc<[Option<String>]> {
+        let viewer = (actor.role, actor.user_id);
+        let (first, data) = self
+            .rendered
+            .get_or_init(|| (viewer, render(&self.events, actor)));
+        if *first == viewer {
+            data.clone()
+        } else {
+            render(&self.events, actor)
+        }
+    }
+}
+
+/// A read of the hub's for one audience, with the streams it goes to.
+type Delivery = (Arc<Fanned>, Vec<Arc<Listener>>);
+
 impl Listeners {
-    /// Hands a read (the rows after `from`, up to `next`) to the streams that may see its
-    /// rows: all of them to operators', each row to its customer's and its provider's.
-    fn hand_out(&mut self, from: i64, events: Vec<shared::feed::Event>, next: i64) {
+    /// Moves the hub to `next` and says which streams get which rows of the read that got
+    /// it there: all of them to operators', each row to its customer's and its provider's.
+    fn hand_out(&mut self, events: Vec<shared::feed::Event>, next: i64) -> Vec<Delivery> {
         self.at = Some(next);
         let mut by_audience: HashMap<Audience, Vec<shared::feed::Event>> = HashMap::new();
         for event in &events {
@@ -128,16 +169,36 @@ impl Listeners {
                 }
             }
         }
+        let mut deliveries = Vec::with_capacity(by_audience.len() + 1);
         if let Some(operators) = self.by_audience.get(&Audience::Everyone) {
-            let read = Arc::new(Fanned { events, next });
-            for listener in operators.values() {
-                listener.offer(&read, from);
-            }
+            deliveries.push((
+                Arc::new(Fanned::new(events, next)),
+                operators.values().cloned().collect(),
+            ));
         }
         for (audience, events) in by_audience {
-            let read = Arc::new(Fanned { events, next });
-            for listener in self.by_audience[&audience].values() {
-                listener.offer(&read, from);
+            deliveries.push((
+                Arc::new(Fanned::new(events, next)),
+                self.by_audience[&audience].values().cloned().collect(),
+            ));
+        }
+        deliveries
+    }
+}
+
+/// Offers each read (of the rows after `from`) to its streams, [`WAKE_CHUNK`] at a time,
+/// letting the process's other tasks run in between: woken all at once, thousands of
+/// streams would queue every request the process is serving behind them. While the hub
+/// is at it, the changes committed meanwhile wait for its next read, so under load a
+/// stream is woken once for many rows rather than once per row.
+async fn deliver(deliveries: Vec<Delivery>, from: i64) {
+    let mut offered = 0;
+    for (read, listeners) in deliveries {
+        for listener in listeners {
+            listener.offer(&read, from);
+            offered += 1;
+            if offered % WAKE_CHUNK == 0 {
+                tokio::task::yield_now().await;
             }
         }
     }
@@ -224,7 +285,9 @@ impl EventHub {
                                 metrics::counter!("event_feed_reads_total", "reader" => "hub")
                                     .increment(1);
                                 if batch.next > *at {
-                                    lock(&listeners).hand_out(*at, batch.events, batch.next);
+                                    let deliveries =
+                                        lock(&listeners).hand_out(batch.events, batch.next);
+                                    deliver(deliveries, *at).await;
                                     *at = batch.next;
                                 }
                                 if !batch.more {
@@ -463,7 +526,8 @@ fn event_stream(
                                 Ok(batch) => {
                                     metrics::counter!("event_feed_reads_total", "reader" => "stream")
                                         .increment(1);
-                                    for sse in events_of(batch.events, &actor) {
+                                    let data = render(&batch.events, &actor);
+                                    for sse in events_of(&batch.events, &data, at) {
                                         yield Ok(sse);
                                     }
                                     at = batch.next;
@@ -504,8 +568,8 @@ fn event_stream(
                     }
                 }
             };
-            let new = read.events.iter().filter(|e| e.position > cursor);
-            for sse in events_of(new.cloned().collect(), &actor) {
+            let data = read.data_for(&actor);
+            for sse in events_of(&read.events, &data, cursor) {
                 yield Ok(sse);
             }
             cursor = cursor.max(read.next);
@@ -513,27 +577,119 @@ fn event_stream(
     }
 }
 
-/// The SSE events of feed rows a caller may see, in feed order. Each row has its own
-/// position; should rows ever share one, the id goes out with the last of them, so that a
-/// client reconnecting in between is sent them all again rather than half.
-fn events_of(events: Vec<shared::feed::Event>, actor: &Actor) -> Vec<Event> {
-    let mut out = Vec::with_capacity(events.len());
-    let mut events = events.into_iter().peekable();
-    while let Some(event) = events.next() {
-        let last_of_position = events
-            .peek()
-            .is_none_or(|next| next.position != event.position);
+/// Each row's `booking` data (a HistoryView as JSON) as `actor` sees it; `None` for a
+/// row that could not be serialised (it is logged, and not sent).
+fn render(events: &[shared::feed::Event], actor: &Actor) -> Arc<[Option<String>]> {
+    events
+        .iter()
+        .map(|event| {
+            let view = crate::routes::bookings::HistoryView::for_viewer(event.entry.clone(), actor);
+            serde_json::to_string(&view)
+                .inspect_err(|e| tracing::error!(error = %e, "serialising an event"))
+                .ok()
+        })
+        .collect()
+}
+
+/// The SSE events of the rows after `cursor` (rendered as `data`), in feed order. Each
+/// row has its own position; should rows ever share one, the id goes out with the last of
+/// them, so that a client reconnecting in between is sent them all again rather than half.
+fn events_of(events: &[shared::feed::Event], data: &[Option<String>], cursor: i64) -> Vec<Event> {
+    let rows: Vec<_> = events
+        .iter()
+        .zip(data)
+        .filter(|(event, _)| event.position > cursor)
+        .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, (event, data)) in rows.iter().enumerate() {
+        let Some(data) = data else { continue };
+        let last_of_position = rows
+            .get(i + 1)
+            .is_none_or(|(next, _)| next.position != event.position);
         let mut sse = Event::default().event("booking");
         if last_of_position {
             sse = sse.id(event.position.to_string());
         }
-        match sse.json_data(crate::routes::bookings::HistoryView::for_viewer(
-            event.entry,
-            actor,
-        )) {
-            Ok(sse) => out.push(sse),
-            Err(e) => tracing::error!(error = %e, "serialising an event"),
-        }
+        out.push(sse.data(data));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::Status;
+    use shared::booking::HistoryEntry;
+
+    fn provider(user: i64) -> Actor {
+        Actor {
+            role: Role::Provider,
+            user_id: Some(user),
+            provider_id: Some(7),
+            name: format!("user {user}"),
+        }
+    }
+
+    /// A provider's rejection, made by user 1 of provider 7.
+    fn rejected() -> shared::feed::Event {
+        shared::feed::Event {
+            position: 5,
+            customer_id: 3,
+            entry: HistoryEntry {
+                id: 5,
+                booking_id: 2,
+                old_status: Some(Status::Assigned),
+                new_status: Status::Pending,
+                changed_by: Some(1),
+                changed_by_name: "Chen".into(),
+                changed_by_role: Role::Provider,
+                reason: Some("van broke down".into()),
+                is_override: false,
+                provider_id: Some(7),
+                timestamp: Utc::now(),
+            },
+        }
+    }
+
+    /// A read is rendered once for its first viewer and shared with the same viewer's
+    /// streams; a stream of another viewer gets the row as that viewer sees it.
+    #[test]
+    fn a_read_is_rendered_once_per_viewer_and_each_viewer_gets_their_own_view() {
+        let read = Fanned::new(vec![rejected()], 5);
+        let own = read.data_for(&provider(1));
+        assert!(Arc::ptr_eq(&own, &read.data_for(&provider(1))));
+        let own: serde_json::Value = serde_json::from_str(own[0].as_deref().unwrap()).unwrap();
+        assert_eq!(own["changed_by_name"], "Chen");
+        assert_eq!(own["reason"], "van broke down");
+
+        let other = read.data_for(&provider(2));
+        let other: serde_json::Value = serde_json::from_str(other[0].as_deref().unwrap()).unwrap();
+        assert_eq!(other["changed_by_name"], "another provider");
+        assert_eq!(other["reason"], serde_json::Value::Null);
+    }
+
+    /// Rows at or before the stream's position are not sent again, and the id goes out
+    /// with the last row of a position.
+    #[test]
+    fn events_of_sends_the_rows_after_the_cursor_each_position_once() {
+        let mut second = rejected();
+        second.entry.id = 6;
+        let mut third = rejected();
+        third.position = 6;
+        third.entry.id = 7;
+        let rows = [rejected(), second, third];
+        let data = render(&rows, &provider(1));
+        let text = |events: Vec<Event>| {
+            events
+                .into_iter()
+                .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(events_of(&rows, &data, 5).len(), 1);
+        let all = text(events_of(&rows, &data, 4));
+        assert_eq!(all.len(), 3);
+        assert!(!all[0].contains("id: 5"), "{}", all[0]);
+        assert!(all[1].contains("id: 5"), "{}", all[1]);
+        assert!(all[2].contains("id: 6"), "{}", all[2]);
+    }
 }

@@ -76,21 +76,37 @@ async fn open(app: &TestApp, token: &str) -> Body {
 /// The booking ids of the `booking` events a stream sends until it has sent `count` (or
 /// three seconds pass), and of any it has ready after those.
 async fn booking_ids(body: &mut Body, count: usize) -> Vec<i64> {
+    let rows = booking_rows(body, count).await;
+    rows.iter()
+        .map(|row| row["booking_id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The history rows (the `data` of the `booking` events) a stream sends until it has sent
+/// `count` (or three seconds pass), and any it has ready after those.
+async fn booking_rows(body: &mut Body, count: usize) -> Vec<serde_json::Value> {
     let mut text = common::read_stream(body, Duration::from_secs(3), |t| {
         t.matches("event: booking").count() >= count
     })
     .await;
     text.push_str(&common::read_stream(body, Duration::from_millis(50), |_| false).await);
-    ids_in(&text)
+    rows_in(&text)
+}
+
+/// The history rows of the `booking` events in a stream's text.
+fn rows_in(text: &str) -> Vec<serde_json::Value> {
+    text.split("\n\n")
+        .filter(|frame| frame.contains("event: booking"))
+        .filter_map(|frame| frame.lines().find_map(|l| l.strip_prefix("data:")))
+        .map(|data| serde_json::from_str(data.trim()).unwrap())
+        .collect()
 }
 
 /// The booking ids of the `booking` events in a stream's text.
 fn ids_in(text: &str) -> Vec<i64> {
-    text.split("\n\n")
-        .filter(|frame| frame.contains("event: booking"))
-        .filter_map(|frame| frame.lines().find_map(|l| l.strip_prefix("data:")))
-        .map(|data| serde_json::from_str::<serde_json::Value>(data.trim()).unwrap())
-        .map(|data| data["booking_id"].as_i64().unwrap())
+    rows_in(text)
+        .iter()
+        .map(|row| row["booking_id"].as_i64().unwrap())
         .collect()
 }
 
@@ -193,4 +209,53 @@ async fn a_stream_that_falls_behind_the_hub_catches_up_from_the_feed_without_los
         metric(&app, &admin, "event_feed_reads_total{reader=\"stream\"}").await > stream_reads,
         "the slow stream was not behind: nothing tested"
     );
+}
+
+/// A change reaches each of many streams as its caller may see it: the hub renders a row
+/// once per read and viewer, and each audience's streams get their viewer's rendering
+/// (more streams than the hub wakes at a time, so that the hand-out is split).
+#[tokio::test]
+async fn many_streams_each_get_a_change_as_their_caller_may_see_it() {
+    let app = TestApp::new().await;
+    let admin = app.demo("admin").await;
+    let customer = app.demo("customer").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut admins = Vec::new();
+    let mut customers = Vec::new();
+    for _ in 0..12 {
+        admins.push(open(&app, &admin).await);
+        customers.push(open(&app, &customer).await);
+    }
+
+    let id = app.book(&customer).await["id"].as_i64().unwrap();
+    let res = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/bookings/{id}/status"),
+            Some(&admin),
+            Some(serde_json::json!({"status": "completed", "override": true, "reason": "done by phone"})),
+        )
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.body);
+
+    let last = |rows: Vec<serde_json::Value>| {
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0]["booking_id"], id);
+        assert_eq!(rows[1]["new_status"], "completed");
+        let row = &rows[1];
+        (row["changed_by_name"].clone(), row["reason"].clone())
+    };
+    for body in &mut admins {
+        assert_eq!(
+            last(booking_rows(body, 2).await),
+            ("Ada Admin".into(), "done by phone".into())
+        );
+    }
+    // The customer sees who changed it as "Home services", and not the admin's reason.
+    for body in &mut customers {
+        assert_eq!(
+            last(booking_rows(body, 2).await),
+            ("Home services".into(), serde_json::Value::Null)
+        );
+    }
 }
