@@ -32,35 +32,85 @@ async fn creates(sys: &System, token: &str) -> anyhow::Result<Vec<i64>> {
     Ok(took)
 }
 
-/// One open stream: counts its `ready` and `booking` events until the API closes it or
-/// the task is aborted.
-fn open(
-    sys: &System,
-    token: &str,
-    ready: Arc<AtomicUsize>,
-    bookings: Arc<AtomicUsize>,
-) -> tokio::task::JoinHandle<()> {
-    let request = sys.client.get(sys.at("/api/v1/events")).bearer_auth(token);
-    tokio::spawn(async move {
-        let Ok(mut res) = request.send().await else {
-            return;
-        };
-        if !res.status().is_success() {
-            return;
-        }
-        let mut buf = String::new();
-        while let Ok(Some(chunk)) = res.chunk().await {
-            buf.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = buf.find("\n\n") {
-                let frame: String = buf.drain(..end + 2).collect();
-                if frame.contains("event: ready") {
-                    ready.fetch_add(1, Ordering::Relaxed);
-                } else if frame.contains("event: booking") {
-                    bookings.fetch_add(1, Ordering::Relaxed);
+/// The streams' side of a round: a runtime of their own, with its own HTTP client. The
+/// streams stand for pages open in browsers elsewhere; reading them on the runtime that
+/// times the creates would queue each create's response behind thousands of reads in the
+/// bench itself, which no browser does to another client.
+struct Readers {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+impl Readers {
+    fn new() -> anyhow::Result<Readers> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("bench-streams")
+            .enable_all()
+            .build()?;
+        // Its connections' tasks are spawned where its requests are sent: on the runtime.
+        Ok(Readers {
+            runtime,
+            client: reqwest::Client::new(),
+        })
+    }
+
+    /// One open stream: counts its `ready` and `booking` events until the API closes it or
+    /// the task is aborted.
+    fn open(
+        &self,
+        sys: &System,
+        token: &str,
+        ready: Arc<AtomicUsize>,
+        bookings: Arc<AtomicUsize>,
+    ) -> tokio::task::JoinHandle<()> {
+        let request = self.client.get(sys.at("/api/v1/events")).bearer_auth(token);
+        self.runtime.spawn(async move {
+            let Ok(mut res) = request.send().await else {
+                return;
+            };
+            if !res.status().is_success() {
+                return;
+            }
+            let mut buf = String::new();
+            while let Ok(Some(chunk)) = res.chunk().await {
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buf.find("\n\n") {
+                    let frame: String = buf.drain(..end + 2).collect();
+                    if frame.contains("event: ready") {
+                        ready.fetch_add(1, Ordering::Relaxed);
+                    } else if frame.contains("event: booking") {
+                        bookings.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
-        }
-    })
+        })
+    }
+
+    /// Ends the streams' runtime (its tasks are dropped, closing their connections).
+    fn close(self) {
+        self.runtime.shutdown_background();
+    }
+}
+
+/// The API's count of reads of the feed by `reader`: `hub` (the process's one reader,
+/// whose rows are handed to the streams) or `stream` (a stream that fell behind the hub
+/// reading the feed itself).
+async fn feed_reads(sys: &System, admin: &str, reader: &str) -> anyhow::Result<u64> {
+    let text = sys
+        .client
+        .get(sys.at("/metrics"))
+        .bearer_auth(admin)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let series = format!("event_feed_reads_total{{reader=\"{reader}\"}} ");
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix(&series)?.parse::<f64>().ok())
+        .unwrap_or(0.0) as u64)
 }
 
 /// What one round of creates with streams open measured.
@@ -74,6 +124,9 @@ struct Round {
     leaked: usize,
     /// From the last create until every event had arrived (or the wait gave up).
     last_delivery: Duration,
+    /// Reads of the feed meanwhile: the hub's, and those of streams that fell behind it.
+    hub_reads: u64,
+    stream_reads: u64,
 }
 
 /// Opens `n` streams, `seeing` of them as callers who may see the customer's new bookings
@@ -84,6 +137,7 @@ async fn round(sys: &System, tokens: [&str; 3], n: usize, seeing: usize) -> anyh
     let ready = Arc::new(AtomicUsize::new(0));
     let seen = Arc::new(AtomicUsize::new(0));
     let leaked = Arc::new(AtomicUsize::new(0));
+    let readers = Readers::new()?;
     let mut streams = Vec::with_capacity(n);
     for i in 0..n {
         let (who, count) = match i {
@@ -91,12 +145,16 @@ async fn round(sys: &System, tokens: [&str; 3], n: usize, seeing: usize) -> anyh
             i if i % 2 == 0 => (admin, &seen),
             _ => (customer, &seen),
         };
-        streams.push(open(sys, who, ready.clone(), count.clone()));
+        streams.push(readers.open(sys, who, ready.clone(), count.clone()));
     }
     wait_until("opening streams", n as i64, || async {
         Ok(ready.load(Ordering::Relaxed) as i64)
     })
     .await?;
+    let reads_before = (
+        feed_reads(sys, admin, "hub").await?,
+        feed_reads(sys, admin, "stream").await?,
+    );
     let took = creates(sys, customer).await?;
     let last_create = Instant::now();
     let expected = seeing * CREATES;
@@ -106,15 +164,20 @@ async fn round(sys: &System, tokens: [&str; 3], n: usize, seeing: usize) -> anyh
     })
     .await;
     let last_delivery = last_create.elapsed();
+    let hub_reads = feed_reads(sys, admin, "hub").await? - reads_before.0;
+    let stream_reads = feed_reads(sys, admin, "stream").await? - reads_before.1;
     for stream in streams {
         stream.abort();
     }
+    readers.close();
     Ok(Round {
         took,
         expected,
         got: seen.load(Ordering::Relaxed),
         leaked: leaked.load(Ordering::Relaxed),
         last_delivery,
+        hub_reads,
+        stream_reads,
     })
 }
 
@@ -155,9 +218,12 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
             &format!("streams: events delivered, {label}"),
             format!("{} of {}", round.got, round.expected),
             format!(
-                "the last {:.0} ms after the last create; {} to streams that may not see them",
+                "the last {:.0} ms after the last create; {} to streams that may not see them; \
+                 feed read {} times by the hub, {} by streams behind it",
                 round.last_delivery.as_secs_f64() * 1000.0,
-                round.leaked
+                round.leaked,
+                round.hub_reads,
+                round.stream_reads
             ),
         );
         if round.got != round.expected || round.leaked != 0 {
@@ -170,7 +236,8 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
             label.into(),
             json!({"seeing": seeing, "create_ms": [p50, percentile_ms(&round.took, 0.99)],
                    "ratio_p50": ratio, "delivered": round.got, "expected": round.expected,
-                   "last_delivery_ms": round.last_delivery.as_secs_f64() * 1000.0}),
+                   "last_delivery_ms": round.last_delivery.as_secs_f64() * 1000.0,
+                   "hub_reads": round.hub_reads, "stream_reads": round.stream_reads}),
         );
         r.memory(&sys);
     }
