@@ -668,6 +668,40 @@ mod tests {
         assert_eq!(other["reason"], serde_json::Value::Null);
     }
 
+    /// The hub offers a read to [`WAKE_CHUNK`] streams, then lets the process's other
+    /// tasks run (a request being served among them) before it offers the next ones.
+    #[tokio::test]
+    async fn the_hub_lets_other_tasks_run_after_every_few_streams_it_wakes() {
+        let (listeners, _receivers): (Vec<_>, Vec<_>) = (0..20)
+            .map(|_| {
+                let (rows, receiver) = mpsc::channel(QUEUED);
+                let listener = Arc::new(Listener {
+                    rows,
+                    joined_at: 0,
+                    behind: AtomicI64::new(LEVEL),
+                    wake: Notify::new(),
+                });
+                (listener, receiver)
+            })
+            .unzip();
+        let offered = |listeners: &[Arc<Listener>]| {
+            listeners
+                .iter()
+                .filter(|l| l.rows.capacity() < QUEUED)
+                .count()
+        };
+        let read = Arc::new(Fanned::new(vec![rejected()], 5));
+        // This test's runtime has one thread: the tasks run in the order they are woken.
+        let hub = tokio::spawn(deliver(vec![(read, listeners.clone())], 4));
+        let other = tokio::spawn({
+            let listeners = listeners.clone();
+            async move { offered(&listeners) }
+        });
+        hub.await.unwrap();
+        assert_eq!(other.await.unwrap(), WAKE_CHUNK);
+        assert_eq!(offered(&listeners), 20);
+    }
+
     /// Rows at or before the stream's position are not sent again, and the id goes out
     /// with the last row of a position.
     #[test]

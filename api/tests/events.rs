@@ -73,6 +73,16 @@ async fn open(app: &TestApp, token: &str) -> Body {
     body
 }
 
+/// `n` streams of each of two callers, opened in turn.
+async fn open_each(app: &TestApp, [a, b]: [&str; 2], n: usize) -> (Vec<Body>, Vec<Body>) {
+    let (mut of_a, mut of_b) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        of_a.push(open(app, a).await);
+        of_b.push(open(app, b).await);
+    }
+    (of_a, of_b)
+}
+
 /// The booking ids of the `booking` events a stream sends until it has sent `count` (or
 /// three seconds pass), and of any it has ready after those.
 async fn booking_ids(body: &mut Body, count: usize) -> Vec<i64> {
@@ -131,12 +141,7 @@ async fn open_streams_share_one_read_of_each_change_and_each_keeps_its_own_rows(
     let bob = app.customer("bob").await;
     // Let the hub settle on the sign-ups before the streams open from its position.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut alices = Vec::new();
-    let mut bobs = Vec::new();
-    for _ in 0..15 {
-        alices.push(open(&app, &alice).await);
-        bobs.push(open(&app, &bob).await);
-    }
+    let (mut alices, mut bobs) = open_each(&app, [&alice, &bob], 15).await;
     let mut admins = open(&app, &admin).await;
     assert_eq!(metric(&app, &admin, "event_streams_open").await, 31.0);
     let stream_reads = metric(&app, &admin, "event_feed_reads_total{reader=\"stream\"}").await;
@@ -220,12 +225,7 @@ async fn many_streams_each_get_a_change_as_their_caller_may_see_it() {
     let admin = app.demo("admin").await;
     let customer = app.demo("customer").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut admins = Vec::new();
-    let mut customers = Vec::new();
-    for _ in 0..12 {
-        admins.push(open(&app, &admin).await);
-        customers.push(open(&app, &customer).await);
-    }
+    let (mut admins, mut customers) = open_each(&app, [&admin, &customer], 12).await;
 
     let id = app.book(&customer).await["id"].as_i64().unwrap();
     let res = app
