@@ -13,6 +13,9 @@ pub enum Error {
     Shared(Arc<sqlx::Error>),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A statement run on a SQLite connection's own handle ([`crate::Tx::direct`]).
+    #[error("database error: {0}")]
+    Direct(#[from] rusqlite::Error),
 }
 
 impl Error {
@@ -21,7 +24,7 @@ impl Error {
         match self {
             Error::Sqlx(e) => Some(e),
             Error::Shared(e) => Some(e.as_ref()),
-            Error::Migrate(_) => None,
+            Error::Migrate(_) | Error::Direct(_) => None,
         }
     }
 
@@ -35,6 +38,9 @@ impl Error {
     /// True when the database refused the write for lack of space (SQLite's full disk,
     /// PostgreSQL's disk full).
     pub fn is_disk_full(&self) -> bool {
+        if let Error::Direct(rusqlite::Error::SqliteFailure(e, _)) = self {
+            return e.code == rusqlite::ErrorCode::DiskFull;
+        }
         matches!(
             self.sqlx(),
             Some(sqlx::Error::Database(db)) if matches!(db.code().as_deref(), Some("13" | "53100"))

@@ -69,6 +69,12 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(db::Error::Direct(e))
+    }
+}
+
 impl StoreError {
     /// True for database errors a caller should retry after a short pause (see
     /// [`db::Error::is_transient`]).

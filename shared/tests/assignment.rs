@@ -486,6 +486,77 @@ async fn in_a_shared_transaction_an_assignment_that_fails_or_lost_its_lease_leav
     }
 }
 
+/// In a batch, a job whose booking no longer awaits it and one for which nobody is
+/// eligible end as each would alone (on SQLite they are rolled back to their savepoints
+/// and run alone after the batch), while the others are assigned.
+#[tokio::test]
+async fn in_a_batch_a_job_with_nothing_to_do_or_nobody_eligible_ends_as_it_would_alone() {
+    let q = setup(2000).await;
+    let p = q.provider("pat", &["plumbing"], 4.0).await;
+    let a = q.book("plumbing").await;
+    let b = q.book_then_nobody_available("cleaning").await;
+    let c = q.book("plumbing").await;
+    let d = q.book("plumbing").await;
+    let jobs = q.claim("w", 4).await;
+    assert_eq!(
+        jobs.iter().map(booking_of).collect::<Vec<_>>(),
+        [a, b, c, d]
+    );
+    // The customer cancels c after its job was claimed.
+    let cancel = StatusChange {
+        status: Status::Cancelled,
+        reason: None,
+        is_override: false,
+        absent: None,
+        expected_version: None,
+    };
+    q.core.change_status(&q.customer, c, cancel).await.unwrap();
+    let outcomes: Vec<AssignmentOutcome> = q
+        .core
+        .assignment_by("w")
+        .run_together(&jobs.iter().collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            AssignmentOutcome::Assigned { provider_id: p },
+            AssignmentOutcome::NoProvider { dead: false },
+            AssignmentOutcome::NoOp,
+            AssignmentOutcome::Assigned { provider_id: p },
+        ]
+    );
+    for (id, state, status, attempts) in [
+        (
+            a,
+            JobState::Done,
+            Status::Assigned,
+            vec![AttemptOutcome::Assigned],
+        ),
+        (
+            b,
+            JobState::Retrying,
+            Status::Pending,
+            vec![AttemptOutcome::NoProvider],
+        ),
+        (c, JobState::Done, Status::Cancelled, vec![]),
+        (
+            d,
+            JobState::Done,
+            Status::Assigned,
+            vec![AttemptOutcome::Assigned],
+        ),
+    ] {
+        assert_eq!(q.job_of(id).await.state, state, "booking {id}");
+        let detail = q.core.bookings.detail(&q.admin, id).await.unwrap();
+        assert_eq!(detail.booking.status, status, "booking {id}");
+        let outcomes: Vec<AttemptOutcome> = detail.attempts.iter().map(|a| a.outcome).collect();
+        assert_eq!(outcomes, attempts, "booking {id}");
+    }
+}
+
 #[tokio::test]
 async fn an_offer_s_expiry_run_with_assignments_expires_the_offer_and_nothing_is_not_a_transaction()
 {

@@ -2,7 +2,10 @@
 
 use clap::Parser;
 
-#[tokio::main]
+// One thread: a worker's jobs wait on the database, and with two tokio threads every
+// answer from a SQLite connection's thread woke one to hand the task to the other
+// (a drain ran 10-20% faster on one: BENCHMARKS.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let config = worker::Config::parse();
     config.log.init();

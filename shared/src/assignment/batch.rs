@@ -5,8 +5,14 @@
 //! the transaction around it (taking SQLite's write lock, `BEGIN`, `COMMIT` and its
 //! write to the log; on PostgreSQL a flush per commit). So the worker's assignment jobs
 //! go through one task per process, which writes those waiting together: under load,
-//! many per commit; alone, one, exactly as [`Assignment::run`] does. (The rest, the rows
-//! each assignment writes, is what bounds a drain now: BENCHMARKS.md.)
+//! many per commit; alone, one, exactly as [`Assignment::run`] does.
+//!
+//! On SQLite the batch reads its bookings in one statement, then runs every attempt on
+//! the connection's own handle ([`db::Tx::direct`]): one hand-off to the connection's
+//! thread for the batch instead of one per statement, which is where a drain spent most
+//! of its time (BENCHMARKS.md). Only attempts that assign are written there; one whose
+//! booking no longer awaits it, or for which nobody is eligible, is rolled back to its
+//! savepoint and runs alone, through the general path that records it.
 //!
 //! Each job still succeeds or fails on its own. Each is fenced on its own lease, and
 //! runs after a savepoint of its own: one whose lease was lost leaves nothing behind, and
@@ -21,11 +27,12 @@
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
-use db::{Tx, exec};
+use db::{Backend, Tx, exec};
 use queue::{ClaimedJob, JobKind};
 
 use super::job::{payload_of, report, span_of};
 use super::{AssignProvider, Assignment, AssignmentOutcome};
+use crate::booking::rows;
 use crate::error::StoreError;
 
 /// At most this many jobs share a transaction (and SQLite's write lock, meanwhile).
@@ -115,43 +122,117 @@ impl Assignment {
     async fn write_together(
         &self,
         jobs: &[&ClaimedJob],
-    ) -> Result<Vec<Option<(AssignProvider, AssignmentOutcome)>>, StoreError> {
+    ) -> Result<Vec<Option<Written>>, StoreError> {
         let mut tx = self.db.write().await?;
-        let mut written = Vec::with_capacity(jobs.len());
-        for (i, job) in jobs.iter().enumerate() {
-            let payload = match payload_of(job) {
-                Ok(payload) if job.kind == AssignProvider::KIND => payload,
-                _ => {
+        let payloads: Vec<Option<AssignProvider>> = jobs
+            .iter()
+            .map(|job| match payload_of(job) {
+                Ok(payload) if job.kind == AssignProvider::KIND => Some(payload),
+                _ => None,
+            })
+            .collect();
+        let written = match tx.backend() {
+            Backend::Sqlite => self.write_direct(&mut tx, jobs, &payloads).await?,
+            Backend::Postgres => self.write_each(&mut tx, jobs, &payloads).await?,
+        };
+        tx.commit().await?;
+        metrics::counter!("assignment_transactions_total").increment(1);
+        Ok(written)
+    }
+
+    /// SQLite: the bookings read together, then every attempt on the connection's own
+    /// handle ([`db::Tx::direct`]), each after a savepoint of its own: one hand-off to
+    /// the connection's thread for the batch, instead of one per statement.
+    async fn write_direct(
+        &self,
+        tx: &mut Tx,
+        jobs: &[&ClaimedJob],
+        payloads: &[Option<AssignProvider>],
+    ) -> Result<Vec<Option<Written>>, StoreError> {
+        let ids: Vec<i64> = payloads.iter().flatten().map(|p| p.booking_id).collect();
+        let bookings = rows::fetch_each(tx, &ids).await?;
+        let now = tx.now();
+        let each = |s: &mut db::Scripts<'_>| -> Result<Vec<Option<Written>>, StoreError> {
+            let mut written = Vec::with_capacity(jobs.len());
+            for (i, (job, payload)) in jobs.iter().zip(payloads).enumerate() {
+                let Some((payload, booking)) =
+                    payload.and_then(|p| Some((p, bookings.get(&p.booking_id)?)))
+                else {
                     written.push(None);
                     continue;
-                }
+                };
+                let savepoint = format!("assignment_{i}");
+                s.execute_batch(&format!("SAVEPOINT {savepoint}"))?;
+                let attempt =
+                    span_of(payload).in_scope(|| self.assign_direct(s, job, payload, booking, now));
+                written.push(match attempt {
+                    Ok(Some(outcome @ AssignmentOutcome::Assigned { .. })) => {
+                        Some((payload, outcome))
+                    }
+                    Ok(Some(outcome)) => {
+                        s.execute_batch(&format!("ROLLBACK TO {savepoint}"))?;
+                        Some((payload, outcome))
+                    }
+                    Ok(None) => {
+                        s.execute_batch(&format!("ROLLBACK TO {savepoint}"))?;
+                        None
+                    }
+                    Err(error) => {
+                        tracing::debug!(job_id = job.id(), %error, "an assignment failed in a shared transaction; it runs alone next");
+                        s.execute_batch(&format!("ROLLBACK TO {savepoint}"))?;
+                        None
+                    }
+                });
+            }
+            Ok(written)
+        };
+        match tx.direct(each).await? {
+            Some(written) => written,
+            None => self.write_each(tx, jobs, payloads).await,
+        }
+    }
+
+    /// Every attempt through the general path ([`Assignment::assign_in`]), each after a
+    /// savepoint of its own (PostgreSQL).
+    async fn write_each(
+        &self,
+        tx: &mut Tx,
+        jobs: &[&ClaimedJob],
+        payloads: &[Option<AssignProvider>],
+    ) -> Result<Vec<Option<Written>>, StoreError> {
+        let mut written = Vec::with_capacity(jobs.len());
+        for (i, (job, payload)) in jobs.iter().zip(payloads).enumerate() {
+            let Some(payload) = *payload else {
+                written.push(None);
+                continue;
             };
             // Each job's savepoint has a name of its own, so that rolling back to one
             // that was never taken fails (and with it the shared transaction) instead of
             // undoing the job before.
             let savepoint = format!("assignment_{i}");
             let attempt = self
-                .assign_in(&mut tx, job, payload, Some(&savepoint))
+                .assign_in(tx, job, payload, Some(&savepoint))
                 .instrument(span_of(payload))
                 .await;
             written.push(match attempt {
                 Ok(AssignmentOutcome::LeaseLost) => {
-                    undo(&mut tx, &savepoint).await?;
+                    undo(tx, &savepoint).await?;
                     Some((payload, AssignmentOutcome::LeaseLost))
                 }
                 Ok(outcome) => Some((payload, outcome)),
                 Err(error) => {
                     tracing::debug!(job_id = job.id(), %error, "an assignment failed in a shared transaction; it runs alone next");
-                    undo(&mut tx, &savepoint).await?;
+                    undo(tx, &savepoint).await?;
                     None
                 }
             });
         }
-        tx.commit().await?;
-        metrics::counter!("assignment_transactions_total").increment(1);
         Ok(written)
     }
 }
+
+/// A job's payload and what its attempt did, written in the shared transaction.
+type Written = (AssignProvider, AssignmentOutcome);
 
 /// Undoes what a job wrote since its savepoint `name`. (Savepoints are not released:
 /// each job's is taken after the one before, and the commit ends them all, a round trip

@@ -205,18 +205,7 @@ impl Assignment {
         let (candidates, others) = attempt::stored(Some(&choice.explanation));
         let outcome = match choice.chosen {
             Some(provider_id) => {
-                let reason = format!(
-                    "assigned automatically (attempt {} of {})",
-                    job.attempt, job.max_attempts
-                );
-                // The job that ends the offer if nobody answers it, written in the chain. It
-                // is never due at once (an offer lasts at least a second): nobody to wake.
-                let timeout = std::time::Duration::from_secs(payload.offer_timeout_secs);
-                let (expiry, due) =
-                    super::offer_expiry(&booking, provider_id, job.attempt, timeout, tx.now());
-                let expiry = sqlx::types::Json(
-                    serde_json::to_value(expiry).map_err(|e| sqlx::Error::Encode(e.into()))?,
-                );
+                let write = self.assign_write(job, payload, &booking, provider_id, tx.now())?;
                 let sql = dialect!(tx, sqlite: sqlite::ASSIGN, postgres: postgres::ASSIGN);
                 let chained: i64 = on!(tx, |c| {
                     sqlx::query_scalar(sql)
@@ -227,7 +216,7 @@ impl Assignment {
                         .bind(now)
                         .bind(booking.status.as_str())
                         .bind(&self.worker)
-                        .bind(&reason)
+                        .bind(&write.reason)
                         .bind(booking.assignment_cycle)
                         .bind(job.attempt)
                         .bind(job.id())
@@ -236,10 +225,10 @@ impl Assignment {
                         .bind(others)
                         .bind(ExpireOffer::QUEUE)
                         .bind(ExpireOffer::KIND)
-                        .bind(&expiry)
+                        .bind(sqlx::types::Json(&write.expiry))
                         .bind(i64::from(super::EXPIRY_RETRY.max_attempts))
                         .bind(super::EXPIRY_RETRY.base_ms())
-                        .bind(ts(due))
+                        .bind(ts(write.due))
                         .fetch_one(c)
                         .await
                 })?;
@@ -252,9 +241,7 @@ impl Assignment {
                     }
                     .into());
                 }
-                let waited = (tx.now() - booking.created_at).num_milliseconds().max(0);
-                metrics::histogram!("assignment_create_to_assigned_seconds")
-                    .record(waited as f64 / 1000.0);
+                assigned_after(&booking, tx.now());
                 AssignmentOutcome::Assigned { provider_id }
             }
             None => {
@@ -283,6 +270,96 @@ impl Assignment {
             }
         };
         Ok(outcome)
+    }
+
+    /// The attempt of `job` (an [`AssignProvider`] job with `payload`) in a batch on a
+    /// SQLite connection's own handle ([`db::Tx::direct`]), after a savepoint the caller
+    /// took; `booking` as the batch read it. Only an attempt that assigns is written
+    /// here. `None` is one that must run alone, through [`Assignment::run`]: its booking
+    /// no longer awaits this job, nobody is eligible (the failed attempt's record is the
+    /// general path's), or the write did not take (an earlier job of the batch changed
+    /// the booking). On `None` and [`AssignmentOutcome::LeaseLost`] the caller rolls
+    /// back to the savepoint.
+    pub(super) fn assign_direct(
+        &self,
+        s: &mut db::Scripts<'_>,
+        job: &ClaimedJob,
+        payload: AssignProvider,
+        booking: &Booking,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<AssignmentOutcome>, StoreError> {
+        let at = ts(now).millis();
+        let fenced: Option<i64> = s.scalar(sqlite::FENCE, &[&job.id(), &job.lease.token, &at])?;
+        if fenced != Some(1) {
+            return Ok(Some(AssignmentOutcome::LeaseLost));
+        }
+        if !booking.awaits_assignment() || booking.assignment_cycle != payload.cycle {
+            return Ok(None);
+        }
+        let candidates = matching::candidates_direct(s, booking)?;
+        let Some(provider_id) = matching::choose(&candidates) else {
+            return Ok(None);
+        };
+        let explanation = matching::explain(&candidates, Some(provider_id));
+        let (listed, others) = attempt::stored(Some(&explanation));
+        let write = self.assign_write(job, payload, booking, provider_id, now)?;
+        let expiry = write.expiry.to_string();
+        let chained: Option<i64> = s.scalar(
+            sqlite::ASSIGN,
+            &[
+                &booking.id,
+                &booking.version,
+                &Status::Assigned.as_str(),
+                &provider_id,
+                &at,
+                &booking.status.as_str(),
+                &self.worker,
+                &write.reason,
+                &booking.assignment_cycle,
+                &job.attempt,
+                &job.id(),
+                &job.lease.token,
+                &listed,
+                &others,
+                &ExpireOffer::QUEUE,
+                &ExpireOffer::KIND,
+                &expiry,
+                &i64::from(super::EXPIRY_RETRY.max_attempts),
+                &super::EXPIRY_RETRY.base_ms(),
+                &ts(write.due).millis(),
+            ],
+        )?;
+        if chained != Some(1) {
+            return Ok(None);
+        }
+        assigned_after(booking, now);
+        Ok(Some(AssignmentOutcome::Assigned { provider_id }))
+    }
+
+    /// What the chained write of an attempt that offers `booking` to `provider_id`
+    /// writes besides the booking's own fields.
+    fn assign_write(
+        &self,
+        job: &ClaimedJob,
+        payload: AssignProvider,
+        booking: &Booking,
+        provider_id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<AssignWrite, StoreError> {
+        let reason = format!(
+            "assigned automatically (attempt {} of {})",
+            job.attempt, job.max_attempts
+        );
+        // The job that ends the offer if nobody answers it, written in the chain. It is
+        // never due at once (an offer lasts at least a second): nobody to wake.
+        let timeout = std::time::Duration::from_secs(payload.offer_timeout_secs);
+        let (expiry, due) = super::offer_expiry(booking, provider_id, job.attempt, timeout, now);
+        let expiry = serde_json::to_value(expiry).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        Ok(AssignWrite {
+            reason,
+            expiry,
+            due,
+        })
     }
 
     /// Records that a run of `job` failed with `error` (an error, a timeout, a panic, a
@@ -345,6 +422,20 @@ pub(super) fn span_of(payload: AssignProvider) -> tracing::Span {
     )
 }
 
+/// What an assignment's chained write (`ASSIGN`) writes besides the booking's own
+/// fields: the history's reason, and the offer's expiry job and when it is due.
+struct AssignWrite {
+    reason: String,
+    expiry: serde_json::Value,
+    due: chrono::DateTime<chrono::Utc>,
+}
+
+/// Records how long `booking` waited from its creation to being assigned at `now`.
+fn assigned_after(booking: &Booking, now: chrono::DateTime<chrono::Utc>) {
+    let waited = (now - booking.created_at).num_milliseconds().max(0);
+    metrics::histogram!("assignment_create_to_assigned_seconds").record(waited as f64 / 1000.0);
+}
+
 /// Counts and logs what an attempt of the job with `payload` did, once it is committed.
 pub(super) fn report(payload: AssignProvider, outcome: &AssignmentOutcome) {
     metrics::counter!("assignment_attempts_total", "outcome" => outcome.label()).increment(1);
@@ -391,7 +482,8 @@ impl Handler for Assignment {
 
 #[cfg(test)]
 mod tests {
-    //! The chained assignment against the same writes made one statement at a time.
+    //! The chained assignment against the same writes made one statement at a time, and
+    //! made in a batch.
 
     use std::sync::Arc;
 
@@ -434,7 +526,7 @@ mod tests {
     ];
 
     #[tokio::test]
-    async fn the_chained_assignment_and_the_step_by_step_one_leave_identical_rows() {
+    async fn the_chained_assignment_the_step_by_step_one_and_a_batch_leave_identical_rows() {
         let database = testkit::TestDatabase::create().await;
         let clock = ManualClock::new("2026-12-02T10:00:00Z".parse().unwrap());
         let db = Db::connect(&database.url)
@@ -480,9 +572,9 @@ mod tests {
             time_zone: None,
             notes: None,
         };
-        // On two days, so that the one provider is free for both, and as loaded each day.
+        // On four days, so that the one provider is free for each, and as loaded each day.
         let mut ids = Vec::new();
-        for day in ["2026-12-05", "2026-12-06"] {
+        for day in ["2026-12-05", "2026-12-06", "2026-12-07", "2026-12-08"] {
             let input = BookingInput {
                 starts_at: format!("{day}T10:00:00Z"),
                 ..input.clone()
@@ -495,7 +587,7 @@ mod tests {
         let queue = queue::Queue::new(db.clone());
         let lease = std::time::Duration::from_secs(10);
         let jobs = queue
-            .claim(AssignProvider::QUEUE, "w", 2, lease)
+            .claim(AssignProvider::QUEUE, "w", 4, lease)
             .await
             .unwrap();
         let assignment = Assignment::new(db.clone(), "w");
@@ -550,6 +642,17 @@ mod tests {
         assert!(queue::complete(&mut tx, &job.lease).await.unwrap());
         tx.commit().await.unwrap();
 
+        // And two in a batch (on SQLite, on the connection's own handle).
+        let outcomes = assignment.run_together(&[&jobs[2], &jobs[3]]).await;
+        for outcome in outcomes {
+            assert_eq!(
+                outcome.unwrap(),
+                AssignmentOutcome::Assigned {
+                    provider_id: provider
+                }
+            );
+        }
+
         let same_but_the_day: Vec<&str> = BOOKING_COLUMNS
             .iter()
             .copied()
@@ -562,9 +665,25 @@ mod tests {
             ("jobs", "subject_id", JOB_COLUMNS),
         ] {
             let chained = rows_of(&db, table, key, ids[0], columns).await;
-            let stepped = rows_of(&db, table, key, ids[1], columns).await;
             assert!(!chained.is_empty(), "{table}");
-            assert_eq!(chained, stepped, "{table}");
+            for (how, id) in [
+                ("step by step", ids[1]),
+                ("batched", ids[2]),
+                ("batched", ids[3]),
+            ] {
+                let rows = rows_of(&db, table, key, id, columns).await;
+                assert_eq!(chained, rows, "{table}, {how}");
+            }
+        }
+
+        // A batch reads its bookings together: those that exist, each as read alone.
+        let mut tx = db.read().await.unwrap();
+        let each = rows::fetch_each(&mut tx, &[ids[3], ids[0], -1])
+            .await
+            .unwrap();
+        assert_eq!(each.len(), 2);
+        for id in [ids[0], ids[3]] {
+            assert_eq!(each[&id], rows::fetch(&mut tx, id).await.unwrap());
         }
     }
 }

@@ -246,44 +246,98 @@ fn day_of(booking: &Booking) -> (DateTime<Utc>, DateTime<Utc>) {
     )
 }
 
-/// The candidates for `booking`, from the store.
-pub(crate) async fn candidates_for(
-    tx: &mut Tx,
-    booking: &Booking,
-) -> Result<Vec<Candidate>, StoreError> {
+/// FACTS's parameters for `booking` after the service ($1) and the booking's id ($2):
+/// a day before its start, its end, its start, and its local day's bounds.
+fn facts_times(booking: &Booking) -> [DateTime<Utc>; 5] {
     let (day_start, day_end) = day_of(booking);
-    let rows: Vec<FactsRow> = on!(tx, |c| {
-        sqlx::query_as(FACTS)
-            .bind(&booking.service_type)
-            .bind(booking.id)
-            .bind(ts(booking.starts_at - Duration::days(1)))
-            .bind(ts(booking.ends_at))
-            .bind(ts(booking.starts_at))
-            .bind(ts(day_start))
-            .bind(ts(day_end))
-            .fetch_all(c)
-            .await
-    })?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let calendar = cached_calendar(&r.time_zone, r.calendar.as_deref())?;
-        out.push(Candidate {
-            provider_id: r.id,
-            available: r.available,
+    [
+        booking.starts_at - Duration::days(1),
+        booking.ends_at,
+        booking.starts_at,
+        day_start,
+        day_end,
+    ]
+}
+
+impl FactsRow {
+    /// A row read on a SQLite connection's own handle ([`db::Tx::direct`]), in FACTS's
+    /// column order.
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<FactsRow> {
+        Ok(FactsRow {
+            id: r.get(0)?,
+            available: r.get(1)?,
+            rating: r.get(2)?,
+            time_zone: r.get(3)?,
+            calendar: r.get(4)?,
+            overlapping: r.get(5)?,
+            load_that_day: r.get(6)?,
+            declined: r.get(7)?,
+        })
+    }
+
+    /// What the rule looks at about this provider, for `booking`.
+    fn candidate(self, booking: &Booking) -> Result<Candidate, StoreError> {
+        let calendar = cached_calendar(&self.time_zone, self.calendar.as_deref())?;
+        Ok(Candidate {
+            provider_id: self.id,
+            available: self.available,
             working: calendar.covers(booking.starts_at, booking.ends_at),
-            overlapping: r.overlapping,
-            declined: match r.declined.as_deref() {
+            overlapping: self.overlapping,
+            declined: match self.declined.as_deref() {
                 Some("rejected") => Some(Declined::Rejected),
                 Some("no_show") => Some(Declined::NoShow),
                 Some("expired") => Some(Declined::Expired),
                 _ => None,
             },
-            load_that_day: r.load_that_day,
-            rating: r.rating,
+            load_that_day: self.load_that_day,
+            rating: self.rating,
             held_elsewhere: false,
-        });
+        })
     }
-    Ok(out)
+}
+
+/// The candidates for `booking`, from the store.
+pub(crate) async fn candidates_for(
+    tx: &mut Tx,
+    booking: &Booking,
+) -> Result<Vec<Candidate>, StoreError> {
+    let [day_before, ends, starts, day_start, day_end] = facts_times(booking).map(ts);
+    let rows: Vec<FactsRow> = on!(tx, |c| {
+        sqlx::query_as(FACTS)
+            .bind(&booking.service_type)
+            .bind(booking.id)
+            .bind(day_before)
+            .bind(ends)
+            .bind(starts)
+            .bind(day_start)
+            .bind(day_end)
+            .fetch_all(c)
+            .await
+    })?;
+    rows.into_iter().map(|r| r.candidate(booking)).collect()
+}
+
+/// [`candidates_for`] on a SQLite connection's own handle ([`db::Tx::direct`]).
+pub(crate) fn candidates_direct(
+    s: &mut db::Scripts<'_>,
+    booking: &Booking,
+) -> Result<Vec<Candidate>, StoreError> {
+    let [day_before, ends, starts, day_start, day_end] =
+        facts_times(booking).map(|t| ts(t).millis());
+    let rows = s.query(
+        FACTS,
+        &[
+            &booking.service_type,
+            &booking.id,
+            &day_before,
+            &ends,
+            &starts,
+            &day_start,
+            &day_end,
+        ],
+        FactsRow::read,
+    )?;
+    rows.into_iter().map(|r| r.candidate(booking)).collect()
 }
 
 /// What matching decided for a booking.

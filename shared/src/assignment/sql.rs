@@ -31,6 +31,14 @@ macro_rules! offer_expiry {
 pub(super) mod sqlite {
     use super::*;
 
+    /// The fence alone, for a batch that read its bookings together: 1 while the claim
+    /// holds the job. $1 job id, $2 lease token, $3 now.
+    pub const FENCE: &str = concat!(
+        "UPDATE jobs SET updated_at = $3 WHERE ",
+        queue::held_by_lease!("$1", "$2"),
+        "; SELECT changes()"
+    );
+
     /// $1 job id, $2 lease token, $3 now, $4 booking id.
     pub const FENCED_BOOKING: &str = concat!(
         "UPDATE jobs SET updated_at = $3 WHERE ",

@@ -103,6 +103,12 @@ mod sqlite {
         booking_columns!(),
         " FROM bookings WHERE id = $1"
     );
+    /// $1 the ids, as a JSON array.
+    pub const EACH: &str = concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE id IN (SELECT value FROM json_each($1))"
+    );
 }
 mod postgres {
     pub const LOCK: &str = concat!(
@@ -110,6 +116,26 @@ mod postgres {
         booking_columns!(),
         " FROM bookings WHERE id = $1 FOR UPDATE"
     );
+    pub const EACH: &str = concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE id IN ",
+        "(SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT))"
+    );
+}
+
+/// The bookings with these ids that exist, by id, in one statement.
+pub(crate) async fn fetch_each(
+    tx: &mut Tx,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Booking>, StoreError> {
+    let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let sql = dialect!(tx, sqlite: sqlite::EACH, postgres: postgres::EACH);
+    let rows: Vec<BookingRow> = on!(tx, |c| sqlx::query_as(sql).bind(&ids).fetch_all(c).await)?;
+    Ok(convert::<_, Booking>(rows)?
+        .into_iter()
+        .map(|b| (b.id, b))
+        .collect())
 }
 
 /// The booking with this id, or `NotFound`.
