@@ -188,6 +188,7 @@ impl Assignment {
         };
         match tx.direct(each).await? {
             Some(written) => written,
+            // A transaction that lends no handle (PostgreSQL's) takes the general path.
             None => self.write_each(tx, jobs, payloads).await,
         }
     }

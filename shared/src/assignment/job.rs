@@ -162,23 +162,13 @@ impl Assignment {
         savepoint: Option<&str>,
     ) -> Result<AssignmentOutcome, StoreError> {
         let now = ts(tx.now());
+        if let Some(name) = savepoint {
+            let savepoint = sqlx::AssertSqlSafe(format!("SAVEPOINT {name}"));
+            db::exec!(tx, |c| sqlx::raw_sql(savepoint).execute(c).await)?;
+        }
         // The fence and the read in one round trip: the booking comes back only if this
-        // claim still holds the job. (On SQLite the savepoint goes in the same trip.)
-        let sql = match (tx.backend(), savepoint) {
-            (_, None) => {
-                dialect!(tx, sqlite: sqlite::FENCED_BOOKING, postgres: postgres::FENCED_BOOKING)
-                    .to_owned()
-            }
-            (db::Backend::Sqlite, Some(name)) => {
-                format!("SAVEPOINT {name}; {}", sqlite::FENCED_BOOKING)
-            }
-            (db::Backend::Postgres, Some(name)) => {
-                let savepoint = sqlx::AssertSqlSafe(format!("SAVEPOINT {name}"));
-                db::exec!(tx, |c| sqlx::raw_sql(savepoint).execute(c).await)?;
-                postgres::FENCED_BOOKING.to_owned()
-            }
-        };
-        let sql = sqlx::AssertSqlSafe(sql);
+        // claim still holds the job.
+        let sql = dialect!(tx, sqlite: sqlite::FENCED_BOOKING, postgres: postgres::FENCED_BOOKING);
         let fenced: Option<BookingRow> = on!(tx, |c| {
             sqlx::query_as(sql)
                 .bind(job.id())
