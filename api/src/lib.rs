@@ -340,7 +340,7 @@ pub async fn serve(
 /// until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     config.check()?;
-    let db = config.database.open().await?;
+    let db = config.database.open(db::Workload::Mixed).await?;
     let secret = match &config.auth_secret {
         Some(s) => s.clone(),
         None => {

@@ -129,6 +129,23 @@ fn bind_numbered(statement: &mut Statement<'_>, params: &[&dyn ToSql]) -> rusqli
 mod tests {
     use crate::Db;
 
+    /// A worker's connections keep temporary storage (a batch's savepoint journal) in
+    /// memory; the API's keep SQLite's default (files, for the analytics' large sorts).
+    #[tokio::test]
+    async fn only_a_writes_workload_keeps_temporary_storage_in_memory() {
+        for (workload, expected) in [(crate::Workload::Writes, 2), (crate::Workload::Mixed, 0)] {
+            let db = Db::connect_for("sqlite::memory:", workload).await.unwrap();
+            let temp_store: i64 = match db.split() {
+                crate::Either::Sqlite(p) => sqlx::query_scalar("PRAGMA temp_store")
+                    .fetch_one(p)
+                    .await
+                    .unwrap(),
+                crate::Either::Postgres(_) => unreachable!(),
+            };
+            assert_eq!(temp_store, expected, "{workload:?}");
+        }
+    }
+
     #[tokio::test]
     async fn a_script_runs_each_statement_in_the_transaction_with_numbered_parameters() {
         let db = Db::connect("sqlite::memory:").await.unwrap();

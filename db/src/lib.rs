@@ -68,11 +68,24 @@ impl Db {
     /// Opens the database at `url`: a `postgres://` server, or a SQLite file (created
     /// with its folder if missing). On PostgreSQL the clock follows the server's.
     pub async fn connect(url: &str) -> Result<Db, Error> {
-        Self::connect_with_local_clock(url, Arc::new(SystemClock)).await
+        Self::connect_for(url, Workload::Mixed).await
+    }
+
+    /// As [`Db::connect`], with SQLite tuned for `workload`.
+    pub async fn connect_for(url: &str, workload: Workload) -> Result<Db, Error> {
+        Self::connect_with(url, Arc::new(SystemClock), workload).await
     }
 
     /// As [`Db::connect`], with `local` as this host's clock (tests give a wrong one).
     pub async fn connect_with_local_clock(url: &str, local: Arc<dyn Clock>) -> Result<Db, Error> {
+        Self::connect_with(url, local, Workload::Mixed).await
+    }
+
+    async fn connect_with(
+        url: &str,
+        local: Arc<dyn Clock>,
+        workload: Workload,
+    ) -> Result<Db, Error> {
         let (pool, clock): (Pool, Arc<dyn Clock>) = match Backend::of_url(url) {
             Backend::Postgres => {
                 let pool = PgPoolOptions::new()
@@ -85,7 +98,7 @@ impl Db {
                 tokio::spawn(follow_server_clock(Arc::downgrade(&clock), pool.clone()));
                 (Pool::Postgres(pool), clock)
             }
-            Backend::Sqlite => (Pool::Sqlite(connect_sqlite(url).await?), local),
+            Backend::Sqlite => (Pool::Sqlite(connect_sqlite(url, workload).await?), local),
         };
         let waker = match &pool {
             Pool::Sqlite(p) => sqlite_file(p)
@@ -327,19 +340,32 @@ fn sqlite_file(pool: &sqlx::SqlitePool) -> Option<std::path::PathBuf> {
         .then(|| std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()))
 }
 
+/// What a process does with the database; SQLite is tuned for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Reads of every size (the API's lists, searches and analytics) and writes.
+    Mixed,
+    /// Small writes, many in a transaction, each after a savepoint of its own (a worker's
+    /// batch of assignments). A transaction's savepoints keep the pages they change in a
+    /// journal of their own, which SQLite writes to a temporary file, created and deleted
+    /// per transaction, once it passes 64 KiB: four in five of a drain's writes went
+    /// there. Here temporary storage is memory (`temp_store`). Not for [`Workload::Mixed`]:
+    /// it moves every temporary b-tree into memory too, and the analytics' sorts of half
+    /// a million bookings then took 300 MB and ran 70% longer (BENCHMARKS.md).
+    Writes,
+}
+
 /// Opens a SQLite file in WAL mode, creating it and its folder if missing.
-async fn connect_sqlite(url: &str) -> Result<sqlx::SqlitePool, Error> {
-    let options = SqliteConnectOptions::from_str(url)?
+async fn connect_sqlite(url: &str, workload: Workload) -> Result<sqlx::SqlitePool, Error> {
+    let mut options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true)
-        // A transaction's savepoints (a batch of bookings or assignments, one each) keep
-        // the pages they change in a journal of their own, which past 64 KiB SQLite
-        // writes to a temporary file, created and deleted per transaction: four in five
-        // of a drain's writes went there. In memory it costs no system call.
-        .pragma("temp_store", "memory");
+        .foreign_keys(true);
+    if workload == Workload::Writes {
+        options = options.pragma("temp_store", "memory");
+    }
     if let Some(parent) = options.get_filename().parent()
         && !parent.as_os_str().is_empty()
     {

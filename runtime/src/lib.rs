@@ -16,9 +16,10 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    /// Connects to the configured database and applies pending migrations.
-    pub async fn open(&self) -> Result<db::Db, db::Error> {
-        let db = db::Db::connect(&self.database_url).await?;
+    /// Connects to the configured database, tuned for `workload`, and applies pending
+    /// migrations.
+    pub async fn open(&self, workload: db::Workload) -> Result<db::Db, db::Error> {
+        let db = db::Db::connect_for(&self.database_url, workload).await?;
         db.migrate().await?;
         Ok(db)
     }

@@ -62,7 +62,10 @@ pub async fn run(
         }
         None => None,
     };
-    let db = queue::retry_transient("opening the database", 20, || config.database.open()).await?;
+    let db = queue::retry_transient("opening the database", 20, || {
+        config.database.open(db::Workload::Writes)
+    })
+    .await?;
     let name = worker_name();
     let keys = tokio::spawn(purge_idempotency_keys(
         Bookings::new(db.clone(), queue::RetryPolicy::default()),
