@@ -165,24 +165,15 @@ impl Assignment {
                 s.execute_batch(&format!("SAVEPOINT {savepoint}"))?;
                 let attempt =
                     span_of(payload).in_scope(|| self.assign_direct(s, job, payload, booking, now));
-                written.push(match attempt {
-                    Ok(Some(outcome @ AssignmentOutcome::Assigned { .. })) => {
-                        Some((payload, outcome))
-                    }
-                    Ok(Some(outcome)) => {
-                        s.execute_batch(&format!("ROLLBACK TO {savepoint}"))?;
-                        Some((payload, outcome))
-                    }
-                    Ok(None) => {
-                        s.execute_batch(&format!("ROLLBACK TO {savepoint}"))?;
-                        None
-                    }
-                    Err(error) => {
-                        tracing::debug!(job_id = job.id(), %error, "an assignment failed in a shared transaction; it runs alone next");
-                        s.execute_batch(&format!("ROLLBACK TO {savepoint}"))?;
-                        None
-                    }
+                let outcome = attempt.unwrap_or_else(|error| {
+                    tracing::debug!(job_id = job.id(), %error, "an assignment failed in a shared transaction; it runs alone next");
+                    None
                 });
+                // Only an attempt that assigned keeps what it wrote.
+                if !matches!(outcome, Some(AssignmentOutcome::Assigned { .. })) {
+                    s.execute_batch(&format!("ROLLBACK TO {savepoint}"))?;
+                }
+                written.push(outcome.map(|outcome| (payload, outcome)));
             }
             Ok(written)
         };

@@ -31,18 +31,23 @@ macro_rules! offer_expiry {
 pub(super) mod sqlite {
     use super::*;
 
-    /// The fence alone, for a batch that read its bookings together: 1 while the claim
-    /// holds the job. $1 job id, $2 lease token, $3 now.
-    pub const FENCE: &str = concat!(
-        "UPDATE jobs SET updated_at = $3 WHERE ",
-        queue::held_by_lease!("$1", "$2"),
-        "; SELECT changes()"
-    );
+    /// The job touched while this claim holds it: $1 job id, $2 lease token, $3 now.
+    macro_rules! fence {
+        () => {
+            concat!(
+                "UPDATE jobs SET updated_at = $3 WHERE ",
+                queue::held_by_lease!("$1", "$2")
+            )
+        };
+    }
 
-    /// $1 job id, $2 lease token, $3 now, $4 booking id.
+    /// The fence alone, for a batch that read its bookings together: 1 while the claim
+    /// holds the job.
+    pub const FENCE: &str = concat!(fence!(), "; SELECT changes()");
+
+    /// The fence, then the booking if it held: $4 booking id.
     pub const FENCED_BOOKING: &str = concat!(
-        "UPDATE jobs SET updated_at = $3 WHERE ",
-        queue::held_by_lease!("$1", "$2"),
+        fence!(),
         "; SELECT ",
         booking_columns!(),
         " FROM bookings WHERE id = $4 AND changes() = 1"
