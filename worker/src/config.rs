@@ -13,10 +13,12 @@ pub struct Config {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub log: LogArgs,
-    /// Jobs run at once by this process; unset, 32 on SQLite and 8 on PostgreSQL
-    /// ([`Config::concurrency`]).
-    #[arg(long, env = "WORKER_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub concurrency: Option<u32>,
+    /// Jobs run at once by this process. Its assignment jobs running together write in
+    /// one transaction (`shared::assignment::batch`), so the more at once, the fewer
+    /// commits and claims per assignment: a backlog drained about 1.5x as fast at 32 as
+    /// at 8 on SQLite, and up to 1.3x on PostgreSQL (BENCHMARKS.md).
+    #[arg(long, env = "WORKER_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
     /// Sleep between claims that found nothing due (SQLite has no notifications).
     #[arg(long, env = "WORKER_POLL_MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub poll_ms: u64,
@@ -46,7 +48,7 @@ impl Config {
         queue::runtime::Settings {
             name,
             hostname,
-            concurrency: self.concurrency(),
+            concurrency: self.concurrency,
             poll: Duration::from_millis(self.poll_ms),
             lease: Duration::from_millis(self.lease_ms),
             timeout: Duration::from_millis(self.job_timeout_ms),
@@ -55,48 +57,7 @@ impl Config {
         }
     }
 
-    /// Jobs run at once: as set, or the default for the database.
-    ///
-    /// The assignment jobs a worker runs at once write together, in one transaction
-    /// (`shared::assignment::batch`). On SQLite, where one transaction writes at a time,
-    /// a larger batch is fewer commits and claims per assignment: a backlog drained
-    /// about 1.5x as fast at 32 as at 8 (BENCHMARKS.md). On PostgreSQL a batch holds the
-    /// rows of the providers it chose until it commits, so with workers on several hosts
-    /// a larger one leaves the others fewer providers to choose from; there it stays 8.
-    pub fn concurrency(&self) -> u32 {
-        self.concurrency
-            .unwrap_or(match db::Backend::of_url(&self.database.database_url) {
-                db::Backend::Sqlite => 32,
-                db::Backend::Postgres => 8,
-            })
-    }
-
     pub fn retention(&self) -> Duration {
         Duration::from_secs(self.retention_secs)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str]) -> Config {
-        Config::try_parse_from(std::iter::once("worker").chain(args.iter().copied())).unwrap()
-    }
-
-    #[test]
-    fn the_concurrency_is_as_set_or_the_default_for_the_database() {
-        let sqlite = "--database-url=sqlite://booking.db";
-        let postgres = "--database-url=postgres://localhost/booking";
-        assert_eq!(parse(&[sqlite]).concurrency(), 32);
-        assert_eq!(parse(&[postgres]).concurrency(), 8);
-        assert_eq!(parse(&[sqlite, "--concurrency=3"]).concurrency(), 3);
-        assert_eq!(parse(&[postgres, "--concurrency=40"]).concurrency(), 40);
-        let settings = parse(&[sqlite]).settings("w".into(), "h".into());
-        assert_eq!(settings.concurrency, 32);
-        assert!(
-            Config::try_parse_from(["worker", sqlite, "--concurrency=0"]).is_err(),
-            "at least one job at a time"
-        );
     }
 }
