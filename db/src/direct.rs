@@ -102,9 +102,9 @@ impl Scripts<'_> {
         Ok(self.query(script, params, |r| r.get(0))?.into_iter().next())
     }
 
-    /// Runs `sql`, statements without parameters (a savepoint, a rollback to one).
-    pub fn execute_batch(&mut self, sql: &str) -> rusqlite::Result<()> {
-        self.conn.execute_batch(sql)
+    /// Runs each statement of `script` in turn with `params`, for what they write.
+    pub fn execute(&mut self, script: &'static str, params: &[&dyn ToSql]) -> rusqlite::Result<()> {
+        self.query(script, params, |_| Ok(())).map(drop)
     }
 }
 
