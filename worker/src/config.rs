@@ -13,10 +13,10 @@ pub struct Config {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub log: LogArgs,
-    /// Jobs run at once by this process. Its assignment jobs running together write in
-    /// one transaction (`shared::assignment::batch`), so the more at once, the fewer
-    /// commits and claims per assignment: a backlog of 20,000 drained about 1.5x as fast
-    /// at 32 as at 8 on SQLite, and 1.3x on PostgreSQL (BENCHMARKS.md).
+    /// Jobs run at once by this process. Its assignment jobs running at once write in one
+    /// transaction, so the more at once, the fewer commits and claims per assignment: a
+    /// backlog of 20,000 drained about 1.5x as fast at 32 as at 8 on SQLite, and 1.3x on
+    /// PostgreSQL (BENCHMARKS.md).
     #[arg(long, env = "WORKER_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
     /// Sleep between claims that found nothing due (SQLite has no notifications).
