@@ -211,6 +211,10 @@ pub(crate) async fn provider_times(
         .fetch_all(c)
         .await
     })?;
+    // Planned for its own range each time (not kept prepared): a week's availability
+    // reads thousands of windows, a move one window's few. PostgreSQL plans a kept
+    // statement for any range after five runs, as if it matched a few rows, and that
+    // plan took a week's 20,000 windows in 57 ms against 16 (BENCHMARKS.md).
     let busy: Vec<BusyRow> = on!(tx, |c| {
         sqlx::query_as(concat!(
             "SELECT b.provider_id, b.starts_at, b.ends_at FROM provider_services s \
@@ -222,6 +226,7 @@ pub(crate) async fn provider_times(
             active_windows_between!(),
             " AND ($5 IS NULL OR b.id <> $5)"
         ))
+        .persistent(false)
         .bind(service_type)
         .bind(ts(range.0 - Duration::days(1)))
         .bind(ts(range.1))
