@@ -148,8 +148,8 @@ impl Assignment {
     /// so that one is open at a time. SQLite copies each page a savepoint changes into
     /// its journal and marks it in every open savepoint; with 32 nested, 11% of the
     /// worker's time went there, and with each released, 6% (a drain by one worker ran
-    /// 18% faster; BENCHMARKS.md). Rolling back to a savepoint that was never taken fails, and with
-    /// it the shared transaction, as in [`Assignment::write_each`].
+    /// 18% faster; BENCHMARKS.md). Rolling back to a savepoint that was never taken
+    /// fails, and with it the shared transaction, as in [`Assignment::write_each`].
     async fn write_direct(
         &self,
         tx: &mut Tx,

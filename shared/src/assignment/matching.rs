@@ -448,18 +448,19 @@ pub(crate) async fn choose_for(
 /// Locks the first of `order` (providers, best first) that no other transaction holds
 /// (PostgreSQL), in one statement: its id, or `None` when every one is held. (One
 /// statement per provider tried cost a round trip for each held one: with four workers
-/// of eight jobs each, a batch's later jobs tried a score.)
+/// of eight jobs each, a batch's later jobs tried a score.) On SQLite the write
+/// transaction already excludes every other writer: the first is free.
 async fn lock_first_free(tx: &mut Tx, order: &[i64]) -> Result<Option<i64>, StoreError> {
-    let ids: Vec<String> = order.iter().map(i64::to_string).collect();
-    let ids = format!("{{{}}}", ids.join(","));
-    let got: Option<i64> = on!(tx, |c| sqlx::query_scalar(
-        "SELECT id FROM providers WHERE id = ANY(CAST($1 AS BIGINT[])) \
-         ORDER BY array_position(CAST($1 AS BIGINT[]), id) LIMIT 1 FOR UPDATE SKIP LOCKED"
-    )
-    .bind(&ids)
-    .fetch_optional(c)
-    .await)?;
-    Ok(got)
+    match tx.split() {
+        db::Either::Sqlite(_) => Ok(order.first().copied()),
+        db::Either::Postgres(c) => Ok(sqlx::query_scalar(
+            "SELECT id FROM providers WHERE id = ANY($1) \
+             ORDER BY array_position($1, id) LIMIT 1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(order)
+        .fetch_optional(c)
+        .await?),
+    }
 }
 
 /// Locks provider `id`'s row (PostgreSQL), waiting for whoever holds it. Whether it is
