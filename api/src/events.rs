@@ -7,8 +7,9 @@
 //! each new row once and hands it to the streams that may see it, found by who they are
 //! ([`shared::feed::Audience`]: operators see every row, a customer the rows of their
 //! bookings, a provider the rows naming them): a change costs one read, and wakes only its
-//! own listeners, however many streams are open. Each row is serialised once per read and
-//! viewer, not once per stream, and the hub wakes streams a few at a time so that requests
+//! own listeners, however many streams are open. Each read is written out (its rows as JSON,
+//! then as the text of their events) once per viewer, not once per stream, so that a stream
+//! sends what it is handed as it is; and the hub wakes streams a few at a time so that requests
 //! go on being served while thousands of streams take a change (the changes committed
 //! meanwhile go out together in its next read). A stream that starts behind the hub
 //! (resuming after `Last-Event-ID`) or falls behind it (too slow to take its rows) reads
@@ -24,9 +25,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use serde::Deserialize;
@@ -44,6 +47,9 @@ use crate::extract::Query;
 const POLL: Duration = Duration::from_millis(200);
 /// How soon a dropped client should reconnect (sent as the SSE `retry:` field).
 const RECONNECT: Duration = Duration::from_secs(1);
+/// A stream that has sent nothing for this long sends a comment, so that proxies and the
+/// client keep an idle connection open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Rows per read of the feed.
 const BATCH: u32 = 200;
 /// Reads of the hub's a stream may have waiting; a stream slower than that misses the
@@ -116,11 +122,22 @@ impl Listener {
 struct Fanned {
     /// The rows the receiving streams may see.
     events: Vec<shared::feed::Event>,
+    /// The position the read started after (its rows are all beyond it).
+    from: i64,
     /// The position the read reached.
     next: i64,
-    /// The rows' `booking` data as the first stream to take the read renders them, for
-    /// every other stream of the same viewer ([`Fanned::data_for`]).
-    rendered: OnceLock<(Viewer, Arc<[Option<String>]>)>,
+    /// The read as the first stream to take it renders it, for every other stream of the
+    /// same viewer ([`Fanned::text_for`]).
+    rendered: OnceLock<(Viewer, Rendered)>,
+}
+
+/// A read as one viewer sees it.
+#[derive(Debug)]
+struct Rendered {
+    /// Each row's `booking` data.
+    data: Arc<[Option<String>]>,
+    /// The text of all of its events, for a stream that is where the read started.
+    text: Bytes,
 }
 
 /// Who a stream shows rows to, as far as their rendering goes: a row's view depends on
@@ -128,27 +145,32 @@ struct Fanned {
 type Viewer = (Role, Option<i64>);
 
 impl Fanned {
-    fn new(events: Vec<shared::feed::Event>, next: i64) -> Fanned {
+    fn new(events: Vec<shared::feed::Event>, from: i64, next: i64) -> Fanned {
         Fanned {
             events,
+            from,
             next,
             rendered: OnceLock::new(),
         }
     }
 
-    /// Each row's `booking` data as `actor` sees it. The streams of one read are one
-    /// audience, nearly always one viewer (an operator's view is the same for all of them;
-    /// a customer's and a provider's streams are theirs), so a row is serialised once per
-    /// read, not once per stream; a stream of another viewer renders its own.
-    fn data_for(&self, actor: &Actor) -> Arc<[Option<String>]> {
+    /// The text of the events of the rows after `cursor`, as `actor` sees them. The streams
+    /// of one read are one audience, nearly always one viewer (an operator's view is the
+    /// same for all of them; a customer's and a provider's streams are theirs), and nearly
+    /// always where the read started: they share one text, written once per read, not once
+    /// per stream. A stream of another viewer renders its own; one that has read further
+    /// itself, its own text of the rows it lacks.
+    fn text_for(&self, actor: &Actor, cursor: i64) -> Bytes {
         let viewer = (actor.role, actor.user_id);
-        let (first, data) = self
-            .rendered
-            .get_or_init(|| (viewer, render(&self.events, actor)));
-        if *first == viewer {
-            data.clone()
-        } else {
-            render(&self.events, actor)
+        let (first, shared) = self.rendered.get_or_init(|| {
+            let data = render(&self.events, actor);
+            let text = events_text(&self.events, &data, self.from);
+            (viewer, Rendered { data, text })
+        });
+        match (*first == viewer, cursor <= self.from) {
+            (true, true) => shared.text.clone(),
+            (true, false) => events_text(&self.events, &shared.data, cursor),
+            (false, _) => events_text(&self.events, &render(&self.events, actor), cursor),
         }
     }
 }
@@ -157,9 +179,15 @@ impl Fanned {
 type Delivery = (Arc<Fanned>, Vec<Arc<Listener>>);
 
 impl Listeners {
-    /// Moves the hub to `next` and says which streams get which rows of the read that got
-    /// it there: all of them to operators', each row to its customer's and its provider's.
-    fn hand_out(&mut self, events: Vec<shared::feed::Event>, next: i64) -> Vec<Delivery> {
+    /// Moves the hub from `from` to `next` and says which streams get which rows of the
+    /// read that got it there: all of them to operators', each row to its customer's and
+    /// its provider's.
+    fn hand_out(
+        &mut self,
+        events: Vec<shared::feed::Event>,
+        from: i64,
+        next: i64,
+    ) -> Vec<Delivery> {
         self.at = Some(next);
         let mut by_audience: HashMap<Audience, Vec<shared::feed::Event>> = HashMap::new();
         for event in &events {
@@ -172,13 +200,13 @@ impl Listeners {
         let mut deliveries = Vec::with_capacity(by_audience.len() + 1);
         if let Some(operators) = self.by_audience.get(&Audience::Everyone) {
             deliveries.push((
-                Arc::new(Fanned::new(events, next)),
+                Arc::new(Fanned::new(events, from, next)),
                 operators.values().cloned().collect(),
             ));
         }
         for (audience, events) in by_audience {
             deliveries.push((
-                Arc::new(Fanned::new(events, next)),
+                Arc::new(Fanned::new(events, from, next)),
                 self.by_audience[&audience].values().cloned().collect(),
             ));
         }
@@ -286,7 +314,7 @@ impl EventHub {
                                     .increment(1);
                                 if batch.next > *at {
                                     let deliveries =
-                                        lock(&listeners).hand_out(batch.events, batch.next);
+                                        lock(&listeners).hand_out(batch.events, *at, batch.next);
                                     deliver(deliveries, *at).await;
                                     *at = batch.next;
                                 }
@@ -400,7 +428,7 @@ pub async fn events(
     CurrentUser(user, session): CurrentUser,
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
     let from_header = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -433,11 +461,14 @@ pub async fn events(
             idle: state.tokens.idle,
         },
     );
-    Ok(Sse::new(stream).keep_alive(
-        KeepAlive::new()
-            .interval(Duration::from_secs(15))
-            .text("keep-alive"),
-    ))
+    Ok((
+        [
+            (CONTENT_TYPE, "text/event-stream"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }
 
 /// The session a stream was opened with, to end the stream with it.
@@ -464,7 +495,7 @@ fn event_stream(
     mut cursor: i64,
     reset: bool,
     session: SessionWatch,
-) -> impl Stream<Item = Result<Event, Infallible>> {
+) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
     // Joined before anything is read, so that no read of the hub's falls in between.
     let (membership, listener, mut rows) = hub.join(&actor, cursor);
     let mut shutdown = hub.shutdown.clone();
@@ -475,39 +506,39 @@ fn event_stream(
     let mut check_now = false;
     async_stream::stream! {
         let _membership = membership;
+        let mut opening = String::new();
         if reset {
             // Too far behind to replay row by row (a page open for a day, or a feed of
             // another database): the client refetches what it shows, and goes on from now.
-            yield Ok(Event::default()
-                .event("reset")
-                .id(cursor.to_string())
-                .data(cursor.to_string()));
+            write_event(&mut opening, "reset", Some(cursor), &cursor.to_string(), None);
         }
         // Tell the client the stream is open and where it starts, and to reconnect after
         // a second (not the browser's default three) when the connection drops. The `id:`
         // makes a reconnect resume from here even before any booking event arrived.
-        yield Ok(Event::default()
-            .event("ready")
-            .id(cursor.to_string())
-            .data(cursor.to_string())
-            .retry(RECONNECT));
+        write_event(&mut opening, "ready", Some(cursor), &cursor.to_string(), Some(RECONNECT));
+        yield Ok(Bytes::from(opening));
+        let mut quiet_until = tokio::time::Instant::now() + KEEP_ALIVE;
         loop {
             if *shutdown.borrow() {
                 break;
             }
             let now = tokio::time::Instant::now();
+            if now >= quiet_until {
+                yield Ok(Bytes::from_static(b": keep-alive\n\n"));
+                quiet_until = now + KEEP_ALIVE;
+            }
             if check_now || now >= next_check {
                 check_now = false;
                 next_check = now + SESSION_CHECK;
                 // A failed check (the database busy) keeps the stream; the next one decides.
                 if let Ok(false) = session.accounts.session_live(session.id, session.idle).await {
-                    yield Ok(Event::default().event("expired").data("sign in again"));
+                    yield Ok(expired());
                     break;
                 }
             }
             if now >= deadline {
                 // The client's EventSource reconnects, gets 401, and its page signs out.
-                yield Ok(Event::default().event("expired").data("sign in again"));
+                yield Ok(expired());
                 break;
             }
             // The hub's reads waiting for the stream come first. Past them, a stream that
@@ -527,8 +558,10 @@ fn event_stream(
                                     metrics::counter!("event_feed_reads_total", "reader" => "stream")
                                         .increment(1);
                                     let data = render(&batch.events, &actor);
-                                    for sse in events_of(&batch.events, &data, at) {
-                                        yield Ok(sse);
+                                    let text = events_text(&batch.events, &data, at);
+                                    if !text.is_empty() {
+                                        yield Ok(text);
+                                        quiet_until = tokio::time::Instant::now() + KEEP_ALIVE;
                                     }
                                     at = batch.next;
                                     cursor = cursor.max(at);
@@ -557,9 +590,11 @@ fn event_stream(
                             check_now = true;
                             if changed.is_ok() { Wake::Again } else { Wake::End }
                         }
-                        _ = tokio::time::sleep_until(next_check) => Wake::Again,
-                        // Round the loop once more: the check above ends the stream.
-                        _ = tokio::time::sleep_until(deadline) => Wake::Again,
+                        // Round the loop once more: the session's check, the keep-alive, or
+                        // the end of the session's life (the check above ends the stream).
+                        _ = tokio::time::sleep_until(next_check.min(quiet_until).min(deadline)) => {
+                            Wake::Again
+                        }
                     };
                     match wake {
                         Wake::Rows(read) => read,
@@ -568,9 +603,10 @@ fn event_stream(
                     }
                 }
             };
-            let data = read.data_for(&actor);
-            for sse in events_of(&read.events, &data, cursor) {
-                yield Ok(sse);
+            let text = read.text_for(&actor, cursor);
+            if !text.is_empty() {
+                yield Ok(text);
+                quiet_until = now + KEEP_ALIVE;
             }
             cursor = cursor.max(read.next);
         }
@@ -591,28 +627,70 @@ fn render(events: &[shared::feed::Event], actor: &Actor) -> Arc<[Option<String>]
         .collect()
 }
 
-/// The SSE events of the rows after `cursor` (rendered as `data`), in feed order. Each
-/// row has its own position; should rows ever share one, the id goes out with the last of
-/// them, so that a client reconnecting in between is sent them all again rather than half.
-fn events_of(events: &[shared::feed::Event], data: &[Option<String>], cursor: i64) -> Vec<Event> {
+/// The text of the SSE events of the rows after `cursor` (rendered as `data`), in feed
+/// order. Each row has its own position; should rows ever share one, the id goes out with
+/// the last of them, so that a client reconnecting in between is sent them all again rather
+/// than half.
+fn events_text(events: &[shared::feed::Event], data: &[Option<String>], cursor: i64) -> Bytes {
     let rows: Vec<_> = events
         .iter()
         .zip(data)
         .filter(|(event, _)| event.position > cursor)
         .collect();
-    let mut out = Vec::with_capacity(rows.len());
+    let mut text = String::new();
     for (i, (event, data)) in rows.iter().enumerate() {
         let Some(data) = data else { continue };
         let last_of_position = rows
             .get(i + 1)
             .is_none_or(|(next, _)| next.position != event.position);
-        let mut sse = Event::default().event("booking");
-        if last_of_position {
-            sse = sse.id(event.position.to_string());
-        }
-        out.push(sse.data(data));
+        let id = last_of_position.then_some(event.position);
+        write_event(&mut text, "booking", id, data, None);
     }
-    out
+    Bytes::from(text)
+}
+
+/// The event that ends a stream whose session has ended.
+fn expired() -> Bytes {
+    let mut text = String::new();
+    write_event(&mut text, "expired", None, "sign in again", None);
+    Bytes::from(text)
+}
+
+/// Appends one Server-Sent Event to `text`: its type, its id, a `data:` line for each line
+/// of `data` (a line ends at a line feed, a carriage return or both, as the format reads
+/// them), how soon to reconnect, and the blank line that dispatches it.
+fn write_event(
+    text: &mut String,
+    event: &str,
+    id: Option<i64>,
+    data: &str,
+    retry: Option<Duration>,
+) {
+    use std::fmt::Write;
+    let _ = writeln!(text, "event: {event}");
+    if let Some(id) = id {
+        let _ = writeln!(text, "id: {id}");
+    }
+    let mut rest = data;
+    loop {
+        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        text.push_str("data: ");
+        text.push_str(&rest[..end]);
+        text.push('\n');
+        if end == rest.len() {
+            break;
+        }
+        let ending = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        rest = &rest[end + ending..];
+    }
+    if let Some(retry) = retry {
+        let _ = writeln!(text, "retry: {}", retry.as_millis());
+    }
+    text.push('\n');
 }
 
 #[cfg(test)]
@@ -651,21 +729,40 @@ mod tests {
         }
     }
 
-    /// A read is rendered once for its first viewer and shared with the same viewer's
-    /// streams; a stream of another viewer gets the row as that viewer sees it.
-    #[test]
-    fn a_read_is_rendered_once_per_viewer_and_each_viewer_gets_their_own_view() {
-        let read = Fanned::new(vec![rejected()], 5);
-        let own = read.data_for(&provider(1));
-        assert!(Arc::ptr_eq(&own, &read.data_for(&provider(1))));
-        let own: serde_json::Value = serde_json::from_str(own[0].as_deref().unwrap()).unwrap();
-        assert_eq!(own["changed_by_name"], "Chen");
-        assert_eq!(own["reason"], "van broke down");
+    /// The `booking` events' data in an SSE text.
+    fn data_in(text: &[u8]) -> Vec<serde_json::Value> {
+        std::str::from_utf8(text)
+            .unwrap()
+            .lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .map(|data| serde_json::from_str(data).unwrap())
+            .collect()
+    }
 
-        let other = read.data_for(&provider(2));
-        let other: serde_json::Value = serde_json::from_str(other[0].as_deref().unwrap()).unwrap();
-        assert_eq!(other["changed_by_name"], "another provider");
-        assert_eq!(other["reason"], serde_json::Value::Null);
+    /// A read is written out once for its first viewer and shared with the same viewer's
+    /// streams; a stream of another viewer gets the row as that viewer sees it, and a
+    /// stream past the read's start only the rows it lacks.
+    #[test]
+    fn a_read_is_written_once_per_viewer_and_each_viewer_gets_their_own_view() {
+        let mut later = rejected();
+        later.position = 6;
+        later.entry.id = 6;
+        let read = Fanned::new(vec![rejected(), later], 4, 6);
+        let own = read.text_for(&provider(1), 4);
+        assert_eq!(own.as_ptr(), read.text_for(&provider(1), 3).as_ptr());
+        let rows = data_in(&own);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["changed_by_name"], "Chen");
+        assert_eq!(rows[0]["reason"], "van broke down");
+
+        let past = read.text_for(&provider(1), 5);
+        assert_ne!(past.as_ptr(), own.as_ptr());
+        assert_eq!(data_in(&past), rows[1..]);
+
+        let other = data_in(&read.text_for(&provider(2), 4));
+        assert_eq!(other.len(), 2);
+        assert_eq!(other[0]["changed_by_name"], "another provider");
+        assert_eq!(other[0]["reason"], serde_json::Value::Null);
     }
 
     /// The hub offers a read to [`WAKE_CHUNK`] streams, then lets the process's other
@@ -690,7 +787,7 @@ mod tests {
                 .filter(|l| l.rows.capacity() < QUEUED)
                 .count()
         };
-        let read = Arc::new(Fanned::new(vec![rejected()], 5));
+        let read = Arc::new(Fanned::new(vec![rejected()], 4, 5));
         // This test's runtime has one thread: the tasks run in the order they are woken.
         let hub = tokio::spawn(deliver(vec![(read, listeners.clone())], 4));
         let other = tokio::spawn({
@@ -705,7 +802,7 @@ mod tests {
     /// Rows at or before the stream's position are not sent again, and the id goes out
     /// with the last row of a position.
     #[test]
-    fn events_of_sends_the_rows_after_the_cursor_each_position_once() {
+    fn events_text_sends_the_rows_after_the_cursor_each_position_once() {
         let mut second = rejected();
         second.entry.id = 6;
         let mut third = rejected();
@@ -713,17 +810,36 @@ mod tests {
         third.entry.id = 7;
         let rows = [rejected(), second, third];
         let data = render(&rows, &provider(1));
-        let text = |events: Vec<Event>| {
-            events
-                .into_iter()
-                .map(|e| format!("{e:?}"))
+        let events = |cursor| {
+            let text = events_text(&rows, &data, cursor);
+            let text = std::str::from_utf8(&text).unwrap().to_owned();
+            text.split_terminator("\n\n")
+                .map(str::to_owned)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(events_of(&rows, &data, 5).len(), 1);
-        let all = text(events_of(&rows, &data, 4));
+        assert_eq!(events(5).len(), 1);
+        assert!(events(6).is_empty());
+        let all = events(4);
         assert_eq!(all.len(), 3);
-        assert!(!all[0].contains("id: 5"), "{}", all[0]);
-        assert!(all[1].contains("id: 5"), "{}", all[1]);
-        assert!(all[2].contains("id: 6"), "{}", all[2]);
+        assert!(all.iter().all(|e| e.starts_with("event: booking\n")));
+        assert!(!all[0].contains("id: "), "{}", all[0]);
+        assert!(all[1].contains("\nid: 5\n"), "{}", all[1]);
+        assert!(all[2].contains("\nid: 6\n"), "{}", all[2]);
+    }
+
+    /// An event is its fields, one `data:` line per line of its data (whichever line
+    /// ending it uses), and a blank line.
+    #[test]
+    fn an_event_is_written_in_the_server_sent_events_format() {
+        let mut text = String::new();
+        write_event(&mut text, "ready", Some(12), "12", Some(RECONNECT));
+        assert_eq!(text, "event: ready\nid: 12\ndata: 12\nretry: 1000\n\n");
+        text.clear();
+        write_event(&mut text, "note", None, "a\nb\r\nc\rd", None);
+        assert_eq!(text, "event: note\ndata: a\ndata: b\ndata: c\ndata: d\n\n");
+        text.clear();
+        write_event(&mut text, "empty", None, "", None);
+        assert_eq!(text, "event: empty\ndata: \n\n");
+        assert_eq!(&expired()[..], b"event: expired\ndata: sign in again\n\n");
     }
 }

@@ -62,6 +62,26 @@ async fn a_stream_resumed_from_too_far_back_is_told_to_reset_instead_of_replayin
     assert_eq!(text.matches("event: booking").count(), 3, "{text}");
 }
 
+/// A stream with nothing to send sends a comment after 15 quiet seconds, so that proxies
+/// and the browser keep its connection open; not sooner, and nothing else meanwhile.
+#[tokio::test]
+async fn a_quiet_stream_sends_a_keep_alive_comment_after_fifteen_seconds() {
+    let app = TestApp::new().await;
+    let admin = app.demo("admin").await;
+    let mut body = open(&app, &admin).await;
+    let opened = std::time::Instant::now();
+    let text = common::read_stream(&mut body, Duration::from_secs(18), |t| {
+        t.contains("keep-alive")
+    })
+    .await;
+    assert_eq!(text, ": keep-alive\n\n");
+    let quiet = opened.elapsed();
+    assert!(
+        (Duration::from_secs(14)..Duration::from_secs(17)).contains(&quiet),
+        "the keep-alive came after {quiet:?}"
+    );
+}
+
 /// Opens the stream as `token` from now, and waits until it is open.
 async fn open(app: &TestApp, token: &str) -> Body {
     let mut body = app.events(token, None).await;

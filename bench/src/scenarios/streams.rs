@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::report::{Report, percentile_ms, wait_until};
 use crate::system::{System, login};
-use crate::{Run, load};
+use crate::{Run, cpu, load};
 
 /// Creates timed with and without the streams.
 const CREATES: usize = 200;
@@ -132,6 +132,9 @@ struct Round {
     /// Reads of the feed meanwhile: the hub's, and those of streams that fell behind it.
     hub_reads: u64,
     stream_reads: u64,
+    /// The API's CPU time (user and system, seconds) from the first create until every
+    /// event had arrived: the creates, and the delivery to every stream.
+    api_cpu: f64,
 }
 
 /// Opens `n` streams, `seeing` of them as callers who may see the customer's new bookings
@@ -160,6 +163,7 @@ async fn round(sys: &System, tokens: [&str; 3], n: usize, seeing: usize) -> anyh
         feed_reads(sys, admin, "hub").await?,
         feed_reads(sys, admin, "stream").await?,
     );
+    let api_before = cpu::seconds(sys.api.id()).unwrap_or(0.0);
     let took = creates(sys, customer).await?;
     let last_create = Instant::now();
     let expected = seeing * CREATES;
@@ -169,6 +173,7 @@ async fn round(sys: &System, tokens: [&str; 3], n: usize, seeing: usize) -> anyh
     })
     .await;
     let last_delivery = last_create.elapsed();
+    let api_cpu = cpu::seconds(sys.api.id()).unwrap_or(0.0) - api_before;
     let hub_reads = feed_reads(sys, admin, "hub").await? - reads_before.0;
     let stream_reads = feed_reads(sys, admin, "stream").await? - reads_before.1;
     for stream in streams {
@@ -183,6 +188,7 @@ async fn round(sys: &System, tokens: [&str; 3], n: usize, seeing: usize) -> anyh
         last_delivery,
         hub_reads,
         stream_reads,
+        api_cpu,
     })
 }
 
@@ -224,11 +230,13 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
             format!("{} of {}", round.got, round.expected),
             format!(
                 "the last {:.0} ms after the last create; {} to streams that may not see them; \
-                 feed read {} times by the hub, {} by streams behind it",
+                 feed read {} times by the hub, {} by streams behind it; the API's CPU {:.0} ms \
+                 in all",
                 round.last_delivery.as_secs_f64() * 1000.0,
                 round.leaked,
                 round.hub_reads,
-                round.stream_reads
+                round.stream_reads,
+                round.api_cpu * 1000.0
             ),
         );
         if round.got != round.expected || round.leaked != 0 {
@@ -242,7 +250,8 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
             json!({"seeing": seeing, "create_ms": [p50, percentile_ms(&round.took, 0.99)],
                    "ratio_p50": ratio, "delivered": round.got, "expected": round.expected,
                    "last_delivery_ms": round.last_delivery.as_secs_f64() * 1000.0,
-                   "hub_reads": round.hub_reads, "stream_reads": round.stream_reads}),
+                   "hub_reads": round.hub_reads, "stream_reads": round.stream_reads,
+                   "api_cpu_ms": round.api_cpu * 1000.0}),
         );
         r.memory(&sys);
     }
