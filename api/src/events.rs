@@ -9,11 +9,13 @@
 //! bookings, a provider the rows naming them): a change costs one read, and wakes only its
 //! own listeners, however many streams are open. Each read is written out (its rows as JSON,
 //! then as the text of their events) once per viewer, not once per stream, so that a stream
-//! sends what it is handed as it is; and the hub wakes streams a few at a time so that requests
-//! go on being served while thousands of streams take a change (the changes committed
-//! meanwhile go out together in its next read). A stream that starts behind the hub
-//! (resuming after `Last-Event-ID`) or falls behind it (too slow to take its rows) reads
-//! the feed itself until level, then follows the hub again. Events carry `id:` = their
+//! sends what it is handed as it is. The hub wakes streams a few at a time, so that requests
+//! go on being served while thousands of streams take a change, and after a read for that
+//! many it lets changes gather for a moment before it reads again ([`pause_after`]: 60 ms
+//! for 3,000 streams): the changes committed meanwhile go out together in its next read, and
+//! the streams are woken a bounded number of times a second. A stream that starts behind
+//! the hub (resuming after `Last-Event-ID`) or falls behind it (too slow to take its rows)
+//! reads the feed itself until level, then follows the hub again. Events carry `id:` = their
 //! feed position (the history id on SQLite, the position the sequencer gave the row after
 //! it committed on PostgreSQL; see `shared::feed`), so a reconnecting EventSource resumes
 //! after `Last-Event-ID` without loss. On PostgreSQL the hub is also what sequences the
@@ -57,6 +59,11 @@ const BATCH: u32 = 200;
 const QUEUED: usize = 64;
 /// Streams the hub wakes before it lets the process's other tasks run.
 const WAKE_CHUNK: usize = 8;
+/// How long the hub waits before its next read, for each stream it offered a read to
+/// ([`pause_after`]).
+const PAUSE_PER_STREAM: Duration = Duration::from_micros(20);
+/// The longest the hub waits before its next read.
+const MAX_PAUSE: Duration = Duration::from_millis(100);
 /// How far behind the feed a resuming stream may be and still be replayed row by row (each
 /// read of a stream checks every row for what its caller may see: a stream resumed from the
 /// start of a million rows cost seconds of CPU); further behind, it is told to `reset`.
@@ -219,7 +226,7 @@ impl Listeners {
 /// streams would queue every request the process is serving behind them. While the hub
 /// is at it, the changes committed meanwhile wait for its next read, so under load a
 /// stream is woken once for many rows rather than once per row.
-async fn deliver(deliveries: Vec<Delivery>, from: i64) {
+async fn deliver(deliveries: Vec<Delivery>, from: i64) -> usize {
     let mut offered = 0;
     for (read, listeners) in deliveries {
         for listener in listeners {
@@ -229,6 +236,23 @@ async fn deliver(deliveries: Vec<Delivery>, from: i64) {
                 tokio::task::yield_now().await;
             }
         }
+    }
+    offered
+}
+
+/// How long the hub lets changes gather after offering a read to `offered` streams:
+/// [`PAUSE_PER_STREAM`] for each, up to [`MAX_PAUSE`], and none below a millisecond (the
+/// timer's grain). A handful of streams get each change at once; thousands get the changes
+/// of the pause together, so that however fast changes come, the streams are woken a
+/// bounded number of times a second.
+fn pause_after(offered: usize) -> Duration {
+    let pause = PAUSE_PER_STREAM
+        .saturating_mul(u32::try_from(offered).unwrap_or(u32::MAX))
+        .min(MAX_PAUSE);
+    if pause < Duration::from_millis(1) {
+        Duration::ZERO
+    } else {
+        pause
     }
 }
 
@@ -285,7 +309,16 @@ impl EventHub {
             // Where the reader is: the newest row when it starts (streams that began before
             // that read the feed themselves).
             let mut cursor = None;
+            // Before the next read, after offering one to many streams.
+            let mut pause = Duration::ZERO;
             loop {
+                if !pause.is_zero() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = stop.changed() => break,
+                    }
+                    pause = Duration::ZERO;
+                }
                 // PostgreSQL: place what other transactions committed, then look.
                 if let Err(e) = feed.sequence().await {
                     tracing::warn!(error = %e, "event reader could not sequence the history");
@@ -315,7 +348,7 @@ impl EventHub {
                                 if batch.next > *at {
                                     let deliveries =
                                         lock(&listeners).hand_out(batch.events, *at, batch.next);
-                                    deliver(deliveries, *at).await;
+                                    pause = pause_after(deliver(deliveries, *at).await);
                                     *at = batch.next;
                                 }
                                 if !batch.more {
@@ -797,6 +830,18 @@ mod tests {
         hub.await.unwrap();
         assert_eq!(other.await.unwrap(), WAKE_CHUNK);
         assert_eq!(offered(&listeners), 20);
+    }
+
+    /// The hub reads again at once after a read for a few streams; after one for thousands
+    /// it lets changes gather, longer the more streams, up to a tenth of a second.
+    #[test]
+    fn the_hub_pauses_before_its_next_read_only_after_offering_one_to_many_streams() {
+        assert_eq!(pause_after(0), Duration::ZERO);
+        assert_eq!(pause_after(40), Duration::ZERO);
+        assert_eq!(pause_after(50), Duration::from_millis(1));
+        assert_eq!(pause_after(3000), Duration::from_millis(60));
+        assert_eq!(pause_after(5000), MAX_PAUSE);
+        assert_eq!(pause_after(usize::MAX), MAX_PAUSE);
     }
 
     /// Rows at or before the stream's position are not sent again, and the id goes out
