@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -68,8 +68,9 @@ const MAX_PAUSE: Duration = Duration::from_millis(100);
 /// read of a stream checks every row for what its caller may see: a stream resumed from the
 /// start of a million rows cost seconds of CPU); further behind, it is told to `reset`.
 const REPLAY_LIMIT: i64 = 1000;
-/// How often a stream asks whether its session is still live (sessions this process ends
-/// are noticed at once; this is for those another API process ends).
+/// How often the hub asks whether the open streams' sessions are still live, all in one
+/// statement (sessions this process ends are noticed at once; this is for those another
+/// API process ends, or that expire idle).
 const SESSION_CHECK: Duration = Duration::from_secs(10);
 
 /// The process's one reader of the feed, shared by every stream.
@@ -100,7 +101,11 @@ struct Listener {
     /// joined behind the hub, or missed a read (its queue was full). While it is behind,
     /// the hub sends it nothing.
     behind: AtomicI64,
-    /// Wakes the stream when it falls behind.
+    /// The session the stream was opened with.
+    session: i64,
+    /// Set when the hub finds that session over: the stream ends.
+    session_over: AtomicBool,
+    /// Wakes the stream when it falls behind, or its session is over.
     wake: Notify,
 }
 
@@ -284,6 +289,41 @@ fn lock(listeners: &Mutex<Listeners>) -> std::sync::MutexGuard<'_, Listeners> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Every [`SESSION_CHECK`], asks in one statement which of the open streams' sessions are
+/// still live, and ends the streams of those that are not: one query a process, not one a
+/// stream, however many are open. A failed check (the database busy) keeps the streams;
+/// the next one decides.
+async fn check_sessions(
+    listeners: Arc<Mutex<Listeners>>,
+    accounts: Accounts,
+    idle: chrono::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(SESSION_CHECK) => {}
+            _ = stop.changed() => return,
+        }
+        let open: Vec<Arc<Listener>> = lock(&listeners)
+            .by_audience
+            .values()
+            .flat_map(|group| group.values().cloned())
+            .collect();
+        let mut sessions: Vec<i64> = open.iter().map(|l| l.session).collect();
+        sessions.sort_unstable();
+        sessions.dedup();
+        match accounts.which_sessions_live(&sessions, idle).await {
+            Ok(live) => {
+                for listener in open.iter().filter(|l| !live.contains(&l.session)) {
+                    listener.session_over.store(true, Ordering::SeqCst);
+                    listener.wake.notify_one();
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not check the event streams' sessions"),
+        }
+    }
+}
+
 /// Ends every open stream (so that graceful shutdown is not held up by listeners).
 #[derive(Debug)]
 pub struct EventShutdown(watch::Sender<bool>);
@@ -295,14 +335,25 @@ impl EventShutdown {
 }
 
 impl EventHub {
-    /// Starts the reader; it stops when the returned handle is closed or dropped.
-    pub fn start(feed: Feed) -> (EventHub, EventShutdown) {
+    /// Starts the reader, and the check of the open streams' sessions (those idle for
+    /// `idle` are over); both stop when the returned handle is closed or dropped.
+    pub fn start(
+        feed: Feed,
+        accounts: Accounts,
+        idle: chrono::Duration,
+    ) -> (EventHub, EventShutdown) {
         let listeners = Arc::new(Mutex::new(Listeners::default()));
         let (shutdown_tx, shutdown) = watch::channel(false);
         let hub = EventHub {
             listeners: listeners.clone(),
             shutdown: shutdown.clone(),
         };
+        tokio::spawn(check_sessions(
+            listeners.clone(),
+            accounts,
+            idle,
+            shutdown.clone(),
+        ));
         let mut stop = shutdown;
         let mut commits = feed.commits();
         tokio::spawn(async move {
@@ -372,10 +423,11 @@ impl EventHub {
         (hub, EventShutdown(shutdown_tx))
     }
 
-    /// Adds a stream of `actor`'s that begins at `cursor`.
+    /// Adds a stream of `actor`'s, opened with `session`, that begins at `cursor`.
     fn join(
         &self,
         actor: &Actor,
+        session: i64,
         cursor: i64,
     ) -> (Membership, Arc<Listener>, mpsc::Receiver<Arc<Fanned>>) {
         let (tx, rx) = mpsc::channel(QUEUED);
@@ -390,6 +442,8 @@ impl EventHub {
             rows: tx,
             joined_at: cursor,
             behind: AtomicI64::new(behind),
+            session,
+            session_over: AtomicBool::new(false),
             wake: Notify::new(),
         });
         let id = listeners.next_id;
@@ -530,12 +584,11 @@ fn event_stream(
     session: SessionWatch,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
     // Joined before anything is read, so that no read of the hub's falls in between.
-    let (membership, listener, mut rows) = hub.join(&actor, cursor);
+    let (membership, listener, mut rows) = hub.join(&actor, session.id, cursor);
     let mut shutdown = hub.shutdown.clone();
     let mut ended = session.accounts.sessions_ended();
     let deadline =
         tokio::time::Instant::now() + (session.expires - Utc::now()).to_std().unwrap_or_default();
-    let mut next_check = tokio::time::Instant::now() + SESSION_CHECK;
     let mut check_now = false;
     async_stream::stream! {
         let _membership = membership;
@@ -560,9 +613,12 @@ fn event_stream(
                 yield Ok(Bytes::from_static(b": keep-alive\n\n"));
                 quiet_until = now + KEEP_ALIVE;
             }
-            if check_now || now >= next_check {
+            if listener.session_over.load(Ordering::SeqCst) {
+                yield Ok(expired());
+                break;
+            }
+            if check_now {
                 check_now = false;
-                next_check = now + SESSION_CHECK;
                 // A failed check (the database busy) keeps the stream; the next one decides.
                 if let Ok(false) = session.accounts.session_live(session.id, session.idle).await {
                     yield Ok(expired());
@@ -623,11 +679,9 @@ fn event_stream(
                             check_now = true;
                             if changed.is_ok() { Wake::Again } else { Wake::End }
                         }
-                        // Round the loop once more: the session's check, the keep-alive, or
-                        // the end of the session's life (the check above ends the stream).
-                        _ = tokio::time::sleep_until(next_check.min(quiet_until).min(deadline)) => {
-                            Wake::Again
-                        }
+                        // Round the loop once more: the keep-alive, or the end of the
+                        // session's life (the check above ends the stream).
+                        _ = tokio::time::sleep_until(quiet_until.min(deadline)) => Wake::Again,
                     };
                     match wake {
                         Wake::Rows(read) => read,
@@ -809,6 +863,8 @@ mod tests {
                     rows,
                     joined_at: 0,
                     behind: AtomicI64::new(LEVEL),
+                    session: 1,
+                    session_over: AtomicBool::new(false),
                     wake: Notify::new(),
                 });
                 (listener, receiver)

@@ -116,7 +116,8 @@ impl AppState {
         // The process's metrics recorder, before anything counts.
         runtime::metrics::handle();
         let feed = Feed::new(db.clone());
-        let (events, shutdown) = EventHub::start(feed.clone());
+        let accounts = Accounts::new(db.clone());
+        let (events, shutdown) = EventHub::start(feed.clone(), accounts.clone(), tokens.idle);
         let policy = settings.retry_policy;
         let rules = settings.schedule;
         let state = AppState(Arc::new(Rooms {
@@ -127,7 +128,7 @@ impl AppState {
             }),
             providers: Providers::new(db.clone()),
             schedule: Schedule::new(db.clone(), rules),
-            accounts: Accounts::new(db.clone()),
+            accounts,
             ratings: Ratings::new(db.clone()),
             analytics: Analytics::new(db.clone()),
             overview: Overview::new(db.clone()),

@@ -410,3 +410,49 @@ async fn an_open_event_stream_ends_when_its_session_is_ended() {
     // At once: well before the ten-second check that catches other processes' ends.
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
 }
+
+/// A session ended elsewhere (another API process, here another handle on the store that
+/// this process's streams do not hear from) ends the streams opened with it at the hub's
+/// next check of every open stream's session, and no other stream.
+#[tokio::test]
+async fn an_open_event_stream_ends_when_another_process_ends_its_session() {
+    use http_body_util::BodyExt;
+
+    let app = TestApp::new().await;
+    let watching = app.demo("customer").await;
+    let admin = app.demo("admin").await;
+    let mut body = app.events(&watching, None).await;
+    let mut other = app.events(&admin, None).await;
+    for stream in [&mut body, &mut other] {
+        let first = stream.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert!(String::from_utf8_lossy(&first).contains("event: ready"));
+    }
+
+    let (customer, _) = app
+        .state
+        .accounts
+        .user_with_password("customer@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let elsewhere = shared::Accounts::new(app.state.db.clone());
+    let started = std::time::Instant::now();
+    let ended = elsewhere
+        .end_user_sessions(customer.id, None, shared::account::SessionEnd::LogoutAll)
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(12), body.collect())
+        .await
+        .expect("the stream ended")
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8_lossy(&rest);
+    assert!(text.contains("event: expired"), "{text}");
+    // Not at once (this process was not told): at the check, every ten seconds.
+    assert!(started.elapsed() > std::time::Duration::from_millis(500));
+    // The admin's stream goes on.
+    let more =
+        common::read_stream(&mut other, std::time::Duration::from_millis(300), |_| false).await;
+    assert!(!more.contains("expired"), "{more}");
+}

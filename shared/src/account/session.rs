@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use db::{Ts, exec, on, ts};
+use db::{Ts, dialect, exec, on, ts};
 
 use super::{Accounts, User, UserRow};
 use crate::console::AuditAction;
@@ -197,6 +197,44 @@ impl Accounts {
             .await
         })?;
         Ok(live.is_some())
+    }
+
+    /// Which of `ids` are live sessions (open event streams are checked together, one
+    /// statement for all of a process's streams, for sessions another process ended).
+    pub async fn which_sessions_live(
+        &self,
+        ids: &[i64],
+        idle: Duration,
+    ) -> Result<std::collections::HashSet<i64>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let now = self.db.now();
+        let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let (sql, ids) = dialect!(self.db,
+            sqlite: (
+                "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.id IN (SELECT value FROM json_each($1)) AND s.ended_at IS NULL \
+                 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled_at IS NULL",
+                format!("[{ids}]"),
+            ),
+            postgres: (
+                "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.id = ANY (CAST(string_to_array($1, ',') AS BIGINT[])) \
+                 AND s.ended_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3 \
+                 AND u.disabled_at IS NULL",
+                ids,
+            ),
+        );
+        let live: Vec<i64> = on!(self.db, |p| {
+            sqlx::query_scalar(sql)
+                .bind(&ids)
+                .bind(ts(now))
+                .bind(ts(now - idle))
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(live.into_iter().collect())
     }
 
     /// A receiver that changes whenever this process ends a session.
