@@ -233,8 +233,6 @@ async fn health_and_readiness_answer_and_demo_logins_are_listed() {
 /// EventSource then reconnects and gets 401), not hours later.
 #[tokio::test]
 async fn an_event_stream_ends_when_its_sign_in_expires() {
-    use http_body_util::BodyExt;
-
     let app = TestApp::new().await;
     let (user, _) = app
         .state
@@ -261,12 +259,7 @@ async fn an_event_stream_ends_when_its_sign_in_expires() {
         .unwrap();
     let body = app.events(&token, None).await;
     let started = std::time::Instant::now();
-    let body = tokio::time::timeout(std::time::Duration::from_secs(10), body.collect())
-        .await
-        .expect("the stream ended")
-        .unwrap()
-        .to_bytes();
-    let text = String::from_utf8_lossy(&body);
+    let text = common::read_to_end(body, std::time::Duration::from_secs(10)).await;
     assert!(text.contains("event: ready"), "{text}");
     assert!(text.contains("event: expired"), "{text}");
     assert!(started.elapsed() < std::time::Duration::from_secs(4));

@@ -382,30 +382,31 @@ async fn a_session_lapses_when_idle_too_long_and_at_its_absolute_limit() {
     assert_eq!(me(&app, &token).await, StatusCode::OK);
 }
 
+/// `token`'s event stream, once its first frame (`ready`) has come.
+async fn opened(app: &TestApp, token: &str) -> axum::body::Body {
+    use http_body_util::BodyExt;
+
+    let mut body = app.events(token, None).await;
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: ready"));
+    body
+}
+
 /// An open event stream ends as soon as its session does (here, signing out everywhere
 /// from another device), not at the token's expiry hours later.
 #[tokio::test]
 async fn an_open_event_stream_ends_when_its_session_is_ended() {
-    use http_body_util::BodyExt;
-
     let app = TestApp::new().await;
     let watching = app.demo("customer").await;
     let other_device = app.demo("customer").await;
-    let mut body = app.events(&watching, None).await;
-    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
-    assert!(String::from_utf8_lossy(&first).contains("event: ready"));
+    let body = opened(&app, &watching).await;
 
     let started = std::time::Instant::now();
     let out = app
         .call("POST", "/api/v1/auth/logout-all", Some(&other_device), None)
         .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
-    let rest = tokio::time::timeout(std::time::Duration::from_secs(5), body.collect())
-        .await
-        .expect("the stream ended")
-        .unwrap()
-        .to_bytes();
-    let text = String::from_utf8_lossy(&rest);
+    let text = common::read_to_end(body, std::time::Duration::from_secs(5)).await;
     assert!(text.contains("event: expired"), "{text}");
     // At once: well before the ten-second check that catches other processes' ends.
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
@@ -416,17 +417,11 @@ async fn an_open_event_stream_ends_when_its_session_is_ended() {
 /// next check of every open stream's session, and no other stream.
 #[tokio::test]
 async fn an_open_event_stream_ends_when_another_process_ends_its_session() {
-    use http_body_util::BodyExt;
-
     let app = TestApp::new().await;
     let watching = app.demo("customer").await;
     let admin = app.demo("admin").await;
-    let mut body = app.events(&watching, None).await;
-    let mut other = app.events(&admin, None).await;
-    for stream in [&mut body, &mut other] {
-        let first = stream.frame().await.unwrap().unwrap().into_data().unwrap();
-        assert!(String::from_utf8_lossy(&first).contains("event: ready"));
-    }
+    let body = opened(&app, &watching).await;
+    let mut other = opened(&app, &admin).await;
 
     let (customer, _) = app
         .state
@@ -442,12 +437,7 @@ async fn an_open_event_stream_ends_when_another_process_ends_its_session() {
         .await
         .unwrap();
     assert_eq!(ended, 1);
-    let rest = tokio::time::timeout(std::time::Duration::from_secs(12), body.collect())
-        .await
-        .expect("the stream ended")
-        .unwrap()
-        .to_bytes();
-    let text = String::from_utf8_lossy(&rest);
+    let text = common::read_to_end(body, std::time::Duration::from_secs(12)).await;
     assert!(text.contains("event: expired"), "{text}");
     // Not at once (this process was not told): at the check, every ten seconds.
     assert!(started.elapsed() > std::time::Duration::from_millis(500));

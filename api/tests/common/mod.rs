@@ -234,6 +234,16 @@ impl TestApp {
     }
 }
 
+/// What a stream sends until it ends, which it must within `within`.
+pub async fn read_to_end(body: Body, within: std::time::Duration) -> String {
+    let bytes = tokio::time::timeout(within, body.collect())
+        .await
+        .expect("the stream ended")
+        .unwrap()
+        .to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Reads an event stream's frames until `done` holds of all read so far, the stream ends, or
 /// `within` passes; returns what was read.
 pub async fn read_stream(
