@@ -234,13 +234,7 @@ async fn health_and_readiness_answer_and_demo_logins_are_listed() {
 #[tokio::test]
 async fn an_event_stream_ends_when_its_sign_in_expires() {
     let app = TestApp::new().await;
-    let (user, _) = app
-        .state
-        .accounts
-        .user_with_password("customer@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.user("customer@example.com").await;
     // A session with a two-second life, and a token of the app's own keys naming it.
     let rules = shared::account::SessionRules {
         absolute: chrono::Duration::seconds(2),

@@ -338,13 +338,7 @@ async fn a_session_lapses_when_idle_too_long_and_at_its_absolute_limit() {
     assert_eq!(me(&app, &busy).await, StatusCode::UNAUTHORIZED);
 
     // The idle limit, with keys whose sessions idle out after ten minutes.
-    let (user, _) = app
-        .state
-        .accounts
-        .user_with_password("customer@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = app.user("customer@example.com").await;
     let rules = shared::account::SessionRules {
         absolute: chrono::Duration::hours(12),
         idle: chrono::Duration::minutes(10),
@@ -423,13 +417,7 @@ async fn an_open_event_stream_ends_when_another_process_ends_its_session() {
     let body = opened(&app, &watching).await;
     let mut other = opened(&app, &admin).await;
 
-    let (customer, _) = app
-        .state
-        .accounts
-        .user_with_password("customer@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let customer = app.user("customer@example.com").await;
     let elsewhere = shared::Accounts::new(app.state.db.clone());
     let started = std::time::Instant::now();
     let ended = elsewhere

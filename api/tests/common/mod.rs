@@ -190,6 +190,18 @@ impl TestApp {
         res.into_body()
     }
 
+    /// The account whose e-mail is `email`, as the store has it.
+    pub async fn user(&self, email: &str) -> shared::account::User {
+        let (user, _) = self
+            .state
+            .accounts
+            .user_with_password(email)
+            .await
+            .unwrap()
+            .unwrap();
+        user
+    }
+
     pub async fn demo(&self, who: &str) -> String {
         self.login(&format!("{who}@example.com"), "demo1234").await
     }
