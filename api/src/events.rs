@@ -32,11 +32,12 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::{Notify, mpsc, watch};
 
+use shared::account::ActiveSession;
 use shared::feed::Audience;
 use shared::{Accounts, Actor, Feed, Role};
 
@@ -69,8 +70,8 @@ const MAX_PAUSE: Duration = Duration::from_millis(100);
 /// start of a million rows cost seconds of CPU); further behind, it is told to `reset`.
 const REPLAY_LIMIT: i64 = 1000;
 /// How often the hub asks whether the open streams' sessions are still live, all in one
-/// statement (sessions this process ends are noticed at once; this is for those another
-/// API process ends, or that expire idle).
+/// statement (it also asks at once when this process ends a session; this is for those
+/// another API process ends, or that expire idle).
 const SESSION_CHECK: Duration = Duration::from_secs(10);
 
 /// The process's one reader of the feed, shared by every stream.
@@ -114,12 +115,12 @@ const LEVEL: i64 = i64::MAX;
 
 impl Listener {
     /// Hands the stream a read of the hub's (`from` is where the read started).
-    fn offer(&self, read: &Arc<Fanned>, from: i64) {
+    fn offer(&self, read: &Arc<Fanned>) {
         if self.behind.load(Ordering::SeqCst) != LEVEL {
             return;
         }
         if let Err(mpsc::error::TrySendError::Full(_)) = self.rows.try_send(read.clone()) {
-            self.fall_behind(from);
+            self.fall_behind(read.from);
         }
     }
 
@@ -231,11 +232,11 @@ impl Listeners {
 /// streams would queue every request the process is serving behind them. While the hub
 /// is at it, the changes committed meanwhile wait for its next read, so under load a
 /// stream is woken once for many rows rather than once per row.
-async fn deliver(deliveries: Vec<Delivery>, from: i64) -> usize {
+async fn deliver(deliveries: Vec<Delivery>) -> usize {
     let mut offered = 0;
     for (read, listeners) in deliveries {
         for listener in listeners {
-            listener.offer(&read, from);
+            listener.offer(&read);
             offered += 1;
             if offered % WAKE_CHUNK == 0 {
                 tokio::task::yield_now().await;
@@ -289,19 +290,22 @@ fn lock(listeners: &Mutex<Listeners>) -> std::sync::MutexGuard<'_, Listeners> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Every [`SESSION_CHECK`], asks in one statement which of the open streams' sessions are
-/// still live, and ends the streams of those that are not: one query a process, not one a
-/// stream, however many are open. A failed check (the database busy) keeps the streams;
-/// the next one decides.
+/// Asks in one statement which of the open streams' sessions are still live, and ends the
+/// streams of those that are not: at once when this process ends a session, and every
+/// [`SESSION_CHECK`] for those another process ends or that expire idle. One query a
+/// process, not one a stream, however many are open. A failed check (the database busy)
+/// keeps the streams; the next one decides.
 async fn check_sessions(
     listeners: Arc<Mutex<Listeners>>,
     accounts: Accounts,
     idle: chrono::Duration,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut ended = accounts.sessions_ended();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(SESSION_CHECK) => {}
+            changed = ended.changed() => if changed.is_err() { return },
             _ = stop.changed() => return,
         }
         let open: Vec<Arc<Listener>> = lock(&listeners)
@@ -399,7 +403,7 @@ impl EventHub {
                                 if batch.next > *at {
                                     let deliveries =
                                         lock(&listeners).hand_out(batch.events, *at, batch.next);
-                                    pause = pause_after(deliver(deliveries, *at).await);
+                                    pause = pause_after(deliver(deliveries).await);
                                     *at = batch.next;
                                 }
                                 if !batch.more {
@@ -541,12 +545,7 @@ pub async fn events(
         user.actor(),
         cursor,
         reset,
-        SessionWatch {
-            accounts: state.accounts.clone(),
-            id: session.id,
-            expires: session.expires_at,
-            idle: state.tokens.idle,
-        },
+        session,
     );
     Ok((
         [
@@ -556,14 +555,6 @@ pub async fn events(
         Body::from_stream(stream),
     )
         .into_response())
-}
-
-/// The session a stream was opened with, to end the stream with it.
-struct SessionWatch {
-    accounts: Accounts,
-    id: i64,
-    expires: DateTime<Utc>,
-    idle: chrono::Duration,
 }
 
 /// What woke a stream that was waiting for the hub.
@@ -581,15 +572,15 @@ fn event_stream(
     actor: Actor,
     mut cursor: i64,
     reset: bool,
-    session: SessionWatch,
+    session: ActiveSession,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
     // Joined before anything is read, so that no read of the hub's falls in between.
     let (membership, listener, mut rows) = hub.join(&actor, session.id, cursor);
     let mut shutdown = hub.shutdown.clone();
-    let mut ended = session.accounts.sessions_ended();
-    let deadline =
-        tokio::time::Instant::now() + (session.expires - Utc::now()).to_std().unwrap_or_default();
-    let mut check_now = false;
+    let deadline = tokio::time::Instant::now()
+        + (session.expires_at - Utc::now())
+            .to_std()
+            .unwrap_or_default();
     async_stream::stream! {
         let _membership = membership;
         let mut opening = String::new();
@@ -616,14 +607,6 @@ fn event_stream(
             if listener.session_over.load(Ordering::SeqCst) {
                 yield Ok(expired());
                 break;
-            }
-            if check_now {
-                check_now = false;
-                // A failed check (the database busy) keeps the stream; the next one decides.
-                if let Ok(false) = session.accounts.session_live(session.id, session.idle).await {
-                    yield Ok(expired());
-                    break;
-                }
             }
             if now >= deadline {
                 // The client's EventSource reconnects, gets 401, and its page signs out.
@@ -675,10 +658,6 @@ fn event_stream(
                         },
                         _ = listener.wake.notified() => Wake::Again,
                         _ = shutdown.changed() => Wake::End,
-                        changed = ended.changed() => {
-                            check_now = true;
-                            if changed.is_ok() { Wake::Again } else { Wake::End }
-                        }
                         // Round the loop once more: the keep-alive, or the end of the
                         // session's life (the check above ends the stream).
                         _ = tokio::time::sleep_until(quiet_until.min(deadline)) => Wake::Again,
@@ -878,7 +857,7 @@ mod tests {
         };
         let read = Arc::new(Fanned::new(vec![rejected()], 4, 5));
         // This test's runtime has one thread: the tasks run in the order they are woken.
-        let hub = tokio::spawn(deliver(vec![(read, listeners.clone())], 4));
+        let hub = tokio::spawn(deliver(vec![(read, listeners.clone())]));
         let other = tokio::spawn({
             let listeners = listeners.clone();
             async move { offered(&listeners) }

@@ -181,26 +181,8 @@ impl Accounts {
         Ok(())
     }
 
-    /// Whether this session is still live (open event streams ask now and then).
-    pub async fn session_live(&self, session_id: i64, idle: Duration) -> Result<bool, StoreError> {
-        let now = self.db.now();
-        let live: Option<i64> = on!(self.db, |p| {
-            sqlx::query_scalar(
-                "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.id = $1 AND s.ended_at IS NULL AND s.expires_at > $2 \
-                 AND s.last_seen_at > $3 AND u.disabled_at IS NULL",
-            )
-            .bind(session_id)
-            .bind(ts(now))
-            .bind(ts(now - idle))
-            .fetch_optional(p)
-            .await
-        })?;
-        Ok(live.is_some())
-    }
-
-    /// Which of `ids` are live sessions (open event streams are checked together, one
-    /// statement for all of a process's streams, for sessions another process ended).
+    /// Which of `ids` are live sessions: an API process checks its open event streams'
+    /// sessions together, in one statement.
     pub async fn which_sessions_live(
         &self,
         ids: &[i64],
