@@ -68,7 +68,7 @@ async fn a_stream_resumed_from_too_far_back_is_told_to_reset_instead_of_replayin
 async fn a_quiet_stream_sends_a_keep_alive_comment_after_fifteen_seconds() {
     let app = TestApp::new().await;
     let admin = app.demo("admin").await;
-    let mut body = open(&app, &admin).await;
+    let mut body = app.open_events(&admin).await;
     let opened = std::time::Instant::now();
     let text = common::read_stream(&mut body, Duration::from_secs(18), |t| {
         t.contains("keep-alive")
@@ -82,23 +82,12 @@ async fn a_quiet_stream_sends_a_keep_alive_comment_after_fifteen_seconds() {
     );
 }
 
-/// Opens the stream as `token` from now, and waits until it is open.
-async fn open(app: &TestApp, token: &str) -> Body {
-    let mut body = app.events(token, None).await;
-    let text = common::read_stream(&mut body, Duration::from_secs(2), |t| {
-        t.contains("event: ready")
-    })
-    .await;
-    assert!(text.contains("event: ready"), "{text}");
-    body
-}
-
 /// `n` streams of each of two callers, opened in turn.
 async fn open_each(app: &TestApp, [a, b]: [&str; 2], n: usize) -> (Vec<Body>, Vec<Body>) {
     let (mut of_a, mut of_b) = (Vec::new(), Vec::new());
     for _ in 0..n {
-        of_a.push(open(app, a).await);
-        of_b.push(open(app, b).await);
+        of_a.push(app.open_events(a).await);
+        of_b.push(app.open_events(b).await);
     }
     (of_a, of_b)
 }
@@ -162,7 +151,7 @@ async fn open_streams_share_one_read_of_each_change_and_each_keeps_its_own_rows(
     // Let the hub settle on the sign-ups before the streams open from its position.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (mut alices, mut bobs) = open_each(&app, [&alice, &bob], 15).await;
-    let mut admins = open(&app, &admin).await;
+    let mut admins = app.open_events(&admin).await;
     assert_eq!(metric(&app, &admin, "event_streams_open").await, 31.0);
     let stream_reads = metric(&app, &admin, "event_feed_reads_total{reader=\"stream\"}").await;
 
@@ -208,8 +197,8 @@ async fn a_stream_that_falls_behind_the_hub_catches_up_from_the_feed_without_los
     let customer = app.demo("customer").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Not read until the end.
-    let mut slow = open(&app, &admin).await;
-    let mut fast = open(&app, &admin).await;
+    let mut slow = app.open_events(&admin).await;
+    let mut fast = app.open_events(&admin).await;
     let stream_reads = metric(&app, &admin, "event_feed_reads_total{reader=\"stream\"}").await;
 
     // One booking per read of the hub's (the fast stream has it before the next), more

@@ -376,16 +376,6 @@ async fn a_session_lapses_when_idle_too_long_and_at_its_absolute_limit() {
     assert_eq!(me(&app, &token).await, StatusCode::OK);
 }
 
-/// `token`'s event stream, once its first frame (`ready`) has come.
-async fn opened(app: &TestApp, token: &str) -> axum::body::Body {
-    use http_body_util::BodyExt;
-
-    let mut body = app.events(token, None).await;
-    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
-    assert!(String::from_utf8_lossy(&first).contains("event: ready"));
-    body
-}
-
 /// An open event stream ends as soon as its session does (here, signing out everywhere
 /// from another device), not at the token's expiry hours later.
 #[tokio::test]
@@ -393,7 +383,7 @@ async fn an_open_event_stream_ends_when_its_session_is_ended() {
     let app = TestApp::new().await;
     let watching = app.demo("customer").await;
     let other_device = app.demo("customer").await;
-    let body = opened(&app, &watching).await;
+    let body = app.open_events(&watching).await;
 
     let started = std::time::Instant::now();
     let out = app
@@ -414,8 +404,8 @@ async fn an_open_event_stream_ends_when_another_process_ends_its_session() {
     let app = TestApp::new().await;
     let watching = app.demo("customer").await;
     let admin = app.demo("admin").await;
-    let body = opened(&app, &watching).await;
-    let mut other = opened(&app, &admin).await;
+    let body = app.open_events(&watching).await;
+    let mut other = app.open_events(&admin).await;
 
     let customer = app.user("customer@example.com").await;
     let elsewhere = shared::Accounts::new(app.state.db.clone());

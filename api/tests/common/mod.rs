@@ -190,6 +190,17 @@ impl TestApp {
         res.into_body()
     }
 
+    /// Opens the event stream as `token` from now, and waits until it is open.
+    pub async fn open_events(&self, token: &str) -> Body {
+        let mut body = self.events(token, None).await;
+        let text = read_stream(&mut body, std::time::Duration::from_secs(2), |t| {
+            t.contains("event: ready")
+        })
+        .await;
+        assert!(text.contains("event: ready"), "{text}");
+        body
+    }
+
     /// The account whose e-mail is `email`, as the store has it.
     pub async fn user(&self, email: &str) -> shared::account::User {
         let (user, _) = self
