@@ -88,7 +88,7 @@ pub struct Tx {
 pub(crate) enum TxInner {
     Sqlite {
         tx: Transaction<'static, Sqlite>,
-        _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+        turn: Option<crate::turn::Turn>,
     },
     Postgres(Transaction<'static, Postgres>),
     /// No transaction of its own: each statement is committed by itself
@@ -130,7 +130,11 @@ impl Tx {
     /// [`Tx::wake`], other processes' idle workers).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {
-            TxInner::Sqlite { tx, .. } => tx.commit().await?,
+            TxInner::Sqlite { tx, turn } => {
+                tx.commit().await?;
+                // The next writer's turn, before anyone is woken to write.
+                drop(turn);
+            }
             TxInner::Postgres(tx) => tx.commit().await?,
             // Its statement committed as it ran.
             TxInner::PostgresAlone(_) => {}

@@ -19,6 +19,7 @@ mod direct;
 mod error;
 pub mod lane;
 mod time;
+mod turn;
 pub mod wake;
 
 use std::str::FromStr;
@@ -35,6 +36,7 @@ pub use backup::{Backup, BackupError, backup_sqlite};
 pub use direct::Scripts;
 pub use error::{Error, is_transient};
 pub use time::{Clock, ManualClock, OffsetClock, ServerClock, SystemClock, Ts, from_ms, ts};
+pub use turn::lock_file_of;
 
 use backend::TxInner;
 
@@ -52,11 +54,11 @@ const CLOCK_SYNC: Duration = Duration::from_secs(10);
 pub struct Db {
     pool: Pool,
     clock: Arc<dyn Clock>,
-    /// One writer at a time per process, on SQLite only. SQLite admits one writer anyway;
-    /// without this, the pool's connections race for the lock and the losers sleep in
-    /// SQLite's busy handler (1, 2, 5, 10, ... ms), which cut write throughput by more
-    /// than half. Other processes still wait through the busy timeout.
-    write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// One writer at a time, on SQLite only: this process's, then among the processes
+    /// sharing the file ([`turn`]). SQLite admits one writer anyway; without turns, the
+    /// pool's connections raced for the lock and the losers slept in SQLite's busy
+    /// handler (1, 2, 5, 10, ... ms), which cut write throughput by more than half.
+    write_turn: turn::WriteTurns,
     /// Counts this process's committed write transactions.
     committed: watch::Sender<u64>,
     /// Wakes the idle workers of other processes when a commit made jobs claimable
@@ -100,6 +102,12 @@ impl Db {
             }
             Backend::Sqlite => (Pool::Sqlite(connect_sqlite(url, workload).await?), local),
         };
+        let write_turn = match &pool {
+            Pool::Sqlite(p) => {
+                turn::WriteTurns::new(sqlite_file(p).map(|f| lock_file_of(&f)).as_deref())
+            }
+            Pool::Postgres(_) => turn::WriteTurns::default(),
+        };
         let waker = match &pool {
             Pool::Sqlite(p) => sqlite_file(p)
                 .map(|file| wake::Wakes::Sockets(wake::Waker::new(wake::folder_of(&file)))),
@@ -109,7 +117,7 @@ impl Db {
         Ok(Db {
             pool,
             clock,
-            write_turn: Arc::default(),
+            write_turn,
             committed: watch::Sender::new(0),
             waker,
         })
@@ -144,10 +152,10 @@ impl Db {
     pub async fn write(&self) -> Result<Tx, Error> {
         let inner = match &self.pool {
             Pool::Sqlite(pool) => {
-                let turn = self.write_turn.clone().lock_owned().await;
+                let turn = self.write_turn.take().await;
                 TxInner::Sqlite {
                     tx: pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: Some(turn),
+                    turn: Some(turn),
                 }
             }
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
@@ -188,7 +196,7 @@ impl Db {
         let inner = match &self.pool {
             Pool::Sqlite(p) => TxInner::Sqlite {
                 tx: p.begin().await?,
-                _turn: None,
+                turn: None,
             },
             Pool::Postgres(p) => TxInner::Postgres(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -94,9 +94,10 @@ pub async fn run(run: &mut Run, raw_cycles: f64, r: &mut Report) -> anyhow::Resu
             &format!("drain {backlog}: assignments/s"),
             format!("{rate:.0}"),
             format!(
-                "{:.2}x raw cycles (target >= 1.0x); {:.0}/s with worker start-up",
+                "{:.2}x raw cycles (target >= 1.0x); {:.0}/s with worker start-up; workers' CPU {:.3} ms per assignment",
                 rate / raw_cycles,
-                drained.with_start_per_s
+                drained.with_start_per_s,
+                drained.cpu.worker_per_assignment
             ),
         );
         rates.insert(backlog, rate);
