@@ -66,3 +66,47 @@ async fn a_commit_is_signalled_to_this_process_s_listeners_and_a_rollback_is_not
         "v"
     );
 }
+
+/// Two handles on one SQLite file stand for two processes: a writer of one waits for the
+/// other's turn on the lock file beside the database, and gets it at the commit (not
+/// after a sleep in SQLite's busy handler), or when the other rolls back.
+#[tokio::test]
+async fn sqlite_writers_of_two_processes_take_turns_on_the_lock_file_beside_the_database() {
+    let database = TestDatabase::create_on(Backend::Sqlite).await;
+    let file = database
+        .url
+        .strip_prefix("sqlite://")
+        .expect("a SQLite URL");
+    let lock_file = db::lock_file_of(std::path::Path::new(file));
+    let ours = Db::connect(&database.url).await.unwrap();
+    ours.migrate().await.unwrap();
+    let theirs = Db::connect(&database.url).await.unwrap();
+    let held = || {
+        let probe = std::fs::File::options()
+            .write(true)
+            .open(&lock_file)
+            .unwrap();
+        probe.try_lock().is_err()
+    };
+    for end in ["commit", "rollback"] {
+        let tx = ours.write().await.unwrap();
+        assert!(held(), "a write transaction holds the lock file");
+        let waiting = {
+            let theirs = theirs.clone();
+            tokio::spawn(async move {
+                let tx = theirs.write().await?;
+                tx.commit().await?;
+                Ok::<_, db::Error>(())
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "two writers at once ({end})");
+        if end == "commit" {
+            tx.commit().await.unwrap();
+        } else {
+            drop(tx);
+        }
+        waiting.await.unwrap().unwrap();
+        assert!(!held(), "the turn was given back after the {end}");
+    }
+}
