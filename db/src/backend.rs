@@ -71,8 +71,9 @@ impl Pool {
 }
 
 /// A transaction of either backend, with the time it runs at: every row it writes
-/// carries the same `now`. A SQLite write transaction also holds this process's write
-/// turn (see [`crate::Db`]). Dropped without [`Tx::commit`], it rolls back (except a
+/// carries the same `now`. A SQLite write transaction also holds the write turn, among
+/// this process's writers and the other processes' (see [`crate::Db`]), until its commit.
+/// Dropped without [`Tx::commit`], it rolls back (except a
 /// [`crate::Db::write_one`] on PostgreSQL, whose statement committed as it ran).
 pub struct Tx {
     pub(crate) inner: TxInner,

@@ -148,7 +148,8 @@ impl Db {
     }
 
     /// Starts a write transaction: on SQLite one that holds the write lock from its first
-    /// statement (and this process's write turn); on PostgreSQL a READ COMMITTED one.
+    /// statement (and the write turn, in this process and across processes); on PostgreSQL a
+    /// READ COMMITTED one.
     pub async fn write(&self) -> Result<Tx, Error> {
         let inner = match &self.pool {
             Pool::Sqlite(pool) => {

@@ -85,7 +85,7 @@ impl WriteTurns {
     pub(crate) async fn take(&self) -> Turn {
         let local = self.local.clone().lock_owned().await;
         let file = match &self.file {
-            Some(file) => shared_lock(file).await.then(|| file.clone()),
+            Some(file) => lock_across_processes(file).await.then(|| file.clone()),
             None => None,
         };
         Turn {
@@ -96,7 +96,7 @@ impl WriteTurns {
 }
 
 /// Takes the lock of `file`, waiting at most [`WAIT`]: whether it is held.
-async fn shared_lock(file: &Arc<File>) -> bool {
+async fn lock_across_processes(file: &Arc<File>) -> bool {
     match file.try_lock() {
         Ok(()) => return true,
         Err(TryLockError::WouldBlock) => {}
