@@ -195,7 +195,8 @@ pub fn explain(candidates: &[Candidate], chosen: Option<i64>) -> Explanation {
 /// The facts about every provider of the booking's service, in one statement: $1 the
 /// service, $2 the booking, $3 a day before its start (no window is longer, so one that
 /// overlaps starts after this), $4 its end, $5 its start, $6 and $7 the bounds of its
-/// day in its time zone. Served by `bookings_active_window` (migration 0006). A provider
+/// day in its time zone. Served by `bookings_active_window` (migration 0006; on SQLite it
+/// holds every column read here since 0017, so no window's row is read). A provider
 /// an admin deactivated is no candidate at all.
 ///
 /// The day's count reads its rows in start order only to name the index: a PostgreSQL
