@@ -107,6 +107,9 @@ async fn lock_across_processes(file: &Arc<File>) -> bool {
     }
     // Another process writes: wait in the kernel, on a thread that may block. If this
     // side stops waiting first, the thread gives the lock back as soon as it gets it.
+    // (`flock` locks belong to the open file, which this process's turns share: such a
+    // late give-back can release the lock under a later turn of this process too. That
+    // turn then writes as if it had none: SQLite's own lock still keeps writers apart.)
     let (taken, got) = oneshot::channel();
     let waiting = file.clone();
     tokio::task::spawn_blocking(move || {
