@@ -191,22 +191,23 @@ impl Accounts {
         if ids.is_empty() {
             return Ok(Default::default());
         }
+        // The live sessions among those `$1` (a JSON array of ids) names, as each
+        // dialect reads such an array.
+        macro_rules! live_among {
+            ($ids:literal) => {
+                concat!(
+                    "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id IN ",
+                    $ids,
+                    " AND s.ended_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3 \
+                     AND u.disabled_at IS NULL"
+                )
+            };
+        }
         let now = self.db.now();
-        let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let (sql, ids) = dialect!(self.db,
-            sqlite: (
-                "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.id IN (SELECT value FROM json_each($1)) AND s.ended_at IS NULL \
-                 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled_at IS NULL",
-                format!("[{ids}]"),
-            ),
-            postgres: (
-                "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.id = ANY (CAST(string_to_array($1, ',') AS BIGINT[])) \
-                 AND s.ended_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3 \
-                 AND u.disabled_at IS NULL",
-                ids,
-            ),
+        let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let sql = dialect!(self.db,
+            sqlite: live_among!("(SELECT value FROM json_each($1))"),
+            postgres: live_among!("(SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT))"),
         );
         let live: Vec<i64> = on!(self.db, |p| {
             sqlx::query_scalar(sql)
