@@ -123,8 +123,9 @@ type Outcome = Result<(shared::booking::Booking, bool), StoreError>;
 
 /// Asks for every booking of `asks` at once, each from a task of its own, and returns
 /// their outcomes in order. The tests run on tokio's single-threaded runtime, where every
-/// task hands its booking over before the store's intake takes any: on SQLite they are
-/// then written together (group commit); on PostgreSQL they race.
+/// task hands its booking over before the store's intake takes any: they are then
+/// written together (group commit), except on PostgreSQL those with an idempotency key,
+/// which are written each by a statement of its own and race.
 async fn book_at_once(
     core: &Core,
     asks: Vec<(Actor, BookingInput, Option<IdempotencyKey>)>,

@@ -1,19 +1,27 @@
 //! Creating bookings: each written with its first history row, its first assignment job
-//! and its idempotency key in one transaction; on SQLite, bookings asked for at the same
-//! time share one (group commit).
+//! and its idempotency key in one transaction; bookings asked for at the same time share
+//! one (group commit).
 //!
-//! SQLite admits one writer at a time, and what a booking's write costs is mostly the
-//! transaction around it (`BEGIN IMMEDIATE` and `COMMIT`, each a hand-off to the
-//! connection's thread, and the commit's write to the log) rather than its statements.
-//! So bookings go through one task per process, which writes those waiting together in
-//! one transaction: under load, many per commit; alone, one. Each booking still succeeds
-//! or fails on its own: a booking refused (an unknown service, an idempotency key
-//! reused) leaves nothing behind and the others go on; if the transaction fails partway,
-//! nothing of it was written and each booking is tried again in a transaction of its
-//! own, so that each gets its own answer; if it cannot start, each gets that error. A
-//! booking whose caller has stopped waiting (a request timed out or was dropped) before
-//! its turn is not written. The task is started by the first booking, again if it ever
-//! stopped, and ends when the last handle on the room is gone.
+//! What a booking's write costs is mostly what surrounds it rather than its rows: on
+//! SQLite the transaction (`BEGIN IMMEDIATE` and `COMMIT`, each a hand-off to the
+//! connection's thread, and the commit's write to the log; one writer at a time); on
+//! PostgreSQL each statement's start, its triggers' and constraints' set-up, its round
+//! trip and its commit. So bookings go through one task per process, which writes those
+//! waiting together: under load, many per commit; alone, one, as it would be without
+//! the task. SQLite writes them in one transaction, each in a savepoint; PostgreSQL in
+//! one statement over arrays ([`postgres::CREATE_MANY`]). Each booking still succeeds or
+//! fails on its own: on SQLite a booking refused (an unknown service, an idempotency key
+//! reused) leaves nothing behind and the others go on; if the transaction or statement
+//! fails (on PostgreSQL, for any booking of it), nothing of it was written and each
+//! booking is tried again in a transaction of its own, so that each gets its own answer;
+//! if it cannot start, each gets that error. A booking whose caller has stopped waiting
+//! (a request timed out or was dropped) before its turn is not written. The task is
+//! started by the first booking, again if it ever stopped, and ends when the last handle
+//! on the room is gone.
+//!
+//! On PostgreSQL a booking with an idempotency key is written by a statement of its own,
+//! beside the task: it may find the booking an earlier request made, or race another
+//! request with the same key, and either needs its own answer.
 
 use std::sync::Arc;
 
@@ -109,18 +117,18 @@ impl Bookings {
             ends_at,
             policy: self.assignment_policy(),
         };
-        match self.db.backend() {
-            Backend::Sqlite => self.create_in_intake(write).await,
-            Backend::Postgres => match self.create_alone(&write).await {
+        match (self.db.backend(), &write.key) {
+            (Backend::Postgres, Some(_)) => match self.create_alone(&write).await {
                 // Two requests with one key raced (both looked before either wrote); the
                 // loser finds the winner's booking now.
                 Err(StoreError::Db(db::Error::Sqlx(sqlx::Error::Database(e))))
-                    if write.key.is_some() && e.is_unique_violation() =>
+                    if e.is_unique_violation() =>
                 {
                     self.create_alone(&write).await
                 }
                 result => result,
             },
+            _ => self.create_in_intake(write).await,
         }
     }
 
@@ -235,34 +243,39 @@ impl Bookings {
     async fn run_intake(self, mut receiver: mpsc::Receiver<Pending>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            batch.retain(|pending| !pending.answer.is_closed());
-            match batch.len() {
-                0 => {}
-                1 => self.write_each_alone(&mut batch).await,
-                n => match self.write_together(&batch).await {
-                    Together::Written(outcomes) => {
-                        for (pending, outcome) in batch.drain(..).zip(outcomes) {
-                            let _ = pending.answer.send(outcome);
-                        }
+            self.write_batch(&mut batch).await;
+        }
+    }
+
+    /// Writes `batch` together, and answers each booking of it.
+    async fn write_batch(&self, batch: &mut Vec<Pending>) {
+        batch.retain(|pending| !pending.answer.is_closed());
+        match batch.len() {
+            0 => {}
+            1 => self.write_each_alone(batch).await,
+            n => match self.write_together(batch).await {
+                Together::Written(outcomes) => {
+                    for (pending, outcome) in batch.drain(..).zip(outcomes) {
+                        let _ = pending.answer.send(outcome);
                     }
-                    Together::NotStarted(error) => {
-                        let error = match error {
-                            db::Error::Sqlx(e) => Arc::new(e),
-                            db::Error::Shared(e) => e,
-                            other => Arc::new(sqlx::Error::Protocol(other.to_string())),
-                        };
-                        for pending in batch.drain(..) {
-                            let _ = pending
-                                .answer
-                                .send(Err(StoreError::Db(db::Error::Shared(error.clone()))));
-                        }
+                }
+                Together::NotStarted(error) => {
+                    let error = match error {
+                        db::Error::Sqlx(e) => Arc::new(e),
+                        db::Error::Shared(e) => e,
+                        other => Arc::new(sqlx::Error::Protocol(other.to_string())),
+                    };
+                    for pending in batch.drain(..) {
+                        let _ = pending
+                            .answer
+                            .send(Err(StoreError::Db(db::Error::Shared(error.clone()))));
                     }
-                    Together::Failed(error) => {
-                        tracing::warn!(%error, bookings = n, "a shared booking transaction failed; writing each booking alone");
-                        self.write_each_alone(&mut batch).await;
-                    }
-                },
-            }
+                }
+                Together::Failed(error) => {
+                    tracing::warn!(%error, bookings = n, "a shared booking transaction failed; writing each booking alone");
+                    self.write_each_alone(batch).await;
+                }
+            },
         }
     }
 
@@ -279,6 +292,35 @@ impl Bookings {
 
     /// Every booking of `batch` in one transaction, each with its own outcome.
     async fn write_together(&self, batch: &[Pending]) -> Together {
+        match self.db.backend() {
+            Backend::Sqlite => self.write_together_in_savepoints(batch).await,
+            Backend::Postgres => self.write_together_in_one_statement(batch).await,
+        }
+    }
+
+    /// PostgreSQL: the bookings of `batch` (none with an idempotency key: those are
+    /// written alone) in one statement, which writes all or none of them.
+    async fn write_together_in_one_statement(&self, batch: &[Pending]) -> Together {
+        debug_assert!(batch.iter().all(|p| p.write.key.is_none()));
+        let mut tx = match self.db.write_one().await {
+            Ok(tx) => tx,
+            Err(e) => return Together::NotStarted(e),
+        };
+        // The bookings' first assignment jobs are due at once: idle workers are woken at
+        // commit.
+        tx.wake(AssignProvider::QUEUE);
+        let written = match insert_together(&mut tx, batch).await {
+            Ok(bookings) => bookings,
+            Err(e) => return Together::Failed(e.into()),
+        };
+        match tx.commit().await {
+            Ok(()) => Together::Written(written.into_iter().map(|b| Ok((b, true))).collect()),
+            Err(e) => Together::Failed(e.into()),
+        }
+    }
+
+    /// SQLite: the bookings of `batch` in one transaction, each in a savepoint of its own.
+    async fn write_together_in_savepoints(&self, batch: &[Pending]) -> Together {
         let mut tx = match self.db.write().await {
             Ok(tx) => tx,
             Err(e) => return Together::NotStarted(e),
@@ -296,6 +338,59 @@ impl Bookings {
             Err(e) => Together::Failed(e.into()),
         }
     }
+}
+
+/// PostgreSQL: writes the bookings of `batch` in `tx` with one statement; returns them in
+/// the batch's order.
+async fn insert_together(tx: &mut Tx, batch: &[Pending]) -> Result<Vec<Booking>, sqlx::Error> {
+    let now = ts(tx.now()).0;
+    let db::Either::Postgres(c) = tx.split() else {
+        unreachable!("bookings are written together in one statement on PostgreSQL only");
+    };
+    let writes = || batch.iter().map(|p| &p.write);
+    let column = |f: fn(&BookingWrite) -> &str| writes().map(f).collect::<Vec<_>>();
+    let rows: Vec<BookingRow> = sqlx::query_as(postgres::CREATE_MANY)
+        .bind(now)
+        .bind(AssignProvider::QUEUE)
+        .bind(AssignProvider::KIND)
+        .bind(writes().map(|w| w.user_id).collect::<Vec<_>>())
+        .bind(column(|w| &w.new.customer_name))
+        .bind(column(|w| &w.new.customer_phone))
+        .bind(column(|w| &w.new.customer_email))
+        .bind(column(|w| &w.new.service_type))
+        .bind(column(|w| &w.new.address))
+        .bind(writes().map(|w| ts(w.new.starts_at).0).collect::<Vec<_>>())
+        .bind(writes().map(|w| ts(w.ends_at).0).collect::<Vec<_>>())
+        .bind(column(|w| w.new.time_zone.name()))
+        .bind(writes().map(|w| w.new.notes.as_deref()).collect::<Vec<_>>())
+        .bind(writes().map(|w| w.actor.user_id).collect::<Vec<_>>())
+        .bind(column(|w| &w.actor.name))
+        .bind(column(|w| w.actor.role.as_str()))
+        .bind(
+            writes()
+                .map(|w| i64::from(w.policy.retry.max_attempts))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            writes()
+                .map(|w| w.policy.retry.base_ms())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            writes()
+                .map(|w| i64::try_from(w.policy.offer_timeout.as_secs()).unwrap_or(i64::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .fetch_all(&mut *c)
+        .await?;
+    if rows.len() != batch.len() {
+        return Err(sqlx::Error::Protocol(format!(
+            "writing {} bookings returned {} rows",
+            batch.len(),
+            rows.len()
+        )));
+    }
+    rows.into_iter().map(Booking::try_from).collect()
 }
 
 /// The booking `key` of `user_id` already made, for a request of this `hash`; a
@@ -609,8 +704,9 @@ pub(crate) mod tests {
         drop(second);
     }
 
-    #[tokio::test]
-    async fn the_chained_create_and_the_step_by_step_one_leave_identical_rows() {
+    /// A migrated database on the test backend, its clock at 2026-12-02 10:00 UTC, with
+    /// one customer; and that customer's id.
+    async fn database_with_a_customer() -> (testkit::TestDatabase, Db, i64) {
         let database = testkit::TestDatabase::create().await;
         let clock = ManualClock::new("2026-12-02T10:00:00Z".parse().unwrap());
         let db = Db::connect(&database.url)
@@ -627,57 +723,97 @@ pub(crate) mod tests {
             })
             .await
             .unwrap();
-        let user_id = user.id;
-        let mut tx = db.write().await.unwrap();
-        let actor = Actor {
-            user_id: Some(user_id),
-            name: "C".into(),
-            role: Role::Customer,
-            provider_id: None,
-        };
+        (database, db, user.id)
+    }
+
+    /// The write of a plumbing booking by customer `user_id` asked for at `now`, the `i`th
+    /// of a few that differ in every field a request or the policy sets.
+    fn write_of(now: DateTime<Utc>, user_id: i64, i: u32) -> BookingWrite {
         let input = BookingInput {
-            customer_name: "Ada".into(),
-            customer_phone: "555 010 0199".into(),
-            customer_email: "ada@example.com".into(),
+            customer_name: format!("Ada {i}"),
+            customer_phone: format!("555 010 01{i:02}"),
+            customer_email: format!("ada{i}@example.com"),
             service_type: "plumbing".into(),
-            address: "1 Pipe Lane".into(),
-            starts_at: "2026-12-05T10:00:00Z".into(),
+            address: format!("{i} Pipe Lane"),
+            starts_at: format!("2026-12-05T1{i}:00:00Z"),
             starts_at_field: "starts_at",
-            time_zone: Some("Europe/Berlin".into()),
-            notes: Some("ring twice".into()),
+            time_zone: Some(["Europe/Berlin", "America/New_York", "UTC"][i as usize % 3].into()),
+            notes: i.is_multiple_of(2).then(|| format!("ring {i} times")),
         };
         let new = input
-            .validate(tx.now(), &crate::schedule::ScheduleRules::default())
+            .validate(now, &crate::schedule::ScheduleRules::default())
             .unwrap();
-        let write = BookingWrite {
-            actor,
+        BookingWrite {
+            actor: Actor {
+                user_id: Some(user_id),
+                name: format!("C{i}"),
+                role: Role::Customer,
+                provider_id: None,
+            },
             user_id,
-            ends_at: new.starts_at + chrono::Duration::minutes(120),
+            ends_at: new.starts_at + chrono::Duration::minutes(120 + i64::from(i)),
             new,
             key: None,
             hash: None,
             policy: AssignmentPolicy {
                 retry: queue::RetryPolicy {
-                    base: std::time::Duration::from_millis(1500),
-                    max_attempts: 5,
+                    base: std::time::Duration::from_millis(1500 + u64::from(i)),
+                    max_attempts: 5 + i,
                 },
-                offer_timeout: std::time::Duration::from_secs(300),
+                offer_timeout: std::time::Duration::from_secs(300 + u64::from(i)),
             },
-        };
-        let (chained, created) = insert(&mut tx, &write).await.unwrap();
-        assert!(created);
-        let stepped = insert_step_by_step(&mut tx, &write).await;
-        tx.commit().await.unwrap();
+        }
+    }
 
+    /// Booking `a` and booking `b` have the same rows in every table a create writes.
+    async fn assert_same_rows(db: &Db, a: i64, b: i64) {
         for (table, key, columns) in [
             ("bookings", "id", BOOKING_COLUMNS),
             ("booking_history", "booking_id", HISTORY_COLUMNS),
             ("jobs", "subject_id", JOB_COLUMNS),
         ] {
-            let a = rows_of(&db, table, key, chained.id, columns).await;
-            let b = rows_of(&db, table, key, stepped.id, columns).await;
-            assert_eq!(a.len(), 1, "{table}: {a:?}");
-            assert_eq!(a, b, "{table}");
+            let of_a = rows_of(db, table, key, a, columns).await;
+            let of_b = rows_of(db, table, key, b, columns).await;
+            assert_eq!(of_a.len(), 1, "{table}: {of_a:?}");
+            assert_eq!(of_a, of_b, "{table}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_chained_create_and_the_step_by_step_one_leave_identical_rows() {
+        let (_database, db, user_id) = database_with_a_customer().await;
+        let mut tx = db.write().await.unwrap();
+        let write = write_of(tx.now(), user_id, 1);
+        let (chained, created) = insert(&mut tx, &write).await.unwrap();
+        assert!(created);
+        let stepped = insert_step_by_step(&mut tx, &write).await;
+        tx.commit().await.unwrap();
+        assert_same_rows(&db, chained.id, stepped.id).await;
+    }
+
+    /// Bookings written together (on PostgreSQL one statement over arrays, on SQLite one
+    /// transaction of savepoints) leave the rows each written alone leaves, and each
+    /// answer is its own request's booking.
+    #[tokio::test]
+    async fn bookings_written_together_leave_the_rows_each_written_alone_would() {
+        let (_database, db, user_id) = database_with_a_customer().await;
+        let bookings = Bookings::new(db.clone(), queue::RetryPolicy::default());
+        let batch: Vec<Pending> = (0..4)
+            .map(|i| Pending {
+                write: write_of(db.now(), user_id, i),
+                answer: oneshot::channel().0,
+            })
+            .collect();
+        let Together::Written(outcomes) = bookings.write_together(&batch).await else {
+            panic!("the batch was not written");
+        };
+        assert_eq!(outcomes.len(), batch.len());
+        for (pending, outcome) in batch.iter().zip(outcomes) {
+            let (together, created) = outcome.unwrap();
+            assert!(created);
+            assert_eq!(together.address, pending.write.new.address);
+            let (alone, _) = bookings.create_alone(&pending.write).await.unwrap();
+            assert_same_rows(&db, together.id, alone.id).await;
         }
     }
 }

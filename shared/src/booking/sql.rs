@@ -79,4 +79,44 @@ pub(super) mod postgres {
         booking_columns!(),
         " FROM b"
     );
+
+    /// Writes several bookings without idempotency keys in one statement: [`CREATE`]
+    /// over rows unnested from one array per column, the bookings' ids drawn from their
+    /// sequence first so that each history row, job and answer finds its own request.
+    /// Returns the bookings as stored, each with `ord`, its place in the arrays (from 1).
+    ///
+    /// Parameters: $1 now, $2 job queue, $3 job kind, then one array each: $4
+    /// customer_id, $5 customer_name, $6 customer_phone, $7 customer_email, $8
+    /// service_type, $9 address, $10 starts_at, $11 ends_at, $12 time_zone, $13 notes,
+    /// $14 changed_by, $15 changed_by_name, $16 changed_by_role, $17 max_attempts, $18
+    /// backoff_base_ms, $19 the offer timeout in seconds.
+    pub const CREATE_MANY: &str = concat!(
+        "WITH i AS (SELECT * FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], ",
+        "$8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], ",
+        "$14::bigint[], $15::text[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[]) ",
+        "WITH ORDINALITY AS i (customer_id, customer_name, customer_phone, customer_email, ",
+        "service_type, address, starts_at, ends_at, time_zone, notes, changed_by, changed_by_name, ",
+        "changed_by_role, max_attempts, backoff_base_ms, offer_timeout_secs, ord)), ",
+        "n AS (SELECT nextval(pg_get_serial_sequence('bookings', 'id')) AS id, ord FROM i), ",
+        "b AS (INSERT INTO bookings (id, customer_id, customer_name, customer_phone, customer_email, ",
+        "service_type, address, starts_at, ends_at, time_zone, status, notes, created_at, updated_at) ",
+        "OVERRIDING SYSTEM VALUE SELECT n.id, i.customer_id, i.customer_name, i.customer_phone, ",
+        "i.customer_email, i.service_type, i.address, i.starts_at, i.ends_at, i.time_zone, 'pending', ",
+        "i.notes, $1, $1 FROM i JOIN n ON n.ord = i.ord RETURNING *), ",
+        "bi AS (SELECT b.id, b.customer_id, i.changed_by, i.changed_by_name, i.changed_by_role, ",
+        "i.max_attempts, i.backoff_base_ms, i.offer_timeout_secs, i.ord ",
+        "FROM b JOIN n ON n.id = b.id JOIN i ON i.ord = n.ord), ",
+        "h AS (",
+        history_insert!(),
+        "SELECT id, NULL, 'pending', changed_by, changed_by_name, changed_by_role, 'booked', FALSE, ",
+        "NULL, customer_id, $1 FROM bi ORDER BY ord), ",
+        "j AS (INSERT INTO jobs (",
+        queue::new_job_columns!(),
+        ") SELECT $2, $3, jsonb_build_object('booking_id', id, 'cycle', 1, 'offer_timeout_secs', ",
+        "offer_timeout_secs), id, 'scheduled', 1, max_attempts, backoff_base_ms, 1, $1, $1, $1 ",
+        "FROM bi ORDER BY ord) ",
+        "SELECT n.ord, ",
+        booking_columns!(),
+        " FROM b JOIN n USING (id) ORDER BY n.ord"
+    );
 }
