@@ -110,3 +110,43 @@ async fn sqlite_writers_of_two_processes_take_turns_on_the_lock_file_beside_the_
         assert!(!held(), "the turn was given back after the {end}");
     }
 }
+
+/// SQLite: a commit leaves its pages in the write-ahead log (no checkpoint inside the
+/// `COMMIT`, while the writer holds its turn), and the process copies them into the
+/// database file soon after, by itself.
+#[tokio::test]
+async fn sqlite_commits_are_checkpointed_soon_after_and_not_inside_the_commit() {
+    let database = TestDatabase::create_on(Backend::Sqlite).await;
+    let file = database
+        .url
+        .strip_prefix("sqlite://")
+        .expect("a SQLite URL")
+        .to_owned();
+    let db = Db::connect(&database.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let size = || std::fs::metadata(&file).unwrap().len();
+    // Let the migrations' own commits be checkpointed first.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let before = size();
+    // About 4 MB: well past the 1,000 pages (4 MB) at which SQLite checkpoints by itself.
+    let mut tx = db.write().await.unwrap();
+    db::exec!(tx, |c| sqlx::query(
+        "CREATE TABLE filler (b BLOB); \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100) \
+         INSERT INTO filler SELECT randomblob(4000) FROM n"
+    )
+    .execute(c)
+    .await)
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(size(), before, "the commit wrote the database file itself");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while size() < before + 4_000_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not checkpointed within 5 s ({} bytes)",
+            size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
