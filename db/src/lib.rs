@@ -365,7 +365,7 @@ const CHECKPOINT_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
 /// still held its write turn ([`turn`]): every other writer of every process waited for
 /// them, 10 to 15 ms here each time, about every 17 bookings at 100 a second. So every
 /// connection is opened with that automatic checkpoint off (`wal_autocheckpoint=0`), and
-/// each process checkpoints what it wrote here instead.
+/// each process checkpoints the log here after its own commits instead.
 async fn checkpoint_after_commits(pool: sqlx::SqlitePool, mut commits: watch::Receiver<u64>) {
     loop {
         match tokio::time::timeout(CHECKPOINT_AT_LEAST_EVERY, commits.changed()).await {
@@ -388,11 +388,11 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_millis(500);
 
 /// Whether a PostgreSQL connection may be lent: it answers a ping, unless it was in use
 /// within the last [`PING_WHEN_IDLE_FOR`] (as HikariCP does). sqlx pings before every
-/// lending by default, a round trip to the server each time: a booking's request borrows
-/// three connections one after another (its session, its admission, its write), and
-/// the pings cost the server as much as a statement. A connection that broke within the
-/// window fails its statement instead, as one breaking during a statement does (the
-/// request answers 503), and is closed when given back.
+/// lending by default, a round trip to the server each time, and a booking's request
+/// borrows three connections one after another (its session, its admission, its write):
+/// skipping the pings raised the intake 2% to 4% (BENCHMARKS.md). A connection that broke
+/// within the window fails its statement instead, as one breaking during a statement
+/// does, and is closed when given back (sqlx pings it then).
 async fn still_alive(
     conn: &mut sqlx::PgConnection,
     meta: sqlx::pool::PoolConnectionMetadata,
