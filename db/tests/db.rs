@@ -67,17 +67,24 @@ async fn a_commit_is_signalled_to_this_process_s_listeners_and_a_rollback_is_not
     );
 }
 
+/// A new SQLite test database, and its file.
+async fn sqlite_database() -> (TestDatabase, std::path::PathBuf) {
+    let database = TestDatabase::create_on(Backend::Sqlite).await;
+    let file = database
+        .url
+        .strip_prefix("sqlite://")
+        .expect("a SQLite URL")
+        .into();
+    (database, file)
+}
+
 /// Two handles on one SQLite file stand for two processes: a writer of one waits for the
 /// other's turn on the lock file beside the database, and gets it at the commit (not
 /// after a sleep in SQLite's busy handler), or when the other rolls back.
 #[tokio::test]
 async fn sqlite_writers_of_two_processes_take_turns_on_the_lock_file_beside_the_database() {
-    let database = TestDatabase::create_on(Backend::Sqlite).await;
-    let file = database
-        .url
-        .strip_prefix("sqlite://")
-        .expect("a SQLite URL");
-    let lock_file = db::lock_file_of(std::path::Path::new(file));
+    let (database, file) = sqlite_database().await;
+    let lock_file = db::lock_file_of(&file);
     let ours = Db::connect(&database.url).await.unwrap();
     ours.migrate().await.unwrap();
     let theirs = Db::connect(&database.url).await.unwrap();
@@ -116,12 +123,7 @@ async fn sqlite_writers_of_two_processes_take_turns_on_the_lock_file_beside_the_
 /// database file soon after, by itself.
 #[tokio::test]
 async fn sqlite_commits_are_checkpointed_soon_after_and_not_inside_the_commit() {
-    let database = TestDatabase::create_on(Backend::Sqlite).await;
-    let file = database
-        .url
-        .strip_prefix("sqlite://")
-        .expect("a SQLite URL")
-        .to_owned();
+    let (database, file) = sqlite_database().await;
     let db = Db::connect(&database.url).await.unwrap();
     db.migrate().await.unwrap();
     let size = || std::fs::metadata(&file).unwrap().len();

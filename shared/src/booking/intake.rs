@@ -347,40 +347,32 @@ async fn insert_together(tx: &mut Tx, batch: &[Pending]) -> Result<Vec<Booking>,
     let db::Either::Postgres(c) = tx.split() else {
         unreachable!("bookings are written together in one statement on PostgreSQL only");
     };
-    let writes = || batch.iter().map(|p| &p.write);
-    let column = |f: fn(&BookingWrite) -> &str| writes().map(f).collect::<Vec<_>>();
+    // One array per column, in the batch's order.
+    fn each<'a, T>(batch: &'a [Pending], f: impl Fn(&'a BookingWrite) -> T) -> Vec<T> {
+        batch.iter().map(|p| f(&p.write)).collect()
+    }
     let rows: Vec<BookingRow> = sqlx::query_as(postgres::CREATE_MANY)
         .bind(now)
         .bind(AssignProvider::QUEUE)
         .bind(AssignProvider::KIND)
-        .bind(writes().map(|w| w.user_id).collect::<Vec<_>>())
-        .bind(column(|w| &w.new.customer_name))
-        .bind(column(|w| &w.new.customer_phone))
-        .bind(column(|w| &w.new.customer_email))
-        .bind(column(|w| &w.new.service_type))
-        .bind(column(|w| &w.new.address))
-        .bind(writes().map(|w| ts(w.new.starts_at).0).collect::<Vec<_>>())
-        .bind(writes().map(|w| ts(w.ends_at).0).collect::<Vec<_>>())
-        .bind(column(|w| w.new.time_zone.name()))
-        .bind(writes().map(|w| w.new.notes.as_deref()).collect::<Vec<_>>())
-        .bind(writes().map(|w| w.actor.user_id).collect::<Vec<_>>())
-        .bind(column(|w| &w.actor.name))
-        .bind(column(|w| w.actor.role.as_str()))
-        .bind(
-            writes()
-                .map(|w| i64::from(w.policy.retry.max_attempts))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            writes()
-                .map(|w| w.policy.retry.base_ms())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            writes()
-                .map(|w| i64::try_from(w.policy.offer_timeout.as_secs()).unwrap_or(i64::MAX))
-                .collect::<Vec<_>>(),
-        )
+        .bind(each(batch, |w| w.user_id))
+        .bind(each(batch, |w| w.new.customer_name.as_str()))
+        .bind(each(batch, |w| w.new.customer_phone.as_str()))
+        .bind(each(batch, |w| w.new.customer_email.as_str()))
+        .bind(each(batch, |w| w.new.service_type.as_str()))
+        .bind(each(batch, |w| w.new.address.as_str()))
+        .bind(each(batch, |w| ts(w.new.starts_at).0))
+        .bind(each(batch, |w| ts(w.ends_at).0))
+        .bind(each(batch, |w| w.new.time_zone.name()))
+        .bind(each(batch, |w| w.new.notes.as_deref()))
+        .bind(each(batch, |w| w.actor.user_id))
+        .bind(each(batch, |w| w.actor.name.as_str()))
+        .bind(each(batch, |w| w.actor.role.as_str()))
+        .bind(each(batch, |w| i64::from(w.policy.retry.max_attempts)))
+        .bind(each(batch, |w| w.policy.retry.base_ms()))
+        .bind(each(batch, |w| {
+            i64::try_from(w.policy.offer_timeout.as_secs()).unwrap_or(i64::MAX)
+        }))
         .fetch_all(&mut *c)
         .await?;
     if rows.len() != batch.len() {
