@@ -166,14 +166,19 @@ impl Run {
     /// The system on a fresh database, with the extra providers, and a customer's token.
     pub async fn system(&mut self, env: &[(&str, String)]) -> anyhow::Result<(System, String)> {
         let url = self.fresh_url().await;
+        let sys = self.system_at(&url, env).await?;
+        system::add_plumbers(&sys, self.args.providers).await?;
+        let token = system::login(&sys, "customer@example.com").await?;
+        Ok((sys, token))
+    }
+
+    /// The system on the database at `url`, as it is.
+    pub async fn system_at(&self, url: &str, env: &[(&str, String)]) -> anyhow::Result<System> {
         let mut env = env.to_vec();
         if let Some(n) = self.args.worker_concurrency {
             env.push(("WORKER_CONCURRENCY", n.to_string()));
         }
-        let sys = system::start(&url, &env).await?;
-        system::add_plumbers(&sys, self.args.providers).await?;
-        let token = system::login(&sys, "customer@example.com").await?;
-        Ok((sys, token))
+        system::start(url, &env).await
     }
 }
 

@@ -3,7 +3,8 @@
 //! makes, through the real API: the admin's list under each filter (one that matches
 //! nothing among them), a booking's detail, the customer's and a provider's pages, text
 //! search, `/admin/stats` and `/metrics` (p50 of 15 after 2 to warm up); and create ->
-//! assigned at 20 bookings/s, on the empty database first and again on the full one.
+//! assigned at 20 bookings/s, on the empty database first and again on the full one (the
+//! processes started again on it).
 
 use std::time::Duration;
 
@@ -22,8 +23,13 @@ async fn timed(sys: &System, token: &str, path: &str) -> anyhow::Result<(f64, Va
     Ok((percentile_ms(&took, 0.5), body))
 }
 
-/// Books 100 cleaning jobs at 20/s and waits for them to be assigned; p50 and p99 (ms).
-async fn create_to_assigned(sys: &System, token: &str) -> anyhow::Result<(i64, i64)> {
+/// Create -> assigned of 100 cleaning jobs booked at 20/s: p50 and p99 (whole ms) and the
+/// mean (ms).
+///
+/// SQLite's timestamps are whole milliseconds, so a p50 of 2 against 3 may be 2.4 against
+/// 2.6. The mean of their differences is not cut that way (each end loses the same part of
+/// a millisecond on average), so the mean is what compares two runs.
+async fn create_to_assigned(sys: &System, token: &str) -> anyhow::Result<(i64, i64, f64)> {
     let pool = db::open_system(&sys.url).await?;
     let ids = load::open_loop(sys, token, 20, 5, "cleaning").await?;
     let first = ids.iter().copied().min().unwrap_or(0);
@@ -34,7 +40,8 @@ async fn create_to_assigned(sys: &System, token: &str) -> anyhow::Result<(i64, i
     .await?;
     let mut lat = db::create_to_assigned_ms(&pool, first).await?;
     lat.sort_unstable();
-    Ok((percentile(&lat, 0.5), percentile(&lat, 0.99)))
+    let mean = lat.iter().sum::<i64>() as f64 / lat.len().max(1) as f64;
+    Ok((percentile(&lat, 0.5), percentile(&lat, 0.99), mean))
 }
 
 pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
@@ -43,19 +50,28 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
     let (mut sys, token) = run.system(&[]).await?;
     sys.add_quiet_workers(1);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (empty_p50, empty_p99) = create_to_assigned(&sys, &token).await?;
+    let (empty_p50, empty_p99, empty_mean) = create_to_assigned(&sys, &token).await?;
     r.row(
-        "scale: create->assigned p50/p99, empty",
-        format!("{empty_p50}/{empty_p99} ms"),
+        "scale: create->assigned p50/p99/mean, empty",
+        format!("{empty_p50}/{empty_p99}/{empty_mean:.2} ms"),
         "baseline".into(),
     );
 
-    let took = analytics::build(&sys.url, n, run.args.analytics_days).await?;
+    // The build writes behind the processes' backs. Those that watched it would then read
+    // its rows into their event readers (3,000,000 history rows, seconds of CPU) while the
+    // scenario measures; the processes start again on the built database instead, as a
+    // deployment starts on its own.
+    let url = sys.url.clone();
+    drop(sys);
+    let took = analytics::build(&url, n, run.args.analytics_days).await?;
     r.row(
         "scale: data set built",
         format!("{:.0} s", took.as_secs_f64()),
         format!("{n} bookings"),
     );
+    let mut sys = run.system_at(&url, &[]).await?;
+    sys.add_quiet_workers(1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let admin = login(&sys, "admin@example.com").await?;
     let provider = login(&sys, "chen@example.com").await?;
     let newest: Value = timed(&sys, &admin, "/api/v1/bookings?limit=1").await?.1;
@@ -182,13 +198,14 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
         figures.insert(name.into(), json!({"p50_ms": p50, "target_ms": target}));
     }
 
-    let (full_p50, full_p99) = create_to_assigned(&sys, &token).await?;
+    let (full_p50, full_p99, full_mean) = create_to_assigned(&sys, &token).await?;
+    let ratio = full_mean / empty_mean.max(0.001);
     r.row(
-        "scale: create->assigned p50/p99, full",
-        format!("{full_p50}/{full_p99} ms"),
+        "scale: create->assigned p50/p99/mean, full",
+        format!("{full_p50}/{full_p99}/{full_mean:.2} ms"),
         format!(
-            "{:.2}x empty (target <= 1.10x)",
-            full_p50 as f64 / empty_p50.max(1) as f64
+            "mean {ratio:.2}x empty (target <= 1.10x){}",
+            if ratio > 1.10 { " (MISSED)" } else { "" }
         ),
     );
     r.memory(&sys);
@@ -196,7 +213,8 @@ pub async fn run(run: &mut Run, r: &mut Report) -> anyhow::Result<()> {
         "scale".into(),
         json!({"bookings": n, "build_s": took.as_secs_f64(), "reads": figures,
                "create_to_assigned_empty_ms": [empty_p50, empty_p99],
-               "create_to_assigned_full_ms": [full_p50, full_p99]}),
+               "create_to_assigned_full_ms": [full_p50, full_p99],
+               "create_to_assigned_mean_ms": {"empty": empty_mean, "full": full_mean}}),
     );
     Ok(())
 }
