@@ -389,8 +389,8 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_millis(500);
 /// Whether a PostgreSQL connection may be lent: it answers a ping, unless it was in use
 /// within the last [`PING_WHEN_IDLE_FOR`] (as HikariCP does). sqlx pings before every
 /// lending by default, a round trip to the server each time, and a booking's request
-/// borrows three connections one after another (its session, its admission, its write):
-/// skipping the pings raised the intake 2% to 4% (BENCHMARKS.md). A connection that broke
+/// borrows connections one after another (its session, its admission, and the write its
+/// batch shares): skipping the pings raised the intake 2% to 4% (BENCHMARKS.md). A connection that broke
 /// within the window fails its statement instead, as one breaking during a statement
 /// does, and is closed when given back (sqlx pings it then).
 async fn still_alive(
