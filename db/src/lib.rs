@@ -120,7 +120,11 @@ impl Db {
         if let Pool::Sqlite(p) = &pool
             && sqlite_file(p).is_some()
         {
-            tokio::spawn(checkpoint_after_commits(p.clone(), committed.subscribe()));
+            tokio::spawn(checkpoint_after_commits(
+                p.clone(),
+                committed.subscribe(),
+                write_turn.clone(),
+            ));
         }
         Ok(Db {
             pool,
@@ -353,6 +357,14 @@ const CHECKPOINT_AFTER: Duration = Duration::from_millis(50);
 /// How often a SQLite process checkpoints without a commit of its own (a statement run on
 /// the pool outside a transaction writes without one).
 const CHECKPOINT_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
+/// How long the write-ahead log may grow, in pages (64 MiB of 4 KiB pages), before a
+/// checkpoint also starts it again from its beginning ([`restart_log`]). Also the size a
+/// log file that grew past it is cut back to (`journal_size_limit`).
+const RESTART_LOG_AT: i64 = 16_384;
+/// How long a SQLite statement waits for a lock another connection holds.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long [`restart_log`] waits, in its write turn, for readers still reading the log.
+const RESTART_WAITS_FOR_READERS: Duration = Duration::from_millis(20);
 
 /// Copies what this process committed to SQLite's write-ahead log back into the database
 /// file, [`CHECKPOINT_AFTER`] after a commit (and at least every
@@ -366,7 +378,22 @@ const CHECKPOINT_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
 /// them, 10 to 15 ms here each time, about every 17 bookings at 100 a second. So every
 /// connection is opened with that automatic checkpoint off (`wal_autocheckpoint=0`), and
 /// each process checkpoints the log here after its own commits instead.
-async fn checkpoint_after_commits(pool: sqlx::SqlitePool, mut commits: watch::Receiver<u64>) {
+///
+/// A passive checkpoint copies the log but never starts it again: only a writer that
+/// begins when every page of the log is copied and nobody reads it does that. Under a
+/// steady stream of writes that moment never comes, and the log grew by 20 MB a second
+/// of intake, to 340 MB over a 20,000-booking backlog and its drain (BENCHMARKS.md).
+/// Once it is longer than [`RESTART_LOG_AT`] pages, [`restart_log`] makes that moment.
+async fn checkpoint_after_commits(
+    pool: sqlx::SqlitePool,
+    mut commits: watch::Receiver<u64>,
+    turns: turn::WriteTurns,
+) {
+    // The log's length at the last checkpoint, and the length at which to restart it. A
+    // restart tried, had or not, is tried again once the log has grown as much again, or
+    // once a writer has started it again (it is shorter than it was).
+    let mut last = 0;
+    let mut restart_at = RESTART_LOG_AT;
     loop {
         match tokio::time::timeout(CHECKPOINT_AT_LEAST_EVERY, commits.changed()).await {
             Ok(Err(_)) => return,
@@ -374,13 +401,61 @@ async fn checkpoint_after_commits(pool: sqlx::SqlitePool, mut commits: watch::Re
             Err(_) => {}
         }
         commits.mark_unchanged();
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            tracing::debug!(error = %e, "could not checkpoint; the next commit's checkpoint will");
+        let pages = match checkpoint(&pool, "PRAGMA wal_checkpoint(PASSIVE)").await {
+            Ok((_, pages)) => pages,
+            Err(e) => {
+                tracing::debug!(error = %e, "could not checkpoint; the next commit's checkpoint will");
+                continue;
+            }
+        };
+        if pages < last {
+            restart_at = RESTART_LOG_AT;
+        }
+        last = pages;
+        if pages >= restart_at {
+            if let Err(e) = restart_log(&pool, &turns).await {
+                tracing::debug!(error = %e, "could not restart the log");
+            }
+            restart_at = pages + RESTART_LOG_AT;
         }
     }
+}
+
+/// Runs `checkpoint`, a `PRAGMA wal_checkpoint`, on `conn`: whether it finished (one that
+/// waits can be kept from it by a reader or a writer that held on), and the log's length
+/// in pages.
+async fn checkpoint<'c>(
+    conn: impl sqlx::SqliteExecutor<'c>,
+    checkpoint: &'static str,
+) -> Result<(bool, i64), sqlx::Error> {
+    let (blocked, log, _copied): (i64, i64, i64) =
+        sqlx::query_as(checkpoint).fetch_one(conn).await?;
+    Ok((blocked == 0, log))
+}
+
+/// In a write turn, so that no writer of this project comes between, copies the rest of
+/// the log and waits (at most [`RESTART_WAITS_FOR_READERS`]) for the readers still
+/// reading it: the next writer then starts the log again from its beginning, and cuts
+/// its file back to [`RESTART_LOG_AT`] pages. A long reader can keep it from that, and
+/// the writers wait meanwhile, hence the short wait.
+async fn restart_log(pool: &sqlx::SqlitePool, turns: &turn::WriteTurns) -> Result<(), sqlx::Error> {
+    let _turn = turns.take().await;
+    let mut conn = pool.acquire().await?;
+    let busy =
+        |d: Duration| sqlx::AssertSqlSafe(format!("PRAGMA busy_timeout = {}", d.as_millis()));
+    sqlx::query(busy(RESTART_WAITS_FOR_READERS))
+        .execute(&mut *conn)
+        .await?;
+    let restarted = checkpoint(&mut *conn, "PRAGMA wal_checkpoint(RESTART)").await;
+    if let Err(e) = sqlx::query(busy(BUSY_TIMEOUT)).execute(&mut *conn).await {
+        // Not lent again with the short wait.
+        conn.close_on_drop();
+        return Err(e);
+    }
+    if !restarted?.0 {
+        tracing::debug!("a reader kept the log from being started again");
+    }
+    Ok(())
 }
 
 /// A PostgreSQL connection idle for less than this is lent without a ping first.
@@ -434,10 +509,11 @@ async fn connect_sqlite(url: &str, workload: Workload) -> Result<sqlx::SqlitePoo
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(5))
+        .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true)
         // Checkpoints outside the write turn instead ([`checkpoint_after_commits`]).
-        .pragma("wal_autocheckpoint", "0");
+        .pragma("wal_autocheckpoint", "0")
+        .pragma("journal_size_limit", (RESTART_LOG_AT * 4096).to_string());
     if workload == Workload::Writes {
         options = options.pragma("temp_store", "memory");
     }

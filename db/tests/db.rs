@@ -152,3 +152,86 @@ async fn sqlite_commits_are_checkpointed_soon_after_and_not_inside_the_commit() 
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Creates the table the log tests fill.
+async fn filler(db: &Db) {
+    let mut tx = db.write().await.unwrap();
+    db::exec!(tx, |c| sqlx::query("CREATE TABLE filler (b BLOB)")
+        .execute(c)
+        .await)
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Commits 256 KiB (64 pages) to the filler table; how long it took.
+async fn fill(db: &Db) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    let mut tx = db.write().await.unwrap();
+    db::exec!(tx, |c| sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 64) \
+         INSERT INTO filler SELECT randomblob(4000) FROM n"
+    )
+    .execute(c)
+    .await)
+    .unwrap();
+    tx.commit().await.unwrap();
+    started.elapsed()
+}
+
+const MIB: u64 = 1 << 20;
+
+/// SQLite: writes that never pause leave no moment at which the write-ahead log can be
+/// started again (every page copied, nobody reading it), so a passive checkpoint alone
+/// let it grow by everything written. Past 64 MiB the process makes that moment in a
+/// write turn, and the file is cut back to 64 MiB.
+#[tokio::test]
+async fn sqlite_a_log_written_without_a_pause_is_started_again_past_64_mib() {
+    let (database, file) = sqlite_database().await;
+    let db = Db::connect(&database.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let mut log = file.into_os_string();
+    log.push("-wal");
+    let log_size = || std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    filler(&db).await;
+    // 160 MiB, one commit after another.
+    let mut largest = 0;
+    for _ in 0..640 {
+        fill(&db).await;
+        largest = largest.max(log_size());
+    }
+    assert!(largest < 96 * MIB, "the log grew to {} MiB", largest / MIB);
+    db.close().await;
+}
+
+/// SQLite: a reader that keeps the log open keeps it from being started again, but does
+/// not hold the writers up: the attempt, made in a write turn, waits for it only briefly
+/// (SQLite's busy timeout would have made every writer wait 5 s).
+#[tokio::test]
+async fn sqlite_a_reader_that_keeps_the_log_open_does_not_hold_the_writers_up() {
+    use sqlx::Connection;
+    let (database, _file) = sqlite_database().await;
+    let db = Db::connect(&database.url).await.unwrap();
+    db.migrate().await.unwrap();
+    filler(&db).await;
+    fill(&db).await;
+    let mut reader = sqlx::SqliteConnection::connect(&database.url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut reader).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM filler")
+        .fetch_one(&mut reader)
+        .await
+        .unwrap();
+    assert_eq!(rows, 64);
+    // 96 MiB: the log passes 64 MiB, and a restart is tried while the reader reads.
+    let mut slowest = std::time::Duration::ZERO;
+    for _ in 0..384 {
+        slowest = slowest.max(fill(&db).await);
+    }
+    assert!(
+        slowest < std::time::Duration::from_secs(2),
+        "a commit waited {slowest:?}"
+    );
+    sqlx::query("COMMIT").execute(&mut reader).await.unwrap();
+    db.close().await;
+}
