@@ -15,7 +15,9 @@
 //! for 3,000 streams): the changes committed meanwhile go out together in its next read, and
 //! the streams are woken a bounded number of times a second. A stream that starts behind
 //! the hub (resuming after `Last-Event-ID`) or falls behind it (too slow to take its rows)
-//! reads the feed itself until level, then follows the hub again. Events carry `id:` = their
+//! reads the feed itself until level, then follows the hub again. A hub that finds itself
+//! more than [`REPLAY_LIMIT`] rows behind (rows written behind the processes' backs) jumps
+//! to the newest and tells its streams to `reset` ([`Listeners::jump`]). Events carry `id:` = their
 //! feed position (the history id on SQLite, the position the sequencer gave the row after
 //! it committed on PostgreSQL; see `shared::feed`), so a reconnecting EventSource resumes
 //! after `Last-Event-ID` without loss. On PostgreSQL the hub is also what sequences the
@@ -68,6 +70,7 @@ const MAX_PAUSE: Duration = Duration::from_millis(100);
 /// How far behind the feed a resuming stream may be and still be replayed row by row (each
 /// read of a stream checks every row for what its caller may see: a stream resumed from the
 /// start of a million rows cost seconds of CPU); further behind, it is told to `reset`.
+/// The hub too, when it finds itself that far behind ([`Listeners::jump`]).
 const REPLAY_LIMIT: i64 = 1000;
 /// How often the hub asks whether the open streams' sessions are still live, all in one
 /// statement (it also asks at once when this process ends a session; this is for those
@@ -106,12 +109,17 @@ struct Listener {
     session: i64,
     /// Set when the hub finds that session over: the stream ends.
     session_over: AtomicBool,
+    /// [`NO_RESET`], or the position the hub jumped to past rows it did not read: the
+    /// stream tells its client to `reset` and goes on from there.
+    reset_to: AtomicI64,
     /// Wakes the stream when it falls behind, or its session is over.
     wake: Notify,
 }
 
 /// A listener that has every row it may see up to the hub's position.
 const LEVEL: i64 = i64::MAX;
+/// A listener the hub has not jumped past rows for.
+const NO_RESET: i64 = -1;
 
 impl Listener {
     /// Hands the stream a read of the hub's (`from` is where the read started).
@@ -127,6 +135,19 @@ impl Listener {
     fn fall_behind(&self, from: i64) {
         self.behind.fetch_min(from, Ordering::SeqCst);
         self.wake.notify_one();
+    }
+
+    /// The `reset` event for the stream at `cursor`, if the hub has jumped past rows since,
+    /// and the stream's new cursor.
+    fn take_reset(&self, cursor: &mut i64) -> Option<Bytes> {
+        let to = self.reset_to.swap(NO_RESET, Ordering::SeqCst);
+        if to == NO_RESET || to <= *cursor {
+            return None;
+        }
+        *cursor = to;
+        let mut text = String::new();
+        write_event(&mut text, "reset", Some(to), &to.to_string(), None);
+        Some(Bytes::from(text))
     }
 }
 
@@ -224,6 +245,21 @@ impl Listeners {
             ));
         }
         deliveries
+    }
+
+    /// Moves the hub to `latest` without reading the rows in between, and tells every
+    /// stream to `reset` there: its client refetches what it shows, as after resuming from
+    /// too far back. For a feed that grew by more than [`REPLAY_LIMIT`] rows behind the
+    /// processes' backs (a restore into a running database, a bulk import): read 200 at a
+    /// time and checked for every stream's caller, a million rows took seconds of CPU with
+    /// nobody to send them to. A stream reading the feed itself stops there too.
+    fn jump(&mut self, latest: i64) {
+        self.at = Some(latest);
+        for listener in self.by_audience.values().flat_map(|group| group.values()) {
+            listener.reset_to.store(latest, Ordering::SeqCst);
+            listener.behind.store(LEVEL, Ordering::SeqCst);
+            listener.wake.notify_one();
+        }
     }
 }
 
@@ -409,6 +445,18 @@ impl EventHub {
                                 if !batch.more {
                                     break;
                                 }
+                                match feed.latest_position().await {
+                                    Ok(latest) if latest - *at > REPLAY_LIMIT => {
+                                        lock(&listeners).jump(latest);
+                                        *at = latest;
+                                        break;
+                                    }
+                                    Ok(_) => {}
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "event reader could not read the history");
+                                        break;
+                                    }
+                                }
                             }
                             Err(e) => {
                                 tracing::warn!(error = %e, "event reader could not read the history");
@@ -448,6 +496,7 @@ impl EventHub {
             behind: AtomicI64::new(behind),
             session,
             session_over: AtomicBool::new(false),
+            reset_to: AtomicI64::new(NO_RESET),
             wake: Notify::new(),
         });
         let id = listeners.next_id;
@@ -494,6 +543,8 @@ pub struct EventsQuery {
 /// with `id:` its feed position. Reconnect with `Last-Event-ID` to resume without loss.
 /// A `Last-Event-ID` more than 1,000 feed rows behind (or ahead of the feed) is not
 /// replayed: the stream opens with `reset` (refetch what you show) and goes on from now.
+/// An open stream gets `reset` too when more than 1,000 rows reach the feed at once from
+/// outside the service (a restore, a bulk import), instead of every one of them.
 /// When the session the stream was opened with ends (sign-out, expiry, a password change,
 /// the account disabled), an `expired` event ends it.
 #[utoipa::path(
@@ -613,6 +664,10 @@ fn event_stream(
                 yield Ok(expired());
                 break;
             }
+            if let Some(text) = listener.take_reset(&mut cursor) {
+                yield Ok(text);
+                quiet_until = now + KEEP_ALIVE;
+            }
             // The hub's reads waiting for the stream come first. Past them, a stream that
             // is behind (it began before the hub's position, or missed a read) reads the
             // feed itself until it has every row up to the newest, rows the hub sends after
@@ -637,7 +692,10 @@ fn event_stream(
                                     }
                                     at = batch.next;
                                     cursor = cursor.max(at);
-                                    if !batch.more {
+                                    // The hub has jumped: what is left to read is skipped.
+                                    if !batch.more
+                                        || listener.reset_to.load(Ordering::SeqCst) != NO_RESET
+                                    {
                                         break;
                                     }
                                 }
@@ -669,6 +727,10 @@ fn event_stream(
                     }
                 }
             };
+            // A read handed out after a jump the check above came too early for.
+            if let Some(text) = listener.take_reset(&mut cursor) {
+                yield Ok(text);
+            }
             let text = read.text_for(&actor, cursor);
             if !text.is_empty() {
                 yield Ok(text);
@@ -844,6 +906,7 @@ mod tests {
                     behind: AtomicI64::new(LEVEL),
                     session: 1,
                     session_over: AtomicBool::new(false),
+                    reset_to: AtomicI64::new(NO_RESET),
                     wake: Notify::new(),
                 });
                 (listener, receiver)

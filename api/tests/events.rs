@@ -17,6 +17,26 @@ async fn resume(app: &TestApp, token: &str, last: i64, within: Duration) -> Stri
     common::read_stream(&mut body, within, |_| false).await
 }
 
+/// Writes `n` more rows into `booking`'s trail straight into the table, behind the API's
+/// back (as a restore or a bulk import would).
+async fn write_behind_the_api(app: &TestApp, booking: i64, n: u64) {
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+         INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, \
+         changed_by_name, changed_by_role, reason, is_override, provider_id, customer_id, \
+         timestamp) SELECT h.booking_id, h.new_status, h.new_status, h.changed_by, \
+         h.changed_by_name, h.changed_by_role, 'bulk', h.is_override, h.provider_id, \
+         h.customer_id, h.timestamp FROM n CROSS JOIN booking_history h WHERE h.booking_id = {booking}"
+    );
+    let written = db::exec!(app.state.db, |c| {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(c)
+            .await
+    })
+    .unwrap();
+    assert_eq!(written, n);
+}
+
 #[tokio::test]
 async fn a_stream_resumed_from_too_far_back_is_told_to_reset_instead_of_replaying() {
     let app = TestApp::new().await;
@@ -25,22 +45,7 @@ async fn a_stream_resumed_from_too_far_back_is_told_to_reset_instead_of_replayin
     let id = app.book(&customer).await["id"].as_i64().unwrap();
 
     // 1,001 more rows in the booking's trail, written straight into the table.
-    let mut sql = String::from(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1001) \
-         INSERT INTO booking_history (booking_id, old_status, new_status, changed_by, \
-         changed_by_name, changed_by_role, reason, is_override, provider_id, customer_id, \
-         timestamp) SELECT h.booking_id, h.new_status, h.new_status, h.changed_by, \
-         h.changed_by_name, h.changed_by_role, 'bulk', h.is_override, h.provider_id, \
-         h.customer_id, h.timestamp FROM n CROSS JOIN booking_history h WHERE h.booking_id = ",
-    );
-    sql.push_str(&id.to_string());
-    let written = db::exec!(app.state.db, |c| {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .execute(c)
-            .await
-    })
-    .unwrap();
-    assert_eq!(written, 1001);
+    write_behind_the_api(&app, id, 1001).await;
     app.state.feed.sequence().await.unwrap();
     let latest = app.state.feed.latest_position().await.unwrap();
 
@@ -60,6 +65,41 @@ async fn a_stream_resumed_from_too_far_back_is_told_to_reset_instead_of_replayin
     let text = resume(&app, &admin, latest - 3, Duration::from_millis(500)).await;
     assert!(!text.contains("event: reset"), "{text}");
     assert_eq!(text.matches("event: booking").count(), 3, "{text}");
+}
+
+/// Rows written behind the processes' backs, more than a replay's worth: the hub does not
+/// read them all (200 at a time, checked for every stream), it jumps to the newest and
+/// tells its streams to `reset`, and goes on from there.
+#[tokio::test]
+async fn a_hub_far_behind_the_feed_tells_its_streams_to_reset_instead_of_reading_it_all() {
+    let app = TestApp::new().await;
+    let admin = app.demo("admin").await;
+    let customer = app.demo("customer").await;
+    let id = app.book(&customer).await["id"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut body = app.open_events(&admin).await;
+    let hub_reads = metric(&app, &admin, "event_feed_reads_total{reader=\"hub\"}").await;
+
+    write_behind_the_api(&app, id, 5000).await;
+    let text = common::read_stream(&mut body, Duration::from_secs(3), |t| {
+        t.contains("event: reset")
+    })
+    .await;
+    let latest = app.state.feed.latest_position().await.unwrap();
+    assert!(
+        text.contains(&format!("event: reset\nid: {latest}\n")),
+        "no reset to {latest}: {} bytes, {} rows",
+        text.len(),
+        text.matches("event: booking").count()
+    );
+    // At most the one read that found the hub so far behind.
+    assert!(text.matches("event: booking").count() <= 200, "replayed");
+    let reads = metric(&app, &admin, "event_feed_reads_total{reader=\"hub\"}").await - hub_reads;
+    assert!(reads <= 3.0, "the hub read the feed {reads} times");
+
+    // And it goes on from there.
+    let next = app.book(&customer).await["id"].as_i64().unwrap();
+    assert_eq!(booking_ids(&mut body, 1).await, [next]);
 }
 
 /// A stream with nothing to send sends a comment after 15 quiet seconds, so that proxies
