@@ -695,6 +695,8 @@ export interface paths {
      *     with `id:` its feed position. Reconnect with `Last-Event-ID` to resume without loss.
      *     A `Last-Event-ID` more than 1,000 feed rows behind (or ahead of the feed) is not
      *     replayed: the stream opens with `reset` (refetch what you show) and goes on from now.
+     *     An open stream gets `reset` too when more than 1,000 rows reach the feed at once from
+     *     outside the service (a restore, a bulk import), instead of every one of them.
      *     When the session the stream was opened with ends (sign-out, expiry, a password change,
      *     the account disabled), an `expired` event ends it.
      */
