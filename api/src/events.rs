@@ -257,7 +257,6 @@ impl Listeners {
         self.at = Some(latest);
         for listener in self.by_audience.values().flat_map(|group| group.values()) {
             listener.reset_to.store(latest, Ordering::SeqCst);
-            listener.behind.store(LEVEL, Ordering::SeqCst);
             listener.wake.notify_one();
         }
     }

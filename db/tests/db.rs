@@ -205,13 +205,17 @@ async fn sqlite_a_log_written_without_a_pause_is_started_again_past_64_mib() {
 
 /// SQLite: a reader that keeps the log open keeps it from being started again, but does
 /// not hold the writers up: the attempt, made in a write turn, waits for it only briefly
-/// (SQLite's busy timeout would have made every writer wait 5 s).
+/// (SQLite's busy timeout would have made every writer wait 5 s). Once the reader lets
+/// go, the log is started again, and its file, grown past 64 MiB meanwhile, cut back.
 #[tokio::test]
 async fn sqlite_a_reader_that_keeps_the_log_open_does_not_hold_the_writers_up() {
     use sqlx::Connection;
-    let (database, _file) = sqlite_database().await;
+    let (database, file) = sqlite_database().await;
     let db = Db::connect(&database.url).await.unwrap();
     db.migrate().await.unwrap();
+    let mut log = file.into_os_string();
+    log.push("-wal");
+    let log_size = || std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
     filler(&db).await;
     fill(&db).await;
     let mut reader = sqlx::SqliteConnection::connect(&database.url)
@@ -232,6 +236,19 @@ async fn sqlite_a_reader_that_keeps_the_log_open_does_not_hold_the_writers_up() 
         slowest < std::time::Duration::from_secs(2),
         "a commit waited {slowest:?}"
     );
+    assert!(log_size() > 80 * MIB, "the reader did not keep the log");
     sqlx::query("COMMIT").execute(&mut reader).await.unwrap();
+    // The next try, once the log has grown as much again, is had.
+    for _ in 0..384 {
+        fill(&db).await;
+        if log_size() <= 64 * MIB {
+            break;
+        }
+    }
+    assert!(
+        log_size() <= 64 * MIB,
+        "the log's file stayed at {} MiB",
+        log_size() / MIB
+    );
     db.close().await;
 }
