@@ -153,14 +153,25 @@ async fn sqlite_commits_are_checkpointed_soon_after_and_not_inside_the_commit() 
     }
 }
 
-/// Creates the table the log tests fill.
-async fn filler(db: &Db) {
+/// A migrated SQLite database with the table the log tests fill, and its log's file.
+async fn database_to_fill() -> (TestDatabase, Db, std::path::PathBuf) {
+    let (database, file) = sqlite_database().await;
+    let db = Db::connect(&database.url).await.unwrap();
+    db.migrate().await.unwrap();
     let mut tx = db.write().await.unwrap();
     db::exec!(tx, |c| sqlx::query("CREATE TABLE filler (b BLOB)")
         .execute(c)
         .await)
     .unwrap();
     tx.commit().await.unwrap();
+    let mut log = file.into_os_string();
+    log.push("-wal");
+    (database, db, log.into())
+}
+
+/// The size of `file`, 0 if there is none.
+fn size(file: &std::path::Path) -> u64 {
+    std::fs::metadata(file).map(|m| m.len()).unwrap_or(0)
 }
 
 /// Commits 256 KiB (64 pages) to the filler table; how long it took.
@@ -186,18 +197,12 @@ const MIB: u64 = 1 << 20;
 /// write turn, and the file is cut back to 64 MiB.
 #[tokio::test]
 async fn sqlite_a_log_written_without_a_pause_is_started_again_past_64_mib() {
-    let (database, file) = sqlite_database().await;
-    let db = Db::connect(&database.url).await.unwrap();
-    db.migrate().await.unwrap();
-    let mut log = file.into_os_string();
-    log.push("-wal");
-    let log_size = || std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
-    filler(&db).await;
+    let (_database, db, log) = database_to_fill().await;
     // 160 MiB, one commit after another.
     let mut largest = 0;
     for _ in 0..640 {
         fill(&db).await;
-        largest = largest.max(log_size());
+        largest = largest.max(size(&log));
     }
     assert!(largest < 96 * MIB, "the log grew to {} MiB", largest / MIB);
     db.close().await;
@@ -210,13 +215,7 @@ async fn sqlite_a_log_written_without_a_pause_is_started_again_past_64_mib() {
 #[tokio::test]
 async fn sqlite_a_reader_that_keeps_the_log_open_does_not_hold_the_writers_up() {
     use sqlx::Connection;
-    let (database, file) = sqlite_database().await;
-    let db = Db::connect(&database.url).await.unwrap();
-    db.migrate().await.unwrap();
-    let mut log = file.into_os_string();
-    log.push("-wal");
-    let log_size = || std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
-    filler(&db).await;
+    let (database, db, log) = database_to_fill().await;
     fill(&db).await;
     let mut reader = sqlx::SqliteConnection::connect(&database.url)
         .await
@@ -236,19 +235,19 @@ async fn sqlite_a_reader_that_keeps_the_log_open_does_not_hold_the_writers_up() 
         slowest < std::time::Duration::from_secs(2),
         "a commit waited {slowest:?}"
     );
-    assert!(log_size() > 80 * MIB, "the reader did not keep the log");
+    assert!(size(&log) > 80 * MIB, "the reader did not keep the log");
     sqlx::query("COMMIT").execute(&mut reader).await.unwrap();
     // The next try, once the log has grown as much again, is had.
     for _ in 0..384 {
         fill(&db).await;
-        if log_size() <= 64 * MIB {
+        if size(&log) <= 64 * MIB {
             break;
         }
     }
     assert!(
-        log_size() <= 64 * MIB,
+        size(&log) <= 64 * MIB,
         "the log's file stayed at {} MiB",
-        log_size() / MIB
+        size(&log) / MIB
     );
     db.close().await;
 }
