@@ -3,19 +3,25 @@ import { lazy, type ComponentType } from 'react';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { HomeRedirect, OPERATOR_ROLES, RequireRole } from '../features/auth';
 import { Layout } from './Layout';
-import { AccountPage, NotFoundPage, ResetPasswordPage, SignInPage, SignUpPage } from './routes/public';
+import { NotFoundPage, SignInPage } from './routes/public';
 import { ToastProvider } from '../ui/Toast';
 
 /**
  * A page loaded when first visited: each role's pages are a script of their own, so the
- * sign-in page (the first load, often on a phone) does not carry the admin's console.
+ * sign-in page (the first load, often on a phone) carries only itself. The features are
+ * free of side effects but their stylesheets (package.json's `sideEffects`), so a page's
+ * code and styles go with the script that uses them, not with the first.
  */
 function page<M>(load: () => Promise<M>, pick: (m: M) => ComponentType): ComponentType {
   return lazy(() => load().then((m) => ({ default: pick(m) })));
 }
+const account = () => import('./routes/account');
 const admin = () => import('./routes/admin');
 const customer = () => import('./routes/customer');
 const provider = () => import('./routes/provider');
+const SignUpPage = page(account, (m) => m.SignUpPage);
+const ResetPasswordPage = page(account, (m) => m.ResetPasswordPage);
+const AccountPage = page(account, (m) => m.AccountPage);
 const AdminBookingsPage = page(admin, (m) => m.AdminBookingsPage);
 const AdminBookingPage = page(admin, (m) => m.AdminBookingPage);
 const JobsPage = page(admin, (m) => m.JobsPage);

@@ -1,7 +1,7 @@
-/** The pages anyone can open (signing in and up, a reset link's page, the page for an address that has none), and each user's account. */
+/** The pages of the first load: signing in, and the page for an address that has none. */
 import { Link } from 'react-router';
 
-export { AccountPage, ResetPasswordPage, SignInPage, SignUpPage } from '../../features/auth';
+export { SignInPage } from '../../features/auth';
 
 export function NotFoundPage() {
   return (
