@@ -161,6 +161,17 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// `service`'s answers marked as depending on Accept-Encoding (a file is sent as the build's
+/// brotli or gzip form of it, or compressed on the fly, or plain), so that a cache keeps
+/// them apart. The compression layer then adds no second mark.
+fn varies_by_encoding<S>(service: S) -> SetResponseHeader<S, axum::http::HeaderValue> {
+    SetResponseHeader::if_not_present(
+        service,
+        axum::http::header::VARY,
+        axum::http::HeaderValue::from_static("accept-encoding"),
+    )
+}
+
 /// The security headers every response carries (API answers, errors, the frontend's
 /// files), set where a handler did not set its own; HSTS only when the session cookie is
 /// `Secure` (the API is served over HTTPS).
@@ -252,12 +263,19 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(routes::metrics::metrics));
     if let Some(dir) = &state.settings.frontend_dir {
         // Built assets are files or 404s; any other path is a client route of the app.
-        let index = ServeFile::new(dir.join("index.html"));
+        // The build writes each file's brotli and gzip forms beside it (vite.config.ts),
+        // sent as they are to a browser that accepts them; the compression layer below
+        // compresses the rest.
+        let index = ServeFile::new(dir.join("index.html"))
+            .precompressed_br()
+            .precompressed_gzip();
         // Built assets are named by their content's hash: a browser may keep them a year.
         // Everything else (the index page above all) is asked again each time, so that a
         // new build is seen at once.
         let assets = SetResponseHeader::overriding(
-            ServeDir::new(dir.join("assets")),
+            ServeDir::new(dir.join("assets"))
+                .precompressed_br()
+                .precompressed_gzip(),
             axum::http::header::CACHE_CONTROL,
             |res: &axum::http::Response<_>| {
                 res.status().is_success().then(|| {
@@ -266,13 +284,16 @@ pub fn app(state: AppState) -> Router {
             },
         );
         let pages = SetResponseHeader::if_not_present(
-            ServeDir::new(dir).fallback(index),
+            ServeDir::new(dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(index),
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-cache"),
         );
         router = router
-            .nest_service("/assets", assets)
-            .fallback_service(pages);
+            .nest_service("/assets", varies_by_encoding(assets))
+            .fallback_service(varies_by_encoding(pages));
     }
     let router = router
         .layer(axum::middleware::map_response(error::ensure_envelope))

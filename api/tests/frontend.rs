@@ -144,3 +144,74 @@ async fn assets_are_cached_for_good_and_compressed_and_the_index_page_is_not_cac
         Some("public, max-age=31536000, immutable")
     );
 }
+
+/// The build's own brotli and gzip forms of a file (vite.config.ts writes them) are sent as
+/// they are to a browser that accepts them, the index page's too; a file without them is
+/// compressed on the fly. Either way the answer says once that it varies by encoding.
+#[tokio::test]
+async fn the_build_s_compressed_forms_are_sent_as_they_are_and_the_answer_varies_by_encoding() {
+    let dir = built_frontend();
+    let script = "console.log('a line of the app');\n".repeat(200);
+    for (name, content) in [
+        ("assets/app-1a2b3c.js", script.as_str()),
+        ("assets/app-1a2b3c.js.br", "the build's brotli form"),
+        ("assets/app-1a2b3c.js.gz", "the build's gzip form"),
+        ("assets/other-4d5e6f.js", script.as_str()),
+        ("index.html.gz", "the index page, gzipped"),
+    ] {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    let path = dir.path().to_path_buf();
+    let app = TestApp::with_settings(|s| s.frontend_dir = Some(path)).await;
+    let get = |uri: &str, encoding: &str| {
+        axum::http::Request::builder()
+            .uri(uri)
+            .header("accept-encoding", encoding)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let vary = |res: &common::Response| -> Vec<String> {
+        let values = res.headers.get_all("vary").iter();
+        values.map(|v| v.to_str().unwrap().to_owned()).collect()
+    };
+    for (encoding, form) in [
+        ("br", "the build's brotli form"),
+        ("gzip", "the build's gzip form"),
+        ("gzip, deflate, br", "the build's brotli form"),
+    ] {
+        let res = app.send(get("/assets/app-1a2b3c.js", encoding)).await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.body, json!(form), "{encoding}");
+        let sent_as = &res.headers["content-encoding"];
+        assert_eq!(
+            sent_as,
+            if form.contains("brotli") {
+                "br"
+            } else {
+                "gzip"
+            }
+        );
+        assert_eq!(
+            res.headers["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(vary(&res), ["accept-encoding"], "{encoding}");
+    }
+    let plain = app.send(get("/assets/app-1a2b3c.js", "identity")).await;
+    assert!(plain.headers.get("content-encoding").is_none());
+    assert_eq!(plain.body, json!(script));
+    assert_eq!(vary(&plain), ["accept-encoding"]);
+    let on_the_fly = app.send(get("/assets/other-4d5e6f.js", "br")).await;
+    assert_eq!(on_the_fly.headers["content-encoding"], "br");
+    assert_ne!(on_the_fly.body, json!(script));
+    assert_eq!(vary(&on_the_fly), ["accept-encoding"]);
+    for page in ["/", "/admin/jobs"] {
+        let res = app.send(get(page, "gzip")).await;
+        assert_eq!(res.body, json!("the index page, gzipped"), "{page}");
+        assert_eq!(res.headers["cache-control"], "no-cache", "{page}");
+        assert_eq!(vary(&res), ["accept-encoding"], "{page}");
+        let plain = app.send(get(page, "identity")).await;
+        let body = plain.body.as_str().unwrap();
+        assert!(body.contains("<title>Bookings</title>"), "{page}");
+    }
+}
