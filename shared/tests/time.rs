@@ -275,6 +275,112 @@ async fn an_override_back_onto_a_window_the_provider_was_given_again_is_allowed_
     assert!(!accepted.overlap_override);
 }
 
+/// The rule keeps apart only the windows no admin allowed to overlap: a window an admin
+/// allowed, lying between, neither refuses the new one nor hides the one behind it that
+/// the new one overlaps. Whoever writes it (the core, a plain UPDATE, a plain INSERT), and
+/// in matching.
+#[tokio::test]
+async fn the_rule_passes_over_a_window_an_admin_allowed_to_the_one_it_overlaps() {
+    let t = setup().await;
+    let (p, _) = t.provider("pat", &["plumbing", "cleaning"], 4.0).await;
+    // Cleaning 08:00-11:00; plumbing 08:30-10:30, allowed over it; plumbing 10:30-12:30.
+    let a = t.book("cleaning", "2026-12-07T08:00:00Z").await.unwrap();
+    let allowed = t.book("plumbing", "2026-12-07T08:30:00Z").await.unwrap();
+    let c = t.book("plumbing", "2026-12-07T10:30:00Z").await.unwrap();
+    let by_hand = &t.core.bookings;
+    by_hand
+        .assign_by_hand(&t.admin, a.id, p, false, None)
+        .await
+        .unwrap();
+    by_hand
+        .assign_by_hand(&t.admin, allowed.id, p, true, Some("a quick one between"))
+        .await
+        .unwrap();
+    let refused = by_hand
+        .assign_by_hand(&t.admin, c.id, p, false, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        domain(refused),
+        DomainError::ProviderBusy {
+            provider_id: p,
+            booking_id: a.id
+        }
+    );
+    let busy = |e: String| e.contains("provider_busy") || e.contains("bookings_no_double_booking");
+    let update = format!(
+        "UPDATE bookings SET status = 'assigned', provider_id = {p} WHERE id = {}",
+        c.id
+    );
+    let raw = t.db.raw(&update).await.unwrap_err().to_string();
+    assert!(busy(raw.clone()), "{raw}");
+    let insert = format!(
+        "INSERT INTO bookings (customer_id, customer_name, customer_phone, customer_email, \
+         service_type, address, starts_at, ends_at, status, provider_id, created_at, updated_at) \
+         SELECT customer_id, customer_name, customer_phone, customer_email, service_type, \
+         address, starts_at, ends_at, 'assigned', {p}, created_at, updated_at \
+         FROM bookings WHERE id = {}",
+        c.id
+    );
+    let raw = t.db.raw(&insert).await.unwrap_err().to_string();
+    assert!(busy(raw.clone()), "{raw}");
+    assert_eq!(t.get(c.id).await.status, Status::Pending, "nothing written");
+    // Matching reads the same way.
+    t.run_all("w").await;
+    let attempts = by_hand.detail(&t.admin, c.id).await.unwrap().attempts;
+    let why = attempts[0].explanation.clone().unwrap();
+    let reasons: Vec<(i64, &str)> = why
+        .listed
+        .iter()
+        .map(|l| (l.provider_id, l.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [(p, format!("overlapping booking #{}", a.id).as_str())]
+    );
+}
+
+/// Matching keeps away from a window an admin allowed to overlap, also when a later window
+/// of the provider, one the rule keeps apart, ends before the booking starts.
+#[tokio::test]
+async fn matching_keeps_away_from_a_window_an_admin_allowed_behind_one_that_ends_in_time() {
+    let t = setup().await;
+    let (pat, _) = t.provider("pat", &["plumbing", "cleaning"], 5.0).await;
+    let (bob, _) = t.provider("bob", &["plumbing"], 1.0).await;
+    // Pat: cleaning 09:00-12:00, allowed over plumbing 08:00-10:00.
+    let early = t.book("plumbing", "2026-12-07T08:00:00Z").await.unwrap();
+    let long = t.book("cleaning", "2026-12-07T09:00:00Z").await.unwrap();
+    let by_hand = &t.core.bookings;
+    by_hand
+        .assign_by_hand(&t.admin, early.id, pat, false, None)
+        .await
+        .unwrap();
+    by_hand
+        .assign_by_hand(
+            &t.admin,
+            long.id,
+            pat,
+            true,
+            Some("two of them that morning"),
+        )
+        .await
+        .unwrap();
+    let c = t.book("plumbing", "2026-12-07T11:00:00Z").await.unwrap();
+    assert_eq!(
+        t.run_all("w").await,
+        [AssignmentOutcome::Assigned { provider_id: bob }]
+    );
+    let attempts = by_hand.detail(&t.admin, c.id).await.unwrap().attempts;
+    let why = attempts[0].explanation.clone().unwrap();
+    let pats: Vec<&str> = why
+        .listed
+        .iter()
+        .filter(|l| l.provider_id == pat)
+        .map(|l| l.reason.as_str())
+        .collect();
+    assert_eq!(pats, [format!("overlapping booking #{}", long.id)]);
+}
+
 #[tokio::test]
 async fn of_two_assignments_of_one_provider_to_overlapping_windows_racing_exactly_one_wins() {
     let t = setup().await;
