@@ -4,9 +4,12 @@
 // BENCHMARKS.md (timing goals belong in benchmarks, not in tests: this checks only that the
 // page works under emulation and that its script came compressed and cacheable).
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { launchBrowser } from './support/browser.mjs';
-import { startSystem } from './support/system.mjs';
+import { FRONTEND_DIR, startSystem } from './support/system.mjs';
 
 let system;
 let browser;
@@ -54,5 +57,19 @@ test('the sign-in page on emulated slow 4G: usable, its script compressed and ca
   for (const h of runs[0].headers) {
     assert.match(h['content-encoding'] ?? '', /br|gzip/, 'the script is sent compressed');
     assert.match(h['cache-control'] ?? '', /immutable/, 'the hashed script is cacheable');
+  }
+});
+
+test("the build's brotli and gzip forms of each file are that file, as the build left it", () => {
+  const assets = path.join(FRONTEND_DIR, 'dist', 'assets');
+  const files = readdirSync(assets).filter((f) => /\.(js|css)$/.test(f));
+  const index = files.find((f) => /^index-.*\.js$/.test(f));
+  assert.ok(readdirSync(assets).includes(`${index}.br`), 'the first script has its brotli form');
+  for (const f of files) {
+    const plain = readFileSync(path.join(assets, f));
+    const read = (ext) => readFileSync(path.join(assets, f + ext));
+    if (!readdirSync(assets).includes(`${f}.br`)) continue;
+    assert.ok(brotliDecompressSync(read('.br')).equals(plain), `${f}.br`);
+    assert.ok(gunzipSync(read('.gz')).equals(plain), `${f}.gz`);
   }
 });
