@@ -19,6 +19,15 @@ fn built_frontend() -> tempfile::TempDir {
     dir
 }
 
+/// A GET of `uri` from a browser that accepts `encoding`.
+fn get(uri: &str, encoding: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .uri(uri)
+        .header("accept-encoding", encoding)
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_frontend_is_served_at_the_root_with_client_routes_falling_back_to_its_index() {
     let dir = built_frontend();
@@ -109,13 +118,6 @@ async fn assets_are_cached_for_good_and_compressed_and_the_index_page_is_not_cac
     std::fs::write(dir.path().join("assets/app-1a2b3c.js"), &script).unwrap();
     let path = dir.path().to_path_buf();
     let app = TestApp::with_settings(|s| s.frontend_dir = Some(path)).await;
-    let get = |uri: &str, encoding: &str| {
-        axum::http::Request::builder()
-            .uri(uri)
-            .header("accept-encoding", encoding)
-            .body(axum::body::Body::empty())
-            .unwrap()
-    };
     let cache = |res: &common::Response| {
         res.headers
             .get("cache-control")
@@ -163,13 +165,6 @@ async fn the_build_s_compressed_forms_are_sent_as_they_are_and_the_answer_varies
     }
     let path = dir.path().to_path_buf();
     let app = TestApp::with_settings(|s| s.frontend_dir = Some(path)).await;
-    let get = |uri: &str, encoding: &str| {
-        axum::http::Request::builder()
-            .uri(uri)
-            .header("accept-encoding", encoding)
-            .body(axum::body::Body::empty())
-            .unwrap()
-    };
     let vary = |res: &common::Response| -> Vec<String> {
         let values = res.headers.get_all("vary").iter();
         values.map(|v| v.to_str().unwrap().to_owned()).collect()

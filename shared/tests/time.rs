@@ -140,6 +140,24 @@ impl T {
         outcomes
     }
 
+    /// An admin's assignment by hand, allowed to overlap with this reason if one is given.
+    async fn assign(&self, booking: i64, provider: i64, allowed_because: Option<&str>) {
+        let allow = allowed_because.is_some();
+        self.core
+            .bookings
+            .assign_by_hand(&self.admin, booking, provider, allow, allowed_because)
+            .await
+            .unwrap();
+    }
+
+    /// Whom the booking's first attempt passed over, and why.
+    async fn passed_over(&self, booking: i64) -> Vec<(i64, String)> {
+        let detail = self.core.bookings.detail(&self.admin, booking).await;
+        let why = detail.unwrap().attempts[0].explanation.clone().unwrap();
+        let listed = why.listed.into_iter().filter(|l| !l.chosen);
+        listed.map(|l| (l.provider_id, l.reason)).collect()
+    }
+
     fn set_clock(&self, to: DateTime<Utc>) {
         self.clock.advance(to - self.core.db.now());
     }
@@ -287,16 +305,11 @@ async fn the_rule_passes_over_a_window_an_admin_allowed_to_the_one_it_overlaps()
     let a = t.book("cleaning", "2026-12-07T08:00:00Z").await.unwrap();
     let allowed = t.book("plumbing", "2026-12-07T08:30:00Z").await.unwrap();
     let c = t.book("plumbing", "2026-12-07T10:30:00Z").await.unwrap();
-    let by_hand = &t.core.bookings;
-    by_hand
-        .assign_by_hand(&t.admin, a.id, p, false, None)
-        .await
-        .unwrap();
-    by_hand
-        .assign_by_hand(&t.admin, allowed.id, p, true, Some("a quick one between"))
-        .await
-        .unwrap();
-    let refused = by_hand
+    t.assign(a.id, p, None).await;
+    t.assign(allowed.id, p, Some("a quick one between")).await;
+    let refused = t
+        .core
+        .bookings
         .assign_by_hand(&t.admin, c.id, p, false, None)
         .await
         .unwrap_err();
@@ -327,17 +340,8 @@ async fn the_rule_passes_over_a_window_an_admin_allowed_to_the_one_it_overlaps()
     assert_eq!(t.get(c.id).await.status, Status::Pending, "nothing written");
     // Matching reads the same way.
     t.run_all("w").await;
-    let attempts = by_hand.detail(&t.admin, c.id).await.unwrap().attempts;
-    let why = attempts[0].explanation.clone().unwrap();
-    let reasons: Vec<(i64, &str)> = why
-        .listed
-        .iter()
-        .map(|l| (l.provider_id, l.reason.as_str()))
-        .collect();
-    assert_eq!(
-        reasons,
-        [(p, format!("overlapping booking #{}", a.id).as_str())]
-    );
+    let why = format!("overlapping booking #{}", a.id);
+    assert_eq!(t.passed_over(c.id).await, [(p, why)]);
 }
 
 /// Matching keeps away from a window an admin allowed to overlap, also when a later window
@@ -350,35 +354,16 @@ async fn matching_keeps_away_from_a_window_an_admin_allowed_behind_one_that_ends
     // Pat: cleaning 09:00-12:00, allowed over plumbing 08:00-10:00.
     let early = t.book("plumbing", "2026-12-07T08:00:00Z").await.unwrap();
     let long = t.book("cleaning", "2026-12-07T09:00:00Z").await.unwrap();
-    let by_hand = &t.core.bookings;
-    by_hand
-        .assign_by_hand(&t.admin, early.id, pat, false, None)
-        .await
-        .unwrap();
-    by_hand
-        .assign_by_hand(
-            &t.admin,
-            long.id,
-            pat,
-            true,
-            Some("two of them that morning"),
-        )
-        .await
-        .unwrap();
+    t.assign(early.id, pat, None).await;
+    t.assign(long.id, pat, Some("two of them that morning"))
+        .await;
     let c = t.book("plumbing", "2026-12-07T11:00:00Z").await.unwrap();
     assert_eq!(
         t.run_all("w").await,
         [AssignmentOutcome::Assigned { provider_id: bob }]
     );
-    let attempts = by_hand.detail(&t.admin, c.id).await.unwrap().attempts;
-    let why = attempts[0].explanation.clone().unwrap();
-    let pats: Vec<&str> = why
-        .listed
-        .iter()
-        .filter(|l| l.provider_id == pat)
-        .map(|l| l.reason.as_str())
-        .collect();
-    assert_eq!(pats, [format!("overlapping booking #{}", long.id)]);
+    let why = format!("overlapping booking #{}", long.id);
+    assert_eq!(t.passed_over(c.id).await, [(pat, why)]);
 }
 
 #[tokio::test]
