@@ -198,13 +198,25 @@ const MIB: u64 = 1 << 20;
 #[tokio::test]
 async fn sqlite_a_log_written_without_a_pause_is_started_again_past_64_mib() {
     let (_database, db, log) = database_to_fill().await;
-    // 160 MiB, one commit after another.
-    let mut largest = 0;
-    for _ in 0..640 {
+    // Up to 256 MiB, one commit after another, until the file, once past 64 MiB, is cut
+    // back. How far past it gets depends on how far the checkpoints, running beside the
+    // commits, lag behind them: up to 96 MiB and more on a disk shared with other tests.
+    // Without the restart it only grew (to 171 MiB over 160 MiB written).
+    let (mut largest, mut cut_back) = (0, false);
+    for _ in 0..1024 {
         fill(&db).await;
-        largest = largest.max(size(&log));
+        let now = size(&log);
+        largest = largest.max(now);
+        if largest > 64 * MIB && now <= 64 * MIB {
+            cut_back = true;
+            break;
+        }
     }
-    assert!(largest < 96 * MIB, "the log grew to {} MiB", largest / MIB);
+    assert!(
+        cut_back,
+        "the log grew to {} MiB and was never cut back",
+        largest / MIB
+    );
     db.close().await;
 }
 
