@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
-import react from '@vitejs/plugin-react';
+import preact from '@preact/preset-vite';
 
 // The API serves dist/ itself in production. During `npm run dev`, /api is proxied to a
 // running API (API_URL, default http://127.0.0.1:5077) so that cookies stay same-origin.
@@ -35,8 +35,12 @@ function precompressed(): Plugin {
   };
 }
 
+// The pages are written against React's API and rendered by Preact (`preact/compat`, which the
+// preset puts in place of react and react-dom, with Preact's own hot reload and devtools): React
+// DOM was two thirds of the first script, and the sign-in page on a slow phone network waited
+// for it (BENCHMARKS.md, "seventh session"). The tests render with Preact too.
 export default defineConfig({
-  plugins: [react(), precompressed()],
+  plugins: [preact(), precompressed()],
   server: {
     port: 5173,
     proxy: { '/api': { target: apiUrl, changeOrigin: false } },
@@ -53,5 +57,12 @@ export default defineConfig({
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
     css: false,
+    // Node would load these packages' CommonJS builds, which require React itself; Vite loads
+    // their ES modules instead, through the preset's aliases.
+    server: { deps: { inline: [/@testing-library\/react/, /react-router/, /@tanstack\/react-query/] } },
+    alias: [
+      { find: /^@testing-library\/react$/, replacement: '@testing-library/react/dist/@testing-library/react.esm.js' },
+      { find: /^react-router$/, replacement: path.resolve(import.meta.dirname, 'node_modules/react-router/dist/development/index.mjs') },
+    ],
   },
 });

@@ -116,7 +116,7 @@ describe('the operator console for an admin', () => {
     });
     expect(await screen.findByRole('heading', { name: 'Reassign' })).toBeInTheDocument();
     expect(screen.getByTestId('assign-holder')).toHaveTextContent('Priya Patel holds this booking (accepted)');
-    const options = within(screen.getByLabelText('Provider')).getAllByRole('option');
+    const options = within(await screen.findByLabelText('Provider')).getAllByRole('option');
     expect(options.map((o) => o.textContent)).toEqual(['Choose a provider…', expect.stringMatching(/^Marco Rossi/)]);
     await user.selectOptions(screen.getByLabelText('Provider'), '2');
     await user.type(screen.getByLabelText('Reason (optional)'), 'Priya is ill');

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { sentence } from '../api/client';
 import './Feedback.css';
 
@@ -24,7 +24,8 @@ export function useFormFeedback() {
   const [attempt, setAttempt] = useState(0);
   const [editedNames, setEditedNames] = useState<ReadonlySet<string>>(NONE);
 
-  useEffect(() => {
+  // Before the page is painted with the errors, so that focus is there when they appear.
+  useLayoutEffect(() => {
     if (attempt === 0) return;
     formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [attempt]);
@@ -33,13 +34,18 @@ export function useFormFeedback() {
     setEditedNames((s) => (names.every((n) => s.has(n)) ? s : new Set([...s, ...names])));
   }, []);
 
-  // React's change events bubble to the form, in the same batch as the control's own handler
-  // (a native listener would re-render between the event and that handler, and put the old
-  // value back into a controlled control). The capture handler runs before the form's
-  // onSubmit, so the errors the submit brings are all shown.
+  // Typing counts as an edit at its `input` event; a choice (a select, a box, a radio) at its
+  // `change` event, which comes after its `input`: a re-render between the two would put the
+  // old value back into a controlled control before its own change handler reads it. Both
+  // handlers run in the bubbling phase, after the control's own. The capture handler runs
+  // before the form's onSubmit, so the errors the submit brings are all shown.
   const form = useMemo(
     () => ({
       ref: formRef,
+      onInput: (e: FormEvent<HTMLFormElement>) => {
+        const control = e.target as Partial<HTMLInputElement>;
+        if (control.name && isTyped(control)) edited(control.name);
+      },
       onChange: (e: FormEvent<HTMLFormElement>) => {
         const name = (e.target as Partial<HTMLInputElement>).name;
         if (name) edited(name);
@@ -61,6 +67,12 @@ export function useFormFeedback() {
   );
 
   return { form, attempt, failed: () => setAttempt((n) => n + 1), edited, visible };
+}
+
+/** A control whose value is typed, as opposed to chosen. */
+function isTyped(control: Partial<HTMLInputElement>): boolean {
+  if (control.tagName === 'TEXTAREA') return true;
+  return control.tagName === 'INPUT' && !['checkbox', 'radio', 'file'].includes(control.type ?? '');
 }
 
 /**

@@ -23,7 +23,7 @@ function Page() {
   return (
     <>
       <AuditLog />
-      <output data-testid="address">{useLocation().search}</output>
+      <output data-testid="address">{useLocation().search || null}</output>
     </>
   );
 }

@@ -11,7 +11,7 @@ function Page() {
   return (
     <>
       <BookingsTable />
-      <output data-testid="address">{useLocation().search}</output>
+      <output data-testid="address">{useLocation().search || null}</output>
     </>
   );
 }

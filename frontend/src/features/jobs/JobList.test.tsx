@@ -12,7 +12,7 @@ function Page() {
   return (
     <>
       <JobList filters={filters} onFiltersChange={setFilters} />
-      <output data-testid="address">{useLocation().search}</output>
+      <output data-testid="address">{useLocation().search || null}</output>
     </>
   );
 }
