@@ -34,6 +34,7 @@ describe('status buttons', () => {
     const user = userEvent.setup();
     renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: ['accepted', 'rejected'] })} />);
     await user.click(screen.getByRole('button', { name: 'Reject' }));
+    expect(screen.getByLabelText('Why are you rejecting this booking?')).toHaveFocus();
     await user.click(screen.getByRole('button', { name: 'Reject booking' }));
     expect(screen.getByLabelText('Why are you rejecting this booking?')).toHaveAccessibleDescription(/Give a reason/);
     expect(calls).toHaveLength(0);

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useLayoutEffect, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage, sentence } from '../../api/client';
 import { isRequestable, type Booking, type BookingStatus } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
@@ -113,6 +113,12 @@ export function StatusActions({
   const [asking, setAsking] = useState<BookingStatus | null>(null);
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string | undefined>();
+  const reasonId = `reason-${booking.id}-${asking}`;
+  // The reason's field takes focus as it opens. (An `autofocus` attribute would not do: a
+  // browser honours it only for the first element that asks, while the page loads.)
+  useLayoutEffect(() => {
+    if (asking) document.getElementById(reasonId)?.focus();
+  }, [asking, reasonId]);
 
   const moves = ORDER.filter((s) => booking.allowed_transitions.includes(s) && ACTIONS[s] && (!only || only.includes(s)));
   const spec = (s: BookingStatus) => actionFor(s, booking.status)!;
@@ -188,11 +194,10 @@ export function StatusActions({
         <form {...form} onSubmit={submitReason} className="reason-form" noValidate>
           {reasonShown && <ErrorSummary key={attempt} messages={[sentence(reasonShown)]} />}
           <TextAreaField
-            id={`reason-${booking.id}-${asking}`}
+            id={reasonId}
             name="reason"
             label={asked.reason.prompt}
             rows={2}
-            autoFocus
             required={asked.reason.required}
             value={reason}
             error={reasonShown}
