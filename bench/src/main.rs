@@ -65,6 +65,11 @@ pub struct Args {
     /// Backlogs drained in the drain and peer scenarios.
     #[arg(long, value_delimiter = ',', default_value = "1000,20000")]
     pub backlog: Vec<usize>,
+    /// Times the drain scenario drains each backlog, the backlogs alternating; it reports
+    /// each backlog's median and every round's rate. A 1k drain lasts a quarter of a
+    /// second, and on a noisy machine one round of it can be 20% off.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=25))]
+    pub rounds: u32,
     /// Concurrent clients of the closed-loop load.
     #[arg(long, default_value_t = 32)]
     pub clients: usize,

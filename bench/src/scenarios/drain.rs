@@ -84,23 +84,51 @@ pub async fn drain(
 }
 
 pub async fn run(run: &mut Run, raw_cycles: f64, r: &mut Report) -> anyhow::Result<()> {
-    println!("drain: backlog assigned by {} workers", run.args.workers);
+    let rounds = run.args.rounds as usize;
+    println!(
+        "drain: backlog assigned by {} workers{}",
+        run.args.workers,
+        if rounds > 1 {
+            format!(", {rounds} rounds alternating")
+        } else {
+            String::new()
+        }
+    );
+    let mut drained: BTreeMap<usize, Vec<Drained>> = BTreeMap::new();
+    for round in 1..=rounds {
+        for backlog in run.args.backlog.clone() {
+            let label = match rounds {
+                1 => format!("drain {backlog}"),
+                _ => format!("drain {backlog}, round {round}"),
+            };
+            let d = drain(run, backlog, run.args.workers, None, r, &label).await?;
+            drained.entry(backlog).or_default().push(d);
+        }
+    }
     let mut rates = BTreeMap::new();
-    for backlog in run.args.backlog.clone() {
-        let workers = run.args.workers;
-        let drained = drain(run, backlog, workers, None, r, &format!("drain {backlog}")).await?;
-        let rate = drained.per_s;
+    let mut every_round = BTreeMap::new();
+    for (backlog, runs) in &drained {
+        let median_of = |f: fn(&Drained) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+        let per_s: Vec<f64> = runs.iter().map(|d| d.per_s).collect();
+        let rate = median(&per_s);
+        let with_start = median_of(|d| d.with_start_per_s);
+        let cpu = median_of(|d| d.cpu.worker_per_assignment);
+        let spread = if rounds > 1 {
+            let each: Vec<String> = per_s.iter().map(|x| format!("{x:.0}")).collect();
+            format!("; median of {}", each.join(" / "))
+        } else {
+            String::new()
+        };
         r.row(
             &format!("drain {backlog}: assignments/s"),
             format!("{rate:.0}"),
             format!(
-                "{:.2}x raw cycles (target >= 1.0x); {:.0}/s with worker start-up; workers' CPU {:.3} ms per assignment",
+                "{:.2}x raw cycles (target >= 1.0x); {with_start:.0}/s with worker start-up; workers' CPU {cpu:.3} ms per assignment{spread}",
                 rate / raw_cycles,
-                drained.with_start_per_s,
-                drained.cpu.worker_per_assignment
             ),
         );
-        rates.insert(backlog, rate);
+        rates.insert(*backlog, rate);
+        every_round.insert(*backlog, per_s);
     }
     if let (Some((small, a)), Some((large, b))) = (rates.first_key_value(), rates.last_key_value())
         && small != large
@@ -113,7 +141,31 @@ pub async fn run(run: &mut Run, raw_cycles: f64, r: &mut Report) -> anyhow::Resu
     }
     r.json.insert(
         "drain".into(),
-        json!({"per_s": rates, "raw_cycles_per_s": raw_cycles}),
+        json!({"per_s": rates, "raw_cycles_per_s": raw_cycles, "rounds": every_round}),
     );
     Ok(())
+}
+
+/// The middle value of `xs` (the mean of the middle two of an even count).
+fn median(xs: &[f64]) -> f64 {
+    let mut sorted = xs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn the_median_is_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[7.0]), 7.0);
+        assert!(median(&[]).is_nan());
+    }
 }
