@@ -105,7 +105,9 @@ describe('booking and dispatch through the browser', () => {
       'rejected',
     ]);
     await priyaCard.getByRole('button', { name: 'Reject' }).click();
-    await priyaCard.getByLabel('Why are you rejecting this booking?').fill('No parts for this model today');
+    // The reason's field has focus as it opens: she types straight away.
+    await provider.page.keyboard.type('No parts for this model today');
+    assert.equal(await priyaCard.getByLabel('Why are you rejecting this booking?').inputValue(), 'No parts for this model today');
     await priyaCard.getByRole('button', { name: 'Reject booking' }).click();
     await priyaCard.waitFor({ state: 'detached' });
 
