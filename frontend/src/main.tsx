@@ -5,8 +5,10 @@ import './ui/controls.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
+import { runEffectsAtOnce } from './app/effects';
 import { createQueryClient } from './app/queryClient';
 
+runEffectsAtOnce();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App queryClient={createQueryClient()} />
