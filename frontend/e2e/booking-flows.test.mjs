@@ -242,6 +242,11 @@ describe('booking and dispatch through the browser', () => {
     await admin.page.reload();
     assert.equal(await admin.page.getByLabel('From', { exact: true }).inputValue(), from);
     assert.equal(await admin.page.getByLabel('Per', { exact: true }).inputValue(), 'week');
+    // A part of a date deleted is not applied: the field shows the range again.
+    await admin.page.getByLabel('From', { exact: true }).focus();
+    await admin.page.keyboard.press('Backspace');
+    assert.equal(await admin.page.getByLabel('From', { exact: true }).inputValue(), from);
+    assert.equal(new URL(admin.page.url()).searchParams.get('from'), from);
     await admin.page
       .getByRole('region', { name: 'Providers, as a table' })
       .getByRole('row', { name: /Marco Rossi/ })

@@ -5,6 +5,7 @@ import type { Analytics, BookingStatus, BucketName, ProviderFigures } from '../.
 import { ErrorAlert, Loading } from '../../ui/Feedback';
 import { SelectField, TextField } from '../../ui/Field';
 import { TableScroll } from '../../ui/Table';
+import { useShowStateAgain } from '../../ui/controlled';
 import { dateKeyIn, shiftDateKey } from '../../ui/time';
 import { statusLabel } from '../bookings';
 import { useServiceLabel, useServiceTypes } from '../providers';
@@ -76,6 +77,8 @@ export function Dashboard() {
   // What is on screen: the address's range, or the one the API chose.
   const shown: AnalyticsQuery = { ...q, from: q.from || data?.from || '', to: q.to || data?.to || '' };
   const change = (next: Partial<AnalyticsQuery>) => setQuery({ ...shown, ...next });
+  // A date emptied (a part of it deleted) is not applied: the field shows the range again.
+  const showStateAgain = useShowStateAgain();
   // "Today" on the service area's clock, which the days are counted by.
   const today = dateKeyIn(new Date().toISOString(), data?.time_zone ?? 'UTC');
 
@@ -89,7 +92,7 @@ export function Dashboard() {
           value={shown.from}
           max={shown.to || undefined}
           required
-          onChange={(e) => e.target.value && change({ from: e.target.value })}
+          onChange={(e) => (e.target.value ? change({ from: e.target.value }) : showStateAgain())}
         />
         <TextField
           id="analytics-to"
@@ -98,7 +101,7 @@ export function Dashboard() {
           value={shown.to}
           min={shown.from || undefined}
           required
-          onChange={(e) => e.target.value && change({ to: e.target.value })}
+          onChange={(e) => (e.target.value ? change({ to: e.target.value }) : showStateAgain())}
         />
         <SelectField id="analytics-bucket" label="Per" value={q.bucket} onChange={(e) => change({ bucket: e.target.value as BucketName })}>
           <option value="day">Day</option>

@@ -51,4 +51,18 @@ describe('the audit log', () => {
     expect(screen.getByTestId('address')).toHaveTextContent('?action=pause_queue&actor=1');
     await waitFor(() => expect(screen.getByTestId('audit-row')).toHaveTextContent('Paused a queue'));
   });
+
+  it('keeps the action it filters by while the account number is wrong, however often another is chosen', async () => {
+    mockApi({ 'GET /api/v1/admin/audit': () => json(200, { items: [entry()], next_cursor: null }) });
+    const user = userEvent.setup();
+    renderWithProviders(<Page />, { route: '/admin/audit' });
+    await screen.findByTestId('audit-row');
+    await user.type(screen.getByLabelText('Account number'), 'x');
+    for (const action of ['pause_queue', 'retry_jobs']) {
+      await user.selectOptions(screen.getByLabelText('Action'), action);
+      expect(screen.getByLabelText('Account number')).toHaveAccessibleDescription('Enter an account number, such as 1.');
+      expect(screen.getByLabelText('Action')).toHaveValue('');
+    }
+    expect(screen.getByTestId('address')).toBeEmptyDOMElement();
+  });
 });

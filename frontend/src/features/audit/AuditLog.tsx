@@ -3,6 +3,7 @@ import { Link, useSearchParams } from 'react-router';
 import { errorMessage } from '../../api/client';
 import type { AuditFilters } from '../../api/queryKeys';
 import { AUDIT_ACTIONS, type AuditAction, type AuditEntry } from '../../api/types';
+import { useShowStateAgain } from '../../ui/controlled';
 import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
 import { SelectField, TextField } from '../../ui/Field';
 import { TableScroll } from '../../ui/Table';
@@ -25,10 +26,12 @@ import './AuditLog.css';
 function AuditFilterForm({ filters, onChange }: { filters: AuditFilters; onChange: (f: AuditFilters) => void }) {
   const [actor, setActor] = useState(filters.actor);
   const [actorError, setActorError] = useState<string>();
+  const showStateAgain = useShowStateAgain();
   const apply = (next: Partial<AuditFilters>) => {
     const id = parseActorId(actor);
     if (id === null) {
       setActorError('Enter an account number, such as 1.');
+      showStateAgain();
       return;
     }
     setActorError(undefined);

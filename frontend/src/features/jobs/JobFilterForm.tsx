@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { JobFilters } from '../../api/queryKeys';
 import { JOB_STATES, type JobSort, type JobState } from '../../api/types';
+import { useShowStateAgain } from '../../ui/controlled';
 import { SelectField, TextField } from '../../ui/Field';
 import { DEFAULT_JOB_FILTERS, isFiltered, parseBookingId } from './filters';
 import { JOB_STATE_LABEL } from './words';
@@ -22,12 +23,14 @@ export function JobFilterForm({
   const [booking, setBooking] = useState(filters.booking_id);
   const [q, setQ] = useState(filters.q);
   const [bookingError, setBookingError] = useState<string>();
+  const showStateAgain = useShowStateAgain();
 
   /** Applies `next` together with the text typed so far. */
   const apply = (next: Partial<JobFilters>) => {
     const id = parseBookingId(booking);
     if (id === null) {
       setBookingError('Enter a booking number, such as 57.');
+      showStateAgain();
       return;
     }
     setBookingError(undefined);

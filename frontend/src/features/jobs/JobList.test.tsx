@@ -122,6 +122,21 @@ describe('the job table', () => {
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ filter: { state: 'dead', q: 'no eligible' } });
   });
 
+  it('keeps the filters it shows while the booking number is wrong, however often another is chosen', async () => {
+    mockApi({ 'GET /api/v1/admin/jobs': () => json(200, page()), 'GET /api/v1/admin/queues': queues });
+    const user = userEvent.setup();
+    renderWithProviders(<Page />, { route: '/admin/jobs', as: 'admin' });
+    await screen.findAllByTestId('job-row');
+    await user.type(screen.getByLabelText('Booking'), 'x');
+    // Dead jobs are asked for by default.
+    for (const state of ['retrying', 'scheduled']) {
+      await user.selectOptions(screen.getByLabelText('State'), state);
+      expect(screen.getByLabelText('Booking')).toHaveAccessibleDescription('Enter a booking number, such as 57.');
+      expect(screen.getByLabelText('State')).toHaveValue('dead');
+    }
+    expect(screen.getByTestId('address')).toBeEmptyDOMElement();
+  });
+
   it('shows a viewer the jobs and how many match, with no way to select or act on them', async () => {
     mockApi({ 'GET /api/v1/admin/jobs': () => json(200, page({ total: 1502, next_cursor: '6' })), 'GET /api/v1/admin/queues': queues });
     renderWithProviders(<Page />, { route: '/admin/jobs', as: 'viewer' });
