@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { useLocation } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../api/types';
+import { chooseWhileRefused } from '../../test/forms';
 import { json, mockApi, renderWithProviders } from '../../test/render';
 import { AuditLog } from './AuditLog';
 
@@ -57,12 +58,15 @@ describe('the audit log', () => {
     const user = userEvent.setup();
     renderWithProviders(<Page />, { route: '/admin/audit' });
     await screen.findByTestId('audit-row');
-    await user.type(screen.getByLabelText('Account number'), 'x');
-    for (const action of ['pause_queue', 'retry_jobs']) {
-      await user.selectOptions(screen.getByLabelText('Action'), action);
-      expect(screen.getByLabelText('Account number')).toHaveAccessibleDescription('Enter an account number, such as 1.');
-      expect(screen.getByLabelText('Action')).toHaveValue('');
-    }
+    const error = 'Enter an account number, such as 1.';
+    await chooseWhileRefused(user, {
+      field: 'Account number',
+      bad: 'x',
+      error,
+      select: 'Action',
+      choices: ['pause_queue', 'retry_jobs'],
+      stays: '',
+    });
     expect(screen.getByTestId('address')).toBeEmptyDOMElement();
   });
 });

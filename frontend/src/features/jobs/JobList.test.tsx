@@ -4,6 +4,7 @@ import { useLocation } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import type { ActionReport, JobPage } from '../../api/types';
 import { job } from '../../test/fixtures';
+import { chooseWhileRefused } from '../../test/forms';
 import { json, mockApi, renderWithProviders } from '../../test/render';
 import { JobList, useJobFilters } from './JobList';
 
@@ -127,13 +128,16 @@ describe('the job table', () => {
     const user = userEvent.setup();
     renderWithProviders(<Page />, { route: '/admin/jobs', as: 'admin' });
     await screen.findAllByTestId('job-row');
-    await user.type(screen.getByLabelText('Booking'), 'x');
     // Dead jobs are asked for by default.
-    for (const state of ['retrying', 'scheduled']) {
-      await user.selectOptions(screen.getByLabelText('State'), state);
-      expect(screen.getByLabelText('Booking')).toHaveAccessibleDescription('Enter a booking number, such as 57.');
-      expect(screen.getByLabelText('State')).toHaveValue('dead');
-    }
+    const error = 'Enter a booking number, such as 57.';
+    await chooseWhileRefused(user, {
+      field: 'Booking',
+      bad: 'x',
+      error,
+      select: 'State',
+      choices: ['retrying', 'scheduled'],
+      stays: 'dead',
+    });
     expect(screen.getByTestId('address')).toBeEmptyDOMElement();
   });
 
