@@ -58,11 +58,10 @@ describe('the audit log', () => {
     const user = userEvent.setup();
     renderWithProviders(<Page />, { route: '/admin/audit' });
     await screen.findByTestId('audit-row');
-    const error = 'Enter an account number, such as 1.';
     await chooseWhileRefused(user, {
       field: 'Account number',
       bad: 'x',
-      error,
+      error: 'Enter an account number, such as 1.',
       select: 'Action',
       choices: ['pause_queue', 'retry_jobs'],
       stays: '',

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useState, type FormEvent } from 'react';
+import { useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage, sentence } from '../../api/client';
 import { isRequestable, type Booking, type BookingStatus } from '../../api/types';
 import { ErrorAlert } from '../../ui/Feedback';
@@ -113,12 +113,12 @@ export function StatusActions({
   const [asking, setAsking] = useState<BookingStatus | null>(null);
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string | undefined>();
-  const reasonId = `reason-${booking.id}-${asking}`;
+  const reasonField = useRef<HTMLTextAreaElement>(null);
   // The reason's field takes focus as it opens. (An `autofocus` attribute would not do: a
   // browser honours it only for the first element that asks, while the page loads.)
   useLayoutEffect(() => {
-    if (asking) document.getElementById(reasonId)?.focus();
-  }, [asking, reasonId]);
+    if (asking) reasonField.current?.focus();
+  }, [asking]);
 
   const moves = ORDER.filter((s) => booking.allowed_transitions.includes(s) && ACTIONS[s] && (!only || only.includes(s)));
   const spec = (s: BookingStatus) => actionFor(s, booking.status)!;
@@ -194,7 +194,8 @@ export function StatusActions({
         <form {...form} onSubmit={submitReason} className="reason-form" noValidate>
           {reasonShown && <ErrorSummary key={attempt} messages={[sentence(reasonShown)]} />}
           <TextAreaField
-            id={reasonId}
+            id={`reason-${booking.id}-${asking}`}
+            ref={reasonField}
             name="reason"
             label={asked.reason.prompt}
             rows={2}

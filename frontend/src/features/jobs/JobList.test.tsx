@@ -128,15 +128,13 @@ describe('the job table', () => {
     const user = userEvent.setup();
     renderWithProviders(<Page />, { route: '/admin/jobs', as: 'admin' });
     await screen.findAllByTestId('job-row');
-    // Dead jobs are asked for by default.
-    const error = 'Enter a booking number, such as 57.';
     await chooseWhileRefused(user, {
       field: 'Booking',
       bad: 'x',
-      error,
+      error: 'Enter a booking number, such as 57.',
       select: 'State',
       choices: ['retrying', 'scheduled'],
-      stays: 'dead',
+      stays: 'dead', // dead jobs are asked for by default
     });
     expect(screen.getByTestId('address')).toBeEmptyDOMElement();
   });
