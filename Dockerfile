@@ -16,6 +16,8 @@ WORKDIR /src
 # The whole workspace: every member (bench too) must be present for cargo to resolve it,
 # and sqlx::migrate! embeds migrations/ at compile time.
 COPY Cargo.toml Cargo.lock ./
+# The options SQLite is compiled with (its [env]).
+COPY .cargo/config.toml .cargo/config.toml
 COPY api/ api/
 COPY worker/ worker/
 COPY shared/ shared/

@@ -146,6 +146,24 @@ mod tests {
         }
     }
 
+    /// SQLite is compiled without its memory statistics (`.cargo/config.toml`): a build
+    /// that lost the option would take a global mutex at every allocation again.
+    #[tokio::test]
+    async fn sqlite_is_compiled_without_memory_statistics() {
+        let db = Db::connect("sqlite::memory:").await.unwrap();
+        let options: Vec<String> = match db.split() {
+            crate::Either::Sqlite(p) => sqlx::query_scalar("PRAGMA compile_options")
+                .fetch_all(p)
+                .await
+                .unwrap(),
+            crate::Either::Postgres(_) => unreachable!(),
+        };
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
+
     #[tokio::test]
     async fn a_script_runs_each_statement_in_the_transaction_with_numbered_parameters() {
         let db = Db::connect("sqlite::memory:").await.unwrap();
