@@ -1,7 +1,7 @@
 // Every page the flows visit, for every role, at a desktop width and on a 390 px wide phone:
 // axe-core finds no serious or critical violation, each page has one h1 and skips no heading
-// level, and nothing makes the page scroll sideways. Failed form checks move focus to the
-// first invalid field and announce a summary.
+// level, nothing makes the page scroll sideways, and at the desktop width the top bar keeps to one
+// row. Failed form checks move focus to the first invalid field and announce a summary.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { formatViolation, headingProblems, runAxe, sidewaysOverflow } from './support/a11y.mjs';
@@ -81,8 +81,20 @@ const nextFrame = (page) => page.evaluate(() => new Promise((r) => requestAnimat
 const settled = (page) => page.waitForFunction(() => !document.querySelector('.loading'), undefined, { polling: 50 });
 
 /**
+ * Whether the signed-in top bar's navigation and its user block (live sign, name, sign-out)
+ * share one row; null on a page without that bar.
+ */
+const topBarOnOneRow = (page) =>
+  page.evaluate(() => {
+    const nav = document.querySelector('.topbar .nav')?.getBoundingClientRect();
+    const user = document.querySelector('.topbar__user')?.getBoundingClientRect();
+    if (!nav || !user) return null;
+    return user.top < nav.bottom && nav.top < user.bottom;
+  });
+
+/**
  * Checks the page now open, at the desktop width and then at 390 px: axe, headings, sideways
- * scrolling. Takes a screenshot at each width. Returns what is wrong, as lines (empty if nothing).
+ * scrolling, and at the desktop width a top bar on one row. Takes a screenshot at each width. Returns what is wrong, as lines (empty if nothing).
  */
 async function checkPage(who, name) {
   const { page } = who;
@@ -97,6 +109,8 @@ async function checkPage(who, name) {
     for (const v of axe.other) console.log(`note, ${where}: axe ${v.impact} ${v.id} (${v.nodes.length}×): ${v.help}`);
     const headings = await headingProblems(page);
     for (const p of headings.problems) problems.push(`${where}: headings: ${p}`);
+    if (viewport === DESKTOP && (await topBarOnOneRow(page)) === false)
+      problems.push(`${where}: the top bar takes two rows (its links and the user's name and sign-out)`);
     const wide = await sidewaysOverflow(page);
     if (wide.overflow > 0)
       problems.push(`${where}: the page scrolls sideways by ${wide.overflow} px; too wide: ${wide.culprits.join(', ')}`);
