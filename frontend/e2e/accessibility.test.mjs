@@ -94,7 +94,8 @@ const topBarOnOneRow = (page) =>
 
 /**
  * Checks the page now open, at the desktop width and then at 390 px: axe, headings, sideways
- * scrolling, and at the desktop width a top bar on one row. Takes a screenshot at each width. Returns what is wrong, as lines (empty if nothing).
+ * scrolling, and at the desktop width a top bar on one row. Takes a screenshot at each width.
+ * Returns what is wrong, as lines (empty if nothing).
  */
 async function checkPage(who, name) {
   const { page } = who;
