@@ -129,19 +129,24 @@ fn bind_numbered(statement: &mut Statement<'_>, params: &[&dyn ToSql]) -> rusqli
 mod tests {
     use crate::Db;
 
+    /// The SQLite pool of a test database (every one here is SQLite).
+    fn sqlite(db: &Db) -> &sqlx::SqlitePool {
+        match db.split() {
+            crate::Either::Sqlite(p) => p,
+            crate::Either::Postgres(_) => unreachable!(),
+        }
+    }
+
     /// A worker's connections keep temporary storage (a batch's savepoint journal) in
     /// memory; the API's keep SQLite's default (files, for the analytics' large sorts).
     #[tokio::test]
     async fn only_a_writes_workload_keeps_temporary_storage_in_memory() {
         for (workload, expected) in [(crate::Workload::Writes, 2), (crate::Workload::Mixed, 0)] {
             let db = Db::connect_for("sqlite::memory:", workload).await.unwrap();
-            let temp_store: i64 = match db.split() {
-                crate::Either::Sqlite(p) => sqlx::query_scalar("PRAGMA temp_store")
-                    .fetch_one(p)
-                    .await
-                    .unwrap(),
-                crate::Either::Postgres(_) => unreachable!(),
-            };
+            let temp_store: i64 = sqlx::query_scalar("PRAGMA temp_store")
+                .fetch_one(sqlite(&db))
+                .await
+                .unwrap();
             assert_eq!(temp_store, expected, "{workload:?}");
         }
     }
@@ -151,13 +156,10 @@ mod tests {
     #[tokio::test]
     async fn sqlite_is_compiled_without_memory_statistics() {
         let db = Db::connect("sqlite::memory:").await.unwrap();
-        let options: Vec<String> = match db.split() {
-            crate::Either::Sqlite(p) => sqlx::query_scalar("PRAGMA compile_options")
-                .fetch_all(p)
-                .await
-                .unwrap(),
-            crate::Either::Postgres(_) => unreachable!(),
-        };
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(sqlite(&db))
+            .await
+            .unwrap();
         assert!(
             options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
             "{options:?}"
@@ -187,13 +189,10 @@ mod tests {
             .unwrap();
         assert_eq!(changed, Some((Some(1), Some(1))));
         tx.commit().await.unwrap();
-        let rows: Vec<(i64, String)> = match db.split() {
-            crate::Either::Sqlite(p) => sqlx::query_as("SELECT a, b FROM t ORDER BY b")
-                .fetch_all(p)
-                .await
-                .unwrap(),
-            crate::Either::Postgres(_) => unreachable!(),
-        };
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT a, b FROM t ORDER BY b")
+            .fetch_all(sqlite(&db))
+            .await
+            .unwrap();
         assert_eq!(rows, vec![(40, "x".to_owned()), (2, "y".to_owned())]);
     }
 }
