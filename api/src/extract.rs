@@ -5,7 +5,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::error::Category;
 use serde_json::json;
 
 use crate::error::ApiError;
@@ -55,20 +56,39 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        if inner.classify() != serde_json::error::Category::Data {
-            return malformed(&inner);
+        match inner.classify() {
+            Category::Data => wrong_field(&path, &inner),
+            // serde_json reads a fixed choice (an enum) only from a string, and calls
+            // anything else there (null, a number, an array) a syntax error. In a body
+            // that is valid JSON that is a wrongly typed field: read again from the
+            // parsed value, it is a data error naming the field.
+            Category::Syntax if serde_json::from_slice::<IgnoredAny>(bytes).is_ok() => {
+                serde_json::from_slice::<serde_json::Value>(bytes)
+                    .ok()
+                    .and_then(|v| serde_path_to_error::deserialize::<_, T>(v).err())
+                    .map_or_else(
+                        || malformed(&inner),
+                        |e| wrong_field(&e.path().to_string(), e.inner()),
+                    )
+            }
+            _ => malformed(&inner),
         }
-        let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_owned();
-        ApiError::Validation([(field_name(&path, &message), message)].into())
     })?;
     // Trailing characters after the value are malformed JSON too.
     de.end().map_err(|e| malformed(&e))?;
     Ok(value)
+}
+
+/// A 422 naming the field at `path` that `e` (a data error) is about.
+fn wrong_field(path: &str, e: &serde_json::Error) -> ApiError {
+    let message = e.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        // A fixed choice read from a parsed value is a string (or, to serde, a map).
+        .replace("expected string or map", "expected a string");
+    ApiError::Validation([(field_name(path, &message), message)].into())
 }
 
 fn malformed(e: &serde_json::Error) -> ApiError {
@@ -293,5 +313,72 @@ pub mod paging {
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Choice {
+        Cancelled,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        status: Choice,
+        #[serde(default)]
+        absent: Option<Choice>,
+    }
+
+    /// The field a 422 names and its message, or the code of another error.
+    fn outcome(body: &str) -> Result<(String, String), String> {
+        match parse_json::<Body>(body.as_bytes()) {
+            Ok(_) => Err("accepted".into()),
+            Err(ApiError::Validation(fields)) => Ok(fields.into_iter().next().unwrap()),
+            Err(ApiError::BadRequest { code, .. }) => Err(code.into()),
+            Err(other) => Err(format!("{other:?}")),
+        }
+    }
+
+    #[test]
+    fn a_fixed_choice_of_the_wrong_type_is_a_wrong_field_and_broken_json_is_malformed() {
+        for (body, field, found) in [
+            (r#"{"status":null}"#, "status", "null"),
+            (r#"{"status":5}"#, "status", "integer `5`"),
+            (r#"{"status":["cancelled"]}"#, "status", "sequence"),
+            (r#"{"status":true}"#, "status", "boolean `true`"),
+            (
+                r#"{"status":"cancelled","absent":7}"#,
+                "absent",
+                "integer `7`",
+            ),
+        ] {
+            let (named, message) = outcome(body).unwrap();
+            assert_eq!(named, field, "{body}");
+            assert_eq!(
+                message,
+                format!("invalid type: {found}, expected a string"),
+                "{body}"
+            );
+        }
+        assert!(
+            outcome(r#"{"status":"bogus"}"#)
+                .unwrap()
+                .1
+                .contains("unknown variant")
+        );
+        for broken in [
+            r#"{"status":nul}"#,
+            r#"{"status":5"#,
+            r#"{"status":"cancelled"} x"#,
+            "",
+        ] {
+            assert_eq!(outcome(broken), Err("malformed_json".into()), "{broken}");
+        }
+        assert!(parse_json::<Body>(br#"{"status":"cancelled"}"#).is_ok());
     }
 }

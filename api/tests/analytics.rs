@@ -32,6 +32,10 @@ async fn a_malformed_range_is_refused_naming_the_parameter() {
     for (query, parameter) in [
         ("from=yesterday", "from"),
         ("to=2026-02-30", "to"),
+        // Years past four digits, where a day's arithmetic overflows.
+        ("to=-262143-01-05", "to"),
+        ("from=%2B262142-12-31&to=%2B262142-12-31", "from"),
+        ("from=%2B2026-12-01", "from"),
         ("from=2026-11-02&to=2026-11-01", "from"),
         ("from=2025-01-01&to=2026-01-02", "to"),
         ("bucket=month", "bucket"),

@@ -594,6 +594,10 @@ async fn the_assigned_provider_works_the_booking_and_a_rejection_schedules_the_n
     // The customer follows the assignment, but not who turned the job down or why.
     assert_eq!(detail["assignment"]["state"], "retrying");
     assert_eq!(detail["assignment"]["attempt"], 2);
+    assert_eq!(
+        detail["assignment"]["last_error"], "the provider declined the booking",
+        "the job's own error names the provider and quotes the reason"
+    );
     assert_eq!(detail["attempts"], json!([]));
     assert_eq!(detail["provider_names"][priya_id.to_string()], json!(null));
     let rejection = detail["history"]
@@ -614,6 +618,10 @@ async fn the_assigned_provider_works_the_booking_and_a_rejection_schedules_the_n
     let admin = app.demo("admin").await;
     let full = app.get(&path, &admin).await.body;
     assert_eq!(full["attempts"][0]["outcome"], "rejected");
+    assert_eq!(
+        full["assignment"]["last_error"],
+        format!("provider {priya_id} rejected the booking: fully booked")
+    );
     assert_eq!(full["provider_names"][priya_id.to_string()], "Priya Patel");
     assert_eq!(
         full["history"].as_array().unwrap().last().unwrap()["reason"],

@@ -151,12 +151,15 @@ async fn malformed_filters_and_selections_are_400s_naming_the_field() {
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for path in ["/api/v1/admin/jobs/999", "/api/v1/admin/jobs/0"] {
-        assert_eq!(
-            app.get(path, &admin).await.status,
-            StatusCode::NOT_FOUND,
-            "{path}"
-        );
+    assert_eq!(
+        app.get("/api/v1/admin/jobs/999", &admin).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // A job's id is checked as every other id in a path is.
+    for id in ["0", "-1", "abc", "1.0"] {
+        let res = app.get(&format!("/api/v1/admin/jobs/{id}"), &admin).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{id}");
+        assert_eq!(res.code(), "invalid_id", "{id}");
     }
     let res = app
         .call(

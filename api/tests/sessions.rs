@@ -138,6 +138,19 @@ async fn a_disabled_account_is_signed_out_at_once_and_cannot_sign_in_until_enabl
     assert_eq!(items[0]["id"], id);
     assert_eq!(items[0]["disabled"], false);
     assert_eq!(items[0]["live_sessions"], 1);
+    // The search takes `%`, `_` and `\` as themselves, not as LIKE's wildcards.
+    app.customer("rae_lee").await;
+    for (q, found) in [("%25", 0), ("_", 1), ("e_l", 1), ("e%25l", 0), ("%5C", 0)] {
+        let listed = app.get(&format!("/api/v1/admin/users?q={q}"), &admin).await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        let names: Vec<&str> = listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), found, "q={q}: {names:?}");
+    }
 
     // Nobody but an admin may list or disable accounts.
     assert_eq!(

@@ -588,6 +588,25 @@ async fn a_provider_s_agenda_is_in_time_order_and_their_record_keeps_what_they_d
     assert_eq!(searched, vec![oldest]);
     let gone = items.iter().find(|b| b["id"] == declined).unwrap();
     assert_eq!(gone["customer_phone"], "");
+    // Searched, the one she declined is found by what she sees of it (the customer's
+    // name), not by what she no longer sees (the phone, the e-mail address): by the
+    // index of trigrams (three characters or more on SQLite) and by LIKE alike.
+    let held = &ids[..4];
+    for (q, found) in [
+        ("Casey", ids.as_slice()),
+        ("010%200199", held),
+        ("casey%40example", held),
+        ("19", held),
+    ] {
+        let mut searched = every_page(
+            &app,
+            &format!("/api/v1/bookings?handled=true&q={q}&limit=2"),
+            &priya,
+        )
+        .await;
+        searched.sort();
+        assert_eq!(searched, found, "q={q}");
+    }
     let page = app
         .get(&format!("/api/v1/bookings/{declined}"), &priya)
         .await;

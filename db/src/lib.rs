@@ -18,6 +18,7 @@ mod backup;
 mod direct;
 mod error;
 pub mod lane;
+mod like;
 mod time;
 mod turn;
 pub mod wake;
@@ -35,6 +36,7 @@ pub use backend::{Backend, Either, Pool, Tx};
 pub use backup::{Backup, BackupError, backup_sqlite};
 pub use direct::Scripts;
 pub use error::{Error, is_transient};
+pub use like::like_pattern;
 pub use time::{Clock, ManualClock, OffsetClock, ServerClock, SystemClock, Ts, from_ms, ts};
 pub use turn::lock_file_of;
 

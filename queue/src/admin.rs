@@ -76,25 +76,10 @@ macro_rules! bind_filter {
             .bind($f.queue.as_deref())
             .bind($f.kind.as_deref())
             .bind($f.subject_id)
-            .bind($f.error_text.as_deref().map(like_pattern))
+            .bind($f.error_text.as_deref().map(db::like_pattern))
             .bind($f.created_from.map(ts))
             .bind($f.created_to.map(ts))
     };
-}
-
-/// A LIKE pattern matching `text` anywhere, lower case, with `%`, `_` and `\` taken
-/// literally.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// One run of a job: an attempt as a worker ran it.
@@ -479,16 +464,4 @@ fn zeros() -> BTreeMap<JobState, i64> {
 
 fn parse_state(state: &str) -> Result<JobState, sqlx::Error> {
     JobState::parse(state).ok_or_else(|| crate::job::decode_error("job state", state))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn a_like_pattern_takes_the_text_literally_and_lower_case() {
-        assert_eq!(like_pattern("Rejected"), "%rejected%");
-        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
-        assert_eq!(like_pattern(""), "%%");
-    }
 }

@@ -129,8 +129,47 @@ pub fn phone(errors: &mut FieldErrors, field: &str, value: &str) -> String {
     value.trim().to_owned()
 }
 
+/// A calendar date written `YYYY-MM-DD`, as the API's document states a `date`: a
+/// four-digit year, so 0000-01-01 to 9999-12-31. (chrono's own parser also takes a sign
+/// and more digits, years up to 262,143, where a day's arithmetic overflows.)
+pub fn date(value: &str) -> Option<chrono::NaiveDate> {
+    let b = value.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shaped {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_date_is_four_digits_of_year_two_of_month_and_two_of_day() {
+        let day = |s: &str| super::date(s).map(|d| d.to_string());
+        assert_eq!(day("2026-12-24").as_deref(), Some("2026-12-24"));
+        assert_eq!(day("9999-12-31").as_deref(), Some("9999-12-31"));
+        assert_eq!(day("0000-01-01").as_deref(), Some("0000-01-01"));
+        for bad in [
+            "+12345-01-01",
+            "-262143-01-05",
+            "+2026-12-24",
+            "2026-1-24",
+            "2026-02-30",
+            "2026/12/24",
+            " 2026-12-24",
+            "2026-12-24T00:00:00Z",
+            "２０２６-12-24",
+            "",
+        ] {
+            assert_eq!(day(bad), None, "{bad:?}");
+        }
+    }
+
     #[test]
     fn blank_means_what_trim_leaves_empty() {
         for (value, blank) in [

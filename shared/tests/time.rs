@@ -512,7 +512,7 @@ async fn matching_follows_calendars_in_the_provider_s_own_zone_and_each_attempt_
     assert_eq!(
         reasons,
         [
-            (berlin, true, "chosen: 0 jobs that day, rating 4.0"),
+            (berlin, true, "chosen: 0 jobs that day, rank 4.0"),
             (ny, false, "off hours"),
             (away, false, "unavailable"),
         ]

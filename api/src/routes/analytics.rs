@@ -301,8 +301,8 @@ async fn analytics(
     let day = |name: &str, value: Option<&str>| -> Result<Option<NaiveDate>, ApiError> {
         value
             .map(|v| {
-                NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-                    .map_err(|_| ApiError::invalid_query(name, "must be a date, YYYY-MM-DD"))
+                shared::input::date(v.trim())
+                    .ok_or_else(|| ApiError::invalid_query(name, "must be a date, YYYY-MM-DD"))
             })
             .transpose()
     };

@@ -384,6 +384,37 @@ impl From<AssignmentState> for AssignmentView {
     }
 }
 
+impl AssignmentView {
+    /// The assignment as `viewer` may see it. The job's last error is written for
+    /// operators: it names the provider and quotes their reason for declining, which
+    /// only an admin sees (as in the history, [`HistoryView::for_viewer`]). Anyone else
+    /// gets what happened in plain words, from `last_outcome`, the outcome of the
+    /// booking's latest attempt.
+    fn for_viewer(
+        s: AssignmentState,
+        viewer: &Actor,
+        last_outcome: Option<AttemptOutcome>,
+    ) -> Self {
+        let mut v = AssignmentView::from(s);
+        if !viewer.sees_everything() && v.last_error.is_some() {
+            v.last_error = last_outcome.and_then(said_plainly).map(str::to_owned);
+        }
+        v
+    }
+}
+
+/// A failed attempt's outcome as a customer or a provider is told it.
+fn said_plainly(outcome: AttemptOutcome) -> Option<&'static str> {
+    match outcome {
+        AttemptOutcome::NoProvider => Some("no provider was free at that time"),
+        AttemptOutcome::Rejected => Some("the provider declined the booking"),
+        AttemptOutcome::NoShow => Some("the provider did not show"),
+        AttemptOutcome::Expired => Some("the provider did not answer in time"),
+        AttemptOutcome::Error => Some("the attempt failed; it is tried again"),
+        AttemptOutcome::Assigned | AttemptOutcome::Manual => None,
+    }
+}
+
 /// A booking with everything its page shows.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BookingDetailView {
@@ -658,6 +689,11 @@ fn detail_view(
 ) -> BookingDetailView {
     let role = viewer.role;
     let holder = detail.booking.provider_id;
+    let last_outcome = detail
+        .attempts
+        .iter()
+        .max_by_key(|a| (a.cycle, a.attempt, a.id))
+        .map(|a| a.outcome);
     let shown = |provider: Option<i64>| {
         role.sees_everything()
             || (provider.is_some() && (provider == holder || provider == viewer.provider_id))
@@ -680,7 +716,9 @@ fn detail_view(
             })
             .map(|a| AttemptView::for_role(a, role))
             .collect(),
-        assignment: detail.assignment.map(AssignmentView::from),
+        assignment: detail
+            .assignment
+            .map(|s| AssignmentView::for_viewer(s, viewer, last_outcome)),
         provider_names: detail
             .provider_names
             .into_iter()

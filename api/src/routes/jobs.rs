@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::Json as JsonBody;
 use axum::extract::{Path, State};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -22,7 +22,7 @@ use shared::console::{
 use crate::AppState;
 use crate::auth::{AdminUser, OperatorUser};
 use crate::error::ApiError;
-use crate::extract::{Json, Query, paging};
+use crate::extract::{Id, Json, Query, paging};
 
 /// The routes that answer at once (under the request timeout).
 pub fn router() -> OpenApiRouter<AppState> {
@@ -374,7 +374,7 @@ fn parse_instant(value: &str, zone: chrono_tz::Tz, end: bool) -> Option<DateTime
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Some(t.with_timezone(&Utc));
     }
-    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+    let day = shared::input::date(value)?;
     let day = if end { day.succ_opt()? } else { day };
     let midnight = day.and_hms_opt(0, 0, 0)?;
     // A day that starts in a gap (a DST change at midnight) starts at its first instant.
@@ -505,12 +505,9 @@ fn parse_cursor(cursor: &str, sort: JobSort) -> Option<JobCursor> {
 async fn job(
     State(state): State<AppState>,
     operator: OperatorUser,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<JsonBody<JobDetailView>, ApiError> {
     let not_found = || ApiError::NotFound(format!("job {id} was not found"));
-    if id < 1 {
-        return Err(not_found());
-    }
     let job = state
         .queue
         .get(id)

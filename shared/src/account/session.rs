@@ -324,16 +324,13 @@ impl Accounts {
     /// Accounts, newest first, with how many live sessions each has.
     pub async fn users(&self, filter: &UserFilter) -> Result<Vec<UserSummary>, StoreError> {
         let now = self.db.now();
-        let pattern = filter
-            .search
-            .as_deref()
-            .map(|s| format!("%{}%", s.trim().to_lowercase()));
+        let pattern = filter.search.as_deref().map(|s| db::like_pattern(s.trim()));
         let rows: Vec<SummaryRow> = on!(self.db, |p| {
             sqlx::query_as(select_user!(
                 ", (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id \
                  AND s.ended_at IS NULL AND s.expires_at > $5) AS live_sessions",
                 "WHERE ($1 IS NULL OR u.role = $1) \
-                 AND ($2 IS NULL OR LOWER(u.name) LIKE $2 OR u.email LIKE $2) \
+                 AND ($2 IS NULL OR LOWER(u.name) LIKE $2 ESCAPE '\\' OR u.email LIKE $2 ESCAPE '\\') \
                  AND ($3 IS NULL OR u.id < $3) ORDER BY u.id DESC LIMIT $4"
             ))
             .bind(filter.role.map(Role::as_str))

@@ -85,9 +85,19 @@ impl Range {
         time_zone: Tz,
         now: DateTime<Utc>,
     ) -> Result<Range, DomainError> {
+        let mut errors = FieldErrors::new();
+        // Days of a four-digit year (as the API reads them), so that a day's arithmetic
+        // here and in the buckets cannot overflow.
+        for (name, day) in [("from", from), ("to", to)] {
+            if day.is_some_and(|d| !(0..=9999).contains(&d.year())) {
+                errors.insert(name.into(), "must be a date, YYYY-MM-DD".into());
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
         let to = to.unwrap_or_else(|| now.with_timezone(&time_zone).date_naive());
         let from = from.unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));
-        let mut errors = FieldErrors::new();
         if from > to {
             errors.insert("from".into(), "must not be after `to`".into());
         } else if (to - from).num_days() >= MAX_DAYS {
@@ -646,6 +656,28 @@ mod tests {
         let default = new(None, None).unwrap();
         assert_eq!(default.to.to_string(), "2026-12-02");
         assert_eq!((default.to - default.from).num_days(), DEFAULT_DAYS - 1);
+        // The ends of a four-digit year are days like any other, a day further is refused
+        // (and nothing overflows: a default `from`, the bounds, the buckets).
+        let edges = new(None, day("0000-01-05")).unwrap();
+        assert_eq!(edges.from.to_string(), "-0001-12-07");
+        assert_eq!(edges.buckets().len(), 30);
+        let last = new(day("9999-12-31"), day("9999-12-31")).unwrap();
+        assert_eq!(last.bounds().1.to_rfc3339(), "+10000-01-01T00:00:00+00:00");
+        for (from, to) in [
+            (None, Some(NaiveDate::MIN)),
+            (None, Some(NaiveDate::MAX)),
+            (Some(NaiveDate::MAX), Some(NaiveDate::MAX)),
+            (day("-0001-12-31"), day("0000-01-01")),
+            (day("9999-12-31"), day("+10000-01-01")),
+        ] {
+            let Err(DomainError::Validation(fields)) = new(from, to) else {
+                panic!("{from:?} to {to:?} is refused");
+            };
+            assert!(
+                fields.values().all(|m| m.contains("YYYY-MM-DD")),
+                "{fields:?}"
+            );
+        }
     }
 
     #[test]

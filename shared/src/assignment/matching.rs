@@ -136,11 +136,11 @@ fn ranked_lower(candidate: &Candidate, chosen: &Candidate) -> String {
         )
     } else if candidate.rating != chosen.rating {
         format!(
-            "ranked lower: rating {:.1} against {:.1}",
+            "ranked lower: rank {:.1} against {:.1}",
             candidate.rating, chosen.rating
         )
     } else {
-        "ranked lower: same load and rating, a later provider id".into()
+        "ranked lower: same load and rank, a later provider id".into()
     }
 }
 
@@ -168,7 +168,7 @@ pub fn explain(candidates: &[Candidate], chosen: Option<i64>) -> Explanation {
             let is_chosen = Some(c.provider_id) == chosen.map(|x| x.provider_id);
             let reason = if is_chosen {
                 format!(
-                    "chosen: {} that day, rating {:.1}",
+                    "chosen: {} that day, rank {:.1}",
                     jobs(c.load_that_day),
                     c.rating
                 )
@@ -565,13 +565,13 @@ mod tests {
         assert_eq!(
             got,
             [
-                (6, true, "chosen: 1 job that day, rating 4.5"),
+                (6, true, "chosen: 1 job that day, rank 4.5"),
                 (
                     7,
                     false,
-                    "ranked lower: same load and rating, a later provider id"
+                    "ranked lower: same load and rank, a later provider id"
                 ),
-                (5, false, "ranked lower: rating 4.0 against 4.5"),
+                (5, false, "ranked lower: rank 4.0 against 4.5"),
                 (4, false, "ranked lower: 2 jobs that day against 1"),
                 (1, false, "off hours"),
                 (2, false, "overlapping booking #41"),

@@ -307,6 +307,11 @@ fn like(postgres: bool) -> &'static str {
     if postgres { "ILIKE" } else { "LIKE" }
 }
 
+/// The searched columns a provider still sees of a booking they no longer hold, and the
+/// rest ([`without_contact`] empties them).
+const SEEN_BY_FORMER_PROVIDERS: &[&str] = &["customer_name", "address", "service_type"];
+const CONTACT: &[&str] = &["customer_email", "customer_phone", "notes"];
+
 /// The list's filter and the caller's visibility. `customer` and `provider` are what the
 /// caller may see (their own bookings), `offered_to` a provider's handled list (every
 /// booking they were offered). Text search ([`like`]) also matches the name of the
@@ -342,24 +347,49 @@ fn list_condition(
         let text = filter.q.as_deref().unwrap_or_default().trim();
         // On SQLite, three characters or more are looked up in the index of trigrams
         // (migration 0014_search) as a phrase; PostgreSQL's trigram indexes serve ILIKE.
+        // A provider's handled list holds bookings they no longer hold, without the
+        // customer's contact details and notes (`without_contact`): those are searched
+        // only in the bookings they hold, or the search would tell them what the page
+        // withholds.
+        let holder = offered_to.map(|me| c.param(Param::Int(me)));
         let words: Vec<String> = if !postgres && text.chars().count() >= 3 {
-            let phrase = c.param(Param::Text(format!("\"{}\"", text.replace('"', "\"\""))));
-            vec![format!(
-                "id IN (SELECT rowid FROM bookings_search WHERE bookings_search MATCH {phrase})"
-            )]
+            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+            let matching = |query: &str| {
+                format!(
+                    "id IN (SELECT rowid FROM bookings_search WHERE bookings_search MATCH {query})"
+                )
+            };
+            let every = c.param(Param::Text(phrase.clone()));
+            match holder {
+                None => vec![matching(&every)],
+                Some(me) => {
+                    let seen = c.param(Param::Text(format!(
+                        "{{{}}} : {phrase}",
+                        SEEN_BY_FORMER_PROVIDERS.join(" ")
+                    )));
+                    vec![
+                        matching(&seen),
+                        format!("(provider_id = {me} AND {})", matching(&every)),
+                    ]
+                }
+            }
         } else {
             let p = c.param(Param::Text(pattern));
-            [
-                "customer_name",
-                "customer_email",
-                "customer_phone",
-                "address",
-                "service_type",
-                "notes",
-            ]
-            .iter()
-            .map(|column| format!("{column} {like} {p} ESCAPE '\\'"))
-            .collect()
+            let like_in = |columns: &[&str]| -> Vec<String> {
+                columns
+                    .iter()
+                    .map(|column| format!("{column} {like} {p} ESCAPE '\\'"))
+                    .collect()
+            };
+            let mut words = like_in(SEEN_BY_FORMER_PROVIDERS);
+            match holder {
+                None => words.extend(like_in(CONTACT)),
+                Some(me) => words.push(format!(
+                    "(provider_id = {me} AND ({}))",
+                    like_in(CONTACT).join(" OR ")
+                )),
+            }
+            words
         };
         let number = filter
             .q

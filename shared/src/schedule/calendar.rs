@@ -168,6 +168,13 @@ impl Calendar {
     }
 }
 
+/// When a calendar being checked was entered ([`CalendarInput::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entered {
+    Now,
+    Before,
+}
+
 /// A calendar as someone enters it, before it is checked; also the form it is stored in
 /// (as JSON, without the time zone, which is a column of its own).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +245,15 @@ impl CalendarInput {
     /// Checks every part, reporting each problem by field (`time_zone`, `weekly[2]`,
     /// `exceptions[0].ranges[1]`, ...).
     pub fn validate(&self) -> Result<Calendar, FieldErrors> {
+        self.check(Entered::Now)
+    }
+
+    /// Checks every part as [`CalendarInput::validate`] does, or for a calendar read back
+    /// (`Entered::Before`) with the limits of when it was saved: up to [`MAX_WEEKLY`]
+    /// ranges on a date, and a date's year in any number of digits, which were let
+    /// through once. A calendar saved then still reads back, and its provider is still
+    /// matched; a new one keeps to the documented limits.
+    fn check(&self, entered: Entered) -> Result<Calendar, FieldErrors> {
         let mut errors = FieldErrors::new();
         let tz = time_zone(&self.time_zone);
         if tz.is_none() {
@@ -290,7 +306,11 @@ impl CalendarInput {
         let mut exceptions: BTreeMap<NaiveDate, Vec<TimeRange>> = BTreeMap::new();
         for (i, DateHours { date, ranges }) in self.exceptions.iter().enumerate() {
             let field = format!("exceptions[{i}]");
-            let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+            let date = match entered {
+                Entered::Now => crate::input::date(date),
+                Entered::Before => NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
+            };
+            let Some(date) = date else {
                 errors.insert(
                     format!("{field}.date"),
                     "must be a date like 2026-12-24".into(),
@@ -302,10 +322,14 @@ impl CalendarInput {
                 continue;
             }
             let mut parsed = Vec::new();
-            if ranges.len() > MAX_WEEKLY {
+            let most = match entered {
+                Entered::Now => MAX_RANGES_PER_DATE,
+                Entered::Before => MAX_WEEKLY,
+            };
+            if ranges.len() > most {
                 errors.insert(
                     format!("{field}.ranges"),
-                    format!("must have at most {MAX_WEEKLY} ranges"),
+                    format!("must have at most {most} ranges"),
                 );
                 continue;
             }
@@ -377,7 +401,7 @@ impl Calendar {
             serde_json::from_str(json).map_err(|e| format!("calendar JSON: {e}"))?;
         input.time_zone = time_zone.to_owned();
         input
-            .validate()
+            .check(Entered::Before)
             .map_err(|errors| format!("stored calendar is invalid: {errors:?}"))
     }
 }
@@ -554,6 +578,51 @@ mod tests {
 #[cfg(test)]
 mod stored {
     use super::*;
+
+    /// An exception date with `n` one-hour ranges.
+    fn date_with_ranges(date: &str, n: usize) -> CalendarInput {
+        CalendarInput {
+            time_zone: "UTC".into(),
+            weekly: Vec::new(),
+            exceptions: vec![DateHours {
+                date: date.into(),
+                ranges: (0..n)
+                    .map(|h| Hours {
+                        start: format!("{h:02}:00"),
+                        end: format!("{h:02}:30"),
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_new_calendar_keeps_to_the_documented_limits_and_an_old_one_still_reads_back() {
+        assert!(
+            date_with_ranges("2026-12-24", MAX_RANGES_PER_DATE)
+                .validate()
+                .is_ok()
+        );
+        for (input, field, message) in [
+            (
+                date_with_ranges("2026-12-24", MAX_RANGES_PER_DATE + 1),
+                "exceptions[0].ranges",
+                "at most 10",
+            ),
+            (
+                date_with_ranges("+12345-01-01", 1),
+                "exceptions[0].date",
+                "like 2026-12-24",
+            ),
+        ] {
+            let errors = input.validate().unwrap_err();
+            assert!(errors[field].contains(message), "{errors:?}");
+            // Saved when these were let through, it reads back as saved.
+            let stored = serde_json::to_string(&input).unwrap();
+            let read = Calendar::from_stored("UTC", Some(&stored)).unwrap();
+            assert_eq!(read.to_stored(), stored);
+        }
+    }
 
     #[test]
     fn a_calendar_reads_back_as_it_was_stored() {
