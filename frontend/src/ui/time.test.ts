@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateKeyIn, formatTimeIn, formatWindow, nextDateKey, shiftDateKey, startOfDayIn, wallClockToUtc } from './time';
+import { dateKeyIn, formatDateTime, formatTimeIn, formatWindow, nextDateKey, shiftDateKey, startOfDayIn, wallClockToUtc } from './time';
 
 describe('times on the clock of a zone', () => {
   it("read a booking's window on its address's clock, whatever the browser's zone", () => {
@@ -28,6 +28,17 @@ describe('times on the clock of a zone', () => {
     expect(wallClockToUtc('2026-12-09T10:00', 'Europe/Berlin')).toBe('2026-12-09T09:00:00.000Z');
     expect(wallClockToUtc('2026-07-09T10:00', 'Europe/Berlin')).toBe('2026-07-09T08:00:00.000Z');
     expect(wallClockToUtc('10:00', 'Europe/Berlin')).toBeNull();
+  });
+
+  it("label a moment on the viewer's clock with its zone, as a booking's window is labelled", () => {
+    const here = (iso: string) =>
+      new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' }).formatToParts(new Date(iso)).find((p) => p.type === 'timeZoneName')!
+        .value;
+    const at = '2026-12-07T11:45:09Z';
+    expect(formatDateTime(at)).toMatch(/^Dec \d{1,2}, 2026, \d{1,2}:\d{2} (AM|PM) /);
+    expect(formatDateTime(at).endsWith(` ${here(at)}`)).toBe(true);
+    expect(formatDateTime(at, true)).toMatch(/:\d{2}:\d{2} (AM|PM) /);
+    expect(formatDateTime(null)).toBe('—');
   });
 
   it('fall back to UTC for a zone the browser does not know', () => {

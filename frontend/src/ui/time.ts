@@ -17,9 +17,23 @@ export function useNow(intervalMs = 1000, active = true): number {
   return now;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const instant: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZoneName: 'short',
+};
+const dateTime = new Intl.DateTimeFormat(undefined, instant);
+const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { ...instant, second: '2-digit' });
 
+/**
+ * When something happened (a booking made, a step of its history, a job's run), on the
+ * viewer's clock and labelled with its zone ("Dec 7, 2026, 6:45 AM EST"): a page also shows
+ * the booking's window on its address's clock, labelled too, and the two must not be
+ * mistaken for one another.
+ */
 export function formatDateTime(iso: string | null | undefined, withSeconds = false): string {
   if (!iso) return '—';
   const d = new Date(iso);

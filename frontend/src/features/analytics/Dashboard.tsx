@@ -202,15 +202,28 @@ function Rates({ data }: { data: Analytics }) {
   );
 }
 
-/** x: the buckets' positions, labelled with their first day; a label per 90 px at most. */
+/** Room for one day's label on the x axis ("Wed, Nov 18" and a gap), in CSS pixels. */
+const LABEL_PX = 110;
+
+/**
+ * x: the buckets' positions, labelled with their first day; a label per {@link LABEL_PX}
+ * of the plot's own width at most (not the chart's: the y axis takes a part of it, and on a
+ * phone the labels ran into each other).
+ */
 function bucketAxis(starts: string[]): uPlot.Axis {
   return {
     splits: (u) => {
-      const every = Math.max(1, Math.ceil(starts.length / Math.max(2, Math.floor(u.width / 90))));
+      const plot = u.bbox.width > 0 ? u.bbox.width / uPlot.pxRatio : u.width;
+      const every = Math.max(1, Math.ceil(starts.length / Math.max(1, Math.floor(plot / LABEL_PX))));
       return starts.map((_, i) => i).filter((i) => i % every === 0);
     },
     values: (_u, splits) => splits.map((i) => (starts[i] ? dayLabel(starts[i]) : '')),
   };
+}
+
+/** The legend's first entry: the day (or the week's first day) under the cursor. */
+function bucketSeries(starts: string[]): uPlot.Series {
+  return { label: 'Starting', value: (_u, i) => (i === null || !starts[i] ? '—' : dayLabel(starts[i])) };
 }
 
 /** The stacked bars: `drawn` tallest stack first, so each lower one is painted over it. */
@@ -223,7 +236,7 @@ function volumeOptions(drawn: BookingStatus[], starts: string[]): Omit<uPlot.Opt
       { label: 'bookings', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000] },
     ],
     series: [
-      { label: 'Bucket', value: (_u, i) => (i === null ? '—' : (starts[i] ?? '')) },
+      bucketSeries(starts),
       ...drawn.map((status) => ({
         label: statusLabel(status),
         stroke: STATUS_COLOUR[status],
@@ -304,7 +317,7 @@ function waitOptions(starts: string[]): Omit<uPlot.Options, 'width' | 'height'> 
     scales: { x: { time: false, range: [-0.5, Math.max(starts.length - 0.5, 0.5)] } },
     axes: [bucketAxis(starts), { label: 'wait', size: 70, values: (_u, splits) => splits.map((v) => duration(v)) }],
     series: [
-      { label: 'Bucket', value: (_u, i) => (i === null ? '—' : (starts[i] ?? '')) },
+      bucketSeries(starts),
       ...WAIT_SERIES.map((s) => ({
         label: s.label,
         stroke: s.colour,

@@ -6,6 +6,7 @@ import { ErrorAlert, Loading, Notice } from '../../ui/Feedback';
 import { SelectField, TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { useProviders } from '../providers';
+import { ratingSummary } from '../ratings';
 import { useAssign } from './api';
 
 /** Nobody holds it: assign. */
@@ -133,7 +134,7 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
             <option value="">Choose a provider…</option>
             {choices.map((p) => (
               <option key={p.id} value={p.id}>
-                {p.name} — load {p.active_bookings}, rating {p.rating.toFixed(1)}
+                {p.name} — load {p.active_bookings}, {ratingSummary(p.rating_mean, p.rating_count)}, rank {p.rating.toFixed(2)}
                 {p.available ? '' : ' (unavailable)'}
               </option>
             ))}

@@ -90,7 +90,7 @@ export function BookingDetailView({
         <h1 id="booking-title">
           Booking #{b.id} · {serviceLabel(b.service_type)}
         </h1>
-        <StatusBadge status={b.status} />
+        <StatusBadge status={b.status} forCustomer={plainTimeline} />
       </div>
       <AssignmentProgress assignment={b.assignment} exhausted={b.assignment_exhausted} exhaustedHint={exhaustedHint} />
       {q.isError && <ErrorAlert>Could not refresh this booking ({errorMessage(q.error)}) Showing what was loaded last.</ErrorAlert>}

@@ -36,7 +36,7 @@ export function CustomerBookingList() {
               </span>
               {b.assignment_exhausted && <span className="warning-text">Assignment exhausted: we are on it.</span>}
             </div>
-            <StatusBadge status={b.status} />
+            <StatusBadge status={b.status} forCustomer />
           </li>
         ))}
       </ul>

@@ -19,6 +19,29 @@ describe('status buttons', () => {
     expect(buttons()).toEqual(expected);
   });
 
+  it('hold back starting work until an hour before the window and a no-show until its start, saying when', () => {
+    const hour = 3600_000;
+    const startingIn = (ms: number) =>
+      bookingDetail({
+        status: 'accepted',
+        allowed_transitions: ['in_progress', 'no_show'],
+        starts_at: new Date(Date.now() + ms).toISOString(),
+        time_zone: 'UTC',
+      });
+    const button = (name: string) => screen.getByRole('button', { name });
+    const { unmount } = renderWithProviders(<StatusActions booking={startingIn(3 * hour)} />);
+    expect(button('Start')).toBeDisabled();
+    expect(button('Provider did not come')).toBeDisabled();
+    expect(button('Start')).toHaveAccessibleDescription(/^Start: from .+ UTC$/);
+    expect(screen.getAllByTestId('not-yet')).toHaveLength(2);
+    unmount();
+
+    renderWithProviders(<StatusActions booking={startingIn(hour / 2)} />);
+    expect(button('Start')).toBeEnabled();
+    expect(button('Provider did not come')).toBeDisabled();
+    expect(screen.getAllByTestId('not-yet')).toHaveLength(1);
+  });
+
   it('offer nothing when no move is allowed', () => {
     const { container } = renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: [] })} />);
     expect(container).toBeEmptyDOMElement();

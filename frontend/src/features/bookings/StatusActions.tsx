@@ -4,8 +4,10 @@ import { isRequestable, type Booking, type BookingStatus } from '../../api/types
 import { ErrorAlert } from '../../ui/Feedback';
 import { TextAreaField } from '../../ui/Field';
 import { ErrorSummary, useFormFeedback } from '../../ui/formFeedback';
+import { formatWindow, useNow } from '../../ui/time';
 import { useToast } from '../../ui/Toast';
 import { useChangeStatus } from './api';
+import { earliestMove } from './moves';
 import './StatusActions.css';
 
 interface ActionSpec {
@@ -87,12 +89,19 @@ function describe(err: unknown): string {
   return errorMessage(err);
 }
 
-/** A booking with the moves its viewer may make now. */
-export type MovableBooking = Pick<Booking, 'id' | 'version'> & { allowed_transitions: BookingStatus[]; status?: BookingStatus };
+/** A booking with the moves its viewer may make, and when it starts (the clock holds some moves back). */
+export type MovableBooking = Pick<Booking, 'id' | 'version'> & {
+  allowed_transitions: BookingStatus[];
+  status?: BookingStatus;
+  starts_at?: string;
+  time_zone?: string;
+};
 
 /**
- * One button per move the caller may make now (`allowed_transitions`: the API's, on a
- * booking's page); nothing else is offered. Moves that need a reason ask for it inline.
+ * One button per move the caller may make (`allowed_transitions`: the API's, on a
+ * booking's page); nothing else is offered. Moves that need a reason ask for it inline. A
+ * move the clock still holds back (starting work, a no-show) is shown disabled, with when
+ * it can be made, on the booking's clock.
  */
 export function StatusActions({
   booking,
@@ -122,7 +131,17 @@ export function StatusActions({
 
   const moves = ORDER.filter((s) => booking.allowed_transitions.includes(s) && ACTIONS[s] && (!only || only.includes(s)));
   const spec = (s: BookingStatus) => actionFor(s, booking.status)!;
+  const earliest = (s: BookingStatus) => (booking.starts_at ? earliestMove(s, booking.starts_at) : null);
+  const held = moves.some((s) => earliest(s) !== null);
+  const now = useNow(30_000, held);
   if (!moves.length) return null;
+  /** When `s` can be made, while the clock holds it back. */
+  const notYet = (s: BookingStatus): string | null => {
+    const from = earliest(s);
+    if (from === null || now >= from) return null;
+    return formatWindow(new Date(from).toISOString(), null, booking.time_zone ?? 'UTC');
+  };
+  const waiting = moves.filter((s) => notYet(s) !== null);
 
   const run = (status: BookingStatus, why?: string) => {
     if (!isRequestable(status)) return;
@@ -175,12 +194,14 @@ export function StatusActions({
         <div className="actions" role="group" aria-label="Booking actions">
           {moves.map((s) => {
             const a = spec(s);
+            const later = notYet(s) !== null;
             return (
               <button
                 key={s}
                 type="button"
                 className={`btn ${a.tone === 'primary' ? 'btn--primary' : a.tone === 'danger' ? 'btn--danger' : ''}`}
-                disabled={change.isPending}
+                disabled={change.isPending || later}
+                aria-describedby={later ? `not-yet-${booking.id}-${s}` : undefined}
                 onClick={() => click(s)}
                 data-transition={s}
               >
@@ -190,6 +211,12 @@ export function StatusActions({
           })}
         </div>
       )}
+      {!asking &&
+        waiting.map((s) => (
+          <p key={s} id={`not-yet-${booking.id}-${s}`} className="muted status-actions__not-yet" data-testid="not-yet">
+            {spec(s).label}: from {notYet(s)}
+          </p>
+        ))}
       {asking && asked?.reason && (
         <form {...form} onSubmit={submitReason} className="reason-form" noValidate>
           {reasonShown && <ErrorSummary key={attempt} messages={[sentence(reasonShown)]} />}

@@ -27,8 +27,15 @@ describe("the customer's timeline, in words", () => {
       'Confirmed with Priya',
     );
     expect(customerStep(row({ old_status: 'accepted', new_status: 'in_progress', changed_by_role: 'provider' }), 'Priya')).toBe(
-      'On the way: Priya started the job',
+      'Priya started the work',
     );
+    expect(customerStep(row({ old_status: 'accepted', new_status: 'in_progress', changed_by_role: 'provider' }), undefined)).toBe(
+      'The provider started the work',
+    );
+    // An admin's override to "in progress" is not the provider's step.
+    expect(
+      customerStep(row({ old_status: 'assigned', new_status: 'in_progress', changed_by_role: 'admin', is_override: true }), 'Priya'),
+    ).toBe('Work started, recorded by Home services');
     expect(customerStep(row({ old_status: 'in_progress', new_status: 'completed', changed_by_role: 'provider' }), 'Priya')).toBe('Done');
     expect(customerStep(row({ old_status: 'accepted', new_status: 'cancelled', changed_by_role: 'customer' }), 'Priya')).toBe(
       'Cancelled by you',

@@ -71,7 +71,8 @@ export function customerStep(h: HistoryRow, provider: string | undefined): strin
     case 'accepted':
       return provider ? `Confirmed with ${provider}` : 'Confirmed';
     case 'in_progress':
-      return `On the way: ${who} started the job`;
+      // Said as the provider's own step only when it was theirs (an admin may record it).
+      return h.changed_by_role === 'provider' ? `${capitalised(who)} started the work` : 'Work started, recorded by Home services';
     case 'completed':
       return 'Done';
     case 'cancelled':
@@ -107,6 +108,10 @@ export function CustomerTimeline({ history, providerName }: { history: HistoryRo
       ))}
     </ol>
   );
+}
+
+function capitalised(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function optionalFirstName(name: string | undefined): string | undefined {

@@ -22,3 +22,21 @@ const PROVIDER_MOVES: Record<BookingStatus, BookingStatus[]> = {
 export function providerMoves(status: BookingStatus): BookingStatus[] {
   return PROVIDER_MOVES[status] ?? [];
 }
+
+/** How long before its window a booking's work may start. */
+const START_EARLY_MS = 60 * 60 * 1000;
+
+/**
+ * When a move along the table may first be made, for a booking that starts at `startsAt`
+ * (ms since the epoch), or null when the clock does not hold it back: the API's rule
+ * (`check_clock` in `shared/src/booking/transition.rs`), restated so that a button is not
+ * offered only to be refused as too early. Work starts at most an hour before the window;
+ * a no-show is reported from its start.
+ */
+export function earliestMove(to: BookingStatus, startsAt: string): number | null {
+  const start = Date.parse(startsAt);
+  if (Number.isNaN(start)) return null;
+  if (to === 'in_progress') return start - START_EARLY_MS;
+  if (to === 'no_show') return start;
+  return null;
+}

@@ -16,10 +16,22 @@ export function statusLabel(s: string): string {
   return STATUS_LABEL[s as BookingStatus] ?? s;
 }
 
-export function StatusBadge({ status }: { status: BookingStatus }) {
+/**
+ * What a customer is told of the statuses that are the dispatcher's business: "assigned"
+ * is an offer the provider has not confirmed yet, and "rejected" a provider who could not
+ * take it while another is found. The rest read the same for everyone.
+ */
+const CUSTOMER_LABEL: Partial<Record<BookingStatus, string>> = {
+  pending: 'Finding a provider',
+  assigned: 'Awaiting confirmation',
+  rejected: 'Finding another provider',
+};
+
+/** A status as a badge; `forCustomer` in the customer's words. */
+export function StatusBadge({ status, forCustomer = false }: { status: BookingStatus; forCustomer?: boolean }) {
   return (
     <span className={`badge badge--${status}`} data-status={status}>
-      {statusLabel(status)}
+      {(forCustomer && CUSTOMER_LABEL[status]) || statusLabel(status)}
     </span>
   );
 }

@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
 import type { Job } from '../../api/types';
 import { useServiceLabel } from '../providers';
-import { formatDayIn, formatTimeIn } from '../../ui/time';
+import { formatWindow } from '../../ui/time';
 import { statusLabel } from '../bookings';
 
 /** The booking a job is about, in plain words: its link, the service, the customer and when. */
@@ -14,8 +14,8 @@ export function JobBooking({ job }: { job: Job }) {
       <Link to={`/admin/bookings/${job.booking_id}`}>Booking #{job.booking_id}</Link>
       {b && (
         <span className="block muted small" data-testid="job-booking">
-          {serviceLabel(b.service_type)} for {b.customer_name}, {formatDayIn(b.starts_at, b.time_zone)}{' '}
-          {formatTimeIn(b.starts_at, b.time_zone)} · {statusLabel(b.status).toLowerCase()}
+          {serviceLabel(b.service_type)} for {b.customer_name}, {formatWindow(b.starts_at, null, b.time_zone)} ·{' '}
+          {statusLabel(b.status).toLowerCase()}
         </span>
       )}
     </>

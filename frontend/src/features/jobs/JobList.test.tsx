@@ -43,7 +43,7 @@ describe('the job table', () => {
     expect(rows[0]).toHaveTextContent('4 of 4');
     expect(within(rows[0]).getByRole('link', { name: 'Booking #7' })).toHaveAttribute('href', '/admin/bookings/7');
     // The booking in plain words: service, customer, day and time in its zone, status.
-    expect(within(rows[0]).getByTestId('job-booking')).toHaveTextContent(/cleaning for Casey, Wed, Jan 2, 2030 10:00 AM · pending/);
+    expect(within(rows[0]).getByTestId('job-booking')).toHaveTextContent(/cleaning for Casey, Wed, Jan 2, 2030, 10:00 AM UTC · pending/);
     expect(within(rows[0]).getByRole('link', { name: 'Open job 5' })).toHaveAttribute('href', '/admin/jobs/5');
     // Only a dead job has its own Retry.
     expect(within(rows[0]).getByRole('button', { name: 'Retry job #5' })).toBeInTheDocument();

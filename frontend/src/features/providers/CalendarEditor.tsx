@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useLayoutEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage, sentence } from '../../api/client';
 import { WEEKDAYS, type Calendar, type CalendarBody, type TimeZoneName, type Weekday } from '../../api/types';
 import { ErrorAlert, Loading, Notice } from '../../ui/Feedback';
@@ -117,6 +117,15 @@ function CalendarForm({
   const [draft, setDraft] = useState<Draft>(() => draftOf(calendar));
   const [zoneError, setZoneError] = useState<string | undefined>();
   const { weeklyRows } = useMemo(() => bodyOf(draft), [draft]);
+
+  // A save replaces this form with one of what was saved: focus goes back to its save
+  // button, where the keyboard was, instead of being lost with the old form.
+  const saveButton = useRef<HTMLButtonElement>(null);
+  useLayoutEffect(() => {
+    if (saved && document.activeElement === document.body) {
+      saveButton.current?.focus();
+    }
+  }, [saved]);
 
   const edit = (f: (d: Draft) => Draft) => {
     setDraft((d) => f(structuredClone(d)));
@@ -306,7 +315,7 @@ function CalendarForm({
         </Notice>
       )}
       <div className="actions">
-        <button type="submit" className="btn btn--primary" disabled={save.isPending}>
+        <button ref={saveButton} type="submit" className="btn btn--primary" disabled={save.isPending}>
           {save.isPending ? 'Saving…' : 'Save working hours'}
         </button>
       </div>

@@ -1,4 +1,5 @@
 import { ErrorAlert, Loading } from '../../ui/Feedback';
+import { ratingSummary } from '../ratings';
 import { useProviders, useServiceLabel } from './api';
 import { AvailabilityToggle } from './AvailabilityToggle';
 
@@ -19,8 +20,8 @@ export function ProviderAvailabilityCard() {
         <>
           <AvailabilityToggle provider={self} />
           <p className="muted">
-            {self.name} · {self.service_types.map(serviceLabel).join(', ') || 'no services'} · rating {self.rating.toFixed(1)} ·{' '}
-            {self.active_bookings} active
+            {self.name} · {self.service_types.map(serviceLabel).join(', ') || 'no services'} ·{' '}
+            {ratingSummary(self.rating_mean, self.rating_count)} · {self.active_bookings} active
           </p>
         </>
       ) : (
