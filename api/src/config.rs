@@ -68,6 +68,12 @@ pub struct Config {
     /// The one browser origin allowed to call the API cross-origin (none by default).
     #[arg(long, env = "CORS_ORIGIN")]
     pub cors_origin: Option<String>,
+    /// Where people open the app (`https://bookings.example.com`): the start of the links
+    /// the API hands out (a password-reset link). Unset, the request's `Host`, with https
+    /// when `COOKIE_SECURE` is on: right when the API is reached directly, not behind a
+    /// proxy that changes the host.
+    #[arg(long, env = "PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
     /// The built frontend (`npm run build` in frontend/), served at `/`.
     #[arg(long, env = "FRONTEND_DIR", default_value = "frontend/dist")]
     pub frontend_dir: std::path::PathBuf,
@@ -179,5 +185,44 @@ impl Config {
             .parse::<std::net::SocketAddr>()
             .map(|a| a.ip().is_loopback())
             .unwrap_or_else(|_| self.bind_addr.starts_with("localhost:"))
+    }
+}
+
+/// A `PUBLIC_URL`: `http://` or `https://` and a host, no path, query or fragment;
+/// without a trailing `/`.
+fn public_url(value: &str) -> Result<String, String> {
+    let url = value.trim().trim_end_matches('/');
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    if host.is_empty() || host.contains(['/', '?', '#', ' ', '@']) {
+        return Err("must be an origin such as https://bookings.example.com (no path)".into());
+    }
+    Ok(url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_public_url_is_an_origin_without_a_trailing_slash() {
+        assert_eq!(
+            super::public_url("https://bookings.example.com/").as_deref(),
+            Ok("https://bookings.example.com")
+        );
+        assert_eq!(
+            super::public_url("http://127.0.0.1:5000").as_deref(),
+            Ok("http://127.0.0.1:5000")
+        );
+        for bad in [
+            "bookings.example.com",
+            "ftp://bookings.example.com",
+            "https://",
+            "https://bookings.example.com/app",
+            "https://x.example?y",
+            "https://user@x.example",
+        ] {
+            assert!(super::public_url(bad).is_err(), "{bad}");
+        }
     }
 }

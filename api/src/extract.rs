@@ -102,7 +102,7 @@ fn malformed(e: &serde_json::Error) -> ApiError {
 /// The field a data error is about: its path, or for a missing or unknown field at the
 /// top level, the name serde puts in backticks.
 fn field_name(path: &str, message: &str) -> String {
-    let named = ["missing field `", "unknown field `"]
+    let named = ["missing field `", "unknown field `", "duplicate field `"]
         .iter()
         .find_map(|p| message.split_once(p))
         .and_then(|(_, rest)| rest.split_once('`'))

@@ -57,6 +57,9 @@ pub struct Settings {
     pub demo_logins: Vec<DemoLogin>,
     /// The one origin allowed to call the API from a browser on another origin.
     pub cors_origin: Option<HeaderValue>,
+    /// Where people open the app, without a trailing `/` (`PUBLIC_URL`): the start of the
+    /// links the API hands out; `None`, the request's host.
+    pub public_url: Option<String>,
     /// How long a request (other than the event stream) may take.
     pub request_timeout: Duration,
     /// The built frontend, served at `/` with `index.html` for client-side routes.
@@ -403,6 +406,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .as_deref()
             .map(HeaderValue::from_str)
             .transpose()?,
+        public_url: config.public_url.clone(),
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         frontend_dir: frontend_dir(&config.frontend_dir),
         retry_policy: config.retry.policy(),

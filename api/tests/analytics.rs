@@ -39,6 +39,8 @@ async fn a_malformed_range_is_refused_naming_the_parameter() {
         ("from=2026-11-02&to=2026-11-01", "from"),
         ("from=2025-01-01&to=2026-01-02", "to"),
         ("bucket=month", "bucket"),
+        // A parameter given twice is named, as any other.
+        ("bucket=day&bucket=week", "bucket"),
         ("service_type=juggling", "service_type"),
         ("format=xml", "format"),
         ("format=csv&table=everything", "table"),

@@ -437,3 +437,37 @@ async fn an_open_event_stream_ends_when_another_process_ends_its_session() {
         common::read_stream(&mut other, std::time::Duration::from_millis(300), |_| false).await;
     assert!(!more.contains("expired"), "{more}");
 }
+
+#[tokio::test]
+async fn a_reset_link_starts_with_the_public_url_whatever_host_the_request_names() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+
+    for (public_url, host, expected) in [
+        (
+            Some("https://bookings.example.com"),
+            "evil.example",
+            "https://bookings.example.com/reset-password#token=",
+        ),
+        // Unset: the host the request reached this process by.
+        (
+            None,
+            "api.internal:5000",
+            "http://api.internal:5000/reset-password#token=",
+        ),
+    ] {
+        let app = TestApp::with_settings(|s| s.public_url = public_url.map(str::to_owned)).await;
+        let admin = app.demo("admin").await;
+        let req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/admin/users/1/reset-link")
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap();
+        let res = app.send(req).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        let url = res.body["url"].as_str().unwrap();
+        assert!(url.starts_with(expected), "{url}");
+    }
+}

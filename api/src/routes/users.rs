@@ -330,19 +330,23 @@ async fn reset_link(
         .create_reset(id, &token, &admin.actor(), RESET_LINK_LIFE)
         .await?;
     tracing::info!(user_id = id, by = admin.id, "password-reset link issued");
-    // The token goes after `#`: browsers send no fragment to servers or in Referer.
-    let origin = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|host| {
-            let scheme = if state.settings.cookie_secure {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{host}")
-        })
-        .unwrap_or_default();
+    // The token goes after `#`: browsers send no fragment to servers or in Referer. The
+    // configured address first: a request's `Host` is whatever reached this process.
+    let origin = match &state.settings.public_url {
+        Some(url) => url.clone(),
+        None => headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(|host| {
+                let scheme = if state.settings.cookie_secure {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{host}")
+            })
+            .unwrap_or_default(),
+    };
     Ok((
         StatusCode::CREATED,
         JsonBody(ResetLink {
