@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 use serde_json::json;
 
@@ -60,17 +60,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Category::Data => wrong_field(&path, &inner),
             // serde_json reads a fixed choice (an enum) only from a string, and calls
             // anything else there (null, a number, an array) a syntax error. In a body
-            // that is valid JSON that is a wrongly typed field: read again from the
-            // parsed value, it is a data error naming the field.
-            Category::Syntax if serde_json::from_slice::<IgnoredAny>(bytes).is_ok() => {
-                serde_json::from_slice::<serde_json::Value>(bytes)
-                    .ok()
-                    .and_then(|v| serde_path_to_error::deserialize::<_, T>(v).err())
-                    .map_or_else(
-                        || malformed(&inner),
-                        |e| wrong_field(&e.path().to_string(), e.inner()),
-                    )
-            }
+            // that is valid JSON (it parses as a value) that is a wrongly typed field:
+            // read again from the parsed value, it is a data error naming the field.
+            Category::Syntax => serde_json::from_slice::<serde_json::Value>(bytes)
+                .ok()
+                .and_then(|v| serde_path_to_error::deserialize::<_, T>(v).err())
+                .map_or_else(
+                    || malformed(&inner),
+                    |e| wrong_field(&e.path().to_string(), e.inner()),
+                ),
             _ => malformed(&inner),
         }
     })?;
