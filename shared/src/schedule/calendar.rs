@@ -168,11 +168,30 @@ impl Calendar {
     }
 }
 
-/// When a calendar being checked was entered ([`CalendarInput::check`]).
+/// When a calendar being checked was entered ([`CalendarInput::check`]), and so the
+/// limits it keeps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Entered {
     Now,
     Before,
+}
+
+impl Entered {
+    /// An exception's date: `YYYY-MM-DD` now; before, also a sign and more digits.
+    fn date(self, text: &str) -> Option<NaiveDate> {
+        match self {
+            Entered::Now => crate::input::date(text),
+            Entered::Before => NaiveDate::parse_from_str(text, "%Y-%m-%d").ok(),
+        }
+    }
+
+    /// The most ranges on one exception's date.
+    fn ranges_per_date(self) -> usize {
+        match self {
+            Entered::Now => MAX_RANGES_PER_DATE,
+            Entered::Before => MAX_WEEKLY,
+        }
+    }
 }
 
 /// A calendar as someone enters it, before it is checked; also the form it is stored in
@@ -306,11 +325,7 @@ impl CalendarInput {
         let mut exceptions: BTreeMap<NaiveDate, Vec<TimeRange>> = BTreeMap::new();
         for (i, DateHours { date, ranges }) in self.exceptions.iter().enumerate() {
             let field = format!("exceptions[{i}]");
-            let date = match entered {
-                Entered::Now => crate::input::date(date),
-                Entered::Before => NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
-            };
-            let Some(date) = date else {
+            let Some(date) = entered.date(date) else {
                 errors.insert(
                     format!("{field}.date"),
                     "must be a date like 2026-12-24".into(),
@@ -322,10 +337,7 @@ impl CalendarInput {
                 continue;
             }
             let mut parsed = Vec::new();
-            let most = match entered {
-                Entered::Now => MAX_RANGES_PER_DATE,
-                Entered::Before => MAX_WEEKLY,
-            };
+            let most = entered.ranges_per_date();
             if ranges.len() > most {
                 errors.insert(
                     format!("{field}.ranges"),
@@ -579,7 +591,7 @@ mod tests {
 mod stored {
     use super::*;
 
-    /// An exception date with `n` one-hour ranges.
+    /// An exception date with `n` half-hour ranges, one an hour from midnight.
     fn date_with_ranges(date: &str, n: usize) -> CalendarInput {
         CalendarInput {
             time_zone: "UTC".into(),

@@ -27,8 +27,8 @@ export function providerMoves(status: BookingStatus): BookingStatus[] {
 const START_EARLY_MS = 60 * 60 * 1000;
 
 /**
- * When a move along the table may first be made, for a booking that starts at `startsAt`
- * (ms since the epoch), or null when the clock does not hold it back: the API's rule
+ * When a move along the table may first be made (ms since the epoch), for a booking that
+ * starts at `startsAt`, or null when the clock does not hold it back: the API's rule
  * (`check_clock` in `shared/src/booking/transition.rs`), restated so that a button is not
  * offered only to be refused as too early. Work starts at most an hour before the window;
  * a no-show is reported from its start.
