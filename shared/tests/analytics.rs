@@ -102,12 +102,22 @@ impl Data {
         bucket: BucketSize,
         service: Option<&str>,
     ) -> Report {
+        self.report_in(Tz::UTC, from, to, bucket, service).await
+    }
+    async fn report_in(
+        &self,
+        zone: Tz,
+        from: &str,
+        to: &str,
+        bucket: BucketSize,
+        service: Option<&str>,
+    ) -> Report {
         let range = Range::new(
             Some(from.parse().unwrap()),
             Some(to.parse().unwrap()),
             bucket,
             service.map(str::to_owned),
-            Tz::UTC,
+            zone,
             self.core.db.now(),
         )
         .unwrap();
@@ -365,4 +375,32 @@ async fn the_p90_of_ten_waits_is_the_ninth_smallest() {
     let b = &r.buckets[0];
     assert_eq!(b.created, 10);
     assert_eq!((b.assign_p50_ms, b.assign_p90_ms), (Some(5000), Some(9000)));
+}
+
+#[tokio::test]
+async fn demand_is_placed_on_a_local_clock_half_an_hour_off_utc() {
+    let mut d = data().await;
+    d.provider("pia").await;
+    // Saturday 12:10 and 12:40 UTC: 17:40 and 18:10 in Kolkata (UTC+5:30).
+    d.advance_ms(10 * 60 * 1000);
+    d.book().await;
+    d.advance_ms(30 * 60 * 1000);
+    d.book().await;
+    d.book().await;
+    let r = d
+        .report_in(
+            chrono_tz::Asia::Kolkata,
+            "2026-11-28",
+            "2026-11-28",
+            BucketSize::Day,
+            None,
+        )
+        .await;
+    let cell = |hour, created| DemandCell {
+        service_type: "plumbing".into(),
+        weekday: 6,
+        hour,
+        created,
+    };
+    assert_eq!(r.demand, [cell(17, 1), cell(18, 2)]);
 }

@@ -670,6 +670,38 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
         .await
         .unwrap();
     assert_eq!(soon.slots[0].starts_at, at("2026-12-08T08:00:00Z"));
+    // Nothing more than a year ahead, which could not be booked: a year from now is
+    // 2027-12-09 06:45, before that Thursday's first start.
+    let year_on = schedule
+        .availability(
+            "plumbing",
+            at("2027-12-08T00:00:00Z"),
+            at("2027-12-10T00:00:00Z"),
+            None,
+        )
+        .await
+        .unwrap();
+    let starts: Vec<String> = year_on
+        .slots
+        .iter()
+        .map(|s| s.starts_at.format("%d %H:%M").to_string())
+        .collect();
+    assert_eq!(
+        starts,
+        ["08 07:00", "08 07:30", "08 08:00", "08 08:30", "08 09:00"]
+    );
+    // Two weeks of New York's clock as it goes back an hour last fourteen days and one
+    // hour; no more.
+    let two_local_weeks = |minutes| {
+        schedule.availability(
+            "plumbing",
+            at("2026-10-26T04:00:00Z"),
+            at("2026-11-09T05:00:00Z") + chrono::Duration::minutes(minutes),
+            None,
+        )
+    };
+    assert!(two_local_weeks(0).await.is_ok());
+    assert!(two_local_weeks(1).await.is_err());
     // At most fourteen days at once; a range must run forwards.
     assert!(
         schedule

@@ -10,6 +10,12 @@ describe('times on the clock of a zone', () => {
     expect(w).toMatch(/10:00( AM)? – 12:00( PM)? (CET|GMT\+1)$/);
   });
 
+  it('name the zone at each end of a window across a change of clocks', () => {
+    // 06:00Z to 08:00Z on 2027-03-14 is 1:00 EST to 4:00 EDT in New York: two hours, not three.
+    const w = formatWindow('2027-03-14T06:00:00Z', '2027-03-14T08:00:00Z', 'America/New_York');
+    expect(w).toMatch(/1:00( AM)? (EST|GMT-5) – 4:00( AM)? (EDT|GMT-4)$/);
+  });
+
   it('find where a day begins across a change of clocks', () => {
     // Berlin moves to summer time on 2026-03-29: that day begins at 23:00Z the day before, the next at 22:00Z.
     expect(startOfDayIn('2026-03-29', 'Europe/Berlin')).toBe('2026-03-28T23:00:00.000Z');
@@ -28,6 +34,11 @@ describe('times on the clock of a zone', () => {
     expect(wallClockToUtc('2026-12-09T10:00', 'Europe/Berlin')).toBe('2026-12-09T09:00:00.000Z');
     expect(wallClockToUtc('2026-07-09T10:00', 'Europe/Berlin')).toBe('2026-07-09T08:00:00.000Z');
     expect(wallClockToUtc('10:00', 'Europe/Berlin')).toBeNull();
+    expect(wallClockToUtc('2026-13-01T10:00', 'Europe/Berlin')).toBeNull();
+    // New York's clocks skip from 02:00 to 03:00 on 2027-03-14: 02:30 is no time there.
+    expect(wallClockToUtc('2027-03-14T02:30', 'America/New_York')).toBeNull();
+    expect(wallClockToUtc('2027-03-14T03:00', 'America/New_York')).toBe('2027-03-14T07:00:00.000Z');
+    expect(wallClockToUtc('2027-03-14T01:30', 'America/New_York')).toBe('2027-03-14T06:30:00.000Z');
   });
 
   it("label a moment on the viewer's clock with its zone, as a booking's window is labelled", () => {

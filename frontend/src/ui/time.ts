@@ -129,6 +129,9 @@ export function formatWindow(startsAt: string, endsAt: string | null | undefined
   if (!endsAt) return `${day}, ${from} ${abbr}`;
   const sameDay = dateKeyIn(startsAt, tz) === dateKeyIn(endsAt, tz);
   const to = sameDay ? formatTimeIn(endsAt, tz) : `${formatDayIn(endsAt, tz)}, ${formatTimeIn(endsAt, tz)}`;
+  // A window across a change of clocks names the zone at each end, so that its length reads right.
+  const endAbbr = zoneAbbreviation(endsAt, tz);
+  if (endAbbr !== abbr) return `${day}, ${from} ${abbr} – ${to} ${endAbbr}`;
   return `${day}, ${from} – ${to} ${abbr}`;
 }
 
@@ -150,14 +153,24 @@ function offsetAt(t: number, tz: string): number {
 
 /** The instant a calendar date (`YYYY-MM-DD`) begins on `tz`'s clock, as RFC 3339 in UTC. */
 export function startOfDayIn(dateKey: string, tz: string): string {
-  return wallClockToUtc(`${dateKey}T00:00`, tz) ?? `${dateKey}T00:00:00.000Z`;
+  const t = nearestInstant(`${dateKey}T00:00`, tz);
+  return t === null ? `${dateKey}T00:00:00.000Z` : new Date(t).toISOString();
 }
 
 /**
  * The instant a wall-clock time (`YYYY-MM-DDTHH:mm`, as `<input type="datetime-local">`
- * gives it) is on `tz`'s clock, as RFC 3339 in UTC; null if it is not such a time.
+ * gives it) is on `tz`'s clock, as RFC 3339 in UTC; null if it is not such a time, or if
+ * the clock skips it (the hour lost when the clocks go forward). A time the clock shows
+ * twice is one of the two.
  */
 export function wallClockToUtc(local: string, tz: string): string | null {
+  const t = nearestInstant(local, tz);
+  if (t === null) return null;
+  return t + offsetAt(t, tz) === Date.parse(`${local}:00Z`) ? new Date(t).toISOString() : null;
+}
+
+/** `wallClockToUtc` without the check that the clock shows that time (ms since the epoch). */
+function nearestInstant(local: string, tz: string): number | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
   if (!m) return null;
   const [y, mo, d, h, mi] = m.slice(1).map(Number);
@@ -166,7 +179,7 @@ export function wallClockToUtc(local: string, tz: string): string | null {
   // Twice: the offset at the guess may differ from the one at the answer around a change of clocks.
   let t = guess - offsetAt(guess, tz);
   t = guess - offsetAt(t, tz);
-  return new Date(t).toISOString();
+  return t;
 }
 
 /** The calendar date `days` after `dateKey` (before it when negative). */

@@ -38,6 +38,8 @@ use crate::schedule::calendar::local_instant;
 pub const MAX_DAYS: i64 = 366;
 /// The range when none is given: the last 30 days, today included.
 pub const DEFAULT_DAYS: i64 = 30;
+/// Demand is counted in quarter hours of UTC before it is placed on the local clock.
+const QUARTER_HOUR_S: i64 = 15 * 60;
 
 /// How the range is cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -460,16 +462,21 @@ impl Analytics {
     async fn demand(&self, range: &Range) -> Result<Vec<(String, i64, i64)>, StoreError> {
         let of_range = "FROM bookings k WHERE k.created_at >= $1 AND k.created_at < $2 \
              AND ($3 IS NULL OR k.service_type = $3)";
+        // Counted by quarter hour of UTC, then each quarter placed on the local clock: every
+        // zone is a whole number of quarter hours from UTC, not always of hours (Kolkata is
+        // 5:30 ahead, Chatham 12:45).
         let sql = dialect!(self.db,
         sqlite: format!(
-            "SELECT k.service_type, k.created_at / 3600000 AS h, COUNT(*) {of_range} \
-             GROUP BY k.service_type, h"
+            "SELECT k.service_type, k.created_at / {} AS q, COUNT(*) {of_range} \
+             GROUP BY k.service_type, q",
+            QUARTER_HOUR_S * 1000
         ),
         // Truncated first, converted per group: EXTRACT on every row costs twice as much.
         postgres: format!(
-            "SELECT service_type, CAST(EXTRACT(EPOCH FROM h) AS BIGINT) / 3600, n FROM \
-             (SELECT k.service_type, date_trunc('hour', k.created_at, 'UTC') AS h, \
-             COUNT(*) AS n {of_range} GROUP BY 1, 2) d"
+            "SELECT service_type, CAST(EXTRACT(EPOCH FROM q) AS BIGINT) / {QUARTER_HOUR_S}, n \
+             FROM (SELECT k.service_type, date_bin('15 minutes', k.created_at, \
+             TIMESTAMPTZ '1970-01-01 00:00:00+00') AS q, COUNT(*) AS n {of_range} \
+             GROUP BY 1, 2) d"
         ));
         let (lo, hi) = range.bounds();
         let service = range.service_type.as_deref();
@@ -571,11 +578,11 @@ fn in_buckets(n: usize) -> (String, String) {
     )
 }
 
-/// Hours since the epoch, per service, as cells of the service area's weekday and hour.
+/// Quarter hours since the epoch, per service, as cells of the service area's weekday and hour.
 fn local_demand(rows: Vec<(String, i64, i64)>, zone: Tz) -> Vec<DemandCell> {
     let mut cells: BTreeMap<(String, u32, u32), i64> = BTreeMap::new();
-    for (service_type, hour, n) in rows {
-        let Some(at) = Utc.timestamp_opt(hour * 3600, 0).single() else {
+    for (service_type, quarter, n) in rows {
+        let Some(at) = Utc.timestamp_opt(quarter * QUARTER_HOUR_S, 0).single() else {
             continue;
         };
         let local = at.with_timezone(&zone);
@@ -682,15 +689,11 @@ mod tests {
 
     #[test]
     fn demand_is_counted_by_the_local_weekday_and_hour() {
+        let quarter = |at: &str| at.parse::<DateTime<Utc>>().unwrap().timestamp() / QUARTER_HOUR_S;
         // 2026-11-30T23:00Z is Tuesday 00:00 in Berlin (UTC+1).
-        let hour = "2026-11-30T23:00:00Z"
-            .parse::<DateTime<Utc>>()
-            .unwrap()
-            .timestamp()
-            / 3600;
         let rows = vec![
-            ("plumbing".to_string(), hour, 3),
-            ("plumbing".to_string(), hour, 2),
+            ("plumbing".to_string(), quarter("2026-11-30T23:00:00Z"), 3),
+            ("plumbing".to_string(), quarter("2026-11-30T23:45:00Z"), 2),
         ];
         let cells = local_demand(rows, chrono_tz::Europe::Berlin);
         assert_eq!(
@@ -702,5 +705,20 @@ mod tests {
                 created: 5
             }]
         );
+        // 2026-12-07T14:00Z and 14:30Z are 19:30 and 20:00 on Monday in Kolkata (UTC+5:30),
+        // and 18:30Z is Tuesday 00:00 there.
+        let rows = vec![
+            ("plumbing".to_string(), quarter("2026-12-07T14:00:00Z"), 1),
+            ("plumbing".to_string(), quarter("2026-12-07T14:30:00Z"), 4),
+            ("plumbing".to_string(), quarter("2026-12-07T18:30:00Z"), 2),
+        ];
+        let cells = local_demand(rows, chrono_tz::Asia::Kolkata);
+        let cell = |weekday, hour, created| DemandCell {
+            service_type: "plumbing".into(),
+            weekday,
+            hour,
+            created,
+        };
+        assert_eq!(cells, [cell(1, 19, 1), cell(1, 20, 4), cell(2, 0, 2)]);
     }
 }

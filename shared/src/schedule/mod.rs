@@ -83,7 +83,10 @@ impl Schedule {
             return Err(DomainError::field("to", "must be at most 14 days after `from`").into());
         }
         let mut tx = self.db.read().await?;
-        let from = from.max(self.rules.earliest_start(tx.now()));
+        let now = tx.now();
+        // Only starts that could be booked: from the lead time on, and at most a year ahead.
+        let from = from.max(self.rules.earliest_start(now));
+        let to = to.min(now + rules::MAX_AHEAD);
         let Some(duration_minutes) = duration_of(&mut tx, service_type).await? else {
             return Err(DomainError::field(
                 "service_type",

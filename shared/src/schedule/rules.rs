@@ -11,8 +11,9 @@ pub const SLOT_MINUTES: i64 = 30;
 pub const START_EARLY: Duration = Duration::minutes(60);
 /// A customer may move a booking until this long before its start.
 pub const RESCHEDULE_NOTICE: Duration = Duration::hours(2);
-/// The longest range `GET /availability` answers for.
-pub const MAX_AVAILABILITY_RANGE: Duration = Duration::days(14);
+/// The longest range `GET /availability` answers for: fourteen days, and an hour more, which
+/// two weeks of a local clock last when it goes back an hour in them.
+pub const MAX_AVAILABILITY_RANGE: Duration = Duration::minutes(14 * 24 * 60 + 60);
 /// How far ahead a booking may be made.
 pub const MAX_AHEAD: Duration = Duration::days(366);
 
@@ -95,12 +96,19 @@ pub fn grid(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> impl Iterator<Ite
 }
 
 /// The wall-clock time of `t` in `tz`, as pages show it: `2026-12-05 10:00 (Europe/Berlin)`.
+/// A time the clock shows twice (the hour repeated when daylight saving ends) also names
+/// its offset from UTC, so that the two can be told apart: `2027-11-07 01:30
+/// (America/New_York, UTC-04:00)`.
 pub fn wall_clock(t: DateTime<Utc>, tz: Tz) -> String {
-    format!(
-        "{} ({})",
-        t.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-        tz.name()
-    )
+    use chrono::{Offset, TimeZone};
+    let local = t.with_timezone(&tz);
+    let shown = local.format("%Y-%m-%d %H:%M");
+    match tz.from_local_datetime(&local.naive_local()) {
+        chrono::LocalResult::Ambiguous(..) => {
+            format!("{shown} ({}, UTC{})", tz.name(), local.offset().fix())
+        }
+        _ => format!("{shown} ({})", tz.name()),
+    }
 }
 
 #[cfg(test)]
@@ -109,6 +117,32 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_time_shown_twice_names_its_offset() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(
+            wall_clock(at("2027-11-07T05:30:00Z"), ny),
+            "2027-11-07 01:30 (America/New_York, UTC-04:00)"
+        );
+        assert_eq!(
+            wall_clock(at("2027-11-07T06:30:00Z"), ny),
+            "2027-11-07 01:30 (America/New_York, UTC-05:00)"
+        );
+        assert_eq!(
+            wall_clock(at("2027-11-07T07:30:00Z"), ny),
+            "2027-11-07 02:30 (America/New_York)"
+        );
+        assert_eq!(
+            wall_clock(at("2027-03-14T07:30:00Z"), ny),
+            "2027-03-14 03:30 (America/New_York)"
+        );
+        let lord_howe: Tz = "Australia/Lord_Howe".parse().unwrap();
+        assert_eq!(
+            wall_clock(at("2027-04-03T14:30:00Z"), lord_howe),
+            "2027-04-04 01:30 (Australia/Lord_Howe, UTC+11:00)"
+        );
     }
 
     #[test]

@@ -239,6 +239,21 @@ describe('the booking form, when the time is taken meanwhile', () => {
     expect(calls.find((c) => c.method === 'POST')!.body).toMatchObject({ starts_at: '2099-01-07T10:00:00Z', time_zone: 'Europe/Berlin' });
   });
 
+  it('says so when the typed start is in the hour the clocks skip', async () => {
+    mockApi({ 'GET /api/v1/availability': availability });
+    const user = userEvent.setup();
+    renderWithProviders(<BookingForm serviceTypes={types} me={me} onCreated={() => {}} />);
+    await user.selectOptions(screen.getByLabelText('Service'), 'plumbing');
+    await screen.findAllByRole('radio');
+    await user.click(screen.getByText('Or type a start time'));
+    // Berlin's clocks go from 02:00 to 03:00 on 2099-03-29.
+    const typed = screen.getByLabelText('Start (Europe/Berlin time)');
+    fireEvent.input(typed, { target: { value: '2099-03-29T02:30' } });
+    expect(screen.getByRole('alert')).toHaveTextContent('02:30 does not exist on the clock in Europe/Berlin that day');
+    fireEvent.input(typed, { target: { value: '2099-03-29T03:00' } });
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
   it('says so when no service can be booked at all', () => {
     renderWithProviders(<BookingForm serviceTypes={[types[2]]} me={me} onCreated={() => {}} />);
     expect(screen.getByText(/No service can be booked right now/)).toBeInTheDocument();

@@ -150,6 +150,11 @@ export function SlotPicker({ serviceType, value, onChange, error, origin, exclud
         <p className="field__hint" id="starts_at-typed-hint">
           On the hour or half-hour. We check that someone can come then when you book.
         </p>
+        {/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(typed) && wallClockToUtc(typed, tz) === null && (
+          <p className="field__error" role="alert">
+            {typed.slice(11)} does not exist on the clock in {tz} that day: the clocks go forward past it.
+          </p>
+        )}
       </details>
       {error && (
         <p className="field__error" id={errorId}>
