@@ -260,6 +260,18 @@ describe('booking and dispatch through the browser', () => {
     assert.match(csv.split('\n')[0], /^provider_id,name,offers,accepts,rejects,expiries,no_shows,completed,rating_mean,rating_count/);
     assert.match(csv, /,Marco Rossi,\d+,\d+,\d+,\d+,\d+,[1-9]\d*,4\.00,1\n/);
 
+    // On a phone the week's demand runs hours down the side, and fits without scrolling.
+    const demand = admin.page.getByRole('region', { name: 'Bookings by weekday and hour' });
+    const columns = () => demand.getByRole('columnheader').allTextContents();
+    assert.equal((await columns()).length, 24);
+    await admin.page.setViewportSize({ width: 390, height: 844 });
+    await demand.getByRole('rowheader', { name: '23', exact: true }).waitFor();
+    assert.deepEqual(await columns(), ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+    const fits = await demand.evaluate((el) => el.scrollWidth <= el.clientWidth);
+    assert.ok(fits, 'the heatmap scrolls sideways on a phone');
+    await admin.shot('10-admin-demand-phone');
+    await admin.page.setViewportSize({ width: 1280, height: 860 });
+
     for (const p of [customer, provider, admin]) p.assertClean();
   });
 

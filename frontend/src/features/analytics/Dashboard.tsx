@@ -6,6 +6,7 @@ import { ErrorAlert, Loading } from '../../ui/Feedback';
 import { SelectField, TextField } from '../../ui/Field';
 import { TableScroll } from '../../ui/Table';
 import { useShowStateAgain } from '../../ui/controlled';
+import { useMediaQuery } from '../../ui/useMediaQuery';
 import { dateKeyIn, shiftDateKey } from '../../ui/time';
 import { statusLabel } from '../bookings';
 import { useServiceLabel, useServiceTypes } from '../providers';
@@ -378,13 +379,27 @@ function WaitChart({ data }: { data: Analytics }) {
   );
 }
 
-/** Weekday by hour: each cell's count written in it, shaded in five steps by how busy it is. */
+/** Weekday by hour: each cell's count written in it, shaded in five steps by how busy it
+ * is. On a narrow screen the hours run down the side instead of across, so the week fits
+ * without scrolling. */
 function Demand({ data }: { data: Analytics }) {
   const serviceLabel = useServiceLabel();
+  const narrow = useMediaQuery('(max-width: 48rem)');
   const { cells, max } = useMemo(() => heatmap(data.demand), [data.demand]);
   const services = useMemo(() => demandByService(data.demand), [data.demand]);
   if (max === 0) return <p className="muted">No bookings were created in this range.</p>;
   const level = (n: number) => (n === 0 ? 0 : Math.min(5, Math.ceil((n / max) * 5)));
+  const hour = (h: number) => String(h).padStart(2, '0');
+  const cell = (d: number, h: number) => {
+    const n = cells[d][h];
+    return (
+      <td key={narrow ? d : h} className={`heat heat--${level(n)}`} title={`${WEEKDAY_NAMES[d]} ${hour(h)}:00: ${n} bookings`}>
+        {n > 0 ? n : ''}
+      </td>
+    );
+  };
+  const hours = cells[0].map((_, h) => h);
+  const days = cells.map((_, d) => d);
   return (
     <div className="analytics-demand">
       <TableScroll label="Bookings by weekday and hour">
@@ -392,28 +407,33 @@ function Demand({ data }: { data: Analytics }) {
           <thead>
             <tr>
               <td />
-              {cells[0].map((_, h) => (
-                <th scope="col" key={h}>
-                  {String(h).padStart(2, '0')}
-                </th>
-              ))}
+              {narrow
+                ? days.map((d) => (
+                    <th scope="col" key={d}>
+                      {WEEKDAY_NAMES[d]}
+                    </th>
+                  ))
+                : hours.map((h) => (
+                    <th scope="col" key={h}>
+                      {hour(h)}
+                    </th>
+                  ))}
             </tr>
           </thead>
           <tbody>
-            {cells.map((row, d) => (
-              <tr key={WEEKDAY_NAMES[d]}>
-                <th scope="row">{WEEKDAY_NAMES[d]}</th>
-                {row.map((n, h) => (
-                  <td
-                    key={h}
-                    className={`heat heat--${level(n)}`}
-                    title={`${WEEKDAY_NAMES[d]} ${String(h).padStart(2, '0')}:00: ${n} bookings`}
-                  >
-                    {n > 0 ? n : ''}
-                  </td>
+            {narrow
+              ? hours.map((h) => (
+                  <tr key={h}>
+                    <th scope="row">{hour(h)}</th>
+                    {days.map((d) => cell(d, h))}
+                  </tr>
+                ))
+              : days.map((d) => (
+                  <tr key={WEEKDAY_NAMES[d]}>
+                    <th scope="row">{WEEKDAY_NAMES[d]}</th>
+                    {hours.map((h) => cell(d, h))}
+                  </tr>
                 ))}
-              </tr>
-            ))}
           </tbody>
         </table>
       </TableScroll>

@@ -119,7 +119,7 @@ export function UserList({ me }: { me: number }) {
       ) : items.length === 0 ? (
         <Empty>No account matches.</Empty>
       ) : (
-        <TableScroll label="Accounts">
+        <TableScroll label="All accounts, as a table">
           <table className="table">
             <thead>
               <tr>
