@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 use db::{Db, Either, dialect, on, ts};
@@ -38,7 +38,7 @@ use crate::schedule::calendar::local_instant;
 pub const MAX_DAYS: i64 = 366;
 /// The range when none is given: the last 30 days, today included.
 pub const DEFAULT_DAYS: i64 = 30;
-/// Demand is counted in quarter hours of UTC before it is placed on the local clock.
+/// The step demand is counted in where a zone's clock is not a whole number of hours from UTC.
 const QUARTER_HOUR_S: i64 = 15 * 60;
 
 /// How the range is cut.
@@ -126,6 +126,23 @@ impl Range {
             self.midnight(self.from),
             self.midnight(self.to + Duration::days(1)),
         )
+    }
+
+    /// The step, in seconds, demand is counted in before it is placed on the local clock: an
+    /// hour while the zone's clock is a whole number of hours from UTC all through the range,
+    /// else a quarter hour, which every zone's offset is a whole number of (Asia/Kolkata is
+    /// 5:30 ahead of UTC, Pacific/Chatham 12:45). Quarter hours everywhere made 90 days of a
+    /// million bookings a fifth slower (BENCHMARKS.md), so the hour is kept where it is exact. The offset is read
+    /// at the start of each day: no zone changes its clock twice in a day.
+    fn demand_step_s(&self) -> i64 {
+        let (lo, hi) = self.bounds();
+        let whole_hours = std::iter::successors(Some(lo), |t| Some(*t + Duration::days(1)))
+            .take_while(|t| *t < hi)
+            .all(|t| {
+                let offset = self.time_zone.offset_from_utc_datetime(&t.naive_utc());
+                offset.fix().local_minus_utc() % 3600 == 0
+            });
+        if whole_hours { 3600 } else { QUARTER_HOUR_S }
     }
 
     fn midnight(&self, date: NaiveDate) -> DateTime<Utc> {
@@ -462,19 +479,19 @@ impl Analytics {
     async fn demand(&self, range: &Range) -> Result<Vec<(String, i64, i64)>, StoreError> {
         let of_range = "FROM bookings k WHERE k.created_at >= $1 AND k.created_at < $2 \
              AND ($3 IS NULL OR k.service_type = $3)";
-        // Counted by quarter hour of UTC, then each quarter placed on the local clock: every
-        // zone is a whole number of quarter hours from UTC, not always of hours (Kolkata is
-        // 5:30 ahead, Chatham 12:45).
+        // Counted by steps of UTC (their starts in seconds since the epoch), each then placed
+        // on the local clock.
+        let step = range.demand_step_s();
         let sql = dialect!(self.db,
         sqlite: format!(
-            "SELECT k.service_type, k.created_at / {} AS q, COUNT(*) {of_range} \
+            "SELECT k.service_type, (k.created_at / {}) * {step} AS q, COUNT(*) {of_range} \
              GROUP BY k.service_type, q",
-            QUARTER_HOUR_S * 1000
+            step * 1000
         ),
         // Truncated first, converted per group: EXTRACT on every row costs twice as much.
         postgres: format!(
-            "SELECT service_type, CAST(EXTRACT(EPOCH FROM q) AS BIGINT) / {QUARTER_HOUR_S}, n \
-             FROM (SELECT k.service_type, date_bin('15 minutes', k.created_at, \
+            "SELECT service_type, CAST(EXTRACT(EPOCH FROM q) AS BIGINT), n \
+             FROM (SELECT k.service_type, date_bin('{step} seconds', k.created_at, \
              TIMESTAMPTZ '1970-01-01 00:00:00+00') AS q, COUNT(*) AS n {of_range} \
              GROUP BY 1, 2) d"
         ));
@@ -578,11 +595,12 @@ fn in_buckets(n: usize) -> (String, String) {
     )
 }
 
-/// Quarter hours since the epoch, per service, as cells of the service area's weekday and hour.
+/// Counts per service and step of UTC (the step's start, in seconds since the epoch), as
+/// cells of the service area's weekday and hour.
 fn local_demand(rows: Vec<(String, i64, i64)>, zone: Tz) -> Vec<DemandCell> {
     let mut cells: BTreeMap<(String, u32, u32), i64> = BTreeMap::new();
-    for (service_type, quarter, n) in rows {
-        let Some(at) = Utc.timestamp_opt(quarter * QUARTER_HOUR_S, 0).single() else {
+    for (service_type, step_start, n) in rows {
+        let Some(at) = Utc.timestamp_opt(step_start, 0).single() else {
             continue;
         };
         let local = at.with_timezone(&zone);
@@ -688,12 +706,31 @@ mod tests {
     }
 
     #[test]
+    fn demand_is_counted_by_the_hour_where_the_clock_is_whole_hours_from_utc() {
+        let step = |zone| range("2026-01-01", "2026-12-31", BucketSize::Week, zone).demand_step_s();
+        assert_eq!(step(Tz::UTC), 3600);
+        assert_eq!(step(chrono_tz::Europe::Berlin), 3600);
+        assert_eq!(step(chrono_tz::America::New_York), 3600);
+        assert_eq!(step(chrono_tz::Asia::Kolkata), 900);
+        assert_eq!(step(chrono_tz::Asia::Kathmandu), 900);
+        // Lord Howe is 10:30 ahead in winter, 11 in summer.
+        assert_eq!(step(chrono_tz::Australia::Lord_Howe), 900);
+        let summer = range(
+            "2026-12-01",
+            "2026-12-31",
+            BucketSize::Day,
+            chrono_tz::Australia::Lord_Howe,
+        );
+        assert_eq!(summer.demand_step_s(), 3600);
+    }
+
+    #[test]
     fn demand_is_counted_by_the_local_weekday_and_hour() {
-        let quarter = |at: &str| at.parse::<DateTime<Utc>>().unwrap().timestamp() / QUARTER_HOUR_S;
+        let second = |at: &str| at.parse::<DateTime<Utc>>().unwrap().timestamp();
         // 2026-11-30T23:00Z is Tuesday 00:00 in Berlin (UTC+1).
         let rows = vec![
-            ("plumbing".to_string(), quarter("2026-11-30T23:00:00Z"), 3),
-            ("plumbing".to_string(), quarter("2026-11-30T23:45:00Z"), 2),
+            ("plumbing".to_string(), second("2026-11-30T23:00:00Z"), 3),
+            ("plumbing".to_string(), second("2026-11-30T23:45:00Z"), 2),
         ];
         let cells = local_demand(rows, chrono_tz::Europe::Berlin);
         assert_eq!(
@@ -708,9 +745,9 @@ mod tests {
         // 2026-12-07T14:00Z and 14:30Z are 19:30 and 20:00 on Monday in Kolkata (UTC+5:30),
         // and 18:30Z is Tuesday 00:00 there.
         let rows = vec![
-            ("plumbing".to_string(), quarter("2026-12-07T14:00:00Z"), 1),
-            ("plumbing".to_string(), quarter("2026-12-07T14:30:00Z"), 4),
-            ("plumbing".to_string(), quarter("2026-12-07T18:30:00Z"), 2),
+            ("plumbing".to_string(), second("2026-12-07T14:00:00Z"), 1),
+            ("plumbing".to_string(), second("2026-12-07T14:30:00Z"), 4),
+            ("plumbing".to_string(), second("2026-12-07T18:30:00Z"), 2),
         ];
         let cells = local_demand(rows, chrono_tz::Asia::Kolkata);
         let cell = |weekday, hour, created| DemandCell {
