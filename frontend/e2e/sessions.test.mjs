@@ -135,6 +135,12 @@ describe('sessions', () => {
       await row.getByRole('button', { name: 'Reset link' }).click();
       const url = await admin.page.getByLabel('Reset link').inputValue();
       assert.match(url, /\/reset-password#token=[0-9a-f]{64}$/);
+      // The link, shown above the table, has focus, selected for copying.
+      const focused = await admin.page.evaluate(() => {
+        const el = document.activeElement;
+        return [el?.getAttribute('aria-label'), el?.selectionStart, el?.selectionEnd];
+      });
+      assert.deepEqual(focused, ['Reset link', 0, url.length]);
 
       const visitor = await person('pia-reset');
       visitor.expectHttpError(401, '/api/v1/auth/me');

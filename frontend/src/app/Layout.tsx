@@ -1,4 +1,4 @@
-import { Suspense, useEffect } from 'react';
+import { Suspense, useEffect, useRef } from 'react';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
 import { onSessionEnded } from '../api/client';
 import type { Role } from '../api/types';
@@ -7,6 +7,7 @@ import { noteBookingEvent } from '../features/bookings';
 import { LiveIndicator } from '../live/LiveIndicator';
 import { useLiveEvents } from '../live/useLiveEvents';
 import { Loading } from '../ui/Feedback';
+import { usePageHeading } from './pageHeading';
 import './Layout.css';
 
 type NavItem = { to: string; label: string; end?: boolean };
@@ -54,6 +55,8 @@ export function Layout() {
   useEffect(() => (signedIn ? onSessionEnded(markSessionEnded) : undefined), [signedIn]);
   const signOut = useSignOut();
   const navigate = useNavigate();
+  const main = useRef<HTMLElement>(null);
+  usePageHeading(main);
 
   return (
     <div className="app">
@@ -101,7 +104,7 @@ export function Layout() {
         </div>
       </header>
       {user && <SignInAgain user={user} />}
-      <main id="main" className="main" tabIndex={-1}>
+      <main id="main" className="main" tabIndex={-1} ref={main}>
         <Suspense fallback={<Loading label="Loading the page…" />}>
           <Outlet />
         </Suspense>

@@ -33,7 +33,8 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   return (
     <ToastContext.Provider value={show}>
       {children}
-      <div className="toasts" role="status" aria-live="polite" data-testid="toasts">
+      {/* Not atomic: a new toast is read alone, not with every one still showing. */}
+      <div className="toasts" role="status" aria-live="polite" aria-atomic="false" aria-relevant="additions" data-testid="toasts">
         {toasts.map((t) => (
           <ToastItem key={t.id} toast={t} onGone={remove} />
         ))}

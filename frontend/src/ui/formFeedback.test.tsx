@@ -97,4 +97,45 @@ describe('a form’s errors', () => {
     expect(screen.getByText('Choose one.')).toBeInTheDocument();
     expect(screen.getByLabelText('Name')).toHaveFocus();
   });
+
+  it('do not come back while the next try is under way, only if it fails', async () => {
+    const user = userEvent.setup();
+    renderWithProviders(<FailingOnce />);
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(screen.getByRole('alert')).toHaveTextContent('Name: Is taken.');
+    await user.type(screen.getByLabelText('Name'), ' L');
+    expect(screen.queryByRole('alert')).toBeNull();
+    // The second try is sent, and its answer has not come: the first one's errors, still
+    // held (as a request's are until the next answer), stay out of sight.
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(screen.getByText('Sending…')).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.getByLabelText('Name')).not.toHaveAttribute('aria-invalid');
+  });
 });
+
+/** A form whose first submit fails on the name; the next is sent and waits for its answer. */
+function FailingOnce() {
+  const { form, attempt, failed, visible } = useFormFeedback();
+  const [name, setName] = useState('Ada');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [sending, setSending] = useState(false);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (attempt === 0) {
+      setErrors({ name: 'is taken' });
+      failed();
+    } else {
+      setSending(true);
+    }
+  };
+  const shown = visible(errors);
+  return (
+    <form {...form} onSubmit={submit} noValidate>
+      <ErrorSummary key={attempt} messages={summaryMessages(FIELDS, {}, shown)} />
+      <TextField id="g-name" name="name" label="Name" value={name} error={shown.name} onChange={(e) => setName(e.target.value)} />
+      {sending && <p>Sending…</p>}
+      <button type="submit">Save</button>
+    </form>
+  );
+}

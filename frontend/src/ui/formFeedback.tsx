@@ -14,7 +14,9 @@ const NONE: ReadonlySet<string> = new Set();
  * them: key the summary on it so that the same errors are announced again on the next try.
  *
  * An error is about what was sent: once the person edits the field, its message goes, in the
- * field and in the summary, until the next submit. The form knows which field was edited by
+ * field and in the summary, until the next failed submit (`failed()`; not at the submit
+ * itself, or the old messages would show again while the new try is under way). The form
+ * knows which field was edited by
  * the control's `name` (give each control the name its errors are keyed by: the API's field
  * name), or by `edited(name)` for a control that is not a form element. Pass each map of
  * errors through `visible()` before showing it.
@@ -37,8 +39,7 @@ export function useFormFeedback() {
   // Typing counts as an edit at its `input` event; a choice (a select, a box, a radio) at its
   // `change` event, which comes after its `input`: a re-render between the two would put the
   // old value back into a controlled control before its own change handler reads it. Both
-  // handlers run in the bubbling phase, after the control's own. The capture handler runs
-  // before the form's onSubmit, so the errors the submit brings are all shown.
+  // handlers run in the bubbling phase, after the control's own.
   const form = useMemo(
     () => ({
       ref: formRef,
@@ -50,7 +51,6 @@ export function useFormFeedback() {
         const name = (e.target as Partial<HTMLInputElement>).name;
         if (name) edited(name);
       },
-      onSubmitCapture: () => setEditedNames(NONE),
     }),
     [edited],
   );
@@ -66,7 +66,13 @@ export function useFormFeedback() {
     [editedNames],
   );
 
-  return { form, attempt, failed: () => setAttempt((n) => n + 1), edited, visible };
+  // The errors a failed submit brings are all shown, edited fields' too.
+  const failed = useCallback(() => {
+    setEditedNames(NONE);
+    setAttempt((n) => n + 1);
+  }, []);
+
+  return { form, attempt, failed, edited, visible };
 }
 
 /** A control whose value is typed, as opposed to chosen. */
@@ -96,11 +102,12 @@ export function summaryMessages(
   return lines;
 }
 
-/** A summary of what needs fixing, announced (role="alert") when it appears. */
+/** A summary of what needs fixing, announced (role="alert") when it appears; not again as its
+ * lines go one by one while the person fixes them (`aria-atomic="false"`). */
 export function ErrorSummary({ messages, title = 'Some details need fixing:' }: { messages: string[]; title?: string }) {
   if (!messages.length) return null;
   return (
-    <div className="alert alert--error error-summary" role="alert">
+    <div className="alert alert--error error-summary" role="alert" aria-atomic="false" aria-relevant="additions">
       <strong>{title}</strong>
       <ul>
         {messages.map((m, i) => (

@@ -40,6 +40,8 @@ export function SignInPage() {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    // The button stays focusable while the request runs (aria-disabled): a second submit waits.
+    if (signIn.isPending) return;
     const errors = validateSignIn(email, password);
     setClientErrors(errors);
     if (Object.keys(errors).length) {
@@ -112,7 +114,7 @@ export function SignInPage() {
             onChange={(e) => setPassword(e.target.value)}
           />
           <div className="actions">
-            <button type="submit" className="btn btn--primary" disabled={signIn.isPending}>
+            <button type="submit" className="btn btn--primary" aria-disabled={signIn.isPending || undefined}>
               {signIn.isPending ? 'Signing in…' : 'Sign in'}
             </button>
           </div>

@@ -26,8 +26,13 @@ describe('the assignment countdown', () => {
     render(<AssignmentProgress assignment={retrying()} exhausted={false} />);
     expect(screen.getByTestId('assignment-progress')).toHaveTextContent('Attempt 2 of 4, next try in 4 s');
     expect(screen.getByTestId('assignment-progress')).toHaveTextContent('Last attempt: the provider rejected the booking');
+    // A screen reader hears the wait once, not each second of it.
+    expect(screen.getByText('Attempt 2 of 4, next try in 4 s')).toHaveAttribute('aria-hidden', 'true');
+    const spoken = () => screen.getByTestId('assignment-progress').querySelector('.visually-hidden')?.textContent;
+    expect(spoken()).toBe('Attempt 2 of 4, waiting to try again');
     act(() => vi.advanceTimersByTime(1000));
     expect(screen.getByTestId('assignment-progress')).toHaveTextContent('Attempt 2 of 4, next try in 3 s');
+    expect(spoken()).toBe('Attempt 2 of 4, waiting to try again');
     act(() => vi.advanceTimersByTime(3000));
     expect(screen.getByTestId('assignment-progress')).toHaveTextContent('Attempt 2 of 4, trying now…');
   });

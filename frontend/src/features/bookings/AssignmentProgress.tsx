@@ -2,17 +2,20 @@ import type { Assignment } from '../../api/types';
 import { Notice } from '../../ui/Feedback';
 import { useNow } from '../../ui/time';
 
+/** Whole seconds until a waiting retry's next try; null when none waits, or it is due. */
+function secondsToNextTry(a: Assignment, now: number): number | null {
+  if (a.state !== 'retrying' && a.state !== 'scheduled') return null;
+  const due = a.next_attempt_at ? new Date(a.next_attempt_at).getTime() : NaN;
+  const s = Math.ceil((due - now) / 1000);
+  return s > 0 ? s : null;
+}
+
 /** "Attempt 2 of 4, next try in 4 s" for a waiting retry, or what the job is doing now. */
 export function progressText(a: Assignment, now: number): string | null {
   const head = `Attempt ${a.attempt} of ${a.max_attempts}`;
-  if (a.state === 'retrying' || a.state === 'scheduled') {
-    const due = a.next_attempt_at ? new Date(a.next_attempt_at).getTime() : NaN;
-    if (!Number.isNaN(due)) {
-      const s = Math.ceil((due - now) / 1000);
-      if (s > 0) return `${head}, next try in ${s} s`;
-    }
-    return `${head}, trying now…`;
-  }
+  const s = secondsToNextTry(a, now);
+  if (s !== null) return `${head}, next try in ${s} s`;
+  if (a.state === 'retrying' || a.state === 'scheduled') return `${head}, trying now…`;
   if (a.state === 'running') return `${head}, finding a provider…`;
   return null;
 }
@@ -41,9 +44,20 @@ export function AssignmentProgress({ assignment, exhausted, exhaustedHint }: Pro
   if (!assignment) return null;
   const text = progressText(assignment, now);
   if (!text) return null;
+  // The seconds count down on screen only: read out, they would be announced every second.
+  const spoken =
+    secondsToNextTry(assignment, now) !== null ? `Attempt ${assignment.attempt} of ${assignment.max_attempts}, waiting to try again` : null;
   return (
     <Notice tone="info" testId="assignment-progress">
-      <span className="spinner" aria-hidden="true" /> {text}
+      <span className="spinner" aria-hidden="true" />{' '}
+      {spoken ? (
+        <>
+          <span aria-hidden="true">{text}</span>
+          <span className="visually-hidden">{spoken}</span>
+        </>
+      ) : (
+        text
+      )}
       {assignment.last_error && assignment.attempt > 1 && <span className="block muted">Last attempt: {assignment.last_error}</span>}
     </Notice>
   );

@@ -75,6 +75,8 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    // The button stays focusable while the request runs (aria-disabled): a second submit waits.
+    if (create.isPending) return;
     const errors = validateBooking(values, new Date());
     setClientErrors(errors);
     if (Object.values(errors).some(Boolean) || !values.service_type || !values.slot) {
@@ -227,7 +229,7 @@ export function BookingForm({ serviceTypes, me, onCreated }: BookingFormProps) {
         />
       </div>
       <div className="actions span-all">
-        <button type="submit" className="btn btn--primary" disabled={create.isPending}>
+        <button type="submit" className="btn btn--primary" aria-disabled={create.isPending || undefined}>
           {create.isPending ? 'Booking…' : 'Book service'}
         </button>
       </div>

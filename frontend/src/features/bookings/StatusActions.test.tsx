@@ -1,7 +1,8 @@
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
-import type { BookingStatus } from '../../api/types';
+import type { BookingDetail, BookingStatus } from '../../api/types';
 import { bookingDetail } from '../../test/fixtures';
 import { json, mockApi, renderWithProviders } from '../../test/render';
 import { StatusActions } from './StatusActions';
@@ -77,5 +78,43 @@ describe('status buttons', () => {
     renderWithProviders(<StatusActions booking={bookingDetail({ allowed_transitions: ['accepted', 'rejected'] })} />);
     await user.click(screen.getByRole('button', { name: 'Accept' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('This booking changed while you were looking at it');
+  });
+
+  it('keep focus where the person is: back on Reject when the reason is dropped, on Accept while it saves, then on what is left', async () => {
+    let answer: (r: Response) => void = () => {};
+    mockApi({ 'PATCH /api/v1/bookings/7/status': () => new Promise<Response>((resolve) => (answer = resolve)) });
+    let land: (b: BookingDetail) => void = () => {};
+    function Live() {
+      const [b, setB] = useState(bookingDetail({ allowed_transitions: ['accepted', 'rejected'] }));
+      land = setB;
+      return <StatusActions booking={b} />;
+    }
+    const user = userEvent.setup();
+    renderWithProviders(<Live />);
+    await user.click(screen.getByRole('button', { name: 'Reject' }));
+    expect(screen.getByLabelText('Why are you rejecting this booking?')).toHaveFocus();
+    await user.keyboard('{Escape}');
+    expect(screen.getByRole('button', { name: 'Reject' })).toHaveFocus();
+
+    await user.click(screen.getByRole('button', { name: 'Accept' }));
+    const saving = screen.getByRole('button', { name: 'Saving…' });
+    expect(saving).toHaveAttribute('aria-disabled', 'true');
+    expect(saving).toHaveFocus();
+    await user.click(screen.getByRole('button', { name: 'Reject' }));
+    expect(screen.queryByLabelText('Why are you rejecting this booking?')).toBeNull();
+
+    answer(json(200, { id: 7, status: 'accepted', provider_id: 1 }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Accept' })).not.toHaveAttribute('aria-disabled'));
+    act(() =>
+      land(
+        bookingDetail({
+          status: 'accepted',
+          version: 4,
+          allowed_transitions: ['in_progress', 'cancelled'],
+          starts_at: new Date().toISOString(),
+        }),
+      ),
+    );
+    expect(screen.getByRole('button', { name: 'Start' })).toHaveFocus();
   });
 });

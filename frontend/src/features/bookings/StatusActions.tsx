@@ -128,6 +128,29 @@ export function StatusActions({
   useLayoutEffect(() => {
     if (asking) reasonField.current?.focus();
   }, [asking]);
+  // Where focus goes when what held it goes away: back to the button that opened the reason's
+  // form when it closes; after a move is made, to the first action left, once the booking
+  // shows the move (unless the person has gone elsewhere meanwhile).
+  const root = useRef<HTMLDivElement>(null);
+  const refocus = useRef<{ to: BookingStatus | 'first'; after: number } | null>(null);
+  useLayoutEffect(() => {
+    const want = refocus.current;
+    if (!want || asking || (want.to === 'first' && booking.version === want.after)) return;
+    refocus.current = null;
+    const here = root.current;
+    const focused = document.activeElement;
+    if (!here || (focused && focused !== document.body && !here.contains(focused))) return;
+    const enabled = 'button:not([disabled])';
+    const target =
+      (want.to !== 'first' && here.querySelector<HTMLElement>(`[data-transition="${want.to}"]:not([disabled])`)) ||
+      here.querySelector<HTMLElement>(`.actions ${enabled}`);
+    target?.focus();
+  });
+  const close = () => {
+    if (change.isPending || !asking) return;
+    refocus.current = { to: asking, after: booking.version };
+    setAsking(null);
+  };
 
   const moves = ORDER.filter((s) => booking.allowed_transitions.includes(s) && ACTIONS[s] && (!only || only.includes(s)));
   const spec = (s: BookingStatus) => actionFor(s, booking.status)!;
@@ -149,6 +172,7 @@ export function StatusActions({
       { status, reason: why || undefined, expected_version: booking.version },
       {
         onSuccess: () => {
+          refocus.current = { to: 'first', after: booking.version };
           setAsking(null);
           setReason('');
         },
@@ -161,6 +185,7 @@ export function StatusActions({
   };
 
   const click = (s: BookingStatus) => {
+    if (change.isPending) return;
     change.reset();
     if (spec(s).reason) {
       setAsking(s);
@@ -173,7 +198,7 @@ export function StatusActions({
 
   const submitReason = (e: FormEvent) => {
     e.preventDefault();
-    if (!asking) return;
+    if (!asking || change.isPending) return;
     const asked = spec(asking).reason!;
     if (asked.required && !reason.trim()) {
       setReasonError('Give a reason: it is recorded in the booking history.');
@@ -189,7 +214,7 @@ export function StatusActions({
   const asked = asking ? spec(asking) : null;
 
   return (
-    <div className="status-actions">
+    <div className="status-actions" ref={root}>
       {!asking && (
         <div className="actions" role="group" aria-label="Booking actions">
           {moves.map((s) => {
@@ -200,7 +225,8 @@ export function StatusActions({
                 key={s}
                 type="button"
                 className={`btn ${a.tone === 'primary' ? 'btn--primary' : a.tone === 'danger' ? 'btn--danger' : ''}`}
-                disabled={change.isPending || later}
+                disabled={later}
+                aria-disabled={change.isPending || undefined}
                 aria-describedby={later ? `not-yet-${booking.id}-${s}` : undefined}
                 onClick={() => click(s)}
                 data-transition={s}
@@ -218,7 +244,15 @@ export function StatusActions({
           </p>
         ))}
       {asking && asked?.reason && (
-        <form {...form} onSubmit={submitReason} className="reason-form" noValidate>
+        <form
+          {...form}
+          onSubmit={submitReason}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') close();
+          }}
+          className="reason-form"
+          noValidate
+        >
           {reasonShown && <ErrorSummary key={attempt} messages={[sentence(reasonShown)]} />}
           <TextAreaField
             id={`reason-${booking.id}-${asking}`}
@@ -232,10 +266,10 @@ export function StatusActions({
             onChange={(e) => setReason(e.target.value)}
           />
           <div className="actions">
-            <button type="submit" className="btn btn--danger" disabled={change.isPending}>
+            <button type="submit" className="btn btn--danger" aria-disabled={change.isPending || undefined}>
               {change.isPending ? 'Saving…' : asked.reason.confirm}
             </button>
-            <button type="button" className="btn" onClick={() => setAsking(null)} disabled={change.isPending}>
+            <button type="button" className="btn" onClick={close} aria-disabled={change.isPending || undefined}>
               Back
             </button>
           </div>

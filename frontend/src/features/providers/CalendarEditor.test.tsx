@@ -34,6 +34,22 @@ describe("a provider's calendar editor", () => {
     expect(put.exceptions).toEqual([{ date: '2026-12-24', ranges: [] }]);
   });
 
+  it('keeps focus in the form when a row it was on is removed', async () => {
+    mockApi({ 'GET /api/v1/providers/4/calendar': () => json(200, empty) });
+    const user = userEvent.setup();
+    renderWithProviders(<CalendarEditor providerId={4} who="self" />);
+    await screen.findByText(/You have not set working hours yet/);
+    await user.click(screen.getByRole('button', { name: 'Add hours on Saturday' }));
+    await user.click(screen.getByRole('button', { name: 'Remove Saturday, hours 1' }));
+    expect(screen.getByRole('button', { name: 'Add hours on Saturday' })).toHaveFocus();
+    await user.click(screen.getByRole('button', { name: 'Add a date' }));
+    await user.click(screen.getByRole('button', { name: 'Add hours' }));
+    await user.click(screen.getByRole('button', { name: 'Remove Date 1, hours 1' }));
+    expect(screen.getByRole('button', { name: 'Add hours' })).toHaveFocus();
+    await user.click(screen.getByRole('button', { name: 'Remove date' }));
+    expect(screen.getByRole('button', { name: 'Add a date' })).toHaveFocus();
+  });
+
   it("puts the API's complaint next to the hours it is about", async () => {
     mockApi({
       'GET /api/v1/providers/4/calendar': () =>

@@ -133,6 +133,21 @@ function CalendarForm({
   };
 
   const { form, failed, visible } = useFormFeedback();
+  // A removed row's button goes with it: focus then moves to the nearest "Add" button (the
+  // selector), instead of falling to the page.
+  const focusAfterRemoval = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    const selector = focusAfterRemoval.current;
+    if (!selector) return;
+    focusAfterRemoval.current = null;
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && focused.isConnected) return;
+    form.ref.current?.querySelector<HTMLElement>(selector)?.focus();
+  });
+  const removing = (selector: string, change: (d: Draft) => Draft) => {
+    focusAfterRemoval.current = selector;
+    edit(change);
+  };
   const rawApiFields = save.error instanceof ApiError ? save.error.fields : {};
   const apiFields = visible(rawApiFields);
   /** The name the API gives a weekday's row in its errors: its place in the body's `weekly`. */
@@ -146,7 +161,12 @@ function CalendarForm({
       return;
     }
     setZoneError(undefined);
-    save.mutate(bodyOf(draft).body, { onSuccess: () => setSaved(true) });
+    save.mutate(bodyOf(draft).body, {
+      onSuccess: () => setSaved(true),
+      onError: (err) => {
+        if (err instanceof ApiError && Object.keys(err.fields).length) failed();
+      },
+    });
   };
 
   const known = new Set(['time_zone', ...weeklyRows.map((_, i) => `weekly[${i}]`)]);
@@ -215,7 +235,7 @@ function CalendarForm({
                   range={r}
                   error={apiFields[rowName(day, i)]}
                   onChange={(nr) => edit((d) => ((d.weekly[day][i] = nr), d))}
-                  onRemove={() => edit((d) => (d.weekly[day].splice(i, 1), d))}
+                  onRemove={() => removing(`[data-add-hours="${day}"]`, (d) => (d.weekly[day].splice(i, 1), d))}
                 />
               ))}
               {apiFields[`weekly.${day}`] && <p className="field__error">{sentence(apiFields[`weekly.${day}`])}</p>}
@@ -225,6 +245,7 @@ function CalendarForm({
               className="btn btn--small"
               onClick={() => edit((d) => (d.weekly[day].push(nextRange(d.weekly[day])), d))}
               aria-label={`Add hours on ${DAY_NAME[day]}`}
+              data-add-hours={day}
             >
               Add hours
             </button>
@@ -260,7 +281,7 @@ function CalendarForm({
                   range={r}
                   error={apiFields[`exceptions[${i}].ranges[${j}]`]}
                   onChange={(nr) => edit((d) => ((d.exceptions[i].ranges[j] = nr), d))}
-                  onRemove={() => edit((d) => (d.exceptions[i].ranges.splice(j, 1), d))}
+                  onRemove={() => removing(`[data-add-hours="date-${i}"]`, (d) => (d.exceptions[i].ranges.splice(j, 1), d))}
                 />
               ))}
               {[`exceptions[${i}].date`, `exceptions[${i}].ranges`].map(
@@ -277,10 +298,15 @@ function CalendarForm({
                 type="button"
                 className="btn btn--small"
                 onClick={() => edit((d) => (d.exceptions[i].ranges.push(nextRange(d.exceptions[i].ranges)), d))}
+                data-add-hours={`date-${i}`}
               >
                 Add hours
               </button>
-              <button type="button" className="btn btn--small" onClick={() => edit((d) => (d.exceptions.splice(i, 1), d))}>
+              <button
+                type="button"
+                className="btn btn--small"
+                onClick={() => removing('[data-add-date]', (d) => (d.exceptions.splice(i, 1), d))}
+              >
                 Remove date
               </button>
             </div>
@@ -292,6 +318,7 @@ function CalendarForm({
           type="button"
           className="btn btn--small"
           onClick={() => edit((d) => (d.exceptions.push({ date: new Date().toISOString().slice(0, 10), ranges: [] }), d))}
+          data-add-date
         >
           Add a date
         </button>

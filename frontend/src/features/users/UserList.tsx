@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { errorMessage } from '../../api/client';
 import type { AdminUser, ResetLink } from '../../api/types';
@@ -35,6 +35,12 @@ export function UserList({ me }: { me: number }) {
   const toast = useToast();
   const [confirming, setConfirming] = useState<AdminUser | null>(null);
   const [link, setLink] = useState<{ user: AdminUser; link: ResetLink } | null>(null);
+  // A new link takes focus (and is selected, ready to copy): it appears above the table, far
+  // from the button that asked for it.
+  const linkField = useRef<HTMLInputElement>(null);
+  useLayoutEffect(() => {
+    if (link) linkField.current?.focus();
+  }, [link]);
   const items = users.data?.pages.flatMap((p) => p.items) ?? [];
 
   const filter = (next: { role?: string; q?: string }) => {
@@ -96,7 +102,7 @@ export function UserList({ me }: { me: number }) {
             signs the account out everywhere.
           </p>
           <div className="reset-link">
-            <input readOnly aria-label="Reset link" value={link.link.url} onFocus={(e) => e.target.select()} />
+            <input ref={linkField} readOnly aria-label="Reset link" value={link.link.url} onFocus={(e) => e.target.select()} />
             <button
               type="button"
               className="btn"
@@ -153,8 +159,9 @@ export function UserList({ me }: { me: number }) {
                       <button
                         type="button"
                         className="btn btn--small"
-                        disabled={resetLink.isPending}
+                        aria-disabled={resetLink.isPending || undefined}
                         onClick={() =>
+                          !resetLink.isPending &&
                           resetLink.mutate(u.id, {
                             onSuccess: (l) => setLink({ user: u, link: l }),
                           })
