@@ -132,14 +132,19 @@ impl Range {
     /// hour while the zone's clock is a whole number of hours from UTC all through the range,
     /// else a quarter hour, which every zone's offset is a whole number of (Asia/Kolkata is
     /// 5:30 ahead of UTC, Pacific/Chatham 12:45). Quarter hours everywhere made 90 days of a
-    /// million bookings a fifth slower (BENCHMARKS.md), so the hour is kept where it is exact. The offset is read
-    /// at the start of each day: no zone changes its clock twice in a day.
+    /// million bookings a fifth slower (BENCHMARKS.md), so the hour is kept where it is
+    /// exact. The offset is read at the start of each day and of the day after the range (a
+    /// change during a day shows at the next day's start): no zone changes its clock twice in
+    /// a day.
     fn demand_step_s(&self) -> i64 {
-        let (lo, hi) = self.bounds();
-        let whole_hours = std::iter::successors(Some(lo), |t| Some(*t + Duration::days(1)))
-            .take_while(|t| *t < hi)
-            .all(|t| {
-                let offset = self.time_zone.offset_from_utc_datetime(&t.naive_utc());
+        let day_after = self.to + Duration::days(1);
+        let whole_hours = self
+            .from
+            .iter_days()
+            .take_while(|d| *d <= day_after)
+            .all(|d| {
+                let start = self.midnight(d).naive_utc();
+                let offset = self.time_zone.offset_from_utc_datetime(&start);
                 offset.fix().local_minus_utc() % 3600 == 0
             });
         if whole_hours { 3600 } else { QUARTER_HOUR_S }
@@ -722,6 +727,19 @@ mod tests {
             chrono_tz::Australia::Lord_Howe,
         );
         assert_eq!(summer.demand_step_s(), 3600);
+        // Its clock goes back half an hour at 02:00 on 2027-04-04: a range ending that day
+        // ends half an hour off.
+        let into_winter = |to| {
+            range(
+                "2027-03-01",
+                to,
+                BucketSize::Day,
+                chrono_tz::Australia::Lord_Howe,
+            )
+            .demand_step_s()
+        };
+        assert_eq!(into_winter("2027-04-03"), 3600);
+        assert_eq!(into_winter("2027-04-04"), 900);
     }
 
     #[test]
