@@ -122,27 +122,38 @@ mod tests {
     #[test]
     fn a_time_shown_twice_names_its_offset() {
         let ny: Tz = "America/New_York".parse().unwrap();
-        assert_eq!(
-            wall_clock(at("2027-11-07T05:30:00Z"), ny),
-            "2027-11-07 01:30 (America/New_York, UTC-04:00)"
-        );
-        assert_eq!(
-            wall_clock(at("2027-11-07T06:30:00Z"), ny),
-            "2027-11-07 01:30 (America/New_York, UTC-05:00)"
-        );
-        assert_eq!(
-            wall_clock(at("2027-11-07T07:30:00Z"), ny),
-            "2027-11-07 02:30 (America/New_York)"
-        );
-        assert_eq!(
-            wall_clock(at("2027-03-14T07:30:00Z"), ny),
-            "2027-03-14 03:30 (America/New_York)"
-        );
         let lord_howe: Tz = "Australia/Lord_Howe".parse().unwrap();
-        assert_eq!(
-            wall_clock(at("2027-04-03T14:30:00Z"), lord_howe),
-            "2027-04-04 01:30 (Australia/Lord_Howe, UTC+11:00)"
-        );
+        for (t, tz, shown) in [
+            // New York's 01:00 to 02:00 happens twice on 2027-11-07, 02:00 to 03:00 not at
+            // all on 2027-03-14; Lord Howe's 01:30 to 02:00 twice on 2027-04-04.
+            (
+                "2027-11-07T05:30:00Z",
+                ny,
+                "2027-11-07 01:30 (America/New_York, UTC-04:00)",
+            ),
+            (
+                "2027-11-07T06:30:00Z",
+                ny,
+                "2027-11-07 01:30 (America/New_York, UTC-05:00)",
+            ),
+            (
+                "2027-11-07T07:30:00Z",
+                ny,
+                "2027-11-07 02:30 (America/New_York)",
+            ),
+            (
+                "2027-03-14T07:30:00Z",
+                ny,
+                "2027-03-14 03:30 (America/New_York)",
+            ),
+            (
+                "2027-04-03T14:30:00Z",
+                lord_howe,
+                "2027-04-04 01:30 (Australia/Lord_Howe, UTC+11:00)",
+            ),
+        ] {
+            assert_eq!(wall_clock(at(t), tz), shown, "{t}");
+        }
     }
 
     #[test]
