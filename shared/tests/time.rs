@@ -17,6 +17,7 @@ use shared::booking::validation::BookingInput;
 use shared::booking::{Absent, Booking};
 use shared::error::{DomainError, StoreError};
 use shared::provider::NewProvider;
+use shared::schedule::Availability;
 use shared::schedule::calendar::{CalendarInput, DateHours, Hours, WeeklyHours};
 use shared::{Actor, Role, Schedule, Status};
 
@@ -632,11 +633,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
         )
         .await
         .unwrap();
-    let starts: Vec<String> = day
-        .slots
-        .iter()
-        .map(|s| s.starts_at.format("%H:%M").to_string())
-        .collect();
+    let starts = starts_of(&day, "%H:%M");
     // Berlin's 08:00-12:00 is 07:00-11:00 UTC, and 08:00-10:00 is taken: no two free
     // hours are left that Monday.
     assert_eq!(starts, Vec::<String>::new());
@@ -649,11 +646,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
         )
         .await
         .unwrap();
-    let starts: Vec<String> = next_day
-        .slots
-        .iter()
-        .map(|s| s.starts_at.format("%H:%M").to_string())
-        .collect();
+    let starts = starts_of(&next_day, "%H:%M");
     assert_eq!(starts, ["07:00", "07:30", "08:00", "08:30", "09:00"]);
     assert!(next_day.slots.iter().all(|s| s.providers == 1));
     assert_eq!(next_day.duration_minutes, 120);
@@ -681,11 +674,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
         )
         .await
         .unwrap();
-    let starts: Vec<String> = year_on
-        .slots
-        .iter()
-        .map(|s| s.starts_at.format("%d %H:%M").to_string())
-        .collect();
+    let starts = starts_of(&year_on, "%d %H:%M");
     assert_eq!(
         starts,
         ["08 07:00", "08 07:30", "08 08:00", "08 08:30", "08 09:00"]
@@ -736,6 +725,14 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
             .await
             .is_err()
     );
+}
+
+/// The starts of `availability`'s slots, formatted.
+fn starts_of(availability: &Availability, format: &str) -> Vec<String> {
+    let starts = availability.slots.iter();
+    starts
+        .map(|s| s.starts_at.format(format).to_string())
+        .collect()
 }
 
 /// Assigns a fresh plumbing booking at `starts_at` to the one provider; returns it.

@@ -16,10 +16,9 @@ const NONE: ReadonlySet<string> = new Set();
  * An error is about what was sent: once the person edits the field, its message goes, in the
  * field and in the summary, until the next failed submit (`failed()`; not at the submit
  * itself, or the old messages would show again while the new try is under way). The form
- * knows which field was edited by
- * the control's `name` (give each control the name its errors are keyed by: the API's field
- * name), or by `edited(name)` for a control that is not a form element. Pass each map of
- * errors through `visible()` before showing it.
+ * knows which field was edited by the control's `name` (give each control the name its
+ * errors are keyed by: the API's field name), or by `edited(name)` for a control that is not
+ * a form element. Pass each map of errors through `visible()` before showing it.
  */
 export function useFormFeedback() {
   const formRef = useRef<HTMLFormElement>(null);

@@ -10,9 +10,14 @@ function secondsToNextTry(a: Assignment, now: number): number | null {
   return s > 0 ? s : null;
 }
 
+/** "Attempt 2 of 4". */
+function attemptOf(a: Assignment): string {
+  return `Attempt ${a.attempt} of ${a.max_attempts}`;
+}
+
 /** "Attempt 2 of 4, next try in 4 s" for a waiting retry, or what the job is doing now. */
 export function progressText(a: Assignment, now: number): string | null {
-  const head = `Attempt ${a.attempt} of ${a.max_attempts}`;
+  const head = attemptOf(a);
   const s = secondsToNextTry(a, now);
   if (s !== null) return `${head}, next try in ${s} s`;
   if (a.state === 'retrying' || a.state === 'scheduled') return `${head}, trying now…`;
@@ -45,8 +50,7 @@ export function AssignmentProgress({ assignment, exhausted, exhaustedHint }: Pro
   const text = progressText(assignment, now);
   if (!text) return null;
   // The seconds count down on screen only: read out, they would be announced every second.
-  const spoken =
-    secondsToNextTry(assignment, now) !== null ? `Attempt ${assignment.attempt} of ${assignment.max_attempts}, waiting to try again` : null;
+  const spoken = secondsToNextTry(assignment, now) !== null ? `${attemptOf(assignment)}, waiting to try again` : null;
   return (
     <Notice tone="info" testId="assignment-progress">
       <span className="spinner" aria-hidden="true" />{' '}

@@ -140,10 +140,9 @@ export function StatusActions({
     const here = root.current;
     const focused = document.activeElement;
     if (!here || (focused && focused !== document.body && !here.contains(focused))) return;
-    const enabled = 'button:not([disabled])';
     const target =
       (want.to !== 'first' && here.querySelector<HTMLElement>(`[data-transition="${want.to}"]:not([disabled])`)) ||
-      here.querySelector<HTMLElement>(`.actions ${enabled}`);
+      here.querySelector<HTMLElement>('.actions button:not([disabled])');
     target?.focus();
   });
   const close = () => {
