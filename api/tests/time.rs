@@ -90,6 +90,15 @@ async fn availability_lists_slots_for_any_signed_in_user_and_refuses_a_bad_range
     );
     assert_eq!(slots[0]["starts_at"], json!(from.replace("+00:00", "Z")));
     assert_eq!(slots[0]["providers"], 2);
+    // The zone is read as a booking's: blank is the service area's, blanks around a
+    // name do not count.
+    for (zone, read) in [("", "UTC"), ("%20Europe%2FBerlin%20", "Europe/Berlin")] {
+        let res = app
+            .get(&format!("{path}&time_zone={zone}"), &customer)
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{zone}: {}", res.body);
+        assert_eq!(res.body["time_zone"], read);
+    }
 
     // A slot taken by both plumbers is gone; by one, it has one left.
     let admin = app.demo("admin").await;
@@ -211,7 +220,7 @@ async fn a_calendar_is_read_and_written_by_its_provider_or_an_admin_and_nobody_e
     }
 
     let calendar = json!({
-        "time_zone": "Europe/Berlin",
+        "time_zone": " Europe/Berlin ",
         "weekly": [
             {"weekday": "mon", "start": "09:00", "end": "12:00"},
             {"weekday": "mon", "start": "13:00", "end": "17:00"},
@@ -228,7 +237,10 @@ async fn a_calendar_is_read_and_written_by_its_provider_or_an_admin_and_nobody_e
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["set"], true);
     let read = app.get(&path, &admin).await.body;
-    assert_eq!(read["time_zone"], "Europe/Berlin");
+    assert_eq!(
+        read["time_zone"], "Europe/Berlin",
+        "stored without the blanks"
+    );
     assert_eq!(read["weekly"], calendar["weekly"]);
     assert_eq!(read["exceptions"], calendar["exceptions"]);
     let me = app.get("/api/v1/providers", &priya).await.body;

@@ -33,7 +33,8 @@ struct AvailabilityQuery {
     /// The range's end (RFC 3339), after `from` and at most 14 days later.
     #[param(value_type = String, format = DateTime)]
     to: String,
-    /// The zone whose clock the 30-minute grid follows; the service area's by default.
+    /// The zone whose clock the 30-minute grid follows; the service area's when absent or
+    /// blank.
     #[param(value_type = Option<crate::doc::TimeZoneName>)]
     time_zone: Option<String>,
 }
@@ -113,9 +114,11 @@ async fn availability(
             "must be at most 14 days after `from`",
         ));
     }
-    let time_zone = match query.time_zone.as_deref() {
-        None => None,
-        Some(name) => Some(name.parse().map_err(|_| {
+    // As a booking's: blank is the service area's zone, and blanks around a name do not
+    // count.
+    let time_zone = match query.time_zone.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(name) => Some(shared::schedule::calendar::time_zone(name).ok_or_else(|| {
             ApiError::invalid_query(
                 "time_zone",
                 "must be an IANA time zone such as Europe/Berlin",

@@ -255,9 +255,9 @@ fn apart(errors: &mut FieldErrors, field: &str, ranges: &mut [TimeRange]) {
     }
 }
 
-/// An IANA time zone name.
+/// An IANA time zone name, read as a booking's is: blanks around it do not count.
 pub fn time_zone(name: &str) -> Option<Tz> {
-    name.parse::<Tz>().ok()
+    name.trim().parse::<Tz>().ok()
 }
 
 impl CalendarInput {
