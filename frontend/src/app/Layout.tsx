@@ -8,6 +8,7 @@ import { LiveIndicator } from '../live/LiveIndicator';
 import { useLiveEvents } from '../live/useLiveEvents';
 import { Loading } from '../ui/Feedback';
 import { usePageHeading } from './pageHeading';
+import { PendingButton } from '../ui/PendingButton';
 import './Layout.css';
 
 type NavItem = { to: string; label: string; end?: boolean };
@@ -91,14 +92,14 @@ export function Layout() {
               <Link to="/account" className="topbar__name" title={`${user.email}: your account`}>
                 {user.name} <span className={`role role--${user.role}`}>{user.role}</span>
               </Link>
-              <button
+              <PendingButton
                 type="button"
                 className="btn btn--small"
-                disabled={signOut.isPending}
+                pending={signOut.isPending}
                 onClick={() => signOut.mutate(undefined, { onSettled: () => navigate('/signin', { replace: true }) })}
               >
                 Sign out
-              </button>
+              </PendingButton>
             </div>
           )}
         </div>

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { useModal } from './useModal';
+import { PendingButton } from './PendingButton';
 import './ConfirmDialog.css';
 
 interface ConfirmDialogProps {
@@ -33,12 +34,17 @@ export function ConfirmDialog({ open, title, children, confirmLabel, danger, bus
       <h2 id="confirm-dialog-title">{title}</h2>
       <div className="dialog__body">{children}</div>
       <div className="actions actions--end">
-        <button type="button" className="btn" onClick={onCancel} disabled={busy}>
+        <PendingButton type="button" className="btn" onClick={onCancel} pending={busy ?? false}>
           Go back
-        </button>
-        <button type="button" className={`btn ${danger ? 'btn--danger' : 'btn--primary'}`} onClick={onConfirm} disabled={busy}>
+        </PendingButton>
+        <PendingButton
+          type="button"
+          className={`btn ${danger ? 'btn--danger' : 'btn--primary'}`}
+          onClick={onConfirm}
+          pending={busy ?? false}
+        >
           {busy ? 'Working…' : confirmLabel}
-        </button>
+        </PendingButton>
       </div>
     </dialog>
   );

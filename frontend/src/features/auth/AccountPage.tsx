@@ -8,6 +8,7 @@ import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFee
 import { useToast } from '../../ui/Toast';
 import { useChangePassword, useMe, useSignOutEverywhere } from './api';
 import { checkNewPassword, MIN_PASSWORD } from './password';
+import { PendingButton } from '../../ui/PendingButton';
 
 type Errors = { current_password?: string; new_password?: string; confirm?: string };
 const FIELDS = [
@@ -130,9 +131,9 @@ function ChangePasswordCard() {
         />
         <p className="muted">Every other device signed in as you is signed out; this one stays signed in.</p>
         <div className="actions">
-          <button type="submit" className="btn btn--primary" disabled={change.isPending}>
+          <PendingButton type="submit" className="btn btn--primary" pending={change.isPending}>
             {change.isPending ? 'Changing…' : 'Change password'}
-          </button>
+          </PendingButton>
         </div>
       </form>
     </div>

@@ -6,6 +6,7 @@ import { TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { useResetPassword } from './api';
 import { checkNewPassword, MIN_PASSWORD } from './password';
+import { PendingButton } from '../../ui/PendingButton';
 import './AuthPage.css';
 
 type Errors = { new_password?: string; confirm?: string };
@@ -95,9 +96,9 @@ export function ResetPasswordPage() {
               onChange={(e) => setConfirm(e.target.value)}
             />
             <div className="actions">
-              <button type="submit" className="btn btn--primary" disabled={reset.isPending}>
+              <PendingButton type="submit" className="btn btn--primary" pending={reset.isPending}>
                 {reset.isPending ? 'Saving…' : 'Set password'}
-              </button>
+              </PendingButton>
             </div>
           </form>
         )}

@@ -9,6 +9,7 @@ import { TextField } from '../../ui/Field';
 import { useFormFeedback } from '../../ui/formFeedback';
 import { useModal } from '../../ui/useModal';
 import { clearSessionEnded, useSessionEnded } from './session';
+import { PendingButton } from '../../ui/PendingButton';
 import '../../ui/ConfirmDialog.css';
 
 /**
@@ -82,12 +83,12 @@ export function SignInAgain({ user }: { user: User }) {
           onChange={(e) => setPassword(e.target.value)}
         />
         <div className="actions actions--end">
-          <button type="button" className="btn" onClick={leave} disabled={signIn.isPending}>
+          <PendingButton type="button" className="btn" onClick={leave} pending={signIn.isPending}>
             Sign out
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={signIn.isPending || !password}>
+          </PendingButton>
+          <PendingButton type="submit" className="btn btn--primary" pending={signIn.isPending} disabled={!password}>
             {signIn.isPending ? 'Signing in…' : 'Sign in'}
-          </button>
+          </PendingButton>
         </div>
       </form>
     </dialog>

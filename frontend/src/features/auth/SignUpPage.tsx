@@ -6,6 +6,7 @@ import { TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { roleHome, useMe, useSignUp } from './api';
 import { MIN_PASSWORD } from './password';
+import { PendingButton } from '../../ui/PendingButton';
 import './AuthPage.css';
 
 type Errors = { name?: string; email?: string; password?: string };
@@ -115,9 +116,9 @@ export function SignUpPage() {
             onChange={set('password')}
           />
           <div className="actions">
-            <button type="submit" className="btn btn--primary" disabled={signUp.isPending}>
+            <PendingButton type="submit" className="btn btn--primary" pending={signUp.isPending}>
               {signUp.isPending ? 'Creating account…' : 'Create account'}
-            </button>
+            </PendingButton>
           </div>
         </form>
         <p className="muted">

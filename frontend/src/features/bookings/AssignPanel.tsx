@@ -8,6 +8,7 @@ import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFee
 import { useProviders } from '../providers';
 import { ratingSummary } from '../ratings';
 import { useAssign } from './api';
+import { PendingButton } from '../../ui/PendingButton';
 
 /** Nobody holds it: assign. */
 const ASSIGNABLE = new Set(['pending', 'rejected', 'no_show']);
@@ -165,9 +166,9 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
             onChange={(e) => setReason(e.target.value)}
           />
           <div className="actions">
-            <button type="submit" className="btn btn--primary" disabled={assign.isPending}>
+            <PendingButton type="submit" className="btn btn--primary" pending={assign.isPending}>
               {assign.isPending ? (reassign ? 'Reassigning…' : 'Assigning…') : reassign ? 'Reassign' : 'Assign'}
-            </button>
+            </PendingButton>
           </div>
         </>
       )}

@@ -9,7 +9,7 @@ import { useBooking } from './api';
 import { When } from './When';
 import { AssignmentProgress } from './AssignmentProgress';
 import { AttemptsTable } from './AttemptsTable';
-import { StatusBadge } from './status';
+import { StatusAnnouncer, StatusBadge } from './status';
 import { CustomerTimeline, Timeline } from './Timeline';
 import './BookingDetailView.css';
 
@@ -92,6 +92,7 @@ export function BookingDetailView({
         </h1>
         <StatusBadge status={b.status} forCustomer={plainTimeline} />
       </div>
+      <StatusAnnouncer status={b.status} forCustomer={plainTimeline} />
       <AssignmentProgress assignment={b.assignment} exhausted={b.assignment_exhausted} exhaustedHint={exhaustedHint} />
       {q.isError && <ErrorAlert>Could not refresh this booking ({errorMessage(q.error)}) Showing what was loaded last.</ErrorAlert>}
       <div className={`detail-grid${panel ? '' : ' detail-grid--alone'}`}>

@@ -1,3 +1,4 @@
+import { useEffect, useRef, useState } from 'react';
 import type { ActorRole, AttemptOutcome, BookingStatus } from '../../api/types';
 import './status.css';
 
@@ -27,12 +28,37 @@ const CUSTOMER_LABEL: Partial<Record<BookingStatus, string>> = {
   rejected: 'Finding another provider',
 };
 
+/** A status in words; `forCustomer` in the customer's. */
+function statusWords(status: BookingStatus, forCustomer: boolean): string {
+  return (forCustomer && CUSTOMER_LABEL[status]) || statusLabel(status);
+}
+
 /** A status as a badge; `forCustomer` in the customer's words. */
 export function StatusBadge({ status, forCustomer = false }: { status: BookingStatus; forCustomer?: boolean }) {
   return (
     <span className={`badge badge--${status}`} data-status={status}>
-      {(forCustomer && CUSTOMER_LABEL[status]) || statusLabel(status)}
+      {statusWords(status, forCustomer)}
     </span>
+  );
+}
+
+/**
+ * Tells a screen reader when the status shown changes while the page is open (a live
+ * update: the provider accepted, the dispatcher moved it): a polite live region, empty
+ * until the first change, so that opening the page reads nothing twice.
+ */
+export function StatusAnnouncer({ status, forCustomer = false }: { status: BookingStatus; forCustomer?: boolean }) {
+  const shown = useRef(status);
+  const [said, setSaid] = useState('');
+  useEffect(() => {
+    if (status === shown.current) return;
+    shown.current = status;
+    setSaid(`Status now: ${statusWords(status, forCustomer)}.`);
+  }, [status, forCustomer]);
+  return (
+    <p className="visually-hidden" role="status" data-testid="status-announcer">
+      {said}
+    </p>
   );
 }
 

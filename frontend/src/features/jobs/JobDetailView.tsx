@@ -11,6 +11,7 @@ import { ActionReportNotice, type ActionOutcome } from './ActionReportNotice';
 import { useJob, useJobAction } from './api';
 import { JobStateBadge } from './JobStateBadge';
 import { ACTION_WORDS, actionApplies, JOB_ACTIONS, kindLabel, RUN_OUTCOME_LABEL } from './words';
+import { PendingButton } from '../../ui/PendingButton';
 import './JobDetailView.css';
 import { JobBooking } from './JobBooking';
 
@@ -155,18 +156,18 @@ function Actions({ job, onDone }: { job: JobDetail; onDone: (o: ActionOutcome) =
     <>
       <div className="actions" role="group" aria-label="Act on this job">
         {applicable.map((a) => (
-          <button
+          <PendingButton
             key={a}
             type="button"
             className={`btn${a === 'retry' ? ' btn--primary' : ''}`}
-            disabled={act.isPending}
+            pending={act.isPending}
             onClick={() => {
               const request = { ids: [job.id] };
               act.mutate({ action: a, request }, { onSuccess: (report) => onDone({ action: a, request, report }) });
             }}
           >
             {ACTION_WORDS[a].label}
-          </button>
+          </PendingButton>
         ))}
       </div>
       {act.error && (

@@ -17,6 +17,7 @@ import { JobStateBadge } from './JobStateBadge';
 import { actionRequest, canAct as actionEnabled, NO_SELECTION, selectedCount, toggled, type Selection } from './selection';
 import { ACTION_WORDS, actionApplies, JOB_ACTIONS, jobs as jobCount, kindLabel, type JobAction } from './words';
 import { JobBooking } from './JobBooking';
+import { PendingButton } from '../../ui/PendingButton';
 import './JobList.css';
 
 /** The job table's filters, kept in the address (see filters.ts): a reload or a shared link shows the same jobs. */
@@ -107,9 +108,9 @@ function JobRow({
       {canAct && (
         <td>
           {job.state === 'dead' && (
-            <button type="button" className="btn btn--small" onClick={onRetry} disabled={busy} aria-label={`Retry job #${job.id}`}>
+            <PendingButton type="button" className="btn btn--small" onClick={onRetry} pending={busy} aria-label={`Retry job #${job.id}`}>
               Retry
-            </button>
+            </PendingButton>
           )}
         </td>
       )}
@@ -206,15 +207,16 @@ export function JobList({ filters, onFiltersChange }: { filters: JobFilters; onF
                 </div>
                 <div className="actions job-toolbar__act" role="group" aria-label="Act on the selected jobs">
                   {JOB_ACTIONS.map((a) => (
-                    <button
+                    <PendingButton
                       key={a}
                       type="button"
                       className={`btn${a === 'retry' ? ' btn--primary' : ''}`}
-                      disabled={act.isPending || !actionEnabled(a, selection, items, filters, total)}
+                      pending={act.isPending}
+                      disabled={!actionEnabled(a, selection, items, filters, total)}
                       onClick={() => onAction(a)}
                     >
                       {ACTION_WORDS[a].label}
-                    </button>
+                    </PendingButton>
                   ))}
                 </div>
               </>
@@ -283,9 +285,9 @@ export function JobList({ filters, onFiltersChange }: { filters: JobFilters; onF
           {list.isError && <ErrorAlert>Could not refresh the jobs. {errorMessage(list.error)}</ErrorAlert>}
           {list.hasNextPage && (
             <div className="actions">
-              <button type="button" className="btn" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+              <PendingButton type="button" className="btn" onClick={() => list.fetchNextPage()} pending={list.isFetchingNextPage}>
                 {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-              </button>
+              </PendingButton>
             </div>
           )}
         </>

@@ -10,6 +10,7 @@ import { formatAgo, formatDateTime, useNow } from '../../ui/time';
 import { useToast } from '../../ui/Toast';
 import { useQueues, useSetPaused } from './api';
 import { JOB_STATE_LABEL } from './words';
+import { PendingButton } from '../../ui/PendingButton';
 import './QueueOverview.css';
 
 /** How long the oldest due job has waited, counted on between fetches. */
@@ -81,25 +82,25 @@ function QueueCard({
           {queue.paused ? 'Paused' : 'Running'}
         </span>
         {!canAct ? null : queue.paused ? (
-          <button
+          <PendingButton
             type="button"
             className="btn btn--primary queue-card__toggle"
-            disabled={busy}
+            pending={busy}
             onClick={onResume}
             aria-label={`Resume the ${queue.name} queue`}
           >
             Resume
-          </button>
+          </PendingButton>
         ) : (
-          <button
+          <PendingButton
             type="button"
             className="btn queue-card__toggle"
-            disabled={busy}
+            pending={busy}
             onClick={onPause}
             aria-label={`Pause the ${queue.name} queue`}
           >
             Pause
-          </button>
+          </PendingButton>
         )}
       </div>
       {queue.paused && (

@@ -155,6 +155,7 @@ function CalendarForm({
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    if (save.isPending) return;
     if (!isTimeZone(draft.timeZone.trim())) {
       setZoneError('Choose a time zone from the list, such as Europe/Berlin.');
       failed();
@@ -342,7 +343,7 @@ function CalendarForm({
         </Notice>
       )}
       <div className="actions">
-        <button ref={saveButton} type="submit" className="btn btn--primary" disabled={save.isPending}>
+        <button ref={saveButton} type="submit" className="btn btn--primary" aria-disabled={save.isPending || undefined}>
           {save.isPending ? 'Saving…' : 'Save working hours'}
         </button>
       </div>

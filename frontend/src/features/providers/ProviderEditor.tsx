@@ -7,6 +7,7 @@ import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFee
 import { formatDateTime } from '../../ui/time';
 import { useUpdateProvider } from './api';
 import { missingProviderFields, ProviderFields, type ProviderFieldValues } from './ProviderFields';
+import { PendingButton } from '../../ui/PendingButton';
 import './ProviderEditor.css';
 
 const FIELDS = [
@@ -96,9 +97,9 @@ export function ProviderEditor({ provider, serviceTypes }: { provider: Provider;
         onChange={(change) => setV((x) => ({ ...x, ...change }))}
       />
       <div className="actions span-all">
-        <button type="submit" className="btn btn--primary" disabled={update.isPending}>
+        <PendingButton type="submit" className="btn btn--primary" pending={update.isPending}>
           {update.isPending ? 'Saving…' : 'Save details'}
-        </button>
+        </PendingButton>
       </div>
       {saved && (
         <div className="span-all">
@@ -141,9 +142,9 @@ export function ProviderActivation({ provider }: { provider: Provider }) {
             A provider who leaves, or must stop for a while: deactivated, they are offered no work and cannot be assigned.
           </p>
           <div className="actions">
-            <button type="button" className="btn btn--danger" onClick={() => setAsking(true)} disabled={update.isPending}>
+            <PendingButton type="button" className="btn btn--danger" onClick={() => setAsking(true)} pending={update.isPending}>
               Deactivate
-            </button>
+            </PendingButton>
           </div>
         </>
       ) : (
@@ -153,9 +154,9 @@ export function ProviderActivation({ provider }: { provider: Provider }) {
             {provider.deactivated_at && <span className="muted">Since {formatDateTime(provider.deactivated_at)}.</span>}
           </p>
           <div className="actions">
-            <button type="button" className="btn btn--primary" onClick={() => change(true)} disabled={update.isPending}>
+            <PendingButton type="button" className="btn btn--primary" onClick={() => change(true)} pending={update.isPending}>
               {update.isPending ? 'Reactivating…' : 'Reactivate'}
-            </button>
+            </PendingButton>
           </div>
         </>
       )}

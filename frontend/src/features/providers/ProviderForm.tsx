@@ -6,6 +6,7 @@ import { TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { useCreateProvider, useServiceTypes } from './api';
 import { missingProviderFields, ProviderFields } from './ProviderFields';
+import { PendingButton } from '../../ui/PendingButton';
 
 const EMPTY = { name: '', email: '', phone: '', rating: '', password: '', available: true, service_types: [] as ServiceTypeName[] };
 const FIELDS = [
@@ -112,9 +113,9 @@ export function ProviderForm({ serviceTypes, onCreated }: { serviceTypes: Servic
         </div>
       </ProviderFields>
       <div className="actions span-all">
-        <button type="submit" className="btn btn--primary" disabled={create.isPending}>
+        <PendingButton type="submit" className="btn btn--primary" pending={create.isPending}>
           {create.isPending ? 'Adding…' : 'Add provider'}
-        </button>
+        </PendingButton>
       </div>
     </form>
   );

@@ -9,6 +9,7 @@ import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
 import { ErrorSummary, useFormFeedback } from '../../ui/formFeedback';
 import { useProviders, useServiceTypes, useUpdateProvider } from './api';
 import { AvailabilityToggle } from './AvailabilityToggle';
+import { PendingButton } from '../../ui/PendingButton';
 import './ProviderList.css';
 
 function ServicesEditor({ provider, serviceTypes, onClose }: { provider: Provider; serviceTypes: ServiceType[]; onClose: () => void }) {
@@ -46,9 +47,9 @@ function ServicesEditor({ provider, serviceTypes, onClose }: { provider: Provide
       />
       {update.error && !apiFields.service_types && <ErrorAlert>{errorMessage(update.error)}</ErrorAlert>}
       <div className="actions">
-        <button type="submit" className="btn btn--primary btn--small" disabled={update.isPending}>
+        <PendingButton type="submit" className="btn btn--primary btn--small" pending={update.isPending}>
           {update.isPending ? 'Saving…' : 'Save services'}
-        </button>
+        </PendingButton>
         <button type="button" className="btn btn--small" onClick={onClose}>
           Cancel
         </button>

@@ -8,6 +8,7 @@ import { formatDateTime } from '../../ui/time';
 import { useToast } from '../../ui/Toast';
 import { useRate } from './api';
 import { Stars } from './Stars';
+import { PendingButton } from '../../ui/PendingButton';
 import './Ratings.css';
 
 const MAX_COMMENT = 1000;
@@ -116,9 +117,9 @@ function RatingForm({ booking, onDone }: { booking: BookingDetail; onDone: () =>
         onChange={(e) => setComment(e.target.value)}
       />
       <div className="actions">
-        <button type="submit" className="btn btn--primary" disabled={rate.isPending}>
+        <PendingButton type="submit" className="btn btn--primary" pending={rate.isPending}>
           {rate.isPending ? 'Saving…' : given ? 'Save rating' : 'Rate this job'}
-        </button>
+        </PendingButton>
       </div>
     </form>
   );

@@ -9,6 +9,7 @@ import { useToast } from '../../ui/Toast';
 import { useCanAct } from '../auth';
 import { useHideReview, useReviews } from './api';
 import { Stars } from './Stars';
+import { PendingButton } from '../../ui/PendingButton';
 import './Ratings.css';
 
 /**
@@ -44,9 +45,9 @@ export function ReviewList({ providerId, admin = false }: { providerId: number; 
       </ul>
       {reviews.hasNextPage && (
         <div className="actions">
-          <button type="button" className="btn" onClick={() => reviews.fetchNextPage()} disabled={reviews.isFetchingNextPage}>
+          <PendingButton type="button" className="btn" onClick={() => reviews.fetchNextPage()} pending={reviews.isFetchingNextPage}>
             {reviews.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
+          </PendingButton>
         </div>
       )}
     </>
@@ -96,9 +97,9 @@ function HideControl({ providerId, review }: { providerId: number; review: Ratin
         <button type="button" className="btn btn--small" onClick={() => setOpen(false)}>
           Go back
         </button>
-        <button type="submit" className="btn btn--small btn--primary" disabled={hide.isPending || !reason.trim()}>
+        <PendingButton type="submit" className="btn btn--small btn--primary" pending={hide.isPending} disabled={!reason.trim()}>
           {review.hidden ? 'Show comment' : 'Hide comment'}
-        </button>
+        </PendingButton>
       </div>
     </form>
   );

@@ -6,6 +6,7 @@ import { SelectField, TextField } from '../../ui/Field';
 import { ErrorSummary, summaryMessages, useFormFeedback } from '../../ui/formFeedback';
 import { MIN_PASSWORD } from '../auth';
 import { useCreateOperator } from './api';
+import { PendingButton } from '../../ui/PendingButton';
 
 const EMPTY = { name: '', email: '', password: '', role: 'viewer' as OperatorRole };
 const FIELDS = [
@@ -131,9 +132,9 @@ export function AddOperator() {
         ))}
       </SelectField>
       <div className="actions span-all">
-        <button type="submit" className="btn btn--primary" disabled={create.isPending}>
+        <PendingButton type="submit" className="btn btn--primary" pending={create.isPending}>
           {create.isPending ? 'Adding…' : 'Add operator'}
-        </button>
+        </PendingButton>
       </div>
       {created && (
         <div className="span-all">

@@ -9,6 +9,7 @@ import { TableScroll } from '../../ui/Table';
 import { formatDateTime } from '../../ui/time';
 import { useToast } from '../../ui/Toast';
 import { useResetLink, useSetDisabled, useUsers } from './api';
+import { PendingButton } from '../../ui/PendingButton';
 import './UserList.css';
 
 const ROLES = [
@@ -170,14 +171,14 @@ export function UserList({ me }: { me: number }) {
                         Reset link
                       </button>
                       {u.id !== me && (
-                        <button
+                        <PendingButton
                           type="button"
                           className={`btn btn--small${u.disabled ? '' : ' btn--danger'}`}
                           onClick={() => (u.disabled ? toggle(u) : setConfirming(u))}
-                          disabled={setDisabled.isPending}
+                          pending={setDisabled.isPending}
                         >
                           {u.disabled ? 'Enable' : 'Disable'}
-                        </button>
+                        </PendingButton>
                       )}
                     </div>
                   </td>
@@ -190,9 +191,9 @@ export function UserList({ me }: { me: number }) {
       {users.isError && users.data && <ErrorAlert>Could not refresh the accounts. {errorMessage(users.error)}</ErrorAlert>}
       {users.hasNextPage && (
         <div className="actions">
-          <button type="button" className="btn" onClick={() => users.fetchNextPage()} disabled={users.isFetchingNextPage}>
+          <PendingButton type="button" className="btn" onClick={() => users.fetchNextPage()} pending={users.isFetchingNextPage}>
             {users.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
+          </PendingButton>
         </div>
       )}
       <ConfirmDialog
