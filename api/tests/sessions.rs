@@ -337,6 +337,81 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
 }
 
 #[tokio::test]
+async fn a_reset_link_is_undone_by_a_newer_one_and_by_a_new_password_and_each_is_audited() {
+    let app = TestApp::new().await;
+    let admin = app.demo("admin").await;
+    let quinn = app.customer("quinn").await;
+    let id = app.get("/api/v1/auth/me", &quinn).await.body["id"]
+        .as_i64()
+        .unwrap();
+    let issue = async || {
+        let link = app
+            .call(
+                "POST",
+                &format!("/api/v1/admin/users/{id}/reset-link"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
+        let url = link.body["url"].as_str().unwrap();
+        url.split("#token=").nth(1).unwrap().to_owned()
+    };
+    let reset = async |token: &str, password: &str| {
+        app.call(
+            "POST",
+            "/api/v1/auth/reset",
+            None,
+            Some(json!({"token": token, "new_password": password})),
+        )
+        .await
+        .status
+    };
+
+    // A second link undoes the first: one sent to the wrong place is taken back.
+    let first = issue().await;
+    let second = issue().await;
+    assert_eq!(
+        reset(&first, "first-new-password").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        reset(&second, "second-new-password").await,
+        StatusCode::NO_CONTENT
+    );
+
+    // A password changed after a link was issued undoes it.
+    let third = issue().await;
+    let quinn = app.login("quinn@example.com", "second-new-password").await;
+    let changed = app
+        .call(
+            "POST",
+            "/api/v1/auth/password",
+            Some(&quinn),
+            Some(json!({"current_password": "second-new-password", "new_password": "own-new-password"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.body);
+    assert_eq!(
+        reset(&third, "taken-back-password").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    app.login("quinn@example.com", "own-new-password").await;
+
+    // Whoever issued a link is in the audit log.
+    let audit = app
+        .get("/api/v1/admin/audit?action=issue_reset_link", &admin)
+        .await
+        .body;
+    let items = audit["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{audit}");
+    for item in items {
+        assert_eq!(item["subject"], format!("user {id}"));
+        assert_eq!(item["count"], 1);
+    }
+}
+
+#[tokio::test]
 async fn a_session_lapses_when_idle_too_long_and_at_its_absolute_limit() {
     let clock = db::ManualClock::new(chrono::Utc::now());
     let app = TestApp::with_clock(std::sync::Arc::new(clock.clone())).await;

@@ -917,7 +917,8 @@ export interface components {
       | 'show_review'
       | 'create_user'
       | 'disable_user'
-      | 'enable_user';
+      | 'enable_user'
+      | 'issue_reset_link';
     /** @description One row of the audit log. */
     AuditEntryView: {
       /** Format: int64 */
@@ -3410,7 +3411,10 @@ export interface operations {
         from: string;
         /** @description The range's end (RFC 3339), after `from` and at most 14 days later. */
         to: string;
-        /** @description The zone whose clock the 30-minute grid follows; the service area's by default. */
+        /**
+         * @description The zone whose clock the 30-minute grid follows; the service area's when absent or
+         *     blank.
+         */
         time_zone?: components['schemas']['TimeZoneName'];
       };
       header?: never;

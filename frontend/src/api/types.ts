@@ -108,6 +108,7 @@ export const AUDIT_ACTIONS = [
   'create_user',
   'disable_user',
   'enable_user',
+  'issue_reset_link',
 ] as const satisfies readonly AuditAction[];
 export type AuditEntry = Schemas['AuditEntryView'];
 export type AuditPage = Schemas['AuditPage'];

@@ -387,6 +387,9 @@ impl Accounts {
         let mut tx = self.db.write().await?;
         let now = tx.now();
         let expires_at = now + valid_for;
+        // Only the newest link works: one sent to the wrong place is undone by sending
+        // another.
+        void_reset_links(&mut tx, user_id).await?;
         exec!(tx, |c| {
             sqlx::query(
                 "INSERT INTO password_resets (user_id, token_hash, created_by, created_at, \
@@ -400,6 +403,10 @@ impl Accounts {
             .execute(c)
             .await
         })?;
+        // A link sets the account's password without the old one: who handed one out is
+        // the operators' business.
+        let subject = format!("user {user_id}");
+        crate::console::record(&mut tx, by, AuditAction::IssueResetLink, &subject, 1, None).await?;
         tx.commit().await?;
         Ok(expires_at)
     }
@@ -435,6 +442,8 @@ impl Accounts {
     }
 }
 
+/// Sets `user_id`'s password hash. A link to reset the old password, issued before and
+/// not used, no longer works: whoever holds it must not undo the new one.
 async fn set_password(tx: &mut db::Tx, user_id: i64, hash: &str) -> Result<(), StoreError> {
     exec!(tx, |c| {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -442,6 +451,21 @@ async fn set_password(tx: &mut db::Tx, user_id: i64, hash: &str) -> Result<(), S
             .bind(user_id)
             .execute(c)
             .await
+    })?;
+    void_reset_links(tx, user_id).await
+}
+
+/// Ends every unused reset link of `user_id`, as if used now.
+async fn void_reset_links(tx: &mut db::Tx, user_id: i64) -> Result<(), StoreError> {
+    let now = tx.now();
+    exec!(tx, |c| {
+        sqlx::query(
+            "UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(ts(now))
+        .execute(c)
+        .await
     })?;
     Ok(())
 }

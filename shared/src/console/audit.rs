@@ -30,10 +30,11 @@ pub enum AuditAction {
     CreateUser,
     DisableUser,
     EnableUser,
+    IssueResetLink,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::RetryJobs,
         AuditAction::CancelJobs,
         AuditAction::RunJobsNow,
@@ -48,6 +49,7 @@ impl AuditAction {
         AuditAction::CreateUser,
         AuditAction::DisableUser,
         AuditAction::EnableUser,
+        AuditAction::IssueResetLink,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +68,7 @@ impl AuditAction {
             AuditAction::CreateUser => "create_user",
             AuditAction::DisableUser => "disable_user",
             AuditAction::EnableUser => "enable_user",
+            AuditAction::IssueResetLink => "issue_reset_link",
         }
     }
 

@@ -58,4 +58,5 @@ export const AUDIT_ACTION_LABEL: Record<AuditAction, string> = {
   create_user: 'Created an account',
   disable_user: 'Disabled an account',
   enable_user: 'Enabled an account',
+  issue_reset_link: 'Issued a password reset link',
 };
