@@ -81,3 +81,24 @@ impl utoipa::PartialSchema for TimeZoneName {
 }
 
 impl utoipa::ToSchema for TimeZoneName {}
+
+/// Every operation that writes may be refused as started by another site's page (403
+/// `cross_origin_request`, [`crate::origin`]): said under each, beside its own 403s.
+pub fn writes_may_be_refused_cross_origin(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Ref, RefOr};
+    for item in openapi.paths.paths.values_mut() {
+        let writes = [
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in writes.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("403".into())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Forbidden")));
+        }
+    }
+}

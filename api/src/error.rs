@@ -25,6 +25,10 @@ pub enum ApiError {
     AccountDisabled,
     #[error("{0}")]
     Forbidden(String),
+    #[error(
+        "a change must come from this app's own pages: another site's page started this request"
+    )]
+    CrossOrigin,
     #[error("{0}")]
     NotFound(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
@@ -101,6 +105,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled", json!({})),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", json!({})),
+            ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin_request", json!({})),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", json!({})),
             ApiError::PayloadTooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -335,7 +340,7 @@ pub mod responses {
     );
     error_response!(
         Forbidden,
-        "Signed in, but not allowed to do this (`forbidden`)"
+        "Signed in, but not allowed to do this (`forbidden`), or a change another site's page started (`cross_origin_request`)"
     );
     error_response!(
         NotFound,

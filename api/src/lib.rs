@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod limits;
+pub mod origin;
 pub mod routes;
 pub mod seed;
 
@@ -244,7 +245,9 @@ fn api_routes(timeout: Duration) -> OpenApiRouter<AppState> {
 
 /// The API's OpenAPI document, derived from the handlers and their types.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes(Duration::from_secs(1)).split_for_parts().1
+    let mut document = api_routes(Duration::from_secs(1)).split_for_parts().1;
+    doc::writes_may_be_refused_cross_origin(&mut document);
+    document
 }
 
 /// The whole HTTP surface: `/api/v1/...`, `/healthz`, `/readyz`.
@@ -254,6 +257,10 @@ pub fn app(state: AppState) -> Router {
     // Unknown API paths are JSON 404s, not the frontend's index page.
     let api = api
         .fallback(|| async { error::ApiError::NotFound("there is nothing at this address".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin::same_origin_writes,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::limit,
@@ -310,7 +317,7 @@ pub fn app(state: AppState) -> Router {
             CorsLayer::new()
                 .allow_origin(origin)
                 .allow_credentials(true)
-                .allow_methods([Method::GET, Method::POST, Method::PATCH])
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH])
                 .allow_headers([
                     axum::http::header::CONTENT_TYPE,
                     axum::http::header::AUTHORIZATION,

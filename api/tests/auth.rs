@@ -258,3 +258,146 @@ async fn an_event_stream_ends_when_its_sign_in_expires() {
     assert!(text.contains("event: expired"), "{text}");
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
 }
+
+#[tokio::test]
+async fn a_change_another_site_s_page_starts_is_refused_and_one_from_the_app_goes_on() {
+    let app = TestApp::new().await;
+    let login = app
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": "admin@example.com", "password": "demo1234"})),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let cookie = login.headers[header::SET_COOKIE].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let with_cookie = |method: &str, uri: &str, headers: &[(&str, &str)]| {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, &session)
+            .header(header::HOST, "127.0.0.1:5000");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        // A form's body, which needs no preflight from another origin.
+        req.header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("x"))
+            .unwrap()
+    };
+    let paused = async || {
+        let queues = app
+            .send(with_cookie("GET", "/api/v1/admin/queues", &[]))
+            .await;
+        assert_eq!(queues.status, StatusCode::OK, "{}", queues.body);
+        queues.body.as_array().unwrap()[0]["paused"]
+            .as_bool()
+            .unwrap()
+    };
+
+    // Another port of the host is the same site: the browser sends the cookie.
+    for headers in [
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "http://127.0.0.1:9999"),
+        ][..],
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ][..],
+        // A browser too old to say where a request comes from: its origin is not this host.
+        &[("origin", "http://127.0.0.1:9999")][..],
+    ] {
+        for uri in [
+            "/api/v1/admin/queues/assignment/pause",
+            "/api/v1/auth/logout-all",
+        ] {
+            let res = app.send(with_cookie("POST", uri, headers)).await;
+            assert_eq!(
+                (res.status, res.code()),
+                (StatusCode::FORBIDDEN, "cross_origin_request"),
+                "{uri} {headers:?}: {}",
+                res.body
+            );
+        }
+    }
+    assert!(!paused().await, "nothing paused");
+    let me = app.send(with_cookie("GET", "/api/v1/auth/me", &[])).await;
+    assert_eq!(me.status, StatusCode::OK, "still signed in");
+
+    // The app's own page, an old browser on this host, and a client that is no browser.
+    for headers in [
+        &[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://127.0.0.1:5000"),
+        ][..],
+        &[("origin", "http://127.0.0.1:5000")][..],
+        &[][..],
+    ] {
+        let res = app
+            .send(with_cookie(
+                "POST",
+                "/api/v1/admin/queues/assignment/pause",
+                headers,
+            ))
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{headers:?}: {}", res.body);
+        assert!(paused().await);
+        let res = app
+            .send(with_cookie(
+                "POST",
+                "/api/v1/admin/queues/assignment/resume",
+                headers,
+            ))
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{headers:?}: {}", res.body);
+    }
+}
+
+#[tokio::test]
+async fn the_allowed_origin_may_make_every_kind_of_change_from_its_own_site() {
+    let app = TestApp::with_settings(|s| {
+        s.cors_origin = Some(header::HeaderValue::from_static("https://app.example.com"));
+    })
+    .await;
+    let priya = app.demo("priya").await;
+    let id = app.provider_id(&priya).await;
+    let path = format!("/api/v1/providers/{id}/calendar");
+    // The preflight a browser sends before each kind of write the API takes.
+    for method in ["POST", "PUT", "PATCH"] {
+        let res = app
+            .send(
+                Request::builder()
+                    .method("OPTIONS")
+                    .uri(&path)
+                    .header(header::ORIGIN, "https://app.example.com")
+                    .header(header::ACCESS_CONTROL_REQUEST_METHOD, method)
+                    .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let allowed = res.headers[header::ACCESS_CONTROL_ALLOW_METHODS]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(allowed.contains(method), "{method}: {allowed}");
+    }
+    // Then the write itself, from the allowed origin's site.
+    let res = app
+        .send(
+            Request::builder()
+                .method("PUT")
+                .uri(&path)
+                .header(header::AUTHORIZATION, format!("Bearer {priya}"))
+                .header(header::ORIGIN, "https://app.example.com")
+                .header("sec-fetch-site", "cross-site")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"time_zone": "Europe/Berlin"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+}

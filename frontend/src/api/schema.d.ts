@@ -2469,7 +2469,7 @@ export interface components {
         };
       };
     };
-    /** @description Signed in, but not allowed to do this (`forbidden`) */
+    /** @description Signed in, but not allowed to do this (`forbidden`), or a change another site's page started (`cross_origin_request`) */
     Forbidden: {
       headers: {
         [name: string]: unknown;
@@ -2603,6 +2603,7 @@ export interface operations {
         };
       };
       400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
       408: components['responses']['Timeout'];
       409: components['responses']['Conflict'];
       413: components['responses']['PayloadTooLarge'];
@@ -2661,6 +2662,7 @@ export interface operations {
         };
         content?: never;
       };
+      403: components['responses']['Forbidden'];
       408: components['responses']['Timeout'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];
@@ -2683,6 +2685,7 @@ export interface operations {
         content?: never;
       };
       401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
       408: components['responses']['Timeout'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];
@@ -2710,6 +2713,7 @@ export interface operations {
       };
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
       408: components['responses']['Timeout'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
@@ -2739,6 +2743,7 @@ export interface operations {
         content?: never;
       };
       400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
       408: components['responses']['Timeout'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
@@ -3298,6 +3303,7 @@ export interface operations {
       };
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
       408: components['responses']['Timeout'];
       413: components['responses']['PayloadTooLarge'];
