@@ -749,6 +749,48 @@ async fn offered(t: &T, starts_at: &str) -> Booking {
 }
 
 #[tokio::test]
+async fn an_operator_s_run_now_does_not_end_an_offer_before_its_time() {
+    use shared::console::{JobAction, JobSelection};
+    let t = setup().await;
+    let (ann, _) = t.provider("ann", &["plumbing"], 5.0).await;
+    let b = offered(&t, "2026-12-07T09:00:00Z").await;
+    let expiry = t
+        .core
+        .queue
+        .list(&queue::JobFilter {
+            kind: Some(ExpireOffer::KIND.into()),
+            subject_id: Some(b.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(expiry.state, JobState::Scheduled);
+    let report = t
+        .core
+        .console()
+        .act_on_jobs(
+            &t.admin,
+            JobAction::RunNow,
+            JobSelection::Ids(vec![expiry.id]),
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.changed, report.skipped_count), (0, 1));
+    assert!(
+        report.skipped[0].reason.contains("reassign the booking"),
+        "{:?}",
+        report.skipped
+    );
+    let after = t.core.queue.get(expiry.id).await.unwrap().unwrap();
+    assert_eq!(after.run_at, expiry.run_at, "still due when the offer ends");
+    assert!(t.claim("w").await.is_empty());
+    let b = t.get(b.id).await;
+    assert_eq!((b.status, b.provider_id), (Status::Assigned, Some(ann)));
+}
+
+#[tokio::test]
 async fn an_offer_nobody_answers_expires_as_a_failed_attempt_and_its_provider_is_skipped() {
     let t = setup().await;
     let (first, _) = t.provider("ann", &["plumbing"], 5.0).await;

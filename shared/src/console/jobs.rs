@@ -8,7 +8,7 @@ use queue::{Job, JobFilter, JobKind, JobState};
 use super::audit::AuditAction;
 use super::{CHUNK, Console, audit};
 use crate::Actor;
-use crate::assignment::{AssignProvider, cycle};
+use crate::assignment::{AssignProvider, ExpireOffer, cycle};
 use crate::booking::history::{self, HistoryNote};
 use crate::booking::rows;
 use crate::error::StoreError;
@@ -207,6 +207,17 @@ impl Console {
                     return Ok(Some(format!(
                         "the job is {}; only scheduled or retrying jobs run now",
                         job.state.as_str()
+                    )));
+                }
+                if job.kind == ExpireOffer::KIND && job.state == JobState::Scheduled {
+                    // Its time is the offer's deadline: run early, it would take the
+                    // booking from a provider who still has time to answer, in the
+                    // words of an offer that ran out.
+                    return Ok(Some(format!(
+                        "it ends an offer when the provider's time to answer is up ({}); \
+                         reassign the booking to take the offer back sooner",
+                        job.run_at
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                     )));
                 }
                 queue::run_now(tx, job.id).await?;

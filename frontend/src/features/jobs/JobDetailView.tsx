@@ -150,7 +150,7 @@ function Errors({ job }: { job: JobDetail }) {
 /** The operator's buttons for this job: those that apply to its state. */
 function Actions({ job, onDone }: { job: JobDetail; onDone: (o: ActionOutcome) => void }) {
   const act = useJobAction();
-  const applicable = JOB_ACTIONS.filter((a) => actionApplies(a, job.state));
+  const applicable = JOB_ACTIONS.filter((a) => actionApplies(a, job));
   if (!applicable.length) return null;
   return (
     <>

@@ -28,7 +28,7 @@ export function useJobFilters(): [JobFilters, (f: JobFilters) => void] {
 }
 
 /** Whether an operator can do anything to a job in this state (a running or done one: no). */
-const actionable = (j: Job) => JOB_ACTIONS.some((a) => actionApplies(a, j.state));
+const actionable = (j: Job) => JOB_ACTIONS.some((a) => actionApplies(a, j));
 
 /** When the job runs next, or ran, in a cell. */
 function RunCell({ job }: { job: Job }) {

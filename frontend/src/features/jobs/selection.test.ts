@@ -3,7 +3,7 @@ import type { Job } from '../../api/types';
 import { DEFAULT_JOB_FILTERS } from './filters';
 import { actionRequest, canAct, NO_SELECTION, selectedCount, toggled } from './selection';
 
-const job = (id: number, state: Job['state']) => ({ id, state }) as Job;
+const job = (id: number, state: Job['state']) => ({ id, state, kind: 'assign_provider' }) as Job;
 const shown = [job(1, 'dead'), job(2, 'retrying'), job(3, 'running')];
 
 describe('selecting jobs', () => {

@@ -1,7 +1,7 @@
 import type { JobFilters } from '../../api/queryKeys';
 import type { Job, JobActionRequest } from '../../api/types';
 import { filterBody } from './filters';
-import { actionApplies, type JobAction } from './words';
+import { actionApplies, stateApplies, type JobAction } from './words';
 
 /**
  * Which jobs the action buttons act on: rows ticked on screen, or every job the filters
@@ -29,8 +29,8 @@ export function actionRequest(s: Selection, filters: JobFilters): JobActionReque
  * job by job in the end, and reports what it skipped.
  */
 export function canAct(action: JobAction, s: Selection, shown: readonly Job[], filters: JobFilters, total: number): boolean {
-  if (s.kind === 'matching') return total > 0 && (!filters.state || actionApplies(action, filters.state));
-  return shown.some((j) => s.ids.has(j.id) && actionApplies(action, j.state));
+  if (s.kind === 'matching') return total > 0 && (!filters.state || stateApplies(action, filters.state));
+  return shown.some((j) => s.ids.has(j.id) && actionApplies(action, j));
 }
 
 /** The selection with job `id` ticked or not (a "matching" selection becomes the ticked rows). */

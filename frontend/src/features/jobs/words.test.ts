@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionReport } from '../../api/types';
+import type { JobState } from '../../api/types';
 import { actionApplies, kindLabel, moreSkipped, reportHeadline } from './words';
 
 const report = (changed: number, skipped: [number, string][] = [], skipped_count = skipped.length): ActionReport => ({
@@ -53,15 +54,24 @@ describe('jobs in words', () => {
   });
 
   it('offer each action for the states it changes, never for a running job', () => {
-    expect(actionApplies('retry', 'dead')).toBe(true);
-    expect(actionApplies('retry', 'cancelled')).toBe(true);
-    expect(actionApplies('retry', 'scheduled')).toBe(false);
-    expect(actionApplies('cancel', 'retrying')).toBe(true);
-    expect(actionApplies('run_now', 'scheduled')).toBe(true);
-    expect(actionApplies('run_now', 'dead')).toBe(false);
+    const assign = (state: JobState) => ({ state, kind: 'assign_provider' });
+    expect(actionApplies('retry', assign('dead'))).toBe(true);
+    expect(actionApplies('retry', assign('cancelled'))).toBe(true);
+    expect(actionApplies('retry', assign('scheduled'))).toBe(false);
+    expect(actionApplies('cancel', assign('retrying'))).toBe(true);
+    expect(actionApplies('run_now', assign('scheduled'))).toBe(true);
+    expect(actionApplies('run_now', assign('dead'))).toBe(false);
     for (const a of ['retry', 'cancel', 'run_now'] as const) {
-      expect(actionApplies(a, 'running')).toBe(false);
-      expect(actionApplies(a, 'done')).toBe(false);
+      expect(actionApplies(a, assign('running'))).toBe(false);
+      expect(actionApplies(a, assign('done'))).toBe(false);
     }
+  });
+
+  it("offer an offer's expiry nothing but running again after a failed run", () => {
+    const expiry = (state: JobState) => ({ state, kind: 'expire_offer' });
+    expect(actionApplies('run_now', expiry('scheduled'))).toBe(false);
+    expect(actionApplies('run_now', expiry('retrying'))).toBe(true);
+    expect(actionApplies('cancel', expiry('scheduled'))).toBe(false);
+    expect(actionApplies('retry', expiry('dead'))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import type { ActionReport, JobActionRequest, JobState, RunOutcome } from '../../api/types';
+import type { ActionReport, Job, JobActionRequest, JobState, RunOutcome } from '../../api/types';
 
 /** What a job does, in plain words: "find a provider" rather than `assign_provider`. */
 const KIND_LABEL: Record<string, string> = {
@@ -81,9 +81,20 @@ export function jobs(n: number): string {
   return `${n.toLocaleString()} ${n === 1 ? 'job' : 'jobs'}`;
 }
 
-/** Whether `action` can change a job in `state` (a running job is never touched). */
-export function actionApplies(action: JobAction, state: JobState): boolean {
+/** Whether `action` can change some job in `state` (a running job is never touched). */
+export function stateApplies(action: JobAction, state: JobState): boolean {
   return ACTION_WORDS[action].appliesTo.includes(state);
+}
+
+/**
+ * Whether `action` can change `job`, as the API decides: a running job is never touched;
+ * only a booking's assignment is retried or cancelled; an offer's expiry that has not run
+ * yet is due when the provider's time to answer is up, never sooner.
+ */
+export function actionApplies(action: JobAction, job: Pick<Job, 'state' | 'kind'>): boolean {
+  if (!stateApplies(action, job.state)) return false;
+  if (action === 'run_now') return !(job.kind === 'expire_offer' && job.state === 'scheduled');
+  return job.kind === 'assign_provider';
 }
 
 /**
