@@ -80,7 +80,8 @@ pub struct BucketView {
     /// Bookings created in it, by their status now (every status, zeros included).
     #[schema(value_type = BTreeMap<String, i64>)]
     pub by_status: BTreeMap<&'static str, i64>,
-    /// Of them, how many wait on a dead assignment job.
+    /// Of them, how many wait for an operator: no provider could be assigned (their job
+    /// is dead), or an operator cancelled the search.
     pub dead: i64,
     /// Milliseconds from creation to the first assignment, p50 and p90 (nearest rank);
     /// `null` when none was assigned.

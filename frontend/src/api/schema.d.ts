@@ -1080,7 +1080,8 @@ export interface components {
       };
       /**
        * Format: int64
-       * @description Of them, how many wait on a dead assignment job.
+       * @description Of them, how many wait for an operator: no provider could be assigned (their job
+       *     is dead), or an operator cancelled the search.
        */
       dead: number;
       /**

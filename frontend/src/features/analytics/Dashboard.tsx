@@ -177,6 +177,9 @@ function Section({
   );
 }
 
+/** Bookings that wait for an operator: their assignment is dead, or was cancelled. */
+const WAITING = 'Waiting for an operator';
+
 function Rates({ data }: { data: Analytics }) {
   const r = data.rates;
   const items: [string, string, string][] = [
@@ -186,12 +189,12 @@ function Rates({ data }: { data: Analytics }) {
     ['Expired', percent(r.expiry), `${r.expired} of ${r.offers} offers`],
     ['No-shows', percent(r.no_show), `${r.no_shows} of ${r.accepted} accepted`],
     ['Cancelled', percent(r.cancellation), `${r.cancelled} of ${r.created} bookings`],
-    ['Dead jobs', String(r.dead), 'waiting on an admin'],
+    [WAITING, String(r.dead), 'no provider found, or the search cancelled'],
   ];
   return (
     <dl className="analytics-rates" aria-label="The range's rates">
       {items.map(([label, value, of]) => (
-        <div key={label} className={`card analytics-rate${label === 'Dead jobs' && r.dead > 0 ? ' analytics-rate--alert' : ''}`}>
+        <div key={label} className={`card analytics-rate${label === WAITING && r.dead > 0 ? ' analytics-rate--alert' : ''}`}>
           <dt>{label}</dt>
           <dd>
             <span className="analytics-rate__value">{value}</span>
@@ -279,7 +282,7 @@ function VolumeChart({ data }: { data: Analytics }) {
                     {statusLabel(s.status)}
                   </th>
                 ))}
-                <th scope="col">Dead jobs</th>
+                <th scope="col">{WAITING}</th>
               </tr>
             </thead>
             <tbody>

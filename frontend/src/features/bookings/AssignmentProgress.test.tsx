@@ -56,4 +56,13 @@ describe('the assignment countdown', () => {
     );
     expect(screen.queryByTestId('assignment-progress')).toBeNull();
   });
+
+  it('names an operator who cancelled the search as the reason, not the attempts', () => {
+    render(
+      <AssignmentProgress assignment={retrying({ state: 'cancelled', exhausted: true, attempt: 1, next_attempt_at: null })} exhausted />,
+    );
+    const notice = screen.getByTestId('assignment-exhausted');
+    expect(notice).toHaveTextContent('Assignment cancelled. An operator stopped the search for a provider.');
+    expect(notice).not.toHaveTextContent('attempts');
+  });
 });

@@ -37,12 +37,22 @@ export function AssignmentProgress({ assignment, exhausted, exhaustedHint }: Pro
   const now = useNow(250, counting);
 
   if (exhausted || assignment?.exhausted) {
+    // An operator who cancelled the search is the reason, not the attempts.
+    const cancelled = assignment?.state === 'cancelled';
     return (
       <Notice tone="warning" testId="assignment-exhausted">
-        <strong>Assignment exhausted.</strong> No provider could be assigned
-        {assignment ? ` after ${assignment.max_attempts} attempts` : ''}
-        {assignment?.last_error ? ` (last: ${assignment.last_error})` : ''}.{' '}
-        {exhaustedHint ?? 'An admin can retry it or assign a provider by hand; this page updates when they do.'}
+        {cancelled ? (
+          <>
+            <strong>Assignment cancelled.</strong> An operator stopped the search for a provider
+          </>
+        ) : (
+          <>
+            <strong>Assignment exhausted.</strong> No provider could be assigned
+            {assignment ? ` after ${assignment.max_attempts} attempts` : ''}
+            {assignment?.last_error ? ` (last: ${assignment.last_error})` : ''}
+          </>
+        )}
+        . {exhaustedHint ?? 'An admin can retry it or assign a provider by hand; this page updates when they do.'}
       </Notice>
     );
   }
