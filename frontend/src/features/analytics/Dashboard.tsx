@@ -21,6 +21,7 @@ import {
   sortProviders,
   stackByStatus,
   WEEKDAY_NAMES,
+  fromZero,
   type ProviderColumn,
 } from './shape';
 import './Dashboard.css';
@@ -129,7 +130,11 @@ export function Dashboard() {
       {data && (
         <div className={`analytics${figures.isPlaceholderData ? ' analytics--stale' : ''}`} aria-busy={figures.isFetching}>
           <Rates data={data} />
-          <Section title="Bookings by status" csv={csvUrl(shown, 'buckets')} csvName="Download the days as CSV">
+          <Section
+            title="Bookings by status"
+            csv={csvUrl(shown, 'buckets')}
+            csvName={`Download the ${data.bucket === 'week' ? 'weeks' : 'days'} as CSV`}
+          >
             <VolumeChart data={data} />
           </Section>
           <Section title="Time to assign and to accept">
@@ -230,10 +235,13 @@ function bucketSeries(starts: string[]): uPlot.Series {
   return { label: 'Starting', value: (_u, i) => (i === null || !starts[i] ? '—' : dayLabel(starts[i])) };
 }
 
+/** A y scale from zero (see `fromZero`). */
+const FROM_ZERO: uPlot.Scale = { range: (_u, _min, max) => fromZero(max) };
+
 /** The stacked bars: `drawn` tallest stack first, so each lower one is painted over it. */
 function volumeOptions(drawn: BookingStatus[], starts: string[]): Omit<uPlot.Options, 'width' | 'height'> {
   return {
-    scales: { x: { time: false, range: [-0.5, Math.max(starts.length - 0.5, 0.5)] } },
+    scales: { x: { time: false, range: [-0.5, Math.max(starts.length - 0.5, 0.5)] }, y: FROM_ZERO },
     // Whole bookings on the y axis.
     axes: [
       bucketAxis(starts),
@@ -318,7 +326,7 @@ const WAIT_SERIES: {
 
 function waitOptions(starts: string[]): Omit<uPlot.Options, 'width' | 'height'> {
   return {
-    scales: { x: { time: false, range: [-0.5, Math.max(starts.length - 0.5, 0.5)] } },
+    scales: { x: { time: false, range: [-0.5, Math.max(starts.length - 0.5, 0.5)] }, y: FROM_ZERO },
     axes: [bucketAxis(starts), { label: 'wait', size: 70, values: (_u, splits) => splits.map((v) => duration(v)) }],
     series: [
       bucketSeries(starts),

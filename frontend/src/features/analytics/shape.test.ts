@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalyticsBucket, DemandCell, ProviderFigures } from '../../api/types';
-import { demandByService, duration, heatmap, percent, sortProviders, stackByStatus } from './shape';
+import { demandByService, duration, fromZero, heatmap, percent, sortProviders, stackByStatus } from './shape';
 
 const zero = { pending: 0, assigned: 0, accepted: 0, in_progress: 0, completed: 0, cancelled: 0, rejected: 0, no_show: 0 };
 
@@ -89,5 +89,12 @@ describe('labels', () => {
     expect(duration(12 * 60_000)).toBe('12 min');
     expect(duration(3.5 * 3_600_000)).toBe('3.5 h');
     expect(duration(null)).toBe('—');
+  });
+});
+
+describe('a y range', () => {
+  it('starts at zero whatever the lowest value, with room above the highest', () => {
+    expect(fromZero(25)).toEqual([0, 27.500000000000004]);
+    expect(fromZero(0)).toEqual([0, 1]);
   });
 });

@@ -69,3 +69,12 @@ export { formatDuration as duration } from '../../ui/duration';
 export function dayLabel(date: string): string {
   return new Date(`${date}T00:00:00Z`).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' });
 }
+
+/**
+ * A chart's y range for values up to `max`: from zero, with a tenth above the highest.
+ * uPlot's own range fits the data's lowest value, so a stack whose lowest was 19 drew 24
+ * as a sliver and 25 as three times it.
+ */
+export function fromZero(max: number): [number, number] {
+  return [0, Math.max(1, max * 1.1)];
+}
