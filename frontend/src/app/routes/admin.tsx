@@ -7,7 +7,7 @@
 import { Link, useParams } from 'react-router';
 import { AssignPanel, BookingDetailView, BookingsTable, OverridePanel, ProviderDay, StatusActions } from '../../features/bookings';
 import { AuditLog } from '../../features/audit';
-import { JobDetailView, JobList, QueueOverview, useJobFilters } from '../../features/jobs';
+import { JobDetailView, JobList, PausedQueues, QueueOverview, useJobFilters } from '../../features/jobs';
 import {
   AddProvider,
   CalendarEditor,
@@ -76,6 +76,7 @@ export function JobsPage() {
       <div className="page-head">
         <h1 id="jobs-title">Jobs</h1>
       </div>
+      <PausedQueues />
       <JobList filters={filters} onFiltersChange={setFilters} />
     </section>
   );

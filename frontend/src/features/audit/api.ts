@@ -3,7 +3,11 @@ import { api } from '../../api/client';
 import { keys, type AuditFilters } from '../../api/queryKeys';
 import type { AuditPage } from '../../api/types';
 
-/** The audit log, newest first, a page at a time. Under `admin`: booking events refetch it. */
+/**
+ * The audit log, newest first, a page at a time. Under `admin`: booking events refetch
+ * it; and every 10 s, since most operator actions (a queue paused, an account disabled, a
+ * provider changed) make no booking event.
+ */
 export function useAudit(filters: AuditFilters, pageSize = 50) {
   return useInfiniteQuery({
     queryKey: keys.audit(filters),
@@ -12,5 +16,6 @@ export function useAudit(filters: AuditFilters, pageSize = 50) {
       api<AuditPage>('/admin/audit', { query: { ...filters, limit: pageSize, cursor: pageParam }, signal }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     placeholderData: keepPreviousData,
+    refetchInterval: 10_000,
   });
 }

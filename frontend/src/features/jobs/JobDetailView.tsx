@@ -10,6 +10,7 @@ import { formatDateTime, useNow } from '../../ui/time';
 import { ActionReportNotice, type ActionOutcome } from './ActionReportNotice';
 import { useJob, useJobAction } from './api';
 import { JobStateBadge } from './JobStateBadge';
+import { PausedQueues } from './PausedQueues';
 import { ACTION_WORDS, actionApplies, JOB_ACTIONS, kindLabel, RUN_OUTCOME_LABEL } from './words';
 import { PendingButton } from '../../ui/PendingButton';
 import './JobDetailView.css';
@@ -215,6 +216,7 @@ export function JobDetailView({ id }: { id: number }) {
         <>
           {job.isError && <ErrorAlert>Could not refresh the job. {errorMessage(job.error)}</ErrorAlert>}
           {outcome && <ActionReportNotice outcome={outcome} onDismiss={() => setOutcome(null)} />}
+          <PausedQueues only={data.queue} />
           <div className="card">
             <Facts job={data} />
             {canAct && <Actions job={data} onDone={setOutcome} />}

@@ -6,3 +6,4 @@
 export { JobDetailView } from './JobDetailView';
 export { JobList, useJobFilters } from './JobList';
 export { QueueOverview } from './QueueOverview';
+export { PausedQueues } from './PausedQueues';
