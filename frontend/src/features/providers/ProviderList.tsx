@@ -97,7 +97,11 @@ function ProviderCard({ provider, serviceTypes, canAct }: { provider: Provider; 
           </span>
         </div>
       </div>
-      {canAct ? (
+      {!provider.active ? (
+        // Deactivated, they take no work whatever their own switch says; reactivating
+        // (on their page) brings the switch back.
+        <p className="provider-card__available">Deactivated: offered no work</p>
+      ) : canAct ? (
         <AvailabilityToggle provider={provider} label="Available" />
       ) : (
         <p className="provider-card__available">{provider.available ? 'Available for new bookings' : 'Not available for new bookings'}</p>
