@@ -72,6 +72,43 @@ async fn an_address_without_a_sign_in_gets_its_budget_and_no_more() {
 }
 
 #[tokio::test]
+async fn signing_in_counts_against_the_address_whatever_token_comes_with_it() {
+    let app = TestApp::with_settings(|s| {
+        s.rate_limits = RateLimitSettings {
+            anonymous_per_min: 3,
+            user_per_min: 0,
+            bookings_per_min: 0,
+        }
+    })
+    .await;
+    // A token of a session that has ended still carries a valid signature.
+    let token = app.demo("customer").await;
+    let res = app
+        .call("POST", "/api/v1/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    let guess = |n: usize| {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/auth/login")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"email": "admin@example.com", "password": format!("guess-{n}")}).to_string(),
+            ))
+            .unwrap();
+        req.extensions_mut().insert(ConnectInfo(
+            "203.0.113.9:5000".parse::<SocketAddr>().unwrap(),
+        ));
+        req
+    };
+    for n in 0..3 {
+        assert_eq!(app.send(guess(n)).await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_limited(&app.send(guess(3)).await);
+}
+
+#[tokio::test]
 async fn a_user_gets_their_budget_whatever_the_address_and_others_keep_theirs() {
     let app = TestApp::with_settings(|s| {
         s.rate_limits = RateLimitSettings {
