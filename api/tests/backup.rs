@@ -122,6 +122,11 @@ async fn a_sqlite_backup_taken_while_bookings_are_written_restores_everything_co
     );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.starts_with("backed up "), "{said}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the copy is for this user only");
+    }
     // The service went on taking bookings after the backup.
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.store(true, Ordering::Relaxed);

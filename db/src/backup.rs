@@ -54,6 +54,8 @@ pub async fn backup_sqlite(url: &str, output: &Path) -> Result<Backup, BackupErr
     }
     let partial = PathBuf::from(format!("{}.partial", output.display()));
     let _ = std::fs::remove_file(&partial);
+    // Readable by this user only, as the database is: `VACUUM INTO` fills an empty file.
+    crate::new_private_file(&partial)?;
     let started = Instant::now();
     let pool = SqlitePoolOptions::new()
         .max_connections(1)

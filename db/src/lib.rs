@@ -505,7 +505,31 @@ pub enum Workload {
     Writes,
 }
 
-/// Opens a SQLite file in WAL mode, creating it and its folder if missing.
+/// Makes `path` an empty file readable and writable by this user only, unless it exists.
+/// A new SQLite database holds the accounts' password hashes, the signing key and every
+/// customer's details, and SQLite makes its log files with the database file's mode; an
+/// empty file is a new database to SQLite (and to `VACUUM INTO`).
+pub fn new_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Makes the folder at `path` (made for the database) open to this user only.
+fn private_folder(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Opens a SQLite file in WAL mode, creating it (for this user only) and its folder if
+/// missing.
 async fn connect_sqlite(url: &str, workload: Workload) -> Result<sqlx::SqlitePool, Error> {
     let mut options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -519,10 +543,15 @@ async fn connect_sqlite(url: &str, workload: Workload) -> Result<sqlx::SqlitePoo
     if workload == Workload::Writes {
         options = options.pragma("temp_store", "memory");
     }
-    if let Some(parent) = options.get_filename().parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+    let file = options.get_filename().to_path_buf();
+    if file.as_os_str() != ":memory:" {
+        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.exists()
+        {
+            std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+            private_folder(parent).map_err(sqlx::Error::Io)?;
+        }
+        new_private_file(&file).map_err(sqlx::Error::Io)?;
     }
     // No ping before lending a connection: a connection to a local file does not go
     // stale, and each ping is a round trip to the connection's thread.

@@ -264,3 +264,33 @@ async fn sqlite_a_reader_that_keeps_the_log_open_does_not_hold_the_writers_up() 
     );
     db.close().await;
 }
+
+/// A new database holds password hashes, the signing key and customers' details: its
+/// file, its log and a folder made for it are this user's alone, whatever the umask. A
+/// file that exists keeps the mode its owner gave it.
+#[tokio::test]
+async fn a_new_sqlite_database_and_the_folder_made_for_it_are_for_this_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("new/bookings.db");
+    let db = Db::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    assert_eq!(mode(&file), 0o600);
+    let log = std::path::PathBuf::from(format!("{}-wal", file.display()));
+    assert_eq!(mode(&log), 0o600, "its log too");
+    assert_eq!(mode(file.parent().unwrap()), 0o700);
+    db.close().await;
+
+    let shared = dir.path().join("shared.db");
+    std::fs::write(&shared, b"").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let db = Db::connect(&format!("sqlite://{}", shared.display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    assert_eq!(mode(&shared), 0o640);
+    db.close().await;
+}
