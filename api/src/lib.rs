@@ -307,7 +307,8 @@ pub fn app(state: AppState) -> Router {
     }
     let router = router
         .layer(axum::middleware::map_response(error::ensure_envelope))
-        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(extract::refuse_declared_oversize));
     // Compressed (brotli or gzip, as the client accepts) when worth it; never the event
     // stream, which must flush each event as it comes (tower-http leaves SSE alone).
     let router = router.layer(tower_http::compression::CompressionLayer::new());

@@ -211,6 +211,19 @@ async fn malformed_input_gets_the_documented_4xx_in_the_envelope_and_writes_noth
             None,
         ),
         (
+            // Refused from the header, before a body that may never come is waited for.
+            "3 MB declared",
+            {
+                let mut req = post(Body::from(booking_body().to_string()), "application/json");
+                req.headers_mut()
+                    .insert(header::CONTENT_LENGTH, (3 * 1024 * 1024).into());
+                req
+            },
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            None,
+        ),
+        (
             "form body",
             post(Body::from("a=b"), "application/x-www-form-urlencoded"),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
