@@ -462,6 +462,16 @@ async fn a_session_lapses_when_idle_too_long_and_at_its_absolute_limit() {
     assert!(!live(idle).await, "eleven minutes idle");
     // The app's own limit (four hours) is not reached: the token still works there.
     assert_eq!(me(&app, &token).await, StatusCode::OK);
+
+    // The shortest idle limit, a minute: a session used every 15 s is marked seen often
+    // enough to go on (it was marked once a minute, and so lapsed at its first minute).
+    let minute = chrono::Duration::minutes(1);
+    for _ in 0..8 {
+        clock.advance(chrono::Duration::seconds(15));
+        assert!(live(minute).await, "used 15 s ago");
+    }
+    clock.advance(chrono::Duration::seconds(61));
+    assert!(!live(minute).await, "a minute and a second idle");
 }
 
 /// An open event stream ends as soon as its session does (here, signing out everywhere
