@@ -5,7 +5,15 @@
  * that would change anything (useCanAct).
  */
 import { Link, useParams } from 'react-router';
-import { AssignPanel, BookingDetailView, BookingsTable, OverridePanel, ProviderDay, StatusActions } from '../../features/bookings';
+import {
+  AssignPanel,
+  BookingDetailView,
+  BookingsTable,
+  OverridePanel,
+  ProviderDay,
+  RescheduleForm,
+  StatusActions,
+} from '../../features/bookings';
 import { AuditLog } from '../../features/audit';
 import { JobDetailView, JobList, PausedQueues, QueueOverview, useJobFilters } from '../../features/jobs';
 import {
@@ -60,6 +68,7 @@ export function AdminBookingPage() {
                   </div>
                 )}
                 <AssignPanel booking={b} />
+                <RescheduleForm booking={b} byAdmin />
                 <OverridePanel booking={b} />
               </>
             )

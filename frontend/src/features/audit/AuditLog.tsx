@@ -17,6 +17,7 @@ import {
   NO_AUDIT_FILTERS,
   parseActorId,
 } from './filters';
+import { PendingButton } from '../../ui/PendingButton';
 import './AuditLog.css';
 
 /**
@@ -164,9 +165,9 @@ export function AuditLog() {
       {log.isError && log.data && <ErrorAlert>Could not refresh the audit log. {errorMessage(log.error)}</ErrorAlert>}
       {log.hasNextPage && (
         <div className="actions">
-          <button type="button" className="btn" onClick={() => log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+          <PendingButton type="button" className="btn" onClick={() => log.fetchNextPage()} pending={log.isFetchingNextPage}>
             {log.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
+          </PendingButton>
         </div>
       )}
     </>

@@ -16,6 +16,7 @@ import {
 } from './listFilters';
 import { When } from './When';
 import { StatusBadge } from './status';
+import { PendingButton } from '../../ui/PendingButton';
 import './BookingList.css';
 
 const bookingCount = (n: number) => `${n.toLocaleString()} ${n === 1 ? 'booking' : 'bookings'}`;
@@ -117,9 +118,9 @@ export function BookingsTable() {
           </TableScroll>
           <div className="actions">
             {list.hasNextPage ? (
-              <button type="button" className="btn" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+              <PendingButton type="button" className="btn" onClick={() => list.fetchNextPage()} pending={list.isFetchingNextPage}>
                 {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-              </button>
+              </PendingButton>
             ) : (
               <span className="muted small">All {bookingCount(total)} shown.</span>
             )}

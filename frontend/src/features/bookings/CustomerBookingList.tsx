@@ -5,6 +5,7 @@ import { useServiceLabel } from '../providers';
 import { useBookings } from './api';
 import { When } from './When';
 import { StatusBadge } from './status';
+import { PendingButton } from '../../ui/PendingButton';
 import './BookingList.css';
 
 /** The signed-in customer's bookings, newest first, each linking to its page. */
@@ -42,9 +43,9 @@ export function CustomerBookingList() {
       </ul>
       {q.hasNextPage && (
         <div className="actions">
-          <button type="button" className="btn" onClick={() => q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+          <PendingButton type="button" className="btn" onClick={() => q.fetchNextPage()} pending={q.isFetchingNextPage}>
             {q.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
+          </PendingButton>
         </div>
       )}
       {q.isError && <ErrorAlert>Could not load more bookings. {errorMessage(q.error)}</ErrorAlert>}

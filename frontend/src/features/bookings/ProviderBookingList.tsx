@@ -10,6 +10,7 @@ import { providerMoves } from './moves';
 import { StatusActions } from './StatusActions';
 import { StatusBadge } from './status';
 import { When } from './When';
+import { PendingButton } from '../../ui/PendingButton';
 import './BookingList.css';
 
 /** A link that opens the address in a map (a phone's maps app picks it up). */
@@ -184,9 +185,9 @@ export function ProviderHistory({ providerId }: { providerId: number | null | un
       )}
       {list.hasNextPage && (
         <div className="actions">
-          <button type="button" className="btn" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+          <PendingButton type="button" className="btn" onClick={() => list.fetchNextPage()} pending={list.isFetchingNextPage}>
             {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
+          </PendingButton>
         </div>
       )}
     </section>

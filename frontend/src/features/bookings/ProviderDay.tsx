@@ -7,6 +7,7 @@ import { dateKeyIn, formatTimeIn, nextDateKey, startOfDayIn } from '../../ui/tim
 import { useServiceLabel } from '../providers';
 import { useBookings } from './api';
 import { StatusBadge } from './status';
+import { PendingButton } from '../../ui/PendingButton';
 import './ProviderDay.css';
 
 /**
@@ -74,9 +75,9 @@ export function ProviderDay({ provider }: { provider: Provider }) {
       )}
       {list.hasNextPage && (
         <div className="actions">
-          <button type="button" className="btn" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+          <PendingButton type="button" className="btn" onClick={() => list.fetchNextPage()} pending={list.isFetchingNextPage}>
             Load more
-          </button>
+          </PendingButton>
         </div>
       )}
     </div>

@@ -6,21 +6,27 @@ import { useNow } from '../../ui/time';
 import { useToast } from '../../ui/Toast';
 import { useReschedule } from './api';
 import { SlotPicker, type ChosenSlot } from './SlotPicker';
+import { PendingButton } from '../../ui/PendingButton';
 
 /** How long before the start a customer may still move a booking (the API's rule). */
 const NOTICE_MS = 2 * 3600_000;
 const MOVABLE = new Set(['pending', 'assigned', 'accepted', 'rejected', 'no_show']);
 
-/** Whether the booking can still be moved by its customer now. */
-export function canReschedule(b: Pick<BookingDetail, 'status' | 'starts_at'>, now: number): boolean {
-  return MOVABLE.has(b.status) && Date.parse(b.starts_at) - now > NOTICE_MS;
+/**
+ * Whether the booking can still be moved now: by its customer until 2 hours before it
+ * starts, by a dispatcher (`byAdmin`) until it starts.
+ */
+export function canReschedule(b: Pick<BookingDetail, 'status' | 'starts_at'>, now: number, byAdmin = false): boolean {
+  return MOVABLE.has(b.status) && Date.parse(b.starts_at) - now > (byAdmin ? 0 : NOTICE_MS);
 }
 
 /**
- * Moving a booking to another free start, up to 2 hours before it. The provider keeps it
- * if they are free then (and is asked to accept again); otherwise it goes back to dispatch.
+ * Moving a booking to another free start: by its customer up to 2 hours before it, by an
+ * admin (`byAdmin`, a dispatcher taking the customer's call) until it starts. The provider
+ * keeps it if they are free then (and is asked to accept again); otherwise it goes back to
+ * dispatch.
  */
-export function RescheduleForm({ booking }: { booking: BookingDetail }) {
+export function RescheduleForm({ booking, byAdmin = false }: { booking: BookingDetail; byAdmin?: boolean }) {
   const move = useReschedule(booking.id);
   const toast = useToast();
   const now = useNow(60_000);
@@ -29,7 +35,7 @@ export function RescheduleForm({ booking }: { booking: BookingDetail }) {
   const [pickError, setPickError] = useState<string | undefined>();
   const [origin] = useState(() => Date.now());
 
-  if (!canReschedule(booking, now)) return null;
+  if (!canReschedule(booking, now, byAdmin)) return null;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -52,10 +58,14 @@ export function RescheduleForm({ booking }: { booking: BookingDetail }) {
   const fieldError = pickError ?? (move.error instanceof ApiError ? move.error.fields.starts_at : undefined);
   return (
     <div>
-      <h2>Another time?</h2>
+      <h2>{byAdmin ? 'Move to another time' : 'Another time?'}</h2>
       {!open ? (
         <>
-          <p className="muted">You can move this booking until 2 hours before it starts.</p>
+          <p className="muted">
+            {byAdmin
+              ? 'Until it starts. The provider keeps it if free then, and is asked to accept again; otherwise it goes back to dispatch.'
+              : 'You can move this booking until 2 hours before it starts.'}
+          </p>
           <button type="button" className="btn" onClick={() => setOpen(true)}>
             Move to another time
           </button>
@@ -78,12 +88,12 @@ export function RescheduleForm({ booking }: { booking: BookingDetail }) {
             <ErrorAlert>{errorMessage(move.error)}</ErrorAlert>
           )}
           <div className="actions">
-            <button type="submit" className="btn btn--primary" disabled={move.isPending}>
+            <PendingButton type="submit" className="btn btn--primary" pending={move.isPending}>
               {move.isPending ? 'Moving…' : 'Move booking'}
-            </button>
-            <button type="button" className="btn" onClick={() => setOpen(false)} disabled={move.isPending}>
+            </PendingButton>
+            <PendingButton type="button" className="btn" onClick={() => setOpen(false)} pending={move.isPending}>
               Keep the current time
-            </button>
+            </PendingButton>
           </div>
         </form>
       )}
