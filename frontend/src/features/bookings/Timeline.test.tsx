@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryRow } from '../../api/types';
-import { customerStep, firstName } from './Timeline';
+import { render, screen } from '@testing-library/react';
+import { customerStep, firstName, Timeline } from './Timeline';
 
 const row = (over: Partial<HistoryRow>): HistoryRow => ({
   id: 1,
@@ -53,5 +54,29 @@ describe("the customer's timeline, in words", () => {
     expect(customerStep(row({ old_status: 'accepted', new_status: 'no_show', changed_by_role: 'customer' }), undefined)).toBe(
       'You reported that nobody came: finding someone else',
     );
+  });
+});
+
+describe('the audit trail', () => {
+  it("gives the providers a system's reason names by id by their names, and a person's reason as written", () => {
+    const names: Record<number, string> = { 6: 'Sam Smith' };
+    render(
+      <Timeline
+        history={[
+          row({
+            id: 1,
+            old_status: 'assigned',
+            new_status: 'rejected',
+            provider_id: null,
+            reason: 'the offer expired: provider 6 did not answer within 15 minutes',
+          }),
+          row({ id: 2, changed_by_role: 'admin', changed_by_name: 'Ada', reason: 'asked by provider 6 on the phone' }),
+        ]}
+        providerName={(id) => names[id] ?? `Provider #${id}`}
+      />,
+    );
+    const [system, admin] = screen.getAllByTestId('timeline-row');
+    expect(system).toHaveTextContent('“the offer expired: Sam Smith did not answer within 15 minutes”');
+    expect(admin).toHaveTextContent('“asked by provider 6 on the phone”');
   });
 });

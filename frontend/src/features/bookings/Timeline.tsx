@@ -1,5 +1,6 @@
 import type { HistoryRow } from '../../api/types';
 import { formatDateTime } from '../../ui/time';
+import { nameProviders } from '../providers';
 import { ROLE_LABEL, StatusBadge } from './status';
 import './Timeline.css';
 
@@ -41,7 +42,9 @@ export function Timeline({ history, providerName }: { history: HistoryRow[]; pro
             <span className={`role role--${h.changed_by_role}`}>{ROLE_LABEL[h.changed_by_role] ?? h.changed_by_role}</span>
             {h.provider_id !== null && <> · provider: {providerName(h.provider_id)}</>}
           </div>
-          {h.reason && <p className="timeline__reason">“{h.reason}”</p>}
+          {h.reason && (
+            <p className="timeline__reason">“{h.changed_by_role === 'system' ? nameProviders(h.reason, providerName) : h.reason}”</p>
+          )}
         </li>
       ))}
     </ol>

@@ -4,6 +4,7 @@ import { errorMessage } from '../../api/client';
 import type { JobDetail, JobRun } from '../../api/types';
 import { ErrorAlert, Loading } from '../../ui/Feedback';
 import { useCanAct } from '../auth';
+import { nameProviders, useProviderName } from '../providers';
 import { TableScroll } from '../../ui/Table';
 import { formatCountdown, formatDuration } from '../../ui/duration';
 import { formatDateTime, useNow } from '../../ui/time';
@@ -35,6 +36,7 @@ function NextRun({ at }: { at: string }) {
 }
 
 function Facts({ job }: { job: JobDetail }) {
+  const providerName = useProviderName();
   const pending = job.state === 'scheduled' || job.state === 'retrying';
   return (
     <dl className="job-facts">
@@ -85,7 +87,7 @@ function Facts({ job }: { job: JobDetail }) {
       {job.last_error && (
         <div className="job-facts__wide">
           <dt>{job.state === 'dead' ? 'Why it died' : 'Last error'}</dt>
-          <dd>{job.last_error}</dd>
+          <dd>{nameProviders(job.last_error, providerName)}</dd>
         </div>
       )}
     </dl>
@@ -94,6 +96,7 @@ function Facts({ job }: { job: JobDetail }) {
 
 /** Every run of the job, oldest first: who ran which attempt, when, for how long, and how it ended. */
 function Runs({ runs }: { runs: JobRun[] }) {
+  const providerName = useProviderName();
   return (
     <TableScroll label="Table of runs">
       <table className="table table--compact" aria-label="Runs">
@@ -123,7 +126,7 @@ function Runs({ runs }: { runs: JobRun[] }) {
               <td>
                 <span className={`run-outcome run-outcome--${r.outcome}`}>{RUN_OUTCOME_LABEL[r.outcome]}</span>
               </td>
-              <td className="job-run__error">{r.error ?? '—'}</td>
+              <td className="job-run__error">{r.error ? nameProviders(r.error, providerName) : '—'}</td>
             </tr>
           ))}
         </tbody>
@@ -134,6 +137,7 @@ function Runs({ runs }: { runs: JobRun[] }) {
 
 /** The errors a job kept before its runs were recorded. */
 function Errors({ job }: { job: JobDetail }) {
+  const providerName = useProviderName();
   return (
     <ol className="job-errors">
       {job.errors.map((e, i) => (
@@ -141,7 +145,7 @@ function Errors({ job }: { job: JobDetail }) {
           <span className="muted small">
             round {e.round}, attempt {e.attempt} · {formatDateTime(e.at, true)}
           </span>
-          <span className="block">{e.error}</span>
+          <span className="block">{nameProviders(e.error, providerName)}</span>
         </li>
       ))}
     </ol>

@@ -7,3 +7,4 @@ export { AddProvider, ProviderForm } from './ProviderForm';
 export { ProviderActivation, ProviderEditor } from './ProviderEditor';
 export { CalendarSummary } from './CalendarSummary';
 export { InactiveBadge, ProviderList } from './ProviderList';
+export { nameProviders } from './names';
