@@ -102,7 +102,7 @@ export function BookingsTable() {
                       )}
                     </td>
                     <td>{serviceLabel(b.service_type)}</td>
-                    <td className="nowrap">
+                    <td>
                       <When booking={b} />
                     </td>
                     <td>
