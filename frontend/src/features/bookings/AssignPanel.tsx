@@ -61,6 +61,13 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
     booking.provider_names?.[String(id)] ?? providers.data?.find((p) => p.id === id)?.name ?? `provider #${id}`;
   // Who can take it: active providers of the service, the holder aside.
   const choices = (providers.data ?? []).filter((p) => p.active && p.id !== holder);
+  // Who already turned it down, or let the offer lapse: a dispatcher asks them again only
+  // knowingly.
+  const declined = new Set(
+    booking.attempts
+      .filter((a) => (a.outcome === 'rejected' || a.outcome === 'expired') && a.provider_id !== null)
+      .map((a) => a.provider_id),
+  );
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -137,6 +144,7 @@ export function AssignPanel({ booking }: { booking: BookingDetail }) {
               <option key={p.id} value={p.id}>
                 {p.name} — load {p.active_bookings}, {ratingSummary(p.rating_mean, p.rating_count)}, rank {p.rating.toFixed(2)}
                 {p.available ? '' : ' (unavailable)'}
+                {declined.has(p.id) ? ' (declined this booking)' : ''}
               </option>
             ))}
           </SelectField>
