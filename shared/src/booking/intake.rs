@@ -192,7 +192,7 @@ impl Bookings {
             Servable::NobodyFree => Err(DomainError::field(
                 new.starts_at_field,
                 format!(
-                    "nobody can do {} at {}; GET /api/v1/availability lists the times that are free",
+                    "nobody can do {} at {}: someone took that time first, or nobody works then; choose another time",
                     new.service_type,
                     wall_clock(new.starts_at, new.time_zone)
                 ),

@@ -447,7 +447,7 @@ impl Bookings {
                 return Err(DomainError::field(
                     "starts_at",
                     format!(
-                        "nobody can do {} at {}; GET /api/v1/availability lists the times that are free",
+                        "nobody can do {} at {}: someone took that time first, or nobody works then; choose another time",
                         booking.service_type,
                         wall_clock(new_start, booking.time_zone)
                     ),

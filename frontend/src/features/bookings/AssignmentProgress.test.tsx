@@ -57,6 +57,19 @@ describe('the assignment countdown', () => {
     expect(screen.queryByTestId('assignment-progress')).toBeNull();
   });
 
+  it('tells a customer what happens next, in their words, when the search ran out', () => {
+    render(
+      <AssignmentProgress
+        assignment={retrying({ state: 'dead', exhausted: true, attempt: 4, next_attempt_at: null })}
+        exhausted
+        forCustomer
+      />,
+    );
+    const notice = screen.getByTestId('assignment-exhausted');
+    expect(notice).toHaveTextContent('No provider found yet. Our dispatchers have been told');
+    expect(notice).not.toHaveTextContent(/attempt|admin|exhausted/i);
+  });
+
   it('names an operator who cancelled the search as the reason, not the attempts', () => {
     render(
       <AssignmentProgress assignment={retrying({ state: 'cancelled', exhausted: true, attempt: 1, next_attempt_at: null })} exhausted />,

@@ -30,12 +30,23 @@ interface Props {
   exhausted: boolean;
   /** What the reader can do about an exhausted assignment. */
   exhaustedHint?: string;
+  /** The customer's page: an exhausted search in their words. */
+  forCustomer?: boolean;
 }
 
-export function AssignmentProgress({ assignment, exhausted, exhaustedHint }: Props) {
+export function AssignmentProgress({ assignment, exhausted, exhaustedHint, forCustomer = false }: Props) {
   const counting = !!assignment && !exhausted && (assignment.state === 'retrying' || assignment.state === 'scheduled');
   const now = useNow(250, counting);
 
+  if ((exhausted || assignment?.exhausted) && forCustomer) {
+    // The dispatcher's business in the customer's words: what happens next, not attempts.
+    return (
+      <Notice tone="warning" testId="assignment-exhausted">
+        <strong>No provider found yet.</strong> Our dispatchers have been told: they will find someone by hand or get in touch with you.
+        This page updates as soon as they do.
+      </Notice>
+    );
+  }
   if (exhausted || assignment?.exhausted) {
     // An operator who cancelled the search is the reason, not the attempts.
     const cancelled = assignment?.state === 'cancelled';

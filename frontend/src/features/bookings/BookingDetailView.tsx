@@ -93,7 +93,12 @@ export function BookingDetailView({
         <StatusBadge status={b.status} forCustomer={plainTimeline} />
       </div>
       <StatusAnnouncer status={b.status} forCustomer={plainTimeline} />
-      <AssignmentProgress assignment={b.assignment} exhausted={b.assignment_exhausted} exhaustedHint={exhaustedHint} />
+      <AssignmentProgress
+        assignment={b.assignment}
+        exhausted={b.assignment_exhausted}
+        exhaustedHint={exhaustedHint}
+        forCustomer={plainTimeline}
+      />
       {q.isError && <ErrorAlert>Could not refresh this booking ({errorMessage(q.error)}) Showing what was loaded last.</ErrorAlert>}
       <div className={`detail-grid${panel ? '' : ' detail-grid--alone'}`}>
         <div className="card">

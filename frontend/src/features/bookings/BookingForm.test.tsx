@@ -182,8 +182,8 @@ describe('the booking form', () => {
 });
 
 describe('the booking form, when the time is taken meanwhile', () => {
-  it("shows the API's word on the time under the picker", async () => {
-    mockApi({
+  it("shows the API's word on the time under the picker, and asks for the free times again", async () => {
+    const { calls } = mockApi({
       'GET /api/v1/availability': availability,
       'POST /api/v1/bookings': () =>
         json(422, {
@@ -202,6 +202,8 @@ describe('the booking form, when the time is taken meanwhile', () => {
       expect(screen.getAllByRole('radio')[0]).toHaveAccessibleDescription('Nobody can do plumbing at 2099-01-05 09:30 CET.'),
     );
     expect(screen.getByRole('alert')).toHaveTextContent('Date and time: Nobody can do plumbing');
+    // The times shown were out of date: they are fetched again.
+    await waitFor(() => expect(calls.filter((c) => c.url.startsWith('/api/v1/availability')).length).toBe(2));
   });
 
   it('gives a changed booking a key of its own', async () => {

@@ -35,7 +35,7 @@ export function CustomerBookingList() {
               <span className="muted">
                 <When booking={b} /> · {b.address}
               </span>
-              {b.assignment_exhausted && <span className="warning-text">Assignment exhausted: we are on it.</span>}
+              {b.assignment_exhausted && <span className="warning-text">No provider found yet: our dispatchers are on it.</span>}
             </div>
             <StatusBadge status={b.status} forCustomer />
           </li>

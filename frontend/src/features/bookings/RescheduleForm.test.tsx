@@ -22,6 +22,7 @@ describe('moving a booking', () => {
     const b = bookingDetail({ status: 'assigned', starts_at: inAnHour() });
     const { unmount } = renderWithProviders(<RescheduleForm booking={b} />, { route: '/bookings/1', as: 'customer' });
     expect(screen.queryByRole('button', { name: 'Move to another time' })).toBeNull();
+    expect(screen.getByTestId('move-too-late')).toHaveTextContent('It starts in less than 2 hours, too soon to move it.');
     unmount();
     renderWithProviders(<RescheduleForm booking={b} byAdmin />, { route: '/admin/bookings/1', as: 'admin' });
     expect(screen.getByRole('heading', { name: 'Move to another time' })).toBeInTheDocument();

@@ -35,7 +35,18 @@ export function RescheduleForm({ booking, byAdmin = false }: { booking: BookingD
   const [pickError, setPickError] = useState<string | undefined>();
   const [origin] = useState(() => Date.now());
 
-  if (!canReschedule(booking, now, byAdmin)) return null;
+  if (!canReschedule(booking, now, byAdmin)) {
+    // Too close to move, but still to come: say why there is no move, rather than nothing.
+    const tooClose = !byAdmin && MOVABLE.has(booking.status) && Date.parse(booking.starts_at) > now;
+    return tooClose ? (
+      <div>
+        <h2>Another time?</h2>
+        <p className="muted" data-testid="move-too-late">
+          It starts in less than 2 hours, too soon to move it.
+        </p>
+      </div>
+    ) : null;
+  }
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

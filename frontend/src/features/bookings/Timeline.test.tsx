@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryRow } from '../../api/types';
 import { render, screen } from '@testing-library/react';
-import { customerStep, firstName, Timeline } from './Timeline';
+import { CustomerTimeline, customerStep, firstName, Timeline } from './Timeline';
 
 const row = (over: Partial<HistoryRow>): HistoryRow => ({
   id: 1,
@@ -78,5 +78,24 @@ describe('the audit trail', () => {
     const [system, admin] = screen.getAllByTestId('timeline-row');
     expect(system).toHaveTextContent('“the offer expired: Sam Smith did not answer within 15 minutes”');
     expect(admin).toHaveTextContent('“asked by provider 6 on the phone”');
+  });
+});
+
+describe("a move in the customer's timeline", () => {
+  it('says who moved it and between which times, not the words written for dispatchers', () => {
+    const moved = row({
+      id: 3,
+      old_status: 'accepted',
+      new_status: 'assigned',
+      changed_by_role: 'customer',
+      reason:
+        'rescheduled from 2026-12-08 15:00 (UTC) to 2026-12-09 16:00 (UTC); the provider is free then, keeps it and is asked to accept again',
+    });
+    expect(customerStep(moved, 'Priya')).toBe('Moved by you');
+    render(<CustomerTimeline history={[moved]} providerName={() => 'Priya Patel'} />);
+    const step = screen.getByTestId('timeline-row');
+    expect(step).toHaveTextContent('Moved by you');
+    expect(step).toHaveTextContent('From 2026-12-08 15:00 (UTC) to 2026-12-09 16:00 (UTC).');
+    expect(step).not.toHaveTextContent('asked to accept again');
   });
 });

@@ -65,6 +65,7 @@ export function customerStep(h: HistoryRow, provider: string | undefined): strin
   const who = provider ?? 'the provider';
   const by = h.changed_by_role === 'customer' ? 'you' : h.changed_by_role === 'provider' ? (provider ?? 'the provider') : 'Home services';
   if (h.old_status === null) return 'Booked';
+  if (movedBetween(h)) return `Moved by ${by}`;
   if (h.old_status === h.new_status) return `Updated by ${by}`;
   switch (h.new_status) {
     case 'pending':
@@ -93,7 +94,19 @@ export function customerStep(h: HistoryRow, provider: string | undefined): strin
   }
 }
 
-/** A customer's booking as a plain timeline: each step in words, when, and their own notes. */
+/** The API's words for a move: "rescheduled from <when> to <when>; ...". */
+const MOVED = /^rescheduled from (.+?) to (.+?)(?:;|$)/;
+
+/** A move's two times, "from 2026-12-08 15:00 (UTC) to 2026-12-09 16:00 (UTC)"; null for any other change. */
+export function movedBetween(h: Pick<HistoryRow, 'reason'>): string | null {
+  const m = h.reason ? MOVED.exec(h.reason) : null;
+  return m ? `From ${m[1]} to ${m[2]}.` : null;
+}
+
+/**
+ * A customer's booking as a plain timeline: each step in words, when, and their own notes
+ * (a move's times, not the dispatcher's words for it).
+ */
 export function CustomerTimeline({ history, providerName }: { history: HistoryRow[]; providerName: (id: number) => string | undefined }) {
   if (!history.length) return <p className="empty">Nothing has happened yet.</p>;
   return (
@@ -106,7 +119,11 @@ export function CustomerTimeline({ history, providerName }: { history: HistoryRo
               {formatDateTime(h.timestamp)}
             </time>
           </div>
-          {h.reason && h.old_status !== null && <p className="timeline__reason">“{h.reason}”</p>}
+          {movedBetween(h) ? (
+            <p className="timeline__reason">{movedBetween(h)}</p>
+          ) : (
+            h.reason && h.old_status !== null && <p className="timeline__reason">“{h.reason}”</p>
+          )}
         </li>
       ))}
     </ol>

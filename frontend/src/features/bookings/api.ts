@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
-import { api } from '../../api/client';
+import { api, ApiError } from '../../api/client';
 import { keys, type BookingFilters } from '../../api/queryKeys';
 import type {
   Analytics,
@@ -131,6 +131,10 @@ export function useCreateBooking() {
     mutationFn: ({ booking, key }: { booking: NewBooking; key: string }) =>
       api<Booking>('/bookings', { method: 'POST', body: booking, headers: { 'Idempotency-Key': key } }),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.bookingLists }),
+    // A start refused (someone took it first) means the free times shown are out of date.
+    onError: (e) => {
+      if (e instanceof ApiError && e.fields.starts_at) void qc.invalidateQueries({ queryKey: keys.availabilityAll });
+    },
   });
 }
 
