@@ -1,12 +1,15 @@
-import { Suspense, useEffect, useRef } from 'react';
-import { Link, NavLink, Outlet, useNavigate } from 'react-router';
+import type { QueryClient } from '@tanstack/react-query';
+import { Suspense, useCallback, useEffect, useRef } from 'react';
+import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { onSessionEnded } from '../api/client';
-import type { Role } from '../api/types';
+import { keys } from '../api/queryKeys';
+import type { HistoryRow, Role, User } from '../api/types';
 import { fetchMe, markSessionEnded, SignInAgain, useMe, useSessionEnded, useSignOut } from '../features/auth';
-import { noteBookingEvent } from '../features/bookings';
+import { noteBookingEvent, providerNews } from '../features/bookings';
 import { LiveIndicator } from '../live/LiveIndicator';
 import { useLiveEvents } from '../live/useLiveEvents';
 import { Loading } from '../ui/Feedback';
+import { useToast } from '../ui/Toast';
 import { usePageHeading } from './pageHeading';
 import { PendingButton } from '../ui/PendingButton';
 import './Layout.css';
@@ -50,7 +53,23 @@ export function Layout() {
   const me = useMe();
   const user = me.data ?? null;
   const sessionEnded = useSessionEnded();
-  const live = useLiveEvents(!!user && !sessionEnded, noteBookingEvent, SESSION_WATCH);
+  // A provider hears of changes to their jobs on whatever page they are; a new offer
+  // only off the agenda, which announces it itself with its service.
+  const toast = useToast();
+  const path = useRef('');
+  const { pathname } = useLocation();
+  useEffect(() => {
+    path.current = pathname;
+  }, [pathname]);
+  const onBookingEvent = useCallback(
+    (qc: QueryClient, row: HistoryRow) => {
+      noteBookingEvent(qc, row);
+      const news = providerNews(qc.getQueryData<User | null>(keys.me), row);
+      if (news && !(news.offer && path.current === '/provider')) toast(news.text, 'info');
+    },
+    [toast],
+  );
+  const live = useLiveEvents(!!user && !sessionEnded, onBookingEvent, SESSION_WATCH);
   // While someone is signed in, a 401 from any request means their session ended.
   const signedIn = !!user;
   useEffect(() => (signedIn ? onSessionEnded(markSessionEnded) : undefined), [signedIn]);

@@ -3,6 +3,7 @@
  * countdown), the moves on it, and an admin's assign and override panels.
  */
 export { noteBookingEvent, useBookings } from './api';
+export { providerNews } from './providerNews';
 export { AssignPanel } from './AssignPanel';
 export { BookingDetailView } from './BookingDetailView';
 export { BookingForm } from './BookingForm';
