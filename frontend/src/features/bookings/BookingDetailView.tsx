@@ -126,9 +126,7 @@ export function BookingDetailView({
             <dt>Customer</dt>
             <dd>
               {b.customer_name}
-              <span className="block muted">
-                {b.customer_email} · {b.customer_phone}
-              </span>
+              <span className="block muted">{[b.customer_email, b.customer_phone].filter(Boolean).join(' · ')}</span>
             </dd>
             {b.notes && (
               <>
