@@ -2,7 +2,7 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { json, mockApi, renderWithProviders } from '../../test/render';
-import { CalendarEditor } from './CalendarEditor';
+import { CalendarEditor, clockTime } from './CalendarEditor';
 
 const empty = { provider_id: 4, time_zone: 'UTC', weekly: [], exceptions: [], set: false };
 
@@ -19,8 +19,11 @@ describe("a provider's calendar editor", () => {
     await user.type(screen.getByLabelText('Time zone'), 'Europe/Berlin');
     await user.click(screen.getByRole('button', { name: 'Fill Monday to Friday, 9 to 5' }));
     await user.click(screen.getByRole('button', { name: 'Add hours on Saturday' }));
+    // Typed on a phone's number pad, which has no colon.
     await user.clear(screen.getByLabelText('Saturday, hours 1: until'));
-    await user.type(screen.getByLabelText('Saturday, hours 1: until'), '13:00');
+    await user.type(screen.getByLabelText('Saturday, hours 1: until'), '1300');
+    await user.tab();
+    expect(screen.getByLabelText('Saturday, hours 1: until')).toHaveValue('13:00');
     await user.click(screen.getByRole('button', { name: 'Add a date' }));
     await user.clear(screen.getByLabelText('Date 1'));
     await user.type(screen.getByLabelText('Date 1'), '2026-12-24');
@@ -71,5 +74,21 @@ describe("a provider's calendar editor", () => {
     await user.click(screen.getByRole('button', { name: 'Save working hours' }));
     await waitFor(() => expect(screen.getByLabelText('Monday, hours 1: until')).toHaveAttribute('aria-invalid', 'true'));
     expect(screen.getByRole('group', { name: 'Monday, hours 1' })).toHaveTextContent('End must be after start.');
+  });
+});
+
+describe('a time typed for working hours', () => {
+  it('reads digits without a colon, or with a dot, as a time of day, and leaves the rest for the check', () => {
+    expect(['0800', '800', '8', '1730', '17.30', '930', ' 24 ', '09:00'].map(clockTime)).toEqual([
+      '08:00',
+      '08:00',
+      '08:00',
+      '17:30',
+      '17:30',
+      '09:30',
+      '24:00',
+      '09:00',
+    ]);
+    expect(['', 'noon', '12345', '9:3'].map(clockTime)).toEqual(['', 'noon', '12345', '9:3']);
   });
 });

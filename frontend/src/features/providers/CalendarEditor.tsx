@@ -47,14 +47,17 @@ function bodyOf(d: Draft): { body: CalendarBody; weeklyRows: [Weekday, number][]
   const weekly = WEEKDAYS.flatMap((day) =>
     d.weekly[day].map((r, i) => {
       weeklyRows.push([day, i]);
-      return { weekday: day, start: r.start, end: r.end };
+      return { weekday: day, start: clockTime(r.start), end: clockTime(r.end) };
     }),
   );
   return {
     body: {
       time_zone: d.timeZone.trim() as TimeZoneName,
       weekly,
-      exceptions: d.exceptions.map((e) => ({ date: e.date, ranges: e.ranges })),
+      exceptions: d.exceptions.map((e) => ({
+        date: e.date,
+        ranges: e.ranges.map((r) => ({ start: clockTime(r.start), end: clockTime(r.end) })),
+      })),
     },
     weeklyRows,
   };
@@ -403,7 +406,19 @@ function RangeInputs({
   );
 }
 
-/** A wall-clock time, `HH:MM` (24:00 is the end of a day), typed. */
+/**
+ * A time as typed, as `HH:MM` where it reads as one: a phone's number pad has no colon, so
+ * "0800", "800" and "8" are 08:00 and "1730" or "17.30" is 17:30. Anything else is left as
+ * typed, for the check to name.
+ */
+export function clockTime(typed: string): string {
+  const t = typed.trim();
+  const m = /^(\d{1,2})(?:[:.h]?(\d{2}))?$/.exec(t);
+  if (!m) return t;
+  return `${m[1].padStart(2, '0')}:${m[2] ?? '00'}`;
+}
+
+/** A wall-clock time, `HH:MM` (24:00 is the end of a day), typed; read as one on leaving it. */
 function TimeOfDay({
   label,
   name,
@@ -423,7 +438,7 @@ function TimeOfDay({
     <input
       type="text"
       inputMode="numeric"
-      pattern="([01][0-9]|2[0-3]):[0-5][0-9]|24:00"
+      pattern="([01]?[0-9]|2[0-4])[:.h]?([0-5][0-9])?"
       placeholder={placeholder}
       className="calendar-range__time"
       aria-label={label}
@@ -431,6 +446,10 @@ function TimeOfDay({
       value={value}
       aria-invalid={invalid || undefined}
       onChange={(e) => onChange(e.target.value)}
+      onBlur={(e) => {
+        const read = clockTime(e.target.value);
+        if (read !== e.target.value) onChange(read);
+      }}
     />
   );
 }
