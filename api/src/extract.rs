@@ -314,6 +314,25 @@ pub mod paging {
     }
 }
 
+/// Refuses a body declared larger than [`BODY_LIMIT`] (by `Content-Length`) at once, with
+/// 413, instead of reading up to the limit first or, when fewer bytes come than declared,
+/// waiting for the rest until the request times out.
+pub async fn refuse_declared_oversize(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return ApiError::PayloadTooLarge { limit: BODY_LIMIT }.into_response();
+    }
+    next.run(req).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,23 +398,4 @@ mod tests {
         }
         assert!(parse_json::<Body>(br#"{"status":"cancelled"}"#).is_ok());
     }
-}
-
-/// Refuses a body declared larger than [`BODY_LIMIT`] (by `Content-Length`) at once, with
-/// 413, instead of reading up to the limit first or, when fewer bytes come than declared,
-/// waiting for the rest until the request times out.
-pub async fn refuse_declared_oversize(
-    req: Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let declared = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return ApiError::PayloadTooLarge { limit: BODY_LIMIT }.into_response();
-    }
-    next.run(req).await
 }
