@@ -104,6 +104,7 @@ async fn availability_lists_slots_for_any_signed_in_user_and_refuses_a_bad_range
     let admin = app.demo("admin").await;
     let priya = app.provider_id(&app.demo("priya").await).await;
     let marco = app.provider_id(&app.demo("marco").await).await;
+    let mut taken = Vec::new();
     for provider in [priya, marco] {
         let mut body = booking_body();
         body["starts_at"] = json!(from);
@@ -111,6 +112,7 @@ async fn availability_lists_slots_for_any_signed_in_user_and_refuses_a_bad_range
             .call("POST", "/api/v1/bookings", Some(&customer), Some(body))
             .await;
         assert_eq!(b.status, StatusCode::CREATED, "{}", b.body);
+        taken.push(b.body["id"].as_i64().unwrap());
         let path = format!("/api/v1/bookings/{}/assign", b.body["id"]);
         let res = app
             .call(
@@ -135,6 +137,26 @@ async fn availability_lists_slots_for_any_signed_in_user_and_refuses_a_bad_range
             .unwrap(),
         two_hours_later
     );
+    // Moving one of them, its own window is not in its way: its start is free again,
+    // for its own provider.
+    let moving = app
+        .get(&format!("{path}&moving={}", taken[0]), &customer)
+        .await;
+    assert_eq!(moving.status, StatusCode::OK, "{}", moving.body);
+    assert_eq!(
+        moving.body["slots"][0],
+        json!({"starts_at": from.replace("+00:00", "Z"), "providers": 1})
+    );
+    // Only a booking the caller may see.
+    let stranger = app.customer("olive").await;
+    let res = app
+        .get(&format!("{path}&moving={}", taken[0]), &stranger)
+        .await;
+    assert_eq!(
+        (res.status, res.code()),
+        (StatusCode::BAD_REQUEST, "invalid_query")
+    );
+    assert_eq!(res.body["error"]["details"]["parameter"], "moving");
     // Both busy then: a booking at that time is refused, naming the field.
     let mut body = booking_body();
     body["starts_at"] = json!(from);

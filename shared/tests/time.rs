@@ -630,6 +630,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
             at("2026-12-07T00:00:00Z"),
             at("2026-12-08T00:00:00Z"),
             None,
+            None,
         )
         .await
         .unwrap();
@@ -637,11 +638,27 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
     // Berlin's 08:00-12:00 is 07:00-11:00 UTC, and 08:00-10:00 is taken: no two free
     // hours are left that Monday.
     assert_eq!(starts, Vec::<String>::new());
+    // Moving that booking, its own window is not in its way: every start in her hours.
+    let moving = schedule
+        .availability(
+            "plumbing",
+            at("2026-12-07T00:00:00Z"),
+            at("2026-12-08T00:00:00Z"),
+            None,
+            Some(booked.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        starts_of(&moving, "%H:%M"),
+        ["07:00", "07:30", "08:00", "08:30", "09:00"]
+    );
     let next_day = schedule
         .availability(
             "plumbing",
             at("2026-12-08T00:00:00Z"),
             at("2026-12-09T00:00:00Z"),
+            None,
             None,
         )
         .await
@@ -659,6 +676,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
             at("2026-12-08T00:00:00Z"),
             at("2026-12-09T00:00:00Z"),
             None,
+            None,
         )
         .await
         .unwrap();
@@ -670,6 +688,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
             "plumbing",
             at("2027-12-08T00:00:00Z"),
             at("2027-12-10T00:00:00Z"),
+            None,
             None,
         )
         .await
@@ -687,6 +706,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
             at("2026-10-26T04:00:00Z"),
             at("2026-11-09T05:00:00Z") + chrono::Duration::minutes(minutes),
             None,
+            None,
         )
     };
     assert!(two_local_weeks(0).await.is_ok());
@@ -698,6 +718,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
                 "plumbing",
                 at("2026-12-08T00:00:00Z"),
                 at("2026-12-23T00:00:00Z"),
+                None,
                 None
             )
             .await
@@ -709,6 +730,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
                 "plumbing",
                 at("2026-12-09T00:00:00Z"),
                 at("2026-12-08T00:00:00Z"),
+                None,
                 None
             )
             .await
@@ -720,6 +742,7 @@ async fn availability_lists_the_grid_starts_someone_can_serve_after_the_lead_tim
                 "teleportation",
                 at("2026-12-08T00:00:00Z"),
                 at("2026-12-09T00:00:00Z"),
+                None,
                 None
             )
             .await

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use shared::error::{DomainError, StoreError};
 use shared::schedule::Availability;
 use shared::schedule::rules::MAX_AVAILABILITY_RANGE;
 
@@ -37,6 +38,10 @@ struct AvailabilityQuery {
     /// blank.
     #[param(value_type = Option<crate::doc::TimeZoneName>)]
     time_zone: Option<String>,
+    /// A booking being moved (the caller's own; an admin's any): its own window is not
+    /// counted as busy, so that it can move by less than its length.
+    #[param(minimum = 1)]
+    moving: Option<i64>,
 }
 
 /// A start time, and how many providers could take a booking then.
@@ -100,7 +105,7 @@ impl From<Availability> for AvailabilityView {
 )]
 async fn availability(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     Query(query): Query<AvailabilityQuery>,
 ) -> Result<JsonBody<AvailabilityView>, ApiError> {
     let from = query_instant("from", &query.from)?;
@@ -132,9 +137,24 @@ async fn availability(
             "must be one of GET /service-types",
         ));
     }
+    if let Some(id) = query.moving {
+        // Only a booking the caller may see (and so move, if theirs): another's is no
+        // business of theirs, not even as a window left out.
+        let visible = match state.bookings.get(&user.actor(), id).await {
+            Ok(_) => true,
+            Err(StoreError::Domain(DomainError::NotFound { .. })) => false,
+            Err(e) => return Err(e.into()),
+        };
+        if !visible {
+            return Err(ApiError::invalid_query(
+                "moving",
+                "must be the number of a booking of yours",
+            ));
+        }
+    }
     let found = state
         .schedule
-        .availability(&query.service_type, from, to, time_zone)
+        .availability(&query.service_type, from, to, time_zone, query.moving)
         .await?;
     Ok(JsonBody(found.into()))
 }

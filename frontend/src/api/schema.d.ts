@@ -3423,6 +3423,11 @@ export interface operations {
          *     blank.
          */
         time_zone?: components['schemas']['TimeZoneName'];
+        /**
+         * @description A booking being moved (the caller's own; an admin's any): its own window is not
+         *     counted as busy, so that it can move by less than its length.
+         */
+        moving?: number;
       };
       header?: never;
       path?: never;

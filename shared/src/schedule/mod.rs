@@ -68,13 +68,16 @@ impl Schedule {
 
     /// The starts on the grid (of `time_zone`, else the service area's) in `[from, to)`,
     /// no earlier than the lead time from now, at which a booking of `service_type`
-    /// could be served. The range may span at most 14 days.
+    /// could be served. The range may span at most 14 days. `moving`: a booking being
+    /// moved, whose own window is not in its way (an hour later is free for its
+    /// provider, though the two windows overlap).
     pub async fn availability(
         &self,
         service_type: &str,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         time_zone: Option<Tz>,
+        moving: Option<i64>,
     ) -> Result<Availability, StoreError> {
         if to <= from {
             return Err(DomainError::field("to", "must be after `from`").into());
@@ -98,7 +101,7 @@ impl Schedule {
         let duration = Duration::minutes(duration_minutes);
         let slots = if from < to {
             let providers =
-                provider_times(&mut tx, service_type, (from, to + duration), None).await?;
+                provider_times(&mut tx, service_type, (from, to + duration), moving).await?;
             slots::slots(&providers, from, to, duration, tz)
         } else {
             Vec::new()

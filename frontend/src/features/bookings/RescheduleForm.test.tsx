@@ -1,7 +1,8 @@
-import { screen } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { bookingDetail } from '../../test/fixtures';
-import { mockApi, renderWithProviders } from '../../test/render';
+import { json, mockApi, renderWithProviders } from '../../test/render';
 import { canReschedule, RescheduleForm } from './RescheduleForm';
 
 const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
@@ -27,5 +28,17 @@ describe('moving a booking', () => {
     renderWithProviders(<RescheduleForm booking={b} byAdmin />, { route: '/admin/bookings/1', as: 'admin' });
     expect(screen.getByRole('heading', { name: 'Move to another time' })).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Move to another time' })).toBeInTheDocument();
+  });
+
+  it("asks for the free times leaving the booking's own window out, so that it can move by half an hour", async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/availability': () => json(200, { service_type: 'plumbing', duration_minutes: 120, time_zone: 'UTC', slots: [] }),
+    });
+    const b = bookingDetail({ id: 12, status: 'accepted', starts_at: new Date(Date.now() + 3 * 86400_000).toISOString() });
+    renderWithProviders(<RescheduleForm booking={b} />, { route: '/bookings/12', as: 'customer' });
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Move to another time' }));
+    await waitFor(() => expect(calls.some((c) => c.url.startsWith('/api/v1/availability'))).toBe(true));
+    const asked = new URL(calls.find((c) => c.url.startsWith('/api/v1/availability'))!.url, 'http://x');
+    expect(asked.searchParams.get('moving')).toBe('12');
   });
 });

@@ -87,6 +87,7 @@ export function RescheduleForm({ booking, byAdmin = false }: { booking: BookingD
             serviceType={booking.service_type}
             origin={origin}
             exclude={booking.starts_at}
+            moving={booking.id}
             value={slot}
             error={fieldError}
             onChange={(s) => {

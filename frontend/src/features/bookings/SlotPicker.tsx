@@ -24,19 +24,21 @@ interface Props {
   origin: number;
   /** A start to leave out: the booking's own, when moving it. */
   exclude?: string;
+  /** The booking being moved: its own window does not count as busy (it may move by half an hour). */
+  moving?: number;
 }
 
 /**
  * The bookable starts of a service, a week at a time: a day, then a time on that day, on
  * the service area's clock (labelled with its zone). Only starts someone can take are offered.
  */
-export function SlotPicker({ serviceType, value, onChange, error, origin, exclude }: Props) {
+export function SlotPicker({ serviceType, value, onChange, error, origin, exclude, moving }: Props) {
   const [week, setWeek] = useState(0);
   const [day, setDay] = useState('');
   const [typed, setTyped] = useState('');
   const from = new Date(origin + week * WEEK_MS).toISOString();
   const to = new Date(origin + (week + 1) * WEEK_MS).toISOString();
-  const q = useAvailability(serviceType, from, to);
+  const q = useAvailability(serviceType, from, to, { moving });
   const tz: TimeZoneName = q.data?.time_zone ?? 'UTC';
 
   const days = useMemo(() => {

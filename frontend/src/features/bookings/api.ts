@@ -200,10 +200,11 @@ export function invalidateBooking(qc: QueryClient, id: number) {
  * The starts at which `serviceType` can be booked in `[from, to)` (at most 14 days), on the
  * service area's 30-minute grid. Slots fill up as others book, so this is refetched often.
  */
-export function useAvailability(serviceType: string, from: string, to: string, opts: { enabled?: boolean } = {}) {
+export function useAvailability(serviceType: string, from: string, to: string, opts: { enabled?: boolean; moving?: number } = {}) {
+  const { moving } = opts;
   return useQuery({
-    queryKey: keys.availability(serviceType, from, to),
-    queryFn: ({ signal }) => api<Availability>('/availability', { query: { service_type: serviceType, from, to }, signal }),
+    queryKey: [...keys.availability(serviceType, from, to), moving ?? null],
+    queryFn: ({ signal }) => api<Availability>('/availability', { query: { service_type: serviceType, from, to, moving }, signal }),
     enabled: !!serviceType && opts.enabled !== false,
     staleTime: 15_000,
   });
