@@ -276,6 +276,41 @@ async fn cancel_and_run_now_leave_running_jobs_alone_and_a_cancelled_booking_wai
         JobState::Running,
         "a running job is never touched"
     );
+    // The two wait for an operator, and the list of those waiting holds them alone.
+    let waiting = f
+        .core
+        .bookings
+        .list(
+            &f.admin,
+            &shared::booking::BookingFilter {
+                waiting: true,
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let running_booking = f
+        .core
+        .queue
+        .get(running.id())
+        .await
+        .unwrap()
+        .unwrap()
+        .subject_id
+        .unwrap();
+    let mut expected: Vec<i64> = bookings
+        .iter()
+        .copied()
+        .filter(|b| *b != running_booking)
+        .collect();
+    expected.reverse();
+    assert_eq!(
+        waiting.items.iter().map(|b| b.id).collect::<Vec<_>>(),
+        expected,
+        "newest first"
+    );
+    assert_eq!(waiting.total, Some(2));
     for b in &bookings {
         let job = job_of(*b).await;
         if job.id == running.id() {

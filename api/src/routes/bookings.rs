@@ -580,6 +580,9 @@ struct ListQuery {
     /// they declined or let expire too (read-only, without the customer's contact
     /// details), instead of those they hold now.
     handled: Option<bool>,
+    /// Only bookings waiting for an operator (`assignment_exhausted`: nobody could be
+    /// assigned, or an operator cancelled the search).
+    waiting: Option<bool>,
     /// `newest` (default) or `starts_at` (soonest first).
     #[param(inline)]
     order: Option<ListOrder>,
@@ -671,6 +674,7 @@ async fn list(
         from: instant("from", query.from.as_deref())?,
         to: instant("to", query.to.as_deref())?,
         handled: query.handled.unwrap_or(false),
+        waiting: query.waiting.unwrap_or(false),
         order,
         after,
         limit: limit as u32,

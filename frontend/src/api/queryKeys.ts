@@ -14,6 +14,8 @@ export interface BookingFilters {
   active?: boolean;
   /** A provider's record: the bookings they handled, whatever happened to them. */
   handled?: boolean;
+  /** Only bookings waiting for an operator (their assignment exhausted). */
+  waiting?: boolean;
   from?: string;
   to?: string;
   order?: 'newest' | 'starts_at';

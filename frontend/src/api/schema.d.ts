@@ -2825,6 +2825,11 @@ export interface operations {
          *     details), instead of those they hold now.
          */
         handled?: boolean;
+        /**
+         * @description Only bookings waiting for an operator (`assignment_exhausted`: nobody could be
+         *     assigned, or an operator cancelled the search).
+         */
+        waiting?: boolean;
         /** @description `newest` (default) or `starts_at` (soonest first). */
         order?: 'newest' | 'starts_at';
         /** @description Page size (default 20). */

@@ -32,6 +32,9 @@ pub struct BookingFilter {
     /// For a provider: every booking they were offered, held or handled (those they
     /// declined or let expire too, read-only), rather than those they hold now.
     pub handled: bool,
+    /// Only bookings waiting for an operator: their assignment is exhausted (nobody could
+    /// be assigned, or an operator cancelled the search).
+    pub waiting: bool,
     pub order: BookingOrder,
     /// Where the previous page ended (its `next_cursor`).
     pub after: Option<Cursor>,
@@ -342,6 +345,10 @@ fn list_condition(
         let p = c.param(Param::Text(service.clone()));
         c.and(format!("service_type = {p}"));
     }
+    if filter.waiting {
+        // As the partial index `bookings_waiting` says it, so that it is read.
+        c.and("assignment_exhausted".into());
+    }
     if let Some(pattern) = like_pattern(filter.q.as_deref()) {
         let like = like(postgres);
         let text = filter.q.as_deref().unwrap_or_default().trim();
@@ -480,6 +487,7 @@ async fn named_providers(
 /// activity and service alone (and the caller sees every booking); otherwise none.
 async fn counted_total(db: &db::Db, filter: &BookingFilter) -> Result<Option<i64>, StoreError> {
     let other = filter.provider_id.is_some()
+        || filter.waiting
         || like_pattern(filter.q.as_deref()).is_some()
         || filter.from.is_some()
         || filter.to.is_some();

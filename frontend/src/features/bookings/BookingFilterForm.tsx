@@ -9,6 +9,9 @@ import { statusLabel } from './status';
  * search text on Search or Enter. The parent keys it on the address, so that what it shows is
  * always what the address holds.
  */
+/** The status list's choice of the bookings waiting for an operator (not a status of its own). */
+const WAITING = 'waiting';
+
 export function BookingFilterForm({
   filters,
   serviceTypes,
@@ -35,10 +38,15 @@ export function BookingFilterForm({
       <SelectField
         id="filter-status"
         label="Status"
-        value={filters.status}
-        onChange={(e) => apply({ status: e.target.value as BookingStatus | '' })}
+        value={filters.waiting ? WAITING : filters.status}
+        onChange={(e) =>
+          e.target.value === WAITING
+            ? apply({ status: '', waiting: true })
+            : apply({ status: e.target.value as BookingStatus | '', waiting: false })
+        }
       >
         <option value="">All statuses</option>
+        <option value={WAITING}>Waiting for an operator</option>
         {STATUSES.map((s) => (
           <option key={s} value={s}>
             {statusLabel(s)}

@@ -52,6 +52,21 @@ describe("the admin's bookings list", () => {
     expect(screen.getByRole('button', { name: 'Load more' })).toBeInTheDocument();
   });
 
+  it('lists the bookings waiting for an operator, from the status choice, and back to a status', async () => {
+    const { calls } = mockApi(routes());
+    const user = userEvent.setup();
+    renderWithProviders(<Page />, { route: '/admin' });
+    await screen.findByTestId('booking-total');
+    await user.selectOptions(screen.getByLabelText('Status'), 'Waiting for an operator');
+    expect(screen.getByTestId('address')).toHaveTextContent('?waiting=1');
+    await waitFor(() => expect(lastList(calls).get('waiting')).toBe('true'));
+    expect(lastList(calls).get('status')).toBeNull();
+    await user.selectOptions(screen.getByLabelText('Status'), 'Pending');
+    expect(screen.getByTestId('address')).toHaveTextContent('?status=pending');
+    await waitFor(() => expect(lastList(calls).get('status')).toBe('pending'));
+    expect(lastList(calls).get('waiting')).toBeNull();
+  });
+
   it('filters by provider, by the days it starts on (in the service area’s zone) and sorts, all in the address', async () => {
     const { calls } = mockApi(routes());
     const user = userEvent.setup();

@@ -7,12 +7,14 @@ export type BookingOrder = NonNullable<BookingFilters['order']>;
 
 /**
  * The admin's bookings list filters as the address keeps them ('' for "any"), under the
- * API's names: `status`, `q`, `provider_id`, `service_type`, `from` and `to` (days of the service area's
- * calendar, both included; the API takes instants), `order` (`starts_at`; newest first when
- * absent).
+ * API's names: `status`, `waiting` (`1`: only those waiting for an operator), `q`,
+ * `provider_id`, `service_type`, `from` and `to` (days of the service area's calendar, both
+ * included; the API takes instants), `order` (`starts_at`; newest first when absent).
  */
 export interface AdminBookingFilters {
   status: BookingStatus | '';
+  /** Only bookings waiting for an operator (nobody could be assigned, or the search was cancelled). */
+  waiting: boolean;
   q: string;
   /** A provider's id, or ''. */
   provider_id: string;
@@ -26,6 +28,7 @@ export interface AdminBookingFilters {
 
 export const NO_BOOKING_FILTERS: AdminBookingFilters = {
   status: '',
+  waiting: false,
   q: '',
   provider_id: '',
   service_type: '',
@@ -47,6 +50,7 @@ export function bookingFiltersFromParams(params: URLSearchParams): AdminBookingF
   };
   return {
     status: (STATUSES as readonly string[]).includes(status) ? (status as BookingStatus) : '',
+    waiting: params.get('waiting') === '1',
     q: (params.get('q') ?? '').trim(),
     provider_id: ID.test(provider) ? provider : '',
     service_type: (params.get('service_type') ?? '').trim(),
@@ -60,6 +64,7 @@ export function bookingFiltersFromParams(params: URLSearchParams): AdminBookingF
 export function bookingFiltersToParams(f: AdminBookingFilters): URLSearchParams {
   const p = new URLSearchParams();
   if (f.status) p.set('status', f.status);
+  if (f.waiting) p.set('waiting', '1');
   if (f.q.trim()) p.set('q', f.q.trim());
   if (f.provider_id) p.set('provider_id', f.provider_id);
   if (f.service_type) p.set('service_type', f.service_type);
@@ -71,7 +76,7 @@ export function bookingFiltersToParams(f: AdminBookingFilters): URLSearchParams 
 
 /** Whether `f` narrows the list in any way (the order aside). */
 export function isBookingFiltered(f: AdminBookingFilters): boolean {
-  return !!(f.status || f.q.trim() || f.provider_id || f.service_type || f.from || f.to);
+  return !!(f.status || f.waiting || f.q.trim() || f.provider_id || f.service_type || f.from || f.to);
 }
 
 /** Whether the days need the service area's zone to become the API's instants. */
@@ -83,6 +88,7 @@ export const needsZone = (f: AdminBookingFilters) => !!(f.from || f.to);
  */
 export function bookingListQuery(f: AdminBookingFilters, zone: string): BookingFilters {
   const q: BookingFilters = { status: f.status, q: f.q.trim(), order: f.order };
+  if (f.waiting) q.waiting = true;
   if (f.provider_id) q.provider_id = Number(f.provider_id);
   if (f.service_type) q.service_type = f.service_type;
   if (f.from) q.from = startOfDayIn(f.from, zone);
