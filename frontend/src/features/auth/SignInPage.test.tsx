@@ -38,6 +38,12 @@ describe('the sign-in page', () => {
     expect(screen.getByLabelText('E-mail')).toHaveFocus();
   });
 
+  it('opens with focus in the e-mail field', async () => {
+    mockApi({ 'GET /api/v1/auth/me': signedOut, 'GET /api/v1/auth/demo': () => json(200, demo) });
+    renderPage();
+    expect(screen.getByLabelText('E-mail')).toHaveFocus();
+  });
+
   it('shows no demo table when the demo is off', async () => {
     mockApi({ 'GET /api/v1/auth/me': signedOut, 'GET /api/v1/auth/demo': () => json(200, { enabled: false, logins: [] }) });
     renderPage();

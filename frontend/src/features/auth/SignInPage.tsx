@@ -1,4 +1,4 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError, errorMessage } from '../../api/client';
 import type { DemoLogin } from '../../api/types';
@@ -35,6 +35,12 @@ export function SignInPage() {
   const [clientErrors, setClientErrors] = useState<Errors>({});
   const emailRef = useRef<HTMLInputElement>(null);
   const from = (location.state as { from?: string } | null)?.from;
+  // Signing in is all this page is for: the e-mail field takes focus (the page heading
+  // would otherwise, after a redirect here).
+  const signedIn = !!me.data;
+  useLayoutEffect(() => {
+    if (!signedIn) emailRef.current?.focus();
+  }, [signedIn]);
 
   if (me.data) return <Navigate to={roleHome(me.data.role)} replace />;
 
