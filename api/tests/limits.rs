@@ -25,6 +25,18 @@ fn anonymous_from(address: &str) -> Request<Body> {
     req
 }
 
+/// A test app whose budgets a minute are these (0: no limit).
+async fn limited(anonymous_per_min: u32, user_per_min: u32, bookings_per_min: u32) -> TestApp {
+    TestApp::with_settings(|s| {
+        s.rate_limits = RateLimitSettings {
+            anonymous_per_min,
+            user_per_min,
+            bookings_per_min,
+        }
+    })
+    .await
+}
+
 fn assert_limited(res: &common::Response) {
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
     assert_eq!(res.code(), "rate_limited");
@@ -42,14 +54,7 @@ fn assert_limited(res: &common::Response) {
 
 #[tokio::test]
 async fn an_address_without_a_sign_in_gets_its_budget_and_no_more() {
-    let app = TestApp::with_settings(|s| {
-        s.rate_limits = RateLimitSettings {
-            anonymous_per_min: 3,
-            user_per_min: 0,
-            bookings_per_min: 0,
-        }
-    })
-    .await;
+    let app = limited(3, 0, 0).await;
     for _ in 0..3 {
         let res = app.send(anonymous_from("203.0.113.7:5000")).await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
@@ -73,14 +78,7 @@ async fn an_address_without_a_sign_in_gets_its_budget_and_no_more() {
 
 #[tokio::test]
 async fn signing_in_counts_against_the_address_whatever_token_comes_with_it() {
-    let app = TestApp::with_settings(|s| {
-        s.rate_limits = RateLimitSettings {
-            anonymous_per_min: 3,
-            user_per_min: 0,
-            bookings_per_min: 0,
-        }
-    })
-    .await;
+    let app = limited(3, 0, 0).await;
     // A token of a session that has ended still carries a valid signature.
     let token = app.demo("customer").await;
     let res = app
@@ -110,14 +108,7 @@ async fn signing_in_counts_against_the_address_whatever_token_comes_with_it() {
 
 #[tokio::test]
 async fn a_user_gets_their_budget_whatever_the_address_and_others_keep_theirs() {
-    let app = TestApp::with_settings(|s| {
-        s.rate_limits = RateLimitSettings {
-            anonymous_per_min: 0,
-            user_per_min: 5,
-            bookings_per_min: 0,
-        }
-    })
-    .await;
+    let app = limited(0, 5, 0).await;
     let casey = app.demo("customer").await;
     let admin = app.demo("admin").await;
     for _ in 0..5 {
@@ -135,14 +126,7 @@ async fn a_user_gets_their_budget_whatever_the_address_and_others_keep_theirs() 
 
 #[tokio::test]
 async fn bookings_have_a_budget_of_their_own_within_the_users() {
-    let app = TestApp::with_settings(|s| {
-        s.rate_limits = RateLimitSettings {
-            anonymous_per_min: 0,
-            user_per_min: 100,
-            bookings_per_min: 2,
-        }
-    })
-    .await;
+    let app = limited(0, 100, 2).await;
     let casey = app.demo("customer").await;
     for _ in 0..2 {
         assert_eq!(app.book(&casey).await["status"], json!("pending"));

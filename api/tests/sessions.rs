@@ -13,6 +13,22 @@ async fn me(app: &TestApp, token: &str) -> StatusCode {
     app.get("/api/v1/auth/me", token).await.status
 }
 
+/// An admin's new reset link for account `id`: its token (the part after `#token=`).
+async fn reset_link(app: &TestApp, admin: &str, id: i64) -> String {
+    let link = app
+        .call(
+            "POST",
+            &format!("/api/v1/admin/users/{id}/reset-link"),
+            Some(admin),
+            None,
+        )
+        .await;
+    assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
+    let url = link.body["url"].as_str().unwrap();
+    assert!(url.contains("/reset-password#token="), "{url}");
+    url.split("#token=").nth(1).unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn logout_ends_this_session_at_once_and_only_this_one() {
     let app = TestApp::new().await;
@@ -274,18 +290,7 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
         .await;
     assert_eq!(by_customer.status, StatusCode::FORBIDDEN);
 
-    let link = app
-        .call(
-            "POST",
-            &format!("/api/v1/admin/users/{id}/reset-link"),
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
-    let url = link.body["url"].as_str().unwrap();
-    assert!(url.contains("/reset-password#token="), "{url}");
-    let token = url.split("#token=").nth(1).unwrap().to_owned();
+    let token = reset_link(&app, &admin, id).await;
 
     let reset = |token: String, password: &'static str| {
         app.call(
@@ -310,21 +315,7 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
     assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY, "single use");
 
     // A link lapses after an hour.
-    let late = app
-        .call(
-            "POST",
-            &format!("/api/v1/admin/users/{id}/reset-link"),
-            Some(&admin),
-            None,
-        )
-        .await;
-    let late_token = late.body["url"]
-        .as_str()
-        .unwrap()
-        .split("#token=")
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    let late_token = reset_link(&app, &admin, id).await;
     clock.advance(chrono::Duration::minutes(61));
     let expired = reset(late_token, "too-late-password").await;
     assert_eq!(
@@ -344,19 +335,7 @@ async fn a_reset_link_is_undone_by_a_newer_one_and_by_a_new_password_and_each_is
     let id = app.get("/api/v1/auth/me", &quinn).await.body["id"]
         .as_i64()
         .unwrap();
-    let issue = async || {
-        let link = app
-            .call(
-                "POST",
-                &format!("/api/v1/admin/users/{id}/reset-link"),
-                Some(&admin),
-                None,
-            )
-            .await;
-        assert_eq!(link.status, StatusCode::CREATED, "{}", link.body);
-        let url = link.body["url"].as_str().unwrap();
-        url.split("#token=").nth(1).unwrap().to_owned()
-    };
+    let issue = async || reset_link(&app, &admin, id).await;
     let reset = async |token: &str, password: &str| {
         app.call(
             "POST",
