@@ -38,8 +38,8 @@ struct AvailabilityQuery {
     /// blank.
     #[param(value_type = Option<crate::doc::TimeZoneName>)]
     time_zone: Option<String>,
-    /// A booking being moved (the caller's own; an admin's any): its own window is not
-    /// counted as busy, so that it can move by less than its length.
+    /// A booking being moved (one the caller may see): its own window is not counted as
+    /// busy, so that it can move by less than its length.
     #[param(minimum = 1)]
     moving: Option<i64>,
 }

@@ -3429,8 +3429,8 @@ export interface operations {
          */
         time_zone?: components['schemas']['TimeZoneName'];
         /**
-         * @description A booking being moved (the caller's own; an admin's any): its own window is not
-         *     counted as busy, so that it can move by less than its length.
+         * @description A booking being moved (one the caller may see): its own window is not counted as
+         *     busy, so that it can move by less than its length.
          */
         moving?: number;
       };
