@@ -663,3 +663,91 @@ async fn a_provider_s_agenda_is_in_time_order_and_their_record_keeps_what_they_d
         StatusCode::NOT_FOUND
     );
 }
+
+/// An offer says when it lapses unanswered: in the answer that made it, on its provider's
+/// agenda and page, and in operators' lists. Answered, or read by a provider who passed
+/// it on while it is offered to another, it says nothing of a deadline.
+#[tokio::test]
+async fn an_offer_says_when_it_lapses_until_it_is_answered() {
+    let app = TestApp::new().await;
+    let admin = app.demo("admin").await;
+    let customer = app.demo("customer").await;
+    let priya = app.demo("priya").await;
+    let marco = app.demo("marco").await;
+    let priya_id = app.provider_id(&priya).await;
+    let marco_id = app.provider_id(&marco).await;
+    let id = app.book(&customer).await["id"].as_i64().unwrap();
+    let unassigned = app.get(&format!("/api/v1/bookings/{id}"), &admin).await;
+    assert_eq!(unassigned.body["offer_expires_at"], Value::Null);
+
+    let path = format!("/api/v1/bookings/{id}/assign");
+    let assign = |provider: i64| {
+        app.call(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({"provider_id": provider})),
+        )
+    };
+    let before = chrono::Utc::now();
+    let assigned = assign(priya_id).await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+    let due = &assigned.body["offer_expires_at"];
+    let at: chrono::DateTime<chrono::Utc> = due.as_str().unwrap().parse().unwrap();
+    // The offer's timeout, 15 minutes unless configured, from the assignment.
+    let timeout = chrono::Duration::minutes(15);
+    assert!(
+        at >= before + timeout - chrono::Duration::seconds(1)
+            && at <= chrono::Utc::now() + timeout + chrono::Duration::seconds(1),
+        "{at} is not 15 minutes after the assignment at {before}"
+    );
+    let on_agenda = app
+        .get("/api/v1/bookings?active=true&order=starts_at", &priya)
+        .await;
+    assert_eq!(on_agenda.body["items"][0]["id"], id);
+    assert_eq!(&on_agenda.body["items"][0]["offer_expires_at"], due);
+    let page = app.get(&format!("/api/v1/bookings/{id}"), &priya).await;
+    assert_eq!(&page.body["offer_expires_at"], due);
+    let operators = app.get("/api/v1/bookings?status=assigned", &admin).await;
+    assert_eq!(&operators.body["items"][0]["offer_expires_at"], due);
+
+    // Declined and offered to Marco: his deadline, which Priya's record does not show.
+    let declined = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/bookings/{id}/status"),
+            Some(&priya),
+            Some(json!({"status": "rejected", "reason": "too far"})),
+        )
+        .await;
+    assert_eq!(declined.status, StatusCode::OK, "{}", declined.body);
+    assert_eq!(declined.body["offer_expires_at"], Value::Null);
+    let reassigned = assign(marco_id).await;
+    assert_eq!(reassigned.status, StatusCode::OK, "{}", reassigned.body);
+    assert!(reassigned.body["offer_expires_at"].is_string());
+    let record = app.get("/api/v1/bookings?handled=true", &priya).await;
+    let item = record.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == id)
+        .unwrap();
+    assert_eq!(item["status"], "assigned");
+    assert_eq!(item["offer_expires_at"], Value::Null);
+    let her_page = app.get(&format!("/api/v1/bookings/{id}"), &priya).await;
+    assert_eq!(her_page.body["offer_expires_at"], Value::Null);
+
+    // Accepted, the offer has no deadline any more.
+    let accepted = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/bookings/{id}/status"),
+            Some(&marco),
+            Some(json!({"status": "accepted"})),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    assert_eq!(accepted.body["offer_expires_at"], Value::Null);
+    let page = app.get(&format!("/api/v1/bookings/{id}"), &marco).await;
+    assert_eq!(page.body["offer_expires_at"], Value::Null);
+}

@@ -167,6 +167,10 @@ pub struct BookingView {
     pub absent: Option<Absent>,
     /// An admin allowed its window to overlap another of its provider's bookings.
     pub overlap_override: bool,
+    /// While it is offered to its provider (`assigned`): when the offer lapses if they
+    /// have not accepted or rejected it, and the booking goes to the next attempt.
+    #[schema(required = true)]
+    pub offer_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -193,9 +197,26 @@ impl From<Booking> for BookingView {
             assignment_exhausted: b.assignment_exhausted,
             absent: b.absent,
             overlap_override: b.overlap_override,
+            offer_expires_at: None,
             created_at: b.created_at,
             updated_at: b.updated_at,
         }
+    }
+}
+
+impl BookingView {
+    /// The booking with when its offer lapses, if it has one waiting.
+    fn offered(b: Booking, offer_expires_at: Option<DateTime<Utc>>) -> Self {
+        BookingView {
+            offer_expires_at,
+            ..BookingView::from(b)
+        }
+    }
+
+    /// A booking its caller has just changed, as the lists show it.
+    async fn after_change(state: &AppState, b: Booking) -> Result<Self, ApiError> {
+        let deadline = state.bookings.offer_deadline(&b).await?;
+        Ok(BookingView::offered(b, deadline))
     }
 }
 
@@ -447,9 +468,16 @@ pub struct BookingPageView {
 }
 
 impl From<BookingPage> for BookingPageView {
-    fn from(p: BookingPage) -> Self {
+    fn from(mut p: BookingPage) -> Self {
         BookingPageView {
-            items: p.items.into_iter().map(BookingView::from).collect(),
+            items: p
+                .items
+                .into_iter()
+                .map(|b| {
+                    let deadline = p.offer_deadlines.remove(&b.id);
+                    BookingView::offered(b, deadline)
+                })
+                .collect(),
             next_cursor: p.next_cursor,
             total: p.total,
         }
@@ -702,8 +730,9 @@ fn detail_view(
         role.sees_everything()
             || (provider.is_some() && (provider == holder || provider == viewer.provider_id))
     };
+    let offer_expires_at = detail.assignment.as_ref().and_then(|a| a.offer_expires_at);
     BookingDetailView {
-        booking: detail.booking.into(),
+        booking: BookingView::offered(detail.booking, offer_expires_at),
         history: detail
             .history
             .into_iter()
@@ -900,7 +929,7 @@ async fn change_status(
         .change(&user.actor(), id, &change, body.expected_version)
         .await?;
     tracing::info!(booking_id = id, to = %to, role = %user.role(), "status changed");
-    Ok(JsonBody(booking.into()))
+    Ok(JsonBody(BookingView::after_change(&state, booking).await?))
 }
 
 /// The schema says what the handler checks: a plain move, or an override that carries a
@@ -1044,7 +1073,7 @@ async fn assign(
         provider_id = body.provider_id,
         "assigned by hand"
     );
-    Ok(JsonBody(booking.into()))
+    Ok(JsonBody(BookingView::after_change(&state, booking).await?))
 }
 
 /// A move to another start (the window keeps its length).
@@ -1100,5 +1129,5 @@ async fn reschedule(
         .reschedule(&user.actor(), id, &body.starts_at, body.expected_version)
         .await?;
     tracing::info!(booking_id = id, role = %user.role(), "booking rescheduled");
-    Ok(JsonBody(booking.into()))
+    Ok(JsonBody(BookingView::after_change(&state, booking).await?))
 }

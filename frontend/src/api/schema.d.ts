@@ -1058,6 +1058,12 @@ export interface components {
       absent: components['schemas']['Absent'] | null;
       /** @description An admin allowed its window to overlap another of its provider's bookings. */
       overlap_override: boolean;
+      /**
+       * Format: date-time
+       * @description While it is offered to its provider (`assigned`): when the offer lapses if they
+       *     have not accepted or rejected it, and the booking goes to the next attempt.
+       */
+      offer_expires_at: string | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */

@@ -15,6 +15,7 @@ export function booking(over: Partial<Booking> = {}): Booking {
     time_zone: 'UTC',
     absent: null,
     overlap_override: false,
+    offer_expires_at: null,
     status: 'assigned',
     provider_id: 1,
     notes: null,

@@ -117,6 +117,32 @@ pub(crate) async fn offer(
     Ok(())
 }
 
+/// When the offers of these bookings lapse unanswered, for those with an offer waiting:
+/// the due time of each one's scheduled [`ExpireOffer`] job (an answer, a move or a
+/// reassignment cancels it). One statement, down `jobs_by_subject`.
+pub(crate) async fn offer_deadlines(
+    tx: &mut Tx,
+    booking_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, DateTime<Utc>>, StoreError> {
+    if booking_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let ids = serde_json::to_string(booking_ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let sql = db::dialect!(tx,
+        sqlite: "SELECT subject_id, MIN(run_at) FROM jobs WHERE kind = $1 AND state = 'scheduled' \
+                 AND subject_id IN (SELECT value FROM json_each($2)) GROUP BY subject_id",
+        postgres: "SELECT subject_id, MIN(run_at) FROM jobs WHERE kind = $1 AND state = 'scheduled' \
+                   AND subject_id IN (SELECT CAST(jsonb_array_elements_text(CAST($2 AS jsonb)) AS BIGINT)) \
+                   GROUP BY subject_id",
+    );
+    let rows: Vec<(i64, db::Ts)> = db::on!(tx, |c| sqlx::query_as(sql)
+        .bind(ExpireOffer::KIND)
+        .bind(&ids)
+        .fetch_all(c)
+        .await)?;
+    Ok(rows.into_iter().map(|(id, due)| (id, due.into())).collect())
+}
+
 /// The job that ends the offer of `booking` to `provider_id` (made in attempt
 /// `attempt`) if nobody answers it, and when it is due.
 pub(super) fn offer_expiry(
@@ -149,6 +175,8 @@ pub struct AssignmentState {
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub exhausted: bool,
+    /// While the booking is offered (`assigned`): when the offer lapses unanswered.
+    pub offer_expires_at: Option<DateTime<Utc>>,
 }
 
 /// The assignment room's entry point: runs assignment jobs (it is the queue's handler
@@ -198,6 +226,12 @@ pub(crate) async fn state_of(
     let Some(job) = queue::latest(tx, AssignProvider::KIND, booking.id).await? else {
         return Ok(None);
     };
+    let offer_expires_at = match booking.status {
+        crate::Status::Assigned => offer_deadlines(tx, &[booking.id])
+            .await?
+            .remove(&booking.id),
+        _ => None,
+    };
     Ok(Some(AssignmentState {
         job_id: job.id,
         cycle: booking.assignment_cycle,
@@ -207,6 +241,7 @@ pub(crate) async fn state_of(
         next_attempt_at: job.state.is_pending().then_some(job.run_at),
         last_error: job.last_error,
         exhausted: booking.assignment_exhausted,
+        offer_expires_at,
     }))
 }
 

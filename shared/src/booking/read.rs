@@ -114,6 +114,9 @@ pub struct BookingPage {
     /// How many bookings match the filter, on every page together: counted for operators
     /// (admins and viewers), whose lists are the whole book; `None` for anyone else.
     pub total: Option<i64>,
+    /// When the offer of each offered booking on the page (`assigned`) lapses unanswered,
+    /// by booking id; not for a booking its reader no longer holds.
+    pub offer_deadlines: std::collections::HashMap<i64, DateTime<Utc>>,
 }
 
 /// A booking with everything its page shows. A provider who no longer holds it (they
@@ -567,6 +570,21 @@ impl Bookings {
         })
     }
 
+    /// When the offer of `booking` lapses unanswered, while it is offered (`assigned`):
+    /// for a booking its caller has just changed, to show it as the lists do.
+    pub async fn offer_deadline(
+        &self,
+        booking: &Booking,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        if booking.status != Status::Assigned {
+            return Ok(None);
+        }
+        let mut tx = self.db.read().await?;
+        let mut deadlines = assignment::offer_deadlines(&mut tx, &[booking.id]).await?;
+        tx.commit().await?;
+        Ok(deadlines.remove(&booking.id))
+    }
+
     /// The audit trail of a booking `actor` may see, oldest first.
     pub async fn history(&self, actor: &Actor, id: i64) -> Result<Vec<HistoryEntry>, StoreError> {
         Ok(self.detail(actor, id).await?.history)
@@ -648,6 +666,20 @@ impl Bookings {
         } else {
             None
         };
+        let offered: Vec<i64> = items
+            .iter()
+            .filter(|b| b.status == Status::Assigned)
+            .filter(|b| offered_to.is_none() || b.provider_id == offered_to)
+            .map(|b| b.id)
+            .collect();
+        let offer_deadlines = if offered.is_empty() {
+            Default::default()
+        } else {
+            let mut tx = self.db.read().await?;
+            let deadlines = assignment::offer_deadlines(&mut tx, &offered).await?;
+            tx.commit().await?;
+            deadlines
+        };
         if let Some(me) = offered_to {
             items = items
                 .into_iter()
@@ -664,6 +696,7 @@ impl Bookings {
             items,
             next_cursor,
             total,
+            offer_deadlines,
         })
     }
 }

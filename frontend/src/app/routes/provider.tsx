@@ -82,6 +82,7 @@ export function ProviderBookingPage() {
       id={id}
       back={{ to: '/provider', label: 'My jobs' }}
       providerName={providerName}
+      offeredToReader
       actions={(b) =>
         b.provider_id !== me.data?.provider_id ? (
           <Notice tone="info">This booking is no longer assigned to you: it is kept here as a record.</Notice>

@@ -9,6 +9,7 @@ import { useBooking } from './api';
 import { When } from './When';
 import { AssignmentProgress } from './AssignmentProgress';
 import { AttemptsTable } from './AttemptsTable';
+import { OfferDeadline } from './OfferDeadline';
 import { StatusAnnouncer, StatusBadge } from './status';
 import { CustomerTimeline, Timeline } from './Timeline';
 import './BookingDetailView.css';
@@ -26,6 +27,8 @@ interface Props {
   showAttempts?: boolean;
   /** The history in plain words (the customer's view) rather than the audit trail. */
   plainTimeline?: boolean;
+  /** Read by the provider the booking is offered to: its deadline is theirs to meet. */
+  offeredToReader?: boolean;
 }
 
 /** A booking as any role sees it: summary, assignment progress, audit trail and attempts. */
@@ -37,6 +40,7 @@ export function BookingDetailView({
   exhaustedHint,
   showAttempts = true,
   plainTimeline = false,
+  offeredToReader = false,
 }: Props) {
   const q = useBooking(id);
   const providerName = (pid: number) => q.data?.provider_names?.[String(pid)] ?? fallbackName(pid);
@@ -122,6 +126,7 @@ export function BookingDetailView({
             <dt>Provider</dt>
             <dd data-testid="booking-provider">
               {b.provider_id !== null ? providerName(b.provider_id) : <span className="muted">Not assigned yet</span>}
+              <OfferDeadline booking={b} toProvider={offeredToReader} />
             </dd>
             <dt>Customer</dt>
             <dd>

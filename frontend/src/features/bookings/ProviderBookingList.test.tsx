@@ -13,7 +13,7 @@ describe("a provider's agenda", () => {
   it('holds every active job in time order, all pages of them, with the moves of each status and no request per card', async () => {
     const t = Date.now() + 3 * 86_400_000;
     const first = [
-      booking({ id: 3, status: 'assigned', starts_at: at(t), ends_at: at(t + 2 * hour) }),
+      booking({ id: 3, status: 'assigned', starts_at: at(t), ends_at: at(t + 2 * hour), offer_expires_at: at(Date.now() + 14 * 60_000) }),
       booking({ id: 2, status: 'accepted', starts_at: at(t + 3 * hour), ends_at: at(t + 5 * hour) }),
     ];
     const second = [booking({ id: 1, status: 'in_progress', starts_at: at(t + 86_400_000), ends_at: at(t + 86_400_000 + 2 * hour) })];
@@ -39,6 +39,9 @@ describe("a provider's agenda", () => {
     expect(await moves(1)).toEqual(['Complete', 'Customer absent']);
     expect(await moves(3)).toEqual(['Accept', 'Reject']);
     expect(await moves(2)).toEqual(['Start']);
+    // The offer says how long is left to answer it; the accepted job has no deadline.
+    expect((await card(3)).getByTestId('offer-deadline').textContent).toMatch(/^Answer within 14 min \(by /);
+    expect((await card(2)).queryByTestId('offer-deadline')).toBeNull();
     expect(screen.getAllByTestId('provider-booking').map((c) => c.dataset.bookingId)).toEqual(['3', '2', '1']);
     expect(screen.getAllByTestId('agenda-day')).toHaveLength(2);
     expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();

@@ -10,6 +10,7 @@ import { providerMoves } from './moves';
 import { StatusActions } from './StatusActions';
 import { StatusBadge } from './status';
 import { When } from './When';
+import { OfferDeadline } from './OfferDeadline';
 import { PendingButton } from '../../ui/PendingButton';
 import './BookingList.css';
 
@@ -54,6 +55,7 @@ function ProviderBookingCard({
           <span>
             <When booking={booking} />
           </span>
+          {!record && <OfferDeadline booking={booking} toProvider />}
           {!passedOn ? (
             <>
               <a href={mapLink(booking.address)} target="_blank" rel="noreferrer" className="booking-card__address">
