@@ -666,7 +666,8 @@ async fn a_provider_s_agenda_is_in_time_order_and_their_record_keeps_what_they_d
 
 /// An offer says when it lapses unanswered: in the answer that made it, on its provider's
 /// agenda and page, and in operators' lists. Answered, or read by a provider who passed
-/// it on while it is offered to another, it says nothing of a deadline.
+/// it on while it is offered to another, it says nothing of a deadline. The provider who
+/// has it next is not told who passed it on.
 #[tokio::test]
 async fn an_offer_says_when_it_lapses_until_it_is_answered() {
     let app = TestApp::new().await;
@@ -736,6 +737,29 @@ async fn an_offer_says_when_it_lapses_until_it_is_answered() {
     assert_eq!(item["offer_expires_at"], Value::Null);
     let her_page = app.get(&format!("/api/v1/bookings/{id}"), &priya).await;
     assert_eq!(her_page.body["offer_expires_at"], Value::Null);
+
+    // Marco reads that another provider had it before him, not which one; operators do.
+    let his_page = app.get(&format!("/api/v1/bookings/{id}"), &marco).await;
+    let providers_named = |page: &Value| -> Vec<Value> {
+        page["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["provider_id"].clone())
+            .collect()
+    };
+    let named = providers_named(&his_page.body);
+    assert!(named.contains(&json!(marco_id)), "{named:?}");
+    assert!(!named.contains(&json!(priya_id)), "{named:?}");
+    let declined_row = his_page.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["new_status"] == "rejected")
+        .unwrap();
+    assert_eq!(declined_row["changed_by_name"], "another provider");
+    let operators_page = app.get(&format!("/api/v1/bookings/{id}"), &admin).await;
+    assert!(providers_named(&operators_page.body).contains(&json!(priya_id)));
 
     // Accepted, the offer has no deadline any more.
     let accepted = app

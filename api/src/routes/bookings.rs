@@ -243,7 +243,7 @@ pub struct HistoryView {
     pub reason: Option<String>,
     /// An admin forced the status past the rules.
     pub is_override: bool,
-    /// The provider the change concerns.
+    /// The provider the change concerns; for a provider reading it, only when it is them.
     #[schema(required = true)]
     pub provider_id: Option<i64>,
     pub timestamp: DateTime<Utc>,
@@ -278,6 +278,10 @@ impl HistoryView {
         let mut v = HistoryView::from(h);
         if viewer.sees_everything() {
             return v;
+        }
+        // A provider learns nothing of the colleagues offered the booking before them.
+        if viewer.role == Role::Provider && v.provider_id != viewer.provider_id {
+            v.provider_id = None;
         }
         let own = v.changed_by.is_some() && v.changed_by == viewer.user_id;
         if own {

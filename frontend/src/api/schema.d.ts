@@ -1249,7 +1249,7 @@ export interface components {
       is_override: boolean;
       /**
        * Format: int64
-       * @description The provider the change concerns.
+       * @description The provider the change concerns; for a provider reading it, only when it is them.
        */
       provider_id: number | null;
       /** Format: date-time */
