@@ -2,7 +2,8 @@ import type { Booking } from '../../api/types';
 import { useNow } from '../../ui/time';
 import './OfferDeadline.css';
 
-const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+// Labelled with its zone, as every moment on the pages is (`formatDateTime`).
+const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
 
 /** "a minute", "12 min", "1 h 05 min": what is left, rounded up to the minute. */
 function left(ms: number): string {
@@ -15,8 +16,8 @@ function left(ms: number): string {
 
 /**
  * How long an offer waits for its provider's answer: to the provider "Answer within 12 min
- * (by 6:45 PM)", to anyone else "Waiting for the provider's answer, 12 min left (until
- * 6:45 PM)". The time is on the reader's clock: it is a moment, not the job's window.
+ * (by 6:45 PM EST)", to anyone else "Waiting for the provider's answer, 12 min left (until
+ * 6:45 PM EST)". The time is on the reader's clock, labelled: it is a moment, not the job's window.
  * Null without a deadline, or one that is not a time.
  */
 export function offerDeadlineText(expiresAt: string | null | undefined, now: number, toProvider: boolean): string | null {
@@ -33,15 +34,24 @@ export function offerDeadlineText(expiresAt: string | null | undefined, now: num
   return toProvider ? `Answer within ${left(ms)} (by ${at})` : `Waiting for the provider's answer, ${left(ms)} left (until ${at})`;
 }
 
-/** The deadline of an offered booking (`assigned`), counting down by the minute. */
-export function OfferDeadline({ booking, toProvider = false }: { booking: Pick<Booking, 'status' | 'offer_expires_at'>; toProvider?: boolean }) {
+/**
+ * The deadline of an offered booking (`assigned`), counting down by the minute: a warning
+ * to the provider who must answer, a plain note to anyone else.
+ */
+export function OfferDeadline({
+  booking,
+  toProvider = false,
+}: {
+  booking: Pick<Booking, 'status' | 'offer_expires_at'>;
+  toProvider?: boolean;
+}) {
   const offered = booking.status === 'assigned' && !!booking.offer_expires_at;
   const now = useNow(10_000, offered);
   if (!offered) return null;
   const text = offerDeadlineText(booking.offer_expires_at, now, toProvider);
   if (!text) return null;
   return (
-    <span className="block offer-deadline" data-testid="offer-deadline">
+    <span className={`block ${toProvider ? 'offer-deadline' : 'muted'}`} data-testid="offer-deadline">
       {text}
     </span>
   );
