@@ -547,7 +547,7 @@ async fn a_no_show_says_who_was_absent_and_a_move_keeps_a_free_provider() {
 }
 
 #[tokio::test]
-async fn a_provider_s_agenda_is_in_time_order_and_their_record_keeps_what_they_declined() {
+async fn a_provider_s_agenda_is_in_time_order_and_their_record_says_how_each_job_left_them() {
     let app = TestApp::new().await;
     let admin = app.demo("admin").await;
     let customer = app.demo("customer").await;
@@ -662,6 +662,42 @@ async fn a_provider_s_agenda_is_in_time_order_and_their_record_keeps_what_they_d
             .status,
         StatusCode::NOT_FOUND
     );
+
+    // Her record says how each one left her: the one she declined, and one an operator
+    // gave to Marco; those she holds say nothing.
+    let marco_id = app.provider_id(&marco).await;
+    let taken = ids[0];
+    let res = app
+        .call(
+            "POST",
+            &format!("/api/v1/bookings/{taken}/assign"),
+            Some(&admin),
+            Some(json!({"provider_id": marco_id, "reason": "closer"})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let record = app
+        .get("/api/v1/bookings?handled=true&limit=100", &priya)
+        .await
+        .body;
+    let passed: Vec<(i64, Value)> = record["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["id"].as_i64().unwrap(), b["passed_on"].clone()))
+        .collect();
+    for (id, passed_on) in &passed {
+        let expected = match *id {
+            id if id == declined => json!("declined"),
+            id if id == taken => json!("taken_back"),
+            _ => Value::Null,
+        };
+        assert_eq!(passed_on, &expected, "#{id} in {passed:?}");
+    }
+    assert_eq!(passed.len(), 5);
+    // Nowhere else: her agenda, a booking's page.
+    let page = app.get(&format!("/api/v1/bookings/{declined}"), &priya).await;
+    assert_eq!(page.body["passed_on"], Value::Null);
 }
 
 /// An offer says when it lapses unanswered: in the answer that made it, on its provider's

@@ -20,6 +20,7 @@ use shared::booking::permission::allowed_moves;
 use shared::booking::transition::Change;
 use shared::booking::validation::BookingInput;
 use shared::booking::{
+    PassedOn,
     Absent, Booking, BookingDetail, BookingFilter, BookingOrder, BookingPage, Cursor, HistoryEntry,
     IdempotencyKey,
 };
@@ -171,6 +172,10 @@ pub struct BookingView {
     /// have not accepted or rejected it, and the booking goes to the next attempt.
     #[schema(required = true)]
     pub offer_expires_at: Option<DateTime<Utc>>,
+    /// In a provider's record (`GET /bookings?handled=true`), for a booking they no longer
+    /// hold: how it left them. Null for the bookings they hold, and in every other answer.
+    #[schema(required = true)]
+    pub passed_on: Option<PassedOn>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -198,6 +203,7 @@ impl From<Booking> for BookingView {
             absent: b.absent,
             overlap_override: b.overlap_override,
             offer_expires_at: None,
+            passed_on: None,
             created_at: b.created_at,
             updated_at: b.updated_at,
         }
@@ -478,8 +484,12 @@ impl From<BookingPage> for BookingPageView {
                 .items
                 .into_iter()
                 .map(|b| {
+                    let passed_on = p.passed_on.remove(&b.id);
                     let deadline = p.offer_deadlines.remove(&b.id);
-                    BookingView::offered(b, deadline)
+                    BookingView {
+                        passed_on,
+                        ..BookingView::offered(b, deadline)
+                    }
                 })
                 .collect(),
             next_cursor: p.next_cursor,

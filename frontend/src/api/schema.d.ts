@@ -1064,6 +1064,7 @@ export interface components {
        *     have not accepted or rejected it, and the booking goes to the next attempt.
        */
       offer_expires_at: string | null;
+      passed_on: components['schemas']['PassedOn'] | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
@@ -1416,6 +1417,11 @@ export interface components {
      * @enum {string}
      */
     OperatorRole: 'admin' | 'viewer';
+    /**
+     * @description How a booking left a provider who once held it, as their record says.
+     * @enum {string}
+     */
+    PassedOn: 'declined' | 'lapsed' | 'absent' | 'taken_back';
     /** @description One provider's part in the range. */
     ProviderFiguresView: {
       /** Format: int64 */

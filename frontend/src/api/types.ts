@@ -43,6 +43,7 @@ export const STATUSES = [
 ] as const satisfies readonly BookingStatus[];
 
 export type Booking = Schemas['BookingView'];
+export type PassedOn = Schemas['PassedOn'];
 export type ActorRole = Role;
 export type HistoryRow = Schemas['HistoryView'];
 export type AttemptOutcome = Schemas['AttemptOutcome'];

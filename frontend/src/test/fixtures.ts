@@ -16,6 +16,7 @@ export function booking(over: Partial<Booking> = {}): Booking {
     absent: null,
     overlap_override: false,
     offer_expires_at: null,
+    passed_on: null,
     status: 'assigned',
     provider_id: 1,
     notes: null,

@@ -28,7 +28,7 @@ use crate::schedule::ScheduleRules;
 use crate::{Actor, Role, Status};
 
 pub use intake::IdempotencyKey;
-pub use read::{BookingDetail, BookingFilter, BookingOrder, BookingPage, Cursor};
+pub use read::{BookingDetail, BookingFilter, BookingOrder, BookingPage, Cursor, PassedOn};
 
 /// A booking as stored. Field names follow the table and the API.
 #[derive(Debug, Clone, PartialEq)]

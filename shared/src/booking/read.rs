@@ -117,6 +117,76 @@ pub struct BookingPage {
     /// When the offer of each offered booking on the page (`assigned`) lapses unanswered,
     /// by booking id; not for a booking its reader no longer holds.
     pub offer_deadlines: std::collections::HashMap<i64, DateTime<Utc>>,
+    /// In a provider's record (`handled`), how each booking they no longer hold left them,
+    /// by booking id.
+    pub passed_on: std::collections::HashMap<i64, PassedOn>,
+}
+
+/// How a booking left a provider who once held it, as their record says.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassedOn {
+    /// They rejected the offer.
+    Declined,
+    /// They did not answer the offer in time.
+    Lapsed,
+    /// They were reported absent.
+    Absent,
+    /// Dispatch took it back: an operator gave it to someone else, or it moved to a time
+    /// they were not free.
+    TakenBack,
+}
+
+impl PassedOn {
+    /// From the outcome of the provider's latest attempt at the booking.
+    fn after(outcome: &str) -> PassedOn {
+        match assignment::AttemptOutcome::parse(outcome) {
+            Some(assignment::AttemptOutcome::Rejected) => PassedOn::Declined,
+            Some(assignment::AttemptOutcome::Expired) => PassedOn::Lapsed,
+            Some(assignment::AttemptOutcome::NoShow) => PassedOn::Absent,
+            _ => PassedOn::TakenBack,
+        }
+    }
+}
+
+/// How each of `booking_ids`, which `provider` no longer holds, left them: from their
+/// latest attempt at each (down `assignment_attempts_of_provider`).
+async fn passed_on(
+    db: &db::Db,
+    provider: i64,
+    booking_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, PassedOn>, StoreError> {
+    if booking_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let ids = serde_json::to_string(booking_ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let sql = db::dialect!(db,
+        sqlite: "SELECT booking_id, outcome FROM assignment_attempts WHERE provider_id = $1 \
+                 AND booking_id IN (SELECT value FROM json_each($2)) ORDER BY id",
+        postgres: "SELECT booking_id, outcome FROM assignment_attempts WHERE provider_id = $1 \
+                   AND booking_id IN (SELECT CAST(jsonb_array_elements_text(CAST($2 AS jsonb)) AS BIGINT)) \
+                   ORDER BY id",
+    );
+    let rows: Vec<(i64, String)> = on!(db, |p| sqlx::query_as(sql)
+        .bind(provider)
+        .bind(&ids)
+        .fetch_all(p)
+        .await)?;
+    // In id order: each booking's latest attempt is the last written.
+    let mut latest = std::collections::HashMap::new();
+    for (booking, outcome) in rows {
+        latest.insert(booking, outcome);
+    }
+    let mut passed: std::collections::HashMap<i64, PassedOn> = latest
+        .into_iter()
+        .map(|(booking, outcome)| (booking, PassedOn::after(&outcome)))
+        .collect();
+    // A booking in their record with no attempt of theirs was theirs by an override.
+    for id in booking_ids {
+        passed.entry(*id).or_insert(PassedOn::TakenBack);
+    }
+    Ok(passed)
 }
 
 /// A booking with everything its page shows. A provider who no longer holds it (they
@@ -680,6 +750,17 @@ impl Bookings {
             tx.commit().await?;
             deadlines
         };
+        let passed_on = match offered_to {
+            Some(me) => {
+                let gone: Vec<i64> = items
+                    .iter()
+                    .filter(|b| b.provider_id != Some(me))
+                    .map(|b| b.id)
+                    .collect();
+                passed_on(&self.db, me, &gone).await?
+            }
+            None => Default::default(),
+        };
         if let Some(me) = offered_to {
             items = items
                 .into_iter()
@@ -697,6 +778,31 @@ impl Bookings {
             next_cursor,
             total,
             offer_deadlines,
+            passed_on,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assignment::AttemptOutcome;
+
+    /// A provider's latest attempt at a booking says how it left them: what they did
+    /// (declined, let it lapse, did not come), or else dispatch took it back.
+    #[test]
+    fn how_a_booking_left_its_provider_follows_their_latest_attempt() {
+        for outcome in AttemptOutcome::ALL {
+            let expected = match outcome {
+                AttemptOutcome::Rejected => PassedOn::Declined,
+                AttemptOutcome::Expired => PassedOn::Lapsed,
+                AttemptOutcome::NoShow => PassedOn::Absent,
+                AttemptOutcome::Assigned
+                | AttemptOutcome::Manual
+                | AttemptOutcome::NoProvider
+                | AttemptOutcome::Error => PassedOn::TakenBack,
+            };
+            assert_eq!(PassedOn::after(outcome.as_str()), expected, "{outcome:?}");
+        }
     }
 }

@@ -4,7 +4,7 @@ import { booking } from '../../test/fixtures';
 import { json, mockApi, renderWithProviders } from '../../test/render';
 import { keys } from '../../api/queryKeys';
 import { ToastProvider } from '../../ui/Toast';
-import { ProviderBookingList } from './ProviderBookingList';
+import { ProviderBookingList, ProviderHistory } from './ProviderBookingList';
 
 const hour = 3600_000;
 const at = (ms: number) => new Date(ms).toISOString();
@@ -80,5 +80,34 @@ describe("a provider's agenda", () => {
     items = [...items, booking({ id: 6, status: 'assigned', starts_at: at(soon + 86_400_000), ends_at: at(soon + 86_400_000 + 2 * hour) })];
     await act(() => client.invalidateQueries({ queryKey: keys.bookingLists }));
     expect(await screen.findByTestId('toast')).toHaveTextContent('New job #6: Plumbing');
+  });
+});
+
+describe("a provider's record", () => {
+  it('says how each job that is no longer theirs left them, without its contact details', async () => {
+    const gone = (id: number, passed_on: 'declined' | 'lapsed' | 'taken_back' | null) =>
+      booking({ id, status: 'assigned', provider_id: 9, customer_phone: '', customer_email: '', passed_on });
+    mockApi({
+      'GET /api/v1/bookings': () =>
+        json(200, {
+          items: [booking({ id: 5, status: 'completed' }), gone(4, 'declined'), gone(3, 'lapsed'), gone(2, 'taken_back'), gone(1, null)],
+          next_cursor: null,
+        }),
+      'GET /api/v1/service-types': () => json(200, [{ name: 'plumbing', label: 'Plumbing', duration_minutes: 120, providers: 2 }]),
+    });
+    renderWithProviders(<ProviderHistory providerId={1} />);
+    await waitFor(() => expect(screen.getAllByTestId('provider-booking')).toHaveLength(5));
+    const said = (id: number) =>
+      screen
+        .getAllByTestId('provider-booking')
+        .find((c) => c.dataset.bookingId === String(id))
+        ?.querySelector('[data-testid="passed-on"]')?.textContent ?? null;
+    expect(said(5)).toBeNull();
+    expect(said(4)).toBe('No longer yours: you declined it.');
+    expect(said(3)).toBe('No longer yours: you did not answer the offer in time.');
+    expect(said(2)).toBe('No longer yours: dispatch took it back.');
+    expect(said(1)).toBe('No longer yours: it went to another provider.');
+    expect(screen.queryByTestId('customer-phone')).not.toBeNull();
+    expect(screen.getAllByTestId('customer-phone')).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { Link } from 'react-router';
-import type { Booking } from '../../api/types';
+import type { Booking, PassedOn } from '../../api/types';
 import { Empty, ErrorAlert, Loading } from '../../ui/Feedback';
 import { dateKeyIn, formatDayIn } from '../../ui/time';
 import { useToast } from '../../ui/Toast';
@@ -13,6 +13,14 @@ import { When } from './When';
 import { OfferDeadline } from './OfferDeadline';
 import { PendingButton } from '../../ui/PendingButton';
 import './BookingList.css';
+
+/** How a job left the provider, in their words (after "No longer yours: "). */
+const PASSED_ON: Record<PassedOn, string> = {
+  declined: 'you declined it.',
+  lapsed: 'you did not answer the offer in time.',
+  absent: 'you were reported absent.',
+  taken_back: 'dispatch took it back.',
+};
 
 /** A link that opens the address in a map (a phone's maps app picks it up). */
 function mapLink(address: string): string {
@@ -70,7 +78,9 @@ function ProviderBookingCard({
               {booking.notes && <span className="muted pre-line">Notes: {booking.notes}</span>}
             </>
           ) : (
-            <span className="muted">Passed on: no longer yours.</span>
+            <span className="muted" data-testid="passed-on">
+              No longer yours: {booking.passed_on ? PASSED_ON[booking.passed_on] : 'it went to another provider.'}
+            </span>
           )}
         </div>
         <StatusBadge status={booking.status} />
