@@ -99,4 +99,15 @@ describe('the sign-in page', () => {
     expect(screen.getByRole('alert')).not.toHaveTextContent('Enter your e-mail address.');
     expect(calls.filter((c) => c.url.includes('/auth/login'))).toHaveLength(0);
   });
+
+  it('says whom to ask for a new password', async () => {
+    mockApi({ 'GET /api/v1/auth/me': signedOut, 'GET /api/v1/auth/demo': () => json(200, { enabled: false, logins: [] }) });
+    const user = userEvent.setup();
+    renderPage();
+    const forgot = await screen.findByText('Forgot your password?');
+    expect(screen.getByTestId('forgot-password')).not.toHaveAttribute('open');
+    await user.click(forgot);
+    expect(screen.getByTestId('forgot-password')).toHaveAttribute('open');
+    expect(screen.getByTestId('forgot-password')).toHaveTextContent(/reset link/);
+  });
 });

@@ -125,6 +125,12 @@ export function SignInPage() {
             </button>
           </div>
         </form>
+        <details className="forgot" data-testid="forgot-password">
+          <summary>Forgot your password?</summary>
+          <p className="muted">
+            Ask Home services' dispatch team for a reset link. It opens a page where you set a new password, and works once, within an hour.
+          </p>
+        </details>
         <p className="muted">
           New here? <Link to="/signup">Create a customer account</Link>.
         </p>
