@@ -264,6 +264,13 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::limit,
+        ))
+        // Every answer is someone's own data: no browser or proxy keeps it. Kept, a
+        // browser serves it again to a page loaded by Back: after signing out, `/auth/me`
+        // answered from the cache named the user who had left.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
         ));
 
     let mut router = Router::new()
@@ -280,8 +287,11 @@ pub fn app(state: AppState) -> Router {
             .precompressed_br()
             .precompressed_gzip();
         // Built assets are named by their content's hash: a browser may keep them a year.
-        // Everything else (the index page above all) is asked again each time, so that a
-        // new build is seen at once.
+        // Everything else is asked again each time, so that a new build is seen at once.
+        // The page itself is never stored (`no-store`): the browser then keeps no page in
+        // its back-forward cache either, so Back after signing out loads the page afresh
+        // (and it asks to sign in) instead of showing the signed-out user's page as it
+        // was left. It is a kilobyte, asked again each time anyway.
         let assets = SetResponseHeader::overriding(
             ServeDir::new(dir.join("assets"))
                 .precompressed_br()
@@ -299,7 +309,17 @@ pub fn app(state: AppState) -> Router {
                 .precompressed_gzip()
                 .fallback(index),
             axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-cache"),
+            |res: &axum::http::Response<_>| {
+                let html = res
+                    .headers()
+                    .get(axum::http::header::CONTENT_TYPE)
+                    .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+                Some(axum::http::HeaderValue::from_static(if html {
+                    "no-store"
+                } else {
+                    "no-cache"
+                }))
+            },
         );
         router = router
             .nest_service("/assets", varies_by_encoding(assets))

@@ -60,7 +60,7 @@ async fn the_frontend_is_served_at_the_root_with_client_routes_falling_back_to_i
 }
 
 #[tokio::test]
-async fn every_response_carries_the_security_headers_and_hsts_only_over_https() {
+async fn every_response_carries_the_security_headers_and_hsts_only_over_https_and_no_api_answer_is_stored() {
     let dir = built_frontend();
     let path = dir.path().to_path_buf();
     let app = TestApp::with_settings(|s| s.frontend_dir = Some(path)).await;
@@ -98,6 +98,19 @@ async fn every_response_carries_the_security_headers_and_hsts_only_over_https() 
         assert_eq!(h("strict-transport-security"), None, "not over plain HTTP");
     }
     assert_eq!(answers[2].status, StatusCode::NOT_FOUND);
+    // No API answer may be kept by a browser or a proxy: a page loaded by Back would be
+    // handed it again (who is signed in, after they signed out).
+    let me = app.call("GET", "/api/v1/auth/me", Some(&token), None).await;
+    assert_eq!(me.status, StatusCode::OK);
+    for res in answers[1..4].iter().chain([&me]) {
+        assert_eq!(
+            res.headers.get("cache-control").map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{} {}",
+            res.status,
+            res.body
+        );
+    }
 
     let secure = TestApp::with_settings(|s| s.cookie_secure = true).await;
     let res = secure.call("GET", "/healthz", None, None).await;
@@ -109,13 +122,14 @@ async fn every_response_carries_the_security_headers_and_hsts_only_over_https() 
     );
 }
 
-/// Hashed assets are cached for a year and sent compressed; the index page is asked for
-/// again each time; a missing asset is not cached.
+/// Hashed assets are cached for a year and sent compressed; the index page is never stored
+/// (nor kept in the back-forward cache); a missing asset is not cached.
 #[tokio::test]
 async fn assets_are_cached_for_good_and_compressed_and_the_index_page_is_not_cached() {
     let dir = built_frontend();
     let script = "console.log('a line of the app');\n".repeat(200);
     std::fs::write(dir.path().join("assets/app-1a2b3c.js"), &script).unwrap();
+    std::fs::write(dir.path().join("favicon.svg"), "<svg/>").unwrap();
     let path = dir.path().to_path_buf();
     let app = TestApp::with_settings(|s| s.frontend_dir = Some(path)).await;
     let cache = |res: &common::Response| {
@@ -137,8 +151,12 @@ async fn assets_are_cached_for_good_and_compressed_and_the_index_page_is_not_cac
     assert_eq!(plain.body, json!(script));
     for page in ["/", "/admin/jobs"] {
         let res = app.send(get(page, "gzip")).await;
-        assert_eq!(cache(&res).as_deref(), Some("no-cache"), "{page}");
+        assert_eq!(cache(&res).as_deref(), Some("no-store"), "{page}");
     }
+    // Another file of the build's top folder is asked for again, and may be stored.
+    let icon = app.send(get("/favicon.svg", "gzip")).await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(cache(&icon).as_deref(), Some("no-cache"));
     let missing = app.send(get("/assets/gone-000000.js", "gzip")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_ne!(
@@ -203,7 +221,7 @@ async fn the_build_s_compressed_forms_are_sent_as_they_are_and_the_answer_varies
     for page in ["/", "/admin/jobs"] {
         let res = app.send(get(page, "gzip")).await;
         assert_eq!(res.body, json!("the index page, gzipped"), "{page}");
-        assert_eq!(res.headers["cache-control"], "no-cache", "{page}");
+        assert_eq!(res.headers["cache-control"], "no-store", "{page}");
         assert_eq!(vary(&res), ["accept-encoding"], "{page}");
         let plain = app.send(get(page, "identity")).await;
         let body = plain.body.as_str().unwrap();

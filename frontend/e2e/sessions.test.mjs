@@ -1,10 +1,11 @@
 // Sessions that end, in the browser: an open page notices at once when its session ends
 // elsewhere, says "Signed out", and signing in again in place keeps what was typed; a
 // password changed on the account page; an admin disables an account (its open page is
-// signed out, and sign-in is refused) and hands out a one-time reset link that works once.
+// signed out, and sign-in is refused) and hands out a one-time reset link that works once;
+// Back after signing out opens the sign-in page.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, openPerson, signIn } from './support/browser.mjs';
+import { launchBrowser, openPerson, signIn, signOut } from './support/browser.mjs';
 import { apiClient, startSystem } from './support/system.mjs';
 
 let system;
@@ -72,6 +73,25 @@ describe('sessions', () => {
     console.log(`the open page showed "signed out" ${noticed} ms after "sign out everywhere"`);
     form.assertClean();
     phone.assertClean();
+  });
+
+  test('Back after signing out opens the sign-in page, not the page that was left', { timeout: 60_000 }, async () => {
+    const email = await newCustomer('Otto', 'otto-password-1');
+    const otto = await person('otto');
+    await signIn(otto, email, 'otto-password-1');
+    await otto.page.getByRole('heading', { name: 'My bookings' }).waitFor();
+    // Another page load, so that Back goes to the first document, not within this one.
+    await otto.page.goto('/bookings/new');
+    await otto.page.getByRole('heading', { name: 'Book a service' }).waitFor();
+    await signOut(otto);
+
+    otto.expectHttpError(401, '/api/v1/auth/me');
+    await otto.page.goBack();
+    await otto.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.match(new URL(otto.page.url()).pathname, /^\/signin/);
+    assert.equal(await otto.page.getByTestId('signin-again').count(), 0);
+    assert.equal(await otto.page.getByText('Otto', { exact: false }).count(), 0);
+    otto.assertClean();
   });
 
   test('a password change ends the other sessions and the old password', { timeout: 60_000 }, async () => {
