@@ -60,7 +60,7 @@ async fn the_frontend_is_served_at_the_root_with_client_routes_falling_back_to_i
 }
 
 #[tokio::test]
-async fn every_response_carries_the_security_headers_and_hsts_only_over_https_and_no_api_answer_is_stored() {
+async fn responses_carry_the_security_headers_hsts_only_over_https_and_no_api_answer_is_stored() {
     let dir = built_frontend();
     let path = dir.path().to_path_buf();
     let app = TestApp::with_settings(|s| s.frontend_dir = Some(path)).await;
@@ -104,7 +104,9 @@ async fn every_response_carries_the_security_headers_and_hsts_only_over_https_an
     assert_eq!(me.status, StatusCode::OK);
     for res in answers[1..4].iter().chain([&me]) {
         assert_eq!(
-            res.headers.get("cache-control").map(|v| v.to_str().unwrap()),
+            res.headers
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
             Some("no-store"),
             "{} {}",
             res.status,

@@ -696,7 +696,9 @@ async fn a_provider_s_agenda_is_in_time_order_and_their_record_says_how_each_job
     }
     assert_eq!(passed.len(), 5);
     // Nowhere else: her agenda, a booking's page.
-    let page = app.get(&format!("/api/v1/bookings/{declined}"), &priya).await;
+    let page = app
+        .get(&format!("/api/v1/bookings/{declined}"), &priya)
+        .await;
     assert_eq!(page.body["passed_on"], Value::Null);
 }
 

@@ -20,9 +20,8 @@ use shared::booking::permission::allowed_moves;
 use shared::booking::transition::Change;
 use shared::booking::validation::BookingInput;
 use shared::booking::{
-    PassedOn,
     Absent, Booking, BookingDetail, BookingFilter, BookingOrder, BookingPage, Cursor, HistoryEntry,
-    IdempotencyKey,
+    IdempotencyKey, PassedOn,
 };
 use shared::{Actor, Role, Status};
 
