@@ -98,6 +98,8 @@ describe('booking and dispatch through the browser', () => {
     assert.match(provider.page.url(), /\/provider$/);
     const priyaCard = provider.page.locator(`[data-testid=provider-booking][data-booking-id="${id}"]`);
     await priyaCard.getByRole('button', { name: 'Reject' }).waitFor();
+    // The offer says how long she has to answer it (15 minutes here).
+    assert.match(await priyaCard.getByTestId('offer-deadline').textContent(), /^Answer within 1[45] min \(by /);
     await provider.shot('04-provider');
     // Only the moves the API allows her now are offered.
     assert.deepEqual(await priyaCard.locator('[data-transition]').evaluateAll((els) => els.map((e) => e.dataset.transition)), [

@@ -124,8 +124,10 @@ export function BookingDetailView({
             <dt>Address</dt>
             <dd>{b.address}</dd>
             <dt>Provider</dt>
-            <dd data-testid="booking-provider">
-              {b.provider_id !== null ? providerName(b.provider_id) : <span className="muted">Not assigned yet</span>}
+            <dd>
+              <span data-testid="booking-provider">
+                {b.provider_id !== null ? providerName(b.provider_id) : <span className="muted">Not assigned yet</span>}
+              </span>
               <OfferDeadline booking={b} toProvider={offeredToReader} />
             </dd>
             <dt>Customer</dt>
