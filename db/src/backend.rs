@@ -186,3 +186,39 @@ macro_rules! dialect {
         }
     };
 }
+
+/// A list of ids bound as one parameter: `$param` (a literal such as `"$1"`) holding the
+/// JSON array [`json_ids`] writes, as each dialect reads it, for `x IN <this>`. One
+/// parameter of one type, whatever the number of ids.
+#[macro_export]
+macro_rules! ids_of_json {
+    (sqlite, $param:literal) => {
+        concat!("(SELECT value FROM json_each(", $param, "))")
+    };
+    (postgres, $param:literal) => {
+        concat!(
+            "(SELECT CAST(jsonb_array_elements_text(CAST(",
+            $param,
+            " AS jsonb)) AS BIGINT))"
+        )
+    };
+}
+
+/// `ids` as the JSON array that [`ids_of_json!`] reads: `[3,5,8]`.
+pub fn json_ids(ids: &[i64]) -> String {
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", ids.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_written_as_a_json_array() {
+        assert_eq!(super::json_ids(&[]), "[]");
+        assert_eq!(super::json_ids(&[3, -5, 8]), "[3,-5,8]");
+        assert_eq!(
+            crate::ids_of_json!(sqlite, "$2"),
+            "(SELECT value FROM json_each($2))"
+        );
+    }
+}

@@ -32,7 +32,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::watch;
 
-pub use backend::{Backend, Either, Pool, Tx};
+pub use backend::{Backend, Either, Pool, Tx, json_ids};
 pub use backup::{Backup, BackupError, backup_sqlite};
 pub use direct::Scripts;
 pub use error::{Error, is_transient};

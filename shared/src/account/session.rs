@@ -196,20 +196,20 @@ impl Accounts {
         // The live sessions among those `$1` (a JSON array of ids) names, as each
         // dialect reads such an array.
         macro_rules! live_among {
-            ($ids:literal) => {
+            ($($ids:tt)*) => {
                 concat!(
                     "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id IN ",
-                    $ids,
+                    $($ids)*,
                     " AND s.ended_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3 \
                      AND u.disabled_at IS NULL"
                 )
             };
         }
         let now = self.db.now();
-        let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let ids = db::json_ids(ids);
         let sql = dialect!(self.db,
-            sqlite: live_among!("(SELECT value FROM json_each($1))"),
-            postgres: live_among!("(SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT))"),
+            sqlite: live_among!(db::ids_of_json!(sqlite, "$1")),
+            postgres: live_among!(db::ids_of_json!(postgres, "$1")),
         );
         let live: Vec<i64> = on!(self.db, |p| {
             sqlx::query_scalar(sql)

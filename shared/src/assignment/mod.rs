@@ -127,13 +127,20 @@ pub(crate) async fn offer_deadlines(
     if booking_ids.is_empty() {
         return Ok(Default::default());
     }
-    let ids = serde_json::to_string(booking_ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let ids = db::json_ids(booking_ids);
+    macro_rules! due_among {
+        ($($ids:tt)*) => {
+            concat!(
+                "SELECT subject_id, MIN(run_at) FROM jobs WHERE kind = $1 AND state = 'scheduled' \
+                 AND subject_id IN ",
+                $($ids)*,
+                " GROUP BY subject_id"
+            )
+        };
+    }
     let sql = db::dialect!(tx,
-        sqlite: "SELECT subject_id, MIN(run_at) FROM jobs WHERE kind = $1 AND state = 'scheduled' \
-                 AND subject_id IN (SELECT value FROM json_each($2)) GROUP BY subject_id",
-        postgres: "SELECT subject_id, MIN(run_at) FROM jobs WHERE kind = $1 AND state = 'scheduled' \
-                   AND subject_id IN (SELECT CAST(jsonb_array_elements_text(CAST($2 AS jsonb)) AS BIGINT)) \
-                   GROUP BY subject_id",
+        sqlite: due_among!(db::ids_of_json!(sqlite, "$2")),
+        postgres: due_among!(db::ids_of_json!(postgres, "$2")),
     );
     let rows: Vec<(i64, db::Ts)> = db::on!(tx, |c| sqlx::query_as(sql)
         .bind(ExpireOffer::KIND)

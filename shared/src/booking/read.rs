@@ -160,31 +160,34 @@ async fn passed_on(
     if booking_ids.is_empty() {
         return Ok(Default::default());
     }
-    let ids = serde_json::to_string(booking_ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let ids = db::json_ids(booking_ids);
+    macro_rules! attempts_among {
+        ($($ids:tt)*) => {
+            concat!(
+                "SELECT booking_id, outcome FROM assignment_attempts WHERE provider_id = $1 \
+                 AND booking_id IN ",
+                $($ids)*,
+                " ORDER BY id"
+            )
+        };
+    }
     let sql = db::dialect!(db,
-        sqlite: "SELECT booking_id, outcome FROM assignment_attempts WHERE provider_id = $1 \
-                 AND booking_id IN (SELECT value FROM json_each($2)) ORDER BY id",
-        postgres: "SELECT booking_id, outcome FROM assignment_attempts WHERE provider_id = $1 \
-                   AND booking_id IN (SELECT CAST(jsonb_array_elements_text(CAST($2 AS jsonb)) AS BIGINT)) \
-                   ORDER BY id",
+        sqlite: attempts_among!(db::ids_of_json!(sqlite, "$2")),
+        postgres: attempts_among!(db::ids_of_json!(postgres, "$2")),
     );
     let rows: Vec<(i64, String)> = on!(db, |p| sqlx::query_as(sql)
         .bind(provider)
         .bind(&ids)
         .fetch_all(p)
         .await)?;
-    // In id order: each booking's latest attempt is the last written.
-    let mut latest = std::collections::HashMap::new();
-    for (booking, outcome) in rows {
-        latest.insert(booking, outcome);
-    }
-    let mut passed: std::collections::HashMap<i64, PassedOn> = latest
-        .into_iter()
-        .map(|(booking, outcome)| (booking, PassedOn::after(&outcome)))
-        .collect();
     // A booking in their record with no attempt of theirs was theirs by an override.
-    for id in booking_ids {
-        passed.entry(*id).or_insert(PassedOn::TakenBack);
+    let mut passed: std::collections::HashMap<i64, PassedOn> = booking_ids
+        .iter()
+        .map(|id| (*id, PassedOn::TakenBack))
+        .collect();
+    // In id order: each booking's latest attempt is written last, and has the last word.
+    for (booking, outcome) in rows {
+        passed.insert(booking, PassedOn::after(&outcome));
     }
     Ok(passed)
 }

@@ -107,7 +107,8 @@ mod sqlite {
     pub const EACH: &str = concat!(
         "SELECT ",
         booking_columns!(),
-        " FROM bookings WHERE id IN (SELECT value FROM json_each($1))"
+        " FROM bookings WHERE id IN ",
+        db::ids_of_json!(sqlite, "$1")
     );
 }
 mod postgres {
@@ -120,7 +121,7 @@ mod postgres {
         "SELECT ",
         booking_columns!(),
         " FROM bookings WHERE id IN ",
-        "(SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT))"
+        db::ids_of_json!(postgres, "$1")
     );
 }
 
@@ -129,7 +130,7 @@ pub(crate) async fn fetch_each(
     tx: &mut Tx,
     ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, Booking>, StoreError> {
-    let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let ids = db::json_ids(ids);
     let sql = dialect!(tx, sqlite: sqlite::EACH, postgres: postgres::EACH);
     let rows: Vec<BookingRow> = on!(tx, |c| sqlx::query_as(sql).bind(&ids).fetch_all(c).await)?;
     Ok(convert::<_, Booking>(rows)?

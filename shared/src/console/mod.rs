@@ -43,10 +43,14 @@ pub struct BookingSummary {
 }
 
 /// The bookings whose ids a JSON array `$1` lists.
-const SUMMARIES_SQLITE: &str = "SELECT id, service_type, customer_name, starts_at, time_zone, status \
-     FROM bookings WHERE id IN (SELECT value FROM json_each($1))";
-const SUMMARIES_POSTGRES: &str = "SELECT id, service_type, customer_name, starts_at, time_zone, status \
-     FROM bookings WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)";
+const SUMMARIES_SQLITE: &str = concat!(
+    "SELECT id, service_type, customer_name, starts_at, time_zone, status FROM bookings WHERE id IN ",
+    db::ids_of_json!(sqlite, "$1")
+);
+const SUMMARIES_POSTGRES: &str = concat!(
+    "SELECT id, service_type, customer_name, starts_at, time_zone, status FROM bookings WHERE id IN ",
+    db::ids_of_json!(postgres, "$1")
+);
 
 /// The console's entry point. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -165,7 +169,7 @@ impl Console {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let list = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let list = db::json_ids(ids);
         let sql = dialect!(self.db, sqlite: SUMMARIES_SQLITE, postgres: SUMMARIES_POSTGRES);
         let rows: Vec<(i64, String, String, Ts, String, String)> = on!(self.db, |p| {
             sqlx::query_as(sql).bind(&list).fetch_all(p).await
