@@ -32,6 +32,7 @@ async fn every_protected_route_refuses_a_caller_without_a_token_with_401() {
         ("POST", "/api/v1/admin/users/1/reset-link"),
         ("POST", "/api/v1/auth/logout-all"),
         ("POST", "/api/v1/auth/password"),
+        ("PATCH", "/api/v1/auth/me"),
         ("GET", "/api/v1/events"),
     ] {
         let res = app.call(method, path, None, Some(json!({}))).await;
@@ -138,6 +139,108 @@ async fn sign_up_sign_in_and_me_with_a_token_or_the_cookie() {
     assert_eq!(
         (nobody.status, nobody.code()),
         (StatusCode::UNAUTHORIZED, "invalid_credentials")
+    );
+}
+
+#[tokio::test]
+async fn a_user_changes_their_name_and_with_their_password_their_e_mail_and_a_provider_cannot() {
+    let app = TestApp::new().await;
+    let here = app.customer("pat").await;
+    let elsewhere = app.login("pat@example.com", "secret-password").await;
+    let patch =
+        |body: serde_json::Value| app.call("PATCH", "/api/v1/auth/me", Some(&here), Some(body));
+
+    let renamed = patch(json!({"name": "  Pat Quinn "})).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.body["name"], "Pat Quinn");
+    assert_eq!(renamed.body["email"], "pat@example.com");
+    let me = app.get("/api/v1/auth/me", &elsewhere).await;
+    assert_eq!(
+        me.body["name"], "Pat Quinn",
+        "every session sees the new name"
+    );
+
+    // Refused, each with the field to fix, and nothing changed.
+    for (body, field) in [
+        (json!({"email": "quinn@example.com"}), "current_password"),
+        (
+            json!({"email": "quinn@example.com", "current_password": "not-it"}),
+            "current_password",
+        ),
+        (
+            json!({"email": "not an address", "current_password": "secret-password"}),
+            "email",
+        ),
+        (json!({"name": " \t "}), "name"),
+        (json!({"name": "x".repeat(201)}), "name"),
+    ] {
+        let res = patch(body.clone()).await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            res.body
+        );
+        assert!(
+            res.body["error"]["details"]["fields"][field].is_string(),
+            "{body}: {}",
+            res.body
+        );
+    }
+    let taken =
+        patch(json!({"email": "Customer@example.com", "current_password": "secret-password"}))
+            .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    assert_eq!(taken.code(), "duplicate_email");
+    let me = app.get("/api/v1/auth/me", &here).await;
+    assert_eq!(
+        (me.body["name"].as_str(), me.body["email"].as_str()),
+        (Some("Pat Quinn"), Some("pat@example.com"))
+    );
+
+    // Their own address in another case is no change, and needs no password.
+    let same = patch(json!({"email": "PAT@example.com"})).await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.body);
+    assert_eq!(same.body["email"], "pat@example.com");
+
+    let moved =
+        patch(json!({"email": "Quinn@Example.com", "current_password": "secret-password"})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert_eq!(moved.body["email"], "quinn@example.com");
+    let old = app
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": "pat@example.com", "password": "secret-password"})),
+        )
+        .await;
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "the old address signs in no more"
+    );
+    app.login("quinn@example.com", "secret-password").await;
+    assert_eq!(
+        app.get("/api/v1/auth/me", &elsewhere).await.status,
+        StatusCode::OK,
+        "other sessions go on"
+    );
+
+    // A provider's name and e-mail are the provider record's: dispatch changes them.
+    let priya = app.demo("priya").await;
+    let res = app
+        .call(
+            "PATCH",
+            "/api/v1/auth/me",
+            Some(&priya),
+            Some(json!({"name": "P"})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    assert_eq!(
+        app.get("/api/v1/auth/me", &priya).await.body["name"],
+        "Priya Patel"
     );
 }
 

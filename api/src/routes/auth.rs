@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use shared::Role;
-use shared::account::{NewUser, SessionEnd, User};
+use shared::account::{NewUser, OwnDetails, SessionEnd, User};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, SESSION_COOKIE, new_secret, password, request_token};
@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout_all))
         .routes(routes!(change_password))
         .routes(routes!(reset_password))
-        .routes(routes!(me))
+        .routes(routes!(me, update_me))
         .routes(routes!(demo))
 }
 
@@ -441,6 +441,96 @@ async fn reset_password(
 )]
 async fn me(user: CurrentUser) -> axum::Json<UserView> {
     axum::Json(user.0.into())
+}
+
+/// What a user changes about their own account; an absent field stays as it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// The name shown on bookings, history and the console.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: Option<String>,
+    /// The e-mail to sign in with from now on; needs `current_password`.
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
+    )]
+    pub email: Option<String>,
+    /// Required when the e-mail changes. Wrong ones count toward the sign-in limit.
+    #[schema(min_length = 1, max_length = 1024)]
+    pub current_password: Option<String>,
+}
+
+/// Changes the caller's name or sign-in e-mail (a new e-mail needs the current password;
+/// a taken one is 409 `duplicate_email`). A provider's login is refused (403): dispatch
+/// keeps a provider's name and e-mail on the provider record. Sessions go on.
+#[utoipa::path(
+    patch,
+    path = "/me",
+    operation_id = "updateMe",
+    tag = "auth",
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The account as it is now", body = UserView),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 408, response = crate::error::responses::Timeout),
+        (status = 409, response = crate::error::responses::Conflict),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+        (status = 422, response = crate::error::responses::Unprocessable),
+        (status = 429, response = crate::error::responses::TooManyRequests),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+async fn update_me(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    CurrentUser(user, _): CurrentUser,
+    Json(body): Json<UpdateMeRequest>,
+) -> Result<axum::Json<UserView>, ApiError> {
+    let details = OwnDetails::check(
+        &user,
+        body.name.as_deref(),
+        body.email.as_deref(),
+        body.current_password.is_some(),
+    )?;
+    if details.email.is_some()
+        && let Some(current) = body.current_password
+    {
+        let address = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
+        state
+            .limiter
+            .attempt(address, &user.email)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        let (_, hash) = state
+            .accounts
+            .user_with_password(&user.email)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        if !password::verify(current, hash).await {
+            return Err(ApiError::field(
+                "current_password",
+                "this is not your current password",
+            ));
+        }
+        state.limiter.succeeded(address, &user.email);
+    }
+    let updated = state.accounts.update_own_details(&user, &details).await?;
+    tracing::info!(
+        user_id = user.id,
+        name = updated.name != user.name,
+        email = updated.email != user.email,
+        "account details changed"
+    );
+    Ok(axum::Json(updated.into()))
 }
 
 /// The demo accounts, when this server was asked to create them.

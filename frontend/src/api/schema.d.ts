@@ -135,7 +135,12 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Changes the caller's name or sign-in e-mail (a new e-mail needs the current password;
+     *     a taken one is 409 `duplicate_email`). A provider's login is refused (403): dispatch
+     *     keeps a provider's name and e-mail on the provider record. Sessions go on.
+     */
+    patch: operations['updateMe'];
     trace?: never;
   };
   '/auth/demo': {
@@ -2360,6 +2365,15 @@ export interface components {
       | 'W-SU'
       | 'WET'
       | 'Zulu';
+    /** @description What a user changes about their own account; an absent field stays as it is. */
+    UpdateMeRequest: {
+      /** @description The name shown on bookings, history and the console. */
+      name?: string | null;
+      /** @description The e-mail to sign in with from now on; needs `current_password`. */
+      email?: string | null;
+      /** @description Required when the e-mail changes. Wrong ones count toward the sign-in limit. */
+      current_password?: string | null;
+    };
     /** @description A partial update: what is absent stays as it is. */
     UpdateProvider: {
       name?: string | null;
@@ -2785,6 +2799,40 @@ export interface operations {
       };
       401: components['responses']['Unauthorized'];
       408: components['responses']['Timeout'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  updateMe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateMeRequest'];
+      };
+    };
+    responses: {
+      /** @description The account as it is now */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserView'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      408: components['responses']['Timeout'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Unprocessable'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['Unavailable'];
     };

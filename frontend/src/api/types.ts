@@ -18,6 +18,7 @@ export type RegisterRequest = Schemas['RegisterRequest'];
 export type DemoLogin = Schemas['DemoLogin'];
 export type DemoInfo = Schemas['DemoLogins'];
 export type ChangePassword = Schemas['ChangePasswordRequest'];
+export type UpdateMe = Schemas['UpdateMeRequest'];
 export type ResetPassword = Schemas['ResetPasswordRequest'];
 export type AdminUser = Schemas['AdminUserView'];
 export type NewOperator = Schemas['CreateUser'];

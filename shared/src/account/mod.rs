@@ -46,6 +46,48 @@ impl User {
     }
 }
 
+/// What a user changes about their own account, checked: a name, a new sign-in e-mail
+/// (lower-cased; the address they have, in any case, is no change), or both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnDetails {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl OwnDetails {
+    /// Checks what `user` asks to change. A provider's login may change neither: their name
+    /// and e-mail are the provider record's, which dispatch keeps. A new e-mail needs the
+    /// current password (`password_given`; the caller verifies it).
+    pub fn check(
+        user: &User,
+        name: Option<&str>,
+        email: Option<&str>,
+        password_given: bool,
+    ) -> Result<OwnDetails, DomainError> {
+        if user.role == Role::Provider {
+            return Err(DomainError::not_permitted(
+                Role::Provider,
+                "change their name or e-mail here: dispatch keeps them on the provider record",
+            ));
+        }
+        let mut errors = crate::error::FieldErrors::new();
+        let name = name.map(|n| crate::input::text(&mut errors, "name", n, 200));
+        let email = email
+            .map(|e| crate::input::email(&mut errors, "email", e))
+            .filter(|e| *e != user.email);
+        if email.is_some() && !password_given {
+            errors.insert(
+                "current_password".into(),
+                "enter your current password to change your e-mail".into(),
+            );
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
+        Ok(OwnDetails { name, email })
+    }
+}
+
 /// A login to create; the caller hashes the password.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -188,6 +230,37 @@ impl Accounts {
                 .await
         })?;
         Ok(row.map(UserRow::into_user).transpose()?)
+    }
+
+    /// A user changes their own name or sign-in e-mail, checked by [`OwnDetails::check`]
+    /// (the caller checks the password before an e-mail changes). A taken e-mail is a
+    /// `duplicate_email` conflict.
+    pub async fn update_own_details(
+        &self,
+        user: &User,
+        details: &OwnDetails,
+    ) -> Result<User, StoreError> {
+        let (name, email) = (&details.name, &details.email);
+        let mut tx = self.db.write().await?;
+        db::exec!(tx, |c| {
+            sqlx::query(
+                "UPDATE users SET name = COALESCE($2, name), email = COALESCE($3, email) \
+                 WHERE id = $1",
+            )
+            .bind(user.id)
+            .bind(name.as_deref())
+            .bind(email.as_deref())
+            .execute(c)
+            .await
+        })
+        .map_err(|e| duplicate_email(e, "an account with this e-mail already exists"))?;
+        tx.commit().await?;
+        self.user(user.id)
+            .await?
+            .ok_or(StoreError::Domain(DomainError::NotFound {
+                entity: "user",
+                id: user.id,
+            }))
     }
 }
 

@@ -2,7 +2,17 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../../api/client';
 import { keys } from '../../api/queryKeys';
 import { clearSessionEnded } from './session';
-import type { AuthResponse, ChangePassword, DemoInfo, LoginRequest, RegisterRequest, ResetPassword, Role, User } from '../../api/types';
+import type {
+  AuthResponse,
+  ChangePassword,
+  DemoInfo,
+  LoginRequest,
+  RegisterRequest,
+  ResetPassword,
+  Role,
+  UpdateMe,
+  User,
+} from '../../api/types';
 
 /** Who is signed in: the user, or null when the session cookie is missing or expired. */
 export async function fetchMe(): Promise<User | null> {
@@ -105,6 +115,15 @@ export function useSignOutEverywhere() {
 export function useChangePassword() {
   return useMutation({
     mutationFn: (b: ChangePassword) => api<void>('/auth/password', { method: 'POST', body: b }),
+  });
+}
+
+/** Changes the signed-in user's name or sign-in e-mail; every page then shows the account as saved. */
+export function useUpdateDetails() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (b: UpdateMe) => api<User>('/auth/me', { method: 'PATCH', body: b }),
+    onSuccess: (user) => qc.setQueryData(keys.me, user),
   });
 }
 
