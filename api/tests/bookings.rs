@@ -650,6 +650,61 @@ async fn the_assigned_provider_works_the_booking_and_a_rejection_schedules_the_n
     assert_eq!(hers.body["customer_phone"], "");
 }
 
+/// Completing takes a note on the work: kept in the trail for dispatch and the provider,
+/// not shown to the customer (whose trail quotes only their own reasons).
+#[tokio::test]
+async fn a_provider_s_note_on_completing_is_kept_for_dispatch_and_not_shown_to_the_customer() {
+    let app = TestApp::new().await;
+    let customer = app.demo("customer").await;
+    let admin = app.demo("admin").await;
+    let priya = app.demo("priya").await;
+    let priya_id = app.provider_id(&priya).await;
+    let b = app.book(&customer).await;
+    let path = format!("/api/v1/bookings/{}", b["id"]);
+    let status = format!("{path}/status");
+    let steps = [
+        (
+            &admin,
+            format!("{path}/assign"),
+            json!({"provider_id": priya_id}),
+        ),
+        (&priya, status.clone(), json!({"status": "accepted"})),
+        // Work may start only an hour before the window: the admin records it started.
+        (
+            &admin,
+            status.clone(),
+            json!({"status": "in_progress", "override": true, "reason": "started early, by phone"}),
+        ),
+        (
+            &priya,
+            status.clone(),
+            json!({"status": "completed", "reason": " Replaced the washer "}),
+        ),
+    ];
+    for (token, to, body) in steps {
+        let method = if to.ends_with("/assign") {
+            "POST"
+        } else {
+            "PATCH"
+        };
+        let res = app.call(method, &to, Some(token), Some(body)).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    }
+    let done = |rows: Vec<(String, String, Option<String>)>| rows.last().unwrap().clone();
+    assert_eq!(
+        done(trail_as(&app, &path, &admin).await.0),
+        row("completed", "Priya Patel", Some("Replaced the washer"))
+    );
+    assert_eq!(
+        done(trail_as(&app, &path, &priya).await.0),
+        row("completed", "Priya Patel", Some("Replaced the washer"))
+    );
+    assert_eq!(
+        done(trail_as(&app, &path, &customer).await.0),
+        row("completed", "the provider", None)
+    );
+}
+
 /// (new status, who, reason) of each row of a booking's trail, as `token` sees it, and
 /// the whole answer.
 async fn trail_as(

@@ -140,6 +140,13 @@ describe('booking and dispatch through the browser', () => {
       ['Complete', 'completed'],
     ]) {
       await marcoCard.getByRole('button', { name: button, exact: true }).click();
+      // Completing closes the job for good: it asks once more, with a note for dispatch.
+      if (status === 'completed') {
+        await marcoCard
+          .getByLabel('Anything to note about the work? (optional; for dispatch, in the booking history)')
+          .fill('Replaced the washer');
+        await marcoCard.getByRole('button', { name: 'Mark the job complete' }).click();
+      }
       await provider.page
         .getByTestId('toast')
         .getByText(`Booking #${id} ${{ accepted: 'accepted', in_progress: 'started', completed: 'completed' }[status]}.`)
@@ -165,6 +172,9 @@ describe('booking and dispatch through the browser', () => {
     // Changes reached the open page within a second of being committed (timestamps from the same clock).
     const seen = await customer.page.evaluate(() => window.__seen);
     const history = (await api.get(`/bookings/${id}`, await api.login('admin@example.com'))).history;
+    // The provider's note on the work is in the record dispatch reads, not on the customer's page.
+    assert.ok(history.some((h) => h.new_status === 'completed' && h.reason === 'Replaced the washer'));
+    assert.equal(await customer.page.getByText('Replaced the washer').count(), 0);
     const lag = (pred, status) => {
       const row = history.find(pred);
       const shown = seen.find(

@@ -882,7 +882,9 @@ impl From<RequestedStatus> for Status {
 pub struct StatusChange {
     /// The status to move to.
     pub status: RequestedStatus,
-    /// Why (at most 1,000 characters); an override needs one.
+    /// Why (at most 1,000 characters), recorded in the history; an override needs one. A
+    /// rejection, a no-show, a cancellation and a completion (a note on the work) keep it;
+    /// accepting and starting take none.
     #[serde(default)]
     pub reason: Option<String>,
     /// An admin forcing the status past the rules.

@@ -27,7 +27,10 @@ pub enum Change {
     },
     /// Work starts.
     Start,
-    Complete,
+    /// The work is done; the provider may leave a note on it for dispatch.
+    Complete {
+        reason: Option<String>,
+    },
     /// Somebody did not turn up: the provider reports the customer absent (from
     /// `in_progress`: the booking closes), the customer or an admin the provider (from
     /// `accepted`: the provider never started; the attempt failed and it goes back to
@@ -80,7 +83,7 @@ impl Change {
             Status::Accepted => Change::Accept,
             Status::Rejected => Change::Reject { reason },
             Status::InProgress => Change::Start,
-            Status::Completed => Change::Complete,
+            Status::Completed => Change::Complete { reason },
             Status::NoShow => Change::MarkNoShow { absent, reason },
             Status::Cancelled => Change::Cancel { reason },
             Status::Assigned => {
@@ -99,7 +102,7 @@ impl Change {
             Change::Accept => Status::Accepted,
             Change::Reject { .. } => Status::Rejected,
             Change::Start => Status::InProgress,
-            Change::Complete => Status::Completed,
+            Change::Complete { .. } => Status::Completed,
             Change::MarkNoShow { .. } => Status::NoShow,
             Change::Cancel { .. } => Status::Cancelled,
             Change::Reopen { .. } => Status::Pending,
@@ -111,11 +114,12 @@ impl Change {
     fn reason(&self) -> Option<&str> {
         match self {
             Change::Reject { reason }
+            | Change::Complete { reason }
             | Change::MarkNoShow { reason, .. }
             | Change::Cancel { reason }
             | Change::Reopen { reason }
             | Change::Override { reason, .. } => reason.as_deref(),
-            Change::Accept | Change::Start | Change::Complete | Change::ExpireOffer { .. } => None,
+            Change::Accept | Change::Start | Change::ExpireOffer { .. } => None,
         }
     }
 }
@@ -788,7 +792,7 @@ mod tests {
         let e = decide(
             &booking(Status::InProgress, Some(20)),
             &assigned_provider(),
-            &Change::Complete,
+            &Change::Complete { reason: None },
             None,
         )
         .unwrap();
@@ -797,7 +801,7 @@ mod tests {
             decide(
                 &booking(Status::InProgress, Some(20)),
                 &owner(),
-                &Change::Complete,
+                &Change::Complete { reason: None },
                 None
             ),
             Err(DomainError::NotPermitted { .. })
@@ -1002,7 +1006,7 @@ mod tests {
             (Status::Accepted, Change::Accept),
             (Status::Rejected, Change::Reject { reason: None }),
             (Status::InProgress, Change::Start),
-            (Status::Completed, Change::Complete),
+            (Status::Completed, Change::Complete { reason: None }),
             (
                 Status::NoShow,
                 Change::MarkNoShow {

@@ -69,6 +69,36 @@ describe('status buttons', () => {
     expect(calls[0].body).toEqual({ status: 'rejected', reason: 'Fully booked', expected_version: 3 });
   });
 
+  it('ask once more before completing a job, with an optional note, and send none when none is given', async () => {
+    const { calls } = mockApi({ 'PATCH /api/v1/bookings/7/status': () => json(200, { id: 7, status: 'completed', provider_id: 2 }) });
+    const user = userEvent.setup();
+    renderWithProviders(
+      <StatusActions booking={bookingDetail({ status: 'in_progress', allowed_transitions: ['completed', 'no_show'] })} />,
+    );
+    await user.click(screen.getByRole('button', { name: 'Complete' }));
+    const note = screen.getByLabelText('Anything to note about the work? (optional; for dispatch, in the booking history)');
+    expect(note).toHaveFocus();
+    expect(calls).toHaveLength(0);
+    // Back changes nothing.
+    await user.click(screen.getByRole('button', { name: 'Back' }));
+    expect(calls).toHaveLength(0);
+    await user.click(screen.getByRole('button', { name: 'Complete' }));
+    await user.click(screen.getByRole('button', { name: 'Mark the job complete' }));
+    await waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0].body).toEqual({ status: 'completed', expected_version: 3 });
+  });
+
+  it('send the note on the work with the completion', async () => {
+    const { calls } = mockApi({ 'PATCH /api/v1/bookings/7/status': () => json(200, { id: 7, status: 'completed', provider_id: 2 }) });
+    const user = userEvent.setup();
+    renderWithProviders(<StatusActions booking={bookingDetail({ status: 'in_progress', allowed_transitions: ['completed'] })} />);
+    await user.click(screen.getByRole('button', { name: 'Complete' }));
+    await user.type(screen.getByLabelText(/Anything to note about the work/), ' Replaced the washer ');
+    await user.click(screen.getByRole('button', { name: 'Mark the job complete' }));
+    await waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0].body).toEqual({ status: 'completed', reason: 'Replaced the washer', expected_version: 3 });
+  });
+
   it('explain a version conflict in words', async () => {
     mockApi({
       'PATCH /api/v1/bookings/7/status': () =>

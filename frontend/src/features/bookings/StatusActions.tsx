@@ -20,7 +20,16 @@ interface ActionSpec {
 const ACTIONS: Partial<Record<BookingStatus, ActionSpec>> = {
   accepted: { label: 'Accept', tone: 'primary' },
   in_progress: { label: 'Start', tone: 'primary' },
-  completed: { label: 'Complete', tone: 'primary' },
+  // A completed job is closed for good: the button asks once more, and takes a note.
+  completed: {
+    label: 'Complete',
+    tone: 'primary',
+    reason: {
+      required: false,
+      prompt: 'Anything to note about the work? (optional; for dispatch, in the booking history)',
+      confirm: 'Mark the job complete',
+    },
+  },
   rejected: {
     label: 'Reject',
     tone: 'danger',
@@ -265,7 +274,11 @@ export function StatusActions({
             onChange={(e) => setReason(e.target.value)}
           />
           <div className="actions">
-            <button type="submit" className="btn btn--danger" aria-disabled={change.isPending || undefined}>
+            <button
+              type="submit"
+              className={`btn ${asked.tone === 'primary' ? 'btn--primary' : 'btn--danger'}`}
+              aria-disabled={change.isPending || undefined}
+            >
               {change.isPending ? 'Saving…' : asked.reason.confirm}
             </button>
             <button type="button" className="btn" onClick={close} aria-disabled={change.isPending || undefined}>
