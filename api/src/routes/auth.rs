@@ -502,7 +502,7 @@ async fn update_me(
         body.email.as_deref(),
         body.current_password.is_some(),
     )?;
-    if details.email.is_some()
+    if details.changes_email()
         && let Some(current) = body.current_password
     {
         let address = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());

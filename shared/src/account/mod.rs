@@ -48,10 +48,11 @@ impl User {
 
 /// What a user changes about their own account, checked: a name, a new sign-in e-mail
 /// (lower-cased; the address they have, in any case, is no change), or both.
+/// Made only by [`OwnDetails::check`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnDetails {
-    pub name: Option<String>,
-    pub email: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
 }
 
 impl OwnDetails {
@@ -75,7 +76,8 @@ impl OwnDetails {
         let email = email
             .map(|e| crate::input::email(&mut errors, "email", e))
             .filter(|e| *e != user.email);
-        if email.is_some() && !password_given {
+        // Asked for once the address itself is right.
+        if email.is_some() && !password_given && !errors.contains_key("email") {
             errors.insert(
                 "current_password".into(),
                 "enter your current password to change your e-mail".into(),
@@ -85,6 +87,11 @@ impl OwnDetails {
             return Err(DomainError::Validation(errors));
         }
         Ok(OwnDetails { name, email })
+    }
+
+    /// Whether the sign-in e-mail changes (the caller then checks the password).
+    pub fn changes_email(&self) -> bool {
+        self.email.is_some()
     }
 }
 
@@ -294,5 +301,63 @@ pub(crate) fn duplicate_email(e: sqlx::Error, message: &str) -> StoreError {
         }
         .into(),
         e => e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> User {
+        User {
+            id: 7,
+            email: "pat@example.com".into(),
+            name: "Pat".into(),
+            role,
+            provider_id: None,
+            created_at: chrono::Utc::now(),
+            disabled_at: None,
+        }
+    }
+
+    fn fields(e: DomainError) -> Vec<String> {
+        match e {
+            DomainError::Validation(f) => f.into_keys().collect(),
+            other => panic!("not a validation error: {other}"),
+        }
+    }
+
+    #[test]
+    fn a_new_e_mail_needs_the_password_and_the_one_they_have_is_no_change() {
+        let pat = user(Role::Customer);
+        let d = OwnDetails::check(&pat, Some(" Pat Q "), Some("PAT@example.com"), false).unwrap();
+        assert_eq!(d.name.as_deref(), Some("Pat Q"));
+        assert!(!d.changes_email(), "the same address in another case");
+        let e = OwnDetails::check(&pat, None, Some("Quinn@Example.com"), false).unwrap_err();
+        assert_eq!(fields(e), ["current_password"]);
+        let d = OwnDetails::check(&pat, None, Some("Quinn@Example.com"), true).unwrap();
+        assert_eq!(d.email.as_deref(), Some("quinn@example.com"));
+        assert!(d.changes_email());
+        // Every field that is wrong, at once.
+        let e = OwnDetails::check(&pat, Some(" "), Some("nope"), false).unwrap_err();
+        assert_eq!(fields(e), ["email", "name"]);
+    }
+
+    #[test]
+    fn a_provider_s_login_changes_neither_and_others_may() {
+        let e = OwnDetails::check(&user(Role::Provider), Some("P"), None, false).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DomainError::NotPermitted {
+                    role: Role::Provider,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        for role in [Role::Customer, Role::Admin, Role::Viewer] {
+            assert!(OwnDetails::check(&user(role), Some("P"), None, false).is_ok());
+        }
     }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { keys } from '../../api/queryKeys';
 import { json, mockApi, renderWithProviders, signedIn } from '../../test/render';
 import { ToastProvider } from '../../ui/Toast';
-import { AccountPage, detailChanges } from './AccountPage';
+import { AccountPage, detailChanges, validateDetails } from './AccountPage';
 
 function renderPage(role: 'customer' | 'provider' = 'customer') {
   return renderWithProviders(
@@ -84,6 +84,15 @@ describe('the account page', () => {
     renderPage('provider');
     expect(screen.getByText(/Dispatch keeps your name and e-mail on your provider record/)).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Save details' })).toBeNull();
+  });
+
+  it('asks for the password only once the new address is one', () => {
+    expect(validateDetails('Casey', 'not an address', true, '')).toEqual({ email: 'Enter an e-mail address like name@example.com.' });
+    expect(validateDetails('', 'c@example.org', true, '')).toEqual({
+      name: 'Enter your name.',
+      current_password: 'Enter your current password to change your e-mail.',
+    });
+    expect(validateDetails('Casey', 'c@example.org', true, 'pw')).toEqual({});
   });
 
   it('counts an address in another case as no change', () => {

@@ -48,7 +48,7 @@ export function validateDetails(name: string, email: string, emailChanges: boole
   if (!name.trim()) errors.name = 'Enter your name.';
   if (!email.trim()) errors.email = 'Enter your e-mail address.';
   else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errors.email = 'Enter an e-mail address like name@example.com.';
-  if (emailChanges && !current) errors.current_password = 'Enter your current password to change your e-mail.';
+  if (!errors.email && emailChanges && !current) errors.current_password = 'Enter your current password to change your e-mail.';
   return errors;
 }
 
