@@ -29,7 +29,7 @@ type DetailErrors = { name?: string; email?: string; current_password?: string }
 const DETAIL_FIELDS = [
   { name: 'name', label: 'Your name' },
   { name: 'email', label: 'E-mail' },
-  { name: 'current_password', label: 'Current password' },
+  { name: 'current_password', label: 'Your password' },
 ];
 
 /** What the details form would send: only what differs from the account as it is. */
@@ -87,9 +87,6 @@ function DetailsCard({ user }: { user: User }) {
     return (
       <div className="card">
         <h2>Your details</h2>
-        <p>
-          {user.name} · {user.email}
-        </p>
         <p className="muted">Dispatch keeps your name and e-mail on your provider record: ask them to change either.</p>
       </div>
     );
@@ -172,7 +169,7 @@ function DetailsCard({ user }: { user: User }) {
           <TextField
             id="account-details-password"
             name="current_password"
-            label="Current password"
+            label="Your password"
             type="password"
             autoComplete="current-password"
             hint="To change the e-mail you sign in with."
