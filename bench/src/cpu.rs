@@ -71,6 +71,15 @@ pub fn seconds(pid: u32) -> Option<f64> {
     Some(ticks / TICKS)
 }
 
+/// The bytes process `pid` has handed to `write` and its kin (`wchar` in /proc: the log's
+/// frames and the checkpoints' pages, on SQLite), whether or not they reached the disk yet.
+/// Unlike its time, what a drain writes is the same from one run to the next.
+pub fn bytes_written(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar:")?.trim().parse().ok())
+}
+
 /// The CPU time of every PostgreSQL server process on the machine (the server and its
 /// backends; a backend that exits between two readings takes its share with it).
 pub fn postgres_seconds() -> f64 {

@@ -26,6 +26,9 @@ pub struct Drained {
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct CpuCost {
     pub worker_per_assignment: f64,
+    /// KiB the workers wrote per assignment (their start-up included): on SQLite the
+    /// log's frames and the checkpoints' pages; a steadier figure than their time.
+    pub worker_kib_per_assignment: f64,
     pub api_per_create: f64,
     pub database_per_create: Option<f64>,
     pub database_per_assignment: Option<f64>,
@@ -67,6 +70,10 @@ pub async fn drain(
         .iter()
         .filter_map(|w| cpu::seconds(w.id()))
         .sum();
+    let worker_bytes: u64 = sys.workers[first..]
+        .iter()
+        .filter_map(|w| cpu::bytes_written(w.id()))
+        .sum();
     let throttled = caps.iter().map(cpu::Cap::throttled_periods).sum();
     let span_ms = db::assigning_span_ms(&pool).await?;
     r.check(label, &mut sys).await?;
@@ -75,6 +82,7 @@ pub async fn drain(
         with_start_per_s: backlog as f64 / took.as_secs_f64(),
         cpu: CpuCost {
             worker_per_assignment: ms_per(worker_seconds),
+            worker_kib_per_assignment: worker_bytes as f64 / 1024.0 / backlog.max(1) as f64,
             api_per_create,
             database_per_create: postgres.then(|| ms_per(db_created - db_before)),
             database_per_assignment: postgres.then(|| ms_per(db_assigned - db_created)),
@@ -107,12 +115,14 @@ pub async fn run(run: &mut Run, raw_cycles: f64, r: &mut Report) -> anyhow::Resu
     }
     let mut rates = BTreeMap::new();
     let mut every_round = BTreeMap::new();
+    let mut written = BTreeMap::new();
     for (backlog, runs) in &drained {
         let median_of = |f: fn(&Drained) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
         let per_s: Vec<f64> = runs.iter().map(|d| d.per_s).collect();
         let rate = median(&per_s);
         let with_start = median_of(|d| d.with_start_per_s);
         let cpu = median_of(|d| d.cpu.worker_per_assignment);
+        let kib = median_of(|d| d.cpu.worker_kib_per_assignment);
         let spread = if rounds > 1 {
             let each: Vec<String> = per_s.iter().map(|x| format!("{x:.0}")).collect();
             format!("; median of {}", each.join(" / "))
@@ -123,11 +133,12 @@ pub async fn run(run: &mut Run, raw_cycles: f64, r: &mut Report) -> anyhow::Resu
             &format!("drain {backlog}: assignments/s"),
             format!("{rate:.0}"),
             format!(
-                "{:.2}x raw cycles (target >= 1.0x); {with_start:.0}/s with worker start-up; workers' CPU {cpu:.3} ms per assignment{spread}",
+                "{:.2}x raw cycles (target >= 1.0x); {with_start:.0}/s with worker start-up; workers' CPU {cpu:.3} ms and writes {kib:.1} KiB per assignment{spread}",
                 rate / raw_cycles,
             ),
         );
         rates.insert(*backlog, rate);
+        written.insert(*backlog, kib);
         every_round.insert(*backlog, per_s);
     }
     if let (Some((small, a)), Some((large, b))) = (rates.first_key_value(), rates.last_key_value())
@@ -150,7 +161,8 @@ pub async fn run(run: &mut Run, raw_cycles: f64, r: &mut Report) -> anyhow::Resu
     }
     r.json.insert(
         "drain".into(),
-        json!({"per_s": rates, "raw_cycles_per_s": raw_cycles, "rounds": every_round}),
+        json!({"per_s": rates, "raw_cycles_per_s": raw_cycles, "rounds": every_round,
+            "worker_kib_per_assignment": written}),
     );
     Ok(())
 }
