@@ -270,6 +270,46 @@ async fn repeated_failed_sign_ins_are_rate_limited_with_429() {
     );
 }
 
+/// Guessing the password through a change that needs it (a new e-mail, a new password)
+/// counts toward the same limit as signing in: it is no way round it.
+#[tokio::test]
+async fn password_guesses_through_the_account_page_count_toward_the_sign_in_limit() {
+    let app = TestApp::new().await;
+    let pat = app.customer("pat").await;
+    for i in 0..10 {
+        let (path, method, body) = if i % 2 == 0 {
+            (
+                "/api/v1/auth/me",
+                "PATCH",
+                json!({"email": "quinn@example.com", "current_password": "guess"}),
+            )
+        } else {
+            (
+                "/api/v1/auth/password",
+                "POST",
+                json!({"current_password": "guess", "new_password": "a-new-password"}),
+            )
+        };
+        let res = app.call(method, path, Some(&pat), Some(body)).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    }
+    let right = app
+        .call(
+            "PATCH",
+            "/api/v1/auth/me",
+            Some(&pat),
+            Some(json!({"email": "quinn@example.com", "current_password": "secret-password"})),
+        )
+        .await;
+    assert_eq!(
+        (right.status, right.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "even the right password waits out the lock"
+    );
+    let me = app.get("/api/v1/auth/me", &pat).await;
+    assert_eq!(me.body["email"], "pat@example.com");
+}
+
 /// A sign-in from `address` with `password`.
 fn sign_in_from(address: &str, password: &str) -> Request<Body> {
     let mut req = Request::builder()

@@ -345,23 +345,7 @@ async fn change_password(
     Json(body): Json<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
     password::check_new("new_password", &body.new_password)?;
-    let address = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
-    state
-        .limiter
-        .attempt(address, &user.email)
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-    let (_, hash) = state
-        .accounts
-        .user_with_password(&user.email)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    if !password::verify(body.current_password, hash).await {
-        return Err(ApiError::field(
-            "current_password",
-            "this is not your current password",
-        ));
-    }
-    state.limiter.succeeded(address, &user.email);
+    confirm_password(&state, peer, &user, body.current_password).await?;
     let new_hash = password::hash(body.new_password).await?;
     state
         .accounts
@@ -374,6 +358,35 @@ async fn change_password(
         .await?;
     tracing::info!(user_id = user.id, "password changed; other sessions ended");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks that `given` is the signed-in `user`'s password, before a change that needs it.
+/// Wrong ones count toward the sign-in limit of the account and the client's address, so
+/// this is no way round it (429 once past it); one is a 422 naming `current_password`.
+async fn confirm_password(
+    state: &AppState,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    user: &User,
+    given: String,
+) -> Result<(), ApiError> {
+    let address = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
+    state
+        .limiter
+        .attempt(address, &user.email)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let (_, hash) = state
+        .accounts
+        .user_with_password(&user.email)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if !password::verify(given, hash).await {
+        return Err(ApiError::field(
+            "current_password",
+            "this is not your current password",
+        ));
+    }
+    state.limiter.succeeded(address, &user.email);
+    Ok(())
 }
 
 /// Setting a new password with a one-time reset link's token.
@@ -505,23 +518,7 @@ async fn update_me(
     if details.changes_email()
         && let Some(current) = body.current_password
     {
-        let address = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
-        state
-            .limiter
-            .attempt(address, &user.email)
-            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-        let (_, hash) = state
-            .accounts
-            .user_with_password(&user.email)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
-        if !password::verify(current, hash).await {
-            return Err(ApiError::field(
-                "current_password",
-                "this is not your current password",
-            ));
-        }
-        state.limiter.succeeded(address, &user.email);
+        confirm_password(&state, peer, &user, current).await?;
     }
     let updated = state.accounts.update_own_details(&user, &details).await?;
     tracing::info!(
