@@ -38,6 +38,8 @@ describe('the queues', () => {
     );
     expect(within(card).getByTestId('queue-oldest-due')).toHaveTextContent(/waited 4\.\d s/);
     expect(within(card).getByTestId('queue-status')).toHaveTextContent('Running');
+    // Its counts in words: a cancelled timer is an answered offer, a failed run a refusal.
+    expect(within(card).getByTestId('queue-about')).toHaveTextContent(/An offer answered in time cancels its timer/);
     expect(within(card).getByRole('img', { name: 'In the last hour: 3 runs done, 1 failed, by minute' })).toBeInTheDocument();
 
     await user.click(within(card).getByRole('button', { name: 'Pause the assignment queue' }));

@@ -115,6 +115,11 @@ function QueueCard({
           . No worker takes its jobs until it is resumed; they keep their run times.
         </p>
       )}
+      {QUEUE_WORDS[queue.name] && (
+        <p className="muted" data-testid="queue-about">
+          {QUEUE_WORDS[queue.name]}
+        </p>
+      )}
       <dl className="counts">
         {states.map((s) => {
           const n = queue.depth[s] ?? 0;
@@ -150,6 +155,14 @@ function QueueCard({
     </section>
   );
 }
+
+/** What a queue's counts mean, where its states would mislead read plainly. */
+const QUEUE_WORDS: Record<string, string> = {
+  assignment:
+    'Its jobs find a provider for a booking, and end an offer the provider leaves unanswered. ' +
+    'An offer answered in time cancels its timer, so those jobs end Cancelled; ' +
+    'a run the provider turned down, or that found nobody free, counts as Failed and is tried again.',
+};
 
 /** Each queue: its jobs by state, how long its oldest due job has waited, its last hour's runs, and pausing or resuming it. */
 export function Queues() {
