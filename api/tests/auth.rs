@@ -172,6 +172,15 @@ async fn a_user_changes_their_name_and_with_their_password_their_e_mail_and_a_pr
             "email",
         ),
         (json!({"name": " \t "}), "name"),
+        // A password given is checked for its length even when nothing needs it.
+        (
+            json!({"name": "Pat", "current_password": ""}),
+            "current_password",
+        ),
+        (
+            json!({"name": "Pat", "current_password": "p".repeat(1025)}),
+            "current_password",
+        ),
         (json!({"name": "x".repeat(201)}), "name"),
     ] {
         let res = patch(body.clone()).await;

@@ -513,7 +513,7 @@ async fn update_me(
         &user,
         body.name.as_deref(),
         body.email.as_deref(),
-        body.current_password.is_some(),
+        body.current_password.as_deref(),
     )?;
     if details.changes_email()
         && let Some(current) = body.current_password

@@ -48,6 +48,10 @@ impl User {
 
 /// What a user changes about their own account, checked: a name, a new sign-in e-mail
 /// (lower-cased; the address they have, in any case, is no change), or both.
+/// The longest password a caller may give to be checked (longer ones were never set: a new
+/// password is at most 128 characters).
+pub const MAX_GIVEN_PASSWORD: usize = 1024;
+
 /// Made only by [`OwnDetails::check`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnDetails {
@@ -58,12 +62,13 @@ pub struct OwnDetails {
 impl OwnDetails {
     /// Checks what `user` asks to change. A provider's login may change neither: their name
     /// and e-mail are the provider record's, which dispatch keeps. A new e-mail needs the
-    /// current password (`password_given`; the caller verifies it).
+    /// current password (given here to be checked for its length; the caller verifies it),
+    /// and a password given at all must be one that could be.
     pub fn check(
         user: &User,
         name: Option<&str>,
         email: Option<&str>,
-        password_given: bool,
+        current_password: Option<&str>,
     ) -> Result<OwnDetails, DomainError> {
         if user.role == Role::Provider {
             return Err(DomainError::not_permitted(
@@ -76,12 +81,25 @@ impl OwnDetails {
         let email = email
             .map(|e| crate::input::email(&mut errors, "email", e))
             .filter(|e| *e != user.email);
-        // Asked for once the address itself is right.
-        if email.is_some() && !password_given && !errors.contains_key("email") {
-            errors.insert(
-                "current_password".into(),
-                "enter your current password to change your e-mail".into(),
-            );
+        match current_password {
+            Some("") => {
+                errors.insert("current_password".into(), "must not be empty".into());
+            }
+            Some(p) if p.chars().count() > MAX_GIVEN_PASSWORD => {
+                errors.insert(
+                    "current_password".into(),
+                    format!("must be at most {MAX_GIVEN_PASSWORD} characters"),
+                );
+            }
+            Some(_) => {}
+            // Asked for once the address itself is right.
+            None if email.is_some() && !errors.contains_key("email") => {
+                errors.insert(
+                    "current_password".into(),
+                    "enter your current password to change your e-mail".into(),
+                );
+            }
+            None => {}
         }
         if !errors.is_empty() {
             return Err(DomainError::Validation(errors));
@@ -330,22 +348,30 @@ mod tests {
     #[test]
     fn a_new_e_mail_needs_the_password_and_the_one_they_have_is_no_change() {
         let pat = user(Role::Customer);
-        let d = OwnDetails::check(&pat, Some(" Pat Q "), Some("PAT@example.com"), false).unwrap();
+        let d = OwnDetails::check(&pat, Some(" Pat Q "), Some("PAT@example.com"), None).unwrap();
         assert_eq!(d.name.as_deref(), Some("Pat Q"));
         assert!(!d.changes_email(), "the same address in another case");
-        let e = OwnDetails::check(&pat, None, Some("Quinn@Example.com"), false).unwrap_err();
+        let e = OwnDetails::check(&pat, None, Some("Quinn@Example.com"), None).unwrap_err();
         assert_eq!(fields(e), ["current_password"]);
-        let d = OwnDetails::check(&pat, None, Some("Quinn@Example.com"), true).unwrap();
+        let d = OwnDetails::check(&pat, None, Some("Quinn@Example.com"), Some("pw")).unwrap();
         assert_eq!(d.email.as_deref(), Some("quinn@example.com"));
         assert!(d.changes_email());
         // Every field that is wrong, at once.
-        let e = OwnDetails::check(&pat, Some(" "), Some("nope"), false).unwrap_err();
+        let e = OwnDetails::check(&pat, Some(" "), Some("nope"), None).unwrap_err();
         assert_eq!(fields(e), ["email", "name"]);
+        // A password given is checked whether or not the e-mail changes.
+        let long = "p".repeat(MAX_GIVEN_PASSWORD + 1);
+        for given in ["", long.as_str()] {
+            let e = OwnDetails::check(&pat, Some("Pat"), None, Some(given)).unwrap_err();
+            assert_eq!(fields(e), ["current_password"]);
+        }
+        let longest = "p".repeat(MAX_GIVEN_PASSWORD);
+        assert!(OwnDetails::check(&pat, Some("Pat"), None, Some(&longest)).is_ok());
     }
 
     #[test]
     fn a_provider_s_login_changes_neither_and_others_may() {
-        let e = OwnDetails::check(&user(Role::Provider), Some("P"), None, false).unwrap_err();
+        let e = OwnDetails::check(&user(Role::Provider), Some("P"), None, None).unwrap_err();
         assert!(
             matches!(
                 e,
@@ -357,7 +383,7 @@ mod tests {
             "{e:?}"
         );
         for role in [Role::Customer, Role::Admin, Role::Viewer] {
-            assert!(OwnDetails::check(&user(role), Some("P"), None, false).is_ok());
+            assert!(OwnDetails::check(&user(role), Some("P"), None, None).is_ok());
         }
     }
 }
