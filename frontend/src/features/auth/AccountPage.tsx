@@ -52,7 +52,7 @@ export function validateDetails(name: string, email: string, emailChanges: boole
   return errors;
 }
 
-/** Your account, whatever your role: who you are, a new password, signing out everywhere. */
+/** Your account, whatever your role: your name and e-mail, a new password, signing out everywhere. */
 export function AccountPage() {
   const me = useMe();
   const user = me.data;
