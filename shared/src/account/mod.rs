@@ -5,7 +5,7 @@ pub use session::{ActiveSession, SessionEnd, SessionRules, UserFilter, UserSumma
 
 use sqlx::FromRow;
 
-use db::{Db, Ts, Tx, on, ts};
+use db::{Db, Ts, Tx, exec, on, ts};
 
 use crate::booking::rows::decode_error;
 use crate::error::{DomainError, StoreError};
@@ -267,7 +267,7 @@ impl Accounts {
     ) -> Result<User, StoreError> {
         let (name, email) = (&details.name, &details.email);
         let mut tx = self.db.write().await?;
-        db::exec!(tx, |c| {
+        exec!(tx, |c| {
             sqlx::query(
                 "UPDATE users SET name = COALESCE($2, name), email = COALESCE($3, email) \
                  WHERE id = $1",

@@ -86,8 +86,8 @@ describe('the account page', () => {
     expect(screen.queryByRole('button', { name: 'Save details' })).toBeNull();
   });
 
-  it('asks for the password only once the new address is one', () => {
-    expect(validateDetails('Casey', 'not an address', true, '')).toEqual({ email: 'Enter an e-mail address like name@example.com.' });
+  it('asks for the password only once there is a new address', () => {
+    expect(validateDetails('Casey', ' ', true, '')).toEqual({ email: 'Enter your e-mail address.' });
     expect(validateDetails('', 'c@example.org', true, '')).toEqual({
       name: 'Enter your name.',
       current_password: 'Enter your current password to change your e-mail.',
